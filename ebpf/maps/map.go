@@ -1,0 +1,142 @@
+package maps
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+)
+
+// Type is a map type, numbered as Linux numbers them.
+type Type uint32
+
+// The map types bpfdb implements.
+const (
+	Hash        Type = 1 // hash table with preallocated entries
+	Array       Type = 2 // array indexed by a u32 key, entries always present
+	PerCPUArray Type = 6 // array with one value per worker
+	LRUHash     Type = 9 // hash table that evicts the least recently used entry when full
+)
+
+func (t Type) String() string {
+	switch t {
+	case Hash:
+		return "hash"
+	case Array:
+		return "array"
+	case PerCPUArray:
+		return "percpu_array"
+	case LRUHash:
+		return "lru_hash"
+	}
+	return fmt.Sprintf("Type(%d)", uint32(t))
+}
+
+// Spec describes a map to create.
+type Spec struct {
+	Name       string
+	Type       Type
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	// ReadOnlyProg makes the values read-only to programs (BPF_F_RDONLY_PROG);
+	// Go code can still write them. The loader sets it for .rodata.
+	ReadOnlyProg bool
+	// Contents are entries written when the map is created.
+	Contents []Entry
+}
+
+// Entry is one key/value pair of initial contents.
+type Entry struct {
+	Key, Value []byte
+}
+
+// UpdateFlags select the behaviour of Update, numbered as Linux numbers them.
+type UpdateFlags uint64
+
+// Update flags.
+const (
+	UpdateAny     UpdateFlags = 0 // create or replace
+	UpdateNoExist UpdateFlags = 1 // create only: ErrKeyExist if present
+	UpdateExist   UpdateFlags = 2 // replace only: ErrKeyNotExist if absent
+)
+
+// Errors returned by map operations. Helpers map them to negative errno
+// values for programs (see Errno).
+var (
+	ErrKeyNotExist = errors.New("key does not exist")
+	ErrKeyExist    = errors.New("key already exists")
+	ErrFull        = errors.New("map is full")
+	ErrNotSupported = errors.New("operation not supported by this map type")
+	ErrInvalid     = errors.New("invalid argument")
+)
+
+// Region is a span of map memory that programs may address directly: the
+// values returned by LookupRef always lie inside one of a map's regions.
+type Region struct {
+	Mem      []byte
+	Writable bool // whether programs may store into it
+}
+
+// Map is a key/value store shared by programs and Go code.
+//
+// Lifecycle: a map is created with New and lives as long as something
+// references it; it outlives the programs that use it, so its state survives
+// a program reload. Concurrency: every method is safe for concurrent use by
+// any number of goroutines, whether they run programs or Go code. Value
+// memory is shared, as in the kernel: a program that holds a value pointer
+// while Go code updates the same entry may see a torn value, but never memory
+// outside the map.
+type Map interface {
+	// Spec returns the map's description. The caller must not modify it.
+	Spec() *Spec
+
+	// Lookup copies the value stored under key into a new slice. For a
+	// per-worker array the result holds the values of all workers in order,
+	// each ValueSize bytes long.
+	Lookup(key []byte) ([]byte, error)
+	// Update stores value under key. For a per-worker array, value holds
+	// one value per worker (Workers()*ValueSize bytes).
+	Update(key, value []byte, flags UpdateFlags) error
+	// Delete removes key. Arrays return ErrNotSupported.
+	Delete(key []byte) error
+	// NextKey returns the key that follows key in iteration order, or the
+	// first key when key is nil; ErrKeyNotExist after the last one.
+	NextKey(key []byte) ([]byte, error)
+	// All iterates over a snapshot-free view of the entries: keys and values
+	// are copies; entries added or removed during iteration may or may not
+	// be seen.
+	All() iter.Seq2[[]byte, []byte]
+
+	// LookupRef is the program-side lookup: it returns the value stored
+	// under key as a slice aliasing map memory (inside one of Regions), or
+	// nil if absent. For a per-worker array it returns the slot of worker.
+	// It must not allocate.
+	LookupRef(worker int, key []byte) []byte
+	// UpdateFrom is the program-side update: like Update, but for a
+	// per-worker array it writes only the slot of worker.
+	UpdateFrom(worker int, key, value []byte, flags UpdateFlags) error
+	// Regions returns the memory that LookupRef results lie in. It is fixed
+	// for the life of the map.
+	Regions() []Region
+	// Workers returns the number of per-worker slots (1 for shared maps).
+	Workers() int
+}
+
+// Errno returns the negative Linux errno value a helper returns to a
+// program for err: 0 for nil.
+func Errno(err error) int64 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrKeyNotExist):
+		return -2 // ENOENT
+	case errors.Is(err, ErrFull):
+		return -7 // E2BIG
+	case errors.Is(err, ErrKeyExist):
+		return -17 // EEXIST
+	case errors.Is(err, ErrNotSupported):
+		return -95 // EOPNOTSUPP
+	default:
+		return -22 // EINVAL
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/bpfdb/bpfdb
+
+go 1.26
