@@ -17,6 +17,19 @@ const (
 	LRUHash     Type = 9 // hash table that evicts the least recently used entry when full
 )
 
+// Valid reports whether bpfdb implements maps of type t.
+func (t Type) Valid() bool {
+	switch t {
+	case Hash, Array, PerCPUArray, LRUHash:
+		return true
+	}
+	return false
+}
+
+// IsArray reports whether t is indexed by a little-endian u32 key with every
+// entry always present (Array and PerCPUArray).
+func (t Type) IsArray() bool { return t == Array || t == PerCPUArray }
+
 func (t Type) String() string {
 	switch t {
 	case Hash:
@@ -31,17 +44,27 @@ func (t Type) String() string {
 	return fmt.Sprintf("Type(%d)", uint32(t))
 }
 
-// Spec describes a map to create.
+// Spec describes a map to create. New checks it: see New for the limits.
 type Spec struct {
-	Name       string
-	Type       Type
-	KeySize    uint32
-	ValueSize  uint32
+	// Name names the map in error messages.
+	Name string
+	Type Type
+	// KeySize is the key length in bytes: 4 for arrays, 1 to MaxKeySize for
+	// hash maps.
+	KeySize uint32
+	// ValueSize is the value length in bytes, at least 1. For a per-worker
+	// array it is the size of one worker's value.
+	ValueSize uint32
+	// MaxEntries is the number of entries of an array, or the capacity of a
+	// hash map. At least 1.
 	MaxEntries uint32
 	// ReadOnlyProg makes the values read-only to programs (BPF_F_RDONLY_PROG);
 	// Go code can still write them. The loader sets it for .rodata.
 	ReadOnlyProg bool
-	// Contents are entries written when the map is created.
+	// Contents are entries written when the map is created, in order, as
+	// Update(key, value, UpdateAny) writes them. For a per-worker array a
+	// value may also be ValueSize bytes long: it is then written to the slot
+	// of every worker.
 	Contents []Entry
 }
 
@@ -53,21 +76,46 @@ type Entry struct {
 // UpdateFlags select the behaviour of Update, numbered as Linux numbers them.
 type UpdateFlags uint64
 
-// Update flags.
+// Update flags. They are exclusive values, not bits; any other value is
+// rejected with ErrInvalid.
 const (
 	UpdateAny     UpdateFlags = 0 // create or replace
 	UpdateNoExist UpdateFlags = 1 // create only: ErrKeyExist if present
 	UpdateExist   UpdateFlags = 2 // replace only: ErrKeyNotExist if absent
 )
 
+func (f UpdateFlags) String() string {
+	switch f {
+	case UpdateAny:
+		return "any"
+	case UpdateNoExist:
+		return "noexist"
+	case UpdateExist:
+		return "exist"
+	}
+	return fmt.Sprintf("UpdateFlags(%#x)", uint64(f))
+}
+
 // Errors returned by map operations. Helpers map them to negative errno
 // values for programs (see Errno).
+//
+// The outcomes a program is expected to handle (ErrKeyNotExist, ErrKeyExist,
+// ErrFull) are returned unwrapped, so that they cost no allocation; invalid
+// arguments are wrapped with a message that names what was wrong, for
+// example "key is 3 bytes, want 4: invalid argument".
 var (
+	// ErrKeyNotExist: the key is absent, an array index is out of range,
+	// or NextKey reached the last key.
 	ErrKeyNotExist = errors.New("key does not exist")
-	ErrKeyExist    = errors.New("key already exists")
-	ErrFull        = errors.New("map is full")
+	// ErrKeyExist: UpdateNoExist of a present key (every array key is).
+	ErrKeyExist = errors.New("key already exists")
+	// ErrFull: inserting a new key into a full Hash map.
+	ErrFull = errors.New("map is full")
+	// ErrNotSupported: Delete on an array, UpdateFrom on a map that is
+	// read-only to programs, or New with a type bpfdb does not implement.
 	ErrNotSupported = errors.New("operation not supported by this map type")
-	ErrInvalid     = errors.New("invalid argument")
+	// ErrInvalid: a bad spec, key or value length, flag or worker.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Region is a span of map memory that programs may address directly: the
