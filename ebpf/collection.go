@@ -1,0 +1,80 @@
+package ebpf
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+)
+
+// CollectionOptions configure NewCollection.
+type CollectionOptions struct {
+	// Helpers for every program; nil means DefaultHelpers().
+	Helpers *Helpers
+	// Maps replaces maps of the spec by existing maps of the same name, so
+	// that state survives a reload. Their specs must be compatible.
+	Maps map[string]maps.Map
+	// Workers is the number of per-worker slots of per-worker maps.
+	Workers int
+	// Budget is the default instruction budget of the programs.
+	Budget int64
+}
+
+// Collection is the loaded content of a CollectionSpec.
+type Collection struct {
+	Maps     map[string]maps.Map
+	Programs map[string]*Program
+}
+
+// NewCollection creates the spec's maps (or reuses those in opts.Maps) and
+// loads its programs.
+func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if opts == nil {
+		opts = &CollectionOptions{}
+	}
+	helpers := opts.Helpers
+	if helpers == nil {
+		helpers = DefaultHelpers()
+	}
+	c := &Collection{Maps: map[string]maps.Map{}, Programs: map[string]*Program{}}
+	for _, name := range sortedKeys(spec.Maps) {
+		ms := spec.Maps[name]
+		if m, ok := opts.Maps[name]; ok {
+			if err := compatible(m.Spec(), ms); err != nil {
+				return nil, fmt.Errorf("reuse map %q: %w", name, err)
+			}
+			c.Maps[name] = m
+			continue
+		}
+		m, err := maps.New(ms, maps.Options{Workers: opts.Workers})
+		if err != nil {
+			return nil, err
+		}
+		c.Maps[name] = m
+	}
+	for _, name := range sortedKeys(spec.Programs) {
+		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget})
+		if err != nil {
+			return nil, err
+		}
+		c.Programs[name] = p
+	}
+	return c, nil
+}
+
+func compatible(have, want *maps.Spec) error {
+	if have.Type != want.Type || have.KeySize != want.KeySize || have.ValueSize != want.ValueSize || have.MaxEntries != want.MaxEntries {
+		return fmt.Errorf("existing map is %s key %d value %d entries %d, spec wants %s key %d value %d entries %d",
+			have.Type, have.KeySize, have.ValueSize, have.MaxEntries, want.Type, want.KeySize, want.ValueSize, want.MaxEntries)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,201 @@
+package ebpf
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
+	"github.com/bpfdb/bpfdb/ebpf/internal/interp"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+)
+
+// DefaultBudget is the instruction budget of a run unless ProgramOptions or
+// RunOptions say otherwise. Taken backward jumps charge the number of slots
+// they jump back over plus one, and bpf-to-bpf calls charge the length of
+// the callee, so the budget bounds the instructions a run executes while
+// straight-line code is free to check.
+const DefaultBudget = 1_000_000
+
+// Errors of a run; a *RunError wraps one of them (or a helper's error) and
+// names the instruction.
+var (
+	ErrRun           = core.ErrRun
+	ErrBudget        = core.ErrBudget
+	ErrMemory        = core.ErrMemory
+	ErrStackOverflow = core.ErrStackOverflow
+	ErrUnknownHelper = core.ErrUnknownHelper
+	ErrAlignment     = core.ErrAlignment
+)
+
+// ErrUnsupported is wrapped by load errors for instructions the runtime
+// deliberately does not implement: legacy packet access, kfunc calls, BTF id
+// and function-address loads.
+var ErrUnsupported = interp.ErrUnsupported
+
+// RunError is a failure of a run at an instruction.
+type RunError = core.RunError
+
+// MemoryError is an out-of-bounds or read-only memory access.
+type MemoryError = core.MemoryError
+
+// ProgramOptions configure loading.
+type ProgramOptions struct {
+	// Helpers the program may call; nil means DefaultHelpers().
+	Helpers *Helpers
+	// Maps by name, for the spec's MapNames.
+	Maps map[string]maps.Map
+	// Budget is the default instruction budget of a run; 0 means
+	// DefaultBudget, negative means unlimited.
+	Budget int64
+}
+
+// RunOptions configure one run.
+type RunOptions struct {
+	// Worker selects the slot of per-worker maps.
+	Worker int
+	// Host is passed to helpers as Env.Host.
+	Host any
+	// Budget overrides the program's budget when non-zero (negative:
+	// unlimited).
+	Budget int64
+	// Memory adds host regions the program may address (for example a
+	// hook's input and output vectors), besides its context.
+	Memory []Memory
+}
+
+// Memory is a span of host memory made addressable to a run.
+type Memory struct {
+	Data     []byte
+	Writable bool
+}
+
+// Program is a loaded program. It is safe for concurrent use: any number of
+// goroutines may run it at once, each run with its own registers and stack.
+type Program struct {
+	name    string
+	insns   asm.Instructions
+	code    *interp.Program
+	maps    []maps.Map
+	static  []core.Region // map memory
+	budget  int64
+	machine sync.Pool
+}
+
+// machine is the per-run state: the stack and the region table. Machines are
+// pooled per program so a run does not allocate.
+type machine struct {
+	stack [core.MaxFrames * core.StackSize]byte
+	env   core.Env
+}
+
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// NewProgram loads a program: it checks that every instruction is valid,
+// resolves map references and helper calls, and prepares it for the
+// interpreter.
+func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
+	if opts == nil {
+		opts = &ProgramOptions{}
+	}
+	name := spec.Name
+	if !littleEndian {
+		return nil, fmt.Errorf("load program %q: big-endian hosts are not supported", name)
+	}
+	// Strict decoding of the encoded form checks every field and jump target.
+	if _, err := asm.Decode(spec.Instructions.Encode()); err != nil {
+		return nil, fmt.Errorf("load program %q: %w", name, err)
+	}
+	helpers := opts.Helpers
+	if helpers == nil {
+		helpers = DefaultHelpers()
+	}
+	p := &Program{name: name, insns: spec.Instructions, budget: opts.Budget}
+	if p.budget == 0 {
+		p.budget = DefaultBudget
+	}
+	for _, mn := range spec.MapNames {
+		m := opts.Maps[mn]
+		if m == nil {
+			return nil, fmt.Errorf("load program %q: map %q is not provided", name, mn)
+		}
+		p.maps = append(p.maps, m)
+		for _, r := range m.Regions() {
+			p.static = append(p.static, core.NewRegion(r.Mem, r.Writable, core.RegionMap))
+		}
+	}
+	code, err := interp.Compile(spec.Instructions, interp.Config{Helpers: helpers.funcs(), Maps: p.maps})
+	if err != nil {
+		return nil, fmt.Errorf("load program %q: %w", name, err)
+	}
+	p.code = code
+	return p, nil
+}
+
+// Name returns the program's name.
+func (p *Program) Name() string { return p.name }
+
+// Instructions returns the program's instructions. The caller must not
+// modify them.
+func (p *Program) Instructions() asm.Instructions { return p.insns }
+
+// Run runs the program on worker 0 with r1 = the address of ctx (0 if ctx
+// is empty) and r2 = len(ctx), and returns r0. ctx is writable by the
+// program.
+func (p *Program) Run(ctx []byte) (uint64, error) {
+	return p.run(ctx, 0, nil, p.budget, nil)
+}
+
+// RunWith runs the program like Run, with options.
+func (p *Program) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
+	budget := p.budget
+	if opts.Budget != 0 {
+		budget = opts.Budget
+	}
+	return p.run(ctx, opts.Worker, opts.Host, budget, opts.Memory)
+}
+
+func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
+	if worker < 0 {
+		return 0, errors.New("run: negative worker")
+	}
+	m, _ := p.machine.Get().(*machine)
+	if m == nil {
+		m = p.newMachine()
+	}
+	if budget < 0 {
+		budget = 1<<63 - 1
+	}
+	env := &m.env
+	ctxRegion := core.NewRegion(ctx, true, core.RegionContext)
+	env.Regions[1] = ctxRegion
+	env.Worker = worker
+	env.Host = host
+	base := 2 + len(p.static)
+	for _, x := range extra {
+		env.Regions = append(env.Regions, core.NewRegion(x.Data, x.Writable, core.RegionHost))
+	}
+	r0, err := p.code.Run(env, ctxRegion.Start, uint64(len(ctx)), budget)
+	// Drop references to the caller's memory before pooling the machine.
+	clear(env.Regions[base:])
+	env.Regions = env.Regions[:base]
+	env.Regions[1] = core.Region{Kind: core.RegionContext}
+	env.Host = nil
+	p.machine.Put(m)
+	return r0, err
+}
+
+func (p *Program) newMachine() *machine {
+	m := &machine{}
+	m.env.Maps = p.maps
+	m.env.Regions = make([]core.Region, 2, 2+len(p.static)+2)
+	m.env.Regions[0] = core.NewRegion(m.stack[:], true, core.RegionStack)
+	m.env.Regions[1] = core.Region{Kind: core.RegionContext}
+	m.env.Regions = append(m.env.Regions, p.static...)
+	return m
+}
