@@ -37,7 +37,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		helpers = DefaultHelpers()
 	}
 	c := &Collection{Maps: map[string]maps.Map{}, Programs: map[string]*Program{}}
-	for _, name := range sortedKeys(spec.Maps) {
+	for _, name := range sortedNames(spec.Maps) {
 		ms := spec.Maps[name]
 		if m, ok := opts.Maps[name]; ok {
 			if err := compatible(m.Spec(), ms); err != nil {
@@ -52,7 +52,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 		c.Maps[name] = m
 	}
-	for _, name := range sortedKeys(spec.Programs) {
+	for _, name := range sortedNames(spec.Programs) {
 		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget})
 		if err != nil {
 			return nil, err
@@ -70,7 +70,7 @@ func compatible(have, want *maps.Spec) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func sortedNames[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
