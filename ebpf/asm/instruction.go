@@ -226,12 +226,17 @@ func Decode(b []byte) (Instructions, error) {
 }
 
 // Validate checks that the instruction is one RFC 9669 defines, with every
-// reserved field zero. It does not check jump targets, which depend on the
+// reserved field zero and, unless it is wide, a Constant that fits in the
+// 32-bit immediate. It does not check jump targets, which depend on the
 // surrounding program.
 func (ins Instruction) Validate() error {
 	op := ins.OpCode
 	if ins.Dst > R10 {
 		return fmt.Errorf("invalid destination register r%d", ins.Dst)
+	}
+	if !ins.IsWide() && ins.Constant != int64(ins.Imm()) {
+		// Encode would silently keep only the low 32 bits.
+		return fmt.Errorf("immediate %#x does not fit in 32 bits", ins.Constant)
 	}
 	c := op.Class()
 	switch {

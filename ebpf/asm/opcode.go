@@ -295,15 +295,15 @@ func MemOpCode(c Class, m Mode, s Size) OpCode { return OpCode(uint8(c) | uint8(
 
 // Frequently used opcodes.
 const (
-	OpLdImm64   OpCode = OpCode(ClassLD) | OpCode(ModeIMM) | OpCode(SizeDW)   // 0x18 lddw
-	OpExit      OpCode = OpCode(ClassJMP) | OpCode(Exit)                      // 0x95 exit
-	OpCall      OpCode = OpCode(ClassJMP) | OpCode(Call)                      // 0x85 call
-	OpCallX     OpCode = OpCode(ClassJMP) | OpCode(Call) | OpCode(SourceReg)  // 0x8d callx
-	OpJa        OpCode = OpCode(ClassJMP) | OpCode(Ja)                        // 0x05 ja
-	OpJa32      OpCode = OpCode(ClassJMP32) | OpCode(Ja)                      // 0x06 gotol
-	OpBswap     OpCode = OpCode(ClassALU64) | OpCode(End)                     // 0xd7 bswap
-	OpToLE      OpCode = OpCode(ClassALU) | OpCode(End)                       // 0xd4 le
-	OpToBE      OpCode = OpCode(ClassALU) | OpCode(End) | OpCode(SourceReg)   // 0xdc be
+	OpLdImm64   OpCode = OpCode(ClassLD) | OpCode(ModeIMM) | OpCode(SizeDW)     // 0x18 lddw
+	OpExit      OpCode = OpCode(ClassJMP) | OpCode(Exit)                        // 0x95 exit
+	OpCall      OpCode = OpCode(ClassJMP) | OpCode(Call)                        // 0x85 call
+	OpCallX     OpCode = OpCode(ClassJMP) | OpCode(Call) | OpCode(SourceReg)    // 0x8d callx
+	OpJa        OpCode = OpCode(ClassJMP) | OpCode(Ja)                          // 0x05 ja
+	OpJa32      OpCode = OpCode(ClassJMP32) | OpCode(Ja)                        // 0x06 gotol
+	OpBswap     OpCode = OpCode(ClassALU64) | OpCode(End)                       // 0xd7 bswap
+	OpToLE      OpCode = OpCode(ClassALU) | OpCode(End)                         // 0xd4 le
+	OpToBE      OpCode = OpCode(ClassALU) | OpCode(End) | OpCode(SourceReg)     // 0xdc be
 	opAtomicW   OpCode = OpCode(ClassSTX) | OpCode(ModeATOMIC) | OpCode(SizeW)  // 0xc3
 	opAtomicDW  OpCode = OpCode(ClassSTX) | OpCode(ModeATOMIC) | OpCode(SizeDW) // 0xdb
 	opMovALU64X OpCode = OpCode(ClassALU64) | OpCode(Mov) | OpCode(SourceReg)   // 0xbf
