@@ -30,6 +30,10 @@ var (
 	ErrAlignment     = core.ErrAlignment
 )
 
+// ErrNoExit is the cause of a run that executes past the program's last
+// instruction without reaching exit.
+var ErrNoExit = interp.ErrFellOff
+
 // ErrUnsupported is wrapped by load errors for instructions the runtime
 // deliberately does not implement: legacy packet access, kfunc calls, BTF id
 // and function-address loads.

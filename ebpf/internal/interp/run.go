@@ -546,6 +546,9 @@ func (p *Program) memErr(env *core.Env, pc int, addr, size uint64, write bool) e
 }
 
 func (p *Program) runErr(pc int, err error) error {
+	if pc >= len(p.source) {
+		return &core.RunError{PC: pc, Ins: "past the end", Err: err}
+	}
 	return &core.RunError{PC: pc, Ins: fmt.Sprint(p.source[pc]), Err: err}
 }
 

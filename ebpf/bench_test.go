@@ -1,0 +1,99 @@
+package ebpf_test
+
+import (
+	"encoding/binary"
+	"path/filepath"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+)
+
+// benchDir holds the shared bench programs (see its README).
+const benchDir = "../../shared/bench-progs"
+
+// Native Go versions of the bench programs with the same (mem) -> u64
+// contract: the physical limit the runtime is measured against.
+var natives = map[string]func(mem []byte) uint64{
+	"ret": func([]byte) uint64 { return 0 },
+	"loop1m": func([]byte) uint64 {
+		var r uint64
+		for i := uint64(0); i < 1_000_000; i++ {
+			r = (r*31 + i) ^ (i >> 3)
+		}
+		return r
+	},
+	"fnv1a64": func(mem []byte) uint64 {
+		h := uint64(0xcbf29ce484222325)
+		for _, b := range mem {
+			h ^= uint64(b)
+			h *= 0x100000001b3
+		}
+		return h
+	},
+	"murmur64": func(mem []byte) uint64 {
+		const m, r uint64 = 0xc6a4a7935bd1e995, 47
+		mm := m // a variable, so that 8*m wraps as the program's multiply does
+		h := uint64(0x12345678) ^ (8 * mm)
+		k := binary.LittleEndian.Uint64(mem)
+		k *= m
+		k ^= k >> r
+		k *= m
+		h ^= k
+		h *= m
+		h ^= h >> r
+		h *= m
+		h ^= h >> r
+		return h
+	},
+	"helper_call": func([]byte) uint64 {
+		inc := increment
+		var r uint64
+		for i := 0; i < 100; i++ {
+			r = inc(r)
+		}
+		return r
+	},
+}
+
+//go:noinline
+func increment(x uint64) uint64 { return x + 1 }
+
+func loadBench(b *testing.B, name string) (*ebpf.Program, *conformance.Test) {
+	t, err := conformance.ParseFile(filepath.Join(benchDir, name+".data"))
+	if err != nil {
+		b.Skipf("bench programs not available (%v): they live in ../shared/bench-progs", err)
+	}
+	p, err := conformance.Load(t, -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, t
+}
+
+// BenchmarkBenchProgs runs each bench program in the interpreter next to its
+// native Go version.
+func BenchmarkBenchProgs(b *testing.B) {
+	for _, name := range []string{"ret", "murmur64", "fnv1a64", "helper_call", "loop1m"} {
+		b.Run(name+"/interp", func(b *testing.B) {
+			p, t := loadBench(b, name)
+			mem := append([]byte(nil), t.Mem...)
+			for b.Loop() {
+				r0, err := p.Run(mem)
+				if err != nil || r0 != t.Result {
+					b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+				}
+			}
+		})
+		b.Run(name+"/native", func(b *testing.B) {
+			_, t := loadBench(b, name)
+			f := natives[name]
+			mem := append([]byte(nil), t.Mem...)
+			for b.Loop() {
+				if r := f(mem); r != t.Result {
+					b.Fatalf("native %s = %#x, want %#x", name, r, t.Result)
+				}
+			}
+		})
+	}
+}
