@@ -165,9 +165,9 @@ type RetKind uint8
 
 // Return kinds.
 const (
-	RetScalar          RetKind = iota // an integer
-	RetVoid                           // nothing meaningful; r0 is clobbered
-	RetMapValueOrNull                 // a pointer to a value of the map argument, or 0
+	RetScalar         RetKind = iota // an integer
+	RetVoid                          // nothing meaningful; r0 is clobbered
+	RetMapValueOrNull                // a pointer to a value of the map argument, or 0
 )
 
 func (k RetKind) String() string {

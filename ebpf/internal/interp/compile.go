@@ -61,7 +61,9 @@ type CompileError struct {
 	Err error
 }
 
-func (e *CompileError) Error() string { return fmt.Sprintf("instruction %d (%s): %v", e.PC, e.Ins, e.Err) }
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("instruction %d (%s): %v", e.PC, e.Ins, e.Err)
+}
 
 // Unwrap returns the cause.
 func (e *CompileError) Unwrap() error { return e.Err }

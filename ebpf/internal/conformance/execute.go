@@ -1,0 +1,65 @@
+package conformance
+
+import (
+	"fmt"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+)
+
+// TestHelpers returns the helpers of the documented test environment for
+// .data files: helper 1 returns r1 + 1 (the bench programs' convention) and
+// helper 5 returns r1 (the conformance suite's convention, uBPF's "unwind"
+// helper without its unwinding).
+func TestHelpers() *ebpf.Helpers {
+	h := ebpf.NewHelpers()
+	must := func(err error) {
+		if err != nil {
+			panic("BUG: " + err.Error())
+		}
+	}
+	must(h.Register(ebpf.Helper{ID: 1, Name: "increment", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgAnything}},
+		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1 + 1, nil }}))
+	must(h.Register(ebpf.Helper{ID: 5, Name: "identity", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgAnything}},
+		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }}))
+	return h
+}
+
+// Load loads the test's program in the test environment with the given
+// instruction budget (0: the default).
+func Load(t *Test, budget int64) (*ebpf.Program, error) {
+	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
+		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget})
+}
+
+// Execute runs p once on a fresh writable copy of the test's memory: r1 is
+// its address (0 without memory) and r2 its length.
+func Execute(p *ebpf.Program, t *Test) (uint64, error) {
+	mem := append([]byte(nil), t.Mem...)
+	return p.Run(mem)
+}
+
+// Check loads and runs the test and compares r0 with the expected result
+// (or the error with the expected error text).
+func Check(t *Test, budget int64) error {
+	p, err := Load(t, budget)
+	if err == nil {
+		var r0 uint64
+		r0, err = Execute(p, t)
+		if err == nil {
+			if t.HasError {
+				return fmt.Errorf("got r0 = %#x, want error %q", r0, t.Error)
+			}
+			if r0 != t.Result {
+				return fmt.Errorf("got r0 = %#x, want %#x", r0, t.Result)
+			}
+			return nil
+		}
+	}
+	if t.HasError {
+		if err.Error() == t.Error {
+			return nil
+		}
+		return fmt.Errorf("got error %q, want error %q", err, t.Error)
+	}
+	return err
+}
