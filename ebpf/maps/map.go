@@ -129,42 +129,60 @@ type Region struct {
 //
 // Lifecycle: a map is created with New and lives as long as something
 // references it; it outlives the programs that use it, so its state survives
-// a program reload. Concurrency: every method is safe for concurrent use by
-// any number of goroutines, whether they run programs or Go code. Value
-// memory is shared, as in the kernel: a program that holds a value pointer
-// while Go code updates the same entry may see a torn value, but never memory
-// outside the map.
+// a program reload. Its regions are allocated by New and never move.
+//
+// Concurrency: every method is safe for concurrent use by any number of
+// goroutines, whether they run programs or Go code, and none blocks for
+// longer than a copy of one value (hash maps: one eviction) under a lock.
+// Value memory is shared, as in the kernel: a program that holds a value
+// pointer while Go code updates the same entry may see a torn value, but
+// never memory outside the map. Go-side copies are made under the entry's
+// lock, one atomic 8-byte word at a time (see the package doc).
+//
+// Keys and values passed in are not retained; values returned are copies,
+// except those of LookupRef.
 type Map interface {
 	// Spec returns the map's description. The caller must not modify it.
 	Spec() *Spec
 
 	// Lookup copies the value stored under key into a new slice. For a
 	// per-worker array the result holds the values of all workers in order,
-	// each ValueSize bytes long.
+	// each ValueSize bytes long. An absent key (an array index out of
+	// range) gives ErrKeyNotExist.
 	Lookup(key []byte) ([]byte, error)
-	// Update stores value under key. For a per-worker array, value holds
-	// one value per worker (Workers()*ValueSize bytes).
+	// Update stores value under key, as flags allow. For a per-worker array,
+	// value holds one value per worker (Workers()*ValueSize bytes). A new
+	// key in a full Hash gives ErrFull; a full LRUHash evicts its least
+	// recently used entry instead.
 	Update(key, value []byte, flags UpdateFlags) error
-	// Delete removes key. Arrays return ErrNotSupported.
+	// Delete removes key. Arrays return ErrNotSupported; an absent key
+	// gives ErrKeyNotExist.
 	Delete(key []byte) error
 	// NextKey returns the key that follows key in iteration order, or the
-	// first key when key is nil; ErrKeyNotExist after the last one.
+	// first key when key is nil (or empty) or, as in Linux, not in the map;
+	// ErrKeyNotExist after the last one. Arrays iterate in index order, hash
+	// maps in slot order, which is insertion order until the first delete.
+	// Iterating while nothing changes visits every key exactly once.
 	NextKey(key []byte) ([]byte, error)
-	// All iterates over a snapshot-free view of the entries: keys and values
-	// are copies; entries added or removed during iteration may or may not
-	// be seen.
+	// All iterates over a snapshot-free view of the entries, in NextKey
+	// order: keys and values are copies; entries added or removed during
+	// iteration may or may not be seen. The loop body may use the map.
 	All() iter.Seq2[[]byte, []byte]
 
 	// LookupRef is the program-side lookup: it returns the value stored
 	// under key as a slice aliasing map memory (inside one of Regions), or
-	// nil if absent. For a per-worker array it returns the slot of worker.
-	// It must not allocate.
+	// nil if absent or if key has the wrong length. For a per-worker array
+	// it returns the slot of worker (nil if worker is out of range); other
+	// maps ignore worker. It must not allocate.
 	LookupRef(worker int, key []byte) []byte
 	// UpdateFrom is the program-side update: like Update, but for a
-	// per-worker array it writes only the slot of worker.
+	// per-worker array value is one ValueSize value, written only to the
+	// slot of worker. It returns ErrNotSupported if the map is read-only to
+	// programs (Spec.ReadOnlyProg).
 	UpdateFrom(worker int, key, value []byte, flags UpdateFlags) error
 	// Regions returns the memory that LookupRef results lie in. It is fixed
-	// for the life of the map.
+	// for the life of the map; each call returns a new slice describing
+	// the same memory.
 	Regions() []Region
 	// Workers returns the number of per-worker slots (1 for shared maps).
 	Workers() int
