@@ -3,6 +3,7 @@ package maps
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // errReadOnly is the error of UpdateFrom on a map whose values are
@@ -37,5 +38,5 @@ func checkFlags(f UpdateFlags) error {
 // neighbouring stripes do not contend for one line.
 type stripe struct {
 	sync.RWMutex
-	_ [cacheLine - 24]byte
+	_ [cacheLine - unsafe.Sizeof(sync.RWMutex{})%cacheLine]byte
 }

@@ -223,3 +223,54 @@ func TestHashModel(t *testing.T) {
 		}
 	}
 }
+
+// TestLRULarge compares an LRU map of a few hundred entries with the model
+// over a long random sequence of uses, inserts and deletes, so that the
+// eviction heap is deep and often stale.
+func TestLRULarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(seed(t), 1))
+	const n = 300
+	m := mustNew(t, Spec{Type: LRUHash, KeySize: 4, ValueSize: 4, MaxEntries: n}, 1)
+	h := m.(*hashMap)
+	mod := &model{lru: true, max: n, vals: map[string][]byte{}}
+	for step := range 20000 {
+		k := u32(uint32(r.IntN(2 * n)))
+		v := u32(uint32(step))
+		switch r.IntN(5) {
+		case 0, 1:
+			if got, want := m.Update(k, v, UpdateAny), mod.update(string(k), v, UpdateAny); !sameErr(got, want) {
+				t.Fatalf("step %d: Update(%x) = %v, model %v", step, k, got, want)
+			}
+		case 2:
+			got, err := m.Lookup(k)
+			want, ok := mod.lookup(string(k))
+			if ok != (err == nil) || !bytes.Equal(got, want) {
+				t.Fatalf("step %d: Lookup(%x) = %x, %v; model %x", step, k, got, err, want)
+			}
+		case 3:
+			got := m.LookupRef(0, k)
+			want, ok := mod.lookup(string(k))
+			if ok != (got != nil) || !bytes.Equal(got, want) {
+				t.Fatalf("step %d: LookupRef(%x) = %x; model %x", step, k, got, want)
+			}
+		case 4:
+			if r.IntN(4) == 0 {
+				if got, want := m.Delete(k), mod.delete(string(k)); !sameErr(got, want) {
+					t.Fatalf("step %d: Delete(%x) = %v, model %v", step, k, got, want)
+				}
+			}
+		}
+		if step%1000 == 0 {
+			if err := h.check(); err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+		}
+	}
+	got := map[string][]byte{}
+	for k, v := range m.All() {
+		got[string(k)] = v
+	}
+	if !maps.EqualFunc(got, mod.vals, bytes.Equal) {
+		t.Errorf("contents differ from the model: %d keys vs %d", len(got), len(mod.vals))
+	}
+}

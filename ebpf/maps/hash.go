@@ -130,7 +130,6 @@ func (h *hashMap) Lookup(key []byte) ([]byte, error) {
 	if err := checkKey(key, h.spec.KeySize); err != nil {
 		return nil, err
 	}
-	out := make([]byte, h.vals.size)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	i, ok := h.index[string(key)]
@@ -140,6 +139,7 @@ func (h *hashMap) Lookup(key []byte) ([]byte, error) {
 	if h.lru {
 		h.touch(i)
 	}
+	out := make([]byte, h.vals.size)
 	h.vals.load(out, h.valueOff(i))
 	return out, nil
 }
