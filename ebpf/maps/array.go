@@ -74,8 +74,8 @@ func (a *arrayMap) Regions() []Region {
 	return []Region{{Mem: a.slab.mem, Writable: !a.readOnly}}
 }
 
-// index decodes key; ok is false if it is not 4 bytes.
-func index(key []byte) (uint64, bool) {
+// arrayIndex decodes key; ok is false if it is not 4 bytes.
+func arrayIndex(key []byte) (uint64, bool) {
 	if len(key) != 4 {
 		return 0, false
 	}
@@ -97,7 +97,7 @@ func (a *arrayMap) key(key []byte) (uint64, error) {
 	if err := checkKey(key, 4); err != nil {
 		return 0, err
 	}
-	i, _ := index(key)
+	i, _ := arrayIndex(key)
 	if i >= a.n {
 		return 0, ErrKeyNotExist
 	}
@@ -107,7 +107,7 @@ func (a *arrayMap) key(key []byte) (uint64, error) {
 // LookupRef implements Map. It takes no lock. For a PerCPUArray it returns
 // nil if worker is not in [0, Workers()); an Array ignores worker.
 func (a *arrayMap) LookupRef(worker int, key []byte) []byte {
-	i, ok := index(key)
+	i, ok := arrayIndex(key)
 	if !ok || i >= a.n {
 		return nil
 	}
@@ -223,7 +223,7 @@ func (a *arrayMap) NextKey(key []byte) ([]byte, error) {
 		if err := checkKey(key, 4); err != nil {
 			return nil, err
 		}
-		if i, _ := index(key); i < a.n {
+		if i, _ := arrayIndex(key); i < a.n {
 			next = i + 1
 		}
 	}

@@ -48,6 +48,7 @@ func (t Type) String() string {
 type Spec struct {
 	// Name names the map in error messages.
 	Name string
+	// Type selects the kind of map.
 	Type Type
 	// KeySize is the key length in bytes: 4 for arrays, 1 to MaxKeySize for
 	// hash maps.
@@ -70,7 +71,7 @@ type Spec struct {
 
 // Entry is one key/value pair of initial contents.
 type Entry struct {
-	Key, Value []byte
+	Key, Value []byte // KeySize and ValueSize bytes long
 }
 
 // UpdateFlags select the behaviour of Update, numbered as Linux numbers them.
@@ -121,8 +122,8 @@ var (
 // Region is a span of map memory that programs may address directly: the
 // values returned by LookupRef always lie inside one of a map's regions.
 type Region struct {
-	Mem      []byte
-	Writable bool // whether programs may store into it
+	Mem      []byte // the memory, 8-byte aligned; never moves
+	Writable bool   // whether programs may store into it
 }
 
 // Map is a key/value store shared by programs and Go code.
@@ -132,8 +133,9 @@ type Region struct {
 // a program reload. Its regions are allocated by New and never move.
 //
 // Concurrency: every method is safe for concurrent use by any number of
-// goroutines, whether they run programs or Go code, and none blocks for
-// longer than a copy of one value (hash maps: one eviction) under a lock.
+// goroutines, whether they run programs or Go code. No method holds a lock
+// for longer than one value copy (plus, in an LRU hash map, one eviction);
+// LookupRef on an array takes no lock at all.
 // Value memory is shared, as in the kernel: a program that holds a value
 // pointer while Go code updates the same entry may see a torn value, but
 // never memory outside the map. Go-side copies are made under the entry's
