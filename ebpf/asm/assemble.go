@@ -331,11 +331,14 @@ func parseInstruction(name string, ops []string) (Instruction, string, error) {
 		return Instruction{}, "", fmt.Errorf("unknown mnemonic %q", name)
 	}
 	if counts := operandCounts[m.form]; !slices.Contains(counts, len(ops)) {
-		want := strconv.Itoa(counts[0])
-		if len(counts) > 1 {
-			want += " or " + strconv.Itoa(counts[1])
+		want := strconv.Itoa(counts[0]) + " operands"
+		switch {
+		case len(counts) > 1:
+			want = fmt.Sprintf("%d or %d operands", counts[0], counts[1])
+		case counts[0] == 1:
+			want = "1 operand"
 		}
-		return Instruction{}, "", fmt.Errorf("%s takes %s operands, not %d", name, want, len(ops))
+		return Instruction{}, "", fmt.Errorf("%s takes %s, not %d", name, want, len(ops))
 	}
 	ins := Instruction{OpCode: m.opcode, Offset: m.offset, Constant: int64(m.imm)}
 	var err error
