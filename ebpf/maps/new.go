@@ -103,28 +103,13 @@ func newMap(s *Spec, opts Options) (impl, error) {
 		return nil, fmt.Errorf("%d workers, more than %d: %w", workers, MaxWorkers, ErrInvalid)
 	}
 
-	stride := roundUp(uint64(s.ValueSize), 8)
-	n := uint64(s.MaxEntries)
-	var need uint64
-	ok := true
-	switch s.Type {
-	case Array:
-		need, ok = mul(n, stride)
-	case PerCPUArray:
-		var block uint64
-		block, ok = mul(n, stride)
-		block = roundUp(block, cacheLine)
-		need, ok = mulOK(ok, block, uint64(workers))
-	case Hash, LRUHash:
-		per := stride + uint64(s.KeySize) + hashEntryOverhead
-		if s.Type == LRUHash {
-			per += lruEntryOverhead
+	if need, ok := memoryNeed(s, workers); !ok || need > MaxMemory {
+		perWorker := ""
+		if s.Type == PerCPUArray {
+			perWorker = fmt.Sprintf(" for each of %d workers", workers)
 		}
-		need, ok = mul(n, per)
-	}
-	if !ok || need > MaxMemory {
-		return nil, fmt.Errorf("%d entries of %d-byte keys and %d-byte values need more than %d bytes: %w",
-			s.MaxEntries, s.KeySize, s.ValueSize, MaxMemory, ErrInvalid)
+		return nil, fmt.Errorf("%d entries of %d-byte keys and %d-byte values%s need more than %d bytes: %w",
+			s.MaxEntries, s.KeySize, s.ValueSize, perWorker, MaxMemory, ErrInvalid)
 	}
 
 	switch s.Type {
@@ -132,6 +117,26 @@ func newMap(s *Spec, opts Options) (impl, error) {
 		return newArray(s, workers), nil
 	default:
 		return newHash(s), nil
+	}
+}
+
+// memoryNeed returns the bytes a map of spec s with the given workers
+// takes, as counted against MaxMemory, and false if that overflows.
+func memoryNeed(s *Spec, workers int) (uint64, bool) {
+	stride := roundUp(uint64(s.ValueSize), 8)
+	n := uint64(s.MaxEntries)
+	switch s.Type {
+	case Array:
+		return mul(n, stride)
+	case PerCPUArray:
+		block, ok := mul(n, stride)
+		return mulOK(ok, roundUp(block, cacheLine), uint64(workers))
+	default:
+		per := stride + uint64(s.KeySize) + hashEntryOverhead
+		if s.Type == LRUHash {
+			per += lruEntryOverhead
+		}
+		return mul(n, per)
 	}
 }
 

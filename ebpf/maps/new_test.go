@@ -45,7 +45,7 @@ func TestNewInvalid(t *testing.T) {
 		{"hash too big", with(func(s *Spec) { s.MaxEntries = 1 << 30 }), 1, ErrInvalid, "need more than"},
 		{"hash keys too big", with(func(s *Spec) { s.KeySize, s.ValueSize, s.MaxEntries = 512, 1, 1<<21 }), 1, ErrInvalid, "need more than"},
 		{"percpu too big", with(func(s *Spec) { s.Type, s.ValueSize, s.MaxEntries = PerCPUArray, 1<<20, 64 }), 1 << 16, ErrInvalid,
-			"need more than"},
+			"64 entries of 4-byte keys and 1048576-byte values for each of 65536 workers need more than 1073741824 bytes"},
 		{"too many workers", with(func(s *Spec) { s.Type, s.KeySize = PerCPUArray, 4 }), 1<<16 + 1, ErrInvalid,
 			`create map "counts": 65537 workers, more than 65536: invalid argument`},
 		{"contents key", with(func(s *Spec) { s.Contents = []Entry{{Key: []byte{1}, Value: make([]byte, 8)}} }), 1, ErrInvalid,
@@ -78,10 +78,40 @@ func TestNewInvalid(t *testing.T) {
 	}
 }
 
-// TestNewLimits checks maps right at the size limits are created.
+// TestMemoryLimit checks the memory each type is charged against
+// MaxMemory, without allocating it: the largest maps pass, one entry (or
+// worker) more fails.
+func TestMemoryLimit(t *testing.T) {
+	const hashPer = 8 + 4 + hashEntryOverhead
+	for _, tc := range []struct {
+		spec    Spec
+		workers int
+		need    uint64
+		ok      bool
+	}{
+		{Spec{Type: Array, ValueSize: 1 << 20, MaxEntries: 1024}, 1, MaxMemory, true},
+		{Spec{Type: Array, ValueSize: 1<<20 - 7, MaxEntries: 1024}, 1, MaxMemory, true},
+		{Spec{Type: Array, ValueSize: 1 << 20, MaxEntries: 1025}, 1, MaxMemory + 1<<20, true},
+		{Spec{Type: Array, ValueSize: 1<<32 - 1, MaxEntries: 1<<32 - 1}, 1, (1<<32 - 1) << 32, true},
+		{Spec{Type: PerCPUArray, ValueSize: 1, MaxEntries: 1}, MaxWorkers, MaxWorkers * cacheLine, true},
+		{Spec{Type: PerCPUArray, ValueSize: 8, MaxEntries: 9}, 3, 3 * 128, true},
+		{Spec{Type: PerCPUArray, ValueSize: 1<<32 - 1, MaxEntries: 1<<32 - 1}, 2, 0, false},
+		{Spec{Type: Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1000}, 1, 1000 * hashPer, true},
+		{Spec{Type: LRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1000}, 1, 1000 * (hashPer + lruEntryOverhead), true},
+	} {
+		need, ok := memoryNeed(&tc.spec, tc.workers)
+		if ok != tc.ok || (ok && need != tc.need) {
+			t.Errorf("%v %d x %d, %d workers: need %d, %v; want %d, %v",
+				tc.spec.Type, tc.spec.MaxEntries, tc.spec.ValueSize, tc.workers, need, ok, tc.need, tc.ok)
+		}
+	}
+}
+
+// TestNewLimits checks that maps at the key size and worker limits are
+// created.
 func TestNewLimits(t *testing.T) {
 	for _, s := range []Spec{
-		{Type: Array, KeySize: 4, ValueSize: 1 << 20, MaxEntries: 1024},
+		{Type: Array, KeySize: 4, ValueSize: 1, MaxEntries: 1},
 		{Type: Hash, KeySize: MaxKeySize, ValueSize: 8, MaxEntries: 4},
 		{Type: LRUHash, KeySize: 1, ValueSize: 1, MaxEntries: 1},
 		{Type: PerCPUArray, KeySize: 4, ValueSize: 1, MaxEntries: 1},
