@@ -6,29 +6,8 @@ import (
 	"strings"
 )
 
-// The text form of instructions is the bpf_conformance assembler syntax
-// (see Assemble), extended for the instructions that syntax cannot write:
-//
-//	lddw %r1, map 3             lddw with src 1: imm = 3
-//	lddw %r1, mapvalue 3+16     lddw with src 2: imm = 3, next imm = 16
-//	lddw %r1, btf 7             src 3; also func (4), mapidx (5), mapidxvalue (6)
-//	ldabsw 0x10                 legacy packet load, absolute (also ldabsb, ldabsh)
-//	ldindw %r2, 4               legacy packet load, indirect (also ldindb, ldindh)
-//
-// For a pseudo lddw the two 32-bit halves print as unsigned decimals; the
-// upper half is left out when it is zero, except for the two map-value
-// kinds, which always show their offset. A call with src 2 prints as
-// `call runtime N`, the conformance spelling; `call kfunc N` is accepted as
-// a synonym.
-//
-// Numbers print so that they re-assemble to the same bits: immediates in
-// decimal when their magnitude is at most smallImm and otherwise as a 32-bit
-// hex pattern (always hex for and, or, xor and jset); lddw constants the same
-// way with 64 bits; memory and jump offsets as signed decimals with an
-// explicit sign ([%r10-8], +3).
-
 // smallImm is the largest magnitude an immediate may have to print in
-// decimal.
+// decimal (see the package doc).
 const smallImm = 4096
 
 // ldPseudoNames are the lddw operand kinds for the pseudo sources 1-6.
@@ -233,10 +212,8 @@ func formatImm64(v int64) string {
 }
 
 // String returns the program with one instruction per line, each prefixed
-// by the slot it starts at:
-//
-//	0: lddw %r0, 0x1122334455667788
-//	2: exit
+// by the slot it starts at, right-aligned in four columns ("%4d: %s"):
+// "   0: lddw %r0, 0x1122334455667788", then "   2: exit".
 //
 // Use Disassemble for text that Assemble accepts.
 func (insns Instructions) String() string {
