@@ -479,6 +479,9 @@ func TestLoadRefused(t *testing.T) {
 		{"ringbuf.o", []string{`map "events"`, "map type RingBuf (27)"}},
 		{"progarray.o", []string{`map "jumps"`, "map type ProgramArray (3)"}},
 		{"mapinmap.o", []string{`map "outer"`, "map of maps"}},
+		{"pinned.o", []string{`map "shared"`, "pinning (PinByName)"}},
+		{"mapflags.o", []string{`map "sink"`, "map flags 0x100"}},
+		{"bigendian.o", []string{"big-endian object"}},
 	} {
 		t.Run(c.obj, func(t *testing.T) {
 			path := filepath.Join("testdata", c.obj)
@@ -536,6 +539,18 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := ebpf.LoadCollectionSpecFromFile(filepath.Join("testdata", "no-such.o"))
 	if !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "load ELF testdata/no-such.o: ") {
 		t.Errorf("error = %v, want a wrapped not-exist error naming the path", err)
+	}
+}
+
+func TestLoadNamesOpenFile(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "ringbuf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = ebpf.LoadCollectionSpec(f)
+	if want := `load ELF testdata/ringbuf.o: map "events": `; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %v, want prefix %q (the file's name)", err, want)
 	}
 }
 

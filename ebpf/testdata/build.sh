@@ -2,6 +2,7 @@
 # Rebuilds the ELF loader's test objects: run by `go generate ./ebpf`.
 #
 #   *.c        -> *.o        clang -O2 -g -target bpf (BTF from -g)
+#   calls.c    -> bigendian.o  the same for bpfeb
 #   good objects -> *.objdump  llvm-objdump -d -r, the expectations elf_test.go
 #                              checks the translated instructions against
 #   calls.o    -> broken-*   malformed inputs for the error table test
@@ -20,6 +21,9 @@ for src in *.c; do
 	# debug info, so the objects are the same wherever they are built.
 	"$CLANG" -O2 -g -target bpf -fdebug-compilation-dir=. -c "$src" -o "$obj"
 done
+
+# The same source as a big-endian object, which is refused.
+"$CLANG" -O2 -g -target bpfeb -fdebug-compilation-dir=. -c calls.c -o bigendian.o
 
 for obj in calls maps globals; do
 	"$OBJDUMP" -d -r "$obj.o" >"$obj.objdump"
