@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
-	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
 )
 
 // benchDir holds the shared bench programs (see its README).

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
 )
 
 // conformanceDir holds the bpf_conformance suite (see its README).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
@@ -85,14 +86,11 @@ type Program struct {
 	maps    []maps.Map
 	static  []core.Region // map memory
 	budget  int64
-	machine sync.Pool
-}
-
-// machine is the per-run state: the stack and the region table. Machines are
-// pooled per program so a run does not allocate.
-type machine struct {
-	stack [core.MaxFrames * core.StackSize]byte
-	env   core.Env
+	// Machines are kept per program, so that a run neither allocates nor
+	// rebuilds the region table: one in a slot that costs a single atomic
+	// swap, the rest in a pool.
+	spare atomic.Pointer[interp.Machine]
+	pool  sync.Pool
 }
 
 var littleEndian = func() bool {
@@ -168,14 +166,17 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 	if worker < 0 {
 		return 0, errors.New("run: negative worker")
 	}
-	m, _ := p.machine.Get().(*machine)
+	m := p.spare.Swap(nil)
 	if m == nil {
-		m = p.newMachine()
+		m, _ = p.pool.Get().(*interp.Machine)
+		if m == nil {
+			m = p.newMachine()
+		}
 	}
 	if budget < 0 {
 		budget = 1<<63 - 1
 	}
-	env := &m.env
+	env := &m.Env
 	ctxRegion := core.NewRegion(ctx, true, core.RegionContext)
 	env.Regions[1] = ctxRegion
 	env.Worker = worker
@@ -184,22 +185,25 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 	for _, x := range extra {
 		env.Regions = append(env.Regions, core.NewRegion(x.Data, x.Writable, core.RegionHost))
 	}
-	r0, err := p.code.Run(env, ctxRegion.Start, uint64(len(ctx)), budget)
-	// Drop references to the caller's memory before pooling the machine.
-	clear(env.Regions[base:])
-	env.Regions = env.Regions[:base]
+	r0, err := p.code.Run(m, ctxRegion.Start, uint64(len(ctx)), budget)
+	// Drop references to the caller's memory before keeping the machine.
+	if len(extra) > 0 {
+		clear(env.Regions[base:])
+		env.Regions = env.Regions[:base]
+	}
 	env.Regions[1] = core.Region{Kind: core.RegionContext}
 	env.Host = nil
-	p.machine.Put(m)
+	m.Forget()
+	if !p.spare.CompareAndSwap(nil, m) {
+		p.pool.Put(m)
+	}
 	return r0, err
 }
 
-func (p *Program) newMachine() *machine {
-	m := &machine{}
-	m.env.Maps = p.maps
-	m.env.Regions = make([]core.Region, 2, 2+len(p.static)+2)
-	m.env.Regions[0] = core.NewRegion(m.stack[:], true, core.RegionStack)
-	m.env.Regions[1] = core.Region{Kind: core.RegionContext}
-	m.env.Regions = append(m.env.Regions, p.static...)
+func (p *Program) newMachine() *interp.Machine {
+	m := interp.NewMachine()
+	m.Env.Maps = p.maps
+	m.Env.Regions = append(m.Env.Regions, core.Region{Kind: core.RegionContext})
+	m.Env.Regions = append(m.Env.Regions, p.static...)
 	return m
 }

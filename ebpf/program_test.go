@@ -11,7 +11,7 @@ import (
 
 	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/ebpf/asm"
-	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
-	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")

@@ -23,20 +23,49 @@ type frame struct {
 // or into the second slot of a lddw (impossible for a verified program).
 var ErrFellOff = errors.New("execution left the program's instructions")
 
-// Run executes the program. env.Regions[0] must be the stack region of at
-// least MaxFrames*StackSize bytes; r1 and r2 are the program's first two
-// arguments; budget is the instruction budget (see the op table). Run is
-// safe for concurrent use with distinct envs.
-func (p *Program) Run(env *core.Env, r1, r2 uint64, budget int64) (uint64, error) {
+// Machine is the state of one run: the environment helpers see, the stack
+// and the saved frames of local calls. A machine serves one run at a time;
+// reusing it for the next run of any program avoids allocation.
+//
+// Env.Regions[0] must be the machine's stack (see Reset).
+type Machine struct {
+	Env    core.Env
+	hot    core.Region // the region of the last load (at least hotMin long)
+	hotW   core.Region // the region of the last store (likewise, writable)
+	frames [core.MaxFrames - 1]frame
+	stack  [core.MaxFrames * core.StackSize]byte
+}
+
+// NewMachine returns a machine whose Env.Regions holds the stack.
+func NewMachine() *Machine {
+	m := &Machine{}
+	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
+	m.Forget()
+	return m
+}
+
+// Forget drops the machine's references to memory of the last run's caller,
+// so that a pooled machine does not keep it alive.
+func (m *Machine) Forget() {
+	// The stack is the neutral hot region: it always exists, and an empty
+	// region would not work with load's single comparison.
+	m.hot = m.Env.Regions[0]
+	m.hotW = m.Env.Regions[0]
+}
+
+// Run executes the program on m with r1 and r2 as its first two arguments
+// and the given instruction budget (see the op table), and returns r0. Run
+// is safe for concurrent use with distinct machines.
+func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	var regs [11]uint64
-	var frames [core.MaxFrames - 1]frame
 	depth := 0
-	stack := &env.Regions[0]
+	stack := &m.Env.Regions[0]
 	regs[1] = r1
 	regs[2] = r2
 	regs[10] = stack.Start + stack.Len
 	insns := p.insns
 	pc := 0
+	env := &m.Env
 	for {
 		in := &insns[pc]
 		pc++
@@ -190,99 +219,144 @@ func (p *Program) Run(env *core.Env, r1, r2 uint64, budget int64) (uint64, error
 
 		// Loads.
 		case opLdxB:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 1, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 1, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-1 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 1, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 1, false)
 			}
 			regs[in.dst] = uint64(*(*uint8)(a))
 		case opLdxH:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 2, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 2, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-2 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 2, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 2, false)
 			}
 			regs[in.dst] = uint64(*(*uint16)(a))
 		case opLdxW:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 4, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 4, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-4 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 4, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 4, false)
 			}
 			regs[in.dst] = uint64(*(*uint32)(a))
 		case opLdxDW:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 8, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 8, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-8 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 8, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 8, false)
 			}
 			regs[in.dst] = *(*uint64)(a)
 		case opLdxSB:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 1, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 1, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-1 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 1, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 1, false)
 			}
 			regs[in.dst] = uint64(int64(*(*int8)(a)))
 		case opLdxSH:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 2, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 2, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-2 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 2, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 2, false)
 			}
 			regs[in.dst] = uint64(int64(*(*int16)(a)))
 		case opLdxSW:
-			a := p.mem(env, regs[in.src]+uint64(in.off), 4, false)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.src]+uint64(in.off), 4, false)
+			addr := regs[in.src] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hot.Start; off <= m.hot.Len-4 {
+				a = unsafe.Add(m.hot.Ptr, off)
+			} else if a = m.find(addr, 4, false); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 4, false)
 			}
 			regs[in.dst] = uint64(int64(*(*int32)(a)))
 
 		// Stores.
 		case opStB:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 1, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 1, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-1 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 1, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 1, true)
 			}
 			*(*uint8)(a) = uint8(in.imm)
 		case opStH:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 2, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 2, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-2 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 2, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 2, true)
 			}
 			*(*uint16)(a) = uint16(in.imm)
 		case opStW:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 4, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 4, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-4 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 4, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 4, true)
 			}
 			*(*uint32)(a) = uint32(in.imm)
 		case opStDW:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 8, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 8, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-8 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 8, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 8, true)
 			}
 			*(*uint64)(a) = uint64(in.imm)
 		case opStxB:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 1, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 1, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-1 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 1, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 1, true)
 			}
 			*(*uint8)(a) = uint8(regs[in.src])
 		case opStxH:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 2, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 2, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-2 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 2, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 2, true)
 			}
 			*(*uint16)(a) = uint16(regs[in.src])
 		case opStxW:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 4, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 4, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-4 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 4, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 4, true)
 			}
 			*(*uint32)(a) = uint32(regs[in.src])
 		case opStxDW:
-			a := p.mem(env, regs[in.dst]+uint64(in.off), 8, true)
-			if a == nil {
-				return 0, p.memErr(env, pc-1, regs[in.dst]+uint64(in.off), 8, true)
+			addr := regs[in.dst] + uint64(in.off)
+			var a unsafe.Pointer
+			if off := addr - m.hotW.Start; off <= m.hotW.Len-8 {
+				a = unsafe.Add(m.hotW.Ptr, off)
+			} else if a = m.find(addr, 8, true); a == nil {
+				return 0, p.memErr(m, pc-1, addr, 8, true)
 			}
 			*(*uint64)(a) = regs[in.src]
 		case opAtomic32, opAtomic64:
-			if err := p.atomic(env, in, &regs, pc-1); err != nil {
+			if err := p.atomic(m, in, &regs, pc-1); err != nil {
 				return 0, err
 			}
 		case opLddw:
@@ -487,14 +561,14 @@ func (p *Program) Run(env *core.Env, r1, r2 uint64, budget int64) (uint64, error
 			}
 			regs[0] = r0
 		case opCallLocal:
-			if depth == len(frames) {
+			if depth == len(m.frames) {
 				return 0, p.runErr(pc-1, core.ErrStackOverflow)
 			}
 			budget -= in.imm
 			if budget < 0 {
 				return 0, p.runErr(pc-1, core.ErrBudget)
 			}
-			frames[depth] = frame{ret: pc, r6: regs[6], r7: regs[7], r8: regs[8], r9: regs[9], fp: regs[10]}
+			m.frames[depth] = frame{ret: pc, r6: regs[6], r7: regs[7], r8: regs[8], r9: regs[9], fp: regs[10]}
 			depth++
 			regs[10] -= core.StackSize
 			pc = int(in.off)
@@ -503,7 +577,7 @@ func (p *Program) Run(env *core.Env, r1, r2 uint64, budget int64) (uint64, error
 				return regs[0], nil
 			}
 			depth--
-			f := &frames[depth]
+			f := &m.frames[depth]
 			pc = f.ret
 			regs[6], regs[7], regs[8], regs[9], regs[10] = f.r6, f.r7, f.r8, f.r9, f.fp
 
@@ -525,14 +599,44 @@ func (p *Program) Run(env *core.Env, r1, r2 uint64, budget int64) (uint64, error
 	}
 }
 
-// mem returns a pointer to the size bytes at addr if they lie inside one
-// region the program may access (writable, for a store), or nil.
-func (p *Program) mem(env *core.Env, addr, size uint64, write bool) unsafe.Pointer {
-	for i := range env.Regions {
-		r := &env.Regions[i]
+// load returns a pointer to the size bytes at addr if they lie inside one
+// region the program may access, or nil. The region of the last load is
+// checked first, with a single comparison: hot regions are at least 8 bytes
+// long, so hot.Len-size cannot wrap for the access sizes 1 to 8.
+func (m *Machine) load(addr, size uint64) unsafe.Pointer {
+	off := addr - m.hot.Start
+	if off > m.hot.Len-size {
+		return m.find(addr, size, false)
+	}
+	return unsafe.Add(m.hot.Ptr, off)
+}
+
+// store is load for a store: the region must be writable.
+func (m *Machine) store(addr, size uint64) unsafe.Pointer {
+	off := addr - m.hotW.Start
+	if off > m.hotW.Len-size {
+		return m.find(addr, size, true)
+	}
+	return unsafe.Add(m.hotW.Ptr, off)
+}
+
+// hotMin is the shortest region load and store cache (see load).
+const hotMin = 8
+
+//go:noinline
+func (m *Machine) find(addr, size uint64, write bool) unsafe.Pointer {
+	for i := range m.Env.Regions {
+		r := &m.Env.Regions[i]
 		if off := addr - r.Start; off < r.Len && size <= r.Len-off {
 			if write && !r.Writable {
 				return nil
+			}
+			if r.Len >= hotMin {
+				if write {
+					m.hotW = *r
+				} else {
+					m.hot = *r
+				}
 			}
 			return unsafe.Add(r.Ptr, off)
 		}
@@ -540,8 +644,8 @@ func (p *Program) mem(env *core.Env, addr, size uint64, write bool) unsafe.Point
 	return nil
 }
 
-func (p *Program) memErr(env *core.Env, pc int, addr, size uint64, write bool) error {
-	r := env.Find(addr, size)
+func (p *Program) memErr(m *Machine, pc int, addr, size uint64, write bool) error {
+	r := m.Env.Find(addr, size)
 	return p.runErr(pc, &core.MemoryError{PC: pc, Addr: addr, Size: size, Write: write, ReadOnly: r != nil})
 }
 
@@ -554,15 +658,15 @@ func (p *Program) runErr(pc int, err error) error {
 
 // atomic performs an atomic read-modify-write. The access must be naturally
 // aligned, as on every architecture that has atomics.
-func (p *Program) atomic(env *core.Env, in *inst, regs *[11]uint64, pc int) error {
+func (p *Program) atomic(m *Machine, in *inst, regs *[11]uint64, pc int) error {
 	size := uint64(4)
 	if in.op == opAtomic64 {
 		size = 8
 	}
 	addr := regs[in.dst] + uint64(in.off)
-	a := p.mem(env, addr, size, true)
+	a := m.store(addr, size)
 	if a == nil {
-		return p.memErr(env, pc, addr, size, true)
+		return p.memErr(m, pc, addr, size, true)
 	}
 	if addr&(size-1) != 0 {
 		return p.runErr(pc, fmt.Errorf("%w: %d-byte access at %#x", core.ErrAlignment, size, addr))

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
-	"github.com/bpfdb/bpfdb/ebpf/internal/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
 )
 
 // suiteDir is the bpf_conformance suite, outside this repository.

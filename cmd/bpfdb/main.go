@@ -1,0 +1,45 @@
+// Command bpfdb is the single bpfdb binary. Today it drives the eBPF
+// runtime:
+//
+//	bpfdb bpf run    [flags] FILE        run a program once, print r0
+//	bpfdb bpf test   [flags] FILE...     run conformance .data files
+//	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
+//	bpfdb bpf disasm FILE                print a program's instructions
+//
+// FILE is a bpf_conformance .data file or an ELF object from
+// clang -target bpf. See "bpfdb bpf help" for the test environment.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: bpfdb <command> [arguments]
+
+commands:
+  bpf run|test|bench|disasm   drive the eBPF runtime (bpfdb bpf help)
+`
+
+// run executes the command line and returns the exit code: 0 on success,
+// 1 when a command ran and failed, 2 on a usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "bpf":
+		return bpfCommand(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "bpfdb: unknown command %q\n%s", args[0], usage)
+	return 2
+}
