@@ -75,7 +75,20 @@ func loadBench(b *testing.B, name string) (*ebpf.Program, *conformance.Test) {
 // native Go version.
 func BenchmarkBenchProgs(b *testing.B) {
 	for _, name := range []string{"ret", "murmur64", "fnv1a64", "helper_call", "loop1m"} {
+		// A Runner owns its state, as a worker of a pool would; Program.Run
+		// takes a machine from the program's pool for every run.
 		b.Run(name+"/interp", func(b *testing.B) {
+			p, t := loadBench(b, name)
+			r := p.NewRunner()
+			mem := append([]byte(nil), t.Mem...)
+			for b.Loop() {
+				r0, err := r.Run(mem)
+				if err != nil || r0 != t.Result {
+					b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+				}
+			}
+		})
+		b.Run(name+"/interp-shared", func(b *testing.B) {
 			p, t := loadBench(b, name)
 			mem := append([]byte(nil), t.Mem...)
 			for b.Loop() {

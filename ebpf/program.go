@@ -3,6 +3,7 @@ package ebpf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -80,12 +81,12 @@ type Memory struct {
 // Program is a loaded program. It is safe for concurrent use: any number of
 // goroutines may run it at once, each run with its own registers and stack.
 type Program struct {
-	name    string
-	insns   asm.Instructions
-	code    *interp.Program
-	maps    []maps.Map
-	static  []core.Region // map memory
-	budget  int64
+	name   string
+	insns  asm.Instructions
+	code   *interp.Program
+	maps   []maps.Map
+	static []core.Region // map memory
+	budget int64
 	// Machines are kept per program, so that a run neither allocates nor
 	// rebuilds the region table: one in a slot that costs a single atomic
 	// swap, the rest in a pool.
@@ -163,9 +164,6 @@ func (p *Program) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
 }
 
 func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
-	if worker < 0 {
-		return 0, errors.New("run: negative worker")
-	}
 	m := p.spare.Swap(nil)
 	if m == nil {
 		m, _ = p.pool.Get().(*interp.Machine)
@@ -173,31 +171,66 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 			m = p.newMachine()
 		}
 	}
+	r0, err := p.runOn(m, ctx, worker, host, budget, extra)
+	if !p.spare.CompareAndSwap(nil, m) {
+		p.pool.Put(m)
+	}
+	return r0, err
+}
+
+// runOn runs the program on machine m. The machine keeps a reference to
+// ctx until its next run.
+func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
+	if worker < 0 {
+		return 0, errors.New("run: negative worker")
+	}
 	if budget < 0 {
-		budget = 1<<63 - 1
+		budget = math.MaxInt64
 	}
 	env := &m.Env
 	ctxRegion := core.NewRegion(ctx, true, core.RegionContext)
 	env.Regions[1] = ctxRegion
 	env.Worker = worker
 	env.Host = host
-	base := 2 + len(p.static)
+	if len(extra) == 0 {
+		return p.code.Run(m, ctxRegion.Start, uint64(len(ctx)), budget)
+	}
+	base := len(env.Regions)
 	for _, x := range extra {
 		env.Regions = append(env.Regions, core.NewRegion(x.Data, x.Writable, core.RegionHost))
 	}
 	r0, err := p.code.Run(m, ctxRegion.Start, uint64(len(ctx)), budget)
-	// Drop references to the caller's memory before keeping the machine.
-	if len(extra) > 0 {
-		clear(env.Regions[base:])
-		env.Regions = env.Regions[:base]
-	}
-	env.Regions[1] = core.Region{Kind: core.RegionContext}
-	env.Host = nil
-	m.Forget()
-	if !p.spare.CompareAndSwap(nil, m) {
-		p.pool.Put(m)
-	}
+	clear(env.Regions[base:])
+	env.Regions = env.Regions[:base]
 	return r0, err
+}
+
+// Runner runs one program from one goroutine at a time, with state of its
+// own: the cheapest way to run a program often, for example once per worker
+// of a thread pool. Program.Run is the same without the ownership rule, at
+// the cost of taking a machine from a pool per run.
+type Runner struct {
+	p *Program
+	m *interp.Machine
+}
+
+// NewRunner returns a runner for p.
+func (p *Program) NewRunner() *Runner {
+	return &Runner{p: p, m: p.newMachine()}
+}
+
+// Run is Program.Run on the runner's own state.
+func (r *Runner) Run(ctx []byte) (uint64, error) {
+	return r.p.runOn(r.m, ctx, 0, nil, r.p.budget, nil)
+}
+
+// RunWith is Program.RunWith on the runner's own state.
+func (r *Runner) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
+	budget := r.p.budget
+	if opts.Budget != 0 {
+		budget = opts.Budget
+	}
+	return r.p.runOn(r.m, ctx, opts.Worker, opts.Host, budget, opts.Memory)
 }
 
 func (p *Program) newMachine() *interp.Machine {

@@ -281,9 +281,10 @@ const (
 	benchBatches = 31
 )
 
-// median returns the median time of one run in ns. The context is copied
-// once per batch, outside the timed loop, as the bench programs do not
-// change it in a way that alters later runs.
+// median returns the median time of one run in ns, run by a Runner (state
+// owned by the benchmark goroutine, as a worker of a pool owns it). The
+// context is copied once per batch, outside the timed loop, as the bench
+// programs do not change it in a way that alters later runs.
 func median(l *loaded) (float64, error) {
 	ctx := append([]byte(nil), l.ctx...)
 	if l.test != nil && l.test.HasResult {
@@ -295,11 +296,12 @@ func median(l *loaded) (float64, error) {
 			return 0, fmt.Errorf("result %#x, want %#x", r0, l.test.Result)
 		}
 	}
+	r := l.prog.NewRunner()
 	timeBatch := func(n int) (time.Duration, error) {
 		copy(ctx, l.ctx)
 		start := time.Now()
 		for i := 0; i < n; i++ {
-			if _, err := l.prog.Run(ctx); err != nil {
+			if _, err := r.Run(ctx); err != nil {
 				return 0, err
 			}
 		}

@@ -32,6 +32,8 @@ type Machine struct {
 	Env    core.Env
 	hot    core.Region // the region of the last load (at least hotMin long)
 	hotW   core.Region // the region of the last store (likewise, writable)
+	regs   [256]uint64 // indexed by uint8 register numbers: no bounds checks
+	budget int64
 	frames [core.MaxFrames - 1]frame
 	stack  [core.MaxFrames * core.StackSize]byte
 }
@@ -40,549 +42,652 @@ type Machine struct {
 func NewMachine() *Machine {
 	m := &Machine{}
 	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
-	m.Forget()
 	return m
 }
 
-// Forget drops the machine's references to memory of the last run's caller,
-// so that a pooled machine does not keep it alive.
-func (m *Machine) Forget() {
-	// The stack is the neutral hot region: it always exists, and an empty
-	// region would not work with load's single comparison.
-	m.hot = m.Env.Regions[0]
-	m.hotW = m.Env.Regions[0]
-}
+// exitReason says why the fast loop returned to Run.
+type exitReason uint8
+
+const (
+	exitSlow   exitReason = iota // the instruction at pc needs the slow path
+	exitBudget                   // the jump at pc exhausted the budget
+)
 
 // Run executes the program on m with r1 and r2 as its first two arguments
 // and the given instruction budget (see the op table), and returns r0. Run
 // is safe for concurrent use with distinct machines.
+//
+// Execution alternates between two loops: fast runs arithmetic, jumps and
+// loads and stores that hit the cached region, and calls nothing, so the
+// compiler keeps its state in registers; everything else (calls, exit,
+// atomics, region misses, faults) returns to the slow loop here, which
+// executes that one instruction and re-enters fast.
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
-	var regs [11]uint64
-	depth := 0
+	r := &m.regs
+	*(*[11]uint64)(r[:11]) = [11]uint64{}
 	stack := &m.Env.Regions[0]
-	regs[1] = r1
-	regs[2] = r2
-	regs[10] = stack.Start + stack.Len
-	insns := p.insns
+	// The regions may have changed since the last run. The stack is the
+	// neutral hot region: it always exists, and an empty region would not
+	// work with the single comparison of the fast path.
+	m.hot = *stack
+	m.hotW = *stack
+	r[1] = r1
+	r[2] = r2
+	r[10] = stack.Start + stack.Len
+	m.budget = budget
+	depth := 0
 	pc := 0
-	env := &m.Env
+	for {
+		var why exitReason
+		pc, why = p.fast(m, pc)
+		in := &p.insns[pc]
+		if why == exitBudget {
+			return 0, p.runErr(pc, core.ErrBudget)
+		}
+		pc++
+		if in.op == opCall { // the most frequent reason to leave fast
+			r0, err := p.helpers[in.off](&m.Env, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				return 0, p.runErr(pc-1, err)
+			}
+			r[0] = r0
+			continue
+		}
+		switch in.op {
+		case opLdxB, opLdxH, opLdxW, opLdxDW, opLdxSB, opLdxSH, opLdxSW:
+			size := loadSize[in.op-opLdxB]
+			addr := r[in.src] + uint64(in.off)
+			a := m.find(addr, size, false)
+			if a == nil {
+				return 0, p.memErr(m, pc-1, addr, size, false)
+			}
+			r[in.dst] = loadFrom(in.op, a)
+		case opStB, opStH, opStW, opStDW, opStxB, opStxH, opStxW, opStxDW:
+			size := storeSize[in.op-opStB]
+			addr := r[in.dst] + uint64(in.off)
+			a := m.find(addr, size, true)
+			if a == nil {
+				return 0, p.memErr(m, pc-1, addr, size, true)
+			}
+			v := uint64(in.imm)
+			if in.op >= opStxB {
+				v = r[in.src]
+			}
+			storeTo(size, a, v)
+		case opAtomic32, opAtomic64:
+			if err := p.atomic(m, in, r, pc-1); err != nil {
+				return 0, err
+			}
+		case opCallX:
+			fn := p.byID[int32(r[in.dst])]
+			if fn == nil || r[in.dst] > math.MaxInt32 {
+				return 0, p.runErr(pc-1, fmt.Errorf("%w %d (callx)", core.ErrUnknownHelper, r[in.dst]))
+			}
+			r0, err := fn(&m.Env, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				return 0, p.runErr(pc-1, err)
+			}
+			r[0] = r0
+		case opCallLocal:
+			if depth == len(m.frames) {
+				return 0, p.runErr(pc-1, core.ErrStackOverflow)
+			}
+			m.budget -= in.imm
+			if m.budget < 0 {
+				return 0, p.runErr(pc-1, core.ErrBudget)
+			}
+			m.frames[depth] = frame{ret: pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9], fp: r[10]}
+			depth++
+			r[10] -= core.StackSize
+			pc = int(in.off)
+		case opExit:
+			if depth == 0 {
+				return r[0], nil
+			}
+			depth--
+			f := &m.frames[depth]
+			pc = f.ret
+			r[6], r[7], r[8], r[9], r[10] = f.r6, f.r7, f.r8, f.r9, f.fp
+		default:
+			return 0, p.runErr(pc-1, ErrFellOff)
+		}
+	}
+}
+
+var loadSize = [...]uint64{opLdxB - opLdxB: 1, opLdxH - opLdxB: 2, opLdxW - opLdxB: 4, opLdxDW - opLdxB: 8, opLdxSB - opLdxB: 1, opLdxSH - opLdxB: 2, opLdxSW - opLdxB: 4}
+var storeSize = [...]uint64{1, 2, 4, 8, 1, 2, 4, 8} // opStB..opStxDW
+
+func loadFrom(o op, a unsafe.Pointer) uint64 {
+	switch o {
+	case opLdxB:
+		return uint64(*(*uint8)(a))
+	case opLdxH:
+		return uint64(*(*uint16)(a))
+	case opLdxW:
+		return uint64(*(*uint32)(a))
+	case opLdxDW:
+		return *(*uint64)(a)
+	case opLdxSB:
+		return uint64(int64(*(*int8)(a)))
+	case opLdxSH:
+		return uint64(int64(*(*int16)(a)))
+	default:
+		return uint64(int64(*(*int32)(a)))
+	}
+}
+
+func storeTo(size uint64, a unsafe.Pointer, v uint64) {
+	switch size {
+	case 1:
+		*(*uint8)(a) = uint8(v)
+	case 2:
+		*(*uint16)(a) = uint16(v)
+	case 4:
+		*(*uint32)(a) = uint32(v)
+	default:
+		*(*uint64)(a) = v
+	}
+}
+
+// fast executes instructions from pc until one needs the slow path or a
+// backward jump exhausts the budget, and returns that instruction's slot.
+// It calls no function, so its state stays in registers.
+func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
+	r := &m.regs
+	insns := p.insns
+	budget := m.budget
 	for {
 		in := &insns[pc]
 		pc++
 		switch in.op {
 		// ALU64, immediate.
 		case opAdd64K:
-			regs[in.dst] += uint64(in.imm)
+			r[in.dst] += uint64(in.imm)
 		case opSub64K:
-			regs[in.dst] -= uint64(in.imm)
+			r[in.dst] -= uint64(in.imm)
 		case opMul64K:
-			regs[in.dst] *= uint64(in.imm)
+			r[in.dst] *= uint64(in.imm)
 		case opDiv64K:
-			regs[in.dst] = div64(regs[in.dst], uint64(in.imm))
+			r[in.dst] = div64(r[in.dst], uint64(in.imm))
 		case opSDiv64K:
-			regs[in.dst] = sdiv64(regs[in.dst], uint64(in.imm))
+			r[in.dst] = sdiv64(r[in.dst], uint64(in.imm))
 		case opOr64K:
-			regs[in.dst] |= uint64(in.imm)
+			r[in.dst] |= uint64(in.imm)
 		case opAnd64K:
-			regs[in.dst] &= uint64(in.imm)
+			r[in.dst] &= uint64(in.imm)
 		case opLsh64K:
-			regs[in.dst] <<= uint64(in.imm) & 63
+			r[in.dst] <<= uint64(in.imm) & 63
 		case opRsh64K:
-			regs[in.dst] >>= uint64(in.imm) & 63
+			r[in.dst] >>= uint64(in.imm) & 63
 		case opNeg64:
-			regs[in.dst] = -regs[in.dst]
+			r[in.dst] = -r[in.dst]
 		case opMod64K:
-			regs[in.dst] = mod64(regs[in.dst], uint64(in.imm))
+			r[in.dst] = mod64(r[in.dst], uint64(in.imm))
 		case opSMod64K:
-			regs[in.dst] = smod64(regs[in.dst], uint64(in.imm))
+			r[in.dst] = smod64(r[in.dst], uint64(in.imm))
 		case opXor64K:
-			regs[in.dst] ^= uint64(in.imm)
+			r[in.dst] ^= uint64(in.imm)
 		case opMov64K:
-			regs[in.dst] = uint64(in.imm)
+			r[in.dst] = uint64(in.imm)
 		case opArsh64K:
-			regs[in.dst] = uint64(int64(regs[in.dst]) >> (uint64(in.imm) & 63))
+			r[in.dst] = uint64(int64(r[in.dst]) >> (uint64(in.imm) & 63))
 
 		// ALU64, register.
 		case opAdd64X:
-			regs[in.dst] += regs[in.src]
+			r[in.dst] += r[in.src]
 		case opSub64X:
-			regs[in.dst] -= regs[in.src]
+			r[in.dst] -= r[in.src]
 		case opMul64X:
-			regs[in.dst] *= regs[in.src]
+			r[in.dst] *= r[in.src]
 		case opDiv64X:
-			regs[in.dst] = div64(regs[in.dst], regs[in.src])
+			r[in.dst] = div64(r[in.dst], r[in.src])
 		case opSDiv64X:
-			regs[in.dst] = sdiv64(regs[in.dst], regs[in.src])
+			r[in.dst] = sdiv64(r[in.dst], r[in.src])
 		case opOr64X:
-			regs[in.dst] |= regs[in.src]
+			r[in.dst] |= r[in.src]
 		case opAnd64X:
-			regs[in.dst] &= regs[in.src]
+			r[in.dst] &= r[in.src]
 		case opLsh64X:
-			regs[in.dst] <<= regs[in.src] & 63
+			r[in.dst] <<= r[in.src] & 63
 		case opRsh64X:
-			regs[in.dst] >>= regs[in.src] & 63
+			r[in.dst] >>= r[in.src] & 63
 		case opMod64X:
-			regs[in.dst] = mod64(regs[in.dst], regs[in.src])
+			r[in.dst] = mod64(r[in.dst], r[in.src])
 		case opSMod64X:
-			regs[in.dst] = smod64(regs[in.dst], regs[in.src])
+			r[in.dst] = smod64(r[in.dst], r[in.src])
 		case opXor64X:
-			regs[in.dst] ^= regs[in.src]
+			r[in.dst] ^= r[in.src]
 		case opMov64X:
-			regs[in.dst] = regs[in.src]
+			r[in.dst] = r[in.src]
 		case opMovSX8To64:
-			regs[in.dst] = uint64(int64(int8(regs[in.src])))
+			r[in.dst] = uint64(int64(int8(r[in.src])))
 		case opMovSX16To64:
-			regs[in.dst] = uint64(int64(int16(regs[in.src])))
+			r[in.dst] = uint64(int64(int16(r[in.src])))
 		case opMovSX32To64:
-			regs[in.dst] = uint64(int64(int32(regs[in.src])))
+			r[in.dst] = uint64(int64(int32(r[in.src])))
 		case opArsh64X:
-			regs[in.dst] = uint64(int64(regs[in.dst]) >> (regs[in.src] & 63))
+			r[in.dst] = uint64(int64(r[in.dst]) >> (r[in.src] & 63))
 
 		// ALU32, immediate (imm already holds the unsigned 32-bit value).
 		case opAdd32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) + uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) + uint32(in.imm))
 		case opSub32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) - uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) - uint32(in.imm))
 		case opMul32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) * uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) * uint32(in.imm))
 		case opDiv32K:
-			regs[in.dst] = uint64(div32(uint32(regs[in.dst]), uint32(in.imm)))
+			r[in.dst] = uint64(div32(uint32(r[in.dst]), uint32(in.imm)))
 		case opSDiv32K:
-			regs[in.dst] = uint64(sdiv32(uint32(regs[in.dst]), uint32(in.imm)))
+			r[in.dst] = uint64(sdiv32(uint32(r[in.dst]), uint32(in.imm)))
 		case opOr32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) | uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) | uint32(in.imm))
 		case opAnd32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) & uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) & uint32(in.imm))
 		case opLsh32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) << (uint32(in.imm) & 31))
+			r[in.dst] = uint64(uint32(r[in.dst]) << (uint32(in.imm) & 31))
 		case opRsh32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) >> (uint32(in.imm) & 31))
+			r[in.dst] = uint64(uint32(r[in.dst]) >> (uint32(in.imm) & 31))
 		case opNeg32:
-			regs[in.dst] = uint64(-uint32(regs[in.dst]))
+			r[in.dst] = uint64(-uint32(r[in.dst]))
 		case opMod32K:
-			regs[in.dst] = uint64(mod32(uint32(regs[in.dst]), uint32(in.imm)))
+			r[in.dst] = uint64(mod32(uint32(r[in.dst]), uint32(in.imm)))
 		case opSMod32K:
-			regs[in.dst] = uint64(smod32(uint32(regs[in.dst]), uint32(in.imm)))
+			r[in.dst] = uint64(smod32(uint32(r[in.dst]), uint32(in.imm)))
 		case opXor32K:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) ^ uint32(in.imm))
+			r[in.dst] = uint64(uint32(r[in.dst]) ^ uint32(in.imm))
 		case opMov32K:
-			regs[in.dst] = uint64(uint32(in.imm))
+			r[in.dst] = uint64(uint32(in.imm))
 		case opArsh32K:
-			regs[in.dst] = uint64(uint32(int32(regs[in.dst]) >> (uint32(in.imm) & 31)))
+			r[in.dst] = uint64(uint32(int32(r[in.dst]) >> (uint32(in.imm) & 31)))
 
 		// ALU32, register.
 		case opAdd32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) + uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) + uint32(r[in.src]))
 		case opSub32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) - uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) - uint32(r[in.src]))
 		case opMul32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) * uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) * uint32(r[in.src]))
 		case opDiv32X:
-			regs[in.dst] = uint64(div32(uint32(regs[in.dst]), uint32(regs[in.src])))
+			r[in.dst] = uint64(div32(uint32(r[in.dst]), uint32(r[in.src])))
 		case opSDiv32X:
-			regs[in.dst] = uint64(sdiv32(uint32(regs[in.dst]), uint32(regs[in.src])))
+			r[in.dst] = uint64(sdiv32(uint32(r[in.dst]), uint32(r[in.src])))
 		case opOr32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) | uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) | uint32(r[in.src]))
 		case opAnd32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) & uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) & uint32(r[in.src]))
 		case opLsh32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) << (uint32(regs[in.src]) & 31))
+			r[in.dst] = uint64(uint32(r[in.dst]) << (uint32(r[in.src]) & 31))
 		case opRsh32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) >> (uint32(regs[in.src]) & 31))
+			r[in.dst] = uint64(uint32(r[in.dst]) >> (uint32(r[in.src]) & 31))
 		case opMod32X:
-			regs[in.dst] = uint64(mod32(uint32(regs[in.dst]), uint32(regs[in.src])))
+			r[in.dst] = uint64(mod32(uint32(r[in.dst]), uint32(r[in.src])))
 		case opSMod32X:
-			regs[in.dst] = uint64(smod32(uint32(regs[in.dst]), uint32(regs[in.src])))
+			r[in.dst] = uint64(smod32(uint32(r[in.dst]), uint32(r[in.src])))
 		case opXor32X:
-			regs[in.dst] = uint64(uint32(regs[in.dst]) ^ uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.dst]) ^ uint32(r[in.src]))
 		case opMov32X:
-			regs[in.dst] = uint64(uint32(regs[in.src]))
+			r[in.dst] = uint64(uint32(r[in.src]))
 		case opMovSX8To32:
-			regs[in.dst] = uint64(uint32(int32(int8(regs[in.src]))))
+			r[in.dst] = uint64(uint32(int32(int8(r[in.src]))))
 		case opMovSX16To32:
-			regs[in.dst] = uint64(uint32(int32(int16(regs[in.src]))))
+			r[in.dst] = uint64(uint32(int32(int16(r[in.src]))))
 		case opArsh32X:
-			regs[in.dst] = uint64(uint32(int32(regs[in.dst]) >> (uint32(regs[in.src]) & 31)))
+			r[in.dst] = uint64(uint32(int32(r[in.dst]) >> (uint32(r[in.src]) & 31)))
 
 		// Byte order.
 		case opLE16:
-			regs[in.dst] = uint64(uint16(regs[in.dst]))
+			r[in.dst] = uint64(uint16(r[in.dst]))
 		case opLE32:
-			regs[in.dst] = uint64(uint32(regs[in.dst]))
+			r[in.dst] = uint64(uint32(r[in.dst]))
 		case opLE64:
 		case opBE16:
-			regs[in.dst] = uint64(bits.ReverseBytes16(uint16(regs[in.dst])))
+			r[in.dst] = uint64(bits.ReverseBytes16(uint16(r[in.dst])))
 		case opBE32:
-			regs[in.dst] = uint64(bits.ReverseBytes32(uint32(regs[in.dst])))
+			r[in.dst] = uint64(bits.ReverseBytes32(uint32(r[in.dst])))
 		case opBE64:
-			regs[in.dst] = bits.ReverseBytes64(regs[in.dst])
+			r[in.dst] = bits.ReverseBytes64(r[in.dst])
 
 		// Loads.
 		case opLdxB:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-1 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 1, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 1, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(*(*uint8)(a))
+			r[in.dst] = uint64(*(*uint8)(a))
 		case opLdxH:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-2 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 2, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 2, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(*(*uint16)(a))
+			r[in.dst] = uint64(*(*uint16)(a))
 		case opLdxW:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-4 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 4, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 4, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(*(*uint32)(a))
+			r[in.dst] = uint64(*(*uint32)(a))
 		case opLdxDW:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-8 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 8, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 8, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = *(*uint64)(a)
+			r[in.dst] = *(*uint64)(a)
 		case opLdxSB:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-1 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 1, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 1, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(int64(*(*int8)(a)))
+			r[in.dst] = uint64(int64(*(*int8)(a)))
 		case opLdxSH:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-2 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 2, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 2, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(int64(*(*int16)(a)))
+			r[in.dst] = uint64(int64(*(*int16)(a)))
 		case opLdxSW:
-			addr := regs[in.src] + uint64(in.off)
+			addr := r[in.src] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hot.Start; off <= m.hot.Len-4 {
 				a = unsafe.Add(m.hot.Ptr, off)
-			} else if a = m.find(addr, 4, false); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 4, false)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			regs[in.dst] = uint64(int64(*(*int32)(a)))
+			r[in.dst] = uint64(int64(*(*int32)(a)))
 
 		// Stores.
 		case opStB:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-1 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 1, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 1, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
 			*(*uint8)(a) = uint8(in.imm)
 		case opStH:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-2 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 2, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 2, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
 			*(*uint16)(a) = uint16(in.imm)
 		case opStW:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-4 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 4, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 4, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
 			*(*uint32)(a) = uint32(in.imm)
 		case opStDW:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-8 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 8, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 8, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
 			*(*uint64)(a) = uint64(in.imm)
 		case opStxB:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-1 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 1, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 1, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			*(*uint8)(a) = uint8(regs[in.src])
+			*(*uint8)(a) = uint8(r[in.src])
 		case opStxH:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-2 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 2, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 2, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			*(*uint16)(a) = uint16(regs[in.src])
+			*(*uint16)(a) = uint16(r[in.src])
 		case opStxW:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-4 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 4, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 4, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			*(*uint32)(a) = uint32(regs[in.src])
+			*(*uint32)(a) = uint32(r[in.src])
 		case opStxDW:
-			addr := regs[in.dst] + uint64(in.off)
+			addr := r[in.dst] + uint64(in.off)
 			var a unsafe.Pointer
 			if off := addr - m.hotW.Start; off <= m.hotW.Len-8 {
 				a = unsafe.Add(m.hotW.Ptr, off)
-			} else if a = m.find(addr, 8, true); a == nil {
-				return 0, p.memErr(m, pc-1, addr, 8, true)
+			} else {
+				m.budget = budget
+				return pc - 1, exitSlow
 			}
-			*(*uint64)(a) = regs[in.src]
-		case opAtomic32, opAtomic64:
-			if err := p.atomic(m, in, &regs, pc-1); err != nil {
-				return 0, err
-			}
+			*(*uint64)(a) = r[in.src]
 		case opLddw:
-			regs[in.dst] = uint64(in.imm)
+			r[in.dst] = uint64(in.imm)
 			pc++
 
 		// Jumps.
 		case opJa:
 			goto jump
 		case opJEq64K:
-			if regs[in.dst] == uint64(in.imm) {
+			if r[in.dst] == uint64(in.imm) {
 				goto jump
 			}
 		case opJGT64K:
-			if regs[in.dst] > uint64(in.imm) {
+			if r[in.dst] > uint64(in.imm) {
 				goto jump
 			}
 		case opJGE64K:
-			if regs[in.dst] >= uint64(in.imm) {
+			if r[in.dst] >= uint64(in.imm) {
 				goto jump
 			}
 		case opJSet64K:
-			if regs[in.dst]&uint64(in.imm) != 0 {
+			if r[in.dst]&uint64(in.imm) != 0 {
 				goto jump
 			}
 		case opJNE64K:
-			if regs[in.dst] != uint64(in.imm) {
+			if r[in.dst] != uint64(in.imm) {
 				goto jump
 			}
 		case opJSGT64K:
-			if int64(regs[in.dst]) > in.imm {
+			if int64(r[in.dst]) > in.imm {
 				goto jump
 			}
 		case opJSGE64K:
-			if int64(regs[in.dst]) >= in.imm {
+			if int64(r[in.dst]) >= in.imm {
 				goto jump
 			}
 		case opJLT64K:
-			if regs[in.dst] < uint64(in.imm) {
+			if r[in.dst] < uint64(in.imm) {
 				goto jump
 			}
 		case opJLE64K:
-			if regs[in.dst] <= uint64(in.imm) {
+			if r[in.dst] <= uint64(in.imm) {
 				goto jump
 			}
 		case opJSLT64K:
-			if int64(regs[in.dst]) < in.imm {
+			if int64(r[in.dst]) < in.imm {
 				goto jump
 			}
 		case opJSLE64K:
-			if int64(regs[in.dst]) <= in.imm {
+			if int64(r[in.dst]) <= in.imm {
 				goto jump
 			}
 		case opJEq64X:
-			if regs[in.dst] == regs[in.src] {
+			if r[in.dst] == r[in.src] {
 				goto jump
 			}
 		case opJGT64X:
-			if regs[in.dst] > regs[in.src] {
+			if r[in.dst] > r[in.src] {
 				goto jump
 			}
 		case opJGE64X:
-			if regs[in.dst] >= regs[in.src] {
+			if r[in.dst] >= r[in.src] {
 				goto jump
 			}
 		case opJSet64X:
-			if regs[in.dst]&regs[in.src] != 0 {
+			if r[in.dst]&r[in.src] != 0 {
 				goto jump
 			}
 		case opJNE64X:
-			if regs[in.dst] != regs[in.src] {
+			if r[in.dst] != r[in.src] {
 				goto jump
 			}
 		case opJSGT64X:
-			if int64(regs[in.dst]) > int64(regs[in.src]) {
+			if int64(r[in.dst]) > int64(r[in.src]) {
 				goto jump
 			}
 		case opJSGE64X:
-			if int64(regs[in.dst]) >= int64(regs[in.src]) {
+			if int64(r[in.dst]) >= int64(r[in.src]) {
 				goto jump
 			}
 		case opJLT64X:
-			if regs[in.dst] < regs[in.src] {
+			if r[in.dst] < r[in.src] {
 				goto jump
 			}
 		case opJLE64X:
-			if regs[in.dst] <= regs[in.src] {
+			if r[in.dst] <= r[in.src] {
 				goto jump
 			}
 		case opJSLT64X:
-			if int64(regs[in.dst]) < int64(regs[in.src]) {
+			if int64(r[in.dst]) < int64(r[in.src]) {
 				goto jump
 			}
 		case opJSLE64X:
-			if int64(regs[in.dst]) <= int64(regs[in.src]) {
+			if int64(r[in.dst]) <= int64(r[in.src]) {
 				goto jump
 			}
 		case opJEq32K:
-			if uint32(regs[in.dst]) == uint32(in.imm) {
+			if uint32(r[in.dst]) == uint32(in.imm) {
 				goto jump
 			}
 		case opJGT32K:
-			if uint32(regs[in.dst]) > uint32(in.imm) {
+			if uint32(r[in.dst]) > uint32(in.imm) {
 				goto jump
 			}
 		case opJGE32K:
-			if uint32(regs[in.dst]) >= uint32(in.imm) {
+			if uint32(r[in.dst]) >= uint32(in.imm) {
 				goto jump
 			}
 		case opJSet32K:
-			if uint32(regs[in.dst])&uint32(in.imm) != 0 {
+			if uint32(r[in.dst])&uint32(in.imm) != 0 {
 				goto jump
 			}
 		case opJNE32K:
-			if uint32(regs[in.dst]) != uint32(in.imm) {
+			if uint32(r[in.dst]) != uint32(in.imm) {
 				goto jump
 			}
 		case opJSGT32K:
-			if int32(regs[in.dst]) > int32(in.imm) {
+			if int32(r[in.dst]) > int32(in.imm) {
 				goto jump
 			}
 		case opJSGE32K:
-			if int32(regs[in.dst]) >= int32(in.imm) {
+			if int32(r[in.dst]) >= int32(in.imm) {
 				goto jump
 			}
 		case opJLT32K:
-			if uint32(regs[in.dst]) < uint32(in.imm) {
+			if uint32(r[in.dst]) < uint32(in.imm) {
 				goto jump
 			}
 		case opJLE32K:
-			if uint32(regs[in.dst]) <= uint32(in.imm) {
+			if uint32(r[in.dst]) <= uint32(in.imm) {
 				goto jump
 			}
 		case opJSLT32K:
-			if int32(regs[in.dst]) < int32(in.imm) {
+			if int32(r[in.dst]) < int32(in.imm) {
 				goto jump
 			}
 		case opJSLE32K:
-			if int32(regs[in.dst]) <= int32(in.imm) {
+			if int32(r[in.dst]) <= int32(in.imm) {
 				goto jump
 			}
 		case opJEq32X:
-			if uint32(regs[in.dst]) == uint32(regs[in.src]) {
+			if uint32(r[in.dst]) == uint32(r[in.src]) {
 				goto jump
 			}
 		case opJGT32X:
-			if uint32(regs[in.dst]) > uint32(regs[in.src]) {
+			if uint32(r[in.dst]) > uint32(r[in.src]) {
 				goto jump
 			}
 		case opJGE32X:
-			if uint32(regs[in.dst]) >= uint32(regs[in.src]) {
+			if uint32(r[in.dst]) >= uint32(r[in.src]) {
 				goto jump
 			}
 		case opJSet32X:
-			if uint32(regs[in.dst])&uint32(regs[in.src]) != 0 {
+			if uint32(r[in.dst])&uint32(r[in.src]) != 0 {
 				goto jump
 			}
 		case opJNE32X:
-			if uint32(regs[in.dst]) != uint32(regs[in.src]) {
+			if uint32(r[in.dst]) != uint32(r[in.src]) {
 				goto jump
 			}
 		case opJSGT32X:
-			if int32(regs[in.dst]) > int32(regs[in.src]) {
+			if int32(r[in.dst]) > int32(r[in.src]) {
 				goto jump
 			}
 		case opJSGE32X:
-			if int32(regs[in.dst]) >= int32(regs[in.src]) {
+			if int32(r[in.dst]) >= int32(r[in.src]) {
 				goto jump
 			}
 		case opJLT32X:
-			if uint32(regs[in.dst]) < uint32(regs[in.src]) {
+			if uint32(r[in.dst]) < uint32(r[in.src]) {
 				goto jump
 			}
 		case opJLE32X:
-			if uint32(regs[in.dst]) <= uint32(regs[in.src]) {
+			if uint32(r[in.dst]) <= uint32(r[in.src]) {
 				goto jump
 			}
 		case opJSLT32X:
-			if int32(regs[in.dst]) < int32(regs[in.src]) {
+			if int32(r[in.dst]) < int32(r[in.src]) {
 				goto jump
 			}
 		case opJSLE32X:
-			if int32(regs[in.dst]) <= int32(regs[in.src]) {
+			if int32(r[in.dst]) <= int32(r[in.src]) {
 				goto jump
 			}
 
-		// Calls.
-		case opCall:
-			r0, err := p.helpers[in.off](env, regs[1], regs[2], regs[3], regs[4], regs[5])
-			if err != nil {
-				return 0, p.runErr(pc-1, err)
-			}
-			regs[0] = r0
-		case opCallX:
-			fn := p.byID[int32(regs[in.dst])]
-			if fn == nil || regs[in.dst] > math.MaxInt32 {
-				return 0, p.runErr(pc-1, fmt.Errorf("%w %d (callx)", core.ErrUnknownHelper, regs[in.dst]))
-			}
-			r0, err := fn(env, regs[1], regs[2], regs[3], regs[4], regs[5])
-			if err != nil {
-				return 0, p.runErr(pc-1, err)
-			}
-			regs[0] = r0
-		case opCallLocal:
-			if depth == len(m.frames) {
-				return 0, p.runErr(pc-1, core.ErrStackOverflow)
-			}
-			budget -= in.imm
-			if budget < 0 {
-				return 0, p.runErr(pc-1, core.ErrBudget)
-			}
-			m.frames[depth] = frame{ret: pc, r6: regs[6], r7: regs[7], r8: regs[8], r9: regs[9], fp: regs[10]}
-			depth++
-			regs[10] -= core.StackSize
-			pc = int(in.off)
-		case opExit:
-			if depth == 0 {
-				return regs[0], nil
-			}
-			depth--
-			f := &m.frames[depth]
-			pc = f.ret
-			regs[6], regs[7], regs[8], regs[9], regs[10] = f.r6, f.r7, f.r8, f.r9, f.fp
-
 		default:
-			return 0, p.runErr(pc-1, ErrFellOff)
+			m.budget = budget
+			m.budget = budget
+			return pc - 1, exitSlow
 		}
 		continue
 
@@ -590,7 +695,8 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 		if t := int(in.off); t < pc {
 			budget -= int64(pc - t)
 			if budget < 0 {
-				return 0, p.runErr(pc-1, core.ErrBudget)
+				m.budget = budget
+				return pc - 1, exitBudget
 			}
 			pc = t
 		} else {
@@ -658,7 +764,7 @@ func (p *Program) runErr(pc int, err error) error {
 
 // atomic performs an atomic read-modify-write. The access must be naturally
 // aligned, as on every architecture that has atomics.
-func (p *Program) atomic(m *Machine, in *inst, regs *[11]uint64, pc int) error {
+func (p *Program) atomic(m *Machine, in *inst, regs *[256]uint64, pc int) error {
 	size := uint64(4)
 	if in.op == opAtomic64 {
 		size = 8
