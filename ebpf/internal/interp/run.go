@@ -69,8 +69,12 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	// The regions may have changed since the last run. The stack is the
 	// neutral hot region: it always exists, and an empty region would not
 	// work with the single comparison of the fast path.
-	m.hot = *stack
-	m.hotW = *stack
+	if m.hot.Ptr != stack.Ptr {
+		m.hot = *stack
+	}
+	if m.hotW.Ptr != stack.Ptr {
+		m.hotW = *stack
+	}
 	r[1] = r1
 	r[2] = r2
 	r[10] = stack.Start + stack.Len
@@ -85,6 +89,9 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 			return 0, p.runErr(pc, core.ErrBudget)
 		}
 		pc++
+		if in.op == opExit && depth == 0 {
+			return r[0], nil
+		}
 		if in.op == opCall { // the most frequent reason to leave fast
 			r0, err := p.helpers[in.off](&m.Env, r[1], r[2], r[3], r[4], r[5])
 			if err != nil {
