@@ -188,8 +188,10 @@ func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, bud
 		budget = math.MaxInt64
 	}
 	env := &m.Env
-	ctxRegion := core.NewRegion(ctx, true, core.RegionContext)
-	env.Regions[1] = ctxRegion
+	ctxRegion := &env.Regions[1]
+	if start := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx)))); start != ctxRegion.Start || uint64(len(ctx)) != ctxRegion.Len {
+		*ctxRegion = core.NewRegion(ctx, true, core.RegionContext)
+	}
 	env.Worker = worker
 	env.Host = host
 	if len(extra) == 0 {

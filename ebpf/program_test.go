@@ -374,3 +374,27 @@ func TestRunDoesNotAllocate(t *testing.T) {
 
 // addrOf returns the address a program sees for b's first byte.
 func addrOf(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+// TestHelperError: a helper's error ends the run at the call instruction,
+// and the helper runs exactly once.
+func TestHelperError(t *testing.T) {
+	h := ebpf.NewHelpers()
+	calls := 0
+	boom := errors.New("boom")
+	err := h.Register(ebpf.Helper{ID: 9, Name: "fail", Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) {
+		calls++
+		if r1 == 2 {
+			return 0, boom
+		}
+		return r1, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, "mov %r1, 1\ncall 9\nmov %r1, 2\ncall 9\nmov %r0, 0\nexit", &ebpf.ProgramOptions{Helpers: h})
+	_, err = p.Run(nil)
+	var re *ebpf.RunError
+	if !errors.Is(err, boom) || !errors.As(err, &re) || re.PC != 3 || calls != 2 {
+		t.Fatalf("err = %v (pc %v), calls = %d; want boom at instruction 3 after 2 calls", err, re, calls)
+	}
+}

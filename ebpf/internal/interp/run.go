@@ -34,8 +34,11 @@ type Machine struct {
 	hotW   core.Region // the region of the last store (likewise, writable)
 	regs   [256]uint64 // indexed by uint8 register numbers: no bounds checks
 	budget int64
-	frames [core.MaxFrames - 1]frame
-	stack  [core.MaxFrames * core.StackSize]byte
+	depth  int // number of saved frames
+	// helperErr carries a helper's error from the fast loop to Run.
+	helperErr error
+	frames    [core.MaxFrames - 1]frame
+	stack     [core.MaxFrames * core.StackSize]byte
 }
 
 // NewMachine returns a machine whose Env.Regions holds the stack.
@@ -51,17 +54,20 @@ type exitReason uint8
 const (
 	exitSlow   exitReason = iota // the instruction at pc needs the slow path
 	exitBudget                   // the jump at pc exhausted the budget
+	exitHelper                   // the helper called at pc failed with m.helperErr
+	exitDone                     // the entry function exited: r0 is the result
 )
 
 // Run executes the program on m with r1 and r2 as its first two arguments
 // and the given instruction budget (see the op table), and returns r0. Run
 // is safe for concurrent use with distinct machines.
 //
-// Execution alternates between two loops: fast runs arithmetic, jumps and
-// loads and stores that hit the cached region, and calls nothing, so the
-// compiler keeps its state in registers; everything else (calls, exit,
-// atomics, region misses, faults) returns to the slow loop here, which
-// executes that one instruction and re-enters fast.
+// Execution alternates between two loops: fast runs arithmetic, jumps,
+// helper calls and loads and stores that hit the cached region, and calls
+// no other function, so the compiler keeps its state in registers;
+// everything else (local calls, exit, atomics, region misses, faults)
+// returns to the slow loop here, which executes that one instruction and
+// re-enters fast.
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	r := &m.regs
 	*(*[11]uint64)(r[:11]) = [11]uint64{}
@@ -79,27 +85,24 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	r[2] = r2
 	r[10] = stack.Start + stack.Len
 	m.budget = budget
-	depth := 0
+	m.depth = 0
 	pc := 0
 	for {
 		var why exitReason
 		pc, why = p.fast(m, pc)
-		in := &p.insns[pc]
-		if why == exitBudget {
-			return 0, p.runErr(pc, core.ErrBudget)
-		}
-		pc++
-		if in.op == opExit && depth == 0 {
+		if why == exitDone {
 			return r[0], nil
 		}
-		if in.op == opCall { // the most frequent reason to leave fast
-			r0, err := p.helpers[in.off](&m.Env, r[1], r[2], r[3], r[4], r[5])
-			if err != nil {
-				return 0, p.runErr(pc-1, err)
-			}
-			r[0] = r0
-			continue
+		in := &p.insns[pc]
+		switch why {
+		case exitBudget:
+			return 0, p.runErr(pc, core.ErrBudget)
+		case exitHelper:
+			err := m.helperErr
+			m.helperErr = nil
+			return 0, p.runErr(pc, err)
 		}
+		pc++
 		switch in.op {
 		case opLdxB, opLdxH, opLdxW, opLdxDW, opLdxSB, opLdxSH, opLdxSW:
 			size := loadSize[in.op-opLdxB]
@@ -136,23 +139,20 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 			}
 			r[0] = r0
 		case opCallLocal:
-			if depth == len(m.frames) {
+			if m.depth == len(m.frames) {
 				return 0, p.runErr(pc-1, core.ErrStackOverflow)
 			}
 			m.budget -= in.imm
 			if m.budget < 0 {
 				return 0, p.runErr(pc-1, core.ErrBudget)
 			}
-			m.frames[depth] = frame{ret: pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9], fp: r[10]}
-			depth++
+			m.frames[m.depth] = frame{ret: pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9], fp: r[10]}
+			m.depth++
 			r[10] -= core.StackSize
 			pc = int(in.off)
 		case opExit:
-			if depth == 0 {
-				return r[0], nil
-			}
-			depth--
-			f := &m.frames[depth]
+			m.depth--
+			f := &m.frames[m.depth]
 			pc = f.ret
 			r[6], r[7], r[8], r[9], r[10] = f.r6, f.r7, f.r8, f.r9, f.fp
 		default:
@@ -196,15 +196,21 @@ func storeTo(size uint64, a unsafe.Pointer, v uint64) {
 	}
 }
 
-// fast executes instructions from pc until one needs the slow path or a
-// backward jump exhausts the budget, and returns that instruction's slot.
-// It calls no function, so its state stays in registers.
+// fast executes instructions from pc until one needs the slow path, a
+// backward jump exhausts the budget or a helper fails, and returns that
+// instruction's slot. It calls nothing but helpers, so its state stays in
+// registers.
 func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 	r := &m.regs
-	insns := p.insns
+	// Instructions are fetched without a bounds check: pc is always in
+	// [0, len(insns)-1]. Compile checks every jump and call target, a
+	// lddw's second slot and the slot after the last instruction hold
+	// opInvalid, which returns to the slow loop, and a local call returns
+	// to the slot after the call.
+	base := unsafe.Pointer(unsafe.SliceData(p.insns))
 	budget := m.budget
 	for {
-		in := &insns[pc]
+		in := (*inst)(unsafe.Add(base, uintptr(pc)*unsafe.Sizeof(inst{})))
 		pc++
 		switch in.op {
 		// ALU64, immediate.
@@ -510,6 +516,24 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 		case opLddw:
 			r[in.dst] = uint64(in.imm)
 			pc++
+
+		case opExit:
+			if m.depth != 0 {
+				m.budget = budget
+				return pc - 1, exitSlow
+			}
+			return pc - 1, exitDone
+
+		// Helper calls stay in the fast loop: leaving it per call costs more
+		// than the spills the call causes (measured on helper_call).
+		case opCall:
+			r0, err := p.helpers[in.off](&m.Env, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				m.budget = budget
+				m.helperErr = err
+				return pc - 1, exitHelper
+			}
+			r[0] = r0
 
 		// Jumps.
 		case opJa:
