@@ -161,7 +161,7 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	}
 }
 
-var loadSize = [...]uint64{opLdxB - opLdxB: 1, opLdxH - opLdxB: 2, opLdxW - opLdxB: 4, opLdxDW - opLdxB: 8, opLdxSB - opLdxB: 1, opLdxSH - opLdxB: 2, opLdxSW - opLdxB: 4}
+var loadSize = [...]uint64{1, 2, 4, 8, 1, 2, 4} // opLdxB..opLdxSW
 var storeSize = [...]uint64{1, 2, 4, 8, 1, 2, 4, 8} // opStB..opStxDW
 
 func loadFrom(o op, a unsafe.Pointer) uint64 {
@@ -736,19 +736,11 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 	}
 }
 
-// load returns a pointer to the size bytes at addr if they lie inside one
-// region the program may access, or nil. The region of the last load is
-// checked first, with a single comparison: hot regions are at least 8 bytes
-// long, so hot.Len-size cannot wrap for the access sizes 1 to 8.
-func (m *Machine) load(addr, size uint64) unsafe.Pointer {
-	off := addr - m.hot.Start
-	if off > m.hot.Len-size {
-		return m.find(addr, size, false)
-	}
-	return unsafe.Add(m.hot.Ptr, off)
-}
-
-// store is load for a store: the region must be writable.
+// store returns a pointer to the size bytes at addr if they lie inside one
+// writable region, or nil. The region of the last store is checked first,
+// with a single comparison, as the fast loop does for every load and store:
+// hot regions are at least hotMin bytes long, so hot.Len-size cannot wrap
+// for the access sizes 1 to 8.
 func (m *Machine) store(addr, size uint64) unsafe.Pointer {
 	off := addr - m.hotW.Start
 	if off > m.hotW.Len-size {
@@ -757,7 +749,7 @@ func (m *Machine) store(addr, size uint64) unsafe.Pointer {
 	return unsafe.Add(m.hotW.Ptr, off)
 }
 
-// hotMin is the shortest region load and store cache (see load).
+// hotMin is the shortest region that loads and stores cache (see store).
 const hotMin = 8
 
 //go:noinline
