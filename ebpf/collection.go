@@ -2,7 +2,6 @@ package ebpf
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
@@ -37,7 +36,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		helpers = DefaultHelpers()
 	}
 	c := &Collection{Maps: map[string]maps.Map{}, Programs: map[string]*Program{}}
-	for _, name := range sortedNames(spec.Maps) {
+	for _, name := range sortedKeys(spec.Maps) {
 		ms := spec.Maps[name]
 		if m, ok := opts.Maps[name]; ok {
 			if err := compatible(m.Spec(), ms); err != nil {
@@ -52,7 +51,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 		c.Maps[name] = m
 	}
-	for _, name := range sortedNames(spec.Programs) {
+	for _, name := range sortedKeys(spec.Programs) {
 		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget})
 		if err != nil {
 			return nil, err
@@ -68,13 +67,4 @@ func compatible(have, want *maps.Spec) error {
 			have.Type, have.KeySize, have.ValueSize, have.MaxEntries, want.Type, want.KeySize, want.ValueSize, want.MaxEntries)
 	}
 	return nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
