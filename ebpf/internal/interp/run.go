@@ -161,7 +161,7 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	}
 }
 
-var loadSize = [...]uint64{1, 2, 4, 8, 1, 2, 4} // opLdxB..opLdxSW
+var loadSize = [...]uint64{1, 2, 4, 8, 1, 2, 4}     // opLdxB..opLdxSW
 var storeSize = [...]uint64{1, 2, 4, 8, 1, 2, 4, 8} // opStB..opStxDW
 
 func loadFrom(o op, a unsafe.Pointer) uint64 {
