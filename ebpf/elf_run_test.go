@@ -2,6 +2,7 @@ package ebpf_test
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
@@ -130,5 +131,32 @@ func TestELFRunMaps(t *testing.T) {
 	scratch := elfLookup(t, c.Maps["scratch"], elfU32(0))
 	if len(scratch) != 2*24 || scratch[3] != 7 || scratch[24+3] != 0 {
 		t.Errorf("scratch[0] = % x, want worker 0's byte 3 = 7 and worker 1's untouched", scratch)
+	}
+}
+
+// TestReloadKeepsMaps: a second collection loaded from the same object with
+// the first one's maps sees and extends their state, as a policy reload does.
+func TestReloadKeepsMaps(t *testing.T) {
+	first := newELFCollection(t, "maps.o")
+	const id = 5
+	runELFProg(t, first, "count", elfU32(id)) // creates by_id[5] = {1, 0}
+	second, err := ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Workers: 2, Maps: first.Maps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runELFProg(t, second, "count", elfU32(id)); got != 1 {
+		t.Errorf("count after reload = %d, want 1 (state of the first load)", got)
+	}
+	if second.Maps["by_id"] != first.Maps["by_id"] {
+		t.Error("the reloaded collection created a new by_id map")
+	}
+	// An incompatible map is refused rather than reused.
+	bad, err := maps.New(&maps.Spec{Name: "by_id", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 128}, maps.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Maps: map[string]maps.Map{"by_id": bad}})
+	if err == nil || !strings.Contains(err.Error(), `reuse map "by_id"`) {
+		t.Fatalf("incompatible map: err = %v", err)
 	}
 }
