@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -30,13 +31,16 @@ commands:
                      "N passed, M failed"; exit status 1 on any failure
   bench [FILE...]    print "NAME<TAB>MEDIAN_NS" per program: the median time
                      of one run; without files, the built-in bench programs
-  disasm FILE        print the program's instructions
+  disasm [--prog NAME] FILE
+                     print the program's instructions (an ELF object's: all
+                     of its programs, or the one --prog names)
 
 flags (run, test, bench):
   --engine interp|jit  execution backend (default interp)
   --budget N           instruction budget per run (default 100000000;
                        negative: unlimited)
-  --prog NAME          program of an ELF object (default: its only program)
+  --prog NAME          program of an ELF object (run: needed when it has
+                       several; bench: default all of them)
   --mem HEX            context bytes for ELF programs (run, bench)
 
 FILE is a bpf_conformance .data file or an ELF object (clang -target bpf).
@@ -52,11 +56,20 @@ log 6, random 7).
 // loop within a second.
 const cliBudget = 100_000_000
 
+// bpfSynopsis is the one-line usage of each bpf command.
+var bpfSynopsis = map[string]string{
+	"run":    "bpfdb bpf run [flags] FILE",
+	"test":   "bpfdb bpf test [flags] FILE...",
+	"bench":  "bpfdb bpf bench [flags] [FILE...]",
+	"disasm": "bpfdb bpf disasm [--prog NAME] FILE",
+}
+
 type bpfFlags struct {
 	engine string
 	budget int64
 	prog   string
-	mem    string
+	mem    string // as given
+	ctx    []byte // mem decoded
 }
 
 func bpfCommand(args []string, stdout, stderr io.Writer) int {
@@ -72,14 +85,32 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd := args[0]
-	fs := flag.NewFlagSet("bpfdb bpf "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f bpfFlags
-	fs.StringVar(&f.engine, "engine", "interp", "execution backend: interp or jit")
-	fs.Int64Var(&f.budget, "budget", cliBudget, "instruction budget per run (negative: unlimited)")
-	fs.StringVar(&f.prog, "prog", "", "program of an ELF object")
-	fs.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
-	if err := fs.Parse(args[1:]); err != nil {
+	synopsis, ok := bpfSynopsis[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "bpfdb bpf: unknown command %q: want run, test, bench or disasm (bpfdb bpf help)\n", cmd)
+		return 2
+	}
+	usageError := func() int {
+		fmt.Fprintf(stderr, "usage: %s\n", synopsis)
+		return 2
+	}
+	fset := flag.NewFlagSet("bpfdb bpf "+cmd, flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		usageError()
+		fset.PrintDefaults()
+	}
+	f := bpfFlags{engine: "interp", budget: cliBudget}
+	if cmd != "disasm" { // disasm runs nothing
+		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: interp or jit")
+		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (negative: unlimited)")
+		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
+	}
+	fset.StringVar(&f.prog, "prog", "", "program of an ELF object")
+	if err := fset.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h: usage was asked for
+			return 0
+		}
 		return 2
 	}
 	if f.engine != "interp" && f.engine != "jit" {
@@ -90,32 +121,31 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bpfdb bpf %s: the jit engine is not part of this build yet; use --engine interp\n", cmd)
 		return 2
 	}
-	files := fs.Args()
-	var err error
+	ctx, err := hex.DecodeString(strings.ReplaceAll(f.mem, " ", ""))
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bpf %s: --mem %q: want hex bytes such as 01020304: %v\n", cmd, f.mem, err)
+		return 2
+	}
+	f.ctx = ctx
+	files := fset.Args()
 	switch cmd {
 	case "run":
 		if len(files) != 1 {
-			fmt.Fprint(stderr, "usage: bpfdb bpf run [flags] FILE\n")
-			return 2
+			return usageError()
 		}
 		err = bpfRun(files[0], f, stdout)
 	case "test":
 		if len(files) == 0 {
-			fmt.Fprint(stderr, "usage: bpfdb bpf test [flags] FILE...\n")
-			return 2
+			return usageError()
 		}
-		return bpfTest(files, f, stdout, stderr)
+		return bpfTest(files, f, stdout)
 	case "bench":
 		err = bpfBench(files, f, stdout)
 	case "disasm":
 		if len(files) != 1 {
-			fmt.Fprint(stderr, "usage: bpfdb bpf disasm FILE\n")
-			return 2
+			return usageError()
 		}
 		err = bpfDisasm(files[0], f, stdout)
-	default:
-		fmt.Fprintf(stderr, "bpfdb bpf: unknown command %q\n%s", cmd, bpfUsage)
-		return 2
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bpf %s: %v\n", cmd, err)
@@ -126,7 +156,9 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 
 // loaded is a program ready to run with its context.
 type loaded struct {
-	name string
+	name string // bench label: the file, or FILE:PROG for one of several ELF programs
+	file string
+	elf  string // the ELF program's name; "" for a .data file
 	prog *ebpf.Program
 	ctx  []byte // the run's context; copied per run for .data tests
 	test *conformance.Test
@@ -137,13 +169,35 @@ func (l *loaded) run() (uint64, error) {
 	return l.prog.Run(append([]byte(nil), l.ctx...))
 }
 
+// runError puts a failed run in the user's terms: the file (and the ELF
+// program), and for the two usual mistakes the flag to change.
+func (l *loaded) runError(err error, f bpfFlags) error {
+	switch {
+	case errors.Is(err, ebpf.ErrBudget):
+		err = fmt.Errorf("%w (--budget %d)", err, f.budget)
+	case errors.Is(err, ebpf.ErrMemory) && l.test == nil && len(l.ctx) == 0:
+		err = fmt.Errorf("%w (no --mem: the context is empty and r1 is 0)", err)
+	}
+	if l.elf != "" {
+		return fmt.Errorf("%s: program %s: %w", l.file, l.elf, err)
+	}
+	return fmt.Errorf("%s: %w", l.file, err)
+}
+
 var elfMagic = []byte("\x7fELF")
+
+// isELF tells an ELF object from a .data file: by its magic, or by a .o
+// name, so that a damaged object gets the ELF loader's error rather than
+// the .data parser's.
+func isELF(name string, data []byte) bool {
+	return bytes.HasPrefix(data, elfMagic) || strings.HasSuffix(name, ".o")
+}
 
 // load reads a .data file or an ELF object and loads the selected programs:
 // all of them when all is set, otherwise the one --prog names (or the only
 // one).
 func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
-	if !bytes.HasPrefix(data, elfMagic) {
+	if !isELF(name, data) {
 		t, err := conformance.Parse(name, data)
 		if err != nil {
 			return nil, err
@@ -152,29 +206,15 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return []*loaded{{name: name, prog: p, ctx: t.Mem, test: t}}, nil
+		return []*loaded{{name: name, file: name, prog: p, ctx: t.Mem, test: t}}, nil
 	}
-	ctx, err := hex.DecodeString(strings.ReplaceAll(f.mem, " ", ""))
+	spec, err := loadSpec(name, data)
 	if err != nil {
-		return nil, fmt.Errorf("--mem: %w", err)
+		return nil, err
 	}
-	spec, err := ebpf.LoadCollectionSpec(bytes.NewReader(data))
+	names, err := selectPrograms(name, spec, f.prog, all)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	names := make([]string, 0, len(spec.Programs))
-	for n := range spec.Programs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	switch {
-	case f.prog != "":
-		if spec.Programs[f.prog] == nil {
-			return nil, fmt.Errorf("%s: no program %q (have %s)", name, f.prog, strings.Join(names, ", "))
-		}
-		names = []string{f.prog}
-	case !all && len(names) != 1:
-		return nil, fmt.Errorf("%s: %d programs (%s): choose one with --prog", name, len(names), strings.Join(names, ", "))
+		return nil, err
 	}
 	coll, err := ebpf.NewCollection(spec, &ebpf.CollectionOptions{Budget: f.budget})
 	if err != nil {
@@ -186,9 +226,48 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 		if all && len(spec.Programs) > 1 {
 			label = name + ":" + n
 		}
-		out = append(out, &loaded{name: label, prog: coll.Programs[n], ctx: ctx})
+		out = append(out, &loaded{name: label, file: name, elf: n, prog: coll.Programs[n], ctx: f.ctx})
 	}
 	return out, nil
+}
+
+// loadSpec parses an ELF object; a .o file without the ELF magic is
+// reported as such rather than as whatever the parser trips over first.
+func loadSpec(name string, data []byte) (*ebpf.CollectionSpec, error) {
+	switch {
+	case len(data) == 0:
+		return nil, fmt.Errorf("%s: empty file, not an ELF object", name)
+	case !bytes.HasPrefix(data, elfMagic):
+		return nil, fmt.Errorf("%s: not an ELF object (it does not start with 7f 45 4c 46, \"\\x7fELF\")", name)
+	}
+	spec, err := ebpf.LoadCollectionSpec(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return spec, nil
+}
+
+// selectPrograms returns the sorted names of the object's programs that
+// prog selects: the one it names, or else all of them when all is set, or
+// else the only one.
+func selectPrograms(file string, spec *ebpf.CollectionSpec, prog string, all bool) ([]string, error) {
+	names := make([]string, 0, len(spec.Programs))
+	for n := range spec.Programs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	switch {
+	case prog != "":
+		if spec.Programs[prog] == nil {
+			return nil, fmt.Errorf("%s: no program %q (have %s)", file, prog, strings.Join(names, ", "))
+		}
+		return []string{prog}, nil
+	case len(names) == 0:
+		return nil, fmt.Errorf("%s: no programs", file)
+	case !all && len(names) != 1:
+		return nil, fmt.Errorf("%s: %d programs (%s): choose one with --prog", file, len(names), strings.Join(names, ", "))
+	}
+	return names, nil
 }
 
 func loadFile(file string, f bpfFlags, all bool) ([]*loaded, error) {
@@ -206,26 +285,18 @@ func bpfRun(file string, f bpfFlags, stdout io.Writer) error {
 	}
 	r0, err := progs[0].run()
 	if err != nil {
-		return err
+		return progs[0].runError(err, f)
 	}
 	fmt.Fprintf(stdout, "%#x\n", r0)
 	return nil
 }
 
-func bpfTest(files []string, f bpfFlags, stdout, stderr io.Writer) int {
+func bpfTest(files []string, f bpfFlags, stdout io.Writer) int {
 	passed, failed := 0, 0
 	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err == nil {
-			var t *conformance.Test
-			t, err = conformance.Parse(file, data)
-			if err == nil {
-				err = conformance.Check(t, f.budget)
-			}
-		}
-		if err != nil {
+		if err := testFile(file, f); err != nil {
 			failed++
-			fmt.Fprintf(stdout, "FAIL %s: %v\n", file, err)
+			fmt.Fprintf(stdout, "FAIL %v\n", err)
 			continue
 		}
 		passed++
@@ -236,6 +307,32 @@ func bpfTest(files []string, f bpfFlags, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// testFile runs one conformance file; its error starts with the file name.
+func testFile(file string, f bpfFlags) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, below
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if isELF(file, data) {
+		return fmt.Errorf("%s: an ELF object: bpf test runs .data files (try bpf run)", file)
+	}
+	t, err := conformance.Parse(file, data)
+	if err != nil {
+		return err // already names the file
+	}
+	if err := conformance.Check(t, f.budget); err != nil {
+		if errors.Is(err, ebpf.ErrBudget) {
+			err = fmt.Errorf("%w (--budget %d)", err, f.budget)
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }
 
 func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
@@ -267,7 +364,7 @@ func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
 	for _, l := range progs {
 		ns, err := median(l)
 		if err != nil {
-			return fmt.Errorf("%s: %w", l.name, err)
+			return l.runError(err, f)
 		}
 		fmt.Fprintf(stdout, "%s\t%.1f\n", l.name, ns)
 	}
@@ -275,8 +372,10 @@ func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
 }
 
 // Benchmark shape: batches of runs long enough to time precisely, and the
-// median of their per-run times.
-const (
+// median of their per-run times. They are variables only so that the tests
+// can shrink them (a bench test then takes microseconds, not 70ms, per
+// program); the command never changes them.
+var (
 	batchTarget  = 2 * time.Millisecond
 	benchBatches = 31
 )
@@ -335,7 +434,7 @@ func bpfDisasm(file string, f bpfFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.HasPrefix(data, elfMagic) {
+	if !isELF(file, data) {
 		t, err := conformance.Parse(file, data)
 		if err != nil {
 			return err
@@ -343,20 +442,14 @@ func bpfDisasm(file string, f bpfFlags, stdout io.Writer) error {
 		fmt.Fprint(stdout, t.Program.String())
 		return nil
 	}
-	spec, err := ebpf.LoadCollectionSpec(bytes.NewReader(data))
+	spec, err := loadSpec(file, data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return err
 	}
-	names := make([]string, 0, len(spec.Programs))
-	for n := range spec.Programs {
-		if f.prog == "" || n == f.prog {
-			names = append(names, n)
-		}
+	names, err := selectPrograms(file, spec, f.prog, true)
+	if err != nil {
+		return err
 	}
-	if len(names) == 0 {
-		return errors.New("no such program")
-	}
-	sort.Strings(names)
 	for i, n := range names {
 		if i > 0 {
 			fmt.Fprintln(stdout)

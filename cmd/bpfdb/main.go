@@ -4,7 +4,7 @@
 //	bpfdb bpf run    [flags] FILE        run a program once, print r0
 //	bpfdb bpf test   [flags] FILE...     run conformance .data files
 //	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
-//	bpfdb bpf disasm FILE                print a program's instructions
+//	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
 //
 // FILE is a bpf_conformance .data file or an ELF object from
 // clang -target bpf. See "bpfdb bpf help" for the test environment.
@@ -40,6 +40,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "bpfdb: unknown command %q\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "bpfdb: unknown command %q (bpfdb help lists the commands)\n", args[0])
 	return 2
 }
