@@ -38,7 +38,8 @@ commands:
 flags (run, test, bench):
   --engine interp|jit  execution backend (default interp)
   --budget N           instruction budget per run (default 100000000;
-                       negative: unlimited)
+                       0: the runtime's default, 1000000; negative:
+                       unlimited)
   --prog NAME          program of an ELF object (run: needed when it has
                        several; bench: default all of them)
   --mem HEX            context bytes for ELF programs (run, bench)
@@ -103,7 +104,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 	f := bpfFlags{engine: "interp", budget: cliBudget}
 	if cmd != "disasm" { // disasm runs nothing
 		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: interp or jit")
-		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (negative: unlimited)")
+		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (0: the runtime's default; negative: unlimited)")
 		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
 	}
 	fset.StringVar(&f.prog, "prog", "", "program of an ELF object")
