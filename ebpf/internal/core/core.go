@@ -110,9 +110,41 @@ func (e *Env) Mem(addr, n uint64, write bool) ([]byte, error) {
 	}
 	r := e.Find(addr, n)
 	if r == nil || (write && !r.Writable) {
-		return nil, &MemoryError{PC: -1, Addr: addr, Size: n, Write: write, ReadOnly: r != nil}
+		return nil, e.MemoryError(-1, addr, n, write)
 	}
 	return unsafe.Slice((*byte)(unsafe.Add(r.Ptr, addr-r.Start)), n), nil
+}
+
+// MemoryError describes a failed access of n bytes at addr by the
+// instruction at pc (-1 for a helper), naming the nearest region.
+func (e *Env) MemoryError(pc int, addr, n uint64, write bool) *MemoryError {
+	me := &MemoryError{PC: pc, Addr: addr, Size: n, Write: write}
+	if r := e.Find(addr, n); r != nil {
+		me.ReadOnly = true
+		me.Near = fmt.Sprintf("%s+%d", r.Kind, addr-r.Start)
+		return me
+	}
+	// The nearest region within a page, by distance to its bytes.
+	const page = 4096
+	best := uint64(page)
+	for i := range e.Regions {
+		r := &e.Regions[i]
+		if r.Len == 0 {
+			continue
+		}
+		var d uint64
+		switch {
+		case addr < r.Start:
+			d = r.Start - addr
+		case addr-r.Start >= r.Len:
+			d = addr - r.Start - r.Len + 1
+		}
+		if d < best {
+			best = d
+			me.Near = fmt.Sprintf("%s%+d, the %s being %d bytes", r.Kind, int64(addr-r.Start), r.Kind, r.Len)
+		}
+	}
+	return me
 }
 
 // Map translates a map handle (see MapHandleBase) into the map, or returns
@@ -233,6 +265,10 @@ type MemoryError struct {
 	Size     uint64
 	Write    bool
 	ReadOnly bool // the memory exists but is read-only
+	// Near locates Addr relative to the region it is in or nearest to,
+	// e.g. "context+8, the context being 8 bytes"; empty when no region is
+	// within a page.
+	Near string
 }
 
 func (e *MemoryError) Error() string {
@@ -240,10 +276,14 @@ func (e *MemoryError) Error() string {
 	if e.Write {
 		verb = "write"
 	}
-	if e.ReadOnly {
-		return fmt.Sprintf("%s of %d bytes at %#x: memory is read-only", verb, e.Size, e.Addr)
+	at := fmt.Sprintf("%#x", e.Addr)
+	if e.Near != "" {
+		at += " (" + e.Near + ")"
 	}
-	return fmt.Sprintf("%s of %d bytes at %#x: outside every region the program may access", verb, e.Size, e.Addr)
+	if e.ReadOnly {
+		return fmt.Sprintf("%s of %d bytes at %s: memory is read-only", verb, e.Size, at)
+	}
+	return fmt.Sprintf("%s of %d bytes at %s: outside every region the program may access", verb, e.Size, at)
 }
 
 // Unwrap returns ErrMemory.

@@ -774,8 +774,7 @@ func (m *Machine) find(addr, size uint64, write bool) unsafe.Pointer {
 }
 
 func (p *Program) memErr(m *Machine, pc int, addr, size uint64, write bool) error {
-	r := m.Env.Find(addr, size)
-	return p.runErr(pc, &core.MemoryError{PC: pc, Addr: addr, Size: size, Write: write, ReadOnly: r != nil})
+	return p.runErr(pc, m.Env.MemoryError(pc, addr, size, write))
 }
 
 func (p *Program) runErr(pc int, err error) error {
