@@ -1,0 +1,80 @@
+package verifier_test
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
+	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
+)
+
+const conformanceDir = "../../../../shared/conformance/bpf_conformance"
+
+// testHelpers are the generic helpers' prototypes, with ids 1 and 5
+// replaced by the conformance test helpers (ArgAnything, scalar result).
+func testHelpers() map[int32]core.Prototype {
+	m := map[int32]core.Prototype{}
+	for _, h := range ebpf.DefaultHelpers().All() {
+		m[h.ID] = h.Proto
+	}
+	for _, h := range conformance.TestHelpers().All() {
+		m[h.ID] = h.Proto
+	}
+	return m
+}
+
+func genericHelpers() map[int32]core.Prototype {
+	m := map[int32]core.Prototype{}
+	for _, h := range ebpf.DefaultHelpers().All() {
+		m[h.ID] = h.Proto
+	}
+	return m
+}
+
+// conformanceRejected lists the conformance programs the verifier rejects,
+// with the code of the reason. The test fails when the set changes.
+var conformanceRejected = map[string]verifier.Code{}
+
+func TestConformanceVerifies(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(conformanceDir, "*.data"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("conformance suite not found at %s", conformanceDir)
+	}
+	helpers := testHelpers()
+	accepted := 0
+	var got []string
+	for _, file := range files {
+		ct, err := conformance.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = verifier.Verify(ct.Program, verifier.Config{Type: core.TestProgramType(len(ct.Mem)), Helpers: helpers})
+		want, rejected := conformanceRejected[ct.Name]
+		if err == nil {
+			accepted++
+			if rejected {
+				t.Errorf("%s: accepted, but listed as rejected (%s)", ct.Name, want)
+			}
+			continue
+		}
+		got = append(got, ct.Name)
+		ve, ok := err.(*verifier.Error)
+		if !ok {
+			t.Errorf("%s: error is %T, not *verifier.Error: %v", ct.Name, err, err)
+			continue
+		}
+		if !rejected || ve.Code != want {
+			t.Errorf("%s: rejected (%s): %v\n%s", ct.Name, ve.Code, err, ve.Log)
+		}
+	}
+	for name := range conformanceRejected {
+		if !slices.Contains(got, name) {
+			t.Errorf("%s: listed as rejected but not rejected", name)
+		}
+	}
+	t.Logf("accepted %d of %d conformance programs; rejected: %s", accepted, len(files), strings.Join(got, ", "))
+}

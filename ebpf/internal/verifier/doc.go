@@ -1,0 +1,58 @@
+// Package verifier proves eBPF programs safe before they run: every memory
+// access inside its object, no read of uninitialized registers or stack,
+// no pointer leaks, helper calls matching their prototypes, and
+// termination. Verify checks a program against a core.ProgramType and
+// either returns a Result (statistics, and which accesses were proven so a
+// backend may skip its run-time checks) or an *Error with a kernel-style
+// log.
+//
+// # How it works
+//
+// A structural pass checks every instruction, jump and call target,
+// function boundaries, map references and reachability. Then an abstract
+// interpreter walks every path depth-first. Its state holds, per register
+// and per spilled 8-byte stack slot, a value: uninitialized, a scalar, or a
+// pointer (context, stack frame, map value, map value or null, map handle,
+// region) with an offset. Scalars and offsets are tracked as signed and
+// unsigned 64-bit ranges, 32-bit sub-register ranges and known bits (a
+// tnum). Conditional jumps refine both sides and drop a side that cannot
+// happen. Stack bytes carry an initialized bit each.
+//
+// At prune points (jump targets, fall-through of conditional jumps, call
+// returns, function entries) the state is stored; a later path reaching
+// the same point in a state covered by a stored state whose exploration is
+// complete stops there. A path that reaches a state exactly equal to an
+// ancestor's at the same point is an infinite loop; a loop that never
+// repeats a state is explored iteration by iteration until it ends or the
+// complexity limit (instructions processed, states stored) is hit.
+//
+// # What is checked
+//
+//   - Structure: valid and supported instructions, at most MaxInstructions
+//     slots, jumps inside their function, no fall-through off a function's
+//     end, no unreachable instruction, lddw map references inside the map
+//     table, no write to r10.
+//   - Registers: no read of an uninitialized register; r1-r5 are
+//     clobbered by helper calls; bpf-to-bpf calls pass r1-r5, start the
+//     callee with r0 and r6-r9 uninitialized, restore r6-r9 on return; at
+//     most 8 frames.
+//   - Memory: loads and stores inside their object with the right width:
+//     the stack frame (512 bytes), a map value (its value size), a region
+//     of the program type; context accesses only at a declared field's
+//     offset and size, stores only to writable scalar fields; writes only
+//     to writable memory; atomics naturally aligned and never on the
+//     context; stack reads only of initialized bytes.
+//   - Pointers: arithmetic only as 64-bit add/sub of a bounded scalar
+//     (offsets stay within ±2^29) or the difference of two pointers into
+//     the same object; pointers are spilled only by aligned 8-byte stores
+//     and never stored to maps, regions or the context, never returned in
+//     r0 from the entry function, never compared except against 0 (null
+//     checks) or with pointers into the same object.
+//   - Maps and helpers: each argument matches the helper's core.Prototype;
+//     a lookup returns map-value-or-null, which must be null-checked before
+//     use; keys and values are initialized memory of the map's sizes.
+//   - Exit: r0 is an initialized scalar inside the type's return range.
+//
+// It imports only the runtime's core, asm and maps packages, never the
+// engine.
+package verifier

@@ -1,0 +1,338 @@
+package verifier
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// kind is what a register holds, as far as the verifier knows.
+type kind uint8
+
+// Register kinds. For every pointer kind, off is the pointer's offset from
+// the start of what it points to (from the frame pointer for the stack),
+// itself a scalar that may be a range.
+const (
+	kindUninit         kind = iota // never written: reading it is an error
+	kindScalar                     // an integer
+	kindCtx                        // the context
+	kindStack                      // a stack frame (frame)
+	kindMapValue                   // a value of map idx
+	kindMapValueOrNull             // the result of a lookup in map idx, not yet null-checked
+	kindMapHandle                  // map idx itself, from a map pseudo-load
+	kindRegion                     // region idx of the program type
+)
+
+var kindNames = [...]string{"uninit", "scalar", "ctx", "fp", "map_value", "map_value_or_null", "map_ptr", "mem"}
+
+func (k kind) String() string { return kindNames[k] }
+
+func (k kind) isPointer() bool { return k >= kindCtx }
+
+// value is the abstract value of a register or spilled stack slot.
+type value struct {
+	kind  kind
+	frame uint8  // kindStack: the frame the pointer points into
+	idx   int32  // map index or region index
+	id    uint32 // kindMapValueOrNull: copies of one lookup result share it
+	off   scalar // the scalar itself, or a pointer's offset
+}
+
+func scalarValue(s scalar) value { return value{kind: kindScalar, off: s} }
+
+func pointer(k kind, idx int32) value { return value{kind: k, idx: idx, off: constScalar(0)} }
+
+// sameBase reports whether a and b are pointers into the same object.
+func (v *value) sameBase(o *value) bool {
+	return v.kind == o.kind && v.idx == o.idx && v.frame == o.frame
+}
+
+// slot is 8 bytes of a stack frame. Bit i of init says that byte i (from
+// the lowest address) has been written. A full aligned 8-byte store of a
+// register spills it: spill then holds the register's value (its kind is
+// kindUninit when the slot holds plain bytes).
+type slot struct {
+	init  uint8
+	spill value
+}
+
+// frame is one call frame: its stack and what the caller keeps.
+type frame struct {
+	callsite int      // slot of the call instruction; -1 for the entry frame
+	saved    [4]value // the caller's r6..r9
+	stack    []slot   // stack[i] covers bytes [fp-8(i+1), fp-8i)
+}
+
+// state is the abstract machine state on one path.
+type state struct {
+	regs   [11]value
+	frames []*frame
+}
+
+func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
+
+func (s *state) clone() *state {
+	c := &state{regs: s.regs, frames: make([]*frame, len(s.frames))}
+	for i, f := range s.frames {
+		nf := *f
+		nf.stack = append([]slot(nil), f.stack...)
+		c.frames[i] = &nf
+	}
+	return c
+}
+
+// slotAt returns the slot of frame f holding byte off (off < 0), growing
+// the stack as needed.
+func (f *frame) slotAt(off int64) *slot {
+	i := int((-off - 1) / 8)
+	for len(f.stack) <= i {
+		f.stack = append(f.stack, slot{})
+	}
+	return &f.stack[i]
+}
+
+// byteIndex is the position of byte off within its slot.
+func byteIndex(off int64) uint { return uint((off%8 + 8) % 8) }
+
+// idmap pairs the null-check ids of an old state with a new one's.
+type idmap struct{ old, cur []uint32 }
+
+func (m *idmap) match(a, b uint32) bool {
+	for i, o := range m.old {
+		if o == a {
+			return m.cur[i] == b
+		}
+		if m.cur[i] == b {
+			return false
+		}
+	}
+	m.old = append(m.old, a)
+	m.cur = append(m.cur, b)
+	return true
+}
+
+// covers reports whether old's value stands for every concrete value that
+// cur's does, so that a continuation proven safe from old is safe from cur.
+// exact asks for equality instead.
+func covers(old, cur *value, ids *idmap, exact bool) bool {
+	if old.kind == kindUninit && !exact {
+		return true // the old path never read it
+	}
+	if old.kind != cur.kind || old.idx != cur.idx || old.frame != cur.frame {
+		return false
+	}
+	if old.kind == kindMapValueOrNull && !ids.match(old.id, cur.id) {
+		return false
+	}
+	if exact {
+		return old.off == cur.off
+	}
+	return cur.off.subsetOf(&old.off)
+}
+
+// covers reports whether old subsumes s (see value covers).
+func (s *state) coveredBy(old *state, exact bool) bool {
+	if len(s.frames) != len(old.frames) {
+		return false
+	}
+	var ids idmap
+	for i := range s.regs {
+		if !covers(&old.regs[i], &s.regs[i], &ids, exact) {
+			return false
+		}
+	}
+	for i, of := range old.frames {
+		f := s.frames[i]
+		if of.callsite != f.callsite {
+			return false
+		}
+		for j := range of.saved {
+			if !covers(&of.saved[j], &f.saved[j], &ids, exact) {
+				return false
+			}
+		}
+		n := max(len(of.stack), len(f.stack))
+		for j := range n {
+			var o, c slot
+			if j < len(of.stack) {
+				o = of.stack[j]
+			}
+			if j < len(f.stack) {
+				c = f.stack[j]
+			}
+			if exact {
+				if o.init != c.init || !covers(&o.spill, &c.spill, &ids, true) {
+					return false
+				}
+				continue
+			}
+			if o.init&^c.init != 0 {
+				return false // old relied on bytes cur has not written
+			}
+			if o.spill.kind == kindUninit {
+				// Old had plain bytes: cur must not have a pointer there.
+				if c.spill.kind.isPointer() && o.init != 0 {
+					return false
+				}
+				continue
+			}
+			if !covers(&o.spill, &c.spill, &ids, false) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// String formats a scalar like the kernel's log: a constant as a number,
+// otherwise the bounds that say something.
+func (s *scalar) String() string {
+	if s.isConst() {
+		return strconv.FormatInt(int64(s.t.v), 10)
+	}
+	var parts []string
+	add := func(name string, v string) { parts = append(parts, name+"="+v) }
+	if s.smin != math.MinInt64 {
+		add("smin", strconv.FormatInt(s.smin, 10))
+	}
+	if s.smax != math.MaxInt64 {
+		add("smax", strconv.FormatInt(s.smax, 10))
+	}
+	if s.umin != 0 {
+		add("umin", strconv.FormatUint(s.umin, 10))
+	}
+	if s.umax != math.MaxUint64 {
+		add("umax", strconv.FormatUint(s.umax, 10))
+	}
+	implied := s.umax <= math.MaxUint32 && uint64(s.u32min) == s.umin && uint64(s.u32max) == s.umax
+	if (s.u32min != 0 || s.u32max != math.MaxUint32) && !implied {
+		add("u32min", strconv.FormatUint(uint64(s.u32min), 10))
+		add("u32max", strconv.FormatUint(uint64(s.u32max), 10))
+	}
+	if s.t.m != math.MaxUint64 && s.t != trange(s.umin, s.umax) {
+		add("var_off", s.t.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v *value) String() string {
+	switch v.kind {
+	case kindUninit:
+		return "?"
+	case kindScalar:
+		if v.off.isConst() {
+			return v.off.String()
+		}
+		return "scalar(" + v.off.String() + ")"
+	case kindStack:
+		fp := "fp"
+		if v.frame > 0 {
+			fp = fmt.Sprintf("fp[%d]", v.frame)
+		}
+		if v.off.isConst() {
+			return fp + strconv.FormatInt(int64(v.off.t.v), 10)
+		}
+		return fp + "(off=" + v.off.String() + ")"
+	}
+	var b strings.Builder
+	b.WriteString(v.kind.String())
+	b.WriteString("(")
+	switch v.kind {
+	case kindMapValue, kindMapValueOrNull, kindMapHandle:
+		fmt.Fprintf(&b, "map=%d", v.idx)
+		if v.kind == kindMapValueOrNull {
+			fmt.Fprintf(&b, ",id=%d", v.id)
+		}
+		if v.kind != kindMapHandle {
+			b.WriteString(",")
+		}
+	case kindRegion:
+		fmt.Fprintf(&b, "region=%d,", v.idx)
+	}
+	if v.kind != kindMapHandle {
+		if v.off.isConst() {
+			fmt.Fprintf(&b, "off=%d", int64(v.off.t.v))
+		} else {
+			fmt.Fprintf(&b, "off=(%s)", v.off.String())
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// String prints the registers and stack of the state's innermost frame in
+// the kernel's style: R1=ctx(off=0) R2=scalar(umax=255) R10=fp0 fp-8=mmmmmmmm.
+func (s *state) String() string {
+	var parts []string
+	for i := range s.regs {
+		if s.regs[i].kind != kindUninit {
+			parts = append(parts, fmt.Sprintf("R%d=%s", i, s.regs[i].String()))
+		}
+	}
+	if len(s.frames) > 1 {
+		parts = append(parts, fmt.Sprintf("frame=%d", len(s.frames)-1))
+	}
+	f := s.cur()
+	for i, sl := range f.stack {
+		if sl.init == 0 && sl.spill.kind == kindUninit {
+			continue
+		}
+		var val string
+		if sl.spill.kind != kindUninit {
+			val = sl.spill.String()
+		} else {
+			var b [8]byte
+			for j := range 8 {
+				b[j] = '?'
+				if sl.init&(1<<j) != 0 {
+					b[j] = 'm'
+				}
+			}
+			val = string(b[:])
+		}
+		parts = append(parts, fmt.Sprintf("fp%d=%s", -8*(i+1), val))
+	}
+	return strings.Join(parts, " ")
+}
+
+// hash mixes everything exact equality compares, for finding equal states
+// quickly.
+func (s *state) hash() uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(x uint64) {
+		h ^= x
+		h *= 1099511628211
+		h ^= h >> 29
+	}
+	val := func(v *value) {
+		mix(uint64(v.kind) | uint64(v.frame)<<8 | uint64(uint32(v.idx))<<16)
+		if v.kind == kindUninit {
+			return
+		}
+		mix(v.off.umin)
+		mix(v.off.umax)
+		mix(uint64(v.off.smin))
+		mix(uint64(v.off.smax))
+		mix(v.off.t.v)
+		mix(v.off.t.m)
+	}
+	for i := range s.regs {
+		val(&s.regs[i])
+	}
+	for _, f := range s.frames {
+		mix(uint64(f.callsite))
+		for i := range f.saved {
+			val(&f.saved[i])
+		}
+		n := len(f.stack)
+		for n > 0 && f.stack[n-1] == (slot{}) {
+			n--
+		}
+		for i := range f.stack[:n] {
+			mix(uint64(f.stack[i].init))
+			val(&f.stack[i].spill)
+		}
+	}
+	return h
+}
