@@ -119,6 +119,11 @@ func TestLoadErrors(t *testing.T) {
 		{"map index out of table", "lddw %r1, map 0\nexit", "outside the program's map table"},
 		{"legacy packet load", "ldabsb 0x10\nexit", "legacy packet access"},
 		{"kfunc", "call kfunc 7\nexit", "kfuncs"},
+		{"write r10", "mov %r10, 0\nexit", "r10 is the read-only frame pointer"},
+		{"add to r10", "add %r10, -8\nexit", "r10 is the read-only frame pointer"},
+		{"load into r10", "ldxdw %r10, [%r1+0]\nexit", "r10 is the read-only frame pointer"},
+		{"lddw into r10", "lddw %r10, 0x1\nexit", "r10 is the read-only frame pointer"},
+		{"atomic fetch into r10", "lock fetch add [%r10-8], %r10\nexit", "r10 is the read-only frame pointer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,6 +54,23 @@ type Config struct {
 // deliberately does not implement (legacy packet access, kfuncs, ...).
 var ErrUnsupported = errors.New("unsupported instruction")
 
+// ErrFramePointer is the cause of a decode error for an instruction that
+// writes r10, which is read-only: every run's stack frames hang off it.
+var ErrFramePointer = errors.New("r10 is the read-only frame pointer")
+
+// writesFramePointer reports whether ins writes r10: as the destination of
+// arithmetic, a load or lddw, or as the source register an atomic fetch
+// writes the old value into.
+func writesFramePointer(ins asm.Instruction) bool {
+	switch c := ins.OpCode.Class(); {
+	case c.IsALU(), c == asm.ClassLDX, c == asm.ClassLD && ins.OpCode.Mode() == asm.ModeIMM:
+		return ins.Dst == asm.R10
+	case c == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
+		return asm.AtomicOp(ins.Constant)&asm.AtomicFetch != 0 && ins.Src == asm.R10
+	}
+	return false
+}
+
 // CompileError names the instruction that cannot be decoded.
 type CompileError struct {
 	PC  int
@@ -135,6 +152,9 @@ var jmp32X = [14]op{0, opJEq32X, opJGT32X, opJGE32X, opJSet32X, opJNE32X, opJSGT
 func (p *Program) decode(ins asm.Instruction, pc, nslots int, funcLen map[int]int, helperIdx map[int32]int32, cfg Config) (inst, error) {
 	if err := ins.Validate(); err != nil {
 		return inst{}, err
+	}
+	if writesFramePointer(ins) {
+		return inst{}, ErrFramePointer
 	}
 	in := inst{dst: uint8(ins.Dst), src: uint8(ins.Src), off: int32(ins.Offset), imm: ins.Constant}
 	opc := ins.OpCode

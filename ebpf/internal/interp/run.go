@@ -717,7 +717,6 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 
 		default:
 			m.budget = budget
-			m.budget = budget
 			return pc - 1, exitSlow
 		}
 		continue
