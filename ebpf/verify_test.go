@@ -1,0 +1,270 @@
+package ebpf_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/conformance"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+)
+
+// vfHelpers are the helpers of the verifier fuzz target: the generic ones
+// (1 map lookup, 2 update, 3 delete, 5 time, 6 log, 7 random).
+var vfHelpers = sync.OnceValue(ebpf.DefaultHelpers)
+
+// vfMapSpecs is the fuzz target's map table: "map 0" is a hash map, "map 1"
+// an array, "map 2" a read-only array.
+var vfMapSpecs = map[string]*maps.Spec{
+	"h":  {Name: "h", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 8},
+	"a":  {Name: "a", Type: maps.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4},
+	"ro": {Name: "ro", Type: maps.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, ReadOnlyProg: true},
+}
+
+var vfMapNames = []string{"h", "a", "ro"}
+
+// vfMaps creates the fuzz target's maps once; programs share them.
+var vfMaps = sync.OnceValue(func() map[string]maps.Map {
+	out := map[string]maps.Map{}
+	for name, s := range vfMapSpecs {
+		m, err := maps.New(s, maps.Options{})
+		if err != nil {
+			panic("BUG: " + err.Error())
+		}
+		out[name] = m
+	}
+	return out
+})
+
+// vfProgram turns fuzz input into a program and a memory length. The first
+// byte selects the memory length (0..64) and the mode: raw bytecode, or one
+// instruction per 8 bytes with fields folded into valid ranges (most such
+// instructions are valid, so the verifier sees real programs), ended by
+// exit.
+func vfProgram(data []byte) (asm.Instructions, int, bool) {
+	if len(data) < 1 {
+		return nil, 0, false
+	}
+	memLen := int(data[0]&0x7f) % 65
+	body := data[1:]
+	if data[0]&0x80 == 0 {
+		insns, err := asm.Decode(body)
+		return insns, memLen, err == nil
+	}
+	var insns asm.Instructions
+	for len(body) >= 8 {
+		b := body[:8]
+		body = body[8:]
+		ins := asm.Instruction{
+			OpCode: asm.OpCode(b[0]),
+			Dst:    asm.Register(b[1] & 0xf % 11),
+			Src:    asm.Register(b[1] >> 4 % 11),
+			Offset: int16(int8(b[2])),
+			Constant: int64(int32(binary.LittleEndian.Uint32(b[4:]))) >>
+				(b[3] & 31),
+		}
+		switch {
+		case ins.OpCode.Class().IsALU() && ins.OpCode.ALUOp() == asm.End:
+			ins.Constant = []int64{16, 32, 64}[b[3]%3]
+			ins.Src, ins.Offset = 0, 0
+		case ins.OpCode.Class() == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
+			ins.Constant = int64([]asm.AtomicOp{asm.AtomicAdd, asm.AtomicOr, asm.AtomicAnd, asm.AtomicXor,
+				asm.AtomicAdd | asm.AtomicFetch, asm.AtomicXchg, asm.AtomicCmpXchg}[b[3]%7])
+		case ins.OpCode == asm.OpLdImm64:
+			ins.Src = asm.Register(b[3] % 3)
+			ins.Offset = 0
+			if ins.Src != 0 {
+				ins.Constant = int64(b[4]%3) | int64(b[5]%24)<<32
+			}
+		case ins.OpCode.Class().IsJump():
+			ins.Offset = int16(int8(b[2]) % 8)
+		}
+		if ins.OpCode.Class() == asm.ClassLDX || ins.OpCode.Class() == asm.ClassST || ins.OpCode.Class() == asm.ClassSTX {
+			if ins.OpCode.Mode() != asm.ModeATOMIC {
+				ins.Offset = int16(int8(b[2])) &^ 0
+			}
+		}
+		if ins.Validate() != nil {
+			// Try again as a register or immediate form.
+			ins.Src = 0
+			if ins.Validate() != nil {
+				ins.Constant = 0
+				if ins.Validate() != nil {
+					continue
+				}
+			}
+		}
+		insns = append(insns, ins)
+	}
+	insns = append(insns, asm.Instruction{OpCode: asm.OpExit})
+	return insns, memLen, true
+}
+
+// FuzzVerify checks the verifier's soundness: it never panics, and every
+// program it accepts runs in the interpreter (with its run-time checks on)
+// without a memory fault, a misaligned atomic, a fall off the end, a stack
+// overflow, an unknown helper or an exhausted budget.
+func FuzzVerify(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(conformanceDir, "*.data"))
+	for _, file := range files {
+		ct, err := conformance.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append([]byte{byte(len(ct.Mem))}, ct.Program.Encode()...))
+	}
+	for _, p := range vfSeeds {
+		insns, err := asm.Assemble(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append([]byte{16}, insns.Encode()...))
+	}
+	f.Add([]byte{0x90, 0xb7, 0x00, 0x00, 0x00, 0x05, 0, 0, 0, 0x07, 0x01, 0, 0, 1, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		insns, memLen, ok := vfProgram(data)
+		if !ok {
+			return
+		}
+		spec := &ebpf.ProgramSpec{Name: "fuzz", Instructions: insns, MapNames: vfMapNames}
+		_, err := ebpf.Verify(spec, &ebpf.VerifyOptions{
+			Type: ebpf.TestProgramType(memLen), Helpers: vfHelpers(), Maps: vfMapSpecs, MaxSteps: 100_000,
+		})
+		if err != nil {
+			var ve *ebpf.VerifierError
+			if !errors.As(err, &ve) {
+				t.Fatalf("rejection is not a *VerifierError: %v", err)
+			}
+			return
+		}
+		p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Helpers: vfHelpers(), Maps: vfMaps(), Budget: 100_000_000})
+		if err != nil {
+			t.Fatalf("verified program does not load: %v\n%s", err, asm.Disassemble(insns))
+		}
+		// The context: 8-byte aligned, as program types require.
+		words := make([]uint64, (memLen+7)/8)
+		mem := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:memLen]
+		for i := range mem {
+			mem[i] = byte(i * 7)
+		}
+		if _, err := p.Run(mem); err != nil {
+			t.Fatalf("verified program faulted: %v\n%s", err, asm.Disassemble(insns))
+		}
+	})
+}
+
+// vfSeeds are fuzz seeds using maps, calls and loops.
+var vfSeeds = []string{
+	`stw [%r10-4], 1
+	lddw %r1, map 1
+	mov %r2, %r10
+	add %r2, -4
+	call 1
+	jeq %r0, 0, out
+	mov %r2, 0
+loop:
+	mov %r3, %r0
+	add %r3, %r2
+	ldxb %r4, [%r3+0]
+	stb [%r3+0], 1
+	add %r2, 1
+	jlt %r2, 16, loop
+out:
+	mov %r0, 0
+	exit`,
+	`mov %r6, %r1
+	call local f
+	ldxdw %r0, [%r6+8]
+	exit
+f:
+	stdw [%r10-8], 3
+	lddw %r1, map 0
+	mov %r2, %r10
+	add %r2, -4
+	stw [%r10-4], 2
+	mov %r3, %r10
+	add %r3, -16
+	stdw [%r10-16], 9
+	mov %r4, 0
+	call 2
+	mov %r0, 0
+	exit`,
+	`ldxdw %r2, [%r1+0]
+	and %r2, 7
+	lsh %r2, 3
+	mov %r3, %r1
+	add %r3, %r2
+	lock fetch add [%r3+0], %r2
+	mov %r0, %r2
+	exit`,
+}
+
+func ExampleVerify() {
+	insns, err := asm.Assemble(`
+		ldxw %r0, [%r1+16]
+		exit`)
+	if err != nil {
+		panic(err)
+	}
+	typ := &ebpf.ProgramType{
+		Name:    "example",
+		Context: ebpf.Context{Size: 8, Fields: []ebpf.Field{{Name: "flags", Offset: 0, Size: 4}}},
+		Return:  ebpf.Return{Min: 0, Max: 1},
+	}
+	_, err = ebpf.Verify(&ebpf.ProgramSpec{Name: "bad", Instructions: insns}, &ebpf.VerifyOptions{Type: typ})
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		fmt.Println(ve.PC, ve.Code, ve.Reason)
+		fmt.Println(ve.State)
+	}
+	// Output:
+	// 0 context access no context field of program type "example" starts at offset 16
+	// R1=ctx(off=0) R10=fp0
+}
+
+func TestVerifyPublicAPI(t *testing.T) {
+	insns, err := asm.Assemble(`
+		stw [%r10-4], 0
+		lddw %r1, map 0
+		mov %r2, %r10
+		add %r2, -4
+		call 1
+		jeq %r0, 0, out
+		ldxdw %r0, [%r0+0]
+	out:
+		mov %r0, 0
+		exit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := &ebpf.ProgramSpec{Name: "lookup", Instructions: insns, MapNames: []string{"h"}}
+	res, err := ebpf.Verify(spec, &ebpf.VerifyOptions{Maps: vfMapSpecs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Processed == 0 || res.States == 0 {
+		t.Errorf("no statistics: %+v", res)
+	}
+	if !res.Access[0].Proven || !res.Access[7].Proven || res.Access[1].Proven {
+		t.Errorf("access proofs: %+v", res.Access)
+	}
+	if _, err := ebpf.Verify(spec, nil); err == nil {
+		t.Error("missing map spec accepted")
+	}
+	// Without the null check.
+	bad := &ebpf.ProgramSpec{Name: "nonull", Instructions: append(insns[:5:5], insns[6:]...), MapNames: []string{"h"}}
+	_, err = ebpf.Verify(bad, &ebpf.VerifyOptions{Maps: vfMapSpecs})
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) || !errors.Is(err, ebpf.ErrVerifier) {
+		t.Fatalf("got %v, want a VerifierError", err)
+	}
+	if ve.PC != 6 || ve.Insn != "ldxdw %r0, [%r0+0]" {
+		t.Errorf("rejection at %d (%s), want 6 (ldxdw %%r0, [%%r0+0])", ve.PC, ve.Insn)
+	}
+}
