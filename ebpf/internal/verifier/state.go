@@ -131,13 +131,17 @@ func covers(old, cur *value, ids *idmap, exact bool) bool {
 	return cur.off.subsetOf(&old.off)
 }
 
-// covers reports whether old subsumes s (see value covers).
-func (s *state) coveredBy(old *state, exact bool) bool {
+// coveredBy reports whether old subsumes s (see covers).
+// Only registers in live (of the innermost frame) are compared.
+func (s *state) coveredBy(old *state, live regSet, exact bool) bool {
 	if len(s.frames) != len(old.frames) {
 		return false
 	}
 	var ids idmap
 	for i := range s.regs {
+		if live&(1<<i) == 0 {
+			continue
+		}
 		if !covers(&old.regs[i], &s.regs[i], &ids, exact) {
 			return false
 		}
@@ -193,10 +197,12 @@ func (s *scalar) String() string {
 	}
 	var parts []string
 	add := func(name string, v string) { parts = append(parts, name+"="+v) }
-	if s.smin != math.MinInt64 {
+	// A non-negative signed range equal to the unsigned one says nothing more.
+	same := s.smin >= 0 && uint64(s.smin) == s.umin && uint64(s.smax) == s.umax
+	if s.smin != math.MinInt64 && !same {
 		add("smin", strconv.FormatInt(s.smin, 10))
 	}
-	if s.smax != math.MaxInt64 {
+	if s.smax != math.MaxInt64 && !same {
 		add("smax", strconv.FormatInt(s.smax, 10))
 	}
 	if s.umin != 0 {
@@ -233,7 +239,7 @@ func (v *value) String() string {
 		if v.off.isConst() {
 			return fp + strconv.FormatInt(int64(v.off.t.v), 10)
 		}
-		return fp + "(off=" + v.off.String() + ")"
+		return fp + "(off=(" + v.off.String() + "))"
 	}
 	var b strings.Builder
 	b.WriteString(v.kind.String())
@@ -298,7 +304,7 @@ func (s *state) String() string {
 
 // hash mixes everything exact equality compares, for finding equal states
 // quickly.
-func (s *state) hash() uint64 {
+func (s *state) hash(live regSet) uint64 {
 	h := uint64(14695981039346656037)
 	mix := func(x uint64) {
 		h ^= x
@@ -318,7 +324,9 @@ func (s *state) hash() uint64 {
 		mix(v.off.t.m)
 	}
 	for i := range s.regs {
-		val(&s.regs[i])
+		if live&(1<<i) != 0 {
+			val(&s.regs[i])
+		}
 	}
 	for _, f := range s.frames {
 		mix(uint64(f.callsite))

@@ -118,6 +118,7 @@ type verifier struct {
 	nextID  uint32
 	log     logRing
 	allowed map[int32]bool
+	live    []regSet // live registers by slot
 }
 
 // Verify proves insns safe to run as a program of cfg.Type, or returns an
@@ -151,6 +152,7 @@ func Verify(insns asm.Instructions, cfg Config) (*Result, error) {
 	}
 	v.res.Access = make([]Access, v.nslots)
 	v.visited = make([]points, v.nslots)
+	v.live = v.liveness()
 	if err := v.explore(); err != nil {
 		return nil, err
 	}
@@ -429,14 +431,14 @@ func (v *verifier) finish(n *node) {
 func (v *verifier) checkpoint(st *state, pc int, parent **node) (bool, error) {
 	pt := &v.visited[pc]
 	for i := len(pt.done) - 1; i >= 0; i-- {
-		if st.coveredBy(pt.done[i].st, false) {
+		if st.coveredBy(pt.done[i].st, v.live[pc], false) {
 			v.res.Pruned++
 			return true, nil
 		}
 	}
-	h := st.hash()
+	h := st.hash(v.live[pc])
 	for _, n := range pt.pending[h] {
-		if st.coveredBy(n.st, true) && isAncestor(n, *parent) {
+		if st.coveredBy(n.st, v.live[pc], true) && isAncestor(n, *parent) {
 			return false, v.fail(pc, st, CodeInfiniteLoop, "infinite loop: this state repeats an earlier state at the same instruction on this path")
 		}
 	}
