@@ -222,8 +222,7 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 		}
 		return st, null, nil
 	}
-	if isReg && d.kind.isPointer() && s.kind.isPointer() && d.sameBase(&s) &&
-		d.kind != kindMapValueOrNull && d.kind != kindMapHandle {
+	if isReg && d.kind.isPointer() && s.kind.isPointer() && d.sameObject(&s) {
 		return st.clone(), st, nil
 	}
 	return nil, nil, v.fail(pc, st, CodePointerLeak, "comparing %s with %s would leak a pointer (only null checks and comparisons of pointers into one object are allowed)", d.String(), s.String())

@@ -43,9 +43,15 @@ func scalarValue(s scalar) value { return value{kind: kindScalar, off: s} }
 
 func pointer(k kind, idx int32) value { return value{kind: k, idx: idx, off: constScalar(0)} }
 
-// sameBase reports whether a and b are pointers into the same object.
-func (v *value) sameBase(o *value) bool {
-	return v.kind == o.kind && v.idx == o.idx && v.frame == o.frame
+// sameObject reports whether v and o certainly point into one object: the
+// same stack frame, the context or the same region. Two map value
+// pointers of one map may point to different entries, so they never do.
+func (v *value) sameObject(o *value) bool {
+	switch v.kind {
+	case kindStack, kindCtx, kindRegion:
+		return v.kind == o.kind && v.idx == o.idx && v.frame == o.frame
+	}
+	return false
 }
 
 // slot is 8 bytes of a stack frame. Bit i of init says that byte i (from

@@ -629,7 +629,7 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 		return v.fail(pc, st, CodePointerArithmetic, "%s%s on a pointer is not allowed (only 64-bit add and sub)", a, map[bool]string{true: "", false: "32"}[is64])
 	}
 	if d.kind.isPointer() && src.kind.isPointer() {
-		if a != asm.Sub || !d.sameBase(&src) {
+		if a != asm.Sub || !d.sameObject(&src) {
 			return v.fail(pc, st, CodePointerArithmetic, "arithmetic between two pointers is allowed only as the difference of pointers into the same object (R%d is %s, R%d is %s)", ins.Dst, d.String(), ins.Src, src.String())
 		}
 		*dst = scalarValue(alu64(asm.Sub, 0, d.off, src.off, 64))
