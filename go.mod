@@ -2,6 +2,9 @@ module github.com/bpfdb/bpfdb
 
 go 1.26
 
-require github.com/cilium/ebpf v0.22.0
+require (
+	github.com/cilium/ebpf v0.22.0
+	go.yaml.in/yaml/v3 v3.0.6
+)
 
 require golang.org/x/sys v0.43.0 // indirect
