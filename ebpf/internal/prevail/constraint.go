@@ -18,6 +18,15 @@ const (
 	VarGlobal                  // packet_size, meta_offset
 )
 
+var varKindNames = [...]string{VarRegister: "register", VarStack: "stack", VarGlobal: "global"}
+
+func (k VarKind) String() string {
+	if int(k) < len(varKindNames) {
+		return varKindNames[k]
+	}
+	return fmt.Sprintf("VarKind(%d)", uint8(k))
+}
+
 // Var is a variable of PREVAIL's abstract state.
 //
 //	r1.type   r1.svalue   r1.uvalue   r1.ctx_offset   r1.stack_offset
@@ -53,6 +62,15 @@ const (
 	ValueTypes                   // type names: r1.type=ctx, r1.type in {ctx, packet}
 	ValueVar                     // another variable: r1.uvalue=r1.svalue
 )
+
+var valueKindNames = [...]string{ValueNumber: "number", ValueTypes: "types", ValueVar: "var"}
+
+func (k ValueKind) String() string {
+	if int(k) < len(valueKindNames) {
+		return valueKindNames[k]
+	}
+	return fmt.Sprintf("ValueKind(%d)", uint8(k))
+}
 
 // Constraint is one parsed `pre` string: Var = value or Var in {types}.
 type Constraint struct {

@@ -105,3 +105,14 @@ func TestCorpusConstraints(t *testing.T) {
 	}
 	t.Logf("%d pre constraints", n)
 }
+
+func TestKindStrings(t *testing.T) {
+	got := []string{
+		prevail.VarRegister.String(), prevail.VarStack.String(), prevail.VarGlobal.String(), prevail.VarKind(9).String(),
+		prevail.ValueNumber.String(), prevail.ValueTypes.String(), prevail.ValueVar.String(), prevail.ValueKind(9).String(),
+	}
+	want := []string{"register", "stack", "global", "VarKind(9)", "number", "types", "var", "ValueKind(9)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

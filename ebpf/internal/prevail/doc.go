@@ -13,11 +13,15 @@
 //     from, and the instruction number PREVAIL's messages use;
 //   - Assumes: PREVAIL's `assume` pseudo-instructions, which the program
 //     encodes as conditional jumps to the next slot (see Assume);
+//   - ImplicitExit: most cases (690 of 802) simply end; the program then
+//     gets a final exit so that it is valid eBPF, and the flag says that
+//     exit's checks do not apply to it;
 //   - PreConstraints: the `pre` strings parsed into a typed form;
 //   - ExpectReject: the verdict, by the README's rule.
 //
 // A case whose code cannot be translated gets a ParseError and stays in the
 // result; a file that is not valid YAML fails as a whole.
+// testdata/corpus.golden shows the translation of every case.
 //
 // Test data only: the package is internal and used by tests. It imports
 // asm, the standard library and the YAML parser, and it is the only package

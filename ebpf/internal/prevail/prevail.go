@@ -113,11 +113,12 @@ type Observation struct {
 }
 
 // Context and map layout that PREVAIL's test harness gives every case, for
-// a harness that needs to build the same initial state: a context of
-// ContextSize bytes with the packet start pointer at ContextDataOffset and
-// the packet end pointer at ContextDataEndOffset (no metadata pointer), and
-// one map (map_fd and map_by_idx 0 resolve to it) with 4-byte keys and
-// values and 4 entries.
+// a harness that needs to build the same initial state. The context (as
+// ctx.yaml's header describes it) is ContextSize bytes with a 4-byte packet
+// start pointer slot at ContextDataOffset and a 4-byte packet end pointer
+// slot at ContextDataEndOffset, and no metadata pointer. There is one map,
+// with 4-byte keys and values and 4 entries: every map_fd N names it, and
+// map_by_idx(0) is the only valid index (map.yaml's cases show both).
 const (
 	ContextSize          = 64
 	ContextDataOffset    = 0
