@@ -57,37 +57,59 @@ func vfProgram(data []byte) (asm.Instructions, int, bool) {
 		insns, err := asm.Decode(body)
 		return insns, memLen, err == nil
 	}
+	// A prelude initializes r0 and r3-r9 with small constants; r1 and r2
+	// are the memory pointer and its length.
 	var insns asm.Instructions
+	for _, r := range []asm.Register{0, 3, 4, 5, 6, 7, 8, 9} {
+		insns = append(insns, asm.Instruction{OpCode: asm.ALUOpCode(asm.ClassALU64, asm.Mov, asm.SourceImm), Dst: r, Constant: int64(r)})
+	}
 	for len(body) >= 8 {
 		b := body[:8]
 		body = body[8:]
 		ins := asm.Instruction{
-			OpCode: asm.OpCode(b[0]),
-			Dst:    asm.Register(b[1] & 0xf % 11),
-			Src:    asm.Register(b[1] >> 4 % 11),
-			Offset: int16(int8(b[2])),
-			Constant: int64(int32(binary.LittleEndian.Uint32(b[4:]))) >>
-				(b[3] & 31),
+			OpCode:   asm.OpCode(b[0]),
+			Dst:      asm.Register(b[1] & 0xf % 11),
+			Src:      asm.Register(b[1] >> 4 % 11),
+			Offset:   int16(int8(b[2])),
+			Constant: int64(int32(binary.LittleEndian.Uint32(b[4:]))) >> (b[3] & 31),
+		}
+		c := ins.OpCode.Class()
+		if ins.Dst == asm.R10 && (c.IsALU() || c == asm.ClassLDX) {
+			ins.Dst = asm.R0
 		}
 		switch {
-		case ins.OpCode.Class().IsALU() && ins.OpCode.ALUOp() == asm.End:
+		case c.IsALU() && ins.OpCode.ALUOp() == asm.End:
 			ins.Constant = []int64{16, 32, 64}[b[3]%3]
 			ins.Src, ins.Offset = 0, 0
-		case ins.OpCode.Class() == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
+		case c == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
 			ins.Constant = int64([]asm.AtomicOp{asm.AtomicAdd, asm.AtomicOr, asm.AtomicAnd, asm.AtomicXor,
 				asm.AtomicAdd | asm.AtomicFetch, asm.AtomicXchg, asm.AtomicCmpXchg}[b[3]%7])
+			ins.Offset = int16(int8(b[2])) &^ 3
 		case ins.OpCode == asm.OpLdImm64:
 			ins.Src = asm.Register(b[3] % 3)
 			ins.Offset = 0
 			if ins.Src != 0 {
 				ins.Constant = int64(b[4]%3) | int64(b[5]%24)<<32
 			}
-		case ins.OpCode.Class().IsJump():
-			ins.Offset = int16(int8(b[2]) % 8)
-		}
-		if ins.OpCode.Class() == asm.ClassLDX || ins.OpCode.Class() == asm.ClassST || ins.OpCode.Class() == asm.ClassSTX {
-			if ins.OpCode.Mode() != asm.ModeATOMIC {
-				ins.Offset = int16(int8(b[2])) &^ 0
+		case c.IsJump():
+			// Mostly forward jumps, a few short backward ones.
+			ins.Offset = int16(b[2] % 6)
+			if b[2]&0xc0 == 0xc0 {
+				ins.Offset = -int16(b[2]%4) - 1
+			}
+			if ins.OpCode.JumpOp() == asm.Call && ins.Src == 1 {
+				ins.Src = 0
+			}
+			if ins.OpCode.JumpOp() == asm.Call && ins.Src == 0 {
+				ins.Constant = []int64{1, 2, 3, 5, 6, 7}[b[4]%6]
+			}
+		case c == asm.ClassLDX || c == asm.ClassST || c == asm.ClassSTX:
+			ins.Offset = int16(int8(b[2]) % 24)
+			if ins.Dst != asm.R10 && ins.Dst != asm.R1 && b[3]&1 == 0 {
+				ins.Dst = asm.R10
+			}
+			if ins.Dst == asm.R10 && ins.Offset >= 0 {
+				ins.Offset = -ins.Offset - 8
 			}
 		}
 		if ins.Validate() != nil {
@@ -101,6 +123,26 @@ func vfProgram(data []byte) (asm.Instructions, int, bool) {
 			}
 		}
 		insns = append(insns, ins)
+	}
+	// Jumps that leave the program, or land inside a lddw, fall through.
+	slots := insns.SlotIndex()
+	total := insns.Slots() + 1
+	second := map[int]bool{}
+	for i, ins := range insns {
+		if ins.IsWide() {
+			second[slots[i]+1] = true
+		}
+	}
+	for i := range insns {
+		if insns[i].IsBranch() && insns[i].OpCode != asm.OpJa32 {
+			t := slots[i] + 1 + int(insns[i].Offset)
+			if t < 0 || t >= total || second[t] {
+				insns[i].Offset = 0
+			}
+		}
+		if insns[i].OpCode == asm.OpJa32 {
+			insns[i].Constant = 0
+		}
 	}
 	insns = append(insns, asm.Instruction{OpCode: asm.OpExit})
 	return insns, memLen, true
