@@ -89,6 +89,10 @@ type node struct {
 // dropped (pruning is an optimization: dropping states costs time only).
 const maxDone = 32
 
+// minGap is the least number of instructions processed between two stored
+// states of one path at fall-through prune points.
+const minGap = 8
+
 // points holds the stored states of one prune point: those whose
 // exploration is complete, which may prune, and those still in progress by
 // hash, which detect infinite loops.
@@ -112,6 +116,7 @@ type verifier struct {
 	at      []int32 // slot -> instruction index; -1 for the second slot of lddw
 	nslots  int
 	prune   []bool
+	loop    []bool // jump targets: always checkpointed
 	visited []points
 	work    []path
 	res     *Result
@@ -222,6 +227,7 @@ func (v *verifier) structure() error {
 		pc += ins.Slots()
 	}
 	v.prune = make([]bool, n)
+	v.loop = make([]bool, n)
 	entries := []int{0}
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] < 0 {
@@ -246,6 +252,7 @@ func (v *verifier) structure() error {
 				}
 			} else {
 				v.prune[t] = true
+				v.loop[t] = true
 				if ins.OpCode.JumpOp() != asm.Ja && pc+1 < n {
 					v.prune[pc+1] = true
 				}
@@ -428,7 +435,11 @@ func (v *verifier) finish(n *node) {
 
 // checkpoint is called at prune points. It reports whether a stored state
 // that is done covers st, so the path can stop; otherwise it stores st.
-func (v *verifier) checkpoint(st *state, pc int, parent **node) (bool, error) {
+// store says whether st should be stored if it is not pruned: always at
+// jump targets and at a path's first prune point, elsewhere (the
+// fall-through of a conditional jump) only every minGap instructions,
+// which keeps the number of stored states and copies down.
+func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (bool, error) {
 	pt := &v.visited[pc]
 	for i := len(pt.done) - 1; i >= 0; i-- {
 		if st.coveredBy(pt.done[i].st, v.live[pc], false) {
@@ -441,6 +452,9 @@ func (v *verifier) checkpoint(st *state, pc int, parent **node) (bool, error) {
 		if st.coveredBy(n.st, v.live[pc], true) && isAncestor(n, *parent) {
 			return false, v.fail(pc, st, CodeInfiniteLoop, "infinite loop: this state repeats an earlier state at the same instruction on this path")
 		}
+	}
+	if !store {
+		return false, nil
 	}
 	if v.res.States >= v.cfg.MaxStates {
 		return false, v.fail(pc, st, CodeTooComplex, "the program is too complex: more than %d states stored", v.cfg.MaxStates)
@@ -467,13 +481,20 @@ func isAncestor(n, p *node) bool {
 // run explores one path to its end.
 func (v *verifier) run(p path) error {
 	st, pc, parent := p.st, p.pc, p.parent
+	// last is when this path last stored a state; fresh says it has not
+	// stored one yet.
+	last, fresh := v.res.Processed, true
 	for {
 		v.res.Processed++
 		if v.res.Processed > v.cfg.MaxSteps {
 			return v.fail(pc, st, CodeTooComplex, "the program is too complex: more than %d instructions processed (a loop may not be provably bounded)", v.cfg.MaxSteps)
 		}
 		if v.prune[pc] {
-			pruned, err := v.checkpoint(st, pc, &parent)
+			before := parent
+			pruned, err := v.checkpoint(st, pc, &parent, fresh || v.loop[pc] || v.res.Processed-last >= minGap)
+			if parent != before {
+				last, fresh = v.res.Processed, false
+			}
 			if err != nil {
 				return err
 			}
