@@ -78,12 +78,34 @@ type state struct {
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
 
+// oneFrame is a state of the entry frame in a single allocation.
+type oneFrame struct {
+	st state
+	fs [1]*frame
+	f  frame
+}
+
 func (s *state) clone() *state {
-	c := &state{regs: s.regs, frames: make([]*frame, len(s.frames))}
-	for i, f := range s.frames {
-		nf := *f
-		nf.stack = append([]slot(nil), f.stack...)
-		c.frames[i] = &nf
+	var c *state
+	if len(s.frames) == 1 {
+		b := &oneFrame{st: state{regs: s.regs}, f: *s.frames[0]}
+		b.fs[0] = &b.f
+		b.st.frames = b.fs[:]
+		c = &b.st
+	} else {
+		c = &state{regs: s.regs, frames: make([]*frame, len(s.frames))}
+		fs := make([]frame, len(s.frames))
+		for i, f := range s.frames {
+			fs[i] = *f
+			c.frames[i] = &fs[i]
+		}
+	}
+	for _, f := range c.frames {
+		if len(f.stack) > 0 {
+			f.stack = append([]slot(nil), f.stack...)
+		} else {
+			f.stack = nil
+		}
 	}
 	return c
 }
