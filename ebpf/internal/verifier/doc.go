@@ -19,9 +19,11 @@
 // happen. Stack bytes carry an initialized bit each.
 //
 // At prune points (jump targets, fall-through of conditional jumps, call
-// returns, function entries) the state is stored; a later path reaching
-// the same point in a state covered by a stored state whose exploration is
-// complete stops there. A path that reaches a state exactly equal to an
+// returns, function entries) the state is stored (at fall-throughs only
+// every few instructions); a later path reaching the same point in a
+// state covered by a stored state whose exploration is complete stops
+// there. Registers that a static liveness pass proves dead at that point
+// are not compared. A path that reaches a state exactly equal to an
 // ancestor's at the same point is an infinite loop; a loop that never
 // repeats a state is explored iteration by iteration until it ends or the
 // complexity limit (instructions processed, states stored) is hit.
@@ -44,7 +46,7 @@
 //     context; stack reads only of initialized bytes.
 //   - Pointers: arithmetic only as 64-bit add/sub of a bounded scalar
 //     (offsets stay within ±2^29) or the difference of two pointers into
-//     the same object; pointers are spilled only by aligned 8-byte stores
+//     the same stack frame, context or region (never two map values); pointers are spilled only by aligned 8-byte stores
 //     and never stored to maps, regions or the context, never returned in
 //     r0 from the entry function, never compared except against 0 (null
 //     checks) or with pointers into the same object.
@@ -52,6 +54,14 @@
 //     a lookup returns map-value-or-null, which must be null-checked before
 //     use; keys and values are initialized memory of the map's sizes.
 //   - Exit: r0 is an initialized scalar inside the type's return range.
+//
+// # Not checked (yet)
+//
+//   - ArgAnything helper arguments accept pointers: a helper that returns
+//     its argument as a scalar would leak it.
+//   - Stack slots are compared in full when pruning (no stack liveness),
+//     and there is no widening: loops with large bounds cost one
+//     exploration per iteration.
 //
 // It imports only the runtime's core, asm and maps packages, never the
 // engine.
