@@ -170,30 +170,8 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 		s = *sp
 	}
 	if d.kind == kindScalar && s.kind == kindScalar {
-		ta, tb := d.off, s.off
-		okT := refine(j, is32, &ta, &tb)
-		fa, fb := d.off, s.off
-		okF := refine(negate(j), is32, &fa, &fb)
-		set := func(x *state, a, b scalar) {
-			if isReg {
-				x.regs[ins.Src].off = b
-			}
-			x.regs[ins.Dst].off = a
-		}
-		switch {
-		case okT && okF:
-			taken = st.clone()
-			set(taken, ta, tb)
-			set(st, fa, fb)
-			return taken, st, nil
-		case okT:
-			set(st, ta, tb)
-			return st, nil, nil
-		case okF:
-			set(st, fa, fb)
-			return nil, st, nil
-		}
-		return nil, nil, nil
+		t, f := split(st, ins, j, is32, d.off, s.off, isReg)
+		return t, f, nil
 	}
 	if is32 {
 		return nil, nil, v.fail(pc, st, CodePointerLeak, "a 32-bit comparison of a pointer would leak part of it")
@@ -222,8 +200,19 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 		}
 		return st, null, nil
 	}
-	if isReg && d.kind.isPointer() && s.kind.isPointer() && d.sameObject(&s) {
-		return st.clone(), st, nil
+	if isReg && d.sameObject(&s) {
+		// Two pointers into one object compare as their offsets do: the
+		// object lies far from both ends of the address space, so no
+		// address wraps, and signed and unsigned orders agree.
+		if j == asm.JSet {
+			return st.clone(), st, nil
+		}
+		sj := map[asm.JumpOp]asm.JumpOp{asm.JGT: asm.JSGT, asm.JGE: asm.JSGE, asm.JLT: asm.JSLT, asm.JLE: asm.JSLE}[j]
+		if sj == 0 {
+			sj = j
+		}
+		t, f := split(st, ins, sj, false, d.off, s.off, true)
+		return t, f, nil
 	}
 	return nil, nil, v.fail(pc, st, CodePointerLeak, "comparing %s with %s would leak a pointer (only null checks and comparisons of pointers into one object are allowed)", d.String(), s.String())
 }
@@ -252,4 +241,35 @@ func markNull(st *state, id uint32, null bool) {
 			fix(&f.stack[i].spill)
 		}
 	}
+}
+
+// split refines st for both sides of a comparison "a op b" of the values
+// (scalars or offsets of pointers into one object) of the instruction's
+// registers, and returns the taken and fall-through states, nil for a side
+// that cannot happen. One of them may be st itself.
+func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar, isReg bool) (taken, fall *state) {
+	ta, tb := a, b
+	okT := refine(op, is32, &ta, &tb)
+	fa, fb := a, b
+	okF := refine(negate(op), is32, &fa, &fb)
+	set := func(x *state, a, b scalar) {
+		if isReg {
+			x.regs[ins.Src].off = b
+		}
+		x.regs[ins.Dst].off = a
+	}
+	switch {
+	case okT && okF:
+		taken = st.clone()
+		set(taken, ta, tb)
+		set(st, fa, fb)
+		return taken, st
+	case okT:
+		set(st, ta, tb)
+		return st, nil
+	case okF:
+		set(st, fa, fb)
+		return nil, st
+	}
+	return nil, nil
 }

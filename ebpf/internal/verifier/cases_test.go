@@ -174,6 +174,34 @@ var verifyCases = []verifyCase{
 		jlt %r4, 64, loop
 		mov %r0, 0
 		exit`},
+	{name: "loop to an end pointer", ok: true, prog: `ldxdw %r2, [%r1+0]
+		mov %r3, %r2
+		add %r3, 64
+		mov %r0, 0
+	loop:
+		ldxb %r4, [%r2+0]
+		add %r0, %r4
+		add %r2, 1
+		jlt %r2, %r3, loop
+		and %r0, 1
+		exit`},
+	{name: "loop to an end pointer one too far", want: verifier.CodeOutOfBounds, prog: `ldxdw %r2, [%r1+0]
+		mov %r3, %r2
+		add %r3, 64
+		mov %r0, 0
+	loop:
+		ldxb %r4, [%r2+0]
+		add %r0, %r4
+		add %r2, 1
+		jle %r2, %r3, loop
+		and %r0, 1
+		exit`},
+	{name: "comparing pointers into two objects", want: verifier.CodePointerLeak, prog: `ldxdw %r2, [%r1+0]
+		ldxdw %r3, [%r1+8]
+		jlt %r2, %r3, out
+	out:
+		mov %r0, 0
+		exit`},
 	{name: "region loop one too far", want: verifier.CodeOutOfBounds, prog: `ldxdw %r2, [%r1+0]
 		mov %r4, 0
 	loop:

@@ -1,6 +1,7 @@
 package verifier_test
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,4 +78,40 @@ func TestConformanceVerifies(t *testing.T) {
 		}
 	}
 	t.Logf("accepted %d of %d conformance programs; rejected: %s", accepted, len(files), strings.Join(got, ", "))
+}
+
+const benchProgsDir = "../../../../shared/bench-progs"
+
+// benchRejected lists the bench programs the verifier rejects, with the
+// code of the reason.
+var benchRejected = map[string]verifier.Code{
+	// A counted loop of 1,000,000 iterations: each is one abstract
+	// iteration, so it exceeds the 1,000,000 processed instructions.
+	"loop1m": verifier.CodeTooComplex,
+}
+
+// TestBenchProgsVerify verifies the runtime's benchmark programs against
+// the test type.
+func TestBenchProgsVerify(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(benchProgsDir, "*.data"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("bench programs not found at %s", benchProgsDir)
+	}
+	for _, file := range files {
+		ct, err := conformance.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := verifier.Verify(ct.Program, verifier.Config{Type: core.TestProgramType(len(ct.Mem)), Helpers: testHelpers()})
+		want, rejected := benchRejected[ct.Name]
+		var ve *verifier.Error
+		switch {
+		case err == nil && rejected:
+			t.Errorf("%s: accepted, but listed as rejected (%s)", ct.Name, want)
+		case err == nil:
+			t.Logf("%s: accepted, %d instructions processed, %d states", ct.Name, res.Processed, res.States)
+		case !errors.As(err, &ve) || !rejected || ve.Code != want:
+			t.Errorf("%s: %v", ct.Name, err)
+		}
+	}
 }
