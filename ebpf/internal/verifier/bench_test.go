@@ -81,6 +81,7 @@ func benchVerify(b *testing.B, insns asm.Instructions) {
 	b.ReportMetric(float64(insns.Slots()), "slots")
 	b.ReportMetric(float64(res.Processed), "processed")
 	b.ReportMetric(float64(res.States), "states")
+	b.ReportMetric(float64(res.PeakStates), "peak-states")
 }
 
 func BenchmarkVerifyStraight1k(b *testing.B)  { benchVerify(b, straightLine(1000)) }

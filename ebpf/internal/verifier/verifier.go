@@ -64,6 +64,9 @@ type Result struct {
 	Processed int
 	// States is the number of states stored for pruning.
 	States int
+	// PeakStates is the largest number of stored states kept at once
+	// (older finished states are dropped at busy prune points).
+	PeakStates int
 	// PeakPending is the largest number of paths waiting to be explored.
 	PeakPending int
 	// Pruned is the number of paths cut short because a stored state
@@ -124,6 +127,7 @@ type verifier struct {
 	log     logRing
 	allowed map[int32]bool
 	live    []regSet // live registers by slot
+	kept    int      // stored states currently kept
 }
 
 // Verify proves insns safe to run as a program of cfg.Type, or returns an
@@ -426,6 +430,7 @@ func (v *verifier) finish(n *node) {
 			pt.pending[n.hash] = list
 		}
 		if len(pt.done) >= maxDone {
+			v.kept--
 			copy(pt.done, pt.done[1:])
 			pt.done = pt.done[:len(pt.done)-1]
 		}
@@ -436,9 +441,11 @@ func (v *verifier) finish(n *node) {
 // checkpoint is called at prune points. It reports whether a stored state
 // that is done covers st, so the path can stop; otherwise it stores st.
 // store says whether st should be stored if it is not pruned: always at
-// jump targets and at a path's first prune point, elsewhere (the
-// fall-through of a conditional jump) only every minGap instructions,
-// which keeps the number of stored states and copies down.
+// jump targets (loop heads among them, so that every iteration is checked
+// for an infinite loop) and at a path's first prune point (so that paths
+// queued at a branch meet each other's states); at the fall-through of a
+// conditional jump only every minGap instructions, which keeps the number
+// of stored states and copies down.
 func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (bool, error) {
 	pt := &v.visited[pc]
 	for i := len(pt.done) - 1; i >= 0; i-- {
@@ -465,6 +472,8 @@ func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (boo
 	}
 	pt.pending[h] = append(pt.pending[h], n)
 	v.res.States++
+	v.kept++
+	v.res.PeakStates = max(v.res.PeakStates, v.kept)
 	*parent = n
 	return false, nil
 }
