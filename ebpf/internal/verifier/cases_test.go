@@ -362,6 +362,11 @@ var verifyCases = []verifyCase{
 	{name: "unknown helper", want: verifier.CodeHelper, prog: `call 99
 		mov %r0, 0
 		exit`},
+	{name: "unknown helper in dead code", want: verifier.CodeHelper, prog: `mov %r0, 0
+		jeq %r0, 0, out
+		call 99
+	out:
+		exit`},
 	{name: "disallowed helper", typ: &core.ProgramType{Name: "strict", AllowedHelpers: []int32{5}, Return: core.Return{Any: true}},
 		want: verifier.CodeHelper, reason: "not allowed", prog: `call 7
 		exit`},

@@ -353,6 +353,15 @@ func (v *verifier) checkInsn(pc int, ins asm.Instruction) error {
 		}
 	case op == asm.OpCall && ins.Src == asm.PseudoKfuncCall:
 		return v.fail(pc, nil, CodeUnsupported, "kernel function calls are not supported")
+	case ins.IsHelperCall():
+		// Checked here, not only on the paths that reach the call: the
+		// loader resolves every call, reachable or not.
+		if _, ok := v.cfg.Helpers[ins.Imm()]; !ok {
+			return v.fail(pc, nil, CodeHelper, "unknown helper %d", ins.Imm())
+		}
+		if v.allowed != nil && !v.allowed[ins.Imm()] {
+			return v.fail(pc, nil, CodeHelper, "helper %d is not allowed in programs of type %q", ins.Imm(), v.typ.Name)
+		}
 	}
 	writesDst := c.IsALU() || c == asm.ClassLDX || c == asm.ClassLD
 	if writesDst && ins.Dst == asm.R10 {

@@ -1,0 +1,731 @@
+package verifier_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
+	"github.com/bpfdb/bpfdb/ebpf/internal/prevail"
+	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+)
+
+// prevailDir holds PREVAIL's labelled verifier cases, part of ../shared
+// outside the repository.
+const prevailDir = "../../../../shared/verifier/prevail"
+
+// Limits for one case: far above what any case needs (the largest takes a
+// few thousand steps), low enough that a loop PREVAIL bounds by widening
+// and bpfdb unrolls fails fast.
+const (
+	prevailMaxSteps  = 100_000
+	prevailMaxStates = 10_000
+)
+
+// prevailMap is the one map of PREVAIL's test harness (see package prevail):
+// 4-byte keys and values, 4 entries. Every map_fd N names it.
+var prevailMap = &maps.Spec{
+	Name:       "prevail",
+	Type:       maps.Array,
+	KeySize:    prevail.MapKeySize,
+	ValueSize:  prevail.MapValueSize,
+	MaxEntries: prevail.MapMaxEntries,
+}
+
+// prevailContext is PREVAIL's 64-byte harness context as far as a
+// core.Context can say it. PREVAIL's bytes [0,4) and [4,8) are 4-byte packet
+// pointer slots (data, data_end) that a load turns into a packet pointer;
+// core fields can only be 8-byte pointers to fixed-size regions, so they are
+// left undeclared (inaccessible). PREVAIL's other bytes are scalars readable
+// and writable at any offset and width; core fields are accessed only at
+// their exact offset and size, so they are declared as seven writable
+// 8-byte scalar fields, the widest choice.
+var prevailContext = core.Context{
+	Size: prevail.ContextSize,
+	Fields: func() []core.Field {
+		var fs []core.Field
+		for off := 8; off < prevail.ContextSize; off += 8 {
+			fs = append(fs, core.Field{Name: fmt.Sprintf("f%d", off), Offset: off, Size: 8, Writable: true})
+		}
+		return fs
+	}(),
+}
+
+// prevailSetup is the verifier configuration of one case and what its pre
+// constraints say that the configuration cannot.
+type prevailSetup struct {
+	cfg verifier.Config
+	// unmapped names, one per kind, the parts of the entry state the
+	// program type API cannot express ("stack contents", ...).
+	unmapped []string
+}
+
+// prevailConfig maps a case's pre constraints onto a program type.
+func prevailConfig(c *prevail.Case, helpers map[int32]core.Prototype) prevailSetup {
+	typ := &core.ProgramType{
+		Name:    "prevail",
+		Context: prevailContext,
+		Return:  core.Return{Any: true}, // PREVAIL's exit only requires a number in r0
+	}
+	var s prevailSetup
+	miss := func(format string, args ...any) {
+		m := fmt.Sprintf(format, args...)
+		if !slices.Contains(s.unmapped, m) {
+			s.unmapped = append(s.unmapped, m)
+		}
+	}
+	byReg := map[int][]prevail.Constraint{}
+	for _, con := range c.PreConstraints {
+		switch con.Var.Kind {
+		case prevail.VarStack:
+			miss("initial stack contents")
+		case prevail.VarGlobal:
+			miss("packet size")
+		case prevail.VarRegister:
+			byReg[con.Var.Reg] = append(byReg[con.Var.Reg], con)
+		}
+	}
+	for reg := 0; reg <= 10; reg++ {
+		cons := byReg[reg]
+		if len(cons) == 0 {
+			continue
+		}
+		spec, size, problem := prevailRegister(reg, cons)
+		if problem != "" {
+			miss("%s", problem)
+		}
+		if spec != nil {
+			typ.Registers = append(typ.Registers, *spec)
+			if spec.Kind == core.RegisterRegion {
+				typ.Regions = append(typ.Regions, core.RegionSpec{Name: spec.Region, Size: size, Writable: true})
+			}
+		}
+	}
+	if len(byReg[1]) == 0 {
+		// PREVAIL starts r1 uninitialized when pre says nothing about it;
+		// a core.ProgramType always makes an undeclared r1 the context.
+		miss("uninitialized r1")
+	}
+	s.cfg = verifier.Config{
+		Type:      typ,
+		Maps:      []*maps.Spec{prevailMap, prevailMap},
+		Helpers:   helpers,
+		MaxSteps:  prevailMaxSteps,
+		MaxStates: prevailMaxStates,
+	}
+	return s
+}
+
+// prevailRegister maps the constraints on one register. It returns the
+// register's spec (nil for r10 as the frame pointer, which every program
+// has, or if it cannot be expressed), for a region pointer the region's
+// size, and what of the constraints it cannot express ("" if nothing).
+func prevailRegister(reg int, cons []prevail.Constraint) (spec *core.RegisterSpec, size int, problem string) {
+	var types []string
+	var svalue, uvalue, offset, regionSize *prevail.Constraint
+	// same says that svalue = uvalue: the value is in [0, 2^63).
+	same := false
+	offsetField := ""
+	for i := range cons {
+		con := &cons[i]
+		switch f := con.Var.Field; {
+		case f == "type":
+			if con.Kind != prevail.ValueTypes {
+				return nil, 0, "relations between registers"
+			}
+			types = con.Types
+		case (f == "svalue" || f == "uvalue") && con.Kind == prevail.ValueVar:
+			o := con.Other
+			if o.Kind != prevail.VarRegister || o.Reg != reg || o.Field == f || (o.Field != "svalue" && o.Field != "uvalue") {
+				return nil, 0, "relations between registers"
+			}
+			same = true
+		case f == "svalue" || f == "uvalue":
+			if con.Kind != prevail.ValueNumber {
+				return nil, 0, "relations between registers"
+			}
+			if f == "svalue" {
+				svalue = con
+			} else {
+				uvalue = con
+			}
+		case strings.HasSuffix(f, "_offset"):
+			if con.Kind != prevail.ValueNumber || con.Lo == nil || con.Hi == nil || con.Lo.Cmp(con.Hi) != 0 {
+				return nil, 0, "pointer offsets that are not constants"
+			}
+			offset, offsetField = con, f
+		case f == "shared_region_size":
+			if con.Kind != prevail.ValueNumber || con.Lo == nil || con.Hi == nil || con.Lo.Cmp(con.Hi) != 0 {
+				return nil, 0, "shared regions of symbolic size"
+			}
+			regionSize = con
+		default:
+			return nil, 0, fmt.Sprintf("register field %s", f)
+		}
+	}
+	if len(types) != 1 {
+		if len(types) == 0 {
+			return nil, 0, "registers of unknown type"
+		}
+		return nil, 0, "registers of several possible types"
+	}
+	switch types[0] {
+	case "number":
+		if reg < 1 || reg > 5 {
+			return nil, 0, "entry values of r0 and r6-r9"
+		}
+		lo, hi, ok := prevailRange(svalue, uvalue)
+		if same {
+			lo = max(lo, 0)
+		}
+		if !ok || lo > hi {
+			// Any number: less than PREVAIL knows, but still a number.
+			return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterScalar, Min: math.MinInt64, Max: math.MaxInt64},
+				0, "number ranges that are not one signed interval (declared as any number)"
+		}
+		return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterScalar, Min: lo, Max: hi}, 0, ""
+	case "ctx":
+		if offset != nil && (offsetField != "ctx_offset" || offset.Lo.Sign() != 0) {
+			return nil, 0, "context pointers with an offset"
+		}
+		if reg < 1 || reg > 5 {
+			return nil, 0, "pointers in r0 and r6-r9"
+		}
+		return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterContext}, 0, ""
+	case "stack":
+		if reg == 10 && offsetField == "stack_offset" && offset.Lo.Int64() == core.StackSize {
+			return nil, 0, ""
+		}
+		return nil, 0, "stack pointers in entry registers"
+	case "shared":
+		if reg < 1 || reg > 5 {
+			return nil, 0, "pointers in r0 and r6-r9"
+		}
+		if offset == nil || offsetField != "shared_offset" || offset.Lo.Sign() != 0 || regionSize == nil || !regionSize.Lo.IsInt64() || regionSize.Lo.Int64() > math.MaxInt32 {
+			return nil, 0, "shared regions with an offset or a symbolic size"
+		}
+		return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterRegion, Region: fmt.Sprintf("shared%d", reg)}, int(regionSize.Lo.Int64()), ""
+	case "packet":
+		return nil, 0, "packet pointers (regions of symbolic size)"
+	case "map_fd", "map_fd_programs":
+		return nil, 0, "map handles in entry registers"
+	}
+	return nil, 0, fmt.Sprintf("%s pointers", types[0])
+}
+
+// prevailRange intersects a number's svalue and uvalue intervals into one
+// signed interval.
+func prevailRange(svalue, uvalue *prevail.Constraint) (lo, hi int64, ok bool) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if svalue != nil {
+		if svalue.Lo != nil {
+			if !svalue.Lo.IsInt64() {
+				return 0, 0, false
+			}
+			lo = svalue.Lo.Int64()
+		}
+		if svalue.Hi != nil {
+			if !svalue.Hi.IsInt64() {
+				return 0, 0, false
+			}
+			hi = svalue.Hi.Int64()
+		}
+	}
+	if uvalue != nil {
+		ulo, uhi := big.NewInt(0), new(big.Int).SetUint64(math.MaxUint64)
+		if uvalue.Lo != nil {
+			ulo = uvalue.Lo
+		}
+		if uvalue.Hi != nil {
+			uhi = uvalue.Hi
+		}
+		half := new(big.Int).Lsh(big.NewInt(1), 63)
+		two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+		var slo, shi *big.Int
+		switch {
+		case uhi.Cmp(half) < 0: // [ulo, uhi] below 2^63: the same as signed
+			slo, shi = ulo, uhi
+		case ulo.Cmp(half) >= 0: // above: negative as signed
+			slo, shi = new(big.Int).Sub(ulo, two64), new(big.Int).Sub(uhi, two64)
+		default:
+			// Crosses 2^63: as a signed set it is two intervals, unless
+			// it is everything.
+			if ulo.Sign() != 0 || uhi.Cmp(new(big.Int).Sub(two64, big.NewInt(1))) != 0 {
+				if svalue == nil {
+					return 0, 0, false
+				}
+				// Keep svalue; it may be wider than the intersection.
+				return lo, hi, lo <= hi && !(lo < 0 && hi >= 0 && svalue.Lo == nil && svalue.Hi == nil)
+			}
+			return lo, hi, true
+		}
+		lo, hi = max(lo, slo.Int64()), min(hi, shi.Int64())
+	}
+	return lo, hi, lo <= hi
+}
+
+// prevailRelaxed returns the case's program rewritten so that bpfdb's
+// verifier gives PREVAIL's meaning to constructs it has no option for, or
+// nil if the rewrite changes nothing:
+//
+//   - exit: the exit appended for an implicit exit gets `r0 = 0` before
+//     it, so that it checks nothing (PREVAIL checks nothing there);
+//   - assume: an assume (`if COND goto +0`) becomes a jump to a final
+//     `r0 = 0; exit` when COND does not hold, which ends those paths.
+//
+// It serves only to classify disagreements, never as the verdict.
+func prevailRelaxed(c *prevail.Case, exit, assume bool) asm.Instructions {
+	exit = exit && c.ImplicitExit
+	// With bpf-to-bpf calls a sink would be in the wrong function.
+	assume = assume && len(c.Assumes) > 0 && !slices.ContainsFunc(c.Program, asm.Instruction.IsLocalCall)
+	if !exit && !assume {
+		return nil
+	}
+	prog := slices.Clone(c.Program)
+	zero := asm.Instruction{OpCode: asm.ALUOpCode(asm.ClassALU64, asm.Mov, asm.SourceImm), Dst: asm.R0}
+	if exit {
+		// Jumps to the appended exit now reach the move: no offset changes.
+		prog = slices.Insert(prog, len(prog)-1, zero)
+	}
+	if !assume {
+		return prog
+	}
+	slots := prog.SlotIndex()
+	sink := prog.Slots()
+	for _, a := range c.Assumes {
+		ins := &prog[a.Index]
+		if !a.Negated {
+			op, ok := negateJump(ins.OpCode.JumpOp())
+			if !ok {
+				continue
+			}
+			ins.OpCode = ins.OpCode&^0xf0 | asm.OpCode(op)
+		}
+		ins.Offset = int16(sink - slots[a.Index] - 1)
+	}
+	return append(prog, zero, asm.Instruction{OpCode: asm.OpExit})
+}
+
+// negateJump returns the condition that holds exactly when op's does not.
+func negateJump(op asm.JumpOp) (asm.JumpOp, bool) {
+	switch op {
+	case asm.JEq:
+		return asm.JNE, true
+	case asm.JNE:
+		return asm.JEq, true
+	case asm.JGT:
+		return asm.JLE, true
+	case asm.JLE:
+		return asm.JGT, true
+	case asm.JGE:
+		return asm.JLT, true
+	case asm.JLT:
+		return asm.JGE, true
+	case asm.JSGT:
+		return asm.JSLE, true
+	case asm.JSLE:
+		return asm.JSGT, true
+	case asm.JSGE:
+		return asm.JSLT, true
+	case asm.JSLT:
+		return asm.JSGE, true
+	}
+	return 0, false // jset has no negation
+}
+
+// prevailResult is bpfdb's verdict on one case, on the program as
+// translated and on prevailRelaxed's rewrites of it.
+type prevailResult struct {
+	c     *prevail.Case
+	name  string // "FILE: CASE", with " #N" for the Nth case of a name in a file
+	setup prevailSetup
+	err   error // the verdict: Verify on the program as translated
+	// exitErr, assumeErr and bothErr are Verify on the relaxed programs
+	// (err where the rewrite changes nothing).
+	exitErr, assumeErr, bothErr error
+}
+
+func (r *prevailResult) key() string { return r.name }
+
+// agrees reports whether err, as a verdict, matches PREVAIL's.
+func (r *prevailResult) agrees(err error) bool { return (err != nil) == r.c.ExpectReject }
+
+// Categories of disagreement. The first five are found mechanically by
+// prevailMechanical; the others are assigned by reading the case.
+const (
+	catExit        = "implicit-exit"        // agrees if the appended exit checks nothing
+	catAssume      = "assume"               // agrees if assumes end the paths where they fail
+	catExitAssume  = "implicit-exit+assume" // agrees only with both
+	catUnreachable = "unreachable-notice"   // PREVAIL's only messages say code became unreachable
+	catHarness     = "harness"              // the case expects PREVAIL's harness to throw: no verdict
+	catInexpress   = "inexpressible"        // the entry state or harness cannot be said with core.ProgramType
+	catHelper      = "helper"               // a Linux helper bpfdb has no prototype for
+	catStricter    = "stricter"             // bpfdb rejects on purpose what PREVAIL accepts
+	catGap         = "gap"                  // bpfdb rejects safe code it could prove safe
+	catUnsound     = "unsound?"             // bpfdb accepts what PREVAIL rejects for a safety reason
+	catUnclassed   = "unclassified"         // written by -rewrite for a new disagreement
+)
+
+var prevailCategories = []string{catExit, catAssume, catExitAssume, catUnreachable, catHarness, catInexpress, catHelper, catStricter, catGap, catUnsound}
+
+// mechanicalReasons are the reasons of the mechanical categories.
+var mechanicalReasons = map[string]string{
+	catExit:        "r0 is checked at the exit appended after the code's end; PREVAIL checks nothing there and Config has no option to skip it",
+	catAssume:      "assume is a no-op branch to bpfdb (Config has no option to honour it); PREVAIL ends the paths where it fails",
+	catExitAssume:  "needs both: the appended exit checking nothing, and assume ending the paths where it fails",
+	catUnreachable: "PREVAIL reports code made dead by a branch or assume; bpfdb does not treat dead code on a path as an error",
+	catHarness:     "no verdict: PREVAIL's harness is expected to throw on a malformed observe entry before verifying",
+}
+
+// prevailMechanical returns the mechanical category of a disagreement, or
+// "" if it has none.
+func prevailMechanical(r *prevailResult) string {
+	switch {
+	case r.agrees(r.err):
+		return ""
+	case r.c.ExpectedException != "":
+		return catHarness
+	case r.agrees(r.exitErr):
+		return catExit
+	case r.agrees(r.assumeErr):
+		return catAssume
+	case r.agrees(r.bothErr):
+		return catExitAssume
+	case r.c.ExpectReject && r.err == nil && onlyUnreachable(r.c):
+		return catUnreachable
+	}
+	return ""
+}
+
+// onlyUnreachable reports whether all of PREVAIL's messages on a case say
+// that code became unreachable (and there is at least one).
+func onlyUnreachable(c *prevail.Case) bool {
+	return len(c.Messages) > 0 && !slices.ContainsFunc(c.Messages, func(m string) bool {
+		return !prevail.ParseMessage(m).IsUnreachable()
+	})
+}
+
+// runPrevail loads the corpus (skipping the test without it) and verifies
+// every case that translates.
+func runPrevail(t *testing.T) []*prevailResult {
+	t.Helper()
+	if _, err := os.Stat(prevailDir); err != nil {
+		t.Skipf("PREVAIL test cases not found at %s (they live in ../shared, outside the repository): %v", prevailDir, err)
+	}
+	cases, err := prevail.Load(prevailDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpers := genericHelpers()
+	var out []*prevailResult
+	seen := map[string]int{}
+	for _, c := range cases {
+		if c.ParseError != nil {
+			continue // see prevail's untranslatable table
+		}
+		r := &prevailResult{c: c, name: filepath.Base(c.File) + ": " + c.Name, setup: prevailConfig(c, helpers)}
+		if seen[r.name]++; seen[r.name] > 1 {
+			r.name += fmt.Sprintf(" #%d", seen[r.name]) // some files repeat a name
+		}
+		out = append(out, r)
+		verify := func(p asm.Instructions, dflt error) error {
+			if p == nil {
+				return dflt
+			}
+			_, err := verifier.Verify(p, r.setup.cfg)
+			var ve *verifier.Error
+			if err != nil && !errors.As(err, &ve) {
+				t.Errorf("%s: not a *verifier.Error: %v", r.key(), err)
+			}
+			return err
+		}
+		r.err = verify(c.Program, nil)
+		r.exitErr = verify(prevailRelaxed(c, true, false), r.err)
+		r.assumeErr = verify(prevailRelaxed(c, false, true), r.err)
+		r.bothErr = verify(prevailRelaxed(c, true, true), r.err)
+	}
+	return out
+}
+
+// prevailEntry is one row of testdata/prevail_disagreements.txt.
+type prevailEntry struct {
+	category, reason string
+	line             int
+}
+
+const prevailTable = "testdata/prevail_disagreements.txt"
+
+// readPrevailTable reads the disagreement table: blocks of a line
+// "FILE: CASE" and an indented line "CATEGORY: REASON"; # starts a comment
+// line.
+func readPrevailTable(t *testing.T) (map[string]prevailEntry, []string) {
+	t.Helper()
+	data, err := os.ReadFile(prevailTable)
+	if errors.Is(err, os.ErrNotExist) && *rewrite {
+		return map[string]prevailEntry{}, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]prevailEntry{}
+	var order []string
+	key := ""
+	for i, line := range strings.Split(string(data), "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case !strings.HasPrefix(line, "\t"):
+			if key != "" {
+				t.Fatalf("%s:%d: %q has no category line", prevailTable, i, key)
+			}
+			key = line
+		default:
+			cat, reason, ok := strings.Cut(strings.TrimPrefix(line, "\t"), ": ")
+			if key == "" || !ok || reason == "" {
+				t.Fatalf("%s:%d: want a tab, CATEGORY: REASON after a FILE: CASE line", prevailTable, i+1)
+			}
+			if !slices.Contains(prevailCategories, cat) && cat != catUnclassed {
+				t.Fatalf("%s:%d: unknown category %q (want one of %q)", prevailTable, i+1, cat, prevailCategories)
+			}
+			if _, dup := table[key]; dup {
+				t.Fatalf("%s:%d: %q listed twice", prevailTable, i+1, key)
+			}
+			table[key] = prevailEntry{cat, reason, i + 1}
+			order = append(order, key)
+			key = ""
+		}
+	}
+	if key != "" {
+		t.Fatalf("%s: %q has no category line", prevailTable, key)
+	}
+	return table, order
+}
+
+// writePrevailTable rewrites the table for the current verdicts: the
+// mechanical categories are recomputed, the reasons written by hand are
+// kept, and a new disagreement gets the category unclassified with bpfdb's
+// verdict as its reason, for a person to classify.
+func writePrevailTable(t *testing.T, res []*prevailResult, old map[string]prevailEntry) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`# The PREVAIL cases (../shared/verifier/prevail) on which bpfdb's verdict
+# differs from PREVAIL's, with a category and a reason; see prevail_test.go.
+# TestPrevailVerdicts fails when a case disagrees and is not listed, or is
+# listed and agrees. go test -run TestPrevailVerdicts -rewrite recomputes
+# the mechanical categories (implicit-exit, assume, implicit-exit+assume,
+# unreachable-notice) and keeps the reasons written by hand.
+#
+# FILE: CASE
+#	CATEGORY: REASON
+`)
+	file := ""
+	for _, r := range res {
+		if r.agrees(r.err) {
+			continue
+		}
+		if f := filepath.Base(r.c.File); f != file {
+			file = f
+			fmt.Fprintf(&b, "\n# %s\n", f)
+		}
+		cat := prevailMechanical(r)
+		reason := mechanicalReasons[cat]
+		if cat == "" {
+			e, ok := old[r.key()]
+			switch {
+			case ok && mechanicalReasons[e.category] == "" && e.category != catUnclassed:
+				cat, reason = e.category, e.reason
+			case r.err == nil:
+				cat, reason = catUnclassed, "bpfdb accepts; PREVAIL: "+strings.Join(r.c.Messages, "; ")
+			default:
+				cat, reason = catUnclassed, "bpfdb: "+r.err.Error()
+			}
+		}
+		fmt.Fprintf(&b, "%s\n\t%s: %s\n", r.key(), cat, reason)
+	}
+	if err := os.WriteFile(prevailTable, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// prevailAgreements pins the number of cases on which bpfdb's verdict is
+// PREVAIL's, out of the 801 that translate.
+const prevailAgreements = 296
+
+// TestPrevailVerdicts runs bpfdb's verifier on PREVAIL's labelled cases and
+// compares verdicts: accept or reject. Every case that disagrees must be
+// listed in testdata/prevail_disagreements.txt with a category and a
+// reason, and every listed case must still disagree.
+//
+// How a case is set up: its pre constraints become a core.ProgramType
+// (prevailConfig: r1..r5 as context pointers, numbers in a signed range or
+// pointers to fixed-size shared regions; PREVAIL's 64-byte context as far
+// as core fields can describe it; PREVAIL's one map as an array). What the
+// API cannot express (stack contents, r0 and r6-r9, packet pointers, an
+// uninitialized r1, ...) is left out, and the disagreements it causes are
+// listed as inexpressible. assume is verified as the no-op branch it is
+// encoded as, and the exit appended to code that falls off its end is a
+// real exit; both are verdicts of bpfdb as it stands, and the disagreements
+// they cause are found by rerunning with rewrites that give them PREVAIL's
+// meaning (prevailRelaxed).
+func TestPrevailVerdicts(t *testing.T) {
+	start := time.Now()
+	res := runPrevail(t)
+	elapsed := time.Since(start)
+
+	type count struct{ agree, total int }
+	perFile := map[string]*count{}
+	var files []string
+	agree, relaxed := 0, 0
+	// hidden are the agreements that hold only because bpfdb rejects an
+	// unset r0 at the appended exit (or an assume's dead branch): with the
+	// rewrites bpfdb accepts what PREVAIL rejects.
+	var hidden []*prevailResult
+	for _, r := range res {
+		f := filepath.Base(r.c.File)
+		if perFile[f] == nil {
+			perFile[f] = &count{}
+			files = append(files, f)
+		}
+		perFile[f].total++
+		if r.agrees(r.err) {
+			agree++
+			perFile[f].agree++
+		}
+		if r.agrees(r.bothErr) || prevailMechanical(r) == catUnreachable {
+			relaxed++
+		}
+		if r.agrees(r.err) && !r.agrees(r.bothErr) {
+			hidden = append(hidden, r)
+		}
+	}
+	pct := func(a, n int) string { return fmt.Sprintf("%d/%d (%.1f%%)", a, n, 100*float64(a)/float64(n)) }
+	t.Logf("PREVAIL verdicts: bpfdb agrees on %s of the cases that translate, in %v", pct(agree, len(res)), elapsed.Round(time.Millisecond))
+	t.Logf("with the appended exit checking nothing, assume honoured and unreachable-code notices ignored: %s", pct(relaxed, len(res)))
+	for _, f := range files {
+		t.Logf("  %-16s %s", f, pct(perFile[f].agree, perFile[f].total))
+	}
+	hiddenWhy := map[string]int{}
+	for _, r := range hidden {
+		why := "other"
+		switch {
+		case onlyUnreachable(r.c):
+			why = "unreachable-code notice"
+		case slices.Contains(r.c.Options, "!allow_division_by_zero"):
+			why = "division by zero (PREVAIL option !allow_division_by_zero; eBPF defines x/0)"
+		case len(prevailConfig(r.c, nil).unmapped) > 0:
+			why = "inexpressible pre"
+		}
+		hiddenWhy[why]++
+	}
+	t.Logf("%d agreements hold only because r0 is checked at the appended exit: %v", len(hidden), hiddenWhy)
+
+	table, order := readPrevailTable(t)
+	if *rewrite {
+		writePrevailTable(t, res, table)
+		table, order = readPrevailTable(t)
+	}
+	byCat := map[string]int{}
+	byKey := map[string]*prevailResult{}
+	for _, r := range res {
+		byKey[r.key()] = r
+		e, listed := table[r.key()]
+		if r.agrees(r.err) {
+			if listed {
+				t.Errorf("%s:%d: %s: bpfdb now agrees with PREVAIL; remove it from the table", prevailTable, e.line, r.key())
+			}
+			continue
+		}
+		verdict := "accepts"
+		if r.err != nil {
+			verdict = "rejects (" + r.err.Error() + ")"
+		}
+		if !listed {
+			t.Errorf("%s: bpfdb %s, PREVAIL %s; not in %s (run with -rewrite, then classify it)", r.key(), verdict, prevailVerdict(r.c), prevailTable)
+			continue
+		}
+		byCat[e.category]++
+		switch mech := prevailMechanical(r); {
+		case e.category == catUnclassed:
+			t.Errorf("%s:%d: %s: bpfdb %s, PREVAIL %s: give it a category and a reason", prevailTable, e.line, r.key(), verdict, prevailVerdict(r.c))
+		case mech != e.category && (mech != "" || mechanicalReasons[e.category] != ""):
+			t.Errorf("%s:%d: %s: listed as %s, but its mechanical category is %q (run with -rewrite)", prevailTable, e.line, r.key(), e.category, mech)
+		case e.category == catUnsound && r.err != nil:
+			t.Errorf("%s:%d: %s: listed as %s, but bpfdb rejects it", prevailTable, e.line, r.key(), e.category)
+		}
+	}
+	for _, k := range order {
+		if byKey[k] == nil {
+			t.Errorf("%s:%d: %s is not a case of the corpus", prevailTable, table[k].line, k)
+		}
+	}
+	for _, c := range append(prevailCategories, catUnclassed) {
+		if byCat[c] > 0 {
+			t.Logf("  %-22s %d", c, byCat[c])
+		}
+	}
+	if agree != prevailAgreements {
+		t.Errorf("bpfdb agrees with PREVAIL on %d cases, prevailAgreements says %d: update it", agree, prevailAgreements)
+	}
+}
+
+// prevailVerdict describes PREVAIL's verdict on a case.
+func prevailVerdict(c *prevail.Case) string {
+	if !c.ExpectReject {
+		return "accepts"
+	}
+	if len(c.Messages) == 0 {
+		return "rejects (post is bottom)"
+	}
+	return "rejects (" + strings.Join(c.Messages, "; ") + ")"
+}
+
+func TestPrevailDump(t *testing.T) {
+	mode := os.Getenv("PREVAIL_DUMP")
+	if mode == "" {
+		t.Skip()
+	}
+	for _, r := range runPrevail(t) {
+		var show bool
+		switch mode {
+		case "hidden":
+			show = r.agrees(r.err) && !r.agrees(r.bothErr)
+		case "manual":
+			show = !r.agrees(r.err) && prevailMechanical(r) == ""
+		case "pc":
+			var ve *verifier.Error
+			if !r.c.ExpectReject || !errors.As(r.bothErr, &ve) || onlyUnreachable(r.c) {
+				break
+			}
+			idx := -1
+			for i, sl := range r.c.Program.SlotIndex() {
+				if sl == ve.PC && i < len(r.c.Source) {
+					idx = r.c.Source[i].Index
+				}
+			}
+			show = true
+			for _, m := range r.c.Messages {
+				if prevail.ParseMessage(m).Insn == idx {
+					show = false
+				}
+			}
+		}
+		if !show {
+			continue
+		}
+		fmt.Printf("=== %s\n  unmapped=%q implicit=%v assumes=%d\n  pre=%q\n  msgs=%q\n  err=%v\n  bothErr=%v\n", r.key(), r.setup.unmapped, r.c.ImplicitExit, len(r.c.Assumes), r.c.Pre, r.c.Messages, r.err, r.bothErr)
+		for _, b := range r.c.Blocks {
+			fmt.Printf("  <%s>:\n", b.Label)
+			for _, l := range strings.Split(strings.TrimRight(b.Text, "\n"), "\n") {
+				fmt.Printf("      %s\n", l)
+			}
+		}
+	}
+}
