@@ -67,8 +67,9 @@ type Error struct {
 	Code Code
 	// Reason is one sentence saying why.
 	Reason string
-	// Log is the verifier's log: the last instructions of the failing
-	// path with their states, then the failure.
+	// Log is the verifier's log: the last 32 instructions processed (with
+	// "from X to Y:" where a queued path resumes), the state on the
+	// failing path, the failure and the exploration's statistics.
 	Log string
 }
 

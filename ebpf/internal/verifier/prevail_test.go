@@ -626,6 +626,13 @@ func TestPrevailVerdicts(t *testing.T) {
 		hiddenWhy[why]++
 	}
 	t.Logf("%d agreements hold only because r0 is checked at the appended exit: %v", len(hidden), hiddenWhy)
+	partial := 0
+	for _, r := range res {
+		if r.agrees(r.err) && r.err != nil && len(r.setup.unmapped) > 0 && !onlyUnreachable(r.c) {
+			partial++
+		}
+	}
+	t.Logf("%d agreed rejections are of cases whose pre is only partly expressed: bpfdb may reject them for that", partial)
 
 	table, order := readPrevailTable(t)
 	if *rewrite {
@@ -699,6 +706,8 @@ func TestPrevailDump(t *testing.T) {
 			show = r.agrees(r.err) && !r.agrees(r.bothErr)
 		case "manual":
 			show = !r.agrees(r.err) && prevailMechanical(r) == ""
+		case "partial":
+			show = r.agrees(r.err) && r.err != nil && len(r.setup.unmapped) > 0 && !onlyUnreachable(r.c)
 		case "pc":
 			var ve *verifier.Error
 			if !r.c.ExpectReject || !errors.As(r.bothErr, &ve) || onlyUnreachable(r.c) {

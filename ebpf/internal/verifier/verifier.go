@@ -51,8 +51,9 @@ func (a AccessKinds) Has(k core.RegionKind) bool { return a&(1<<k) != 0 }
 type Access struct {
 	// Proven is set on every load, store and atomic instruction of an
 	// accepted program: on every path, the access was proven inside its
-	// object, with the right width, permission and (for atomics) alignment.
-	// A backend may then skip its run-time check.
+	// object, with the right width, permission and (for atomics) alignment;
+	// an access on no feasible path (dead after branch refinement) never
+	// runs. A backend may then skip its run-time check.
 	Proven bool
 	// Kinds are the kinds of memory the access touches over all paths.
 	Kinds AccessKinds
