@@ -156,3 +156,56 @@ int bad_return_out_of_range(struct ctx *c)
 {
 	return c->count;
 }
+
+struct table {
+	__u64 slot[4];
+};
+
+struct {
+	__uint(type, 2); /* array */
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, struct table);
+} tables SEC(".maps");
+
+SEC("hook")
+int ok_map_value_array(struct ctx *c)
+{
+	__u32 key = c->count & 7;
+	struct table *t = bpf_map_lookup_elem(&tables, &key);
+	if (!t)
+		return 0;
+	__u64 s = 0;
+	for (int i = 0; i < 4; i++)
+		s += t->slot[i];
+	t->slot[c->flags & 3] = s;
+	return 0;
+}
+
+SEC("hook")
+int ok_stack_array(struct ctx *c)
+{
+	__u8 buf[16];
+	for (int i = 0; i < 16; i++)
+		buf[i] = c->keys[i];
+	c->result = buf[c->count & 15];
+	return 0;
+}
+
+static __attribute__((noinline)) __u64 sum(const __u8 *p, __u32 n)
+{
+	__u64 s = 0;
+	for (__u32 i = 0; i < n && i < 16; i++)
+		s += p[i];
+	return s;
+}
+
+SEC("hook")
+int ok_subprogram(struct ctx *c)
+{
+	__u8 buf[16];
+	for (int i = 0; i < 16; i++)
+		buf[i] = c->keys[i + 16];
+	c->result = sum(buf, 16);
+	return 0;
+}
