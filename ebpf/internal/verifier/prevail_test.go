@@ -632,6 +632,16 @@ func TestPrevailVerdicts(t *testing.T) {
 		hiddenWhy[why]++
 	}
 	t.Logf("%d agreements hold only because r0 is checked at the appended exit: %v", len(hidden), hiddenWhy)
+	exitFlips, assumeFlips := 0, 0
+	for _, r := range res {
+		if (r.exitErr == nil) != (r.err == nil) {
+			exitFlips++
+		}
+		if (r.assumeErr == nil) != (r.err == nil) {
+			assumeFlips++
+		}
+	}
+	t.Logf("verdicts changed by the rewrites alone: %d by the appended exit checking nothing, %d by honouring assume", exitFlips, assumeFlips)
 	partial := 0
 	for _, r := range res {
 		if r.agrees(r.err) && r.err != nil && len(r.setup.unmapped) > 0 && !onlyUnreachable(r.c) {
