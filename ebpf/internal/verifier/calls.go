@@ -8,6 +8,9 @@ import (
 // exit executes exit: the end of the path in the entry frame, a return to
 // the caller otherwise.
 func (v *verifier) exit(st *state, pc int) (int, bool, error) {
+	if len(st.frames) == 1 && v.cfg.UncheckedExits[pc] {
+		return 0, true, nil
+	}
 	r0, err := v.reg(st, pc, asm.R0)
 	if err != nil {
 		return 0, false, err

@@ -110,3 +110,28 @@ func TestAccessProofs(t *testing.T) {
 		t.Errorf("access kinds: %+v", res.Access)
 	}
 }
+
+// TestUncheckedExits checks that an unchecked exit ends a path without
+// looking at r0, in the entry function only.
+func TestUncheckedExits(t *testing.T) {
+	insns := mustAssemble(`mov %r0, %r10
+		exit`)
+	cfg := verifier.Config{Type: core.TestProgramType(0), UncheckedExits: map[int]bool{1: true}}
+	if _, err := verifier.Verify(insns, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.UncheckedExits = nil
+	var ve *verifier.Error
+	if _, err := verifier.Verify(insns, cfg); !errors.As(err, &ve) || ve.Code != verifier.CodePointerLeak {
+		t.Fatalf("got %v, want a pointer leak", err)
+	}
+	// In a callee, the exit returns and r0 is checked as usual.
+	callee := mustAssemble(`call local f
+		exit
+	f:
+		exit`)
+	cfg.UncheckedExits = map[int]bool{2: true}
+	if _, err := verifier.Verify(callee, cfg); !errors.As(err, &ve) || ve.Code != verifier.CodeUninitRegister {
+		t.Fatalf("got %v, want uninit r0 in the callee", err)
+	}
+}

@@ -38,6 +38,12 @@ type Config struct {
 	// MaxStates bounds the number of states stored for pruning; 0 means
 	// DefaultMaxStates.
 	MaxStates int
+	// UncheckedExits are slots of exit instructions of the entry function
+	// that end a path without checking r0 (initialized, a scalar, inside
+	// the return range). It exists for harnesses that run other
+	// verifiers' test cases, whose code may simply end (PREVAIL's implicit
+	// exit); programs that run never use it.
+	UncheckedExits map[int]bool
 }
 
 // AccessKinds is a set of the kinds of memory one instruction was proven to
