@@ -135,3 +135,30 @@ func TestUncheckedExits(t *testing.T) {
 		t.Fatalf("got %v, want uninit r0 in the callee", err)
 	}
 }
+
+// TestEntryRegisters checks Config.Entry.
+func TestEntryRegisters(t *testing.T) {
+	insns := mustAssemble(`stxdw [%r3+0], %r0
+		ldxdw %r0, [%r3+0]
+		add %r4, %r0
+		ldxb %r5, [%r4+0]
+		mov %r0, %r5
+		exit`)
+	cfg := verifier.Config{Type: core.TestProgramType(16), Maps: testMaps, Entry: []verifier.EntryRegister{
+		{Reg: 0, Kind: verifier.EntryScalar, Min: 0, Max: 8},
+		{Reg: 3, Kind: verifier.EntryStack, Min: -16, Max: -16},
+		{Reg: 4, Kind: verifier.EntryMapValue, Index: 1},
+	}}
+	if _, err := verifier.Verify(insns, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Entry[0].Max = 16 // value 16 bytes: offset 16 is outside
+	var ve *verifier.Error
+	if _, err := verifier.Verify(insns, cfg); !errors.As(err, &ve) || ve.Code != verifier.CodeOutOfBounds {
+		t.Fatalf("got %v, want out of bounds", err)
+	}
+	cfg.Entry = []verifier.EntryRegister{{Reg: 10, Kind: verifier.EntryScalar}}
+	if _, err := verifier.Verify(insns, cfg); !errors.As(err, &ve) || ve.Code != verifier.CodeConfig {
+		t.Fatalf("got %v, want a config error", err)
+	}
+}

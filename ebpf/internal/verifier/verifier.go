@@ -44,6 +44,33 @@ type Config struct {
 	// verifiers' test cases, whose code may simply end (PREVAIL's implicit
 	// exit); programs that run never use it.
 	UncheckedExits map[int]bool
+	// Entry overrides the values of registers at entry, after the program
+	// type's: for harnesses whose cases start from states no program type
+	// declares (a number in r0, a stack pointer in r3, ...).
+	Entry []EntryRegister
+}
+
+// EntryKind is what an EntryRegister holds.
+type EntryKind uint8
+
+// Entry register kinds.
+const (
+	EntryUninit    EntryKind = iota // not initialized
+	EntryScalar                     // a number in [Min, Max]
+	EntryContext                    // the context, at an offset in [Min, Max]
+	EntryStack                      // the entry frame's r10 plus an offset in [Min, Max]
+	EntryRegion                     // region Index of the type, at an offset in [Min, Max]
+	EntryMapValue                   // a value of map Index, at an offset in [Min, Max]
+	EntryMapHandle                  // map Index itself
+)
+
+// EntryRegister declares one register's value at entry. Offsets and
+// scalars are signed ranges.
+type EntryRegister struct {
+	Reg      asm.Register // r0..r9
+	Kind     EntryKind
+	Min, Max int64
+	Index    int // region or map index
 }
 
 // AccessKinds is a set of the kinds of memory one instruction was proven to
@@ -162,6 +189,9 @@ func Verify(insns asm.Instructions, cfg Config) (*Result, error) {
 		for _, id := range cfg.Type.AllowedHelpers {
 			v.allowed[id] = true
 		}
+	}
+	if err := v.checkEntry(); err != nil {
+		return nil, err
 	}
 	if err := v.structure(); err != nil {
 		return nil, err
@@ -395,7 +425,53 @@ func (v *verifier) initial() *state {
 		}
 	}
 	st.regs[10] = pointer(kindStack, 0)
+	for _, e := range v.cfg.Entry {
+		var val value
+		switch e.Kind {
+		case EntryScalar:
+			val = scalarValue(signedRange(e.Min, e.Max))
+		case EntryContext:
+			val = pointer(kindCtx, 0)
+		case EntryStack:
+			val = pointer(kindStack, 0)
+		case EntryRegion:
+			val = pointer(kindRegion, int32(e.Index))
+		case EntryMapValue:
+			val = pointer(kindMapValue, int32(e.Index))
+		case EntryMapHandle:
+			val = pointer(kindMapHandle, int32(e.Index))
+		}
+		if val.kind.isPointer() && val.kind != kindMapHandle {
+			val.off = signedRange(e.Min, e.Max)
+		}
+		st.regs[e.Reg] = val
+	}
 	return st
+}
+
+// checkEntry validates Config.Entry.
+func (v *verifier) checkEntry() error {
+	for _, e := range v.cfg.Entry {
+		bad := ""
+		switch {
+		case e.Reg > asm.R9:
+			bad = "is not r0..r9"
+		case e.Kind > EntryMapHandle:
+			bad = "has an unknown kind"
+		case e.Min > e.Max && e.Kind != EntryUninit && e.Kind != EntryMapHandle:
+			bad = "has an empty range"
+		case e.Kind != EntryScalar && e.Kind != EntryUninit && e.Kind != EntryMapHandle && (e.Min < -maxOffset || e.Max > maxOffset):
+			bad = "has an offset beyond the pointer limit"
+		case e.Kind == EntryRegion && (e.Index < 0 || e.Index >= len(v.typ.Regions)):
+			bad = "names no region of the type"
+		case (e.Kind == EntryMapValue || e.Kind == EntryMapHandle) && (e.Index < 0 || e.Index >= len(v.cfg.Maps)):
+			bad = "names no map of the map table"
+		}
+		if bad != "" {
+			return v.fail(-1, nil, CodeConfig, "entry register r%d %s", e.Reg, bad)
+		}
+	}
+	return nil
 }
 
 // explore runs the abstract interpretation over every path.
