@@ -154,3 +154,115 @@ func TestStrings(t *testing.T) {
 		}
 	}
 }
+
+// everyMethod calls each instruction method once with register r (valid or
+// not) and label l.
+func everyMethod(r Reg, l Label) []func(a *Assembler) {
+	m := M(r, 8)
+	return []func(a *Assembler){
+		func(a *Assembler) { a.MovRR(S64, r, RAX) },
+		func(a *Assembler) { a.MovRI(S32, r, 1) },
+		func(a *Assembler) { a.MovAbs(r, 1) },
+		func(a *Assembler) { a.MovRM(S64, r, M(RAX, 0)) },
+		func(a *Assembler) { a.MovMR(S64, m, RAX) },
+		func(a *Assembler) { a.MovMI(S64, m, 1) },
+		func(a *Assembler) { a.Lea(S64, RAX, m) },
+		func(a *Assembler) { a.Movzx(S32, r, S8, RAX) },
+		func(a *Assembler) { a.MovzxRM(S32, RAX, S8, m) },
+		func(a *Assembler) { a.Movsx(S64, RAX, S16, r) },
+		func(a *Assembler) { a.MovsxRM(S64, RAX, S16, m) },
+		func(a *Assembler) { a.Movsxd(r, RAX) },
+		func(a *Assembler) { a.MovsxdRM(RAX, m) },
+		func(a *Assembler) { a.Bswap(S64, r) },
+		func(a *Assembler) { a.ALURR(ADD, S64, r, RAX) },
+		func(a *Assembler) { a.ALURI(ADD, S64, r, 1) },
+		func(a *Assembler) { a.ALURM(ADD, S64, RAX, m) },
+		func(a *Assembler) { a.ALUMR(ADD, S64, m, RAX) },
+		func(a *Assembler) { a.LockALUMR(ADD, S64, m, RAX) },
+		func(a *Assembler) { a.ALUMI(ADD, S64, m, 1) },
+		func(a *Assembler) { a.TestRR(S64, r, RAX) },
+		func(a *Assembler) { a.TestRI(S64, r, 1) },
+		func(a *Assembler) { a.IMulRR(S64, r, RAX) },
+		func(a *Assembler) { a.IMulRRI(S64, r, RAX, 1) },
+		func(a *Assembler) { a.Unary(NEG, S64, r) },
+		func(a *Assembler) { a.ShiftCL(SHL, S64, r) },
+		func(a *Assembler) { a.ShiftRI(SHL, S64, r, 1) },
+		func(a *Assembler) { a.Setcc(CondE, r) },
+		func(a *Assembler) { a.Cmov(CondE, S64, r, RAX) },
+		func(a *Assembler) { a.LockXadd(S64, m, RAX) },
+		func(a *Assembler) { a.LockCmpxchg(S64, m, RAX) },
+		func(a *Assembler) { a.Xchg(S64, m, RAX) },
+		func(a *Assembler) { a.JmpR(r) },
+		func(a *Assembler) { a.CallR(r) },
+		func(a *Assembler) { a.Push(r) },
+		func(a *Assembler) { a.Pop(r) },
+		func(a *Assembler) { a.Jmp(l) },
+		func(a *Assembler) { a.Jcc(CondE, l) },
+		func(a *Assembler) { a.Call(l) },
+		func(a *Assembler) { a.Bind(l) },
+		func(a *Assembler) { a.Cqo() },
+		func(a *Assembler) { a.Cdq() },
+		func(a *Assembler) { a.Ret() },
+		func(a *Assembler) { a.Int3() },
+		func(a *Assembler) { a.Nop(3) },
+		func(a *Assembler) { a.Align(16) },
+	}
+}
+
+// TestEveryMethodAfterError checks that every method emits nothing once an
+// error is recorded, and keeps the first error.
+func TestEveryMethodAfterError(t *testing.T) {
+	for i, call := range everyMethod(RBX, Label{1}) {
+		a := New()
+		a.NewLabel()
+		a.Ret()
+		a.Bswap(S16, RAX)
+		first := a.Err()
+		call(a)
+		if a.Len() != 1 || a.NumInsts() != 1 || a.Err() != first {
+			t.Errorf("method %d: after an error: %d bytes, %d instructions, err %v", i, a.Len(), a.NumInsts(), a.Err())
+		}
+	}
+}
+
+// TestEveryMethodRejectsBadOperands checks that every method that takes a
+// register or a label refuses an invalid one without emitting anything.
+func TestEveryMethodRejectsBadOperands(t *testing.T) {
+	for i, call := range everyMethod(Reg(16), Label{7}) {
+		a := New()
+		call(a)
+		_, err := a.Finish()
+		if err == nil {
+			if i < len(everyMethod(0, Label{}))-6 { // the last six take neither
+				t.Errorf("method %d: accepted register 16 or label L6", i)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrOperand) && !errors.Is(err, ErrLabel) {
+			t.Errorf("method %d: %v wraps neither sentinel", i, err)
+		}
+		if a.Len() != 0 || a.NumInsts() != 0 {
+			t.Errorf("method %d: emitted %d bytes with an error", i, a.Len())
+		}
+	}
+}
+
+func TestListingLabels(t *testing.T) {
+	a := New()
+	l0, l1, l2, l3 := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+	a.Bind(l1)
+	a.Bind(l0)
+	a.Jmp(l2)
+	a.Bind(l2)
+	a.Bind(l3)
+	a.Jcc(CondA, l0)
+	a.Bind(a.NewLabel())
+	const want = "L0:\nL1:\n\tjmp L2\nL2:\nL3:\n\tja L0\nL4:\n"
+	if got := a.String(); got != want {
+		t.Errorf("listing\n%s\nwant\n%s", got, want)
+	}
+	code, err := a.Finish()
+	if err != nil || hex.EncodeToString(code) != "e90000000077f9" {
+		t.Errorf("code %x, %v", code, err)
+	}
+}
