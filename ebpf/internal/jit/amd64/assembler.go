@@ -82,7 +82,8 @@ const (
 	kBareMem        // without one (lea, nop)
 	kImm
 	kLabel
-	kRaw // imm holds a label-free literal printed as is (nop length)
+	kRIPLabel // [rip + label]
+	kRaw      // imm holds a label-free literal printed as is (nop length)
 )
 
 type operand struct {
@@ -113,6 +114,10 @@ func (o operand) write(b *strings.Builder) {
 		b.WriteString(strconv.FormatInt(o.imm, 10))
 	case kLabel:
 		b.WriteString(Label{uint32(o.imm)}.String())
+	case kRIPLabel:
+		b.WriteString("[rip + ")
+		b.WriteString(Label{uint32(o.imm)}.String())
+		b.WriteByte(']')
 	}
 }
 

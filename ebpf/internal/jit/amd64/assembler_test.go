@@ -199,6 +199,7 @@ func everyMethod(r Reg, l Label) []func(a *Assembler) {
 		func(a *Assembler) { a.Jmp(l) },
 		func(a *Assembler) { a.Jcc(CondE, l) },
 		func(a *Assembler) { a.Call(l) },
+		func(a *Assembler) { a.LeaLabel(r, l) },
 		func(a *Assembler) { a.Bind(l) },
 		func(a *Assembler) { a.Cqo() },
 		func(a *Assembler) { a.Cdq() },

@@ -213,6 +213,8 @@ var cases = []testCase{
 	{"je fwd rel32", func(a *Assembler) { l := a.NewLabel(); a.Jcc(CondE, l); a.Bind(l) }, "je L0; L0:", "0f8400000000", true},
 	{"call fwd", func(a *Assembler) { l := a.NewLabel(); a.Call(l); a.Ret(); a.Bind(l); a.Ret() }, "call L0; ret; L0:; ret", "e801000000c3c3", true},
 	{"call back", func(a *Assembler) { l := a.NewLabel(); a.Bind(l); a.Ret(); a.Call(l) }, "L0:; ret; call L0", "c3e8faffffff", false},
+	{"lea label back", func(a *Assembler) { l := a.NewLabel(); a.Bind(l); a.Ret(); a.LeaLabel(RAX, l) }, "L0:; ret; lea rax, [rip + L0]", "c3488d05f8ffffff", false},
+	{"lea label fwd r13", func(a *Assembler) { l := a.NewLabel(); a.LeaLabel(R13, l); a.Ret(); a.Bind(l); a.Int3() }, "lea r13, [rip + L0]; ret; L0:; int3", "4c8d2d01000000c3cc", false},
 	{"loop", func(a *Assembler) {
 		head, done := a.NewLabel(), a.NewLabel()
 		a.MovRI(S32, RCX, 10)

@@ -6,7 +6,8 @@
 // It covers what an eBPF JIT needs and nothing more: 8/16/32/64-bit moves
 // and ALU operations on registers, immediates and memory, multiplication
 // and division, shifts, sign and zero extension, byte swaps, loads and
-// stores with [base + index*scale + disp] addressing, LEA, the locked
+// stores with [base + index*scale + disp] addressing, LEA (also of a label,
+// RIP-relative), SETcc and CMOVcc, the locked
 // read-modify-write instructions behind eBPF atomics, conditional and
 // unconditional jumps to labels, indirect calls and jumps, PUSH/POP, RET
 // and multi-byte NOP padding.

@@ -100,7 +100,9 @@ func (g *gen) sequence(a *Assembler, n int, jumps bool) {
 				} else {
 					l = labels[g.intn(len(labels))]
 				}
-				switch g.intn(3) {
+				switch g.intn(4) {
+				case 3:
+					a.LeaLabel(g.reg(), l)
 				case 0:
 					a.Jmp(l)
 				case 1:

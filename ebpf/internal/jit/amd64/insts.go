@@ -585,14 +585,34 @@ func (a *Assembler) jump(mn string, l Label, short, esc, long byte) {
 		a.emit(esc)
 	}
 	a.emit(long)
+	a.rel32(l)
+	a.record(start, mn, opL(l))
+}
+
+// rel32 appends a rel32 field that ends the instruction and holds the
+// distance to l, now if l is bound, else when Finish patches it.
+func (a *Assembler) rel32(l Label) {
 	at := len(a.buf)
 	a.emit32(0)
-	if target >= 0 {
+	if target := a.labels[l.id-1]; target >= 0 {
 		putRel32(a.buf[at:], target-int32(at+4))
 	} else {
 		a.fixups = append(a.fixups, fixup{at: int32(at), end: int32(at + 4), label: l.id, inst: int32(len(a.insts))})
 	}
-	a.record(start, mn, opL(l))
+}
+
+// LeaLabel emits LEA dst, [rip + l] (REX.W 8D /r with ModRM mod 00, rm 101
+// and a disp32 relative to the next instruction): the address of label l,
+// for return addresses and jump tables.
+func (a *Assembler) LeaLabel(dst Reg, l Label) {
+	if !a.ok("lea", firstErr(checkRegs(dst), a.checkLabel(l))) {
+		return
+	}
+	start := len(a.buf)
+	a.prefixes(pW, byte(dst)>>3, rmR(RAX))
+	a.emit(0x8d, dst.low()<<3|5)
+	a.rel32(l)
+	a.record(start, "lea", opR(S64, dst), operand{kind: kRIPLabel, imm: int64(l.id)})
 }
 
 func putRel32(b []byte, v int32) {

@@ -70,6 +70,10 @@ func decodeText(in x86asm.Inst, pc int) string {
 			}
 			o.write(&b)
 		case x86asm.Mem:
+			if arg.Base == x86asm.RIP {
+				b.WriteString("[rip + @" + strconv.Itoa(pc+in.Len+int(int32(arg.Disp))) + "]")
+				continue
+			}
 			ms := memSize(in.MemBytes)
 			if i == 0 {
 				size = ms
