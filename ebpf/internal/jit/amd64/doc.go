@@ -7,10 +7,10 @@
 // and ALU operations on registers, immediates and memory, multiplication
 // and division, shifts, sign and zero extension, byte swaps, loads and
 // stores with [base + index*scale + disp] addressing, LEA (also of a label,
-// RIP-relative), SETcc and CMOVcc, the locked
-// read-modify-write instructions behind eBPF atomics, conditional and
-// unconditional jumps to labels, indirect calls and jumps, PUSH/POP, RET
-// and multi-byte NOP padding.
+// RIP-relative), SETcc and CMOVcc, the locked read-modify-write
+// instructions behind eBPF atomics, conditional and unconditional jumps to
+// labels, indirect calls and jumps, PUSH/POP, RET and multi-byte NOP
+// padding.
 //
 // The package imports nothing from the engine and nothing else from the
 // runtime: it only knows the x86-64 encoding. A test enforces this.
