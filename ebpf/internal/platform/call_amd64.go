@@ -1,0 +1,60 @@
+package platform
+
+import "unsafe"
+
+// Call runs native code from entry, an address inside a CodeSegment, on the
+// current goroutine and returns when the code executes RET. It is the only
+// way into native code; everything the code needs or reports travels through
+// the memory at state.
+//
+// The native code's contract (the ABI of the trampoline, amd64):
+//
+//	on entry   RDI = state; [RSP] = the return address into Call;
+//	           no other register carries a value (RAX holds entry).
+//	may        clobber RAX, RBX, RCX, RDX, RSI, RDI, RBP, R8–R15 (R14 and
+//	           RBP included: Call restores what Go needs), X0–X15, the
+//	           arithmetic flags.
+//	stack      RSP stays on the goroutine stack; the code may push up to
+//	           NativeStackBytes (32 words) below its return address and must
+//	           CALL nothing outside itself. Its own data stack (the eBPF
+//	           stack) is ordinary Go memory reached through state.
+//	must       return with RET and RSP as on entry; leave DF clear and MXCSR
+//	           and the x87 control word unchanged (Go assumes both); run
+//	           a bounded time (see the package doc); store no Go pointers
+//	           into Go memory (no write barrier runs here: store only
+//	           scalars, or pointers to memory outside the Go heap).
+//
+// What Go requires on return is restored by Call and its caller. Call's
+// epilogue reloads RBP from its frame (saved in its prologue, below), so the
+// native code may use RBP. Call is an ABI0 (assembly) function; Go code,
+// which is compiled to ABIInternal, calls it directly and, right after each
+// such call, re-zeroes X15 and reloads R14 (the current g) from thread-local
+// storage (cmd/compile/internal/amd64/ssa.go, CALLstatic from ABIInternal to
+// ABI0); a call through a func value goes through an ABIInternal-to-ABI0
+// wrapper that makes the same direct call. All other registers are
+// caller-saved in both Go ABIs.
+//
+// Call is a preemption point: its prologue checks the stack like any Go
+// function's, so a pending preemption or stop-the-world is honoured before
+// the native code is entered, and a loop that re-enters native code (say
+// after each exhausted instruction budget) lets the scheduler and the
+// garbage collector in between runs. Inside the native code the goroutine
+// cannot be stopped (see the package doc). The check may grow, hence move,
+// the goroutine stack before the native code starts, never while it runs.
+//
+// state must point to memory that stays alive and in place for the call:
+// heap memory that the caller keeps referenced, or a local of the caller
+// (the stack cannot move while native code runs; if the prologue moves it,
+// state is adjusted like any pointer argument). Addresses stored in the
+// state as integers are not adjusted: memory the native code reaches through
+// them (the eBPF stack, the context, map values) must not be on the
+// goroutine stack; allocate it on the heap or outside the Go heap. Nothing inside Call is
+// preempted asynchronously (the runtime never preempts assembly), so a
+// signal is the only thing that can interrupt the native code; Go's handlers
+// run on the signal stack and find g through thread-local storage, not R14.
+//
+// Call panics nowhere and checks nothing: entry must come from a CodeSegment
+// that is not closed, and must begin code that obeys the contract above.
+//
+//go:noescape
+func Call(entry uintptr, state unsafe.Pointer)

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package platform
+
+import "unsafe"
+
+// Call runs native code; there is none on this architecture, and since
+// NewCodeSegment always fails here, reaching Call is a bug.
+func Call(entry uintptr, state unsafe.Pointer) {
+	panic("BUG: platform.Call without native code support on this architecture")
+}
