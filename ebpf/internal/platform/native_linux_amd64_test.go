@@ -468,3 +468,48 @@ func BenchmarkNewCodeSegment(b *testing.B) {
 		seg.Close()
 	}
 }
+
+// TestCallMovesStack enters native code at many stack depths in fresh
+// goroutines (which start with small stacks), so that Call's prologue now and
+// then grows and moves the stack with the state a local of the caller: the
+// state pointer must follow the move.
+func TestCallMovesStack(t *testing.T) {
+	seg := newSegment(t, computeCode)
+	var wg sync.WaitGroup
+	for depth := range 300 {
+		wg.Go(func() {
+			if err := callAtDepth(seg, depth, depth); err != nil {
+				t.Errorf("depth %d: %v", depth, err)
+			}
+		})
+	}
+	wg.Wait()
+	if stackMoves.Load() == 0 {
+		t.Error("the stack never moved in Call's prologue: the test does not test what it says")
+	}
+	t.Logf("the stack moved in Call's prologue %d times", stackMoves.Load())
+}
+
+// stackMoves counts the calls of callAtDepth whose stack moved inside Call.
+var stackMoves atomic.Int64
+
+//go:noinline
+func callAtDepth(seg *CodeSegment, depth, n int) error {
+	var pad [4]int64 // a few words of frame per level
+	pad[n%4] = int64(n)
+	if n > 0 {
+		if err := callAtDepth(seg, depth, n-1); err != nil {
+			return err
+		}
+	}
+	st := computeState{A: int64(depth), B: pad[n%4]}
+	before := uintptr(unsafe.Pointer(&st))
+	Call(seg.Entry(), unsafe.Pointer(&st))
+	if uintptr(unsafe.Pointer(&st)) != before {
+		stackMoves.Add(1) // the stack moved in Call's prologue
+	}
+	if want := (int64(depth) + int64(n)) * 3; st.Result != want || st.Exit != 7 {
+		return fmt.Errorf("level %d: state %+v, want Result %d Exit 7", n, st, want)
+	}
+	return nil
+}
