@@ -321,6 +321,13 @@ func TestSegmentMapping(t *testing.T) {
 	}
 	var st uint64
 	Call(seg.Entry(), unsafe.Pointer(&st))
+	mem := unsafe.Slice(seg.mem.Load(), seg.Size())
+	if !bytes.Equal(mem[:len(code)], code) {
+		t.Error("the segment does not hold the code")
+	}
+	if pad := mem[len(code):]; !bytes.Equal(pad, bytes.Repeat([]byte{0xcc}, len(pad))) {
+		t.Error("the end of the last page is not filled with int3 (0xcc)")
+	}
 
 	maps := readMaps(t)
 	for _, addr := range []uintptr{seg.Entry(), seg.Entry() + seg.Size() - 1} {

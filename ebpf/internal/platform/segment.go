@@ -26,10 +26,11 @@ func Supported() bool { return supported }
 //
 // Layout: the code starts at the beginning of the mapping; the mapping is the
 // code's length rounded up to whole pages, and the tail of the last page is
-// zero (which decodes as "add [rax], al", never run by correct code).
+// filled with INT3 (0xcc), so code that runs off its end stops at once
+// (SIGTRAP, a crash: it is a JIT bug) instead of executing whatever follows.
 //
 //	Entry()                     Entry()+Len()        Entry()+Size()
-//	│ code (r-x)                │ zero fill (r-x)    │
+//	│ code (r-x)                │ 0xcc fill (r-x)    │
 //	└───────────────────────────┴────────────────────┘
 //	<──────────── whole pages, one anonymous mapping ─>
 type CodeSegment struct {
