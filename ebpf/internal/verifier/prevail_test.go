@@ -64,12 +64,19 @@ var prevailContext = core.Context{
 // constraints say that the configuration cannot.
 type prevailSetup struct {
 	cfg verifier.Config
-	// unmapped names, one per kind, the parts of the entry state the
-	// program type API cannot express ("stack contents", ...).
+	// unmapped names, one per kind, the parts of the entry state that
+	// neither the program type nor Config.Entry can express ("initial
+	// stack contents", ...).
 	unmapped []string
 }
 
-// prevailConfig maps a case's pre constraints onto a program type.
+// prevailConfig maps a case's pre constraints onto a configuration: every
+// register r0..r9 that pre describes becomes a Config.Entry register (one
+// pre leaves undescribed is uninitialized, r1 included, as in PREVAIL), a
+// shared region becomes a region of the program type, and the exit
+// appended for an implicit exit is unchecked. A register whose constraints
+// cannot be expressed is declared uninitialized, so that bpfdb knows less
+// than PREVAIL, never more.
 func prevailConfig(c *prevail.Case, helpers map[int32]core.Prototype) prevailSetup {
 	typ := &core.ProgramType{
 		Name:    "prevail",
@@ -89,31 +96,42 @@ func prevailConfig(c *prevail.Case, helpers map[int32]core.Prototype) prevailSet
 		case prevail.VarStack:
 			miss("initial stack contents")
 		case prevail.VarGlobal:
-			miss("packet size")
+			miss("packet size and meta offset")
 		case prevail.VarRegister:
 			byReg[con.Var.Reg] = append(byReg[con.Var.Reg], con)
 		}
 	}
-	for reg := 0; reg <= 10; reg++ {
-		cons := byReg[reg]
-		if len(cons) == 0 {
-			continue
-		}
-		spec, size, problem := prevailRegister(reg, cons)
-		if problem != "" {
-			miss("%s", problem)
-		}
-		if spec != nil {
-			typ.Registers = append(typ.Registers, *spec)
-			if spec.Kind == core.RegisterRegion {
-				typ.Regions = append(typ.Regions, core.RegionSpec{Name: spec.Region, Size: size, Writable: true})
-			}
+	// PREVAIL's stack offsets count from the bottom of its stack; r10 is
+	// at StackSize unless pre puts it elsewhere (some cases use 4096, the
+	// total of its call frames). Entry's count from r10.
+	frame := int64(core.StackSize)
+	for _, con := range byReg[10] {
+		if con.Var.Field == "stack_offset" && con.Kind == prevail.ValueNumber && con.Lo != nil && con.Hi != nil && con.Lo.Cmp(con.Hi) == 0 && con.Lo.IsInt64() {
+			frame = con.Lo.Int64()
 		}
 	}
-	if len(byReg[1]) == 0 {
-		// PREVAIL starts r1 uninitialized when pre says nothing about it;
-		// a core.ProgramType always makes an undeclared r1 the context.
-		miss("uninitialized r1")
+	var entry []verifier.EntryRegister
+	for reg := 0; reg <= 10; reg++ {
+		if len(byReg[reg]) == 0 {
+			if reg == 1 {
+				// A core.ProgramType makes r1 the context; PREVAIL
+				// starts it uninitialized when pre says nothing of it.
+				entry = append(entry, verifier.EntryRegister{Reg: asm.R1, Kind: verifier.EntryUninit})
+			}
+			continue
+		}
+		m := prevailRegister(reg, byReg, frame)
+		for _, p := range m.problems {
+			miss("%s", p)
+		}
+		if reg == 10 {
+			continue // the frame pointer, which Entry cannot set
+		}
+		if m.region != nil {
+			m.entry.Index = len(typ.Regions)
+			typ.Regions = append(typ.Regions, *m.region)
+		}
+		entry = append(entry, m.entry)
 	}
 	s.cfg = verifier.Config{
 		Type:      typ,
@@ -121,108 +139,211 @@ func prevailConfig(c *prevail.Case, helpers map[int32]core.Prototype) prevailSet
 		Helpers:   helpers,
 		MaxSteps:  prevailMaxSteps,
 		MaxStates: prevailMaxStates,
+		Entry:     entry,
+	}
+	if c.ImplicitExit {
+		s.cfg.UncheckedExits = map[int]bool{c.Program.Slots() - 1: true}
 	}
 	return s
 }
 
-// prevailRegister maps the constraints on one register. It returns the
-// register's spec (nil for r10 as the frame pointer, which every program
-// has, or if it cannot be expressed), for a region pointer the region's
-// size, and what of the constraints it cannot express ("" if nothing).
-func prevailRegister(reg int, cons []prevail.Constraint) (spec *core.RegisterSpec, size int, problem string) {
+// prevailMapping is how one register's pre constraints are declared.
+type prevailMapping struct {
+	entry    verifier.EntryRegister // EntryUninit if they cannot be expressed
+	region   *core.RegionSpec       // the shared region it points into, if any
+	problems []string               // what of them Entry cannot express
+}
+
+// prevailRegister maps the pre constraints on register reg (r0..r10;
+// byReg holds those of every register, for the relations between them;
+// frame is r10's PREVAIL stack offset). For r10, only the problems
+// matter: it is the frame pointer.
+func prevailRegister(reg int, byReg map[int][]prevail.Constraint, frame int64) prevailMapping {
+	m := prevailMapping{entry: verifier.EntryRegister{Reg: asm.Register(reg), Kind: verifier.EntryUninit}}
+	fail := func(problem string) prevailMapping {
+		m.entry.Kind, m.region = verifier.EntryUninit, nil
+		m.problems = append(m.problems, problem)
+		return m
+	}
 	var types []string
-	var svalue, uvalue, offset, regionSize *prevail.Constraint
-	// same says that svalue = uvalue: the value is in [0, 2^63).
-	same := false
-	offsetField := ""
-	for i := range cons {
-		con := &cons[i]
+	offsets := map[string]*prevail.Constraint{} // ctx_offset, stack_offset, ...
+	var regionSize *prevail.Constraint
+	for i := range byReg[reg] {
+		con := &byReg[reg][i]
 		switch f := con.Var.Field; {
 		case f == "type":
 			if con.Kind != prevail.ValueTypes {
-				return nil, 0, "relations between registers"
+				return fail("type relations between registers")
 			}
 			types = con.Types
-		case (f == "svalue" || f == "uvalue") && con.Kind == prevail.ValueVar:
-			o := con.Other
-			if o.Kind != prevail.VarRegister || o.Reg != reg || o.Field == f || (o.Field != "svalue" && o.Field != "uvalue") {
-				return nil, 0, "relations between registers"
-			}
-			same = true
 		case f == "svalue" || f == "uvalue":
-			if con.Kind != prevail.ValueNumber {
-				return nil, 0, "relations between registers"
+			// Read by prevailNumber when the register is a number.
+		case f == "stack_numeric_size":
+			// Says that stack bytes at the pointer hold numbers:
+			// stack contents. Without it they are uninitialized.
+			m.problems = append(m.problems, "initial stack contents")
+		case f == "map_fd" || f == "map_fd_programs":
+			// Every map_fd N names the one map.
+		case strings.HasSuffix(f, "_offset"):
+			offsets[f] = con
+		case f == "shared_region_size":
+			regionSize = con
+		default:
+			return fail(fmt.Sprintf("register field %s", f))
+		}
+	}
+	switch len(types) {
+	case 0:
+		return fail("registers of unknown type")
+	case 1:
+	default:
+		return fail("registers of several possible types")
+	}
+	// offset returns the constant-bounded interval of a pointer offset.
+	offset := func(field string) (lo, hi int64, ok bool) {
+		con := offsets[field]
+		if con == nil || con.Kind != prevail.ValueNumber || con.Lo == nil || con.Hi == nil || !con.Lo.IsInt64() || !con.Hi.IsInt64() {
+			return 0, 0, false
+		}
+		return con.Lo.Int64(), con.Hi.Int64(), true
+	}
+	switch typ := types[0]; typ {
+	case "number":
+		lo, hi, problems := prevailNumber(reg, byReg, 0)
+		m.problems = append(m.problems, problems...)
+		if lo > hi {
+			return fail("numbers with an empty range")
+		}
+		m.entry.Kind, m.entry.Min, m.entry.Max = verifier.EntryScalar, lo, hi
+	case "ctx":
+		lo, hi, ok := offset("ctx_offset")
+		if !ok {
+			return fail("context pointers without a constant-bounded offset")
+		}
+		m.entry.Kind, m.entry.Min, m.entry.Max = verifier.EntryContext, lo, hi
+	case "stack":
+		lo, hi, ok := offset("stack_offset")
+		if !ok {
+			return fail("stack pointers without a constant-bounded offset")
+		}
+		if reg == 10 {
+			if lo != hi {
+				return fail("r10 other than the frame pointer")
 			}
+			return m
+		}
+		m.entry.Kind, m.entry.Min, m.entry.Max = verifier.EntryStack, lo-frame, hi-frame
+	case "shared":
+		lo, hi, ok := offset("shared_offset")
+		if !ok {
+			return fail("shared-region pointers without a constant-bounded offset")
+		}
+		// A shared pointer's svalue is its address: a range with 0 in it
+		// is a pointer that may be null, which Entry cannot say.
+		switch nlo, given := prevailAddress(byReg[reg]); {
+		case !given:
+			m.problems = append(m.problems, "shared-region pointers that pre does not say are non-null (declared non-null)")
+		case nlo <= 0:
+			return fail("possibly-null shared-region pointers")
+		}
+		if regionSize == nil || regionSize.Kind != prevail.ValueNumber || regionSize.Lo == nil || regionSize.Hi == nil ||
+			regionSize.Lo.Cmp(regionSize.Hi) != 0 || !regionSize.Lo.IsInt64() || regionSize.Lo.Int64() > math.MaxInt32 {
+			return fail("shared regions of symbolic size")
+		}
+		m.region = &core.RegionSpec{Name: fmt.Sprintf("shared%d", reg), Size: int(regionSize.Lo.Int64()), Writable: true}
+		m.entry.Kind, m.entry.Min, m.entry.Max = verifier.EntryRegion, lo, hi
+	case "map_fd":
+		m.entry.Kind = verifier.EntryMapHandle // Index 0: every map_fd N names the one map
+	case "packet":
+		return fail("packet pointers (regions of symbolic size)")
+	case "map_fd_programs":
+		return fail("program-array map handles")
+	default:
+		return fail(fmt.Sprintf("%s pointers", typ))
+	}
+	if reg == 10 {
+		return fail("r10 other than the frame pointer")
+	}
+	return m
+}
+
+// prevailAddress returns the lower bound of a pointer's address (its
+// svalue and uvalue constraints), and whether pre gives one.
+func prevailAddress(cons []prevail.Constraint) (lo int64, given bool) {
+	lo = math.MinInt64
+	for _, con := range cons {
+		if (con.Var.Field == "svalue" || con.Var.Field == "uvalue") && con.Kind == prevail.ValueNumber && con.Lo != nil {
+			given = true
+			if con.Lo.IsInt64() {
+				lo = max(lo, con.Lo.Int64())
+			} else if con.Lo.Sign() > 0 {
+				lo = math.MaxInt64
+			}
+		}
+	}
+	return lo, given
+}
+
+// prevailNumber returns the signed range of number register reg from its
+// svalue and uvalue constraints. An equality with another register's value
+// (r2.svalue=r1.svalue) gives it that register's range, which is less than
+// PREVAIL knows: problems then says so. depth bounds chains of equalities.
+func prevailNumber(reg int, byReg map[int][]prevail.Constraint, depth int) (lo, hi int64, problems []string) {
+	var svalue, uvalue *prevail.Constraint
+	// same says that svalue = uvalue: the value is in [0, 2^63).
+	same := false
+	type other struct {
+		reg         int
+		nonNegative bool
+	}
+	var others []other
+	for i := range byReg[reg] {
+		con := &byReg[reg][i]
+		f := con.Var.Field
+		if f != "svalue" && f != "uvalue" {
+			continue
+		}
+		switch con.Kind {
+		case prevail.ValueNumber:
 			if f == "svalue" {
 				svalue = con
 			} else {
 				uvalue = con
 			}
-		case strings.HasSuffix(f, "_offset"):
-			if con.Kind != prevail.ValueNumber || con.Lo == nil || con.Hi == nil || con.Lo.Cmp(con.Hi) != 0 {
-				return nil, 0, "pointer offsets that are not constants"
+		case prevail.ValueVar:
+			o := con.Other
+			switch {
+			case o.Kind != prevail.VarRegister || (o.Field != "svalue" && o.Field != "uvalue"):
+				problems = append(problems, "relations with non-register variables")
+			case o.Reg == reg && o.Field != f:
+				same = true
+			case o.Reg != reg:
+				others = append(others, other{o.Reg, o.Field != f})
 			}
-			offset, offsetField = con, f
-		case f == "shared_region_size":
-			if con.Kind != prevail.ValueNumber || con.Lo == nil || con.Hi == nil || con.Lo.Cmp(con.Hi) != 0 {
-				return nil, 0, "shared regions of symbolic size"
-			}
-			regionSize = con
-		default:
-			return nil, 0, fmt.Sprintf("register field %s", f)
 		}
 	}
-	if len(types) != 1 {
-		if len(types) == 0 {
-			return nil, 0, "registers of unknown type"
-		}
-		return nil, 0, "registers of several possible types"
+	lo, hi, exact := prevailRange(svalue, uvalue)
+	if same {
+		lo = max(lo, 0)
 	}
-	switch types[0] {
-	case "number":
-		if reg < 1 || reg > 5 {
-			return nil, 0, "entry values of r0 and r6-r9"
+	if !exact {
+		// Less than PREVAIL knows, but still a number.
+		problems = append(problems, "number ranges that are not one signed interval (declared as an enclosing one)")
+	}
+	for _, o := range others {
+		problems = append(problems, "equalities between registers (declared as the other's range)")
+		if depth > 10 {
+			continue
 		}
-		lo, hi, exact := prevailRange(svalue, uvalue)
-		if same {
+		// The same 64 bits; when one side is svalue and the other
+		// uvalue, a number in [0, 2^63).
+		olo, ohi, _ := prevailNumber(o.reg, byReg, depth+1)
+		lo, hi = max(lo, olo), min(hi, ohi)
+		if o.nonNegative {
 			lo = max(lo, 0)
 		}
-		if lo > hi {
-			return nil, 0, "numbers with an empty range"
-		}
-		spec := &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterScalar, Min: lo, Max: hi}
-		if !exact {
-			// Less than PREVAIL knows, but still a number.
-			return spec, 0, "number ranges that are not one signed interval (declared as an enclosing one)"
-		}
-		return spec, 0, ""
-	case "ctx":
-		if offset != nil && (offsetField != "ctx_offset" || offset.Lo.Sign() != 0) {
-			return nil, 0, "context pointers with an offset"
-		}
-		if reg < 1 || reg > 5 {
-			return nil, 0, "pointers in r0 and r6-r9"
-		}
-		return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterContext}, 0, ""
-	case "stack":
-		if reg == 10 && offsetField == "stack_offset" && offset.Lo.Int64() == core.StackSize {
-			return nil, 0, ""
-		}
-		return nil, 0, "stack pointers in entry registers"
-	case "shared":
-		if reg < 1 || reg > 5 {
-			return nil, 0, "pointers in r0 and r6-r9"
-		}
-		if offset == nil || offsetField != "shared_offset" || offset.Lo.Sign() != 0 || regionSize == nil || !regionSize.Lo.IsInt64() || regionSize.Lo.Int64() > math.MaxInt32 {
-			return nil, 0, "shared regions with an offset or a symbolic size"
-		}
-		return &core.RegisterSpec{Reg: uint8(reg), Kind: core.RegisterRegion, Region: fmt.Sprintf("shared%d", reg)}, int(regionSize.Lo.Int64()), ""
-	case "packet":
-		return nil, 0, "packet pointers (regions of symbolic size)"
-	case "map_fd", "map_fd_programs":
-		return nil, 0, "map handles in entry registers"
 	}
-	return nil, 0, fmt.Sprintf("%s pointers", types[0])
+	return lo, hi, problems
 }
 
 // prevailRange intersects a number's svalue and uvalue intervals into one
@@ -270,31 +391,18 @@ func prevailRange(svalue, uvalue *prevail.Constraint) (lo, hi int64, exact bool)
 }
 
 // prevailRelaxed returns the case's program rewritten so that bpfdb's
-// verifier gives PREVAIL's meaning to constructs it has no option for, or
-// nil if the rewrite changes nothing:
-//
-//   - exit: the exit appended for an implicit exit gets `r0 = 0` before
-//     it, so that it checks nothing (PREVAIL checks nothing there);
-//   - assume: an assume (`if COND goto +0`) becomes a jump to a final
-//     `r0 = 0; exit` when COND does not hold, which ends those paths.
-//
-// It serves only to classify disagreements, never as the verdict.
-func prevailRelaxed(c *prevail.Case, exit, assume bool) asm.Instructions {
-	exit = exit && c.ImplicitExit
-	// With bpf-to-bpf calls a sink would be in the wrong function.
-	assume = assume && len(c.Assumes) > 0 && !slices.ContainsFunc(c.Program, asm.Instruction.IsLocalCall)
-	if !exit && !assume {
+// verifier gives PREVAIL's meaning to assume, which it has no option for,
+// or nil if the case has no assume (or has bpf-to-bpf calls, where a sink
+// would be in the wrong function): an assume (`if COND goto +0`) becomes a
+// jump to a final `r0 = 0; exit` when COND does not hold, which ends those
+// paths. Slots do not move, so the appended exit of an implicit exit stays
+// unchecked. It serves only to classify disagreements, never as the
+// verdict.
+func prevailRelaxed(c *prevail.Case) asm.Instructions {
+	if len(c.Assumes) == 0 || slices.ContainsFunc(c.Program, asm.Instruction.IsLocalCall) {
 		return nil
 	}
 	prog := slices.Clone(c.Program)
-	zero := asm.Instruction{OpCode: asm.ALUOpCode(asm.ClassALU64, asm.Mov, asm.SourceImm), Dst: asm.R0}
-	if exit {
-		// Jumps to the appended exit now reach the move: no offset changes.
-		prog = slices.Insert(prog, len(prog)-1, zero)
-	}
-	if !assume {
-		return prog
-	}
 	slots := prog.SlotIndex()
 	sink := prog.Slots()
 	for _, a := range c.Assumes {
@@ -308,6 +416,7 @@ func prevailRelaxed(c *prevail.Case, exit, assume bool) asm.Instructions {
 		}
 		ins.Offset = int16(sink - slots[a.Index] - 1)
 	}
+	zero := asm.Instruction{OpCode: asm.ALUOpCode(asm.ClassALU64, asm.Mov, asm.SourceImm), Dst: asm.R0}
 	return append(prog, zero, asm.Instruction{OpCode: asm.OpExit})
 }
 
@@ -339,16 +448,16 @@ func negateJump(op asm.JumpOp) (asm.JumpOp, bool) {
 }
 
 // prevailResult is bpfdb's verdict on one case, on the program as
-// translated and on prevailRelaxed's rewrites of it.
+// translated and on prevailRelaxed's rewrite of it.
 type prevailResult struct {
 	c     *prevail.Case
 	name  string // "FILE: CASE", with " #N" for the Nth case of a name in a file
 	setup prevailSetup
 	err   error // the verdict: Verify on the program as translated
 	steps int   // instructions processed by the verdict's exploration
-	// exitErr, assumeErr and bothErr are Verify on the relaxed programs
-	// (err where the rewrite changes nothing).
-	exitErr, assumeErr, bothErr error
+	// assumeErr is Verify on the relaxed program (err where the rewrite
+	// changes nothing).
+	assumeErr error
 }
 
 func (r *prevailResult) key() string { return r.name }
@@ -356,29 +465,29 @@ func (r *prevailResult) key() string { return r.name }
 // agrees reports whether err, as a verdict, matches PREVAIL's.
 func (r *prevailResult) agrees(err error) bool { return (err != nil) == r.c.ExpectReject }
 
-// Categories of disagreement. The first five are found mechanically by
+// Categories of disagreement. The first four are found mechanically by
 // prevailMechanical; the others are assigned by reading the case.
 const (
-	catExit        = "implicit-exit"        // agrees if the appended exit checks nothing
-	catAssume      = "assume"               // agrees if assumes end the paths where they fail
-	catExitAssume  = "implicit-exit+assume" // agrees only with both
-	catUnreachable = "unreachable-notice"   // PREVAIL's only messages say code became unreachable
-	catHarness     = "harness"              // the case expects PREVAIL's harness to throw: no verdict
-	catInexpress   = "inexpressible"        // the entry state or harness cannot be said with core.ProgramType
-	catHelper      = "helper"               // a Linux helper bpfdb has no prototype for
-	catStricter    = "stricter"             // bpfdb rejects on purpose what PREVAIL accepts
-	catGap         = "gap"                  // bpfdb rejects safe code it could prove safe
-	catUnsound     = "unsound?"             // bpfdb accepts what PREVAIL rejects for a safety reason
-	catUnclassed   = "unclassified"         // written by -rewrite for a new disagreement
+	catAssume      = "assume"             // agrees if assumes end the paths where they fail
+	catDivZero     = "division-by-zero"   // PREVAIL's !allow_division_by_zero: x/0 is an error, not 0
+	catUnreachable = "unreachable-notice" // PREVAIL's only messages say code became unreachable
+	catHarness     = "harness"            // the case expects PREVAIL's harness to throw: no verdict
+	catInexpress   = "inexpressible"      // the entry state or harness cannot be said with the program type and Config.Entry
+	catHelper      = "helper"             // a Linux helper bpfdb has no prototype for
+	catStricter    = "stricter"           // bpfdb rejects on purpose what PREVAIL accepts
+	catLaxer       = "laxer"              // bpfdb accepts on purpose what PREVAIL rejects for a property that is not memory safety
+	catPrecise     = "more-precise"       // bpfdb proves safe what PREVAIL's abstraction loses
+	catGap         = "gap"                // bpfdb rejects safe code it could prove safe
+	catUnsound     = "unsound?"           // bpfdb accepts what PREVAIL rejects for a safety reason
+	catUnclassed   = "unclassified"       // written by -rewrite for a new disagreement
 )
 
-var prevailCategories = []string{catExit, catAssume, catExitAssume, catUnreachable, catHarness, catInexpress, catHelper, catStricter, catGap, catUnsound}
+var prevailCategories = []string{catAssume, catDivZero, catUnreachable, catHarness, catInexpress, catHelper, catStricter, catLaxer, catPrecise, catGap, catUnsound}
 
 // mechanicalReasons are the reasons of the mechanical categories.
 var mechanicalReasons = map[string]string{
-	catExit:        "r0 is checked at the exit appended after the code's end; PREVAIL checks nothing there and Config has no option to skip it",
 	catAssume:      "assume is a no-op branch to bpfdb (Config has no option to honour it); PREVAIL ends the paths where it fails",
-	catExitAssume:  "needs both: the appended exit checking nothing, and assume ending the paths where it fails",
+	catDivZero:     "PREVAIL's option !allow_division_by_zero rejects a divisor that may be 0; eBPF defines x/0 as 0 and x%0 as x, and bpfdb follows it",
 	catUnreachable: "PREVAIL reports code made dead by a branch or assume; bpfdb does not treat dead code on a path as an error",
 	catHarness:     "no verdict: PREVAIL's harness is expected to throw on a malformed observe entry before verifying",
 }
@@ -391,16 +500,34 @@ func prevailMechanical(r *prevailResult) string {
 		return ""
 	case r.c.ExpectedException != "":
 		return catHarness
-	case r.agrees(r.exitErr):
-		return catExit
 	case r.agrees(r.assumeErr):
 		return catAssume
-	case r.agrees(r.bothErr):
-		return catExitAssume
+	case r.c.ExpectReject && r.err == nil && onlyDivisionByZero(r.c):
+		return catDivZero
 	case r.c.ExpectReject && r.err == nil && onlyUnreachable(r.c):
 		return catUnreachable
 	}
 	return ""
+}
+
+// onlyDivisionByZero reports whether a case runs with PREVAIL's option
+// !allow_division_by_zero and all of its messages say that a divisor may
+// be zero (or that code became unreachable), at least one the former.
+func onlyDivisionByZero(c *prevail.Case) bool {
+	if !slices.Contains(c.Options, "!allow_division_by_zero") {
+		return false
+	}
+	div := false
+	for _, m := range c.Messages {
+		pm := prevail.ParseMessage(m)
+		switch {
+		case strings.HasPrefix(pm.Text, "Possible division by zero"):
+			div = true
+		case !pm.IsUnreachable():
+			return false
+		}
+	}
+	return div
 }
 
 // onlyUnreachable reports whether all of PREVAIL's messages on a case say
@@ -449,9 +576,7 @@ func runPrevail(t *testing.T) []*prevailResult {
 			return err
 		}
 		r.err = verify(c.Program, nil)
-		r.exitErr = verify(prevailRelaxed(c, true, false), r.err)
-		r.assumeErr = verify(prevailRelaxed(c, false, true), r.err)
-		r.bothErr = verify(prevailRelaxed(c, true, true), r.err)
+		r.assumeErr = verify(prevailRelaxed(c), r.err)
 	}
 	return out
 }
@@ -520,9 +645,9 @@ func writePrevailTable(t *testing.T, res []*prevailResult, old map[string]prevai
 # differs from PREVAIL's, with a category and a reason; see prevail_test.go.
 # TestPrevailVerdicts fails when a case disagrees and is not listed, or is
 # listed and agrees. go test -run TestPrevailVerdicts -rewrite recomputes
-# the mechanical categories (implicit-exit, assume, implicit-exit+assume,
-# unreachable-notice, harness) and keeps the reasons written by hand
-# (inexpressible, helper, stricter, gap, unsound?).
+# the mechanical categories (assume, division-by-zero, unreachable-notice,
+# harness) and keeps the reasons written by hand (inexpressible, helper,
+# stricter, laxer, more-precise, gap, unsound?).
 #
 # FILE: CASE
 #	CATEGORY: REASON
@@ -558,23 +683,26 @@ func writePrevailTable(t *testing.T, res []*prevailResult, old map[string]prevai
 
 // prevailAgreements pins the number of cases on which bpfdb's verdict is
 // PREVAIL's, out of the 801 that translate.
-const prevailAgreements = 296
+const prevailAgreements = 567
 
 // TestPrevailVerdicts runs bpfdb's verifier on PREVAIL's labelled cases and
 // compares verdicts: accept or reject. Every case that disagrees must be
 // listed in testdata/prevail_disagreements.txt with a category and a
 // reason, and every listed case must still disagree.
 //
-// How a case is set up: its pre constraints become a core.ProgramType
-// (prevailConfig: r1..r5 as context pointers, numbers in a signed range or
-// pointers to fixed-size shared regions; PREVAIL's 64-byte context as far
-// as core fields can describe it; PREVAIL's one map as an array). What the
-// API cannot express (stack contents, r0 and r6-r9, packet pointers, an
-// uninitialized r1, ...) is left out, and the disagreements it causes are
+// How a case is set up (prevailConfig): its pre constraints on r0..r9
+// become Config.Entry registers (numbers in a signed range, context, stack
+// and shared-region pointers at offsets in a range, map handles; r1 is
+// uninitialized when pre says nothing of it), shared regions become
+// fixed-size regions of the program type, PREVAIL's 64-byte context is
+// declared as far as core fields can describe it and its one map as an
+// array, and the exit appended to code that falls off its end is in
+// Config.UncheckedExits. What cannot be expressed (stack contents, packet
+// pointers, registers of several possible types, ...) is left out, the
+// register concerned uninitialized, and the disagreements it causes are
 // listed as inexpressible. assume is verified as the no-op branch it is
-// encoded as, and the exit appended to code that falls off its end is a
-// real exit; both are verdicts of bpfdb as it stands, and the disagreements
-// they cause are found by rerunning with rewrites that give them PREVAIL's
+// encoded as: that is bpfdb's verdict as it stands, and the disagreements
+// it causes are found by rerunning with a rewrite that gives it PREVAIL's
 // meaning (prevailRelaxed).
 func TestPrevailVerdicts(t *testing.T) {
 	start := time.Now()
@@ -585,9 +713,9 @@ func TestPrevailVerdicts(t *testing.T) {
 	perFile := map[string]*count{}
 	var files []string
 	agree, relaxed := 0, 0
-	// hidden are the agreements that hold only because bpfdb rejects an
-	// unset r0 at the appended exit (or an assume's dead branch): with the
-	// rewrites bpfdb accepts what PREVAIL rejects.
+	// hidden are the agreements that hold only because bpfdb explores an
+	// assume's dead branch: with the rewrite bpfdb accepts what PREVAIL
+	// rejects.
 	var hidden []*prevailResult
 	for _, r := range res {
 		f := filepath.Base(r.c.File)
@@ -600,10 +728,10 @@ func TestPrevailVerdicts(t *testing.T) {
 			agree++
 			perFile[f].agree++
 		}
-		if r.agrees(r.bothErr) || prevailMechanical(r) == catUnreachable {
+		if r.agrees(r.assumeErr) || prevailMechanical(r) == catUnreachable {
 			relaxed++
 		}
-		if r.agrees(r.err) && !r.agrees(r.bothErr) {
+		if r.agrees(r.err) && !r.agrees(r.assumeErr) {
 			hidden = append(hidden, r)
 		}
 	}
@@ -614,7 +742,7 @@ func TestPrevailVerdicts(t *testing.T) {
 	}
 	t.Logf("PREVAIL verdicts: bpfdb agrees on %s of the cases that translate, in %v (largest accepted exploration: %d instructions processed)",
 		pct(agree, len(res)), elapsed.Round(time.Millisecond), steps)
-	t.Logf("with the appended exit checking nothing, assume honoured and unreachable-code notices ignored: %s", pct(relaxed, len(res)))
+	t.Logf("with assume honoured and unreachable-code notices ignored: %s", pct(relaxed, len(res)))
 	for _, f := range files {
 		t.Logf("  %-16s %s", f, pct(perFile[f].agree, perFile[f].total))
 	}
@@ -626,22 +754,19 @@ func TestPrevailVerdicts(t *testing.T) {
 			why = "unreachable-code notice"
 		case slices.Contains(r.c.Options, "!allow_division_by_zero"):
 			why = "division by zero (PREVAIL option !allow_division_by_zero; eBPF defines x/0)"
-		case len(prevailConfig(r.c, nil).unmapped) > 0:
+		case len(r.setup.unmapped) > 0:
 			why = "inexpressible pre"
 		}
 		hiddenWhy[why]++
 	}
-	t.Logf("%d agreements hold only because r0 is checked at the appended exit: %v", len(hidden), hiddenWhy)
-	exitFlips, assumeFlips := 0, 0
+	t.Logf("%d agreements hold only because assume is a no-op branch: %v", len(hidden), hiddenWhy)
+	assumeFlips := 0
 	for _, r := range res {
-		if (r.exitErr == nil) != (r.err == nil) {
-			exitFlips++
-		}
 		if (r.assumeErr == nil) != (r.err == nil) {
 			assumeFlips++
 		}
 	}
-	t.Logf("verdicts changed by the rewrites alone: %d by the appended exit checking nothing, %d by honouring assume", exitFlips, assumeFlips)
+	t.Logf("verdicts changed by honouring assume: %d", assumeFlips)
 	partial := 0
 	for _, r := range res {
 		if r.agrees(r.err) && r.err != nil && len(r.setup.unmapped) > 0 && !onlyUnreachable(r.c) {
@@ -710,8 +835,9 @@ func prevailVerdict(c *prevail.Case) string {
 	return "rejects (" + strings.Join(c.Messages, "; ") + ")"
 }
 
-// prevailEmulated are cases whose pre the API cannot express, rewritten
-// with a prologue that builds the same kind of entry state in code (an
+// prevailEmulated are cases whose pre the harness could not express before
+// Config.Entry (stack contents and possibly-null pointers still cannot be;
+// the others now also run as they are), rewritten with a prologue that builds the same kind of entry state in code (an
 // unknown number is a load from context field 8, a stack pointer is r10
 // plus an offset, a possibly-null pointer is a lookup result), so that the
 // safety property the case is about is still checked. PREVAIL rejects
@@ -790,6 +916,45 @@ var prevailEmulated = []struct {
 		call 2
 		r0 = 0
 		exit`},
+	{key: "call.yaml: bpf_map_lookup_elem null check discards stale destination kind values", code: `
+		*(u64 *)(r10 - 8) = 0
+		r1 = map_fd 0
+		r2 = r10
+		r2 += -8
+		r6 = r2
+		call 1
+		if r0 != 0 goto <exit>
+		r1 = r0
+		r2 = r6
+		call 1
+	<exit>:
+		r0 = 0
+		exit`},
+	{key: "call.yaml: bpf_map_lookup_elem copied null check discards stale destination kind values", code: `
+		*(u64 *)(r10 - 8) = 0
+		r1 = map_fd 0
+		r2 = r10
+		r2 += -8
+		r6 = r2
+		call 1
+		r7 = r0
+		if r7 == 0 goto <exit>
+		r1 = r7
+		r2 = r6
+		call 1
+	<exit>:
+		r0 = 0
+		exit`},
+	{key: "call.yaml: bpf_map_update_elem with context value", code: `
+		*(u64 *)(r10 - 8) = 0
+		r3 = r1
+		r1 = map_fd 0
+		r2 = r10
+		r2 += -8
+		r4 = 0
+		call 2
+		r0 = 0
+		exit`},
 	{key: "loop.yaml: nested loops with inner infinite loop", code: `
 		r0 = 0
 		r0 += 1
@@ -802,7 +967,15 @@ var prevailEmulated = []struct {
 
 // TestPrevailEmulated runs prevailEmulated.
 func TestPrevailEmulated(t *testing.T) {
-	setup := prevailConfig(&prevail.Case{}, genericHelpers())
+	ctx := &prevail.Case{}
+	for _, pre := range []string{"r1.type=ctx", "r1.ctx_offset=0"} {
+		con, err := prevail.ParseConstraint(pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx.PreConstraints = append(ctx.PreConstraints, con)
+	}
+	setup := prevailConfig(ctx, genericHelpers())
 	for _, e := range prevailEmulated {
 		t.Run(e.key, func(t *testing.T) {
 			insns, err := asm.AssembleKernel(e.code)
@@ -848,7 +1021,7 @@ func TestPrevailDump(t *testing.T) {
 		var show bool
 		switch mode {
 		case "hidden":
-			show = r.agrees(r.err) && !r.agrees(r.bothErr)
+			show = r.agrees(r.err) && !r.agrees(r.assumeErr)
 		case "manual":
 			show = !r.agrees(r.err) && prevailMechanical(r) == ""
 		case "partial":
@@ -861,7 +1034,7 @@ func TestPrevailDump(t *testing.T) {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s\n  unmapped=%q implicit exit=%v assumes=%d\n  pre=%q\n  messages=%q\n  bpfdb: %v\n  relaxed: %v\n",
-			r.key(), r.setup.unmapped, r.c.ImplicitExit, len(r.c.Assumes), r.c.Pre, r.c.Messages, r.err, r.bothErr)
+			r.key(), r.setup.unmapped, r.c.ImplicitExit, len(r.c.Assumes), r.c.Pre, r.c.Messages, r.err, r.assumeErr)
 		for _, blk := range r.c.Blocks {
 			fmt.Fprintf(&b, "  <%s>:\n", blk.Label)
 			for _, l := range strings.Split(strings.TrimRight(blk.Text, "\n"), "\n") {
