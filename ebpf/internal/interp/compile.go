@@ -93,7 +93,10 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		return nil, errors.New("program has no instructions")
 	}
 	p := &Program{
-		insns:  make([]inst, nslots+1), // the extra slot traps a fall off the end
+		// Two extra slots: the first traps a fall off the end (opInvalid),
+		// the second keeps the fast loop's next-instruction pointer inside
+		// this allocation after it fetches the first.
+		insns:  make([]inst, nslots+2),
 		source: make([]asm.Instruction, nslots),
 		byID:   cfg.Helpers,
 		maps:   cfg.Maps,

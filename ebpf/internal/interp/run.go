@@ -202,16 +202,19 @@ func storeTo(size uint64, a unsafe.Pointer, v uint64) {
 // registers.
 func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 	r := &m.regs
-	// Instructions are fetched without a bounds check: pc is always in
-	// [0, len(insns)-1]. Compile checks every jump and call target, a
-	// lddw's second slot and the slot after the last instruction hold
-	// opInvalid, which returns to the slow loop, and a local call returns
-	// to the slot after the call.
+	// Instructions are fetched without a bounds check: the fetched slot is
+	// always in [0, len(insns)-2]. Compile checks every jump and call
+	// target, a lddw's second slot and the slot after the last instruction
+	// hold opInvalid, which returns to the slow loop, and a local call
+	// returns to the slot after the call. So ip, one past the fetched slot,
+	// never leaves the allocation, as the garbage collector requires.
 	base := unsafe.Pointer(unsafe.SliceData(p.insns))
 	budget := m.budget
+	// ip points at the next instruction; the loop keeps no slot index.
+	ip := unsafe.Add(base, uintptr(pc)*instSize)
 	for {
-		in := (*inst)(unsafe.Add(base, uintptr(pc)*unsafe.Sizeof(inst{})))
-		pc++
+		in := (*inst)(ip)
+		ip = unsafe.Add(ip, instSize)
 		switch in.op {
 		// ALU64, immediate.
 		case opAdd64K:
@@ -368,7 +371,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(*(*uint8)(a))
 		case opLdxH:
@@ -378,7 +381,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(*(*uint16)(a))
 		case opLdxW:
@@ -388,7 +391,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(*(*uint32)(a))
 		case opLdxDW:
@@ -398,7 +401,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = *(*uint64)(a)
 		case opLdxSB:
@@ -408,7 +411,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(int64(*(*int8)(a)))
 		case opLdxSH:
@@ -418,7 +421,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(int64(*(*int16)(a)))
 		case opLdxSW:
@@ -428,7 +431,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hot.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			r[in.dst] = uint64(int64(*(*int32)(a)))
 
@@ -440,7 +443,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint8)(a) = uint8(in.imm)
 		case opStH:
@@ -450,7 +453,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint16)(a) = uint16(in.imm)
 		case opStW:
@@ -460,7 +463,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint32)(a) = uint32(in.imm)
 		case opStDW:
@@ -470,7 +473,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint64)(a) = uint64(in.imm)
 		case opStxB:
@@ -480,7 +483,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint8)(a) = uint8(r[in.src])
 		case opStxH:
@@ -490,7 +493,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint16)(a) = uint16(r[in.src])
 		case opStxW:
@@ -500,7 +503,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint32)(a) = uint32(r[in.src])
 		case opStxDW:
@@ -510,19 +513,19 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				a = unsafe.Add(m.hotW.Ptr, off)
 			} else {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint64)(a) = r[in.src]
 		case opLddw:
 			r[in.dst] = uint64(in.imm)
-			pc++
+			ip = unsafe.Add(ip, instSize)
 
 		case opExit:
 			if m.depth != 0 {
 				m.budget = budget
-				return pc - 1, exitSlow
+				return slotOf(base, ip) - 1, exitSlow
 			}
-			return pc - 1, exitDone
+			return slotOf(base, ip) - 1, exitDone
 
 		// Helper calls stay in the fast loop: leaving it per call costs more
 		// than the spills the call causes (measured on helper_call).
@@ -531,7 +534,7 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 			if err != nil {
 				m.budget = budget
 				m.helperErr = err
-				return pc - 1, exitHelper
+				return slotOf(base, ip) - 1, exitHelper
 			}
 			r[0] = r0
 
@@ -717,22 +720,29 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 
 		default:
 			m.budget = budget
-			return pc - 1, exitSlow
+			return slotOf(base, ip) - 1, exitSlow
 		}
 		continue
 
 	jump:
-		if t := int(in.off); t < pc {
-			budget -= int64(pc - t)
+		t := unsafe.Add(base, uintptr(in.off)*instSize)
+		if uintptr(t) < uintptr(ip) {
+			budget -= int64((uintptr(ip) - uintptr(t)) / instSize)
 			if budget < 0 {
 				m.budget = budget
-				return pc - 1, exitBudget
+				return slotOf(base, ip) - 1, exitBudget
 			}
-			pc = t
-		} else {
-			pc = t
 		}
+		ip = t
 	}
+}
+
+// instSize is the size of one pre-decoded instruction.
+const instSize = unsafe.Sizeof(inst{})
+
+// slotOf returns the slot index of the instruction ip points at.
+func slotOf(base, ip unsafe.Pointer) int {
+	return int((uintptr(ip) - uintptr(base)) / instSize)
 }
 
 // store returns a pointer to the size bytes at addr if they lie inside one
