@@ -403,3 +403,43 @@ func TestHelperError(t *testing.T) {
 		t.Fatalf("err = %v (pc %v), calls = %d; want boom at instruction 3 after 2 calls", err, re, calls)
 	}
 }
+
+// TestRegionsAcrossRuns: a runner reuses its state, including the region a
+// previous run accessed last; none of that may let a later run reach memory
+// that is not one of its own regions, or write memory that is read-only in
+// this run.
+func TestRegionsAcrossRuns(t *testing.T) {
+	// r1 = ctx; the program loads the address of host memory from ctx[0:8],
+	// stores 7 into its first byte and returns the context's second word.
+	p := load(t, "ldxdw %r3, [%r1+0]\nstb [%r3+0], 7\nldxdw %r0, [%r1+8]\nexit", nil)
+	r := p.NewRunner()
+	host := make([]byte, 16)
+	ctxA := make([]byte, 16)
+	binary.LittleEndian.PutUint64(ctxA, addrOf(host))
+	binary.LittleEndian.PutUint64(ctxA[8:], 1)
+	if r0, err := r.RunWith(ctxA, ebpf.RunOptions{Memory: []ebpf.Memory{{Data: host, Writable: true}}}); err != nil || r0 != 1 || host[0] != 7 {
+		t.Fatalf("writable host: r0 = %d, err = %v, host[0] = %d", r0, err, host[0])
+	}
+	host[0] = 0
+	// Same memory, now read-only: the store must fault.
+	if _, err := r.RunWith(ctxA, ebpf.RunOptions{Memory: []ebpf.Memory{{Data: host}}}); !errors.Is(err, ebpf.ErrMemory) || host[0] != 0 {
+		t.Fatalf("read-only host: err = %v, host[0] = %d", err, host[0])
+	}
+	// Without the host region at all: the store must fault too.
+	if _, err := r.Run(ctxA); !errors.Is(err, ebpf.ErrMemory) || host[0] != 0 {
+		t.Fatalf("no host region: err = %v, host[0] = %d", err, host[0])
+	}
+	// A new context of the same length elsewhere: the old one is no longer
+	// addressable. ctxB points the store at the old context.
+	ctxB := make([]byte, 16)
+	binary.LittleEndian.PutUint64(ctxB, addrOf(ctxA))
+	if _, err := r.Run(ctxB); !errors.Is(err, ebpf.ErrMemory) || ctxA[0] == 7 {
+		t.Fatalf("old context: err = %v, ctxA[0] = %d", err, ctxA[0])
+	}
+	// And the program still works on the new context's own memory.
+	binary.LittleEndian.PutUint64(ctxB, addrOf(ctxB))
+	binary.LittleEndian.PutUint64(ctxB[8:], 2)
+	if r0, err := r.Run(ctxB); err != nil || r0 != 2 || ctxB[0] != 7 {
+		t.Fatalf("new context: r0 = %d, err = %v, ctxB[0] = %d", r0, err, ctxB[0])
+	}
+}

@@ -29,12 +29,15 @@ var ErrFellOff = errors.New("execution left the program's instructions")
 //
 // Env.Regions[0] must be the machine's stack (see Reset).
 type Machine struct {
-	Env    core.Env
-	hot    core.Region // the region of the last load (at least hotMin long)
-	hotW   core.Region // the region of the last store (likewise, writable)
-	regs   [256]uint64 // indexed by uint8 register numbers: no bounds checks
-	budget int64
-	depth  int // number of saved frames
+	Env  core.Env
+	hot  core.Region // the region of the last load (at least hotMin long)
+	hotW core.Region // the region of the last store (likewise, writable)
+	// Where hot and hotW were found in Env.Regions, to tell at the start
+	// of the next run whether they are still regions of that run.
+	hotIdx, hotWIdx int
+	regs            [256]uint64 // indexed by uint8 register numbers: no bounds checks
+	budget          int64
+	depth           int // number of saved frames
 	// helperErr carries a helper's error from the fast loop to Run.
 	helperErr error
 	frames    [core.MaxFrames - 1]frame
@@ -45,6 +48,7 @@ type Machine struct {
 func NewMachine() *Machine {
 	m := &Machine{}
 	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
+	m.hot, m.hotW = m.Env.Regions[0], m.Env.Regions[0]
 	return m
 }
 
@@ -72,14 +76,17 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	r := &m.regs
 	*(*[11]uint64)(r[:11]) = [11]uint64{}
 	stack := &m.Env.Regions[0]
-	// The regions may have changed since the last run. The stack is the
-	// neutral hot region: it always exists, and an empty region would not
-	// work with the single comparison of the fast path.
-	if m.hot.Ptr != stack.Ptr {
-		m.hot = *stack
+	// The regions may have changed since the last run: the hot regions
+	// stay only if the region table still holds them (same memory, same
+	// permission), which keeps a program's usual context hot across runs.
+	// Otherwise the stack is the neutral hot region: it always exists, and
+	// an empty region would not work with the single comparison of the
+	// fast path. (Index 0, the stack, never changes.)
+	if m.hotIdx != 0 && !m.holds(m.hotIdx, &m.hot) {
+		m.hot, m.hotIdx = *stack, 0
 	}
-	if m.hotW.Ptr != stack.Ptr {
-		m.hotW = *stack
+	if m.hotWIdx != 0 && !m.holds(m.hotWIdx, &m.hotW) {
+		m.hotW, m.hotWIdx = *stack, 0
 	}
 	r[1] = r1
 	r[2] = r2
@@ -761,6 +768,15 @@ func (m *Machine) store(addr, size uint64) unsafe.Pointer {
 // hotMin is the shortest region that loads and stores cache (see store).
 const hotMin = 8
 
+// holds reports whether Env.Regions[i] is h.
+func (m *Machine) holds(i int, h *core.Region) bool {
+	if i >= len(m.Env.Regions) {
+		return false
+	}
+	r := &m.Env.Regions[i]
+	return r.Start == h.Start && r.Len == h.Len && r.Writable == h.Writable
+}
+
 //go:noinline
 func (m *Machine) find(addr, size uint64, write bool) unsafe.Pointer {
 	for i := range m.Env.Regions {
@@ -771,9 +787,9 @@ func (m *Machine) find(addr, size uint64, write bool) unsafe.Pointer {
 			}
 			if r.Len >= hotMin {
 				if write {
-					m.hotW = *r
+					m.hotW, m.hotWIdx = *r, i
 				} else {
-					m.hot = *r
+					m.hot, m.hotIdx = *r, i
 				}
 			}
 			return unsafe.Add(r.Ptr, off)
