@@ -17,9 +17,11 @@ func TestHelpers() *ebpf.Helpers {
 			panic("BUG: " + err.Error())
 		}
 	}
-	must(h.Register(ebpf.Helper{ID: 1, Name: "increment", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgAnything}},
+	// Both take a scalar: a helper that hands its argument back would
+	// otherwise let a verified program turn a pointer into a number.
+	must(h.Register(ebpf.Helper{ID: 1, Name: "increment", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgScalar}},
 		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1 + 1, nil }}))
-	must(h.Register(ebpf.Helper{ID: 5, Name: "identity", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgAnything}},
+	must(h.Register(ebpf.Helper{ID: 5, Name: "identity", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgScalar}},
 		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }}))
 	return h
 }

@@ -2,12 +2,14 @@ package verifier_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/asm"
 	"github.com/bpfdb/bpfdb/ebpf/conformance"
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
@@ -16,7 +18,7 @@ import (
 const conformanceDir = "../../../../shared/conformance/bpf_conformance"
 
 // testHelpers are the generic helpers' prototypes, with ids 1 and 5
-// replaced by the conformance test helpers (ArgAnything, scalar result).
+// replaced by the conformance test helpers (ArgScalar, scalar result).
 func testHelpers() map[int32]core.Prototype {
 	m := map[int32]core.Prototype{}
 	for _, h := range ebpf.DefaultHelpers().All() {
@@ -112,6 +114,24 @@ func TestBenchProgsVerify(t *testing.T) {
 			t.Logf("%s: accepted, %d instructions processed, %d states", ct.Name, res.Processed, res.States)
 		case !errors.As(err, &ve) || !rejected || ve.Code != want:
 			t.Errorf("%s: %v", ct.Name, err)
+		}
+	}
+}
+
+// TestTestHelpersTakeScalars: the test helpers hand their argument back, so
+// passing them a pointer must be rejected, or a verified program could turn
+// a pointer into a number.
+func TestTestHelpersTakeScalars(t *testing.T) {
+	for _, id := range []int{1, 5} {
+		src := fmt.Sprintf("mov %%r1, %%r10\ncall %d\nexit", id)
+		insns, err := asm.Assemble(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = verifier.Verify(insns, verifier.Config{Type: core.TestProgramType(0), Helpers: testHelpers()})
+		var ve *verifier.Error
+		if !errors.As(err, &ve) || ve.Code != verifier.CodeHelperArg {
+			t.Errorf("helper %d with a stack pointer: err = %v, want a %s rejection", id, err, verifier.CodeHelperArg)
 		}
 	}
 }

@@ -58,7 +58,9 @@
 // # Not checked (yet)
 //
 //   - ArgAnything helper arguments accept pointers: a helper that returns
-//     its argument as a scalar would leak it.
+//     its argument as a scalar would leak it, so a helper declares
+//     ArgAnything only if it never hands the value back (the conformance
+//     test helpers, which do, take ArgScalar).
 //   - Stack slots are compared in full when pruning (no stack liveness),
 //     and there is no widening: loops with large bounds cost one
 //     exploration per iteration.
