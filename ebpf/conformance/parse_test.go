@@ -2,12 +2,9 @@ package conformance_test
 
 import (
 	"errors"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -283,33 +280,6 @@ func TestParseFileAndGlob(t *testing.T) {
 	}
 	if _, err := conformance.Glob(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Glob(missing dir) = %v, want os.ErrNotExist", err)
-	}
-}
-
-// TestImports enforces the package doc: the standard library and packages
-// under ebpf/ only, never the engine.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			first, _, _ := strings.Cut(path, "/")
-			ebpf := path == "github.com/bpfdb/bpfdb/ebpf" || strings.HasPrefix(path, "github.com/bpfdb/bpfdb/ebpf/")
-			if strings.Contains(first, ".") && !ebpf {
-				t.Errorf("%s imports %s; conformance may import only the standard library and ebpf/", name, path)
-			}
-		}
 	}
 }
 

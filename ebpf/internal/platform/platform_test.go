@@ -2,12 +2,7 @@ package platform
 
 import (
 	"errors"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -56,32 +51,6 @@ func TestRoundToPages(t *testing.T) {
 	} {
 		if got := roundToPages(c.n); got != c.want {
 			t.Errorf("roundToPages(%d) = %d, want %d (page %d)", c.n, got, c.want, p)
-		}
-	}
-}
-
-// TestImports enforces the package doc: the standard library and
-// golang.org/x/sys only.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			first, _, _ := strings.Cut(path, "/")
-			if strings.Contains(first, ".") && !strings.HasPrefix(path, "golang.org/x/sys/") {
-				t.Errorf("%s imports %s; platform may import only the standard library and golang.org/x/sys", name, path)
-			}
 		}
 	}
 }

@@ -1,0 +1,116 @@
+package repotest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A depPolicy says what one package may import beyond the import rules:
+// which modules outside the standard library, and which packages of bpfdb.
+type depPolicy struct {
+	modules  []string // third-party modules its files may import
+	testOnly []string // more third-party modules its tests may import
+	// bpfdb lists the module packages (module-relative) its non-test files
+	// may import; nil means any the import rules allow.
+	bpfdb []string
+}
+
+// depPolicies are the packages with rules of their own; every other package
+// imports no third-party module. Each entry says what the package's doc
+// comment promises, so that the promise is checked in one place.
+var depPolicies = map[string]depPolicy{
+	// ELF objects are parsed by cilium/ebpf's userspace loader (RATIONALE.md).
+	"ebpf": {modules: []string{"github.com/cilium/ebpf"}},
+	// The instruction model and the maps stand alone.
+	"ebpf/asm":  {bpfdb: []string{}},
+	"ebpf/maps": {bpfdb: []string{}},
+	// The encoder's tests check its bytes with a real disassembler.
+	"ebpf/internal/jit/amd64": {bpfdb: []string{}, testOnly: []string{"golang.org/x/arch"}},
+	// mmap and mprotect come from x/sys.
+	"ebpf/internal/platform": {modules: []string{"golang.org/x/sys"}, bpfdb: []string{}},
+	// PREVAIL's cases are YAML; only this test-data reader may parse it.
+	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
+}
+
+// isStd reports whether an import path is in the standard library: its first
+// element has no dot.
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// inModule reports whether path is module m or one of its packages.
+func inModule(path, m string) bool { return path == m || strings.HasPrefix(path, m+"/") }
+
+// dependencyViolations checks every file of pkgs (module path mod) against
+// depPolicies.
+func dependencyViolations(pkgs []*goPackage, mod string) []string {
+	var out []string
+	for _, pkg := range pkgs {
+		pol := depPolicies[pkg.Dir]
+		for _, f := range pkg.Files {
+			allowed := pol.modules
+			if f.Test {
+				allowed = append(slices.Clip(allowed), pol.testOnly...)
+			}
+			for _, ip := range f.Imports {
+				switch {
+				case isStd(ip):
+				case inModule(ip, mod):
+					rel := "."
+					if ip != mod {
+						rel = ip[len(mod)+1:]
+					}
+					if !f.Test && pol.bpfdb != nil && !slices.Contains(pol.bpfdb, rel) {
+						out = append(out, fmt.Sprintf("%s/%s imports %s: %s may import only %v of bpfdb", pkg.Dir, f.Name, ip, pkg.Dir, pol.bpfdb))
+					}
+				case !slices.ContainsFunc(allowed, func(m string) bool { return inModule(ip, m) }):
+					out = append(out, fmt.Sprintf("%s/%s imports %s: not among the modules %s may use (%v); add it to depPolicies with its reason", pkg.Dir, f.Name, ip, pkg.Dir, allowed))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestDependencies(t *testing.T) {
+	pkgs, mod := loadRepo(t)
+	for dir := range depPolicies {
+		if !slices.ContainsFunc(pkgs, func(p *goPackage) bool { return p.Dir == dir }) {
+			t.Errorf("depPolicies names %s, which is not a package of the tree", dir)
+		}
+	}
+	report(t, "imports outside a package's declared dependencies", dependencyViolations(pkgs, mod))
+}
+
+// TestDependencyPolicyCatchesViolations feeds the check a synthetic tree
+// that breaks each kind of policy once.
+func TestDependencyPolicyCatchesViolations(t *testing.T) {
+	const mod = "github.com/bpfdb/bpfdb"
+	pkgs := []*goPackage{
+		{Dir: "ebpf/asm", Files: []goFile{
+			{Name: "ok.go", Imports: []string{"fmt"}},
+			{Name: "bad.go", Imports: []string{mod + "/ebpf/maps"}},         // asm stands alone
+			{Name: "ok_test.go", Test: true, Imports: []string{mod + "/ebpf"}}, // tests may
+		}},
+		{Dir: "ebpf/internal/jit/amd64", Files: []goFile{
+			{Name: "enc.go", Imports: []string{"golang.org/x/arch/x86/x86asm"}}, // test-only module
+			{Name: "enc_test.go", Test: true, Imports: []string{"golang.org/x/arch/x86/x86asm"}},
+		}},
+		{Dir: "ebpf/internal/interp", Files: []goFile{
+			{Name: "run.go", Imports: []string{"go.yaml.in/yaml/v3", mod + "/ebpf/asm"}}, // only prevail may
+		}},
+	}
+	got := dependencyViolations(pkgs, mod)
+	want := []string{"ebpf/asm/bad.go", "ebpf/internal/jit/amd64/enc.go ", "ebpf/internal/interp/run.go imports go.yaml.in"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("violation %d = %q, want it to start with %q", i, got[i], w)
+		}
+	}
+}
