@@ -92,7 +92,7 @@ func TestDependencyPolicyCatchesViolations(t *testing.T) {
 	pkgs := []*goPackage{
 		{Dir: "ebpf/asm", Files: []goFile{
 			{Name: "ok.go", Imports: []string{"fmt"}},
-			{Name: "bad.go", Imports: []string{mod + "/ebpf/maps"}},         // asm stands alone
+			{Name: "bad.go", Imports: []string{mod + "/ebpf/maps"}},            // asm stands alone
 			{Name: "ok_test.go", Test: true, Imports: []string{mod + "/ebpf"}}, // tests may
 		}},
 		{Dir: "ebpf/internal/jit/amd64", Files: []goFile{
