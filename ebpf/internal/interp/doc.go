@@ -5,5 +5,5 @@
 // against the run's memory regions and charging the instruction budget at
 // backward jumps and local calls.
 //
-// It imports nothing from the engine; the JIT shares its Machine layout.
+// It imports nothing from the engine.
 package interp
