@@ -34,6 +34,12 @@ commands:
   disasm [--prog NAME] FILE
                      print the program's instructions (an ELF object's: all
                      of its programs, or the one --prog names)
+  verify [--type test] [--prog NAME] [--mem HEX] FILE
+                     run the static verifier; exit status 0 when every
+                     program is accepted, 1 with the verifier's log otherwise.
+                     The test type: r1 points to the -- mem bytes (ELF: the
+                     --mem bytes), r2 holds their length; running does not
+                     require verification yet
 
 flags (run, test, bench):
   --engine interp|jit  execution backend (default interp)
@@ -63,12 +69,14 @@ var bpfSynopsis = map[string]string{
 	"test":   "bpfdb bpf test [flags] FILE...",
 	"bench":  "bpfdb bpf bench [flags] [FILE...]",
 	"disasm": "bpfdb bpf disasm [--prog NAME] FILE",
+	"verify": "bpfdb bpf verify [--type test] [--prog NAME] [--mem HEX] FILE",
 }
 
 type bpfFlags struct {
 	engine string
 	budget int64
 	prog   string
+	typ    string // program type for verify
 	mem    string // as given
 	ctx    []byte // mem decoded
 }
@@ -88,7 +96,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 	cmd := args[0]
 	synopsis, ok := bpfSynopsis[cmd]
 	if !ok {
-		fmt.Fprintf(stderr, "bpfdb bpf: unknown command %q: want run, test, bench or disasm (bpfdb bpf help)\n", cmd)
+		fmt.Fprintf(stderr, "bpfdb bpf: unknown command %q: want run, test, bench, disasm or verify (bpfdb bpf help)\n", cmd)
 		return 2
 	}
 	usageError := func() int {
@@ -102,7 +110,12 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		fset.PrintDefaults()
 	}
 	f := bpfFlags{engine: "interp", budget: cliBudget}
-	if cmd != "disasm" { // disasm runs nothing
+	switch cmd {
+	case "disasm": // runs nothing
+	case "verify": // runs nothing, but the context size matters
+		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs: their length is the test type's region size")
+		fset.StringVar(&f.typ, "type", "test", "program type to verify against (test)")
+	default:
 		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: interp or jit")
 		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (0: the runtime's default; negative: unlimited)")
 		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
@@ -147,6 +160,19 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 			return usageError()
 		}
 		err = bpfDisasm(files[0], f, stdout)
+	case "verify":
+		if len(files) != 1 {
+			return usageError()
+		}
+		if f.typ != "test" {
+			fmt.Fprintf(stderr, "bpfdb bpf verify: unknown program type %q (known: test; the hooks' types come with the engine)\n", f.typ)
+			return 2
+		}
+		var rejected bool
+		rejected, err = bpfVerify(files[0], f, stdout)
+		if err == nil && rejected {
+			return 1
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bpf %s: %v\n", cmd, err)
@@ -459,4 +485,63 @@ func bpfDisasm(file string, f bpfFlags, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s (section %s):\n%s", n, ps.Section, ps.Instructions.String())
 	}
 	return nil
+}
+
+// bpfVerify verifies the programs of a .data file (against the test type
+// sized by its -- mem section, with the test helpers) or of an ELF object
+// (against the test type sized by --mem, with the generic helpers), prints
+// one verdict per program and the log of each rejection, and reports
+// whether any program was rejected.
+func bpfVerify(file string, f bpfFlags, stdout io.Writer) (rejected bool, err error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return false, err
+	}
+	type job struct {
+		label string
+		spec  *ebpf.ProgramSpec
+		opts  *ebpf.VerifyOptions
+	}
+	var jobs []job
+	if !isELF(file, data) {
+		t, err := conformance.Parse(file, data)
+		if err != nil {
+			return false, err
+		}
+		jobs = append(jobs, job{file, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
+			&ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(t.Mem)), Helpers: conformance.TestHelpers()}})
+	} else {
+		spec, err := loadSpec(file, data)
+		if err != nil {
+			return false, err
+		}
+		names, err := selectPrograms(file, spec, f.prog, true)
+		if err != nil {
+			return false, err
+		}
+		for _, n := range names {
+			label := file
+			if len(spec.Programs) > 1 {
+				label = file + ":" + n
+			}
+			jobs = append(jobs, job{label, spec.Programs[n], &ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(f.ctx)), Maps: spec.Maps}})
+		}
+	}
+	for _, j := range jobs {
+		res, err := ebpf.Verify(j.spec, j.opts)
+		var ve *ebpf.VerifierError
+		switch {
+		case errors.As(err, &ve):
+			rejected = true
+			fmt.Fprintf(stdout, "%s: rejected: %v\n%s", j.label, err, ve.Log)
+			if !strings.HasSuffix(ve.Log, "\n") {
+				fmt.Fprintln(stdout)
+			}
+		case err != nil:
+			return rejected, fmt.Errorf("%s: %w", j.label, err)
+		default:
+			fmt.Fprintf(stdout, "%s: accepted (%d instructions processed, %d states stored)\n", j.label, res.Processed, res.States)
+		}
+	}
+	return rejected, nil
 }

@@ -5,6 +5,7 @@
 //	bpfdb bpf test   [flags] FILE...     run conformance .data files
 //	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
 //	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
+//	bpfdb bpf verify [flags] FILE        run the static verifier
 //
 // FILE is a bpf_conformance .data file or an ELF object from
 // clang -target bpf. See "bpfdb bpf help" for the test environment.
@@ -23,7 +24,8 @@ func main() {
 const usage = `usage: bpfdb <command> [arguments]
 
 commands:
-  bpf run|test|bench|disasm   drive the eBPF runtime (bpfdb bpf help)
+  bpf run|test|bench|disasm|verify
+                              drive the eBPF runtime (bpfdb bpf help)
 `
 
 // run executes the command line and returns the exit code: 0 on success,
