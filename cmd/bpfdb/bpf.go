@@ -42,6 +42,9 @@ commands:
                      require verification yet
 
 flags (run, test, bench):
+  --verify             run: verify against the test type first (default
+                       true; --verify=false runs unchecked programs);
+                       test: also require each file to verify (default false)
   --engine interp|jit  execution backend (default interp)
   --budget N           instruction budget per run (default 100000000;
                        0: the runtime's default, 1000000; negative:
@@ -77,6 +80,7 @@ type bpfFlags struct {
 	budget int64
 	prog   string
 	typ    string // program type for verify
+	verify bool   // verify before running (run: default on; test: --verify)
 	mem    string // as given
 	ctx    []byte // mem decoded
 }
@@ -116,6 +120,12 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs: their length is the test type's region size")
 		fset.StringVar(&f.typ, "type", "test", "program type to verify against (test)")
 	default:
+		switch cmd {
+		case "run":
+			fset.BoolVar(&f.verify, "verify", true, "verify the program against the test type before running it")
+		case "test":
+			fset.BoolVar(&f.verify, "verify", false, "also require each file to pass the verifier")
+		}
 		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: interp or jit")
 		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (0: the runtime's default; negative: unlimited)")
 		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
@@ -229,6 +239,11 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.verify {
+			if err := verifyFirst(name, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, dataVerifyOptions(t), runHint); err != nil {
+				return nil, err
+			}
+		}
 		p, err := conformance.Load(t, f.budget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -242,6 +257,13 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 	names, err := selectPrograms(name, spec, f.prog, all)
 	if err != nil {
 		return nil, err
+	}
+	if f.verify {
+		for _, n := range names {
+			if err := verifyFirst(name+": program "+n, spec.Programs[n], elfVerifyOptions(spec, f), runHint); err != nil {
+				return nil, err
+			}
+		}
 	}
 	coll, err := ebpf.NewCollection(spec, &ebpf.CollectionOptions{Budget: f.budget})
 	if err != nil {
@@ -352,6 +374,11 @@ func testFile(file string, f bpfFlags) error {
 	t, err := conformance.Parse(file, data)
 	if err != nil {
 		return err // already names the file
+	}
+	if f.verify {
+		if err := verifyFirst(file, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, dataVerifyOptions(t), "bpf verify prints the log"); err != nil {
+			return err
+		}
 	}
 	if err := conformance.Check(t, f.budget); err != nil {
 		if errors.Is(err, ebpf.ErrBudget) {
@@ -508,8 +535,7 @@ func bpfVerify(file string, f bpfFlags, stdout io.Writer) (rejected bool, err er
 		if err != nil {
 			return false, err
 		}
-		jobs = append(jobs, job{file, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
-			&ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(t.Mem)), Helpers: conformance.TestHelpers()}})
+		jobs = append(jobs, job{file, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, dataVerifyOptions(t)})
 	} else {
 		spec, err := loadSpec(file, data)
 		if err != nil {
@@ -524,7 +550,7 @@ func bpfVerify(file string, f bpfFlags, stdout io.Writer) (rejected bool, err er
 			if len(spec.Programs) > 1 {
 				label = file + ":" + n
 			}
-			jobs = append(jobs, job{label, spec.Programs[n], &ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(f.ctx)), Maps: spec.Maps}})
+			jobs = append(jobs, job{label, spec.Programs[n], elfVerifyOptions(spec, f)})
 		}
 	}
 	for _, j := range jobs {
@@ -544,4 +570,34 @@ func bpfVerify(file string, f bpfFlags, stdout io.Writer) (rejected bool, err er
 		}
 	}
 	return rejected, nil
+}
+
+// dataVerifyOptions verify a .data file's program as its test environment
+// runs it: the test type sized by its memory, the test helpers.
+func dataVerifyOptions(t *conformance.Test) *ebpf.VerifyOptions {
+	return &ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(t.Mem)), Helpers: conformance.TestHelpers()}
+}
+
+// elfVerifyOptions verify an ELF program as run and bench run it: the test
+// type sized by --mem, the generic helpers, the object's maps.
+func elfVerifyOptions(spec *ebpf.CollectionSpec, f bpfFlags) *ebpf.VerifyOptions {
+	return &ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(f.ctx)), Maps: spec.Maps}
+}
+
+// runHint follows a rejection by bpf run.
+const runHint = "bpf verify prints the log; --verify=false runs it unchecked"
+
+// verifyFirst verifies a program before it runs; a rejection names the
+// program and ends with hint (how to see the log or skip the check).
+func verifyFirst(label string, spec *ebpf.ProgramSpec, opts *ebpf.VerifyOptions, hint string) error {
+	_, err := ebpf.Verify(spec, opts)
+	if errors.Is(err, ebpf.ErrVerifier) {
+		var ve *ebpf.VerifierError
+		errors.As(err, &ve)
+		return fmt.Errorf("%s: rejected by the verifier: %s (%s)", label, ve.Error(), hint)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	return nil
 }

@@ -31,17 +31,21 @@ func TestConformanceSuite(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("conformance suite not found at %s (it lives in ../shared, outside the repository)", suiteDir)
 	}
-	stdout, stderr, code := runCLI(append([]string{"bpf", "test"}, files...)...)
-	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if got, want := lines[len(lines)-1], "313 passed, 0 failed"; got != want || code != 0 || stderr != "" {
-		t.Errorf("final line %q, exit %d, stderr %q; want %q, exit 0, no stderr", got, code, stderr, want)
-	}
-	if len(lines) != len(files)+1 {
-		t.Fatalf("%d lines for %d files", len(lines), len(files))
-	}
-	for i, f := range files {
-		if want := "PASS " + f; lines[i] != want {
-			t.Errorf("line %d: %q, want %q", i+1, lines[i], want)
+	// Every file passes, and every file also passes the verifier.
+	for _, flags := range [][]string{nil, {"--verify"}} {
+		args := append(append([]string{"bpf", "test"}, flags...), files...)
+		stdout, stderr, code := runCLI(args...)
+		lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		if got, want := lines[len(lines)-1], "313 passed, 0 failed"; got != want || code != 0 || stderr != "" {
+			t.Errorf("%v: final line %q, exit %d, stderr %q; want %q, exit 0, no stderr", flags, got, code, stderr, want)
+		}
+		if len(lines) != len(files)+1 {
+			t.Fatalf("%v: %d lines for %d files", flags, len(lines), len(files))
+		}
+		for i, f := range files {
+			if want := "PASS " + f; lines[i] != want {
+				t.Errorf("%v: line %d: %q, want %q", flags, i+1, lines[i], want)
+			}
 		}
 	}
 }
