@@ -430,7 +430,10 @@ var exitIns = asm.Instruction{OpCode: asm.OpExit}
 // loadInsns loads a program built in a test, with no helpers.
 func loadInsns(t testing.TB, insns asm.Instructions) *ebpf.Program {
 	t.Helper()
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "generated", Instructions: insns}, &ebpf.ProgramOptions{Helpers: ebpf.NewHelpers()})
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "generated", Instructions: insns}, &ebpf.ProgramOptions{
+		// Unverified: the ALU edge cases are run on an arbitrary ctx; what
+		// is pinned is the interpreter's arithmetic.
+		Unverified: true, Helpers: ebpf.NewHelpers()})
 	if err != nil {
 		t.Fatalf("load:\n%s\n%v", insns, err)
 	}
@@ -787,7 +790,10 @@ mov %r8, %r0`, func(_, h maps.Map) []byte {
 					Contents: []maps.Entry{{Key: []byte{7, 0, 0, 0}, Value: make([]byte, 8)}}})
 				insns := atomicProgram(t, pl.setup, c)
 				p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "atomic", Instructions: insns, MapNames: []string{"array", "hash"}},
-					&ebpf.ProgramOptions{Maps: map[string]maps.Map{"array": array, "hash": hash}})
+					&ebpf.ProgramOptions{
+						// Unverified: the atomics tests pin the interpreter's run-time
+						// semantics and faults (read-only, alignment) on their own.
+						Unverified: true, Maps: map[string]maps.Map{"array": array, "hash": hash}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -910,7 +916,10 @@ func TestAtomicFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			insns := mustAssemble(t, tt.src)
 			p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "atomic", Instructions: insns, MapNames: []string{"ro"}},
-				&ebpf.ProgramOptions{Maps: map[string]maps.Map{"ro": ro}})
+				&ebpf.ProgramOptions{
+					// Unverified: the atomics tests pin the interpreter's run-time
+					// semantics and faults (read-only, alignment) on their own.
+					Unverified: true, Maps: map[string]maps.Map{"ro": ro}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -970,7 +979,10 @@ exit`, asm.SizeW},
 			array := newMap(t, &maps.Spec{Name: "array", Type: maps.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
 			insns := mustAssemble(t, "lddw %r8, mapvalue 0+0\n"+tt.src)
 			p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "atomic", Instructions: insns, MapNames: []string{"array"}},
-				&ebpf.ProgramOptions{Maps: map[string]maps.Map{"array": array}, Budget: -1})
+				&ebpf.ProgramOptions{
+					// Unverified: the atomics tests pin the interpreter's run-time
+					// semantics and faults (read-only, alignment) on their own.
+					Unverified: true, Maps: map[string]maps.Map{"array": array}, Budget: -1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,12 @@ type CollectionOptions struct {
 	Workers int
 	// Budget is the default instruction budget of the programs.
 	Budget int64
+	// Type is the program type every program is verified against; nil
+	// means TestProgramType(0), as in ProgramOptions.
+	Type *ProgramType
+	// Unverified loads every program without verifying it; for tests of
+	// the run-time checks only (see ProgramOptions.Unverified).
+	Unverified bool
 }
 
 // Collection is the loaded content of a CollectionSpec.
@@ -52,7 +58,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[name] = m
 	}
 	for _, name := range sortedKeys(spec.Programs) {
-		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget})
+		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget, Type: opts.Type, Unverified: opts.Unverified})
 		if err != nil {
 			return nil, err
 		}

@@ -12,9 +12,12 @@ import (
 // End to end: objects compiled by clang, loaded by the ELF loader and run by
 // the interpreter, with results computed from the C sources by hand.
 
+// The collections are loaded Unverified: these tests pin the interpreter's
+// run-time results (and faults) of each program on contexts of varying
+// sizes, not one program type; TestCollectionType covers a verified load.
 func newELFCollection(t *testing.T, obj string) *ebpf.Collection {
 	t.Helper()
-	c, err := ebpf.NewCollection(loadTestObject(t, obj), &ebpf.CollectionOptions{Workers: 2})
+	c, err := ebpf.NewCollection(loadTestObject(t, obj), &ebpf.CollectionOptions{Unverified: true, Workers: 2})
 	if err != nil {
 		t.Fatalf("%s: %v", obj, err)
 	}
@@ -140,7 +143,7 @@ func TestReloadKeepsMaps(t *testing.T) {
 	first := newELFCollection(t, "maps.o")
 	const id = 5
 	runELFProg(t, first, "count", elfU32(id)) // creates by_id[5] = {1, 0}
-	second, err := ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Workers: 2, Maps: first.Maps})
+	second, err := ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Unverified: true, Workers: 2, Maps: first.Maps})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +158,7 @@ func TestReloadKeepsMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Maps: map[string]maps.Map{"by_id": bad}})
+	_, err = ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Unverified: true, Maps: map[string]maps.Map{"by_id": bad}})
 	if err == nil || !strings.Contains(err.Error(), `reuse map "by_id"`) {
 		t.Fatalf("incompatible map: err = %v", err)
 	}

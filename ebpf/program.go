@@ -56,6 +56,14 @@ type ProgramOptions struct {
 	// Budget is the default instruction budget of a run; 0 means
 	// DefaultBudget, negative means unlimited.
 	Budget int64
+	// Type is the program type the program is verified against; nil means
+	// TestProgramType(0): r1 and r2 are the scalar 0, so the program may
+	// touch only its stack and maps, and runs with an empty ctx.
+	Type *ProgramType
+	// Unverified skips the verifier. It is for tests of the run-time
+	// checks only: the interpreter then relies on its run-time checks
+	// alone, and Run accepts a ctx of any size.
+	Unverified bool
 }
 
 // RunOptions configure one run.
@@ -80,6 +88,8 @@ type Memory struct {
 
 // Program is a loaded program. It is safe for concurrent use: any number of
 // goroutines may run it at once, each run with its own registers and stack.
+// Unless loaded Unverified, it was proven safe against its program type,
+// and every run must pass a ctx of the size that type gives r1 (see Run).
 type Program struct {
 	name   string
 	insns  asm.Instructions
@@ -87,6 +97,8 @@ type Program struct {
 	maps   []maps.Map
 	static []core.Region // map memory
 	budget int64
+	// ctxLen is the length Run requires of ctx, or -1 (unverified: any).
+	ctxLen int
 	// Machines are kept per program, so that a run neither allocates nor
 	// rebuilds the region table: one in a slot that costs a single atomic
 	// swap, the rest in a pool.
@@ -100,8 +112,10 @@ var littleEndian = func() bool {
 }()
 
 // NewProgram loads a program: it checks that every instruction is valid,
-// resolves map references and helper calls, and prepares it for the
-// interpreter.
+// resolves map references and helper calls, verifies the program against
+// opts.Type (see Verify) and prepares it for the interpreter. A rejection
+// wraps ErrVerifier; the *VerifierError is reachable with errors.As.
+// Every program is verified before it can run, unless opts.Unverified.
 func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if opts == nil {
 		opts = &ProgramOptions{}
@@ -118,7 +132,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if helpers == nil {
 		helpers = DefaultHelpers()
 	}
-	p := &Program{name: name, insns: spec.Instructions, budget: opts.Budget}
+	p := &Program{name: name, insns: spec.Instructions, budget: opts.Budget, ctxLen: -1}
 	if p.budget == 0 {
 		p.budget = DefaultBudget
 	}
@@ -136,9 +150,46 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load program %q: %w", name, err)
 	}
+	if !opts.Unverified {
+		typ := opts.Type
+		if typ == nil {
+			typ = TestProgramType(0)
+		}
+		specs := make(map[string]*maps.Spec, len(spec.MapNames))
+		for i, mn := range spec.MapNames {
+			specs[mn] = p.maps[i].Spec()
+		}
+		if _, err := Verify(spec, &VerifyOptions{Type: typ, Helpers: helpers, Maps: specs}); err != nil {
+			return nil, fmt.Errorf("load program %q: %w", name, err)
+		}
+		p.ctxLen = contextLen(typ)
+	}
 	p.code = code
 	return p, nil
 }
+
+// contextLen is the length of the memory r1 points to at entry under typ,
+// which is what the verifier proved the program's accesses against: the
+// region's size if r1 is a region, 0 if r1 is a scalar (Run then passes
+// r1 = 0), the context's size otherwise.
+func contextLen(typ *ProgramType) int {
+	for _, r := range typ.Registers {
+		if r.Reg != 1 {
+			continue
+		}
+		switch r.Kind {
+		case RegisterRegion:
+			return typ.Regions[typ.Region(r.Region)].Size
+		case RegisterScalar:
+			return 0
+		}
+	}
+	return typ.Context.Size
+}
+
+// ErrContextSize is wrapped by the error of a run whose ctx is not the
+// length the program was verified for.
+var ErrContextSize = errors.New("ctx is not the size the program was verified for")
 
 // Name returns the program's name.
 func (p *Program) Name() string { return p.name }
@@ -150,6 +201,14 @@ func (p *Program) Instructions() asm.Instructions { return p.insns }
 // Run runs the program on worker 0 with r1 = the address of ctx (0 if ctx
 // is empty) and r2 = len(ctx), and returns r0. ctx is writable by the
 // program.
+//
+// A verified program's accesses were proven against its type's sizes, so
+// ctx must be exactly the memory r1 points to under that type: the
+// region's Size if the type declares r1 a region (TestProgramType(n): n
+// bytes), empty if it declares r1 a scalar (TestProgramType(0), the
+// default), Context.Size otherwise. Any other length is refused with an
+// error wrapping ErrContextSize. A program loaded Unverified accepts a ctx
+// of any length.
 func (p *Program) Run(ctx []byte) (uint64, error) {
 	return p.run(ctx, 0, nil, p.budget, nil)
 }
@@ -183,6 +242,9 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
 	if worker < 0 {
 		return 0, errors.New("run: negative worker")
+	}
+	if p.ctxLen >= 0 && len(ctx) != p.ctxLen {
+		return 0, fmt.Errorf("run program %q: ctx is %d bytes, want %d: %w", p.name, len(ctx), p.ctxLen, ErrContextSize)
 	}
 	if budget < 0 {
 		budget = math.MaxInt64

@@ -24,10 +24,13 @@ func mustAssemble(t testing.TB, src string) asm.Instructions {
 	return insns
 }
 
+// load loads src Unverified unless opts says otherwise: the tests in this
+// file pin the interpreter's run-time semantics and checks (faults, budget,
+// call depth, contexts of any size), which must hold without the verifier.
 func load(t testing.TB, src string, opts *ebpf.ProgramOptions) *ebpf.Program {
 	t.Helper()
 	if opts == nil {
-		opts = &ebpf.ProgramOptions{Helpers: conformance.TestHelpers()}
+		opts = &ebpf.ProgramOptions{Helpers: conformance.TestHelpers(), Unverified: true}
 	}
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "test", Instructions: mustAssemble(t, src)}, opts)
 	if err != nil {
@@ -62,7 +65,7 @@ func TestRunFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := load(t, tt.src, &ebpf.ProgramOptions{Helpers: conformance.TestHelpers(), Budget: tt.budget})
+			p := load(t, tt.src, &ebpf.ProgramOptions{Unverified: true, Helpers: conformance.TestHelpers(), Budget: tt.budget})
 			_, err := p.Run(tt.ctx)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
@@ -87,7 +90,7 @@ func TestBudgetCharge(t *testing.T) {
 	src := "mov %r0, 0\nL:\nadd %r0, 1\njlt %r0, 10, L\nexit"
 	// Nine taken back-edges of span 2.
 	for budget, ok := range map[int64]bool{18: true, 17: false} {
-		p := load(t, src, &ebpf.ProgramOptions{Budget: budget, Helpers: ebpf.NewHelpers()})
+		p := load(t, src, &ebpf.ProgramOptions{Unverified: true, Budget: budget, Helpers: ebpf.NewHelpers()})
 		r0, err := p.Run(nil)
 		if (err == nil) != ok || (ok && r0 != 10) {
 			t.Errorf("budget %d: r0 = %d, err = %v; want ok = %v", budget, r0, err, ok)
@@ -96,7 +99,7 @@ func TestBudgetCharge(t *testing.T) {
 	// A local call charges the callee's length (3 slots here).
 	call := "call local f\nexit\nf:\nmov %r0, 7\nadd %r0, 1\nexit"
 	for budget, ok := range map[int64]bool{3: true, 2: false} {
-		p := load(t, call, &ebpf.ProgramOptions{Budget: budget, Helpers: ebpf.NewHelpers()})
+		p := load(t, call, &ebpf.ProgramOptions{Unverified: true, Budget: budget, Helpers: ebpf.NewHelpers()})
 		r0, err := p.Run(nil)
 		if (err == nil) != ok || (ok && r0 != 8) {
 			t.Errorf("call, budget %d: r0 = %d, err = %v; want ok = %v", budget, r0, err, ok)
@@ -245,7 +248,7 @@ fail:
 mov %r0, -1
 exit`
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "maps", Instructions: mustAssemble(t, src), MapNames: []string{"h"}},
-		&ebpf.ProgramOptions{Maps: map[string]maps.Map{"h": hash}})
+		&ebpf.ProgramOptions{Unverified: true, Maps: map[string]maps.Map{"h": hash}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +283,7 @@ ldxdw %r0, [%r10-8]
 mul %r0, 3
 exit`
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "count", Instructions: mustAssemble(t, src), MapNames: []string{"counter"}},
-		&ebpf.ProgramOptions{Maps: map[string]maps.Map{"counter": arr}})
+		&ebpf.ProgramOptions{Unverified: true, Maps: map[string]maps.Map{"counter": arr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +322,7 @@ exit`
 func TestReadOnlyMapValue(t *testing.T) {
 	ro := newMap(t, &maps.Spec{Name: ".rodata", Type: maps.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, ReadOnlyProg: true,
 		Contents: []maps.Entry{{Key: []byte{0, 0, 0, 0}, Value: []byte{5, 0, 0, 0, 0, 0, 0, 0}}}})
-	opts := &ebpf.ProgramOptions{Maps: map[string]maps.Map{".rodata": ro}}
+	opts := &ebpf.ProgramOptions{Unverified: true, Maps: map[string]maps.Map{".rodata": ro}}
 	read, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "r", Instructions: mustAssemble(t, "lddw %r1, mapvalue 0+0\nldxdw %r0, [%r1+0]\nexit"), MapNames: []string{".rodata"}}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +349,7 @@ func TestLogHelper(t *testing.T) {
 		fmt.Fprintf(&b, "stb [%%r10-%d], %d\n", 16-i, format[i])
 	}
 	b.WriteString("mov %r1, %r10\nadd %r1, -16\nmov %r2, 16\nmov %r3, -5\nlddw %r4, 0xdeadbeef12\ncall 6\nexit\n")
-	p := load(t, b.String(), &ebpf.ProgramOptions{Helpers: h})
+	p := load(t, b.String(), &ebpf.ProgramOptions{Unverified: true, Helpers: h})
 	r0, err := p.Run(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -396,7 +399,7 @@ func TestHelperError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := load(t, "mov %r1, 1\ncall 9\nmov %r1, 2\ncall 9\nmov %r0, 0\nexit", &ebpf.ProgramOptions{Helpers: h})
+	p := load(t, "mov %r1, 1\ncall 9\nmov %r1, 2\ncall 9\nmov %r0, 0\nexit", &ebpf.ProgramOptions{Unverified: true, Helpers: h})
 	_, err = p.Run(nil)
 	var re *ebpf.RunError
 	if !errors.Is(err, boom) || !errors.As(err, &re) || re.PC != 3 || calls != 2 {

@@ -185,7 +185,7 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Helpers: vfHelpers(), Maps: vfMaps(), Budget: 100_000_000})
+		p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: ebpf.TestProgramType(memLen), Helpers: vfHelpers(), Maps: vfMaps(), Budget: 100_000_000})
 		if err != nil {
 			t.Fatalf("verified program does not load: %v\n%s", err, asm.Disassemble(insns))
 		}

@@ -27,10 +27,19 @@ func TestHelpers() *ebpf.Helpers {
 }
 
 // Load loads the test's program in the test environment with the given
-// instruction budget (0: the default).
+// instruction budget (0: the default), verified against
+// TestProgramType(len(t.Mem)) with the test helpers.
 func Load(t *Test, budget int64) (*ebpf.Program, error) {
 	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
-		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget})
+		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget, Type: ebpf.TestProgramType(len(t.Mem))})
+}
+
+// LoadUnverified is Load without the verifier, for tests and benchmarks of
+// the interpreter's run-time checks (and of programs beyond the verifier's
+// limits): the program then relies on those checks alone.
+func LoadUnverified(t *Test, budget int64) (*ebpf.Program, error) {
+	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
+		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget, Unverified: true})
 }
 
 // Execute runs p once on a fresh writable copy of the test's memory: r1 is
@@ -41,9 +50,20 @@ func Execute(p *ebpf.Program, t *Test) (uint64, error) {
 }
 
 // Check loads and runs the test and compares r0 with the expected result
-// (or the error with the expected error text).
+// (or the error with the expected error text). The program is verified
+// first (see Load).
 func Check(t *Test, budget int64) error {
-	p, err := Load(t, budget)
+	return check(t, budget, Load)
+}
+
+// CheckUnverified is Check on a program loaded with LoadUnverified: what
+// it checks is the interpreter's run-time behaviour alone.
+func CheckUnverified(t *Test, budget int64) error {
+	return check(t, budget, LoadUnverified)
+}
+
+func check(t *Test, budget int64, load func(*Test, int64) (*ebpf.Program, error)) error {
+	p, err := load(t, budget)
 	if err == nil {
 		var r0 uint64
 		r0, err = Execute(p, t)
