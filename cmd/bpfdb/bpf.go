@@ -42,9 +42,10 @@ commands:
                      require verification yet
 
 flags (run, test, bench):
-  --verify             run: verify against the test type first (default
-                       true; --verify=false runs unchecked programs);
-                       test: also require each file to verify (default false)
+  --verify             run, test: also require each program to pass the
+                       verifier (against the test type) before it runs
+                       (default false: the interpreter's run-time checks
+                       alone guard the run)
   --engine interp|jit  execution backend (default interp)
   --budget N           instruction budget per run (default 100000000;
                        0: the runtime's default, 1000000; negative:
@@ -122,7 +123,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 	default:
 		switch cmd {
 		case "run":
-			fset.BoolVar(&f.verify, "verify", true, "verify the program against the test type before running it")
+			fset.BoolVar(&f.verify, "verify", false, "verify the program against the test type before running it")
 		case "test":
 			fset.BoolVar(&f.verify, "verify", false, "also require each file to pass the verifier")
 		}
@@ -599,7 +600,7 @@ func elfVerifyOptions(spec *ebpf.CollectionSpec, f bpfFlags) *ebpf.VerifyOptions
 }
 
 // runHint follows a rejection by bpf run.
-const runHint = "bpf verify prints the log; --verify=false runs it unchecked"
+const runHint = "bpf verify prints the log; without --verify it runs unchecked"
 
 // verifyFirst verifies a program before it runs; a rejection names the
 // program and ends with hint (how to see the log or skip the check).
