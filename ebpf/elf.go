@@ -22,8 +22,14 @@ import (
 // because it uses something bpfdb's runtime does not provide: kernel
 // functions (kfuncs), CO-RE relocations, kernel symbols, callbacks, map
 // types other than hash, array, LRU hash and per-CPU array, maps of maps,
-// pinning, big-endian objects.
-var ErrUnsupportedELF = errors.New("not supported by bpfdb")
+// pinning, big-endian objects. It also matches ErrUnsupported, the
+// runtime's one sentinel for what it deliberately does not implement.
+var ErrUnsupportedELF error = unsupportedELF{}
+
+type unsupportedELF struct{}
+
+func (unsupportedELF) Error() string { return "not supported by bpfdb" }
+func (unsupportedELF) Unwrap() error { return ErrUnsupported }
 
 // Map flags, numbered as Linux numbers them.
 const (

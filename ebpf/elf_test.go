@@ -489,8 +489,8 @@ func TestLoadRefused(t *testing.T) {
 			if err == nil {
 				t.Fatal("loaded, want an error")
 			}
-			if !errors.Is(err, ebpf.ErrUnsupportedELF) {
-				t.Errorf("error %q does not wrap ErrUnsupportedELF", err)
+			if !errors.Is(err, ebpf.ErrUnsupportedELF) || !errors.Is(err, ebpf.ErrUnsupported) {
+				t.Errorf("error %q does not wrap ErrUnsupportedELF and ErrUnsupported", err)
 			}
 			for _, w := range append([]string{"load ELF " + path + ": "}, c.want...) {
 				if !strings.Contains(err.Error(), w) {
