@@ -1,0 +1,177 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+)
+
+// This file holds the parts of lowering a program that every backend does
+// the same way, so that the interpreter and the JIT cannot disagree on them.
+
+// ErrUnsupported is wrapped by load errors for instructions the runtime
+// deliberately does not implement (legacy packet access, kfuncs, BTF id and
+// function-address loads).
+var ErrUnsupported = errors.New("unsupported instruction")
+
+// ErrFramePointer is the cause of a load error for an instruction that
+// writes r10, which is read-only: every run's stack frames hang off it.
+var ErrFramePointer = errors.New("r10 is the read-only frame pointer")
+
+// WritesFramePointer reports whether ins writes r10: as the destination of
+// arithmetic, a load or lddw, or as the source register an atomic fetch
+// writes the old value into.
+func WritesFramePointer(ins asm.Instruction) bool {
+	switch c := ins.OpCode.Class(); {
+	case c.IsALU(), c == asm.ClassLDX, c == asm.ClassLD && ins.OpCode.Mode() == asm.ModeIMM:
+		return ins.Dst == asm.R10
+	case c == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
+		return asm.AtomicOp(ins.Constant)&asm.AtomicFetch != 0 && ins.Src == asm.R10
+	}
+	return false
+}
+
+// FunctionLengths returns, for each function entry slot (0 and every local
+// call target), the number of slots up to the next entry: what a local call
+// to that entry charges the instruction budget. slotOf is
+// insns.SlotIndex().
+func FunctionLengths(insns asm.Instructions, slotOf []int, nslots int) map[int]int {
+	entries := map[int]bool{0: true}
+	for i, ins := range insns {
+		if ins.IsLocalCall() {
+			entries[slotOf[i]+1+int(ins.JumpOffset())] = true
+		}
+	}
+	sorted := make([]int, 0, len(entries))
+	for e := range entries {
+		sorted = append(sorted, e)
+	}
+	sort.Ints(sorted)
+	lens := make(map[int]int, len(sorted))
+	for i, e := range sorted {
+		end := nslots
+		if i+1 < len(sorted) {
+			end = sorted[i+1]
+		}
+		lens[e] = end - e
+	}
+	return lens
+}
+
+// ResolveLddw returns the value a lddw puts into its register: its
+// constant, a map handle (MapHandleBase plus the map's index in ms) or the
+// address of a map value (array maps only: their values never move).
+func ResolveLddw(ins asm.Instruction, ms []maps.Map) (uint64, error) {
+	switch ins.Src {
+	case asm.PseudoNone:
+		return uint64(ins.Constant), nil
+	case asm.PseudoMapFD, asm.PseudoMapIdx:
+		idx := uint64(ins.Constant)
+		if idx >= uint64(len(ms)) {
+			return 0, fmt.Errorf("map index %d is outside the program's map table (%d maps)", idx, len(ms))
+		}
+		return MapHandleBase + idx, nil
+	case asm.PseudoMapValue, asm.PseudoMapIdxValue:
+		idx := uint64(uint32(ins.Constant))
+		off := uint64(ins.Constant) >> 32
+		if idx >= uint64(len(ms)) {
+			return 0, fmt.Errorf("map index %d is outside the program's map table (%d maps)", idx, len(ms))
+		}
+		m := ms[idx]
+		spec := m.Spec()
+		if spec.Type != maps.Array {
+			return 0, fmt.Errorf("map value address of %s map %q: only array maps have directly addressable values", spec.Type, spec.Name)
+		}
+		if off >= uint64(spec.ValueSize) {
+			return 0, fmt.Errorf("offset %d is outside the %d-byte value of map %q", off, spec.ValueSize, spec.Name)
+		}
+		var key [4]byte
+		v := m.LookupRef(0, key[:])
+		if v == nil {
+			return 0, fmt.Errorf("map %q has no value 0", spec.Name)
+		}
+		return uint64(NewRegion(v, false, RegionMap).Start) + off, nil
+	default:
+		return 0, fmt.Errorf("%w: lddw pseudo source %d (BTF ids and function addresses) is not available", ErrUnsupported, ins.Src)
+	}
+}
+
+// ErrFellOff is the cause of a run that executes past the last instruction
+// or into the second slot of a lddw (impossible for a verified program).
+var ErrFellOff = errors.New("execution left the program's instructions")
+
+// Atomic performs the atomic read-modify-write aop of size bytes (4 or 8)
+// at p, which must be naturally aligned, with operand src, and returns the
+// value the instruction leaves in its source register (the old value, for
+// fetch forms) and in r0 (changed only by cmpxchg, which compares r0 and
+// always loads the old value into it). Non-fetch forms return src.
+func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (newSrc, newR0 uint64) {
+	var old uint64
+	if size == 8 {
+		m := (*uint64)(p)
+		switch aop &^ asm.AtomicFetch {
+		case asm.AtomicAdd:
+			old = atomic.AddUint64(m, src) - src
+		case asm.AtomicOr:
+			old = atomic.OrUint64(m, src)
+		case asm.AtomicAnd:
+			old = atomic.AndUint64(m, src)
+		case asm.AtomicXor:
+			for {
+				old = atomic.LoadUint64(m)
+				if atomic.CompareAndSwapUint64(m, old, old^src) {
+					break
+				}
+			}
+		case asm.AtomicXchg &^ asm.AtomicFetch:
+			old = atomic.SwapUint64(m, src)
+		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
+			for {
+				old = atomic.LoadUint64(m)
+				if old != r0 || atomic.CompareAndSwapUint64(m, old, src) {
+					break
+				}
+			}
+			return src, old
+		}
+	} else {
+		m := (*uint32)(p)
+		s := uint32(src)
+		var o uint32
+		switch aop &^ asm.AtomicFetch {
+		case asm.AtomicAdd:
+			o = atomic.AddUint32(m, s) - s
+		case asm.AtomicOr:
+			o = atomic.OrUint32(m, s)
+		case asm.AtomicAnd:
+			o = atomic.AndUint32(m, s)
+		case asm.AtomicXor:
+			for {
+				o = atomic.LoadUint32(m)
+				if atomic.CompareAndSwapUint32(m, o, o^s) {
+					break
+				}
+			}
+		case asm.AtomicXchg &^ asm.AtomicFetch:
+			o = atomic.SwapUint32(m, s)
+		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
+			for {
+				o = atomic.LoadUint32(m)
+				if o != uint32(r0) || atomic.CompareAndSwapUint32(m, o, s) {
+					break
+				}
+			}
+			return src, uint64(o)
+		}
+		old = uint64(o)
+	}
+	if aop&asm.AtomicFetch != 0 {
+		return old, r0
+	}
+	return src, r0
+}

@@ -1,0 +1,86 @@
+package jit
+
+import (
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
+)
+
+// state is what the native code reads and writes besides eBPF memory; r12
+// points to it for the whole run. Layout (byte offsets):
+//
+//	  0  regs[0..10]  r0-r10, saved at every exit, loaded at every entry
+//	 88  slice        budget units left in the slice (r9 while running)
+//	 96  resume       native address the resume entry jumps to
+//	104  exit         exit code (low byte) | argument << 8
+//	108  (pad)
+//	112  pc           slot of the instruction that exited
+//	120  depth        number of saved local-call frames
+//	128  frames[7]    r6, r7, r8, r9, r10, native return address, 2 unused
+//
+// The native code stores only integers here, never Go pointers, as the
+// trampoline's contract requires (no write barrier runs).
+type state struct {
+	regs   [11]uint64
+	slice  int64
+	resume uintptr
+	exit   uint32
+	_      uint32
+	pc     int64
+	depth  int64
+	frames [core.MaxFrames - 1][frameWords]uint64
+}
+
+// frameWords is the size of one saved frame in words: a power of two, so
+// the code finds frame i with a shift.
+const frameWords = 8
+
+// Offsets into state used as displacements by the generated code.
+const (
+	offRegs   = int32(unsafe.Offsetof(state{}.regs))
+	offSlice  = int32(unsafe.Offsetof(state{}.slice))
+	offResume = int32(unsafe.Offsetof(state{}.resume))
+	offExit   = int32(unsafe.Offsetof(state{}.exit))
+	offPC     = int32(unsafe.Offsetof(state{}.pc))
+	offDepth  = int32(unsafe.Offsetof(state{}.depth))
+	offFrames = int32(unsafe.Offsetof(state{}.frames))
+)
+
+// Exit codes, in the low byte of state.exit.
+const (
+	exitDone     = iota // the entry function exited: r0 is the result
+	exitHelper          // call helper number exit>>8, then resume
+	exitCallX           // call the helper whose id is in the instruction's dst register, then resume
+	exitAccess          // perform the load, store or atomic at pc in Go, then resume
+	exitBudget          // the budget slice ran out at pc; resume if the run's budget allows
+	exitOverflow        // a local call at pc exceeded the frame limit
+	exitFellOff         // execution reached slot pc, which holds no instruction
+)
+
+// SliceUnits is the largest budget slice: the most budget units the native
+// code runs before it returns to Go (see the package doc). At roughly one
+// unit per instruction, a slice takes well under a millisecond.
+const SliceUnits = 1 << 18
+
+// Machine is the state of one run: the environment helpers see, the stack
+// and the native code's state. A machine serves one run at a time; reusing
+// it for the next run of any program avoids allocation.
+//
+// Env.Regions[0] must be the machine's stack (see NewMachine).
+type Machine struct {
+	Env core.Env
+	st  state
+	// rest is the run's budget beyond the current slice.
+	rest  int64
+	stack [core.MaxFrames * core.StackSize]byte
+}
+
+// NewMachine returns a machine whose Env.Regions holds the stack. Machines
+// are heap-allocated: the native code addresses the state and the stack by
+// their host addresses, which must not move during a run (a goroutine
+// stack may).
+func NewMachine() *Machine {
+	m := &Machine{}
+	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
+	return m
+}
