@@ -59,14 +59,23 @@ var natives = map[string]func(mem []byte) uint64{
 //go:noinline
 func increment(x uint64) uint64 { return x + 1 }
 
-func loadBench(b *testing.B, name string) (*ebpf.Program, *conformance.Test) {
+// loadBench loads a bench program as conformance.Load does: verified
+// against TestProgramType(len(mem)), so the interpreter skips the checks
+// of the accesses the verifier proved (unless checks is set, which keeps
+// them all). loop1m cannot verify: its million iterations are beyond the
+// verifier's state limit, so it is loaded Unverified and always checks.
+func loadBench(b *testing.B, name string, checks bool) (*ebpf.Program, *conformance.Test) {
 	t, err := conformance.ParseFile(filepath.Join(benchDir, name+".data"))
 	if err != nil {
 		b.Skipf("bench programs not available (%v): they live in ../shared/bench-progs", err)
 	}
-	// Unverified: the benchmarks measure the interpreter, and loop1m (a
-	// million iterations) is beyond the verifier's state limit.
-	p, err := conformance.LoadUnverified(t, -1)
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, &ebpf.ProgramOptions{
+		Helpers:       conformance.TestHelpers(),
+		Budget:        -1,
+		Type:          ebpf.TestProgramType(len(t.Mem)),
+		Unverified:    name == "loop1m",
+		RuntimeChecks: checks,
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,19 +88,24 @@ func BenchmarkBenchProgs(b *testing.B) {
 	for _, name := range []string{"ret", "murmur64", "fnv1a64", "helper_call", "loop1m"} {
 		// A Runner owns its state, as a worker of a pool would; Program.Run
 		// takes a machine from the program's pool for every run.
-		b.Run(name+"/interp", func(b *testing.B) {
-			p, t := loadBench(b, name)
-			r := p.NewRunner()
-			mem := append([]byte(nil), t.Mem...)
-			for b.Loop() {
-				r0, err := r.Run(mem)
-				if err != nil || r0 != t.Result {
-					b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+		runner := func(checks bool) func(b *testing.B) {
+			return func(b *testing.B) {
+				p, t := loadBench(b, name, checks)
+				r := p.NewRunner()
+				mem := append([]byte(nil), t.Mem...)
+				for b.Loop() {
+					r0, err := r.Run(mem)
+					if err != nil || r0 != t.Result {
+						b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+					}
 				}
 			}
-		})
+		}
+		b.Run(name+"/interp", runner(false))
+		// The same with every run-time check kept (RuntimeChecks).
+		b.Run(name+"/interp-checks", runner(true))
 		b.Run(name+"/interp-shared", func(b *testing.B) {
-			p, t := loadBench(b, name)
+			p, t := loadBench(b, name, false)
 			mem := append([]byte(nil), t.Mem...)
 			for b.Loop() {
 				r0, err := p.Run(mem)
@@ -101,7 +115,7 @@ func BenchmarkBenchProgs(b *testing.B) {
 			}
 		})
 		b.Run(name+"/native", func(b *testing.B) {
-			_, t := loadBench(b, name)
+			_, t := loadBench(b, name, false)
 			f := natives[name]
 			mem := append([]byte(nil), t.Mem...)
 			for b.Loop() {

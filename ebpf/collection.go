@@ -23,6 +23,9 @@ type CollectionOptions struct {
 	// Unverified loads every program without verifying it; for tests of
 	// the run-time checks only (see ProgramOptions.Unverified).
 	Unverified bool
+	// RuntimeChecks keeps every run-time memory check in every program
+	// (see ProgramOptions.RuntimeChecks).
+	RuntimeChecks bool
 }
 
 // Collection is the loaded content of a CollectionSpec.
@@ -58,7 +61,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[name] = m
 	}
 	for _, name := range sortedKeys(spec.Programs) {
-		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget, Type: opts.Type, Unverified: opts.Unverified})
+		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget, Type: opts.Type, Unverified: opts.Unverified, RuntimeChecks: opts.RuntimeChecks})
 		if err != nil {
 			return nil, err
 		}

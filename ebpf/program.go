@@ -11,6 +11,7 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/asm"
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 	"github.com/bpfdb/bpfdb/ebpf/internal/interp"
+	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
 
@@ -64,6 +65,13 @@ type ProgramOptions struct {
 	// checks only: the interpreter then relies on its run-time checks
 	// alone, and Run accepts a ctx of any size.
 	Unverified bool
+	// RuntimeChecks keeps every run-time memory check, even of the
+	// accesses the verifier proved safe. By default the interpreter runs
+	// a proven load, store or atomic of the stack, the context or a map
+	// value without its bounds check; this switch is for tests that
+	// compare both ways, and for debugging the verifier. Programs loaded
+	// Unverified always check.
+	RuntimeChecks bool
 }
 
 // RunOptions configure one run.
@@ -159,13 +167,58 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 		for i, mn := range spec.MapNames {
 			specs[mn] = p.maps[i].Spec()
 		}
-		if _, err := Verify(spec, &VerifyOptions{Type: typ, Helpers: helpers, Maps: specs}); err != nil {
+		res, err := Verify(spec, &VerifyOptions{Type: typ, Helpers: helpers, Maps: specs})
+		if err != nil {
 			return nil, fmt.Errorf("load program %q: %w", name, err)
 		}
 		p.ctxLen = contextLen(typ)
+		if !opts.RuntimeChecks {
+			code = code.Unchecked(uncheckedAccesses(res, typ, p.ctxLen))
+		}
 	}
 	p.code = code
 	return p, nil
+}
+
+// uncheckedAccesses returns, by slot, the memory accesses the interpreter
+// may run without a bounds check: those the verifier proved inside the
+// stack, the context or a map value on every path. The proof holds at run
+// time because Run passes a ctx of exactly ctxLen bytes, the machine's
+// stack holds every frame the verifier allows, and the program keeps its
+// maps (and so their memory) alive.
+//
+// Accesses that may touch a region of the type stay checked, unless the
+// region is the ctx itself (r1 declared a region): other regions are
+// memory the host passes with RunOptions.Memory and points to from the
+// context, whose size no one checks. Accesses proven on no path (dead
+// code) stay checked too. And if the type declares entry registers other
+// than the ones Run passes (r1 the ctx, r2 its length, r3-r5 zero), what
+// the verifier proved started from values the program never sees, so
+// every access stays checked.
+func uncheckedAccesses(res *VerifyResult, typ *ProgramType, ctxLen int) []bool {
+	safe := verifier.AccessKinds(1<<core.RegionStack | 1<<core.RegionContext | 1<<core.RegionMap)
+	for _, r := range typ.Registers {
+		switch {
+		case r.Reg == 1 && r.Kind == RegisterRegion:
+			safe |= 1 << core.RegionHost
+		case r.Reg == 1 && r.Kind == RegisterContext:
+		case r.Kind != RegisterScalar:
+			return nil
+		default:
+			v := int64(0) // r1 without memory, r3-r5
+			if r.Reg == 2 {
+				v = int64(ctxLen)
+			}
+			if v < r.Min || v > r.Max {
+				return nil
+			}
+		}
+	}
+	skip := make([]bool, len(res.Access))
+	for pc, a := range res.Access {
+		skip[pc] = a.Proven && a.Kinds != 0 && a.Kinds&^safe == 0
+	}
+	return skip
 }
 
 // contextLen is the length of the memory r1 points to at entry under typ,

@@ -3,6 +3,7 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
@@ -114,6 +115,29 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		p.insns[pc] = in
 	}
 	return p, nil
+}
+
+// Unchecked returns a copy of p that performs the loads, stores and
+// atomics of the slots where skip is true without their region check: the
+// address a register holds is dereferenced as a host address. Atomics keep
+// their alignment check. Other slots, and slots past len(skip), are
+// unchanged.
+//
+// It is safe only if, on every run, each such access lies inside memory
+// that stays alive for the whole run and is writable if the access writes:
+// the machine's stack, the run's context, map memory. The verifier proves
+// that of an accepted program's accesses under conditions the loader must
+// uphold (ebpf.NewProgram decides which slots qualify); a wrong slot here
+// reads or corrupts arbitrary host memory.
+func (p *Program) Unchecked(skip []bool) *Program {
+	q := *p
+	q.insns = slices.Clone(p.insns)
+	for pc, s := range skip {
+		if s && pc < len(q.insns) && q.insns[pc].op >= opLdxB && q.insns[pc].op <= opAtomic64 {
+			q.insns[pc].op += opLdxBU - opLdxB
+		}
+	}
+	return &q
 }
 
 // functionLengths returns, for each function entry slot (0 and every local

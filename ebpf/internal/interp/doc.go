@@ -3,7 +3,8 @@
 // jump targets absolute, map references and helper ids resolved), and
 // Program.Run executes it on a Machine, checking every load and store
 // against the run's memory regions and charging the instruction budget at
-// backward jumps and local calls.
+// backward jumps and local calls. Program.Unchecked drops the region check
+// of the accesses a verifier proved in bounds.
 //
 // It imports nothing from the engine.
 package interp

@@ -25,6 +25,8 @@ package interp
 //	stxN          N-bit store of s to d+off
 //	atomic*       read-modify-write of d+off with s; fetch forms put the old value in s;
 //	              cmpxchg compares r0, stores s if equal, always puts the old value in r0
+//	...U          the same load, store or atomic without the region check: the
+//	              address is used as a host address (see Unchecked)
 //	lddw          d = imm (map handles and map value addresses resolved at decode)
 //	ja            pc = target
 //	jCOND         if d COND s { pc = target }   (jump32 conditions use the low 32 bits)
@@ -134,6 +136,26 @@ const (
 	opAtomic32
 	opAtomic64
 	opLddw
+
+	// Loads, stores and atomics the loader proved in bounds, in the order
+	// of their checked forms (see Program.Unchecked).
+	opLdxBU
+	opLdxHU
+	opLdxWU
+	opLdxDWU
+	opLdxSBU
+	opLdxSHU
+	opLdxSWU
+	opStBU
+	opStHU
+	opStWU
+	opStDWU
+	opStxBU
+	opStxHU
+	opStxWU
+	opStxDWU
+	opAtomic32U
+	opAtomic64U
 
 	// Jumps. Targets are absolute slot indices in off.
 	opJa

@@ -67,7 +67,8 @@ const (
 // is safe for concurrent use with distinct machines.
 //
 // Execution alternates between two loops: fast runs arithmetic, jumps,
-// helper calls and loads and stores that hit the cached region, and calls
+// helper calls, loads and stores that hit the cached region and those
+// compiled without a check (see Program.Unchecked), and calls
 // no other function, so the compiler keeps its state in registers;
 // everything else (local calls, exit, atomics, region misses, faults)
 // returns to the slow loop here, which executes that one instruction and
@@ -131,7 +132,7 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 				v = r[in.src]
 			}
 			storeTo(size, a, v)
-		case opAtomic32, opAtomic64:
+		case opAtomic32, opAtomic64, opAtomic32U, opAtomic64U:
 			if err := p.atomic(m, in, r, pc-1); err != nil {
 				return 0, err
 			}
@@ -523,6 +524,38 @@ func (p *Program) fast(m *Machine, pc int) (int, exitReason) {
 				return slotOf(base, ip) - 1, exitSlow
 			}
 			*(*uint64)(a) = r[in.src]
+		// Loads and stores proven in bounds (see Program.Unchecked).
+		case opLdxBU:
+			r[in.dst] = uint64(*(*uint8)(hostPtr(r[in.src] + uint64(in.off))))
+		case opLdxHU:
+			r[in.dst] = uint64(*(*uint16)(hostPtr(r[in.src] + uint64(in.off))))
+		case opLdxWU:
+			r[in.dst] = uint64(*(*uint32)(hostPtr(r[in.src] + uint64(in.off))))
+		case opLdxDWU:
+			r[in.dst] = *(*uint64)(hostPtr(r[in.src] + uint64(in.off)))
+		case opLdxSBU:
+			r[in.dst] = uint64(int64(*(*int8)(hostPtr(r[in.src] + uint64(in.off)))))
+		case opLdxSHU:
+			r[in.dst] = uint64(int64(*(*int16)(hostPtr(r[in.src] + uint64(in.off)))))
+		case opLdxSWU:
+			r[in.dst] = uint64(int64(*(*int32)(hostPtr(r[in.src] + uint64(in.off)))))
+		case opStBU:
+			*(*uint8)(hostPtr(r[in.dst] + uint64(in.off))) = uint8(in.imm)
+		case opStHU:
+			*(*uint16)(hostPtr(r[in.dst] + uint64(in.off))) = uint16(in.imm)
+		case opStWU:
+			*(*uint32)(hostPtr(r[in.dst] + uint64(in.off))) = uint32(in.imm)
+		case opStDWU:
+			*(*uint64)(hostPtr(r[in.dst] + uint64(in.off))) = uint64(in.imm)
+		case opStxBU:
+			*(*uint8)(hostPtr(r[in.dst] + uint64(in.off))) = uint8(r[in.src])
+		case opStxHU:
+			*(*uint16)(hostPtr(r[in.dst] + uint64(in.off))) = uint16(r[in.src])
+		case opStxWU:
+			*(*uint32)(hostPtr(r[in.dst] + uint64(in.off))) = uint32(r[in.src])
+		case opStxDWU:
+			*(*uint64)(hostPtr(r[in.dst] + uint64(in.off))) = r[in.src]
+
 		case opLddw:
 			r[in.dst] = uint64(in.imm)
 			ip = unsafe.Add(ip, instSize)
@@ -809,16 +842,30 @@ func (p *Program) runErr(pc int, err error) error {
 	return &core.RunError{PC: pc, Ins: fmt.Sprint(p.source[pc]), Err: err}
 }
 
+// hostPtr returns addr, a host address held in a program register, as a
+// pointer. Only accesses proven in bounds use it (the ...U operations): the
+// address then lies inside the stack, the context or map memory of the
+// run, all kept alive by the machine and the program. It reinterprets the
+// bits instead of converting a uintptr, which the race detector's pointer
+// checks would reject for an address that did not come from a pointer.
+func hostPtr(addr uint64) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+}
+
 // atomic performs an atomic read-modify-write. The access must be naturally
-// aligned, as on every architecture that has atomics.
+// aligned, as on every architecture that has atomics; the unchecked forms
+// check that too, since the verifier proves alignment only relative to the
+// start of the memory, which the host may not have aligned.
 func (p *Program) atomic(m *Machine, in *inst, regs *[256]uint64, pc int) error {
 	size := uint64(4)
-	if in.op == opAtomic64 {
+	if in.op == opAtomic64 || in.op == opAtomic64U {
 		size = 8
 	}
 	addr := regs[in.dst] + uint64(in.off)
-	a := m.store(addr, size)
-	if a == nil {
+	var a unsafe.Pointer
+	if in.op >= opAtomic32U {
+		a = hostPtr(addr)
+	} else if a = m.store(addr, size); a == nil {
 		return p.memErr(m, pc, addr, size, true)
 	}
 	if addr&(size-1) != 0 {
