@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"unsafe"
@@ -15,9 +16,37 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
 
-// vfHelpers are the helpers of the verifier fuzz target: the generic ones
-// (1 map lookup, 2 update, 3 delete, 5 time, 6 log, 7 random).
-var vfHelpers = sync.OnceValue(ebpf.DefaultHelpers)
+// vfHelpers returns the helpers of the verifier fuzz target: the generic
+// ones (1 map lookup, 2 update, 3 delete, 5 time, 6 log, 7 random), with
+// time and random replaced by deterministic functions of the same
+// prototypes, so that two runs of a program compute the same. Each call
+// returns a new registry, with its own log ring.
+func vfHelpers() *ebpf.Helpers {
+	h := ebpf.NewHelpers()
+	var tick uint64
+	for _, hp := range ebpf.DefaultHelpers().All() {
+		switch hp.ID {
+		case ebpf.HelperKtimeGetNs:
+			hp.Fn = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+				tick += 1000
+				return tick, nil
+			}
+		case ebpf.HelperGetPrandom:
+			hp.Fn = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+				tick = tick*6364136223846793005 + 1442695040888963407
+				return tick >> 32, nil
+			}
+		}
+		if err := h.Register(hp); err != nil {
+			panic("BUG: " + err.Error())
+		}
+	}
+	return h
+}
+
+// vfVerifyHelpers is one registry of vfHelpers for the verifier, which
+// reads only the prototypes.
+var vfVerifyHelpers = sync.OnceValue(vfHelpers)
 
 // vfMapSpecs is the fuzz target's map table: "map 0" is a hash map, "map 1"
 // an array, "map 2" a read-only array.
@@ -29,18 +58,60 @@ var vfMapSpecs = map[string]*maps.Spec{
 
 var vfMapNames = []string{"h", "a", "ro"}
 
-// vfMaps creates the fuzz target's maps once; programs share them.
-var vfMaps = sync.OnceValue(func() map[string]maps.Map {
+// vfMaps creates a fresh set of the fuzz target's maps.
+func vfMaps(t *testing.T) map[string]maps.Map {
 	out := map[string]maps.Map{}
 	for name, s := range vfMapSpecs {
 		m, err := maps.New(s, maps.Options{})
 		if err != nil {
-			panic("BUG: " + err.Error())
+			t.Fatal(err)
 		}
 		out[name] = m
 	}
 	return out
-})
+}
+
+// vfRun is the observable outcome of one run of a fuzzed program.
+type vfRun struct {
+	r0  uint64
+	err error
+	// mem is the ctx after the run; maps and log the contents of the maps
+	// and of the log ring.
+	mem, maps, log string
+}
+
+// vfExecute loads spec verified against TestProgramType(memLen), with the
+// run-time checks of proven accesses skipped or kept, and runs it once on
+// fresh maps and a fresh ctx.
+func vfExecute(t *testing.T, spec *ebpf.ProgramSpec, memLen int, checks bool) vfRun {
+	helpers, ms := vfHelpers(), vfMaps(t)
+	p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: ebpf.TestProgramType(memLen), Helpers: helpers,
+		Maps: ms, Budget: 100_000_000, RuntimeChecks: checks})
+	if err != nil {
+		t.Fatalf("verified program does not load (RuntimeChecks %v): %v\n%s", checks, err, asm.Disassemble(spec.Instructions))
+	}
+	// The context: 8-byte aligned, as program types require.
+	words := make([]uint64, (memLen+7)/8)
+	mem := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:memLen]
+	for i := range mem {
+		mem[i] = byte(i * 7)
+	}
+	var out vfRun
+	out.r0, out.err = p.Run(mem)
+	out.mem = fmt.Sprintf("%x", mem)
+	var b strings.Builder
+	for _, name := range vfMapNames {
+		fmt.Fprintf(&b, "%s:", name)
+		for k, v := range ms[name].All() {
+			fmt.Fprintf(&b, " %x=%x", k, v)
+		}
+		b.WriteByte('\n')
+	}
+	out.maps = b.String()
+	lines, _ := helpers.Log().Lines()
+	out.log = strings.Join(lines, "\n")
+	return out
+}
 
 // vfProgram turns fuzz input into a program and a memory length. The first
 // byte selects the memory length (0..64) and the mode: raw bytecode, or one
@@ -151,7 +222,10 @@ func vfProgram(data []byte) (asm.Instructions, int, bool) {
 // FuzzVerify checks the verifier's soundness: it never panics, and every
 // program it accepts runs in the interpreter (with its run-time checks on)
 // without a memory fault, a misaligned atomic, a fall off the end, a stack
-// overflow, an unknown helper or an exhausted budget.
+// overflow, an unknown helper or an exhausted budget. It also checks the
+// interpreter's use of the proofs: the program run again with the checks
+// of proven accesses skipped (the default) must give the same r0, error,
+// ctx bytes, map contents and log lines.
 func FuzzVerify(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(conformanceDir, "*.data"))
 	for _, file := range files {
@@ -176,7 +250,7 @@ func FuzzVerify(f *testing.F) {
 		}
 		spec := &ebpf.ProgramSpec{Name: "fuzz", Instructions: insns, MapNames: vfMapNames}
 		_, err := ebpf.Verify(spec, &ebpf.VerifyOptions{
-			Type: ebpf.TestProgramType(memLen), Helpers: vfHelpers(), Maps: vfMapSpecs, MaxSteps: 100_000,
+			Type: ebpf.TestProgramType(memLen), Helpers: vfVerifyHelpers(), Maps: vfMapSpecs, MaxSteps: 100_000,
 		})
 		if err != nil {
 			var ve *ebpf.VerifierError
@@ -185,18 +259,16 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: ebpf.TestProgramType(memLen), Helpers: vfHelpers(), Maps: vfMaps(), Budget: 100_000_000})
-		if err != nil {
-			t.Fatalf("verified program does not load: %v\n%s", err, asm.Disassemble(insns))
+		// With every run-time check kept, none may fire: a fault would
+		// mean the verifier accepted an unsafe program.
+		checked := vfExecute(t, spec, memLen, true)
+		if checked.err != nil {
+			t.Fatalf("verified program faulted: %v\n%s", checked.err, asm.Disassemble(insns))
 		}
-		// The context: 8-byte aligned, as program types require.
-		words := make([]uint64, (memLen+7)/8)
-		mem := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:memLen]
-		for i := range mem {
-			mem[i] = byte(i * 7)
-		}
-		if _, err := p.Run(mem); err != nil {
-			t.Fatalf("verified program faulted: %v\n%s", err, asm.Disassemble(insns))
+		// Without the checks of proven accesses, the run computes the same.
+		unchecked := vfExecute(t, spec, memLen, false)
+		if unchecked != checked {
+			t.Fatalf("runs differ:\nwith checks:    %+v\nwithout checks: %+v\n%s", checked, unchecked, asm.Disassemble(insns))
 		}
 	})
 }
