@@ -3,6 +3,8 @@ package types
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // ID names a logical type.
@@ -185,4 +187,44 @@ func (t Type) String() string {
 		return fmt.Sprintf("DECIMAL(%d,%d)", t.precision, t.scale)
 	}
 	return t.id.String()
+}
+
+// ParseType parses a type name as String prints it ("BIGINT",
+// "DECIMAL(15,2)", case-insensitive; "INT" and "DECIMAL" alone as well:
+// DECIMAL means DECIMAL(18,3) as in DuckDB). Errors wrap ErrSyntax or
+// ErrDecimalPrecision.
+func ParseType(s string) (Type, error) {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	switch u {
+	case "BOOLEAN", "BOOL":
+		return BooleanType, nil
+	case "INTEGER", "INT", "INT4":
+		return IntegerType, nil
+	case "BIGINT", "INT8":
+		return BigIntType, nil
+	case "DOUBLE", "FLOAT8":
+		return DoubleType, nil
+	case "VARCHAR", "TEXT", "STRING":
+		return VarcharType, nil
+	case "DATE":
+		return DateType, nil
+	case "DECIMAL", "NUMERIC":
+		return DecimalType(18, 3)
+	}
+	for _, name := range []string{"DECIMAL(", "NUMERIC("} {
+		if args, ok := strings.CutPrefix(u, name); ok {
+			if args, ok = strings.CutSuffix(args, ")"); ok {
+				ps, ss, _ := strings.Cut(args, ",")
+				p, err1 := strconv.Atoi(strings.TrimSpace(ps))
+				sc, err2 := 0, error(nil)
+				if ss != "" {
+					sc, err2 = strconv.Atoi(strings.TrimSpace(ss))
+				}
+				if err1 == nil && err2 == nil {
+					return DecimalType(p, sc)
+				}
+			}
+		}
+	}
+	return Type{}, fmt.Errorf("parse type %q: unknown type: %w", s, ErrSyntax)
 }

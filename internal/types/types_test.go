@@ -349,3 +349,26 @@ func FuzzParseDecimal(f *testing.F) {
 		}
 	})
 }
+
+func TestParseType(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"bigint", "BIGINT"}, {"INT", "INTEGER"}, {"decimal(15, 2)", "DECIMAL(15,2)"},
+		{"NUMERIC(7)", "DECIMAL(7,0)"}, {"DECIMAL", "DECIMAL(18,3)"}, {"text", "VARCHAR"},
+		{"DATE", "DATE"}, {"bool", "BOOLEAN"}, {"double", "DOUBLE"},
+		{"DECIMAL(19,2)", "error"}, {"DECIMAL(x)", "error"}, {"BLOB", "error"},
+	} {
+		typ, err := ParseType(tc.in)
+		got := typ.String()
+		if err != nil {
+			got = "error"
+		}
+		if got != tc.want {
+			t.Errorf("ParseType(%q) = %s (%v), want %s", tc.in, got, err, tc.want)
+		}
+		if err == nil {
+			if back, err := ParseType(typ.String()); err != nil || back != typ {
+				t.Errorf("ParseType(%q) = %v, %v; want %v", typ.String(), back, err, typ)
+			}
+		}
+	}
+}
