@@ -3,6 +3,7 @@ package jit
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"runtime"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
@@ -24,6 +25,10 @@ type Config struct {
 	// loads and stores. Every other access exits to Go, which checks it
 	// against the run's regions. Nil proves nothing.
 	Proven []bool
+	// Verified says the program passed the verifier: it never reads a
+	// register before writing it, nor r1-r5 after a helper call, so the
+	// code need not clear registers at entry or reload r1-r5 after calls.
+	Verified bool
 	// Listing keeps the text of the generated code (Program.Listing), for
 	// tests and debugging.
 	Listing bool
@@ -36,13 +41,14 @@ func Supported() bool { return platform.Supported() }
 // concurrent use: each run brings its own Machine. Its code is unmapped when
 // the Program becomes unreachable (a run in progress keeps it reachable).
 type Program struct {
-	seg     *platform.CodeSegment
-	start   uintptr // entry of a new run
-	resume  uintptr // entry that resumes at state.resume
-	helpers []core.HelperFunc
-	byID    map[int32]core.HelperFunc
-	source  []asm.Instruction // by slot, for exits to Go and error messages
-	listing string
+	seg        *platform.CodeSegment
+	start      uintptr // entry of a new run
+	resume     uintptr // entry that resumes at state.resume
+	resumeCall uintptr // the same after a helper call
+	helpers    []core.HelperFunc
+	byID       map[int32]core.HelperFunc
+	source     []asm.Instruction // by slot, for exits to Go and error messages
+	listing    string
 }
 
 // eBPF register → host register (see the package doc).
@@ -116,12 +122,16 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		c.slots[i] = a.NewLabel()
 	}
 	c.save, c.done = a.NewLabel(), a.NewLabel()
-	c.prologue()
+	resumeCall := c.prologue()
 	start := a.Len()
 	c.startEntry()
+	heads := loopHeads(insns, slotOf)
 	for i, ins := range insns {
 		pc := slotOf[i]
 		c.p.source[pc] = ins
+		if heads[pc] {
+			a.Align(16)
+		}
 		a.Bind(c.slots[pc])
 		if err := c.instruction(ins, pc, nslots); err != nil {
 			return nil, &CompileError{PC: pc, Ins: fmt.Sprint(ins), Err: err}
@@ -149,8 +159,23 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	p.seg = seg
 	p.start = seg.Entry() + uintptr(start)
 	p.resume = seg.Entry()
+	p.resumeCall = seg.Entry() + uintptr(resumeCall)
 	runtime.AddCleanup(p, func(s *platform.CodeSegment) { _ = s.Close() }, seg)
 	return p, nil
+}
+
+// loopHeads returns the slots that backward jumps target, whose code is
+// aligned so that a loop's body starts a fetch block.
+func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
+	heads := map[int]bool{}
+	for i, ins := range insns {
+		if ins.IsBranch() && !ins.IsLocalCall() {
+			if t := slotOf[i] + 1 + int(ins.JumpOffset()); t <= slotOf[i] {
+				heads[t] = true
+			}
+		}
+	}
+	return heads
 }
 
 // Listing returns the generated code as text, if Config.Listing was set.
@@ -159,21 +184,33 @@ func (p *Program) Listing() string { return p.listing }
 // CodeSize returns the number of bytes of native code.
 func (p *Program) CodeSize() int { return p.seg.Len() }
 
-// prologue emits the resume entry (at offset 0), the shared register save
-// and the entry function's exit.
+// prologue emits the resume entries (the first at offset 0), the shared
+// register save and the entry function's exit, and returns the offset of
+// the entry that resumes after a helper call.
 //
-//	resume:  r12 = state; load r0-r10 and the slice; jump to state.resume
-//	save:    store r0-r10 and the slice; return to Go
-//	done:    store r0; exit code done; return to Go
-func (c *compiler) prologue() {
+//	resume:      r12 = state; load r0-r10 and the slice; jump to state.resume
+//	resumeCall:  the same, without r1-r5 for a verified program
+//	save:        store r0-r10 and the slice; return to Go
+//	done:        store r0; exit code done; return to Go
+func (c *compiler) prologue() int {
 	a := c.a
-	a.MovRR(x86.S64, rState, x86.RDI)
-	for i := 10; i >= 0; i-- { // r1 (rdi) last: it held the state
-		a.MovRM(x86.S64, reg[i], x86.M(rState, offRegs+int32(8*i)))
+	load := func(regs []int) {
+		a.MovRR(x86.S64, rState, x86.RDI)
+		for _, i := range regs {
+			a.MovRM(x86.S64, reg[i], x86.M(rState, offRegs+int32(8*i)))
+		}
+		a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
+		a.MovRM(x86.S64, rTmp, x86.M(rState, offResume))
+		a.JmpR(rTmp)
 	}
-	a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
-	a.MovRM(x86.S64, rTmp, x86.M(rState, offResume))
-	a.JmpR(rTmp)
+	// r1 (rdi) last: it holds the state on entry.
+	load([]int{0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1})
+	resumeCall := a.Len()
+	if c.cfg.Verified {
+		load([]int{0, 6, 7, 8, 9, 10})
+	} else {
+		load([]int{0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1})
+	}
 
 	a.Bind(c.save)
 	for i := range reg {
@@ -186,11 +223,12 @@ func (c *compiler) prologue() {
 	a.MovMR(x86.S64, x86.M(rState, offRegs), reg[0])
 	a.MovMI(x86.S32, x86.M(rState, offExit), exitDone)
 	a.Ret()
+	return resumeCall
 }
 
 // startEntry emits the entry of a new run, which falls through into slot 0:
 // r1, r2, r10 and the slice come from the state, the other registers are
-// zero.
+// zero (as in the interpreter; a verified program never reads them).
 func (c *compiler) startEntry() {
 	a := c.a
 	a.MovRR(x86.S64, rState, x86.RDI)
@@ -199,7 +237,9 @@ func (c *compiler) startEntry() {
 		case 1, 2, 10:
 			a.MovRM(x86.S64, r, x86.M(rState, offRegs+int32(8*i)))
 		default:
-			a.ALURR(x86.XOR, x86.S32, r, r)
+			if !c.cfg.Verified {
+				a.ALURR(x86.XOR, x86.S32, r, r)
+			}
 		}
 	}
 	a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
@@ -334,7 +374,7 @@ func (c *compiler) alu(ins asm.Instruction, is64 bool) error {
 		if x {
 			a.IMulRR(s, d, src)
 		} else {
-			a.IMulRRI(s, d, d, imm)
+			c.multiply(s, d, imm)
 		}
 	case asm.Neg:
 		a.Unary(x86.NEG, s, d)
@@ -348,6 +388,35 @@ func (c *compiler) alu(ins asm.Instruction, is64 bool) error {
 		return fmt.Errorf("BUG: ALU operation %v has no lowering", op)
 	}
 	return nil
+}
+
+// multiply emits d *= imm, with shifts, LEA or shift-and-add where they
+// are faster than IMUL (3 cycles of latency): a hash's multiply by 31 is on
+// its loop's critical path.
+func (c *compiler) multiply(s x86.Size, d x86.Reg, imm int32) {
+	a := c.a
+	k := bits.TrailingZeros32(uint32(imm))
+	switch {
+	case imm == 0:
+		a.ALURR(x86.XOR, x86.S32, d, d)
+	case imm == 1 && s == x86.S32:
+		a.MovRR(x86.S32, d, d)
+	case imm == 1:
+	case imm > 0 && imm&(imm-1) == 0:
+		a.ShiftRI(x86.SHL, s, d, uint8(k))
+	case imm == 3 || imm == 5 || imm == 9:
+		a.Lea(s, d, x86.MI(d, d, uint8(imm-1), 0))
+	case imm > 2 && (imm+1)&imm == 0: // 2^k - 1
+		a.MovRR(x86.S64, rTmp, d)
+		a.ShiftRI(x86.SHL, s, d, uint8(bits.Len32(uint32(imm))))
+		a.ALURR(x86.SUB, s, d, rTmp)
+	case imm > 2 && (imm-1)&(imm-2) == 0: // 2^k + 1
+		a.MovRR(x86.S64, rTmp, d)
+		a.ShiftRI(x86.SHL, s, d, uint8(bits.Len32(uint32(imm-1))-1))
+		a.ALURR(x86.ADD, s, d, rTmp)
+	default:
+		a.IMulRRI(s, d, d, imm)
+	}
 }
 
 // shift emits a shift; the count is masked to the operand width as eBPF and

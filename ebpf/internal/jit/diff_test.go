@@ -59,7 +59,7 @@ func runInterp(t testing.TB, insns asm.Instructions, mem []byte, budget int64) o
 // runJIT runs insns compiled with the given proofs on a copy of mem.
 func runJIT(t testing.TB, insns asm.Instructions, proven []bool, mem []byte, budget int64) outcome {
 	t.Helper()
-	p, err := jit.Compile(insns, jit.Config{Helpers: testHelpers, Proven: proven})
+	p, err := jit.Compile(insns, jit.Config{Helpers: testHelpers, Proven: proven, Verified: proven != nil})
 	if err != nil {
 		t.Fatalf("jit: %v", err)
 	}
@@ -151,5 +151,60 @@ func TestBenchPrograms(t *testing.T) {
 				t.Errorf("memory changed: %x", got.mem)
 			}
 		})
+	}
+}
+
+// TestConcurrentRuns runs one compiled program from many goroutines at
+// once, each with its own machine and memory (run it with -race).
+func TestConcurrentRuns(t *testing.T) {
+	skipUnsupported(t)
+	insns, err := asm.Assemble(`
+	mov %r0, 0
+	mov %r7, 0
+loop:
+	ldxb %r4, [%r1+0]
+	add %r0, %r4
+	mul %r0, 31
+	stxb [%r1+0], %r0
+	mov %r6, %r1
+	mov %r1, %r0
+	call 1
+	mov %r1, %r6
+	add %r7, 1
+	jlt %r7, 50, loop
+	exit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven := proofs(insns, 1)
+	if proven == nil {
+		t.Fatal("the verifier rejects the test program")
+	}
+	p, err := jit.Compile(insns, jit.Config{Helpers: testHelpers, Proven: proven, Verified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			m := jit.NewMachine()
+			mem := []byte{byte(g)}
+			m.Env.Regions = append(m.Env.Regions, core.NewRegion(mem, true, core.RegionContext))
+			want := runInterp(t, insns, []byte{byte(g)}, 1_000_000)
+			for range 500 {
+				mem[0] = byte(g)
+				r0, err := p.Run(m, m.Env.Regions[1].Start, 1, 1_000_000)
+				if err != nil || r0 != want.r0 || !bytes.Equal(mem, want.mem) {
+					done <- fmt.Errorf("goroutine %d: r0 = %#x, %v, mem %x; want %v", g, r0, err, mem, want)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -20,14 +20,26 @@ import (
 // doc); each re-entry through platform.Call is a preemption point.
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	st := &m.st
-	stack := &m.Env.Regions[0]
-	st.regs[1], st.regs[2] = r1, r2
-	st.regs[10] = stack.Start + stack.Len
+	st.regs[1], st.regs[2], st.regs[10] = r1, r2, m.top
+	// Always from the entry function, even after a run that a panicking
+	// helper abandoned in a call: a stale frame would return into code
+	// that may be gone.
 	st.depth = 0
 	slice := min(budget, SliceUnits)
 	st.slice, m.rest = slice, budget-slice
 	platform.Call(p.start, unsafe.Pointer(st))
 	for st.exit != exitDone {
+		// Helper calls are the common exit: handled here, without a call.
+		if e := st.exit; e&0xff == exitHelper {
+			r := &st.regs
+			r0, err := p.helpers[e>>8](&m.Env, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				return 0, p.runErr(int(st.pc), err)
+			}
+			r[0] = r0
+			platform.Call(p.resumeCall, unsafe.Pointer(st))
+			continue
+		}
 		if err := p.handle(m); err != nil {
 			runtime.KeepAlive(p)
 			return 0, err
@@ -46,12 +58,6 @@ func (p *Program) handle(m *Machine) error {
 	r := &st.regs
 	pc := int(st.pc)
 	switch st.exit & 0xff {
-	case exitHelper:
-		r0, err := p.helpers[st.exit>>8](&m.Env, r[1], r[2], r[3], r[4], r[5])
-		if err != nil {
-			return p.runErr(pc, err)
-		}
-		r[0] = r0
 	case exitCallX:
 		id := r[p.source[pc].Dst]
 		fn := p.byID[int32(id)]

@@ -49,7 +49,7 @@ const (
 // Exit codes, in the low byte of state.exit.
 const (
 	exitDone     = iota // the entry function exited: r0 is the result
-	exitHelper          // call helper number exit>>8, then resume
+	exitHelper          // call helper number exit>>8, then resume at the call entry
 	exitCallX           // call the helper whose id is in the instruction's dst register, then resume
 	exitAccess          // perform the load, store or atomic at pc in Go, then resume
 	exitBudget          // the budget slice ran out at pc; resume if the run's budget allows
@@ -71,7 +71,9 @@ type Machine struct {
 	Env core.Env
 	st  state
 	// rest is the run's budget beyond the current slice.
-	rest  int64
+	rest int64
+	// top is the address just past the stack: r10 at entry.
+	top   uint64
 	stack [core.MaxFrames * core.StackSize]byte
 }
 
@@ -82,5 +84,6 @@ type Machine struct {
 func NewMachine() *Machine {
 	m := &Machine{}
 	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
+	m.top = m.Env.Regions[0].Start + m.Env.Regions[0].Len
 	return m
 }
