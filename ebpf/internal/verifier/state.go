@@ -348,6 +348,12 @@ func (s *state) hash(live regSet) uint64 {
 		mix(v.off.umax)
 		mix(uint64(v.off.smin))
 		mix(uint64(v.off.smax))
+		// The 32-bit bounds too: a loop that narrows only them (jgt32
+		// %r0, %r0 jumping to itself) would otherwise put every state
+		// of its point into one bucket, and each check would compare
+		// with all of them.
+		mix(uint64(v.off.u32min)<<32 | uint64(v.off.u32max))
+		mix(uint64(uint32(v.off.s32min))<<32 | uint64(uint32(v.off.s32max)))
 		mix(v.off.t.v)
 		mix(v.off.t.m)
 	}
