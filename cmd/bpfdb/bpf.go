@@ -26,7 +26,10 @@ var benchProgs embed.FS
 const bpfUsage = `usage: bpfdb bpf <command> [flags] FILE...
 
 commands:
-  run FILE           run one program once and print r0 (hex)
+  run FILE           verify one program (against the test type), run it
+                     once and print r0 (hex); a program the verifier
+                     rejects does not run: exit status 1 with the
+                     verifier's log (--verify=false runs it unverified)
   test FILE...       run conformance .data files: one line per file, then
                      "N passed, M failed"; exit status 1 on any failure
   bench [FILE...]    print "NAME<TAB>MEDIAN_NS" per program: the median time
@@ -38,14 +41,14 @@ commands:
                      run the static verifier; exit status 0 when every
                      program is accepted, 1 with the verifier's log otherwise.
                      The test type: r1 points to the -- mem bytes (ELF: the
-                     --mem bytes), r2 holds their length; running does not
-                     require verification yet
+                     --mem bytes), r2 holds their length
 
 flags (run, test, bench):
-  --verify             run, test: also require each program to pass the
-                       verifier (against the test type) before it runs
-                       (default false: the interpreter's run-time checks
-                       alone guard the run)
+  --verify             run: verify the program (against the test type)
+                       before it runs (default true; --verify=false loads
+                       it unverified: the interpreter's run-time checks
+                       alone then guard the run); test: also require each
+                       file to pass the verifier (default false)
   --engine interp|jit  execution backend (default interp)
   --budget N           instruction budget per run (default 100000000;
                        0: the runtime's default, 1000000; negative:
@@ -81,7 +84,7 @@ type bpfFlags struct {
 	budget int64
 	prog   string
 	typ    string // program type for verify
-	verify bool   // verify before running (run: default on; test: --verify; bench: off, it measures the interpreter); false loads Unverified
+	verify bool   // verify before running (run: default on; test: --verify; bench: off); false loads Unverified
 	mem    string // as given
 	ctx    []byte // mem decoded
 }
@@ -123,7 +126,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 	default:
 		switch cmd {
 		case "run":
-			fset.BoolVar(&f.verify, "verify", false, "verify the program against the test type before running it")
+			fset.BoolVar(&f.verify, "verify", true, "verify the program against the test type before running it (false: run it unverified)")
 		case "test":
 			fset.BoolVar(&f.verify, "verify", false, "also require each file to pass the verifier")
 		}
@@ -240,18 +243,13 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f.verify {
-			if err := verifyFirst(name, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, dataVerifyOptions(t), runHint); err != nil {
-				return nil, err
-			}
-		}
 		loadData := conformance.Load
 		if !f.verify {
 			loadData = conformance.LoadUnverified
 		}
 		p, err := loadData(t, f.budget)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, loadError(name, err)
 		}
 		return []*loaded{{name: name, file: name, prog: p, ctx: t.Mem, test: t}}, nil
 	}
@@ -263,33 +261,53 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.verify {
-		for _, n := range names {
-			if err := verifyFirst(name+": program "+n, spec.Programs[n], elfVerifyOptions(spec, f), runHint); err != nil {
-				return nil, err
-			}
-		}
-	}
-	// Load only the selected programs: the others were not verified
+	// The object's maps, then only the selected programs, one by one so
+	// that a rejection names its program: the others were not verified
 	// against this context and are not run.
-	selected := &ebpf.CollectionSpec{Maps: spec.Maps, Programs: map[string]*ebpf.ProgramSpec{}}
-	for _, n := range names {
-		selected.Programs[n] = spec.Programs[n]
-	}
-	coll, err := ebpf.NewCollection(selected, &ebpf.CollectionOptions{Budget: f.budget, Type: elfVerifyOptions(spec, f).Type, Unverified: !f.verify})
+	coll, err := ebpf.NewCollection(&ebpf.CollectionSpec{Maps: spec.Maps}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	helpers := ebpf.DefaultHelpers()
 	var out []*loaded
 	for _, n := range names {
+		p, err := ebpf.NewProgram(spec.Programs[n], &ebpf.ProgramOptions{Helpers: helpers, Maps: coll.Maps, Budget: f.budget,
+			Type: elfVerifyOptions(spec, f).Type, Unverified: !f.verify})
+		if err != nil {
+			return nil, loadError(name+": program "+n, err)
+		}
 		label := name
 		if all && len(spec.Programs) > 1 {
 			label = name + ":" + n
 		}
-		out = append(out, &loaded{name: label, file: name, elf: n, prog: coll.Programs[n], ctx: f.ctx})
+		out = append(out, &loaded{name: label, file: name, elf: n, prog: p, ctx: f.ctx})
 	}
 	return out, nil
 }
+
+// loadError names what failed to load. A verifier rejection says so, how
+// to run the program anyway, and is followed by the verifier's log.
+func loadError(label string, err error) error {
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	return &rejection{label: label, err: err, ve: ve}
+}
+
+// rejection is a program the verifier refused to load.
+type rejection struct {
+	label string
+	err   error // NewProgram's error
+	ve    *ebpf.VerifierError
+}
+
+func (r *rejection) Error() string {
+	return fmt.Sprintf("%s: rejected by the verifier: %v (--verify=false runs it unverified)\n%s",
+		r.label, r.ve, strings.TrimSuffix(r.ve.Log, "\n"))
+}
+
+func (r *rejection) Unwrap() error { return r.err }
 
 // loadSpec parses an ELF object; a .o file without the ELF magic is
 // reported as such rather than as whatever the parser trips over first.
@@ -386,17 +404,17 @@ func testFile(file string, f bpfFlags) error {
 	if err != nil {
 		return err // already names the file
 	}
-	if f.verify {
-		if err := verifyFirst(file, &ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, dataVerifyOptions(t), "bpf verify prints the log"); err != nil {
-			return err
-		}
-	}
 	check := conformance.CheckUnverified
 	if f.verify {
 		check = conformance.Check
 	}
 	if err := check(t, f.budget); err != nil {
-		if errors.Is(err, ebpf.ErrBudget) {
+		var ve *ebpf.VerifierError
+		switch {
+		case errors.As(err, &ve):
+			// One line per file: the reason, not the log.
+			return fmt.Errorf("%s: rejected by the verifier: %v (bpf verify prints the log)", file, ve)
+		case errors.Is(err, ebpf.ErrBudget):
 			err = fmt.Errorf("%w (--budget %d)", err, f.budget)
 		}
 		return fmt.Errorf("%s: %w", file, err)
@@ -597,22 +615,4 @@ func dataVerifyOptions(t *conformance.Test) *ebpf.VerifyOptions {
 // type sized by --mem, the generic helpers, the object's maps.
 func elfVerifyOptions(spec *ebpf.CollectionSpec, f bpfFlags) *ebpf.VerifyOptions {
 	return &ebpf.VerifyOptions{Type: ebpf.TestProgramType(len(f.ctx)), Maps: spec.Maps}
-}
-
-// runHint follows a rejection by bpf run.
-const runHint = "bpf verify prints the log; without --verify it runs unchecked"
-
-// verifyFirst verifies a program before it runs; a rejection names the
-// program and ends with hint (how to see the log or skip the check).
-func verifyFirst(label string, spec *ebpf.ProgramSpec, opts *ebpf.VerifyOptions, hint string) error {
-	_, err := ebpf.Verify(spec, opts)
-	if errors.Is(err, ebpf.ErrVerifier) {
-		var ve *ebpf.VerifierError
-		errors.As(err, &ve)
-		return fmt.Errorf("%s: rejected by the verifier: %s (%s)", label, ve.Error(), hint)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	return nil
 }
