@@ -89,7 +89,9 @@ func hook(step string) {
 
 // Create creates a new, empty database file at path (which must not exist)
 // and returns it open for writing. The empty database is checkpoint 1 in
-// header slot 0.
+// header slot 0. Creation is atomic: the header is written and synced under
+// a temporary name in the same directory, which is then linked to path, so
+// a crash never leaves a half-written file at path.
 func Create(path string, opts CreateOptions) (*File, error) {
 	fail := func(err error) (*File, error) { return nil, fmt.Errorf("create database %s: %w", path, err) }
 	bs := opts.BlockSize
@@ -99,40 +101,35 @@ func Create(path string, opts CreateOptions) (*File, error) {
 	if err := checkBlockSize(bs); err != nil {
 		return fail(err)
 	}
-	wr, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if _, err := os.Lstat(path); err == nil {
+		return fail(os.ErrExist)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".create-*")
 	if err != nil {
 		return fail(err)
 	}
-	if err := lockFile(wr, true); err != nil {
-		wr.Close()
-		return fail(err)
-	}
+	defer os.Remove(tmp.Name())
 	h := header{version: FormatVersion, blockSize: uint32(bs), checkpoint: 1, root: NoBlock}
 	buf := make([]byte, DataOffset)
 	h.encode(buf[:HeaderSlotSize])
-	if _, err := wr.WriteAt(buf, 0); err != nil {
-		wr.Close()
-		return fail(err)
+	_, err = tmp.WriteAt(buf, 0)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := wr.Sync(); err != nil {
-		wr.Close()
-		return fail(err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		wr.Close()
-		return fail(err)
-	}
-	rd, err := os.Open(path)
 	if err != nil {
-		wr.Close()
 		return fail(err)
 	}
-	f := &File{path: path, rd: rd, wr: wr, lock: wr}
-	if err := f.load(); err != nil {
-		f.closeFiles()
+	if err := os.Link(tmp.Name(), path); err != nil {
 		return fail(err)
 	}
-	return f, nil
+	if err := syncDir(dir); err != nil {
+		return fail(err)
+	}
+	return Open(path, Options{})
 }
 
 // Open opens the database file at path. It opens the file read-only,
