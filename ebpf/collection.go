@@ -20,6 +20,9 @@ type CollectionOptions struct {
 	// Type is the program type every program is verified against; nil
 	// means TestProgramType(0), as in ProgramOptions.
 	Type *ProgramType
+	// Types gives programs, by name, a type of their own instead of Type:
+	// an object may hold programs for several hooks.
+	Types map[string]*ProgramType
 	// Unverified loads every program without verifying it; for tests of
 	// the run-time checks only (see ProgramOptions.Unverified).
 	Unverified bool
@@ -61,7 +64,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[name] = m
 	}
 	for _, name := range sortedKeys(spec.Programs) {
-		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget, Type: opts.Type, Unverified: opts.Unverified, RuntimeChecks: opts.RuntimeChecks})
+		typ := opts.Type
+		if t, ok := opts.Types[name]; ok {
+			typ = t
+		}
+		p, err := NewProgram(spec.Programs[name], &ProgramOptions{Helpers: helpers, Maps: c.Maps, Budget: opts.Budget, Type: typ, Unverified: opts.Unverified, RuntimeChecks: opts.RuntimeChecks})
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package ebpf_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,12 +13,34 @@ import (
 // End to end: objects compiled by clang, loaded by the ELF loader and run by
 // the interpreter, with results computed from the C sources by hand.
 
-// The collections are loaded Unverified: these tests pin the interpreter's
-// run-time results (and faults) of each program on contexts of varying
-// sizes, not one program type; TestCollectionType covers a verified load.
+// elfTypes are the program types of the test objects' programs: each
+// context is the struct its C source reads through ctx (u64 x; u64 x, y;
+// u32 id), with r1 pointing to it.
+var elfTypes = map[string]*ebpf.ProgramType{
+	"prog_chain": elfCtxType("u64", 8),
+	"prog_leaf":  elfCtxType("u64", 8),
+	"prog_mixed": elfCtxType("u64x2", 8, 8),
+	"globals":    elfCtxType("u32", 4),
+	"count":      elfCtxType("u32", 4),
+	"use_legacy": elfCtxType("u32", 4),
+}
+
+// elfCtxType is a type whose context is read-only fields of the given
+// sizes, laid out one after the other; any return value is accepted.
+func elfCtxType(name string, sizes ...int) *ebpf.ProgramType {
+	typ := &ebpf.ProgramType{Name: name, Return: ebpf.Return{Any: true}}
+	for i, size := range sizes {
+		typ.Context.Fields = append(typ.Context.Fields, ebpf.Field{Name: fmt.Sprintf("f%d", i), Offset: typ.Context.Size, Size: size})
+		typ.Context.Size += size
+	}
+	return typ
+}
+
+// newELFCollection loads an object's programs verified against their
+// elfTypes, with two workers for the per-worker maps.
 func newELFCollection(t *testing.T, obj string) *ebpf.Collection {
 	t.Helper()
-	c, err := ebpf.NewCollection(loadTestObject(t, obj), &ebpf.CollectionOptions{Unverified: true, Workers: 2})
+	c, err := ebpf.NewCollection(loadTestObject(t, obj), &ebpf.CollectionOptions{Types: elfTypes, Workers: 2})
 	if err != nil {
 		t.Fatalf("%s: %v", obj, err)
 	}
@@ -143,7 +166,7 @@ func TestReloadKeepsMaps(t *testing.T) {
 	first := newELFCollection(t, "maps.o")
 	const id = 5
 	runELFProg(t, first, "count", elfU32(id)) // creates by_id[5] = {1, 0}
-	second, err := ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Unverified: true, Workers: 2, Maps: first.Maps})
+	second, err := ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Types: elfTypes, Workers: 2, Maps: first.Maps})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +181,7 @@ func TestReloadKeepsMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Unverified: true, Maps: map[string]maps.Map{"by_id": bad}})
+	_, err = ebpf.NewCollection(loadTestObject(t, "maps.o"), &ebpf.CollectionOptions{Types: elfTypes, Maps: map[string]maps.Map{"by_id": bad}})
 	if err == nil || !strings.Contains(err.Error(), `reuse map "by_id"`) {
 		t.Fatalf("incompatible map: err = %v", err)
 	}

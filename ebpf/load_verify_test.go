@@ -129,6 +129,24 @@ func TestCollectionType(t *testing.T) {
 	if _, err := ebpf.NewCollection(loadTestObject(t, "globals.o"), &ebpf.CollectionOptions{Unverified: true}); err != nil {
 		t.Fatalf("Unverified collection: %v", err)
 	}
+
+	// Types gives one program its own type; the others keep Type.
+	// prog_mixed reads 16 bytes, more than 8-byte Type allows.
+	opts := &ebpf.CollectionOptions{Type: ebpf.TestProgramType(8)}
+	if _, err := ebpf.NewCollection(loadTestObject(t, "calls.o"), opts); !errors.Is(err, ebpf.ErrVerifier) || !strings.Contains(err.Error(), `"prog_mixed"`) {
+		t.Fatalf("calls.o against an 8-byte type: err = %v, want prog_mixed rejected", err)
+	}
+	opts.Types = map[string]*ebpf.ProgramType{"prog_mixed": ebpf.TestProgramType(16)}
+	c, err = ebpf.NewCollection(loadTestObject(t, "calls.o"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r0, err := c.Programs["prog_mixed"].Run(elfU64s(1, 2)); err != nil || r0 != 16 {
+		t.Fatalf("prog_mixed(1, 2) = %d, %v; want 16", r0, err)
+	}
+	if r0, err := c.Programs["prog_leaf"].Run(elfU64s(4)); err != nil || r0 != 9 {
+		t.Fatalf("prog_leaf(4) = %d, %v; want 9", r0, err)
+	}
 }
 
 // TestConformanceLoadVerifies: conformance.Load verifies against the test
