@@ -1,0 +1,488 @@
+package parallel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// A pipeline pushes chunks from a source through operators into a sink,
+// DuckDB-style. Every stage has a global state, created once per run of
+// the pipeline by Init, and a local state per task, created by NewLocal on
+// the worker that first executes the task. Global states are shared by
+// all tasks and must synchronize what they share; local states are used by
+// one task at a time and need no locks.
+//
+// Lifecycle of one pipeline run:
+//
+//	Init (source, operators, sink)          once, after every dependency finalized
+//	  n = min(Threads, Morsels()) tasks     each:
+//	    NewLocal (source, operators, sink)    on its first execution
+//	    repeat: claim morsel m                shared counter 0..Morsels()-1
+//	      Scan(m) → Execute… → Sink           chunk by chunk
+//	    Combine                               when no morsel is left
+//	    Close locals (if they implement io.Closer-like Close() error)
+//	  Finalize (sink)                       once, by the task that ended last
+//	start the pipelines that depended on this one
+//
+// With zero morsels no task runs and Finalize follows Init directly (an
+// aggregate without groups still produces its row). Errors from any stage
+// fail the query; cancellation stops every task at its next chunk.
+
+// Source produces a pipeline's chunks, morsel by morsel.
+type Source interface {
+	// Types returns the column types of the chunks the source produces.
+	Types() []types.Type
+	// Init creates the global state for one run of the pipeline. It is
+	// called once, before any task runs, on the goroutine that starts the
+	// pipeline (the caller of Run, or the worker that finalized the last
+	// dependency).
+	Init(p *Producer) (SourceState, error)
+}
+
+// SourceState is a source's global state for one pipeline run.
+type SourceState interface {
+	// Morsels returns how many morsels the source has: tasks claim them by
+	// index 0..Morsels()-1. A morsel is a range of row groups of a table
+	// or a range of rows of an intermediate result.
+	Morsels() int
+	// NewLocal creates one task's local source state.
+	NewLocal() (SourceLocal, error)
+}
+
+// SourceLocal is a task's local source state.
+type SourceLocal interface {
+	// Scan fills out (which the caller has Reset) with the next rows of
+	// morsel m and reports whether the morsel has more. It may return
+	// zero rows with more = true (e.g. after skipping a zone), and rows
+	// with more = false (the last ones).
+	Scan(m int, out *vector.Chunk) (more bool, err error)
+}
+
+// OperatorResult is what an operator reports for one input chunk.
+type OperatorResult uint8
+
+const (
+	// NeedMoreInput: the operator is done with this input chunk.
+	NeedMoreInput OperatorResult = iota
+	// HaveMoreOutput: call Execute again with the same input; it has more
+	// output for it (a join emitting matches chunk by chunk).
+	HaveMoreOutput
+	// Finished: the operator wants no more input at all (a LIMIT that is
+	// satisfied): the pipeline stops claiming morsels, in every task.
+	Finished
+)
+
+// String returns the result's name.
+func (r OperatorResult) String() string {
+	switch r {
+	case NeedMoreInput:
+		return "need-more-input"
+	case HaveMoreOutput:
+		return "have-more-output"
+	case Finished:
+		return "finished"
+	}
+	return fmt.Sprintf("OperatorResult(%d)", uint8(r))
+}
+
+// Operator transforms chunks in the middle of a pipeline.
+type Operator interface {
+	// Types returns the column types of the operator's output.
+	Types() []types.Type
+	// Init creates the global state for one pipeline run, like
+	// Source.Init. An operator that reads a finalized sink of another
+	// pipeline (a hash join probe reading its build) does so here.
+	Init(p *Producer) (OperatorState, error)
+}
+
+// OperatorState is an operator's global state for one pipeline run.
+type OperatorState interface {
+	// NewLocal creates one task's local operator state.
+	NewLocal() (OperatorLocal, error)
+}
+
+// OperatorLocal is a task's local operator state.
+type OperatorLocal interface {
+	// Execute reads in and writes its output into out (which the caller
+	// has Reset). in must not be modified. Output rows are passed on even
+	// with Finished.
+	Execute(in, out *vector.Chunk) (OperatorResult, error)
+}
+
+// Sink consumes a pipeline's chunks.
+type Sink interface {
+	// Init creates the global state for one pipeline run, like
+	// Source.Init.
+	Init(p *Producer) (SinkState, error)
+}
+
+// SinkState is a sink's global state for one pipeline run.
+type SinkState interface {
+	// NewLocal creates one task's local sink state.
+	NewLocal() (SinkLocal, error)
+	// Finalize runs once after every task has combined, on the worker
+	// that finished the last task (or the goroutine that started the
+	// pipeline, if it had no morsels). A hash join's build sink builds
+	// its table here; work that should be parallel belongs in a pipeline
+	// of its own that depends on this one.
+	Finalize() error
+}
+
+// SinkLocal is a task's local sink state.
+type SinkLocal interface {
+	// Sink consumes one chunk (which it must copy from if it keeps data:
+	// the chunk is reused).
+	Sink(in *vector.Chunk) error
+	// Combine merges the local state into the global state, once per
+	// task, after its last Sink. Combines of different tasks may run
+	// concurrently.
+	Combine() error
+}
+
+// closer is implemented by local states that hold resources (pinned
+// buffers): Close is called once when the task ends, however it ends.
+type closer interface{ Close() error }
+
+// Pipeline is one source → operators → sink chain of a query plan. A
+// Pipeline describes; Run executes (a Pipeline may be run many times, not
+// concurrently).
+type Pipeline struct {
+	name   string
+	source Source
+	ops    []Operator
+	sink   Sink
+	deps   []*Pipeline
+}
+
+// NewPipeline returns a pipeline; name appears in errors.
+func NewPipeline(name string, source Source, ops []Operator, sink Sink) *Pipeline {
+	return &Pipeline{name: name, source: source, ops: ops, sink: sink}
+}
+
+// DependsOn records that p may start only after each of deps finalized.
+func (p *Pipeline) DependsOn(deps ...*Pipeline) { p.deps = append(p.deps, deps...) }
+
+// Name returns the pipeline's name.
+func (p *Pipeline) Name() string { return p.name }
+
+// String returns "name" or "name (after a, b)".
+func (p *Pipeline) String() string {
+	if len(p.deps) == 0 {
+		return p.name
+	}
+	names := make([]string, len(p.deps))
+	for i, d := range p.deps {
+		names[i] = d.name
+	}
+	return p.name + " (after " + strings.Join(names, ", ") + ")"
+}
+
+// ErrPlan is returned by Run for pipelines that cannot run: a dependency
+// outside the set or a cycle.
+var ErrPlan = errors.New("invalid pipeline plan")
+
+// Run executes one query's pipelines on s, each after the pipelines it
+// depends on, and returns when all have finalized or the query failed. The
+// error is the first task or stage error, or the cancellation cause of
+// ctx. In both cases Run returns only after every task of the query has
+// ended, so no stage state is touched after it returns. Run must not be
+// called from inside a task.
+func Run(ctx context.Context, s *Scheduler, pipelines []*Pipeline) (QueryMetrics, error) {
+	runs, err := plan(pipelines)
+	if err != nil {
+		return QueryMetrics{}, err
+	}
+	p := s.NewProducer(ctx)
+	q := &query{p: p, runs: runs}
+	q.left.Store(int64(len(runs)))
+	for _, r := range runs {
+		if r.depsLeft.Load() == 0 {
+			q.start(r)
+		}
+	}
+	err = p.Close()
+	if err == nil && q.left.Load() != 0 {
+		panic(fmt.Sprintf("BUG: query ended with %d pipelines not finalized", q.left.Load()))
+	}
+	return p.Metrics(), err
+}
+
+// pipelineRun is the state of one pipeline during one Run.
+type pipelineRun struct {
+	p          *Pipeline
+	dependents []*pipelineRun
+	depsLeft   atomic.Int32
+
+	src     SourceState
+	ops     []OperatorState
+	sink    SinkState
+	morsels int
+	next    atomic.Int64 // next morsel to claim
+	stop    atomic.Bool  // an operator Finished: claim no more morsels
+	tasks   atomic.Int32 // tasks not yet ended
+}
+
+type query struct {
+	p    *Producer
+	runs []*pipelineRun
+	left atomic.Int64 // pipelines not yet finalized
+}
+
+// plan checks the dependency graph and links dependents.
+func plan(pipelines []*Pipeline) ([]*pipelineRun, error) {
+	byP := make(map[*Pipeline]*pipelineRun, len(pipelines))
+	runs := make([]*pipelineRun, len(pipelines))
+	for i, p := range pipelines {
+		if byP[p] != nil {
+			return nil, fmt.Errorf("pipeline %s listed twice: %w", p.name, ErrPlan)
+		}
+		runs[i] = &pipelineRun{p: p}
+		byP[p] = runs[i]
+	}
+	for _, r := range runs {
+		for _, d := range r.p.deps {
+			dr := byP[d]
+			if dr == nil {
+				return nil, fmt.Errorf("pipeline %s depends on %s, which is not in the plan: %w", r.p.name, d.name, ErrPlan)
+			}
+			dr.dependents = append(dr.dependents, r)
+			r.depsLeft.Add(1)
+		}
+	}
+	// Kahn's algorithm: every pipeline must become ready.
+	ready := 0
+	left := make(map[*pipelineRun]int32, len(runs))
+	var queue []*pipelineRun
+	for _, r := range runs {
+		left[r] = r.depsLeft.Load()
+		if left[r] == 0 {
+			queue = append(queue, r)
+		}
+	}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		ready++
+		for _, d := range r.dependents {
+			if left[d]--; left[d] == 0 {
+				queue = append(queue, d)
+			}
+		}
+	}
+	if ready != len(runs) {
+		return nil, fmt.Errorf("pipeline dependencies form a cycle: %w", ErrPlan)
+	}
+	return runs, nil
+}
+
+// start initializes a pipeline run and schedules its tasks (or finalizes
+// it at once if it has no morsels). Errors fail the query.
+func (q *query) start(r *pipelineRun) {
+	if q.p.Cancelled() {
+		return
+	}
+	if err := r.init(q.p); err != nil {
+		q.p.Cancel(fmt.Errorf("pipeline %s: init: %w", r.p.name, err))
+		return
+	}
+	n := min(q.p.s.threads, r.morsels)
+	if n == 0 {
+		q.finish(r)
+		return
+	}
+	r.tasks.Store(int32(n))
+	for range n {
+		q.p.Schedule(&pipelineTask{q: q, r: r, morsel: -1})
+	}
+}
+
+func (r *pipelineRun) init(p *Producer) error {
+	var err error
+	if r.src, err = r.p.source.Init(p); err != nil {
+		return err
+	}
+	r.ops = make([]OperatorState, len(r.p.ops))
+	for i, op := range r.p.ops {
+		if r.ops[i], err = op.Init(p); err != nil {
+			return err
+		}
+	}
+	if r.sink, err = r.p.sink.Init(p); err != nil {
+		return err
+	}
+	r.morsels = r.src.Morsels()
+	return nil
+}
+
+// finish finalizes a pipeline run and starts the runs that waited for it.
+func (q *query) finish(r *pipelineRun) {
+	if q.p.Cancelled() {
+		return
+	}
+	if err := r.sink.Finalize(); err != nil {
+		q.p.Cancel(fmt.Errorf("pipeline %s: finalize: %w", r.p.name, err))
+		return
+	}
+	q.left.Add(-1)
+	for _, d := range r.dependents {
+		if d.depsLeft.Add(-1) == 0 {
+			q.start(d)
+		}
+	}
+}
+
+// pipelineTask is one of a pipeline run's tasks. It keeps its local states
+// across Partial executions.
+type pipelineTask struct {
+	q      *query
+	r      *pipelineRun
+	morsel int // the morsel being scanned, -1 if none
+
+	src    SourceLocal
+	ops    []OperatorLocal
+	sink   SinkLocal
+	chunks []*vector.Chunk // chunks[0]: source output; chunks[i+1]: ops[i] output
+	closed sync.Once
+}
+
+// Execute scans morsels through the pipeline: one morsel per call in
+// Partial mode, all remaining in Full mode.
+func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
+	r := t.r
+	if t.chunks == nil {
+		if err := t.newLocals(); err != nil {
+			t.close()
+			return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
+		}
+	}
+	for {
+		if tc.Producer.Cancelled() {
+			t.close()
+			return Done, nil
+		}
+		if t.morsel < 0 {
+			m := int(r.next.Add(1) - 1)
+			if m >= r.morsels || r.stop.Load() {
+				return t.end()
+			}
+			t.morsel = m
+		}
+		src := t.chunks[0]
+		src.Reset()
+		more, err := t.src.Scan(t.morsel, src)
+		if err != nil {
+			t.close()
+			return Done, fmt.Errorf("pipeline %s: scan morsel %d: %w", r.p.name, t.morsel, err)
+		}
+		if src.Len() > 0 {
+			stop, err := t.push(0, src)
+			if err != nil {
+				t.close()
+				return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
+			}
+			if stop {
+				r.stop.Store(true)
+				return t.end()
+			}
+		}
+		if !more {
+			t.morsel = -1
+			if mode == Partial {
+				return Again, nil
+			}
+		}
+	}
+}
+
+// push sends in through operators i… and the sink. It reports whether an
+// operator Finished.
+func (t *pipelineTask) push(i int, in *vector.Chunk) (bool, error) {
+	if i == len(t.ops) {
+		return false, t.sink.Sink(in)
+	}
+	out := t.chunks[i+1]
+	for {
+		out.Reset()
+		res, err := t.ops[i].Execute(in, out)
+		if err != nil {
+			return false, err
+		}
+		if out.Len() > 0 {
+			stop, err := t.push(i+1, out)
+			if stop || err != nil {
+				return stop, err
+			}
+		}
+		switch res {
+		case NeedMoreInput:
+			return false, nil
+		case Finished:
+			return true, nil
+		}
+	}
+}
+
+func (t *pipelineTask) newLocals() error {
+	r := t.r
+	var err error
+	if t.src, err = r.src.NewLocal(); err != nil {
+		return err
+	}
+	t.ops = make([]OperatorLocal, len(r.ops))
+	t.chunks = []*vector.Chunk{vector.NewChunk(r.p.source.Types())}
+	for i, op := range r.ops {
+		if t.ops[i], err = op.NewLocal(); err != nil {
+			return err
+		}
+		t.chunks = append(t.chunks, vector.NewChunk(r.p.ops[i].Types()))
+	}
+	t.sink, err = r.sink.NewLocal()
+	return err
+}
+
+// end combines the task's sink state, closes its locals and, if it was the
+// pipeline's last task, finalizes the pipeline.
+func (t *pipelineTask) end() (Result, error) {
+	err := t.sink.Combine()
+	if cerr := t.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Done, fmt.Errorf("pipeline %s: combine: %w", t.r.p.name, err)
+	}
+	if t.r.tasks.Add(-1) == 0 {
+		t.q.finish(t.r)
+	}
+	return Done, nil
+}
+
+// close closes the local states that want it, once.
+func (t *pipelineTask) close() error {
+	var err error
+	t.closed.Do(func() {
+		var ls []any
+		ls = append(ls, t.src)
+		for _, o := range t.ops {
+			ls = append(ls, o)
+		}
+		ls = append(ls, t.sink)
+		for _, l := range ls {
+			if c, ok := l.(closer); ok {
+				if cerr := c.Close(); err == nil {
+					err = cerr
+				}
+			}
+		}
+	})
+	return err
+}
+
+// Discard closes the locals of a task dropped between executions.
+func (t *pipelineTask) Discard(error) { t.close() }

@@ -1,0 +1,499 @@
+package parallel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+var bigint = []types.Type{types.BigIntType}
+
+// lifecycle counts local states opened and closed, morsels scanned.
+type lifecycle struct{ opened, closed, scanned atomic.Int64 }
+
+// rangeSource produces the BIGINTs 0..n-1 in morsels of `morsel` rows and
+// chunks of at most `chunk` rows.
+type rangeSource struct {
+	n, morsel, chunk int
+	lc               *lifecycle
+	failScan         int // fail the scan of this row (≥ 1), 0: never
+	onScan           func(row int)
+}
+
+func (s *rangeSource) Types() []types.Type { return bigint }
+func (s *rangeSource) Init(*Producer) (SourceState, error) {
+	return s, nil
+}
+func (s *rangeSource) Morsels() int { return (s.n + s.morsel - 1) / s.morsel }
+func (s *rangeSource) NewLocal() (SourceLocal, error) {
+	s.lc.opened.Add(1)
+	return &rangeLocal{s: s}, nil
+}
+
+type rangeLocal struct {
+	s   *rangeSource
+	pos int // offset in the current morsel
+}
+
+var errInjected = errors.New("injected failure")
+
+func (l *rangeLocal) Scan(m int, out *vector.Chunk) (bool, error) {
+	s := l.s
+	if l.pos == 0 {
+		s.lc.scanned.Add(1)
+	}
+	mEnd := min((m+1)*s.morsel, s.n)
+	begin := m*s.morsel + l.pos
+	end := min(begin+s.chunk, mEnd)
+	if s.failScan > 0 && begin <= s.failScan && s.failScan < end {
+		return false, errInjected
+	}
+	if s.onScan != nil {
+		s.onScan(begin)
+	}
+	d := out.Col(0).Int64s()
+	for i := begin; i < end; i++ {
+		d[i-begin] = int64(i)
+	}
+	out.SetLen(end - begin)
+	l.pos += end - begin
+	if end == mEnd {
+		l.pos = 0
+		return false, nil
+	}
+	return true, nil
+}
+
+func (l *rangeLocal) Close() error {
+	l.s.lc.closed.Add(1)
+	return nil
+}
+
+// filterOp keeps the rows whose value is not a multiple of mod, using a
+// selection over its input and a gather into its output.
+type filterOp struct{ mod int64 }
+
+func (f filterOp) Types() []types.Type                   { return bigint }
+func (f filterOp) Init(*Producer) (OperatorState, error) { return f, nil }
+func (f filterOp) NewLocal() (OperatorLocal, error)      { return f, nil }
+func (f filterOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	col := vector.ColOf[int64](in, 0)
+	sel := make(vector.Selection, 0, in.Len())
+	for r := range col.Len() {
+		if x, ok := col.Get(r); ok && x%f.mod != 0 {
+			sel = append(sel, uint16(col.Index(r)))
+		}
+	}
+	vector.Copy(out.Col(0), 0, in.Col(0), sel, len(sel))
+	out.SetLen(len(sel))
+	return NeedMoreInput, nil
+}
+
+// repeatOp emits its input k times, one output chunk per call.
+type repeatOp struct{ k int }
+
+func (o repeatOp) Types() []types.Type                   { return bigint }
+func (o repeatOp) Init(*Producer) (OperatorState, error) { return o, nil }
+func (o repeatOp) NewLocal() (OperatorLocal, error)      { return &repeatLocal{k: o.k}, nil }
+
+type repeatLocal struct{ k, done int }
+
+func (o *repeatLocal) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	out.Append(in)
+	o.done++
+	if o.done < o.k {
+		return HaveMoreOutput, nil
+	}
+	o.done = 0
+	return NeedMoreInput, nil
+}
+
+// limitOp passes on the first `limit` rows over all tasks, then Finishes.
+type limitOp struct{ limit int64 }
+
+func (o limitOp) Types() []types.Type { return bigint }
+func (o limitOp) Init(*Producer) (OperatorState, error) {
+	st := &limitState{}
+	st.left.Store(o.limit)
+	return st, nil
+}
+
+type limitState struct{ left atomic.Int64 }
+
+func (s *limitState) NewLocal() (OperatorLocal, error) { return s, nil }
+func (s *limitState) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	n := int64(in.Len())
+	left := s.left.Add(-n)
+	take := n
+	if left < 0 {
+		take = max(0, n+left)
+	}
+	if take > 0 {
+		sel := make(vector.Selection, take)
+		for i := range sel {
+			sel[i] = uint16(in.Index(i))
+		}
+		vector.Copy(out.Col(0), 0, in.Col(0), sel, int(take))
+		out.SetLen(int(take))
+	}
+	if left <= 0 {
+		return Finished, nil
+	}
+	return NeedMoreInput, nil
+}
+
+// sumSink adds up its input: the shape of an aggregate without groups.
+type sumSink struct {
+	lc          *lifecycle
+	mu          sync.Mutex
+	sum, count  int64
+	finalized   int
+	failAt      int64 // fail when this value arrives (≥ 1), 0: never
+	failCombine bool
+	failFinal   bool
+}
+
+func (s *sumSink) Init(*Producer) (SinkState, error) {
+	s.sum, s.count, s.finalized = 0, 0, 0
+	return s, nil
+}
+func (s *sumSink) NewLocal() (SinkLocal, error) {
+	s.lc.opened.Add(1)
+	return &sumLocal{s: s}, nil
+}
+func (s *sumSink) Finalize() error {
+	if s.failFinal {
+		return errInjected
+	}
+	s.finalized++
+	return nil
+}
+
+type sumLocal struct {
+	s          *sumSink
+	sum, count int64
+}
+
+func (l *sumLocal) Sink(in *vector.Chunk) error {
+	col := vector.ColOf[int64](in, 0)
+	for r := range col.Len() {
+		x, _ := col.Get(r)
+		if l.s.failAt > 0 && x == l.s.failAt {
+			return fmt.Errorf("value %d: %w", x, errInjected)
+		}
+		l.sum += x
+		l.count++
+	}
+	return nil
+}
+func (l *sumLocal) Combine() error {
+	if l.s.failCombine {
+		return errInjected
+	}
+	l.s.mu.Lock()
+	l.s.sum += l.sum
+	l.s.count += l.count
+	l.s.mu.Unlock()
+	return nil
+}
+func (l *sumLocal) Close() error {
+	l.s.lc.closed.Add(1)
+	return nil
+}
+
+// setSink collects its input into a set: a hash join's build side.
+type setSink struct {
+	mu    sync.Mutex
+	set   map[int64]bool
+	built bool
+}
+
+func (s *setSink) Init(*Producer) (SinkState, error) {
+	s.set, s.built = map[int64]bool{}, false
+	return s, nil
+}
+func (s *setSink) NewLocal() (SinkLocal, error) { return &setLocal{s: s}, nil }
+func (s *setSink) Finalize() error {
+	s.built = true
+	return nil
+}
+
+type setLocal struct {
+	s    *setSink
+	keys []int64
+}
+
+func (l *setLocal) Sink(in *vector.Chunk) error {
+	col := vector.ColOf[int64](in, 0)
+	for r := range col.Len() {
+		x, _ := col.Get(r)
+		l.keys = append(l.keys, x)
+	}
+	return nil
+}
+func (l *setLocal) Combine() error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	for _, k := range l.keys {
+		l.s.set[k] = true
+	}
+	return nil
+}
+
+// probeOp keeps the rows found in a finalized setSink: a hash join's probe.
+type probeOp struct{ build *setSink }
+
+func (o probeOp) Types() []types.Type { return bigint }
+func (o probeOp) Init(*Producer) (OperatorState, error) {
+	if !o.build.built {
+		return nil, errors.New("probe initialized before its build finalized")
+	}
+	return o, nil
+}
+func (o probeOp) NewLocal() (OperatorLocal, error) { return o, nil }
+func (o probeOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	col := vector.ColOf[int64](in, 0)
+	d := out.Col(0).Int64s()
+	n := 0
+	for r := range col.Len() {
+		if x, _ := col.Get(r); o.build.set[x] {
+			d[n] = x
+			n++
+		}
+	}
+	out.SetLen(n)
+	return NeedMoreInput, nil
+}
+
+func expectedSum(n int, keep func(int64) bool, times int64) (sum, count int64) {
+	for i := range int64(n) {
+		if keep(i) {
+			sum += i * times
+			count += times
+		}
+	}
+	return sum, count
+}
+
+// TestPipelineSum runs scan → filter → repeat → sum under 1..3 threads,
+// chunk sizes from 1 to 2048 and both execution modes, and checks the
+// result and that every local state was closed.
+func TestPipelineSum(t *testing.T) {
+	const n = 50000
+	want, wantCount := expectedSum(n, func(x int64) bool { return x%3 != 0 }, 2)
+	for _, threads := range []int{1, 2, 3} {
+		for _, chunk := range []int{1, 7, 1000, vector.Size} {
+			for _, full := range []bool{false, true} {
+				if chunk == 1 && threads > 1 {
+					continue // slow and adds nothing
+				}
+				name := fmt.Sprintf("threads=%d/chunk=%d/full=%v", threads, chunk, full)
+				t.Run(name, func(t *testing.T) {
+					s := New(Options{Threads: threads})
+					defer s.Close()
+					if full {
+						s.SetExecutePolicy(fullMode{})
+					}
+					lc := &lifecycle{}
+					src := &rangeSource{n: n, morsel: 3000, chunk: chunk, lc: lc}
+					sink := &sumSink{lc: lc}
+					p := NewPipeline("sum", src, []Operator{filterOp{3}, repeatOp{2}}, sink)
+					m, err := Run(context.Background(), s, []*Pipeline{p})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sink.sum != want || sink.count != wantCount || sink.finalized != 1 {
+						t.Fatalf("sum %d count %d finalized %d; want %d, %d, 1", sink.sum, sink.count, sink.finalized, want, wantCount)
+					}
+					if lc.opened.Load() != lc.closed.Load() || lc.opened.Load() != 2*int64(min(threads, 17)) {
+						t.Fatalf("opened %d locals, closed %d; want 2 per task", lc.opened.Load(), lc.closed.Load())
+					}
+					if lc.scanned.Load() != 17 {
+						t.Fatalf("scanned %d morsels, want 17", lc.scanned.Load())
+					}
+					// Partial mode returns after each morsel: one execution per
+					// morsel plus the one that finds none left.
+					if !full && m.Executions != 17+m.TasksScheduled {
+						t.Errorf("metrics %v: want %d executions", m, 17+m.TasksScheduled)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestPipelineDependencies runs a build pipeline and a probe pipeline that
+// depends on it, plus one with no morsels, several times concurrently on
+// one scheduler.
+func TestPipelineDependencies(t *testing.T) {
+	s := New(Options{Threads: 3})
+	defer s.Close()
+	var wg sync.WaitGroup
+	for q := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lc := &lifecycle{}
+			build := &setSink{}
+			bp := NewPipeline("build", &rangeSource{n: 3000, morsel: 500, chunk: 300, lc: lc}, []Operator{filterOp{2}}, build)
+			sink := &sumSink{lc: lc}
+			pp := NewPipeline("probe", &rangeSource{n: 10000, morsel: 1000, chunk: vector.Size, lc: lc}, []Operator{probeOp{build}}, sink)
+			pp.DependsOn(bp)
+			empty := &sumSink{lc: lc}
+			ep := NewPipeline("empty", &rangeSource{n: 0, morsel: 10, chunk: 10, lc: lc}, nil, empty)
+			ep.DependsOn(pp)
+			// Listed in reverse: Run orders by dependencies, not by list.
+			if _, err := Run(context.Background(), s, []*Pipeline{ep, pp, bp}); err != nil {
+				t.Errorf("query %d: %v", q, err)
+				return
+			}
+			want, count := expectedSum(3000, func(x int64) bool { return x%2 != 0 }, 1)
+			if sink.sum != want || sink.count != count {
+				t.Errorf("query %d: probe sum %d count %d, want %d %d", q, sink.sum, sink.count, want, count)
+			}
+			if empty.finalized != 1 || empty.count != 0 {
+				t.Errorf("query %d: pipeline without morsels finalized %d times, count %d", q, empty.finalized, empty.count)
+			}
+			if lc.opened.Load() != lc.closed.Load() {
+				t.Errorf("query %d: opened %d locals, closed %d", q, lc.opened.Load(), lc.closed.Load())
+			}
+		}()
+	}
+	wg.Wait()
+	if got := pipelineString(t); got != "probe (after build)" {
+		t.Errorf("String() = %q", got)
+	}
+}
+
+func pipelineString(*testing.T) string {
+	b := NewPipeline("build", nil, nil, nil)
+	p := NewPipeline("probe", nil, nil, nil)
+	p.DependsOn(b)
+	return p.String()
+}
+
+// TestPipelineLimit stops all tasks once a LIMIT is satisfied.
+func TestPipelineLimit(t *testing.T) {
+	s := New(Options{Threads: 2})
+	defer s.Close()
+	lc := &lifecycle{}
+	sink := &sumSink{lc: lc}
+	src := &rangeSource{n: 1_000_000, morsel: 1000, chunk: 100, lc: lc}
+	p := NewPipeline("limit", src, []Operator{limitOp{250}}, sink)
+	if _, err := Run(context.Background(), s, []*Pipeline{p}); err != nil {
+		t.Fatal(err)
+	}
+	if sink.count != 250 || sink.finalized != 1 {
+		t.Fatalf("count %d finalized %d, want 250, 1", sink.count, sink.finalized)
+	}
+	if got := lc.scanned.Load(); got > 10 {
+		t.Fatalf("scanned %d of 1000 morsels for a LIMIT of 250 rows", got)
+	}
+}
+
+// TestPipelineErrors fails each stage in turn and cancels by context; Run
+// returns the error, every opened local is closed, and later pipelines do
+// not start.
+func TestPipelineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(src *rangeSource, sink *sumSink, cancel context.CancelFunc)
+		want  string
+	}{
+		{"scan", func(src *rangeSource, _ *sumSink, _ context.CancelFunc) { src.failScan = 12345 }, "pipeline first: scan morsel 12: injected failure"},
+		{"sink", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failAt = 20001 }, "pipeline first: value 20001: injected failure"},
+		{"combine", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failCombine = true }, "pipeline first: combine: injected failure"},
+		{"finalize", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failFinal = true }, "pipeline first: finalize: injected failure"},
+		{"cancel", func(src *rangeSource, _ *sumSink, cancel context.CancelFunc) {
+			src.onScan = func(row int) {
+				if row == 30000 {
+					cancel()
+				}
+			}
+		}, "context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Options{Threads: 2})
+			defer s.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			lc := &lifecycle{}
+			src := &rangeSource{n: 100000, morsel: 1000, chunk: 500, lc: lc}
+			sink := &sumSink{lc: lc}
+			tc.setup(src, sink, cancel)
+			first := NewPipeline("first", src, nil, sink)
+			second := &sumSink{lc: lc}
+			next := NewPipeline("second", &rangeSource{n: 10, morsel: 10, chunk: 10, lc: lc}, nil, second)
+			next.DependsOn(first)
+			_, err := Run(ctx, s, []*Pipeline{first, next})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("Run = %v, want %q", err, tc.want)
+			}
+			if tc.name != "cancel" && !errors.Is(err, errInjected) {
+				t.Fatalf("error %v does not wrap the cause", err)
+			}
+			if lc.opened.Load() != lc.closed.Load() {
+				t.Fatalf("opened %d locals, closed %d", lc.opened.Load(), lc.closed.Load())
+			}
+			if second.finalized != 0 {
+				t.Fatal("the dependent pipeline ran after a failure")
+			}
+			if tc.name == "cancel" && lc.scanned.Load() > 40 {
+				t.Errorf("scanned %d of 100 morsels after cancelling at morsel 30", lc.scanned.Load())
+			}
+		})
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	s := New(Options{Threads: 1})
+	defer s.Close()
+	lc := &lifecycle{}
+	mk := func(name string) *Pipeline {
+		return NewPipeline(name, &rangeSource{n: 1, morsel: 1, chunk: 1, lc: lc}, nil, &sumSink{lc: lc})
+	}
+	a, b, c := mk("a"), mk("b"), mk("c")
+	a.DependsOn(b)
+	b.DependsOn(a)
+	c.DependsOn(mk("outside"))
+	for _, tc := range []struct {
+		ps   []*Pipeline
+		want string
+	}{
+		{[]*Pipeline{a, b}, "pipeline dependencies form a cycle"},
+		{[]*Pipeline{c}, "pipeline c depends on outside, which is not in the plan"},
+		{[]*Pipeline{c, c}, "pipeline c listed twice"},
+	} {
+		_, err := Run(context.Background(), s, tc.ps)
+		if !errors.Is(err, ErrPlan) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Run = %v, want %q (ErrPlan)", err, tc.want)
+		}
+	}
+}
+
+// BenchmarkPipeline measures the framework's cost per row: a 6-million-row
+// scan of generated BIGINTs into a sum, in morsels of 122,880 rows.
+func BenchmarkPipeline(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			s := New(Options{Threads: threads})
+			defer s.Close()
+			const n = 6_000_000
+			for b.Loop() {
+				lc := &lifecycle{}
+				p := NewPipeline("sum", &rangeSource{n: n, morsel: 122880, chunk: vector.Size, lc: lc}, nil, &sumSink{lc: lc})
+				if _, err := Run(context.Background(), s, []*Pipeline{p}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+		})
+	}
+}
