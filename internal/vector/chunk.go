@@ -20,8 +20,15 @@ type Selection []uint16
 // DuckDB's DataChunk, CockroachDB's Batch. Operators pass chunks along a
 // pipeline; a chunk is owned by one task at a time and is not safe for
 // concurrent use.
+//
+// A column may reference a vector owned by another chunk (Reference,
+// ReferenceChunk): a projection or a filter then passes data on without
+// copying. The chunk never modifies a referenced vector: Reset drops the
+// reference, Flatten copies into the chunk's own vector, and Append and
+// AppendRow refuse to write into one.
 type Chunk struct {
-	cols   []*Vector
+	cols   []*Vector // what the columns read: own vectors or references
+	own    []*Vector // the chunk's own vectors
 	n      int
 	sel    Selection // nil, or the first n entries of selBuf (or a caller's slice)
 	selBuf Selection // Size entries owned by the chunk
@@ -29,9 +36,10 @@ type Chunk struct {
 
 // NewChunk returns an empty chunk with one vector per type.
 func NewChunk(ts []types.Type) *Chunk {
-	c := &Chunk{cols: make([]*Vector, len(ts))}
+	c := &Chunk{cols: make([]*Vector, len(ts)), own: make([]*Vector, len(ts))}
 	for i, t := range ts {
-		c.cols[i] = New(t)
+		c.own[i] = New(t)
+		c.cols[i] = c.own[i]
 	}
 	return c
 }
@@ -101,20 +109,48 @@ func (c *Chunk) SetSel(sel Selection, n int) {
 	c.SetLen(n)
 }
 
-// Reset empties the chunk: length 0, no selection, no NULLs, no string
-// bytes. The vectors' memory is kept.
+// Reset empties the chunk: length 0, no selection, no references, and its
+// own vectors without NULLs or string bytes. The memory is kept.
 func (c *Chunk) Reset() {
 	c.n = 0
 	c.sel = nil
-	for _, v := range c.cols {
+	for j, v := range c.own {
+		c.cols[j] = v
 		v.Reset()
 	}
 }
 
+// Reference makes column j read vector v (of the column's type) without
+// copying it. v must stay unchanged while c uses it.
+func (c *Chunk) Reference(j int, v *Vector) {
+	if v.typ != c.own[j].typ {
+		panic(fmt.Sprintf("BUG: reference a %v vector as a %v column", v.typ, c.own[j].typ))
+	}
+	c.cols[j] = v
+}
+
+// ReferenceChunk makes c a view of src: every column references src's
+// vector, and c takes src's length and selection (the selection slice is
+// shared: c must not write it; a filter writes SelBuffer and SetSel).
+func (c *Chunk) ReferenceChunk(src *Chunk) {
+	if len(src.cols) != len(c.cols) {
+		panic(fmt.Sprintf("BUG: reference a chunk of %d columns from one of %d", len(src.cols), len(c.cols)))
+	}
+	for j, v := range src.cols {
+		c.Reference(j, v)
+	}
+	c.sel, c.n = src.sel, src.n
+}
+
+// Owned reports whether column j is the chunk's own vector (not a
+// reference), so that writing to it is safe.
+func (c *Chunk) Owned(j int) bool { return c.cols[j] == c.own[j] }
+
 // Flatten makes the chunk dense: it applies the selection by moving the
 // selected rows to slots 0..n-1 of every column. A dense chunk is left
 // alone. An increasing selection (what filters produce) is applied in place
-// without allocating; any other order goes through a new vector.
+// without allocating; any other order goes through a new vector; a
+// referenced column is gathered into the chunk's own vector.
 func (c *Chunk) Flatten() {
 	if c.sel == nil {
 		return
@@ -127,10 +163,18 @@ func (c *Chunk) Flatten() {
 		}
 	}
 	for j, v := range c.cols {
-		if !increasing {
+		switch {
+		case !c.Owned(j):
+			// Never modify a referenced vector: gather into our own.
+			own := c.own[j]
+			own.Reset()
+			Copy(own, 0, v, c.sel, c.n)
+			c.cols[j] = own
+			continue
+		case !increasing:
 			tmp := New(v.typ)
 			Copy(tmp, 0, v, c.sel, c.n)
-			c.cols[j] = tmp
+			c.cols[j], c.own[j] = tmp, tmp
 			continue
 		}
 		// sel[r] ≥ r, so slot r is overwritten only after its value was
@@ -165,8 +209,8 @@ func compact[T any](d []T, sel Selection) {
 // Append appends the logical rows of src to c, which must be dense, have
 // the same types and room for them (c.Len()+src.Len() ≤ Size).
 func (c *Chunk) Append(src *Chunk) {
-	if c.sel != nil || c.n+src.n > Size || len(c.cols) != len(src.cols) {
-		panic(fmt.Sprintf("BUG: append %d rows to a chunk of %d (selection %v)", src.n, c.n, c.sel != nil))
+	if c.sel != nil || c.n+src.n > Size || len(c.cols) != len(src.cols) || !c.ownsAll() {
+		panic(fmt.Sprintf("BUG: append %d rows to a chunk of %d (selection %v, references %v)", src.n, c.n, c.sel != nil, !c.ownsAll()))
 	}
 	for j, v := range c.cols {
 		Copy(v, c.n, src.cols[j], src.sel, src.n)
@@ -174,9 +218,18 @@ func (c *Chunk) Append(src *Chunk) {
 	c.n += src.n
 }
 
+func (c *Chunk) ownsAll() bool {
+	for j := range c.cols {
+		if !c.Owned(j) {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendRow appends one row of boxed values (tests and constants).
 func (c *Chunk) AppendRow(vals ...types.Value) {
-	if c.sel != nil || c.n == Size || len(vals) != len(c.cols) {
+	if c.sel != nil || c.n == Size || len(vals) != len(c.cols) || !c.ownsAll() {
 		panic(fmt.Sprintf("BUG: append a row of %d values to a chunk of %d columns and %d rows", len(vals), len(c.cols), c.n))
 	}
 	for j, v := range c.cols {

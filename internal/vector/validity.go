@@ -93,3 +93,13 @@ func (v *Validity) Words() []uint64 {
 	}
 	return v.words
 }
+
+// Writable returns the mask words (Size/64 of them) for direct writes,
+// materializing them all valid first if needed. Kernels that compute a
+// result's NULLs a word at a time (the AND of their inputs' masks) use it.
+func (v *Validity) Writable() []uint64 {
+	if !v.hasNulls {
+		v.materialize()
+	}
+	return v.words
+}

@@ -279,6 +279,30 @@ func TestRandomChunks(t *testing.T) {
 			checkChunk(t, fmt.Sprintf("iter %d appended", iter), dst, append([][]types.Value{first}, want...))
 		}
 
+		// A zero-copy filter: reference c, keep every other logical row
+		// through a selection of c's slots, flatten, reset; c is untouched.
+		ref := NewChunk(c.Types())
+		ref.ReferenceChunk(c)
+		checkChunk(t, fmt.Sprintf("iter %d referenced", iter), ref, want)
+		buf := ref.SelBuffer()
+		var kept [][]types.Value
+		for r := 0; r < ref.Len(); r += 2 {
+			buf[len(kept)] = uint16(ref.Index(r))
+			kept = append(kept, want[r])
+		}
+		ref.SetSel(buf, len(kept))
+		checkChunk(t, fmt.Sprintf("iter %d filtered reference", iter), ref, kept)
+		ref.Flatten()
+		checkChunk(t, fmt.Sprintf("iter %d flattened reference", iter), ref, kept)
+		for j := range ref.Width() {
+			if !ref.Owned(j) {
+				t.Fatalf("iter %d: column %d still referenced after Flatten", iter, j)
+			}
+		}
+		ref.ReferenceChunk(c)
+		ref.Reset()
+		checkChunk(t, fmt.Sprintf("iter %d after the reference's Flatten and Reset", iter), c, want)
+
 		c.Flatten()
 		if c.Sel() != nil {
 			t.Fatalf("iter %d: selection survives Flatten", iter)
@@ -328,6 +352,20 @@ func TestValidity(t *testing.T) {
 	v.SetNull(3)
 	if v.IsValid(3) || !v.IsValid(0) {
 		t.Fatal("a reused mask kept old NULLs or lost the new one")
+	}
+	// A result's mask as the AND of two inputs', a word at a time.
+	var a, b, res Validity
+	a.SetNull(1)
+	b.SetNull(70)
+	w := res.Writable()
+	if len(w) != Size/64 || w[0] != ^uint64(0) {
+		t.Fatalf("Writable on an all-valid mask: %d words, first %x", len(w), w[0])
+	}
+	for i := range w {
+		w[i] = a.Writable()[i] & b.Writable()[i]
+	}
+	if res.CountValid(Size) != Size-2 || res.IsValid(1) || res.IsValid(70) || !res.IsValid(2) {
+		t.Fatal("AND of masks through Writable is wrong")
 	}
 }
 
@@ -401,4 +439,35 @@ func BenchmarkSumCol(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*Size), "ns/row")
 	})
+}
+
+func TestReferenceRefusesWrites(t *testing.T) {
+	src, err := ParseTable("BIGINT\n1\nNULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewChunk(src.Types())
+	c.Reference(0, src.Col(0))
+	if c.Owned(0) {
+		t.Fatal("referenced column reports owned")
+	}
+	for name, f := range map[string]func(){
+		"AppendRow":      func() { c.AppendRow(types.BigIntValue(3)) },
+		"Append":         func() { c.Append(src) },
+		"wrong type":     func() { c.Reference(0, New(types.VarcharType)) },
+		"ReferenceChunk": func() { NewChunk(nil).ReferenceChunk(src) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "BUG: ") {
+					t.Errorf("%s on a referencing chunk: recovered %v, want a BUG panic", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+	c.Reset()
+	if !c.Owned(0) || !src.Col(0).IsNull(1) {
+		t.Fatal("Reset did not drop the reference or touched the referenced vector")
+	}
 }
