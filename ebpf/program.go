@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -11,6 +12,7 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/asm"
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 	"github.com/bpfdb/bpfdb/ebpf/internal/interp"
+	"github.com/bpfdb/bpfdb/ebpf/internal/jit"
 	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
@@ -72,7 +74,42 @@ type ProgramOptions struct {
 	// compare both ways, and for debugging the verifier. Programs loaded
 	// Unverified always check.
 	RuntimeChecks bool
+	// Engine selects how the program runs; the zero value, EngineAuto,
+	// compiles it to native code where the JIT is supported.
+	Engine Engine
 }
+
+// Engine selects the execution backend of a program. Both give identical
+// results, errors included; the JIT is faster.
+type Engine uint8
+
+// Engines.
+const (
+	// EngineAuto is the JIT where it is supported (amd64 on Linux, macOS
+	// and FreeBSD) and the interpreter elsewhere.
+	EngineAuto Engine = iota
+	// EngineInterpreter runs the program in the interpreter.
+	EngineInterpreter
+	// EngineJIT compiles the program to native code; loading fails with
+	// an error wrapping ErrUnsupported where the JIT is not supported.
+	EngineJIT
+)
+
+func (e Engine) String() string {
+	switch e {
+	case EngineAuto:
+		return "auto"
+	case EngineInterpreter:
+		return "interpreter"
+	case EngineJIT:
+		return "jit"
+	}
+	return fmt.Sprintf("Engine(%d)", uint8(e))
+}
+
+// JITSupported reports whether this build can compile programs to native
+// code (see EngineAuto).
+func JITSupported() bool { return jit.Supported() }
 
 // RunOptions configure one run.
 type RunOptions struct {
@@ -102,6 +139,7 @@ type Program struct {
 	name   string
 	insns  asm.Instructions
 	code   *interp.Program
+	native *jit.Program // nil unless the program runs under the JIT
 	maps   []maps.Map
 	static []core.Region // map memory
 	budget int64
@@ -110,8 +148,16 @@ type Program struct {
 	// Machines are kept per program, so that a run neither allocates nor
 	// rebuilds the region table: one in a slot that costs a single atomic
 	// swap, the rest in a pool.
-	spare atomic.Pointer[interp.Machine]
+	spare atomic.Pointer[machine]
 	pool  sync.Pool
+}
+
+// machine is the state of one run of a program: the environment helpers
+// see and the backend's own state (exactly one of im and jm).
+type machine struct {
+	env *core.Env
+	im  *interp.Machine
+	jm  *jit.Machine
 }
 
 var littleEndian = func() bool {
@@ -121,7 +167,8 @@ var littleEndian = func() bool {
 
 // NewProgram loads a program: it checks that every instruction is valid,
 // resolves map references and helper calls, verifies the program against
-// opts.Type (see Verify) and prepares it for the interpreter. A rejection
+// opts.Type (see Verify) and prepares it for its engine (opts.Engine):
+// compiled to native code by the JIT, or decoded for the interpreter. A rejection
 // wraps ErrVerifier; the *VerifierError is reachable with errors.As.
 // Every program is verified before it can run, unless opts.Unverified.
 func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
@@ -158,6 +205,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load program %q: %w", name, err)
 	}
+	var proven []bool // accesses that run without a check
 	if !opts.Unverified {
 		typ := opts.Type
 		if typ == nil {
@@ -173,11 +221,42 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 		}
 		p.ctxLen = contextLen(typ)
 		if !opts.RuntimeChecks {
-			code = code.Unchecked(uncheckedAccesses(res, typ, p.ctxLen))
+			proven = uncheckedAccesses(res, typ, p.ctxLen)
+			code = code.Unchecked(proven)
 		}
 	}
 	p.code = code
+	useJIT := jit.Supported()
+	switch opts.Engine {
+	case EngineAuto:
+	case EngineInterpreter:
+		useJIT = false
+	case EngineJIT:
+		if !useJIT {
+			return nil, fmt.Errorf("load program %q: the JIT is not available on %s/%s: %w", name, runtime.GOOS, runtime.GOARCH, ErrUnsupported)
+		}
+	default:
+		return nil, fmt.Errorf("load program %q: unknown engine %v", name, opts.Engine)
+	}
+	if useJIT {
+		native, err := jit.Compile(spec.Instructions, jit.Config{
+			Helpers: helpers.funcs(), Maps: p.maps, Proven: proven, Verified: !opts.Unverified,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load program %q: %w", name, err)
+		}
+		p.native = native
+	}
 	return p, nil
+}
+
+// Engine returns the backend the program runs on: EngineJIT or
+// EngineInterpreter.
+func (p *Program) Engine() Engine {
+	if p.native != nil {
+		return EngineJIT
+	}
+	return EngineInterpreter
 }
 
 // uncheckedAccesses returns, by slot, the memory accesses the interpreter
@@ -278,7 +357,7 @@ func (p *Program) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
 func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
 	m := p.spare.Swap(nil)
 	if m == nil {
-		m, _ = p.pool.Get().(*interp.Machine)
+		m, _ = p.pool.Get().(*machine)
 		if m == nil {
 			m = p.newMachine()
 		}
@@ -292,7 +371,7 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 
 // runOn runs the program on machine m. The machine keeps a reference to
 // ctx until its next run.
-func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
+func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
 	if worker < 0 {
 		return 0, errors.New("run: negative worker")
 	}
@@ -302,7 +381,7 @@ func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, bud
 	if budget < 0 {
 		budget = math.MaxInt64
 	}
-	env := &m.Env
+	env := m.env
 	ctxRegion := &env.Regions[1]
 	if start := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx)))); start != ctxRegion.Start || uint64(len(ctx)) != ctxRegion.Len {
 		*ctxRegion = core.NewRegion(ctx, true, core.RegionContext)
@@ -310,16 +389,24 @@ func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, bud
 	env.Worker = worker
 	env.Host = host
 	if len(extra) == 0 {
-		return p.code.Run(m, ctxRegion.Start, uint64(len(ctx)), budget)
+		return p.exec(m, ctxRegion.Start, uint64(len(ctx)), budget)
 	}
 	base := len(env.Regions)
 	for _, x := range extra {
 		env.Regions = append(env.Regions, core.NewRegion(x.Data, x.Writable, core.RegionHost))
 	}
-	r0, err := p.code.Run(m, ctxRegion.Start, uint64(len(ctx)), budget)
+	r0, err := p.exec(m, ctxRegion.Start, uint64(len(ctx)), budget)
 	clear(env.Regions[base:])
 	env.Regions = env.Regions[:base]
 	return r0, err
+}
+
+// exec runs the program on its backend.
+func (p *Program) exec(m *machine, r1, r2 uint64, budget int64) (uint64, error) {
+	if m.jm != nil {
+		return p.native.Run(m.jm, r1, r2, budget)
+	}
+	return p.code.Run(m.im, r1, r2, budget)
 }
 
 // Runner runs one program from one goroutine at a time, with state of its
@@ -328,7 +415,7 @@ func (p *Program) runOn(m *interp.Machine, ctx []byte, worker int, host any, bud
 // the cost of taking a machine from a pool per run.
 type Runner struct {
 	p *Program
-	m *interp.Machine
+	m *machine
 }
 
 // NewRunner returns a runner for p.
@@ -350,10 +437,17 @@ func (r *Runner) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
 	return r.p.runOn(r.m, ctx, opts.Worker, opts.Host, budget, opts.Memory)
 }
 
-func (p *Program) newMachine() *interp.Machine {
-	m := interp.NewMachine()
-	m.Env.Maps = p.maps
-	m.Env.Regions = append(m.Env.Regions, core.Region{Kind: core.RegionContext})
-	m.Env.Regions = append(m.Env.Regions, p.static...)
+func (p *Program) newMachine() *machine {
+	m := &machine{}
+	if p.native != nil {
+		m.jm = jit.NewMachine()
+		m.env = &m.jm.Env
+	} else {
+		m.im = interp.NewMachine()
+		m.env = &m.im.Env
+	}
+	m.env.Maps = p.maps
+	m.env.Regions = append(m.env.Regions, core.Region{Kind: core.RegionContext})
+	m.env.Regions = append(m.env.Regions, p.static...)
 	return m
 }

@@ -107,11 +107,10 @@ var ErrFellOff = errors.New("execution left the program's instructions")
 
 // Atomic performs the atomic read-modify-write aop of size bytes (4 or 8)
 // at p, which must be naturally aligned, with operand src, and returns the
-// value the instruction leaves in its source register (the old value, for
-// fetch forms) and in r0 (changed only by cmpxchg, which compares r0 and
-// always loads the old value into it). Non-fetch forms return src.
-func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (newSrc, newR0 uint64) {
-	var old uint64
+// old value. The caller stores it where the instruction says: cmpxchg
+// (which compares with r0 and stores src if equal) loads it into r0, the
+// other fetch forms into the source register, and the plain forms nowhere.
+func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (old uint64) {
 	if size == 8 {
 		m := (*uint64)(p)
 		switch aop &^ asm.AtomicFetch {
@@ -137,7 +136,6 @@ func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (ne
 					break
 				}
 			}
-			return src, old
 		}
 	} else {
 		m := (*uint32)(p)
@@ -166,12 +164,8 @@ func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (ne
 					break
 				}
 			}
-			return src, uint64(o)
 		}
 		old = uint64(o)
 	}
-	if aop&asm.AtomicFetch != 0 {
-		return old, r0
-	}
-	return src, r0
+	return old
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
@@ -53,24 +52,11 @@ type Config struct {
 
 // ErrUnsupported is wrapped by decode errors for instructions the runtime
 // deliberately does not implement (legacy packet access, kfuncs, ...).
-var ErrUnsupported = errors.New("unsupported instruction")
+var ErrUnsupported = core.ErrUnsupported
 
 // ErrFramePointer is the cause of a decode error for an instruction that
 // writes r10, which is read-only: every run's stack frames hang off it.
-var ErrFramePointer = errors.New("r10 is the read-only frame pointer")
-
-// writesFramePointer reports whether ins writes r10: as the destination of
-// arithmetic, a load or lddw, or as the source register an atomic fetch
-// writes the old value into.
-func writesFramePointer(ins asm.Instruction) bool {
-	switch c := ins.OpCode.Class(); {
-	case c.IsALU(), c == asm.ClassLDX, c == asm.ClassLD && ins.OpCode.Mode() == asm.ModeIMM:
-		return ins.Dst == asm.R10
-	case c == asm.ClassSTX && ins.OpCode.Mode() == asm.ModeATOMIC:
-		return asm.AtomicOp(ins.Constant)&asm.AtomicFetch != 0 && ins.Src == asm.R10
-	}
-	return false
-}
+var ErrFramePointer = core.ErrFramePointer
 
 // CompileError names the instruction that cannot be decoded.
 type CompileError struct {
@@ -103,7 +89,7 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		maps:   cfg.Maps,
 	}
 	slotOf := insns.SlotIndex()
-	funcLen := functionLengths(insns, slotOf, nslots)
+	funcLen := core.FunctionLengths(insns, slotOf, nslots)
 	helperIdx := map[int32]int32{}
 	for i, ins := range insns {
 		pc := slotOf[i]
@@ -140,31 +126,6 @@ func (p *Program) Unchecked(skip []bool) *Program {
 	return &q
 }
 
-// functionLengths returns, for each function entry slot (0 and every local
-// call target), the number of slots up to the next entry.
-func functionLengths(insns asm.Instructions, slotOf []int, nslots int) map[int]int {
-	entries := map[int]bool{0: true}
-	for i, ins := range insns {
-		if ins.IsLocalCall() {
-			entries[slotOf[i]+1+int(ins.JumpOffset())] = true
-		}
-	}
-	sorted := make([]int, 0, len(entries))
-	for e := range entries {
-		sorted = append(sorted, e)
-	}
-	sort.Ints(sorted)
-	lens := make(map[int]int, len(sorted))
-	for i, e := range sorted {
-		end := nslots
-		if i+1 < len(sorted) {
-			end = sorted[i+1]
-		}
-		lens[e] = end - e
-	}
-	return lens
-}
-
 var alu64K = [14]op{opAdd64K, opSub64K, opMul64K, opDiv64K, opOr64K, opAnd64K, opLsh64K, opRsh64K, opNeg64, opMod64K, opXor64K, opMov64K, opArsh64K, opInvalid}
 var alu64X = [14]op{opAdd64X, opSub64X, opMul64X, opDiv64X, opOr64X, opAnd64X, opLsh64X, opRsh64X, opInvalid, opMod64X, opXor64X, opMov64X, opArsh64X, opInvalid}
 var alu32K = [14]op{opAdd32K, opSub32K, opMul32K, opDiv32K, opOr32K, opAnd32K, opLsh32K, opRsh32K, opNeg32, opMod32K, opXor32K, opMov32K, opArsh32K, opInvalid}
@@ -180,7 +141,7 @@ func (p *Program) decode(ins asm.Instruction, pc, nslots int, funcLen map[int]in
 	if err := ins.Validate(); err != nil {
 		return inst{}, err
 	}
-	if writesFramePointer(ins) {
+	if core.WritesFramePointer(ins) {
 		return inst{}, ErrFramePointer
 	}
 	in := inst{dst: uint8(ins.Dst), src: uint8(ins.Src), off: int32(ins.Offset), imm: ins.Constant}
@@ -304,7 +265,7 @@ func (p *Program) decode(ins asm.Instruction, pc, nslots int, funcLen map[int]in
 		}
 		in.op = opLddw
 		in.src = 0
-		v, err := p.resolveLddw(ins)
+		v, err := core.ResolveLddw(ins, p.maps)
 		if err != nil {
 			return inst{}, err
 		}
@@ -314,43 +275,6 @@ func (p *Program) decode(ins asm.Instruction, pc, nslots int, funcLen map[int]in
 		return inst{}, errors.New("BUG: instruction passed validation but has no interpreter operation")
 	}
 	return in, nil
-}
-
-// resolveLddw returns the value a lddw puts into its register: its constant,
-// a map handle or the address of a map value.
-func (p *Program) resolveLddw(ins asm.Instruction) (uint64, error) {
-	switch ins.Src {
-	case asm.PseudoNone:
-		return uint64(ins.Constant), nil
-	case asm.PseudoMapFD, asm.PseudoMapIdx:
-		idx := uint64(ins.Constant)
-		if idx >= uint64(len(p.maps)) {
-			return 0, fmt.Errorf("map index %d is outside the program's map table (%d maps)", idx, len(p.maps))
-		}
-		return core.MapHandleBase + idx, nil
-	case asm.PseudoMapValue, asm.PseudoMapIdxValue:
-		idx := uint64(uint32(ins.Constant))
-		off := uint64(ins.Constant) >> 32
-		if idx >= uint64(len(p.maps)) {
-			return 0, fmt.Errorf("map index %d is outside the program's map table (%d maps)", idx, len(p.maps))
-		}
-		m := p.maps[idx]
-		spec := m.Spec()
-		if spec.Type != maps.Array {
-			return 0, fmt.Errorf("map value address of %s map %q: only array maps have directly addressable values", spec.Type, spec.Name)
-		}
-		if off >= uint64(spec.ValueSize) {
-			return 0, fmt.Errorf("offset %d is outside the %d-byte value of map %q", off, spec.ValueSize, spec.Name)
-		}
-		var key [4]byte
-		v := m.LookupRef(0, key[:])
-		if v == nil {
-			return 0, fmt.Errorf("map %q has no value 0", spec.Name)
-		}
-		return uint64(core.NewRegion(v, false, core.RegionMap).Start) + off, nil
-	default:
-		return 0, fmt.Errorf("%w: lddw pseudo source %d (BTF ids and function addresses) is not available", ErrUnsupported, ins.Src)
-	}
 }
 
 func pick(is64, reg bool, k64, x64, k32, x32 op) op {

@@ -1,11 +1,9 @@
 package interp
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/bpfdb/bpfdb/ebpf/asm"
@@ -21,7 +19,7 @@ type frame struct {
 
 // ErrFellOff is the cause of a run that executes past the last instruction
 // or into the second slot of a lddw (impossible for a verified program).
-var ErrFellOff = errors.New("execution left the program's instructions")
+var ErrFellOff = core.ErrFellOff
 
 // Machine is the state of one run: the environment helpers see, the stack
 // and the saved frames of local calls. A machine serves one run at a time;
@@ -872,70 +870,11 @@ func (p *Program) atomic(m *Machine, in *inst, regs *[256]uint64, pc int) error 
 		return p.runErr(pc, fmt.Errorf("%w: %d-byte access at %#x", core.ErrAlignment, size, addr))
 	}
 	aop := asm.AtomicOp(in.aop)
-	fetch := aop&asm.AtomicFetch != 0
-	src := regs[in.src]
-	var old uint64
-	if size == 8 {
-		m := (*uint64)(a)
-		switch aop &^ asm.AtomicFetch {
-		case asm.AtomicAdd:
-			old = atomic.AddUint64(m, src) - src
-		case asm.AtomicOr:
-			old = atomic.OrUint64(m, src)
-		case asm.AtomicAnd:
-			old = atomic.AndUint64(m, src)
-		case asm.AtomicXor:
-			for {
-				old = atomic.LoadUint64(m)
-				if atomic.CompareAndSwapUint64(m, old, old^src) {
-					break
-				}
-			}
-		case asm.AtomicXchg &^ asm.AtomicFetch:
-			old = atomic.SwapUint64(m, src)
-		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
-			for {
-				old = atomic.LoadUint64(m)
-				if old != regs[0] || atomic.CompareAndSwapUint64(m, old, src) {
-					break
-				}
-			}
-			regs[0] = old
-			return nil
-		}
-	} else {
-		m := (*uint32)(a)
-		s := uint32(src)
-		var o uint32
-		switch aop &^ asm.AtomicFetch {
-		case asm.AtomicAdd:
-			o = atomic.AddUint32(m, s) - s
-		case asm.AtomicOr:
-			o = atomic.OrUint32(m, s)
-		case asm.AtomicAnd:
-			o = atomic.AndUint32(m, s)
-		case asm.AtomicXor:
-			for {
-				o = atomic.LoadUint32(m)
-				if atomic.CompareAndSwapUint32(m, o, o^s) {
-					break
-				}
-			}
-		case asm.AtomicXchg &^ asm.AtomicFetch:
-			o = atomic.SwapUint32(m, s)
-		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
-			for {
-				o = atomic.LoadUint32(m)
-				if o != uint32(regs[0]) || atomic.CompareAndSwapUint32(m, o, s) {
-					break
-				}
-			}
-			regs[0] = uint64(o)
-			return nil
-		}
-		old = uint64(o)
-	}
-	if fetch {
+	old := core.Atomic(a, size, aop, regs[in.src], regs[0])
+	switch {
+	case aop == asm.AtomicCmpXchg:
+		regs[0] = old
+	case aop&asm.AtomicFetch != 0:
 		regs[in.src] = old
 	}
 	return nil

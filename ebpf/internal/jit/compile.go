@@ -25,9 +25,8 @@ type Config struct {
 	// loads and stores. Every other access exits to Go, which checks it
 	// against the run's regions. Nil proves nothing.
 	Proven []bool
-	// Verified says the program passed the verifier: it never reads a
-	// register before writing it, nor r1-r5 after a helper call, so the
-	// code need not clear registers at entry or reload r1-r5 after calls.
+	// Verified says the program passed the verifier: it never reads
+	// r1-r5 after a helper call, so the code need not reload them.
 	Verified bool
 	// Listing keeps the text of the generated code (Program.Listing), for
 	// tests and debugging.
@@ -228,7 +227,7 @@ func (c *compiler) prologue() int {
 
 // startEntry emits the entry of a new run, which falls through into slot 0:
 // r1, r2, r10 and the slice come from the state, the other registers are
-// zero (as in the interpreter; a verified program never reads them).
+// zero, as in the interpreter.
 func (c *compiler) startEntry() {
 	a := c.a
 	a.MovRR(x86.S64, rState, x86.RDI)
@@ -237,9 +236,9 @@ func (c *compiler) startEntry() {
 		case 1, 2, 10:
 			a.MovRM(x86.S64, r, x86.M(rState, offRegs+int32(8*i)))
 		default:
-			if !c.cfg.Verified {
-				a.ALURR(x86.XOR, x86.S32, r, r)
-			}
+			// Zeroing idioms cost no execution unit; a verified program
+			// may read r3-r5 if its type declares them.
+			a.ALURR(x86.XOR, x86.S32, r, r)
 		}
 	}
 	a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
@@ -303,7 +302,7 @@ func (c *compiler) instruction(ins asm.Instruction, pc, nslots int) error {
 		return c.jump(ins, pc, nslots, class == asm.ClassJMP)
 	case asm.ClassLDX, asm.ClassST, asm.ClassSTX:
 		if pc < len(c.cfg.Proven) && c.cfg.Proven[pc] {
-			return c.memory(ins)
+			return c.memory(ins, pc)
 		}
 		c.exitResume(exitAccess, pc, c.slots[pc+1])
 		return nil
@@ -756,7 +755,7 @@ var memSizes = [4]x86.Size{x86.S32, x86.S16, x86.S8, x86.S64} // by asm.Size >> 
 
 // memory emits a load, store or atomic the verifier proved in bounds: a
 // plain machine access at the register's address plus the offset.
-func (c *compiler) memory(ins asm.Instruction) error {
+func (c *compiler) memory(ins asm.Instruction, pc int) error {
 	a := c.a
 	opc := ins.OpCode
 	s := memSizes[opc.Size()>>3]
@@ -787,6 +786,13 @@ func (c *compiler) memory(ins asm.Instruction) error {
 	case asm.ClassSTX:
 		m := x86.M(reg[ins.Dst], int32(ins.Offset))
 		if opc.Mode() == asm.ModeATOMIC {
+			// The verifier proves alignment relative to the start of the
+			// memory, which the host may not have aligned: a misaligned
+			// atomic leaves for Go, which reports it as the interpreter
+			// does.
+			a.Lea(x86.S64, rTmp, m)
+			a.TestRI(x86.S32, rTmp, int32(s.Bits()/8-1))
+			a.Jcc(x86.CondNE, c.resumeStub(exitAccess, pc, c.slots[pc+1]))
 			return c.atomic(ins, s, m)
 		}
 		a.MovMR(s, m, reg[ins.Src])

@@ -122,7 +122,14 @@ func (p *Program) access(m *Machine, pc int) error {
 		if addr&(size-1) != 0 {
 			return p.runErr(pc, fmt.Errorf("%w: %d-byte access at %#x", core.ErrAlignment, size, addr))
 		}
-		r[ins.Src], r[0] = core.Atomic(ptr, size, asm.AtomicOp(ins.Constant), r[ins.Src], r[0])
+		aop := asm.AtomicOp(ins.Constant)
+		old := core.Atomic(ptr, size, aop, r[ins.Src], r[0])
+		switch {
+		case aop == asm.AtomicCmpXchg:
+			r[0] = old
+		case aop&asm.AtomicFetch != 0:
+			r[ins.Src] = old
+		}
 	case opc.Class() == asm.ClassST:
 		store(ptr, size, uint64(ins.Constant))
 	default:
