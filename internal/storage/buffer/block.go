@@ -1,0 +1,142 @@
+package buffer
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bpfdb/bpfdb/internal/storage/file"
+)
+
+// Kind says where a block's bytes live when it is not in memory.
+type Kind uint8
+
+const (
+	// Temporary buffers hold intermediates; evicting one spills it to the
+	// temporary file.
+	Temporary Kind = iota
+	// Persistent blocks are blocks of the database file; evicting one just
+	// drops its buffer, since the file has the same bytes.
+	Persistent
+)
+
+func (k Kind) String() string {
+	if k == Persistent {
+		return "persistent"
+	}
+	return "temporary"
+}
+
+// State is where a block is in its life.
+type State uint8
+
+const (
+	// Unloaded: not in memory (never read, evicted, or spilled).
+	Unloaded State = iota
+	// Resident: in memory; pinned if it has readers.
+	Resident
+	// Unloading: being evicted; Pin waits for it to finish.
+	Unloading
+	// Freed: freed with Free; it may not be pinned again.
+	Freed
+)
+
+var stateNames = [...]string{"unloaded", "resident", "unloading", "freed"}
+
+func (s State) String() string { return stateNames[s] }
+
+// A Block is a handle on a buffer-managed block: a block of the database
+// file or a temporary buffer. Its bytes are reachable only while it is
+// pinned (Manager.Pin); while unpinned, the manager may evict it.
+//
+// The state word packs the state (high 32 bits) and the reader count (low
+// 32 bits) so that pinning a resident block is one compare-and-swap, with
+// no lock:
+//
+//	63           32 31            0
+//	┌──────────────┬──────────────┐
+//	│ State        │ readers      │
+//	└──────────────┴──────────────┘
+//
+// Loading, unloading and freeing hold mu and move the state word through
+// Unloading, so that a pin racing with an eviction either wins (the
+// eviction skips the block) or waits on mu for the unload to finish and
+// loads the block again.
+type Block struct {
+	m     *Manager
+	word  atomic.Uint64 // State<<32 | readers
+	seq   atomic.Uint64 // sequence number of the block's live queue entry
+	queue atomic.Uint32 // the queue the built-in Unpin policy places it in
+	off   int           // the payload's offset in buf
+	size  int           // bytes of memory while resident
+	tag   Tag
+	shard uint8 // its shard in each eviction queue
+	name  uint64
+
+	mu     sync.Mutex // serializes load, unload, free and MakePersistent
+	buf    []byte     // valid while resident; written under mu
+	kind   Kind       // under mu (MakePersistent changes it)
+	id     file.BlockID
+	slot   int  // temporary file slot while spilled, else -1
+	filled bool // set by ReadBlock during a Load call
+}
+
+func word(s State, readers uint32) uint64 { return uint64(s)<<32 | uint64(readers) }
+
+// Tag returns what the block's memory is accounted to.
+func (b *Block) Tag() Tag { return b.tag }
+
+// Size returns the bytes of memory the block takes while resident.
+func (b *Block) Size() int { return b.size }
+
+// Queue returns the eviction queue the built-in Unpin policy places the
+// block in.
+func (b *Block) Queue() int { return int(b.queue.Load()) }
+
+// SetQueue sets the eviction queue the built-in Unpin policy places the
+// block in from its next unpin on (0 to NumQueues−1).
+func (b *Block) SetQueue(q int) {
+	if q < 0 || q >= NumQueues {
+		panic(fmt.Sprintf("BUG: eviction queue %d out of range", q))
+	}
+	b.queue.Store(uint32(q))
+}
+
+// String names the block: "block 17" for block 17 of the database file,
+// "temp 3" for the third temporary buffer of its manager.
+func (b *Block) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stringLocked()
+}
+
+func (b *Block) stringLocked() string {
+	if b.kind == Persistent {
+		return fmt.Sprintf("block %d", b.id)
+	}
+	return fmt.Sprintf("temp %d", b.name)
+}
+
+// BlockInfo is a snapshot of a block's state, for printing and tests.
+type BlockInfo struct {
+	Name    string // as String returns
+	Kind    Kind
+	State   State
+	Readers int
+	Tag     Tag
+	Size    int  // bytes in memory while resident
+	Queue   int  // the queue the built-in Unpin policy uses
+	Spilled bool // a temporary buffer held in the temporary file
+}
+
+// Info returns a snapshot of b's state. It waits for a load or unload of b
+// in progress.
+func (b *Block) Info() BlockInfo {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.word.Load()
+	return BlockInfo{
+		Name: b.stringLocked(), Kind: b.kind, State: State(w >> 32), Readers: int(uint32(w)),
+		Tag: b.tag, Size: b.size, Queue: b.Queue(), Spilled: b.slot >= 0,
+	}
+}

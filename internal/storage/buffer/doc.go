@@ -1,0 +1,64 @@
+// Package buffer is bpfdb's buffer manager: it keeps blocks of the database
+// file (persistent blocks, read on demand) and temporary buffers of
+// operators (hash tables, sort runs, intermediates) in memory under one
+// memory limit, evicting unpinned ones when a reservation needs room, and
+// spilling evicted temporary buffers to a temporary file.
+//
+// # Life of a block
+//
+//	           Allocate / AllocateBlock (reserve, pinned once)
+//	                              │
+//	                              ▼
+//	  Pin (miss: reserve, ┌─────────────────┐  Unpin to 0 readers:
+//	  Load policy reads)  │ Resident        │  Unpin policy places it in
+//	 ┌───────────────────►│ readers ≥ 0     │  an eviction queue
+//	 │                    └───────┬─────────┘
+//	 │                            │ evicted (readers = 0, oldest unpin
+//	 │                            ▼ first): temporary buffers spill
+//	 │                    ┌─────────────────┐
+//	 └────────────────────┤ Unloaded        │
+//	                      └─────────────────┘
+//	             Free (from either, unpinned) ─► Freed
+//
+// The slice Pin returns is valid until the matching Unpin. A table writer
+// allocates a block-shaped buffer with AllocateBlock, fills its payload,
+// turns it into a block of the database file with MakePersistent and
+// checkpoints the file; a scan gets the block's handle with Persistent,
+// pins, reads and unpins it.
+//
+// # Eviction queues
+//
+// When a block's last pin is released, it gets the next value of a global
+// sequence number and an entry (block, number) is appended to an eviction
+// queue; older entries of the same block become stale and are skipped (and
+// purged from time to time). Eviction takes the entry with the lowest
+// number, so within a queue the built-in policy is LRU by last unpin, as in
+// DuckDB. Queues are evicted in order: persistent blocks first (reloading
+// costs one read), then temporary buffers (a write and a read), then the
+// queues left to policies. Each queue is sharded so that unpins of
+// different blocks rarely share a lock.
+//
+// # Policy seams
+//
+// The four places where the research system's eBPF hooks attach are small
+// interfaces declared here, each with its contract: LoadPolicy (Load, the
+// miss path), UnpinPolicy (Unpin, queue placement), MemoryPolicy
+// (UpdateUsedMemory, accounting per tag) and AllocatePolicy
+// (AllocateNewBlock, admission and priority at birth). The built-in
+// policies are DefaultLoad, DefaultUnpin, DefaultMemory and
+// DefaultAllocate.
+//
+// # Locks
+//
+// Pinning a resident block is one compare-and-swap on the block's state
+// word; unpinning is one more plus, at zero readers, an atomic add for the
+// sequence number and a shard lock. Loading, unloading and freeing hold
+// the block's mutex; an eviction only try-locks a candidate's mutex, so a
+// goroutine loading one block (and evicting others to make room) never
+// waits for another. Lock order: block mutex, then queue shard, temporary
+// file or registry mutexes, which are leaves.
+//
+// This package imports the database file package and the standard library
+// only; it must not import the eBPF runtime (internal/hooks adapts the
+// policies) nor the table layer above it.
+package buffer

@@ -1,0 +1,103 @@
+package buffer
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// Metrics is a snapshot of a Manager's memory and counters. Byte counts are
+// read one by one while the manager runs, so under concurrent use they may
+// disagree slightly with each other.
+type Metrics struct {
+	// Limit is the memory limit in bytes.
+	Limit int64
+	// Used is the memory accounted to resident blocks and buffers, in
+	// bytes; the limit is enforced against it. Up to 4 evicted block-sized
+	// buffers kept for reuse are not counted.
+	Used int64
+	// Tags is the accounted memory per tag, as the UpdateUsedMemory policy
+	// counted it; with the built-in policy the tags sum to Used.
+	Tags [NumTags]int64
+	// Resident is the number of blocks and buffers in memory.
+	Resident int64
+	// QueueEntries is the number of entries in each eviction queue, stale
+	// ones included.
+	QueueEntries [NumQueues]int64
+	// TempHeld is the bytes of spilled buffers held in the temporary file.
+	TempHeld int64
+	// TempExtent is the byte offset just past the last used slot of the
+	// temporary file.
+	TempExtent int64
+	// Loads counts persistent blocks read from the database file by pins.
+	Loads int64
+	// Reloads counts spilled temporary buffers read back by pins.
+	Reloads int64
+	// Evictions counts blocks and buffers unloaded to make room (for a
+	// reservation, a lower limit or an Evict call).
+	Evictions int64
+	// Unloads counts blocks unloaded at unpin because the Unpin policy
+	// asked for it.
+	Unloads int64
+	// Spills counts temporary buffers written to the temporary file.
+	Spills int64
+	// StaleEntries counts eviction-queue entries dropped because their
+	// block was unpinned again, or freed, after they were queued.
+	StaleEntries int64
+	// OutOfMemory counts reservations and allocations that failed with
+	// ErrOutOfMemory.
+	OutOfMemory int64
+	// PolicyRepairs counts policy decisions the host replaced with the
+	// built-in step (a Load that did not read, a queue out of range).
+	PolicyRepairs int64
+}
+
+// Metrics returns a snapshot of the manager's memory and counters.
+func (m *Manager) Metrics() Metrics {
+	x := Metrics{Limit: m.limit.Load(), Used: m.used.Load()}
+	for t := range x.Tags {
+		x.Tags[t] = m.tags[t].Load()
+	}
+	for q := range x.QueueEntries {
+		x.QueueEntries[q] = int64(m.queues[q].len())
+	}
+	x.TempHeld, x.TempExtent = m.temp.stats()
+	s := &m.stats
+	x.Resident = s.resident.Load()
+	x.Loads, x.Reloads = s.loads.Load(), s.reloads.Load()
+	x.Evictions, x.Unloads, x.Spills = s.evictions.Load(), s.unloads.Load(), s.spills.Load()
+	x.StaleEntries, x.OutOfMemory, x.PolicyRepairs = s.stale.Load(), s.oom.Load(), s.repairs.Load()
+	return x
+}
+
+// queueNames name the eviction queues in metrics.
+var queueNames = [NumQueues]string{"persistent", "temporary", "low", "last"}
+
+// String renders the metrics as a text table: memory by tag, the queues,
+// the temporary file and the counters.
+func (x Metrics) String() string {
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, v int64, what string) { fmt.Fprintf(w, "%s\t%d\t  %s\n", name, v, what) }
+	row("limit", x.Limit, "bytes")
+	row("used", x.Used, "bytes")
+	for t, v := range x.Tags {
+		row("  "+Tag(t).String(), v, "bytes")
+	}
+	row("resident", x.Resident, "blocks")
+	for q, v := range x.QueueEntries {
+		row("queue "+queueNames[q], v, "entries")
+	}
+	row("temp held", x.TempHeld, "bytes")
+	row("temp extent", x.TempExtent, "bytes")
+	row("loads", x.Loads, "persistent blocks read")
+	row("reloads", x.Reloads, "spilled buffers read back")
+	row("evictions", x.Evictions, "unloaded for room")
+	row("unloads", x.Unloads, "unloaded at unpin by policy")
+	row("spills", x.Spills, "buffers written to the temp file")
+	row("stale entries", x.StaleEntries, "queue entries dropped")
+	row("out of memory", x.OutOfMemory, "failed reservations")
+	row("policy repairs", x.PolicyRepairs, "decisions replaced")
+	w.Flush()
+	return sb.String()
+}
