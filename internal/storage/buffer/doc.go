@@ -6,19 +6,19 @@
 //
 // # Life of a block
 //
-//	           Allocate / AllocateBlock (reserve, pinned once)
-//	                              │
-//	                              ▼
-//	  Pin (miss: reserve, ┌─────────────────┐  Unpin to 0 readers:
-//	  Load policy reads)  │ Resident        │  Unpin policy places it in
-//	 ┌───────────────────►│ readers ≥ 0     │  an eviction queue
-//	 │                    └───────┬─────────┘
-//	 │                            │ evicted (readers = 0, oldest unpin
-//	 │                            ▼ first): temporary buffers spill
-//	 │                    ┌─────────────────┐
-//	 └────────────────────┤ Unloaded        │
-//	                      └─────────────────┘
-//	             Free (from either, unpinned) ─► Freed
+//	          Allocate / AllocateBlock (reserve, pinned once)
+//	                             │
+//	                             ▼
+//	 Pin (miss: reserve, ┌─────────────────┐  Unpin to 0 readers:
+//	 Load policy reads)  │ Resident        │  Unpin policy places it in
+//	┌───────────────────►│ readers ≥ 0     │  an eviction queue
+//	│                    └───────┬─────────┘
+//	│                            │ evicted (readers = 0, oldest unpin
+//	│                            ▼ first): temporary buffers spill
+//	│                    ┌─────────────────┐
+//	└────────────────────┤ Unloaded        │
+//	                     └─────────────────┘
+//	            Free (from either, unpinned) ─► Freed
 //
 // The slice Pin returns is valid until the matching Unpin. A table writer
 // allocates a block-shaped buffer with AllocateBlock, fills its payload,

@@ -93,8 +93,8 @@ type MemoryPolicy interface {
 
 // AllocRequest describes a new block or buffer to an AllocatePolicy.
 type AllocRequest struct {
-	Tag  Tag  // what the memory is for
-	Size int  // bytes
+	Tag  Tag // what the memory is for
+	Size int // bytes
 	// Block is true for a block-shaped buffer (AllocateBlock) that may
 	// become persistent, false for a plain temporary buffer (Allocate).
 	Block bool
