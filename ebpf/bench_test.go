@@ -64,7 +64,10 @@ func increment(x uint64) uint64 { return x + 1 }
 // of the accesses the verifier proved (unless checks is set, which keeps
 // them all). loop1m cannot verify: its million iterations are beyond the
 // verifier's state limit, so it is loaded Unverified and always checks.
-func loadBench(b *testing.B, name string, checks bool) (*ebpf.Program, *conformance.Test) {
+func loadBench(b *testing.B, name string, engine ebpf.Engine, checks bool) (*ebpf.Program, *conformance.Test) {
+	if engine == ebpf.EngineJIT && !ebpf.JITSupported() {
+		b.Skip("the JIT is not supported on this platform")
+	}
 	t, err := conformance.ParseFile(filepath.Join(benchDir, name+".data"))
 	if err != nil {
 		b.Skipf("bench programs not available (%v): they live in ../shared/bench-progs", err)
@@ -75,6 +78,7 @@ func loadBench(b *testing.B, name string, checks bool) (*ebpf.Program, *conforma
 		Type:          ebpf.TestProgramType(len(t.Mem)),
 		Unverified:    name == "loop1m",
 		RuntimeChecks: checks,
+		Engine:        engine,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -82,15 +86,15 @@ func loadBench(b *testing.B, name string, checks bool) (*ebpf.Program, *conforma
 	return p, t
 }
 
-// BenchmarkBenchProgs runs each bench program in the interpreter next to its
-// native Go version.
+// BenchmarkBenchProgs runs each bench program under the JIT and in the
+// interpreter next to its native Go version.
 func BenchmarkBenchProgs(b *testing.B) {
 	for _, name := range []string{"ret", "murmur64", "fnv1a64", "helper_call", "loop1m"} {
 		// A Runner owns its state, as a worker of a pool would; Program.Run
 		// takes a machine from the program's pool for every run.
-		runner := func(checks bool) func(b *testing.B) {
+		runner := func(engine ebpf.Engine, checks bool) func(b *testing.B) {
 			return func(b *testing.B) {
-				p, t := loadBench(b, name, checks)
+				p, t := loadBench(b, name, engine, checks)
 				r := p.NewRunner()
 				mem := append([]byte(nil), t.Mem...)
 				for b.Loop() {
@@ -101,11 +105,12 @@ func BenchmarkBenchProgs(b *testing.B) {
 				}
 			}
 		}
-		b.Run(name+"/interp", runner(false))
+		b.Run(name+"/jit", runner(ebpf.EngineJIT, false))
+		b.Run(name+"/interp", runner(ebpf.EngineInterpreter, false))
 		// The same with every run-time check kept (RuntimeChecks).
-		b.Run(name+"/interp-checks", runner(true))
+		b.Run(name+"/interp-checks", runner(ebpf.EngineInterpreter, true))
 		b.Run(name+"/interp-shared", func(b *testing.B) {
-			p, t := loadBench(b, name, false)
+			p, t := loadBench(b, name, ebpf.EngineInterpreter, false)
 			mem := append([]byte(nil), t.Mem...)
 			for b.Loop() {
 				r0, err := p.Run(mem)
@@ -115,7 +120,7 @@ func BenchmarkBenchProgs(b *testing.B) {
 			}
 		})
 		b.Run(name+"/native", func(b *testing.B) {
-			_, t := loadBench(b, name, false)
+			_, t := loadBench(b, name, ebpf.EngineInterpreter, false)
 			f := natives[name]
 			mem := append([]byte(nil), t.Mem...)
 			for b.Loop() {

@@ -9,14 +9,23 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/conformance"
 )
 
+// engines are the engines this build can run: the interpreter, and the
+// JIT where it is supported.
+func engines() []ebpf.Engine {
+	if ebpf.JITSupported() {
+		return []ebpf.Engine{ebpf.EngineInterpreter, ebpf.EngineJIT}
+	}
+	return []ebpf.Engine{ebpf.EngineInterpreter}
+}
+
 // conformanceDir holds the bpf_conformance suite (see its README).
 const conformanceDir = "../../shared/conformance/bpf_conformance"
 
-// TestConformance runs every file of the bpf_conformance suite in the
-// interpreter: all 313 must pass. Each file that verifies runs twice, with
-// the checks of proven accesses skipped (the default, which Check uses)
-// and with RuntimeChecks; both runs must give the same r0 or error and
-// leave the same memory.
+// TestConformance runs every file of the bpf_conformance suite on every
+// engine, verified and not: all 313 must pass each way. Each file that
+// verifies also runs with the checks of proven accesses skipped (the
+// default) and with RuntimeChecks on every engine: all runs must give the
+// same r0 or error and leave the same memory.
 func TestConformance(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(conformanceDir, "*.data"))
 	if err != nil || len(files) == 0 {
@@ -32,20 +41,28 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := conformance.Check(ct, 0); err != nil {
-				t.Error(err)
+			for _, e := range engines() {
+				for _, unverified := range []bool{false, true} {
+					if err := conformance.CheckWith(ct, ebpf.ProgramOptions{Engine: e, Unverified: unverified}); err != nil {
+						t.Errorf("%v, unverified %v: %v", e, unverified, err)
+					}
+				}
 			}
-			unchecked, err := runConformance(ct, false)
+			want, err := runConformance(ct, ebpf.EngineInterpreter, true)
 			if err != nil {
 				return // rejected by the verifier: Check compared the error
 			}
 			verified++
-			checked, err := runConformance(ct, true)
-			if err != nil {
-				t.Fatalf("loads without RuntimeChecks but not with them: %v", err)
-			}
-			if checked != unchecked {
-				t.Errorf("runs differ:\nwith checks:    %s\nwithout checks: %s", checked, unchecked)
+			for _, e := range engines() {
+				for _, checks := range []bool{false, true} {
+					got, err := runConformance(ct, e, checks)
+					if err != nil {
+						t.Fatalf("%v, RuntimeChecks %v: does not load: %v", e, checks, err)
+					}
+					if got != want {
+						t.Errorf("runs differ:\ninterpreter with checks: %s\n%v, RuntimeChecks %v: %s", want, e, checks, got)
+					}
+				}
 			}
 		})
 	}
@@ -56,12 +73,11 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// runConformance loads ct as conformance.Load does, with or without
-// RuntimeChecks, runs it once and describes the outcome: r0 or the error,
+// runConformance loads ct as conformance.Load does, on the engine and with
+// or without RuntimeChecks, runs it once and describes the outcome: r0 or the error,
 // and the memory afterwards.
-func runConformance(ct *conformance.Test, checks bool) (string, error) {
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: ct.Name, Instructions: ct.Program},
-		&ebpf.ProgramOptions{Helpers: conformance.TestHelpers(), Type: ebpf.TestProgramType(len(ct.Mem)), RuntimeChecks: checks})
+func runConformance(ct *conformance.Test, engine ebpf.Engine, checks bool) (string, error) {
+	p, err := conformance.LoadWith(ct, ebpf.ProgramOptions{Engine: engine, RuntimeChecks: checks})
 	if err != nil {
 		return "", err
 	}

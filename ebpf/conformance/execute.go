@@ -30,16 +30,27 @@ func TestHelpers() *ebpf.Helpers {
 // instruction budget (0: the default), verified against
 // TestProgramType(len(t.Mem)) with the test helpers.
 func Load(t *Test, budget int64) (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
-		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget, Type: ebpf.TestProgramType(len(t.Mem))})
+	return LoadWith(t, ebpf.ProgramOptions{Budget: budget})
 }
 
 // LoadUnverified is Load without the verifier, for tests and benchmarks of
-// the interpreter's run-time checks (and of programs beyond the verifier's
-// limits): the program then relies on those checks alone.
+// the run-time checks (and of programs beyond the verifier's limits): the
+// program then relies on those checks alone.
 func LoadUnverified(t *Test, budget int64) (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program},
-		&ebpf.ProgramOptions{Helpers: TestHelpers(), Budget: budget, Unverified: true})
+	return LoadWith(t, ebpf.ProgramOptions{Budget: budget, Unverified: true})
+}
+
+// LoadWith loads the test's program with opts, completed with the test
+// environment: the test helpers unless opts.Helpers is set, and
+// TestProgramType(len(t.Mem)) unless opts.Type is set.
+func LoadWith(t *Test, opts ebpf.ProgramOptions) (*ebpf.Program, error) {
+	if opts.Helpers == nil {
+		opts.Helpers = TestHelpers()
+	}
+	if opts.Type == nil {
+		opts.Type = ebpf.TestProgramType(len(t.Mem))
+	}
+	return ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, &opts)
 }
 
 // Execute runs p once on a fresh writable copy of the test's memory: r1 is
@@ -53,17 +64,18 @@ func Execute(p *ebpf.Program, t *Test) (uint64, error) {
 // (or the error with the expected error text). The program is verified
 // first (see Load).
 func Check(t *Test, budget int64) error {
-	return check(t, budget, Load)
+	return CheckWith(t, ebpf.ProgramOptions{Budget: budget})
 }
 
 // CheckUnverified is Check on a program loaded with LoadUnverified: what
-// it checks is the interpreter's run-time behaviour alone.
+// it checks is the run-time behaviour alone.
 func CheckUnverified(t *Test, budget int64) error {
-	return check(t, budget, LoadUnverified)
+	return CheckWith(t, ebpf.ProgramOptions{Budget: budget, Unverified: true})
 }
 
-func check(t *Test, budget int64, load func(*Test, int64) (*ebpf.Program, error)) error {
-	p, err := load(t, budget)
+// CheckWith is Check on a program loaded with LoadWith(t, opts).
+func CheckWith(t *Test, opts ebpf.ProgramOptions) error {
+	p, err := LoadWith(t, opts)
 	if err == nil {
 		var r0 uint64
 		r0, err = Execute(p, t)
