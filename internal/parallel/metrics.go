@@ -21,11 +21,16 @@ type QueryMetrics struct {
 	// was cancelled or failed, or the scheduler closed.
 	TasksDropped uint64
 	// QueueWait is the total time tasks spent in the queue, from each
-	// enqueue or requeue to the dequeue that followed it.
+	// enqueue or requeue to the dequeue that followed it. Workers read the
+	// clock once per execution and reuse the reading (see Busy), so a wait
+	// can be off by the dequeuing worker's scheduling overhead.
 	QueueWait time.Duration
 	// MaxQueueWait is the longest single such wait.
 	MaxQueueWait time.Duration
-	// Busy is the total time workers spent in the query's Execute calls.
+	// Busy is the total time workers spent in the query's Execute calls,
+	// each measured from the worker's previous clock reading (the end of
+	// its previous execution or its wake-up) to the end of the call, so it
+	// includes the worker's dequeue overhead.
 	Busy time.Duration
 }
 
@@ -33,7 +38,8 @@ type QueryMetrics struct {
 type WorkerMetrics struct {
 	// Executions counts the Execute calls the worker made.
 	Executions uint64
-	// Busy is the time the worker spent inside Execute calls.
+	// Busy is the time the worker spent inside Execute calls (measured as
+	// QueryMetrics.Busy is).
 	Busy time.Duration
 	// Sleeps counts the times the worker slept for lack of work.
 	Sleeps uint64

@@ -113,6 +113,11 @@ type Worker struct {
 
 	held    entry
 	holding bool
+	// now is the worker's clock: the last time it read the real one, at
+	// the end of each execution and on waking. Reading the clock costs
+	// about as much as dispatching a task, so dequeues, requeues and the
+	// start of the next execution reuse this reading.
+	now time.Time
 	// Per iteration, for the host's checks.
 	executed bool
 	slept    bool
@@ -153,7 +158,7 @@ func (w *Worker) Dequeue() bool {
 		return false
 	}
 	w.s.mu.Lock()
-	e, ok := w.s.dequeueLocked()
+	e, ok := w.s.dequeueLocked(w.now)
 	w.s.mu.Unlock()
 	w.held, w.holding = e, ok
 	return ok
@@ -166,7 +171,7 @@ func (w *Worker) DequeueFrom(id ProducerID) bool {
 		return false
 	}
 	w.s.mu.Lock()
-	e, ok := w.s.dequeueFromLocked(id)
+	e, ok := w.s.dequeueFromLocked(id, w.now)
 	w.s.mu.Unlock()
 	w.held, w.holding = e, ok
 	return ok
@@ -188,9 +193,10 @@ func (w *Worker) Execute(mode Mode) (res Result, ok bool) {
 		p.drop(e.task, p.Err())
 		return Done, true
 	}
-	start := time.Now()
+	start := w.now
 	res, err := runTask(e.task, TaskContext{Worker: w.id, Producer: p}, mode)
-	busy := time.Since(start)
+	w.now = time.Now()
+	busy := w.now.Sub(start)
 	w.m.executions.Add(1)
 	w.m.busy.Add(int64(busy))
 	w.s.c.executions.Add(1)
@@ -219,6 +225,7 @@ func (w *Worker) Requeue() bool {
 	}
 	w.holding = false
 	e := w.held
+	e.queuedAt = w.now
 	w.s.mu.Lock()
 	ok := w.s.enqueueLocked(e, false)
 	w.s.mu.Unlock()
@@ -242,13 +249,14 @@ func (w *Worker) Wait() {
 		return
 	}
 	s.idle++
-	start := time.Now()
+	start := w.now
 	s.wake.Wait()
 	s.idle--
 	s.mu.Unlock()
+	w.now = time.Now()
 	w.slept = true
 	w.m.sleeps.Add(1)
-	w.m.idle.Add(int64(time.Since(start)))
+	w.m.idle.Add(int64(w.now.Sub(start)))
 }
 
 // Signal wakes up to n sleeping workers and returns how many it woke.
@@ -339,6 +347,7 @@ func (sub *Submission) Enqueue(front bool) bool {
 		return false
 	}
 	sub.placed = true
+	sub.e.queuedAt = time.Now()
 	sub.s.mu.Lock()
 	ok := sub.s.enqueueLocked(sub.e, front)
 	sub.s.mu.Unlock()

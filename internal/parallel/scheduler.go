@@ -74,7 +74,7 @@ func New(opts Options) *Scheduler {
 	s.workers = make([]*Worker, n)
 	s.wg.Add(n)
 	for i := range s.workers {
-		w := &Worker{s: s, id: i}
+		w := &Worker{s: s, id: i, now: s.start}
 		s.workers[i] = w
 		go w.loop()
 	}
@@ -129,8 +129,8 @@ func (s *Scheduler) Close() {
 	s.wg.Wait()
 }
 
-// enqueueLocked adds e to its producer's queue (front or back) and puts the
-// producer in the round-robin ring. It returns false, changing nothing, if
+// enqueueLocked adds e (whose queuedAt the caller set) to its producer's
+// queue (front or back) and puts the producer in the round-robin ring. It returns false, changing nothing, if
 // the producer has failed or the scheduler is closed (which fails the
 // producer with ErrClosed): the caller drops the task.
 func (s *Scheduler) enqueueLocked(e entry, front bool) bool {
@@ -141,7 +141,6 @@ func (s *Scheduler) enqueueLocked(e entry, front bool) bool {
 	if p.err != nil {
 		return false
 	}
-	e.queuedAt = time.Now()
 	if front {
 		p.queue.pushFront(e)
 	} else {
@@ -168,8 +167,9 @@ func (s *Scheduler) removeActiveLocked(i int) {
 	}
 }
 
-// takeLocked pops the front task of the producer at ring index i.
-func (s *Scheduler) takeLocked(i int) entry {
+// takeLocked pops the front task of the producer at ring index i; now is
+// the dequeuing worker's clock, for the queue-wait metric.
+func (s *Scheduler) takeLocked(i int, now time.Time) entry {
 	p := s.active[i]
 	e, _ := p.queue.popFront()
 	s.queued--
@@ -178,7 +178,7 @@ func (s *Scheduler) takeLocked(i int) entry {
 	} else if i == s.cursor {
 		s.cursor = (s.cursor + 1) % len(s.active)
 	}
-	wait := time.Since(e.queuedAt)
+	wait := max(0, now.Sub(e.queuedAt))
 	p.m.QueueWait += wait
 	p.m.MaxQueueWait = max(p.m.MaxQueueWait, wait)
 	return e
@@ -186,23 +186,23 @@ func (s *Scheduler) takeLocked(i int) entry {
 
 // dequeueLocked takes the next task round robin over the producers with
 // queued tasks.
-func (s *Scheduler) dequeueLocked() (entry, bool) {
+func (s *Scheduler) dequeueLocked(now time.Time) (entry, bool) {
 	if len(s.active) == 0 {
 		return entry{}, false
 	}
 	if s.cursor >= len(s.active) {
 		s.cursor = 0
 	}
-	return s.takeLocked(s.cursor), true
+	return s.takeLocked(s.cursor, now), true
 }
 
 // dequeueFromLocked takes the front task of producer id.
-func (s *Scheduler) dequeueFromLocked(id ProducerID) (entry, bool) {
+func (s *Scheduler) dequeueFromLocked(id ProducerID, now time.Time) (entry, bool) {
 	p := s.producers[id]
 	if p == nil || !p.inRing {
 		return entry{}, false
 	}
-	return s.takeLocked(slices.Index(s.active, p)), true
+	return s.takeLocked(slices.Index(s.active, p), now), true
 }
 
 // QueueStats is a snapshot of the scheduler's queues, as policies see it.

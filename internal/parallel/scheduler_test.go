@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -648,7 +649,59 @@ func BenchmarkDispatch(b *testing.B) {
 		defer s.Close()
 		p := s.NewProducer(context.Background())
 		b.ResetTimer()
-		p.Schedule(&traceTask{name: "t", calls: b.N, trace: &traceLog{}})
+		p.Schedule(&countdown{left: b.N})
 		p.Close()
 	})
+}
+
+// countdown needs `left` Partial executions and does nothing in them.
+type countdown struct{ left int }
+
+func (c *countdown) Execute(_ TaskContext, mode Mode) (Result, error) {
+	for {
+		c.left--
+		if c.left <= 0 {
+			return Done, nil
+		}
+		if mode == Partial {
+			return Again, nil
+		}
+	}
+}
+
+// TestMetricsText pins the dashboard's text, durations masked.
+func TestMetricsText(t *testing.T) {
+	s := New(Options{Threads: 2, Schedule: placeNothing{}})
+	p := s.NewProducer(context.Background())
+	for range 5 {
+		p.Schedule(&countdown{left: 2})
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	m := s.Metrics()
+	var execs uint64
+	for i := range m.Workers {
+		execs += m.Workers[i].Executions
+		m.Workers[i].Executions = 0 // how the two workers split the work varies
+	}
+	if execs != 10 {
+		t.Fatalf("workers executed %d times, want 10", execs)
+	}
+	dur := regexp.MustCompile(`[0-9.]+(ns|µs|ms|s)\b|[0-9.]+%|sleeps [0-9]+`)
+	got := dur.ReplaceAllString(m.String(), "_")
+	want := `scheduler: 2 workers, 0 producers, 0 queued, up _
+tasks:     scheduled 5, executions 10, dropped 0
+policies:  execute errors 0 repairs 0, schedule errors 0 repairs 5
+worker 0:  executions 0, busy _ (_), _, idle _
+worker 1:  executions 0, busy _ (_), _, idle _
+`
+	if got != want {
+		t.Errorf("dashboard:\n%s\nwant:\n%s", got, want)
+	}
+	qm := dur.ReplaceAllString(p.Metrics().String(), "_")
+	if qm != "scheduled 5, executions 10, finished 5, dropped 0, queue wait _ (max _), busy _" {
+		t.Errorf("query metrics: %s", qm)
+	}
 }
