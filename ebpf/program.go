@@ -143,6 +143,8 @@ type Program struct {
 	maps   []maps.Map
 	static []core.Region // map memory
 	budget int64
+	// runBudget is budget as a run takes it (unlimited: MaxInt64).
+	runBudget int64
 	// ctxLen is the length Run requires of ctx, or -1 (unverified: any).
 	ctxLen int
 	// Machines are kept per program, so that a run neither allocates nor
@@ -190,6 +192,10 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	p := &Program{name: name, insns: spec.Instructions, budget: opts.Budget, ctxLen: -1}
 	if p.budget == 0 {
 		p.budget = DefaultBudget
+	}
+	p.runBudget = p.budget
+	if p.runBudget < 0 {
+		p.runBudget = math.MaxInt64
 	}
 	for _, mn := range spec.MapNames {
 		m := opts.Maps[mn]
@@ -342,7 +348,10 @@ func (p *Program) Instructions() asm.Instructions { return p.insns }
 // error wrapping ErrContextSize. A program loaded Unverified accepts a ctx
 // of any length.
 func (p *Program) Run(ctx []byte) (uint64, error) {
-	return p.run(ctx, 0, nil, p.budget, nil)
+	m := p.takeMachine()
+	r0, err := p.runPlain(m, ctx)
+	p.putMachine(m)
+	return r0, err
 }
 
 // RunWith runs the program like Run, with options.
@@ -355,6 +364,15 @@ func (p *Program) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
 }
 
 func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
+	m := p.takeMachine()
+	r0, err := p.runOn(m, ctx, worker, host, budget, extra)
+	p.putMachine(m)
+	return r0, err
+}
+
+// takeMachine returns a machine for one run: the spare one, one from the
+// pool or a new one.
+func (p *Program) takeMachine() *machine {
 	m := p.spare.Swap(nil)
 	if m == nil {
 		m, _ = p.pool.Get().(*machine)
@@ -362,21 +380,21 @@ func (p *Program) run(ctx []byte, worker int, host any, budget int64, extra []Me
 			m = p.newMachine()
 		}
 	}
-	r0, err := p.runOn(m, ctx, worker, host, budget, extra)
+	return m
+}
+
+// putMachine gives back a machine from takeMachine.
+func (p *Program) putMachine(m *machine) {
 	if !p.spare.CompareAndSwap(nil, m) {
 		p.pool.Put(m)
 	}
-	return r0, err
 }
 
 // runOn runs the program on machine m. The machine keeps a reference to
-// ctx until its next run.
+// ctx until its next run. Budget is as in RunOptions (negative: unlimited).
 func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int64, extra []Memory) (uint64, error) {
-	if worker < 0 {
-		return 0, errors.New("run: negative worker")
-	}
-	if p.ctxLen >= 0 && len(ctx) != p.ctxLen {
-		return 0, fmt.Errorf("run program %q: ctx is %d bytes, want %d: %w", p.name, len(ctx), p.ctxLen, ErrContextSize)
+	if worker < 0 || p.ctxLen >= 0 && len(ctx) != p.ctxLen {
+		return 0, p.argError(ctx, worker)
 	}
 	if budget < 0 {
 		budget = math.MaxInt64
@@ -389,24 +407,54 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 	env.Worker = worker
 	env.Host = host
 	if len(extra) == 0 {
-		return p.exec(m, ctxRegion.Start, uint64(len(ctx)), budget)
+		if m.jm != nil {
+			return p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), budget)
+		}
+		return p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), budget)
 	}
 	base := len(env.Regions)
 	for _, x := range extra {
 		env.Regions = append(env.Regions, core.NewRegion(x.Data, x.Writable, core.RegionHost))
 	}
-	r0, err := p.exec(m, ctxRegion.Start, uint64(len(ctx)), budget)
+	var r0 uint64
+	var err error
+	if m.jm != nil {
+		r0, err = p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), budget)
+	} else {
+		r0, err = p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), budget)
+	}
 	clear(env.Regions[base:])
 	env.Regions = env.Regions[:base]
 	return r0, err
 }
 
-// exec runs the program on its backend.
-func (p *Program) exec(m *machine, r1, r2 uint64, budget int64) (uint64, error) {
-	if m.jm != nil {
-		return p.native.Run(m.jm, r1, r2, budget)
+// runPlain is runOn for a run on worker 0 without host state or extra
+// memory at the program's budget: Run's path, kept short because it is
+// most of the cost of running a short program.
+func (p *Program) runPlain(m *machine, ctx []byte) (uint64, error) {
+	if p.ctxLen >= 0 && len(ctx) != p.ctxLen {
+		return 0, p.argError(ctx, 0)
 	}
-	return p.code.Run(m.im, r1, r2, budget)
+	env := m.env
+	ctxRegion := &env.Regions[1]
+	if start := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx)))); start != ctxRegion.Start || uint64(len(ctx)) != ctxRegion.Len {
+		*ctxRegion = core.NewRegion(ctx, true, core.RegionContext)
+	}
+	if env.Worker != 0 || env.Host != nil {
+		env.Worker, env.Host = 0, nil
+	}
+	if m.jm != nil {
+		return p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), p.runBudget)
+	}
+	return p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), p.runBudget)
+}
+
+// argError is the error of a run whose worker or ctx runOn refuses.
+func (p *Program) argError(ctx []byte, worker int) error {
+	if worker < 0 {
+		return errors.New("run: negative worker")
+	}
+	return fmt.Errorf("run program %q: ctx is %d bytes, want %d: %w", p.name, len(ctx), p.ctxLen, ErrContextSize)
 }
 
 // Runner runs one program from one goroutine at a time, with state of its
@@ -425,7 +473,7 @@ func (p *Program) NewRunner() *Runner {
 
 // Run is Program.Run on the runner's own state.
 func (r *Runner) Run(ctx []byte) (uint64, error) {
-	return r.p.runOn(r.m, ctx, 0, nil, r.p.budget, nil)
+	return r.p.runPlain(r.m, ctx)
 }
 
 // RunWith is Program.RunWith on the runner's own state.
