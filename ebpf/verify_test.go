@@ -80,15 +80,15 @@ type vfRun struct {
 	mem, maps, log string
 }
 
-// vfExecute loads spec verified against TestProgramType(memLen), with the
-// run-time checks of proven accesses skipped or kept, and runs it once on
-// fresh maps and a fresh ctx.
-func vfExecute(t *testing.T, spec *ebpf.ProgramSpec, memLen int, checks bool) vfRun {
+// vfExecute loads spec verified against TestProgramType(memLen) on the
+// engine, with the run-time checks of proven accesses skipped or kept, and
+// runs it once on fresh maps and a fresh ctx.
+func vfExecute(t *testing.T, spec *ebpf.ProgramSpec, memLen int, engine ebpf.Engine, checks bool) vfRun {
 	helpers, ms := vfHelpers(), vfMaps(t)
 	p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: ebpf.TestProgramType(memLen), Helpers: helpers,
-		Maps: ms, Budget: 100_000_000, RuntimeChecks: checks})
+		Maps: ms, Budget: 100_000_000, RuntimeChecks: checks, Engine: engine})
 	if err != nil {
-		t.Fatalf("verified program does not load (RuntimeChecks %v): %v\n%s", checks, err, asm.Disassemble(spec.Instructions))
+		t.Fatalf("verified program does not load (%v, RuntimeChecks %v): %v\n%s", engine, checks, err, asm.Disassemble(spec.Instructions))
 	}
 	// The context: 8-byte aligned, as program types require.
 	words := make([]uint64, (memLen+7)/8)
@@ -223,9 +223,10 @@ func vfProgram(data []byte) (asm.Instructions, int, bool) {
 // program it accepts runs in the interpreter (with its run-time checks on)
 // without a memory fault, a misaligned atomic, a fall off the end, a stack
 // overflow, an unknown helper or an exhausted budget. It also checks the
-// interpreter's use of the proofs: the program run again with the checks
-// of proven accesses skipped (the default) must give the same r0, error,
-// ctx bytes, map contents and log lines.
+// backends' use of the proofs: the program run with the checks of proven
+// accesses skipped (the default) and on every engine must give the same
+// r0, error, ctx bytes, map contents and log lines as the checked
+// interpreter.
 func FuzzVerify(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(conformanceDir, "*.data"))
 	for _, file := range files {
@@ -259,16 +260,23 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		// With every run-time check kept, none may fire: a fault would
-		// mean the verifier accepted an unsafe program.
-		checked := vfExecute(t, spec, memLen, true)
-		if checked.err != nil {
-			t.Fatalf("verified program faulted: %v\n%s", checked.err, asm.Disassemble(insns))
+		// In the interpreter with every run-time check kept, none may
+		// fire: a fault would mean the verifier accepted an unsafe program.
+		want := vfExecute(t, spec, memLen, ebpf.EngineInterpreter, true)
+		if want.err != nil {
+			t.Fatalf("verified program faulted: %v\n%s", want.err, asm.Disassemble(insns))
 		}
-		// Without the checks of proven accesses, the run computes the same.
-		unchecked := vfExecute(t, spec, memLen, false)
-		if unchecked != checked {
-			t.Fatalf("runs differ:\nwith checks:    %+v\nwithout checks: %+v\n%s", checked, unchecked, asm.Disassemble(insns))
+		// Without the checks of proven accesses, and on every engine, the
+		// run computes the same.
+		for _, e := range engines() {
+			for _, checks := range []bool{false, true} {
+				if e == ebpf.EngineInterpreter && checks {
+					continue
+				}
+				if got := vfExecute(t, spec, memLen, e, checks); got != want {
+					t.Fatalf("runs differ:\ninterpreter with checks: %+v\n%v, RuntimeChecks %v: %+v\n%s", want, e, checks, got, asm.Disassemble(insns))
+				}
+			}
 		}
 	})
 }
