@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -224,11 +225,13 @@ func (h Hasher) Column(v *vector.Vector, sel vector.Selection, n int, out []uint
 		return
 	}
 	h.c.calls.Add(1)
-	var saved []uint64
+	var saved *[vector.Size]uint64
 	if combine {
 		// A failing policy may have scribbled on out; the fallback needs
 		// the previous columns' hashes.
-		saved = append(make([]uint64, 0, n), out...)
+		saved = scratch.Get().(*[vector.Size]uint64)
+		defer scratch.Put(saved)
+		copy(saved[:], out)
 	}
 	req := &Request{Vec: v, Sel: sel, N: n, Combine: combine, Out: out}
 	verdict, err := callPolicy(h.p, req)
@@ -240,10 +243,13 @@ func (h Hasher) Column(v *vector.Vector, sel vector.Selection, n int, out []uint
 		return
 	}
 	if combine {
-		copy(out, saved)
+		copy(out, saved[:n])
 	}
 	column(v, sel, n, out, combine)
 }
+
+// scratch holds copies of combined hashes while a policy runs.
+var scratch = sync.Pool{New: func() any { return new([vector.Size]uint64) }}
 
 func callPolicy(p Policy, req *Request) (v Verdict, err error) {
 	defer func() {

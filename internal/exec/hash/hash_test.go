@@ -345,6 +345,17 @@ func BenchmarkHash(b *testing.B) {
 	}
 	b.Run("bigint", func(b *testing.B) { benchVector(b, ints, []int{0}) })
 	b.Run("bigint-2cols", func(b *testing.B) { benchVector(b, ints, []int{0, 1}) })
+	b.Run("bigint-policy-declines", func(b *testing.B) {
+		// The seam's cost with a policy attached that always declines.
+		var slot Slot
+		slot.Set(declines{})
+		h := slot.Capture()
+		out := make([]uint64, vector.Size)
+		for b.Loop() {
+			h.Chunk(ints, []int{0}, out)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*vector.Size), "ns/key")
+	})
 	sel := make(vector.Selection, 0, vector.Size)
 	for i := 0; i < vector.Size; i += 2 {
 		sel = append(sel, uint16(i))
