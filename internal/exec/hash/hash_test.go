@@ -6,29 +6,14 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
 )
-
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("BPFDB_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("BPFDB_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d (replay with BPFDB_SEED=%d)", seed, seed)
-	return seed
-}
 
 // TestGolden pins the built-in function (testdata/hashes): the stock eBPF
 // default program must produce these exact values.
@@ -127,7 +112,7 @@ func randValue(r *rand.Rand, t types.Type) types.Value {
 // TestVectorMatchesRows hashes random chunks with NULLs and random
 // selections and compares with the row-by-row reference.
 func TestVectorMatchesRows(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 0))
+	r := vectortest.Rand(t)
 	for iter := range 200 {
 		ts := make([]types.Type, 1+r.IntN(4))
 		for j := range ts {
