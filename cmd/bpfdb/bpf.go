@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -33,7 +34,9 @@ commands:
   test FILE...       run conformance .data files: one line per file, then
                      "N passed, M failed"; exit status 1 on any failure
   bench [FILE...]    print "NAME<TAB>MEDIAN_NS" per program: the median time
-                     of one run; without files, the built-in bench programs
+                     of one run; without files, the built-in bench programs.
+                     Programs run verified; one the verifier rejects runs
+                     unverified and its line ends in "<TAB>unverified"
   disasm [--prog NAME] FILE
                      print the program's instructions (an ELF object's: all
                      of its programs, or the one --prog names)
@@ -46,10 +49,12 @@ commands:
 flags (run, test, bench):
   --verify             run: verify the program (against the test type)
                        before it runs (default true; --verify=false loads
-                       it unverified: the interpreter's run-time checks
-                       alone then guard the run); test: also require each
+                       it unverified: the run-time checks alone then
+                       guard the run); test: also require each
                        file to pass the verifier (default false)
-  --engine interp|jit  execution backend (default interp)
+  --engine auto|interp|jit
+                       execution backend (default auto: the JIT where it
+                       is supported, amd64; the interpreter elsewhere)
   --budget N           instruction budget per run (default 100000000;
                        0: the runtime's default, 1000000; negative:
                        unlimited)
@@ -81,10 +86,11 @@ var bpfSynopsis = map[string]string{
 
 type bpfFlags struct {
 	engine string
+	eng    ebpf.Engine // engine parsed
 	budget int64
 	prog   string
 	typ    string // program type for verify
-	verify bool   // verify before running (run: default on; test: --verify; bench: off); false loads Unverified
+	verify bool   // verify before running (run: default on; test: --verify; bench: on, off for programs the verifier rejects); false loads Unverified
 	mem    string // as given
 	ctx    []byte // mem decoded
 }
@@ -117,7 +123,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		usageError()
 		fset.PrintDefaults()
 	}
-	f := bpfFlags{engine: "interp", budget: cliBudget}
+	f := bpfFlags{engine: "auto", budget: cliBudget}
 	switch cmd {
 	case "disasm": // runs nothing
 	case "verify": // runs nothing, but the context size matters
@@ -130,7 +136,7 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		case "test":
 			fset.BoolVar(&f.verify, "verify", false, "also require each file to pass the verifier")
 		}
-		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: interp or jit")
+		fset.StringVar(&f.engine, "engine", f.engine, "execution backend: auto, interp or jit")
 		fset.Int64Var(&f.budget, "budget", f.budget, "instruction budget per run (0: the runtime's default; negative: unlimited)")
 		fset.StringVar(&f.mem, "mem", "", "context bytes (hex) for ELF programs")
 	}
@@ -141,12 +147,19 @@ func bpfCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if f.engine != "interp" && f.engine != "jit" {
-		fmt.Fprintf(stderr, "bpfdb bpf %s: unknown engine %q (interp or jit)\n", cmd, f.engine)
-		return 2
-	}
-	if f.engine == "jit" {
-		fmt.Fprintf(stderr, "bpfdb bpf %s: the jit engine is not part of this build yet; use --engine interp\n", cmd)
+	switch f.engine {
+	case "auto":
+		f.eng = ebpf.EngineAuto
+	case "interp":
+		f.eng = ebpf.EngineInterpreter
+	case "jit":
+		if !ebpf.JITSupported() {
+			fmt.Fprintf(stderr, "bpfdb bpf %s: the jit engine is not available on %s/%s; use --engine interp\n", cmd, runtime.GOOS, runtime.GOARCH)
+			return 2
+		}
+		f.eng = ebpf.EngineJIT
+	default:
+		fmt.Fprintf(stderr, "bpfdb bpf %s: unknown engine %q (auto, interp or jit)\n", cmd, f.engine)
 		return 2
 	}
 	ctx, err := hex.DecodeString(strings.ReplaceAll(f.mem, " ", ""))
@@ -203,6 +216,8 @@ type loaded struct {
 	prog *ebpf.Program
 	ctx  []byte // the run's context; copied per run for .data tests
 	test *conformance.Test
+	// unverified: loaded without the verifier (bench: it was rejected).
+	unverified bool
 }
 
 // run runs the program once on a fresh copy of its context.
@@ -243,11 +258,7 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
-		loadData := conformance.Load
-		if !f.verify {
-			loadData = conformance.LoadUnverified
-		}
-		p, err := loadData(t, f.budget)
+		p, err := conformance.LoadWith(t, ebpf.ProgramOptions{Budget: f.budget, Unverified: !f.verify, Engine: f.eng})
 		if err != nil {
 			return nil, loadError(name, err)
 		}
@@ -272,7 +283,7 @@ func load(name string, data []byte, f bpfFlags, all bool) ([]*loaded, error) {
 	var out []*loaded
 	for _, n := range names {
 		p, err := ebpf.NewProgram(spec.Programs[n], &ebpf.ProgramOptions{Helpers: helpers, Maps: coll.Maps, Budget: f.budget,
-			Type: elfVerifyOptions(spec, f).Type, Unverified: !f.verify})
+			Type: elfVerifyOptions(spec, f).Type, Unverified: !f.verify, Engine: f.eng})
 		if err != nil {
 			return nil, loadError(name+": program "+n, err)
 		}
@@ -404,11 +415,7 @@ func testFile(file string, f bpfFlags) error {
 	if err != nil {
 		return err // already names the file
 	}
-	check := conformance.CheckUnverified
-	if f.verify {
-		check = conformance.Check
-	}
-	if err := check(t, f.budget); err != nil {
+	if err := conformance.CheckWith(t, ebpf.ProgramOptions{Budget: f.budget, Unverified: !f.verify, Engine: f.eng}); err != nil {
 		var ve *ebpf.VerifierError
 		switch {
 		case errors.As(err, &ve):
@@ -434,7 +441,7 @@ func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
-			l, err := load(e.Name(), data, f, true)
+			l, err := benchLoad(f, func(f bpfFlags) ([]*loaded, error) { return load(e.Name(), data, f, true) })
 			if err != nil {
 				return err
 			}
@@ -442,7 +449,7 @@ func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
 		}
 	}
 	for _, file := range files {
-		l, err := loadFile(file, f, true)
+		l, err := benchLoad(f, func(f bpfFlags) ([]*loaded, error) { return loadFile(file, f, true) })
 		if err != nil {
 			return err
 		}
@@ -453,9 +460,32 @@ func bpfBench(files []string, f bpfFlags, stdout io.Writer) error {
 		if err != nil {
 			return l.runError(err, f)
 		}
-		fmt.Fprintf(stdout, "%s\t%.1f\n", l.name, ns)
+		note := ""
+		if l.unverified {
+			note = "\tunverified"
+		}
+		fmt.Fprintf(stdout, "%s\t%.1f%s\n", l.name, ns, note)
 	}
 	return nil
+}
+
+// benchLoad loads programs to time as they would run in production:
+// verified, so that the accesses the verifier proved run without checks.
+// A program the verifier rejects (loop1m: more iterations than it
+// explores) is timed unverified, and its line says so.
+func benchLoad(f bpfFlags, load func(bpfFlags) ([]*loaded, error)) ([]*loaded, error) {
+	f.verify = true
+	l, err := load(f)
+	var rj *rejection
+	if !errors.As(err, &rj) {
+		return l, err
+	}
+	f.verify = false
+	l, err = load(f)
+	for _, x := range l {
+		x.unverified = true
+	}
+	return l, err
 }
 
 // Benchmark shape: batches of runs long enough to time precisely, and the

@@ -60,7 +60,7 @@ func fastBench(t *testing.T) {
 
 // benchLine is the format of bench's output: the name, a tab, the median
 // in ns (a decimal number).
-var benchLine = regexp.MustCompile(`^([^\t]+)\t([0-9]+(?:\.[0-9]+)?)$`)
+var benchLine = regexp.MustCompile(`^([^\t]+)\t([0-9]+(?:\.[0-9]+)?)(\tunverified)?$`)
 
 // checkBench checks bench's output format and returns the names in order.
 // It cannot check the timings; only that they are positive numbers.
@@ -124,6 +124,13 @@ func TestBenchBuiltin(t *testing.T) {
 	want := []string{"fnv1a64.data", "helper_call.data", "loop1m.data", "murmur64.data", "ret.data"}
 	if got := checkBench(t, stdout); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("bench names %q, want %q", got, want)
+	}
+	// Programs are timed verified; loop1m, which the verifier rejects,
+	// unverified, and its line says so.
+	for _, l := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		if strings.HasSuffix(l, "\tunverified") != strings.HasPrefix(l, "loop1m.data\t") {
+			t.Errorf("bench line %q: only loop1m should be timed unverified", l)
+		}
 	}
 }
 
