@@ -20,6 +20,7 @@ const (
 	Persistent
 )
 
+// String returns "temporary" or "persistent".
 func (k Kind) String() string {
 	if k == Persistent {
 		return "persistent"
@@ -43,6 +44,7 @@ const (
 
 var stateNames = [...]string{"unloaded", "resident", "unloading", "freed"}
 
+// String returns the state's name in lower case ("resident").
 func (s State) String() string { return stateNames[s] }
 
 // A Block is a handle on a buffer-managed block: a block of the database

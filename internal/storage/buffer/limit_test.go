@@ -55,8 +55,15 @@ func stamped(p []byte, key, version uint64) bool {
 // completes by evicting (reloading persistent blocks, spilling and reading
 // back temporary ones), every block keeps its bytes, and the accounted
 // memory never exceeds the limit by more than one block. Run it with -race.
+// It runs with the built-in policies and with an Unpin policy that unloads
+// every block at its last unpin.
 func TestWorkloadTenTimesTheLimit(t *testing.T) {
 	seed := testSeed(t)
+	t.Run("built-in", func(t *testing.T) { workload(t, seed, nil) })
+	t.Run("unload-at-unpin", func(t *testing.T) { workload(t, seed, unloadAll{}) })
+}
+
+func workload(t *testing.T, seed uint64, unpin UnpinPolicy) {
 	const (
 		limitBlocks = 16
 		workers     = 4
@@ -72,7 +79,7 @@ func TestWorkloadTenTimesTheLimit(t *testing.T) {
 	defer f.Close()
 	bs := int64(f.BlockSize())
 	limit := limitBlocks * bs
-	m, err := New(Options{File: f, Limit: limit, TempDir: dir})
+	m, err := New(Options{File: f, Limit: limit, TempDir: dir, Unpin: unpin})
 	if err != nil {
 		t.Fatal(err)
 	}

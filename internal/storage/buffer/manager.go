@@ -493,9 +493,23 @@ func (m *Manager) Evict(n int) int {
 
 // evictOne unloads the oldest evictable block of the first queue that has
 // one. It returns false if no queue has one.
+//
+// A block whose mutex is busy (being loaded, freed, or inspected by Info)
+// cannot be judged now; its entry goes back into its queue afterwards, so
+// that a resident unpinned block never loses its only entry.
 func (m *Manager) evictOne() bool {
 	m.evicting.Add(1)
 	defer m.evicting.Add(-1)
+	type busyEntry struct {
+		q int
+		e entry
+	}
+	var busy []busyEntry
+	defer func() {
+		for _, x := range busy {
+			m.queues[x.q].shards[x.e.b.shard].push(x.e)
+		}
+	}()
 	for q := range m.queues {
 		for {
 			e, stale, ok := m.queues[q].popOldest()
@@ -505,25 +519,40 @@ func (m *Manager) evictOne() bool {
 			if !ok {
 				break
 			}
-			if m.unload(e.b) {
+			switch m.tryUnload(e.b) {
+			case unloaded:
 				m.stats.evictions.Add(1)
 				return true
+			case busyBlock:
+				busy = append(busy, busyEntry{q, e})
 			}
 		}
 	}
 	return false
 }
 
-// unload evicts b if it is resident, unpinned and not busy: a temporary
-// buffer is spilled first. It reports whether it did.
-func (m *Manager) unload(b *Block) bool {
+// unloadResult says what tryUnload did.
+type unloadResult uint8
+
+const (
+	unloaded     unloadResult = iota // the block was unloaded
+	notEvictable                     // pinned, not resident, or its spill failed
+	busyBlock                        // its mutex is held: try again later
+)
+
+// unload evicts b if it can now; see tryUnload.
+func (m *Manager) unload(b *Block) bool { return m.tryUnload(b) == unloaded }
+
+// tryUnload evicts b if it is resident, unpinned and its mutex is free: a
+// temporary buffer is spilled first.
+func (m *Manager) tryUnload(b *Block) unloadResult {
 	if !b.mu.TryLock() {
-		return false // being loaded, unloaded or freed by another goroutine
+		return busyBlock
 	}
 	defer b.mu.Unlock()
 	w := word(Resident, 0)
 	if !b.word.CompareAndSwap(w, word(Unloading, 0)) {
-		return false
+		return notEvictable
 	}
 	if b.kind == Temporary {
 		slot, err := m.temp.write(b.buf)
@@ -533,7 +562,7 @@ func (m *Manager) unload(b *Block) bool {
 			m.spillErr = fmt.Errorf("spill %s: %w", b.stringLocked(), err)
 			m.spillMu.Unlock()
 			m.enqueue(b, b.Queue()) // it lost its entry; keep it evictable
-			return false
+			return notEvictable
 		}
 		b.slot = slot
 		m.stats.spills.Add(1)
@@ -544,7 +573,7 @@ func (m *Manager) unload(b *Block) bool {
 	m.stats.resident.Add(-1)
 	m.release(b.tag, int64(b.size))
 	m.putBuffer(buf)
-	return true
+	return unloaded
 }
 
 // Free gives up b, which must not be pinned: its memory and temporary file

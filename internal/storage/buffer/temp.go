@@ -15,10 +15,11 @@ type tempFile struct {
 	dir      string
 	slotSize int64
 
-	mu    sync.Mutex // guards the fields below; not held during I/O
-	f     *os.File
-	used  []uint64 // bitmap of used slots
-	bytes int64    // bytes of spilled buffers held
+	mu     sync.Mutex // guards the fields below; not held during I/O
+	closed bool
+	f      *os.File
+	used   []uint64 // bitmap of used slots
+	bytes  int64    // bytes of spilled buffers held
 }
 
 func (t *tempFile) slots(size int) int { return int((int64(size) + t.slotSize - 1) / t.slotSize) }
@@ -26,6 +27,10 @@ func (t *tempFile) slots(size int) int { return int((int64(size) + t.slotSize - 
 // write stores buf and returns its first slot.
 func (t *tempFile) write(buf []byte) (int, error) {
 	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return 0, ErrClosed
+	}
 	if t.f == nil {
 		f, err := os.CreateTemp(t.dir, "bpfdb-spill-*.tmp")
 		if err != nil {
@@ -78,6 +83,9 @@ func (t *tempFile) read(slot int, buf []byte) error {
 	t.mu.Lock()
 	f := t.f
 	t.mu.Unlock()
+	if f == nil {
+		return ErrClosed
+	}
 	if _, err := f.ReadAt(buf, int64(slot)*t.slotSize); err != nil {
 		return fmt.Errorf("read temporary file %s at slot %d: %w", f.Name(), slot, err)
 	}
@@ -94,9 +102,10 @@ func (t *tempFile) free(slot, size int) {
 	t.mu.Unlock()
 }
 
-// stats returns the bytes of spilled buffers held and the file's size in
-// slots (the highest used slot + 1).
-func (t *tempFile) stats() (held int64, size int64) {
+// stats returns the bytes of spilled buffers held and the extent of the
+// file in use: the byte just past its highest used slot. (Slots are
+// written sparsely, so a small buffer uses little disk for its slot.)
+func (t *tempFile) stats() (held, extent int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := len(t.used) - 1; i >= 0; i-- {
@@ -111,6 +120,7 @@ func (t *tempFile) stats() (held int64, size int64) {
 func (t *tempFile) close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.closed = true
 	if t.f == nil {
 		return nil
 	}

@@ -40,6 +40,7 @@ const (
 
 var stateNames = [...]string{"free", "committed", "committed, freed", "checkpoint chain", "allocated, unwritten", "written"}
 
+// String describes the state for error messages ("committed").
 func (s blockState) String() string { return stateNames[s] }
 
 // referenced reports whether the last checkpoint references a block in
