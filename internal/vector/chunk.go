@@ -286,7 +286,8 @@ func (c *Chunk) String() string {
 // ParseTable builds a dense chunk from the text form String prints: a
 // header line of types separated by "|", then one line per row. Cells are
 // trimmed; NULL is NULL in every column (a VARCHAR cell cannot hold the
-// text NULL). Errors name the line and column.
+// text NULL, a "|", a line break or surrounding spaces). Errors name the
+// line and column.
 func ParseTable(text string) (*Chunk, error) {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	if len(lines) == 0 || strings.TrimSpace(lines[0]) == "" {

@@ -471,3 +471,31 @@ func TestReferenceRefusesWrites(t *testing.T) {
 		t.Fatal("Reset did not drop the reference or touched the referenced vector")
 	}
 }
+
+// FuzzParseTable checks that ParseTable never panics and that what it
+// accepts prints as a table that parses back to the same text.
+func FuzzParseTable(f *testing.F) {
+	for _, s := range []string{
+		"BIGINT | VARCHAR\n1 | a\nNULL | NULL",
+		"DECIMAL(15,2)|DATE\n1.5|1998-12-01",
+		"BOOLEAN\ntrue\nf",
+		"DOUBLE | INTEGER\nNaN | -2147483648",
+		"", "|", "BIGINT\n\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseTable(s)
+		if err != nil {
+			return
+		}
+		text := c.String()
+		back, err := ParseTable(text)
+		if err != nil {
+			t.Fatalf("ParseTable(%q) printed %q, which does not parse: %v", s, text, err)
+		}
+		if back.String() != text {
+			t.Fatalf("round trip changed %q to %q", text, back.String())
+		}
+	})
+}
