@@ -414,3 +414,33 @@ func TestStaleFallbackDetected(t *testing.T) {
 		t.Errorf("open with a stale fallback: %v", err)
 	}
 }
+
+// TestFailedCheckpointIsSticky: after a checkpoint fails part way, the
+// file refuses writes, and reopening finds the last completed checkpoint.
+func TestFailedCheckpointIsSticky(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	f := mustCreate(t, path)
+	a := writeNew(t, f, 1)
+	if err := f.Checkpoint([]byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	writeNew(t, f, 2)
+	f.wr.Close() // every write fails from here on
+	if err := f.Checkpoint([]byte("two")); err == nil {
+		t.Fatal("checkpoint through a closed descriptor succeeded")
+	}
+	if _, err := f.AllocateBlock(); err == nil || !strings.Contains(err.Error(), "unusable after a failed checkpoint") {
+		t.Errorf("allocate after a failed checkpoint: %v", err)
+	}
+	checkBlockHas(t, f, a, 1) // reads still work
+	f.Close()
+	f, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if string(f.Metadata()) != "one" || f.Info().Checkpoint != 2 {
+		t.Errorf("reopened at checkpoint %d with metadata %q", f.Info().Checkpoint, f.Metadata())
+	}
+	checkBlockHas(t, f, a, 1)
+}
