@@ -68,7 +68,11 @@
 // header is durable leaves the old header, whose blocks were never
 // overwritten; a torn header write fails its checksum and the older slot is
 // used. Blocks the last checkpoint references are never written: freeing
-// one takes effect only after the next checkpoint completes.
+// one takes effect only after the next checkpoint completes. Once a newer
+// checkpoint is durable, the older slot's blocks may be reused; if the
+// newer slot is later damaged, Open falls back to the older one, and the
+// epochs of its chain blocks (and of its data blocks, when read) reveal any
+// that were reused, as an error rather than wrong data.
 //
 // Open reads the header and the chain only, so reopening costs time
 // proportional to the metadata and free list, not to the data. It opens the

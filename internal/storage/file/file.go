@@ -141,6 +141,10 @@ func Create(path string, opts CreateOptions) (*File, error) {
 // ErrVersion, and is not modified.
 func Open(path string, opts Options) (*File, error) {
 	fail := func(err error) (*File, error) { return nil, fmt.Errorf("open database %s: %w", path, err) }
+	// Look before opening: opening a FIFO for reading would block.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return fail(fmt.Errorf("not a regular file (%s): %w", fileKind(fi.Mode()), ErrNotDatabase))
+	}
 	rd, err := os.Open(path)
 	if err != nil {
 		return fail(err)
@@ -156,7 +160,7 @@ func Open(path string, opts Options) (*File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		rd.Close()
-		return fail(fmt.Errorf("not a regular file (%s): %w", fi.Mode().Type(), ErrNotDatabase))
+		return fail(fmt.Errorf("not a regular file (%s): %w", fileKind(fi.Mode()), ErrNotDatabase))
 	}
 	if err := lockFile(rd, !opts.ReadOnly); err != nil {
 		rd.Close()
@@ -176,6 +180,21 @@ func Open(path string, opts Options) (*File, error) {
 		f.wr = wr
 	}
 	return f, nil
+}
+
+// fileKind names the kind of a file that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "mode " + m.String()
 }
 
 // load reads and validates the headers and the chain through f.rd and sets

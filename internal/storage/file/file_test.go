@@ -286,6 +286,12 @@ func TestCorruptFiles(t *testing.T) {
 		{name: "empty file", damage: func(t *testing.T, p string) { os.WriteFile(p, nil, 0o644) }, want: ErrNotDatabase, text: "empty file"},
 		{name: "text file", damage: func(t *testing.T, p string) { os.WriteFile(p, []byte("CREATE TABLE t (x INT);\n"), 0o644) }, want: ErrNotDatabase, text: "no bpfdb magic"},
 		{name: "directory", damage: func(t *testing.T, p string) { os.Remove(p); os.Mkdir(p, 0o755) }, want: ErrNotDatabase, text: "is a directory"},
+		{name: "fifo", damage: func(t *testing.T, p string) {
+			os.Remove(p)
+			if err := mkfifo(p); err != nil {
+				t.Skip(err)
+			}
+		}, want: ErrNotDatabase, text: "not a regular file"},
 		{name: "truncated header", damage: func(t *testing.T, p string) { os.Truncate(p, 100) }, want: ErrCorrupt, text: "truncated: the file has 100 bytes"},
 		{name: "truncated blocks", damage: func(t *testing.T, p string) { os.Truncate(p, DataOffset+5*testBlockSize+7) }, want: ErrCorrupt, text: "truncated: checkpoint 4"},
 		{name: "wrong magic in both slots", damage: func(t *testing.T, p string) { flip(1)(t, p); flip(HeaderSlotSize+1)(t, p) }, want: ErrNotDatabase, text: "no bpfdb magic"},
@@ -354,8 +360,8 @@ func snapshot(t *testing.T, path string) string {
 	if err != nil {
 		return err.Error()
 	}
-	if fi.IsDir() {
-		return "directory"
+	if !fi.Mode().IsRegular() {
+		return fi.Mode().Type().String()
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
