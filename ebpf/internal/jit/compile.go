@@ -117,6 +117,9 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		helper:  map[int32]int{},
 	}
 	a := c.a
+	if !cfg.Listing {
+		a.Quiet()
+	}
 	for i := range c.slots {
 		c.slots[i] = a.NewLabel()
 	}

@@ -52,6 +52,8 @@ type Inst struct {
 type Assembler struct {
 	buf    []byte
 	insts  []inst
+	n      int  // instructions emitted, recorded or not
+	quiet  bool // keep no records (see Quiet)
 	labels []int32 // offset of each label, -1 while unbound
 	fixups []fixup
 	err    error
@@ -138,11 +140,19 @@ func (in *inst) text() string {
 // New returns an empty Assembler.
 func New() *Assembler { return &Assembler{} }
 
+// Quiet makes a keep no record of the instructions it emits: String, Inst
+// and NumInsts then know none, and errors name instructions by number only.
+// The records are what the text form is made of; without them assembling
+// allocates nothing per instruction, which a JIT compiling in production
+// wants (a record is some 150 bytes).
+func (a *Assembler) Quiet() { a.quiet = true }
+
 // Reset empties a, keeping its buffers. Labels from before the reset become
 // invalid.
 func (a *Assembler) Reset() {
 	a.buf = a.buf[:0]
 	a.insts = a.insts[:0]
+	a.n = 0
 	a.labels = a.labels[:0]
 	a.fixups = a.fixups[:0]
 	a.err = nil
@@ -154,7 +164,7 @@ func (a *Assembler) Err() error { return a.err }
 // Len returns the number of bytes emitted so far.
 func (a *Assembler) Len() int { return len(a.buf) }
 
-// NumInsts returns the number of instructions emitted so far.
+// NumInsts returns the number of instructions emitted so far (0 if Quiet).
 func (a *Assembler) NumInsts() int { return len(a.insts) }
 
 // Inst returns the i-th emitted instruction.
@@ -211,7 +221,11 @@ func (a *Assembler) Finish() ([]byte, error) {
 	for _, f := range a.fixups {
 		target := a.labels[f.label-1]
 		if target < 0 {
-			return nil, fmt.Errorf("instruction %d (%s): %w: %v is never bound", f.inst, a.insts[f.inst].mn, ErrLabel, Label{f.label})
+			mn := "?"
+			if int(f.inst) < len(a.insts) {
+				mn = a.insts[f.inst].mn
+			}
+			return nil, fmt.Errorf("instruction %d (%s): %w: %v is never bound", f.inst, mn, ErrLabel, Label{f.label})
 		}
 		binary.LittleEndian.PutUint32(a.buf[f.at:], uint32(target-f.end))
 	}
@@ -254,12 +268,16 @@ func (a *Assembler) String() string {
 // fail records err for the instruction about to be emitted.
 func (a *Assembler) fail(mn string, err error) {
 	if a.err == nil {
-		a.err = fmt.Errorf("instruction %d (%s): %w", len(a.insts), mn, err)
+		a.err = fmt.Errorf("instruction %d (%s): %w", a.n, mn, err)
 	}
 }
 
 // record appends the record of the instruction that starts at start.
 func (a *Assembler) record(start int, mn string, args ...operand) {
+	a.n++
+	if a.quiet {
+		return
+	}
 	in := inst{off: int32(start), n: uint8(len(a.buf) - start), mn: mn, na: uint8(len(args))}
 	copy(in.args[:], args)
 	a.insts = append(a.insts, in)

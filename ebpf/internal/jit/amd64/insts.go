@@ -597,7 +597,7 @@ func (a *Assembler) rel32(l Label) {
 	if target := a.labels[l.id-1]; target >= 0 {
 		putRel32(a.buf[at:], target-int32(at+4))
 	} else {
-		a.fixups = append(a.fixups, fixup{at: int32(at), end: int32(at + 4), label: l.id, inst: int32(len(a.insts))})
+		a.fixups = append(a.fixups, fixup{at: int32(at), end: int32(at + 4), label: l.id, inst: int32(a.n)})
 	}
 }
 
