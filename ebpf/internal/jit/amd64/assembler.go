@@ -52,8 +52,8 @@ type Inst struct {
 type Assembler struct {
 	buf    []byte
 	insts  []inst
-	n      int  // instructions emitted, recorded or not
-	quiet  bool // keep no records (see Quiet)
+	n      int     // instructions emitted, recorded or not
+	quiet  bool    // keep no records (see Quiet)
 	labels []int32 // offset of each label, -1 while unbound
 	fixups []fixup
 	err    error
