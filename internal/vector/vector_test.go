@@ -239,7 +239,7 @@ func viaCol[T Fixed](c Col[T], r int, box func(T) types.Value) types.Value {
 // form against a boxed model.
 func TestRandomChunks(t *testing.T) {
 	r := rand.New(rand.NewPCG(testSeed(t), 0))
-	for iter := range 300 {
+	for iter := range 100 {
 		c, rows := randChunk(r)
 		checkChunk(t, fmt.Sprintf("iter %d dense", iter), c, rows)
 

@@ -15,7 +15,7 @@ var ts = []types.Type{types.BigIntType, types.VarcharType, types.MustDecimal(15,
 // junk.
 func TestChunksKeepRows(t *testing.T) {
 	r := Rand(t)
-	rows := Rows(r, ts, 5000, 0.2)
+	rows := Rows(r, ts, 2500, 0.2)
 	want := Format(rows)
 	for _, cfg := range Configs {
 		chunks := Chunks(r, ts, rows, cfg)
