@@ -59,11 +59,14 @@ func stamped(p []byte, key, version uint64) bool {
 // every block at its last unpin.
 func TestWorkloadTenTimesTheLimit(t *testing.T) {
 	seed := testSeed(t)
-	t.Run("built-in", func(t *testing.T) { workload(t, seed, nil) })
-	t.Run("unload-at-unpin", func(t *testing.T) { workload(t, seed, unloadAll{}) })
+	t.Run("built-in", func(t *testing.T) { workload(t, seed, nil, false) })
+	t.Run("unload-at-unpin", func(t *testing.T) { workload(t, seed, unloadAll{}, false) })
+	// A controller raises and lowers the limit, evicts and reads the state
+	// meanwhile; the bound is then the higher limit.
+	t.Run("with-controller", func(t *testing.T) { workload(t, seed, nil, true) })
 }
 
-func workload(t *testing.T, seed uint64, unpin UnpinPolicy) {
+func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 	const (
 		limitBlocks = 16
 		workers     = 4
@@ -85,8 +88,12 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy) {
 	}
 	var overMu sync.Mutex
 	var over []int64
+	bound := limit + bs
+	if control {
+		bound += limit
+	}
 	check := func() {
-		if u := m.Used(); u > limit+bs {
+		if u := m.Used(); u > bound {
 			overMu.Lock()
 			over = append(over, u)
 			overMu.Unlock()
@@ -111,7 +118,7 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy) {
 	}
 
 	var wg sync.WaitGroup
-	errs := make(chan error, workers)
+	errs := make(chan error, workers+1)
 	for w := range workers {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(seed, uint64(w)))
@@ -177,7 +184,38 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy) {
 			}
 		})
 	}
+	stop := make(chan struct{})
+	var ctl sync.WaitGroup
+	if control {
+		ctl.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				l := limit
+				if i%2 == 0 {
+					l = 2 * limit
+				}
+				if err := m.SetLimit(l); err != nil {
+					errs <- fmt.Errorf("controller: %w", err)
+					return
+				}
+				m.Evict(2)
+				_ = m.Metrics().String()
+				_ = m.QueueString()
+				_ = m.Persistent(ids[i%persistent], TagBaseTable).Info()
+				check()
+			}
+		})
+	}
 	wg.Wait()
+	close(stop)
+	ctl.Wait()
+	if err := m.SetLimit(limit); err != nil {
+		t.Fatal(err)
+	}
 	close(errs)
 	for err := range errs {
 		t.Error(err)
