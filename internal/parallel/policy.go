@@ -41,8 +41,8 @@ func (v Verdict) String() string {
 // What it may decide, through w: which task to take (Dequeue: the next
 // producer round robin; DequeueFrom: a given producer), whether to run it
 // in Full or Partial mode (Execute), whether to put it back (Requeue),
-// whether to sleep (Wait) and whom to wake (Signal). It holds at most one
-// task at a time.
+// whether to sleep (Wait), whom to wake (Signal) and when to hand back
+// per-worker caches (FlushIdle). It holds at most one task at a time.
 //
 // Returning UseBuiltin (or an error, which is counted) makes the host run
 // the built-in step after the call: take the next task round robin, run it
@@ -84,7 +84,8 @@ type SchedulePolicy interface {
 
 // BuiltinExecute is the built-in ExecutePolicy: take the next task round
 // robin over the producers with queued tasks, execute it in Partial mode,
-// requeue it at the back if it returns Again; sleep when nothing is queued.
+// requeue it at the back if it returns Again; when nothing is queued, call
+// Options.Idle and sleep.
 type BuiltinExecute struct{}
 
 // ExecuteForever performs the built-in step.
@@ -259,6 +260,14 @@ func (w *Worker) Wait() {
 	w.m.idle.Add(int64(w.now.Sub(start)))
 }
 
+// FlushIdle calls Options.Idle for this worker (DESIGN.md's "allocator
+// flush" helper); the built-in loop does so before every sleep.
+func (w *Worker) FlushIdle() {
+	if w.s.idleFn != nil {
+		w.s.idleFn(w.id)
+	}
+}
+
 // Signal wakes up to n sleeping workers and returns how many it woke.
 func (w *Worker) Signal(n int) int {
 	w.s.mu.Lock()
@@ -269,6 +278,7 @@ func (w *Worker) Signal(n int) int {
 // builtinStep is one iteration of the built-in worker loop.
 func (w *Worker) builtinStep() {
 	if !w.Dequeue() {
+		w.FlushIdle()
 		w.Wait()
 		return
 	}

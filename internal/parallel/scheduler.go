@@ -27,6 +27,12 @@ type Options struct {
 	Execute ExecutePolicy
 	// Schedule is the task-submission policy; nil means the built-in one.
 	Schedule SchedulePolicy
+	// Idle, if set, is called on a worker's goroutine before it sleeps for
+	// lack of work (by the built-in loop, or by a policy through
+	// Worker.FlushIdle), with no lock held: the place to return per-worker
+	// caches, such as a memory allocator's, to the shared pool. It must
+	// not block.
+	Idle func(worker int)
 }
 
 // Scheduler is a pool of worker goroutines serving the task queues of many
@@ -37,6 +43,7 @@ type Options struct {
 type Scheduler struct {
 	threads int
 	start   time.Time
+	idleFn  func(worker int)
 
 	mu        sync.Mutex
 	wake      *sync.Cond // idle workers sleep here
@@ -67,7 +74,7 @@ func New(opts Options) *Scheduler {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	s := &Scheduler{threads: n, start: time.Now(), producers: map[ProducerID]*Producer{}}
+	s := &Scheduler{threads: n, start: time.Now(), idleFn: opts.Idle, producers: map[ProducerID]*Producer{}}
 	s.wake = sync.NewCond(&s.mu)
 	s.SetExecutePolicy(opts.Execute)
 	s.SetSchedulePolicy(opts.Schedule)

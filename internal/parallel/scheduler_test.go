@@ -705,3 +705,33 @@ worker 1:  executions 0, busy _ (_), _, idle _
 		t.Errorf("query metrics: %s", qm)
 	}
 }
+
+// TestIdleCallback checks that workers call Options.Idle, on their own
+// index, before they sleep.
+func TestIdleCallback(t *testing.T) {
+	var calls [2]atomic.Int64
+	s := New(Options{Threads: 2, Idle: func(w int) { calls[w].Add(1) }})
+	p := s.NewProducer(context.Background())
+	for range 10 {
+		p.Schedule(TaskFunc(func(TaskContext) error { return nil }))
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Let both workers run out of work and fall asleep.
+	for s.Stats().Idle < 2 {
+		runtime.Gosched()
+	}
+	s.Close()
+	m := s.Metrics()
+	for w := range calls {
+		// Every sleep was preceded by a call; a worker may call and then
+		// find work or the scheduler closed instead of sleeping.
+		if got := calls[w].Load(); got < int64(m.Workers[w].Sleeps) {
+			t.Errorf("worker %d: %d idle calls, %d sleeps", w, got, m.Workers[w].Sleeps)
+		}
+		if calls[w].Load() == 0 {
+			t.Errorf("worker %d fell asleep without calling Idle", w)
+		}
+	}
+}
