@@ -117,7 +117,8 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 		t.Fatal(err)
 	}
 
-	var wg sync.WaitGroup
+	var wg, allocated sync.WaitGroup
+	allocated.Add(workers)
 	errs := make(chan error, workers+1)
 	for w := range workers {
 		wg.Go(func() {
@@ -138,6 +139,7 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 				b, p, err := m.AllocateBlock(tag)
 				if err != nil {
 					fail("allocate temp %d: %v", i, err)
+					allocated.Done() // the others wait for this one
 					return
 				}
 				stamp(p, uint64(1000*w+i), 0)
@@ -145,6 +147,11 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 				m.Unpin(b)
 				check()
 			}
+			// All temporary buffers exist before anyone works on them, so
+			// that together they need more than the limit however the
+			// goroutines are scheduled.
+			allocated.Done()
+			allocated.Wait()
 			for op := range ops {
 				if r.IntN(2) == 0 {
 					i := r.IntN(persistent)
