@@ -50,21 +50,37 @@ func Float64(f float64) uint64 {
 
 // Bytes returns the built-in hash of a VARCHAR key.
 //
+//	round(h, w) = rotl64(h ^ (w × prime2), 31) × prime1
 //	h = prime1 ^ len
-//	for each 8-byte little-endian word w (the last one zero-padded):
-//	    h = rotl64(h ^ (w × prime2), 31) × prime1
+//	if len ≥ 32:                                  two lanes
+//	    g = prime2 ^ len
+//	    while ≥ 16 bytes remain: h = round(h, next word); g = round(g, next word)
+//	    h = round(h, g)
+//	for each remaining 8-byte little-endian word w (the last one zero-padded):
+//	    h = round(h, w)
 //	return mix(h)
 func Bytes(b []byte) uint64 {
+	le := binary.LittleEndian
 	h := prime1 ^ uint64(len(b))
+	if len(b) >= 32 {
+		// Two independent lanes halve the chain of dependent multiplies on
+		// long strings; the second lane then folds in like one more word.
+		g := prime2 ^ uint64(len(b))
+		for len(b) >= 16 {
+			h = round(h, le.Uint64(b))
+			g = round(g, le.Uint64(b[8:]))
+			b = b[16:]
+		}
+		h = round(h, g)
+	}
 	for len(b) >= 8 {
-		h = bits.RotateLeft64(h^binary.LittleEndian.Uint64(b)*prime2, 31) * prime1
+		h = round(h, le.Uint64(b))
 		b = b[8:]
 	}
 	if n := len(b); n > 0 {
 		// The zero-padded little-endian word of the last 1..7 bytes, read
 		// with at most two loads.
 		var w uint64
-		le := binary.LittleEndian
 		switch {
 		case n >= 4:
 			w = uint64(le.Uint32(b)) | uint64(le.Uint32(b[n-4:])>>(8*(8-n)))<<32
@@ -75,10 +91,13 @@ func Bytes(b []byte) uint64 {
 		default:
 			w = uint64(b[0])
 		}
-		h = bits.RotateLeft64(h^w*prime2, 31) * prime1
+		h = round(h, w)
 	}
 	return mix(h)
 }
+
+// round folds one 8-byte word into a string hash.
+func round(h, w uint64) uint64 { return bits.RotateLeft64(h^w*prime2, 31) * prime1 }
 
 // Combine folds the hash of the next key column into the hash so far.
 // It is not symmetric: (a, b) and (b, a) hash differently.
