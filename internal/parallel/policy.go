@@ -46,15 +46,15 @@ func (v Verdict) String() string {
 //
 // Returning UseBuiltin (or an error, which is counted) makes the host run
 // the built-in step after the call: take the next task round robin, run it
-// in Partial mode and requeue it if it returns Again; sleep if there is
-// none.
+// in Partial mode and requeue it if it returns Again; call Options.Idle
+// and sleep if there is none. A panic in the policy counts as an error.
 //
-// What the host guarantees after a Handled call: a task still held is
-// requeued at the back of its producer's queue (so no task is lost); an
-// iteration that neither executed a task nor slept is followed by the
-// built-in step (so a policy cannot spin while work waits). Both repairs
-// are counted in Metrics.ExecuteRepairs. A panic in the policy counts as
-// an error.
+// What the host guarantees after every call: a task the policy still
+// holds is requeued at the back of its producer's queue, so no task is
+// lost; a task of a cancelled query is dropped, never run. After a Handled
+// call that neither executed a task nor slept, the host runs the built-in
+// step, so a policy cannot spin while work waits. Both repairs are counted
+// in Metrics.ExecuteRepairs.
 type ExecutePolicy interface {
 	ExecuteForever(w *Worker) (Verdict, error)
 }
