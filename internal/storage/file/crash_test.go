@@ -87,6 +87,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fmt.Println("ready")
 	r := rand.New(rand.NewPCG(seed, 7))
 	for range 1000 {
 		for id := range m.blocks {
@@ -110,8 +111,9 @@ func TestCrashChild(t *testing.T) {
 }
 
 // TestCrashSafety kills a child process that loads and checkpoints, at
-// numbered steps of its writes and checkpoints or after random delays, and
-// checks after every kill that the file opens at the last completed
+// numbered steps of its writes and checkpoints (even rounds) or after random
+// delays (odd rounds; every tenth starts over with no file, so the kill may
+// hit Create), and checks after every kill that the file opens at the last completed
 // checkpoint (or the one in flight, if it completed before the kill) with
 // all its blocks intact.
 func TestCrashSafety(t *testing.T) {
@@ -143,16 +145,31 @@ func TestCrashSafety(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if point == 0 {
-			delay := time.Duration(5+r.IntN(100)) * time.Millisecond
-			timer := time.AfterFunc(delay, func() { cmd.Process.Kill() })
-			defer timer.Stop()
+		// Kill after a random delay: from the child's start every tenth
+		// round, with a new file (to hit creation), else from when it is ready
+		// to load (so that a slow start on a busy machine still leaves
+		// checkpoints to interrupt).
+		kill := func() {
+			delay := time.Duration(r.IntN(60)) * time.Millisecond
+			time.AfterFunc(delay, func() { cmd.Process.Kill() })
+		}
+		killFromStart := point == 0 && round%10 == 1
+		if killFromStart { // start over: the kill may hit Create
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			last = 0
+		}
+		if killFromStart {
+			kill()
 		}
 		done := uint64(0)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if n, ok := strings.CutPrefix(sc.Text(), "checkpoint "); ok {
 				done, _ = strconv.ParseUint(n, 10, 64)
+			} else if sc.Text() == "ready" && point == 0 && !killFromStart {
+				kill()
 			}
 		}
 		err = cmd.Wait()
