@@ -246,6 +246,12 @@ func TestDecimalAgainstBig(t *testing.T) {
 		if fits != (err == nil) || fits && got != want {
 			t.Fatalf("case %d: Rescale(%d, %d, %d) = %d, %v; want %d (fits %v)", i, a, sa, rs, got, err, want, fits)
 		}
+		// exact comparison across scales
+		ra := new(big.Rat).SetFrac(big.NewInt(a), pow(sa))
+		rb := new(big.Rat).SetFrac(big.NewInt(b), pow(sb))
+		if got, want := Compare(DecimalValue(a, MustDecimal(18, sa)), DecimalValue(b, MustDecimal(18, sb))), ra.Cmp(rb); got != want {
+			t.Fatalf("case %d: Compare(%d e-%d, %d e-%d) = %d, want %d", i, a, sa, b, sb, got, want)
+		}
 		// checked add/sub/mul
 		sum := new(big.Int).Add(big.NewInt(a), big.NewInt(b))
 		if got, err := AddChecked(a, b); sum.IsInt64() != (err == nil) || err == nil && got != sum.Int64() {
@@ -369,6 +375,43 @@ func TestParseType(t *testing.T) {
 			if back, err := ParseType(typ.String()); err != nil || back != typ {
 				t.Errorf("ParseType(%q) = %v, %v; want %v", typ.String(), back, err, typ)
 			}
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	d2, d4 := MustDecimal(15, 2), MustDecimal(18, 4)
+	nan := DoubleValue(math.NaN())
+	for _, tc := range []struct {
+		a, b Value
+		want int
+	}{
+		{Null(BigIntType), BigIntValue(math.MinInt64), -1},
+		{Null(BigIntType), Null(VarcharType), 0},
+		{BigIntValue(1), Null(BigIntType), 1},
+		{IntegerValue(-5), BigIntValue(-5), 0},
+		{IntegerValue(3), BigIntValue(4), -1},
+		{DecimalValue(1250, d2), DecimalValue(125000, d4), 0},
+		{DecimalValue(1250, d2), DecimalValue(125001, d4), -1},
+		{DecimalValue(-1250, d2), DecimalValue(-125001, d4), 1},
+		{DecimalValue(-1, d2), DecimalValue(1, d4), -1},
+		{DecimalValue(0, d2), DecimalValue(-1, d4), 1},
+		{DecimalValue(999999999999999999, MustDecimal(18, 0)), DecimalValue(999999999999999999, MustDecimal(18, 18)), 1},
+		{BigIntValue(12), DecimalValue(1250, d2), -1},
+		{DoubleValue(12.5), DecimalValue(1250, d2), 0},
+		{nan, DoubleValue(math.Inf(1)), 1},
+		{nan, nan, 0},
+		{DoubleValue(0), DoubleValue(math.Copysign(0, -1)), 0},
+		{VarcharValue("abc"), VarcharValue("abd"), -1},
+		{VarcharValue(""), VarcharValue("a"), -1},
+		{BoolValue(false), BoolValue(true), -1},
+		{DateValue(10561), DateValue(10560), 1},
+	} {
+		if got := Compare(tc.a, tc.b); got != tc.want {
+			t.Errorf("Compare(%v %v, %v %v) = %d, want %d", tc.a.Type(), tc.a, tc.b.Type(), tc.b, got, tc.want)
+		}
+		if got := Compare(tc.b, tc.a); got != -tc.want {
+			t.Errorf("Compare(%v, %v) = %d, want %d (antisymmetry)", tc.b, tc.a, got, -tc.want)
 		}
 	}
 }

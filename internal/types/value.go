@@ -174,3 +174,106 @@ func numErr(err error) error {
 	}
 	return ErrSyntax
 }
+
+// Compare orders two values: -1, 0 or +1. It is a total order for tests,
+// zone maps and sort checks: NULL sorts before everything (and equals
+// NULL); DOUBLE NaN sorts after every number and equals NaN, -0 equals +0;
+// integers, dates and decimals compare by value across INTEGER, BIGINT and
+// DECIMAL of any scale (exactly); VARCHARs compare bytewise; false < true.
+// Values of unrelated types (a VARCHAR and a DATE) compare by type id.
+func Compare(a, b Value) int {
+	switch {
+	case a.null || b.null:
+		return cmpBool(!a.null, !b.null)
+	case a.typ.id == Double || b.typ.id == Double:
+		if a.typ.IsNumeric() && b.typ.IsNumeric() {
+			return cmpFloat(a.asFloat(), b.asFloat())
+		}
+	case a.typ.id == Varchar && b.typ.id == Varchar:
+		return strings.Compare(a.s, b.s)
+	case a.typ.id == Boolean && b.typ.id == Boolean:
+		return cmpBool(a.i != 0, b.i != 0)
+	case a.typ.id == Date && b.typ.id == Date:
+		return cmpInt(a.i, b.i)
+	case a.typ.IsNumeric() && b.typ.IsNumeric():
+		return cmpScaled(a.i, a.typ.Scale(), b.i, b.typ.Scale())
+	}
+	return cmpInt(int64(a.typ.id), int64(b.typ.id))
+}
+
+func (v Value) asFloat() float64 {
+	switch v.typ.id {
+	case Double:
+		return v.f
+	case Decimal:
+		return DecimalToFloat64(v.i, v.typ.Scale())
+	}
+	return float64(v.i)
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case b:
+		return -1
+	}
+	return 1
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch an, bn := a != a, b != b; {
+	case an || bn:
+		return cmpBool(an, bn)
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// cmpScaled compares a/10^sa with b/10^sb exactly, in 128 bits.
+func cmpScaled(a int64, sa int, b int64, sb int) int {
+	if sa == sb || (a < 0) != (b < 0) || a == 0 || b == 0 {
+		if sa == sb {
+			return cmpInt(a, b)
+		}
+		return cmpInt(int64(sign(a)), int64(sign(b)))
+	}
+	// Same sign, both non-zero: compare magnitudes a·10^(s-sa) and b·10^(s-sb).
+	s := max(sa, sb)
+	ah, al, _ := mulPow10(0, abs64(a), s-sa)
+	bh, bl, _ := mulPow10(0, abs64(b), s-sb)
+	c := 0
+	switch {
+	case ah != bh:
+		c = cmpBool(ah > bh, ah < bh) // +1 if a's magnitude is larger
+	case al != bl:
+		c = cmpBool(al > bl, al < bl)
+	}
+	if a < 0 {
+		c = -c
+	}
+	return c
+}
+
+func sign(x int64) int {
+	switch {
+	case x < 0:
+		return -1
+	case x > 0:
+		return 1
+	}
+	return 0
+}
