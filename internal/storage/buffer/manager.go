@@ -267,6 +267,9 @@ func (m *Manager) MakePersistent(b *Block) (file.BlockID, error) {
 // Pinning it reads the block if it is not resident. The handle stays
 // registered (about a hundred bytes per block of the file) until Free.
 func (m *Manager) Persistent(id file.BlockID, tag Tag) *Block {
+	if tag >= NumTags {
+		panic(fmt.Sprintf("BUG: persistent block %d with invalid tag %d", id, tag))
+	}
 	m.regMu.Lock()
 	defer m.regMu.Unlock()
 	if b, ok := m.persistent[id]; ok {
