@@ -330,7 +330,7 @@ func column(v *vector.Vector, sel vector.Selection, n int, out []uint64, combine
 // ints hashes integer columns; the dense, NULL-free case is one tight loop.
 func ints[T int32 | int64](d []T, words []uint64, sel vector.Selection, n int, out []uint64, combine bool) {
 	if sel == nil && words == nil {
-		d = d[:n]
+		d, out = d[:n], out[:n]
 		if combine {
 			for i, x := range d {
 				out[i] = Combine(out[i], key(uint64(x)))
