@@ -16,6 +16,9 @@ import (
 // A nil Selection means the identity (row r is slot r).
 type Selection []uint16
 
+// Every slot index must fit a Selection entry.
+const _ = uint16(Size - 1)
+
 // Chunk is a set of vectors of equal length plus an optional selection:
 // DuckDB's DataChunk, CockroachDB's Batch. Operators pass chunks along a
 // pipeline; a chunk is owned by one task at a time and is not safe for
