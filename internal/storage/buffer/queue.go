@@ -47,7 +47,7 @@ type shard struct {
 	mu      sync.Mutex
 	entries []entry // entries[head:] are queued, oldest first
 	head    int
-	purgeAt int // compact when this many entries are queued
+	purgeAt int            // compact when this many entries are queued
 	_       [128 - 48]byte // pads a shard to 128 bytes: no false sharing between shards
 }
 
