@@ -85,6 +85,7 @@ type compiler struct {
 	stubs   []stub
 	save    x86.Label // stores the registers and returns to Go
 	done    x86.Label // the entry function's exit
+	calls   bool      // the program has local calls
 }
 
 // stub is an exit to Go placed out of line, after the program's code.
@@ -128,6 +129,9 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	start := a.Len()
 	c.startEntry()
 	heads := loopHeads(insns, slotOf)
+	for _, ins := range insns {
+		c.calls = c.calls || ins.IsLocalCall()
+	}
 	for i, ins := range insns {
 		pc := slotOf[i]
 		c.p.source[pc] = ins
@@ -667,13 +671,21 @@ func (c *compiler) backEdge(pc, target int) {
 }
 
 // exit emits exit: in a called function it restores the caller's frame and
-// returns to it, in the entry function it ends the run.
+// returns to it, in the entry function it ends the run. A program without
+// local calls has only the entry function, and its exits end the run in
+// place.
 //
 //	r11 = depth; if 0: done
 //	depth = --r11; r11 = &frames[r11]
 //	restore r6-r9, r10; jump to the saved return address
 func (c *compiler) exit() {
 	a := c.a
+	if !c.calls {
+		a.MovMR(x86.S64, x86.M(rState, offRegs), reg[0])
+		a.MovMI(x86.S32, x86.M(rState, offExit), exitDone)
+		a.Ret()
+		return
+	}
 	a.MovRM(x86.S64, rTmp, x86.M(rState, offDepth))
 	a.TestRR(x86.S64, rTmp, rTmp)
 	a.Jcc(x86.CondE, c.done)
