@@ -30,6 +30,10 @@ var depPolicies = map[string]depPolicy{
 	"ebpf/internal/jit/amd64": {bpfdb: []string{}, testOnly: []string{"golang.org/x/arch"}},
 	// mmap and mprotect come from x/sys.
 	"ebpf/internal/platform": {modules: []string{"golang.org/x/sys"}, bpfdb: []string{}},
+	// The storage layers stack: the file knows nothing above it, the
+	// buffer manager only the file.
+	"internal/storage/file":   {bpfdb: []string{}},
+	"internal/storage/buffer": {bpfdb: []string{"internal/storage/file"}},
 	// PREVAIL's cases are YAML; only this test-data reader may parse it.
 	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
 }
