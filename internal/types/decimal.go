@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
-	"strconv"
 )
 
 // ErrOverflow is returned when an exact result does not fit its type.
@@ -218,20 +218,37 @@ func DecimalToFloat64(v int64, scale int) float64 {
 }
 
 // Float64ToDecimal converts f to a decimal with the given scale: the exact
-// binary value of f rounded to scale fraction digits (strconv's correctly
-// rounded formatting), or ErrOverflow when that needs more than 18 digits
-// (also for NaN and ±Inf).
+// binary value of f rounded half away from zero to scale fraction digits
+// (so 0.125 gives 0.13, and 2.675, which is stored as 2.67499999…, gives
+// 2.67). It fails with ErrOverflow when the result needs more than 18
+// digits, and for NaN and ±Inf.
 func Float64ToDecimal(f float64, scale int) (int64, error) {
 	checkScale(scale)
 	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) >= 1e18 {
 		return 0, ErrOverflow
 	}
-	var buf [64]byte
-	v, err := ParseDecimal(string(strconv.AppendFloat(buf[:0], f, 'f', scale, 64)), MaxDecimalPrecision, scale)
-	if err != nil {
+	r := f * float64(pow10[scale])
+	// Fast path: r is off from the exact product by at most |r|·2^-53, so
+	// unless its fraction is that close to one half, rounding r is exact.
+	if fl := math.Floor(r); math.Abs(r) < 0x1p52 && math.Abs(r-fl-0.5) > math.Abs(r)*0x1p-50 {
+		v := int64(math.Round(r))
+		if abs64(v) >= pow10[MaxDecimalPrecision] {
+			return 0, ErrOverflow
+		}
+		return v, nil
+	}
+	// Exact: f × 10^scale needs at most 53 + 60 bits.
+	x := new(big.Float).SetPrec(192).SetFloat64(f)
+	x.Mul(x, new(big.Float).SetPrec(192).SetUint64(pow10[scale]))
+	i, _ := x.Int(nil) // truncated toward zero
+	frac := new(big.Float).SetPrec(192).Sub(x, new(big.Float).SetPrec(192).SetInt(i))
+	if frac.Abs(frac).Cmp(big.NewFloat(0.5)) >= 0 {
+		i.Add(i, big.NewInt(int64(x.Sign())))
+	}
+	if !i.IsInt64() || abs64(i.Int64()) >= pow10[MaxDecimalPrecision] {
 		return 0, ErrOverflow
 	}
-	return v, nil
+	return i.Int64(), nil
 }
 
 // DecimalAddType is the result type of adding or subtracting DECIMAL a and

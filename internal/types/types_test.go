@@ -415,3 +415,102 @@ func TestCompare(t *testing.T) {
 		}
 	}
 }
+
+func TestCast(t *testing.T) {
+	d152, d52, d40 := MustDecimal(15, 2), MustDecimal(5, 2), MustDecimal(4, 0)
+	for _, tc := range []struct {
+		v    Value
+		to   Type
+		want string // value text and type, or the error's sentinel
+	}{
+		{Null(BigIntType), DateType, "NULL DATE"},
+		{BigIntValue(42), IntegerType, "42 INTEGER"},
+		{BigIntValue(1 << 40), IntegerType, "overflow"},
+		{IntegerValue(-7), d152, "-7.00 DECIMAL(15,2)"},
+		{BigIntValue(1000), d52, "overflow"},
+		{DecimalValue(1235, d152), MustDecimal(15, 1), "12.4 DECIMAL(15,1)"},
+		{DecimalValue(-1235, d152), d40, "-12 DECIMAL(4,0)"},
+		{DecimalValue(1250, d152), IntegerType, "13 INTEGER"},
+		{DecimalValue(-1250, d152), BigIntType, "-13 BIGINT"},
+		{DecimalValue(99999, d152), d52, "999.99 DECIMAL(5,2)"},
+		{DecimalValue(100000, d152), d52, "overflow"},
+		{DecimalValue(1250, d152), DoubleType, "12.5 DOUBLE"},
+		{DoubleValue(2.5), BigIntType, "3 BIGINT"},
+		{DoubleValue(-2.5), IntegerType, "-3 INTEGER"},
+		{DoubleValue(1e19), BigIntType, "overflow"},
+		{DoubleValue(math.NaN()), IntegerType, "overflow"},
+		{DoubleValue(0.125), d152, "0.13 DECIMAL(15,2)"},
+		{DoubleValue(-0.125), d152, "-0.13 DECIMAL(15,2)"},
+		{DoubleValue(2.675), d152, "2.67 DECIMAL(15,2)"},
+		{DoubleValue(0.1), MustDecimal(18, 17), "0.10000000000000001 DECIMAL(18,17)"},
+		{DoubleValue(1e6), d52, "overflow"},
+		{BigIntValue(3), DoubleType, "3 DOUBLE"},
+		{VarcharValue(" 1998-12-01 "), DateType, "1998-12-01 DATE"},
+		{VarcharValue("0.06"), d152, "0.06 DECIMAL(15,2)"},
+		{VarcharValue("x"), BigIntType, "invalid literal"},
+		{VarcharValue("NULL"), BigIntType, "invalid literal"},
+		{DateValue(10561), VarcharType, "1998-12-01 VARCHAR"},
+		{DecimalValue(-5, d152), VarcharType, "-0.05 VARCHAR"},
+		{DateValue(10561), BigIntType, "unsupported cast"},
+		{BigIntValue(1), DateType, "unsupported cast"},
+		{BoolValue(true), IntegerType, "1 INTEGER"},
+		{BigIntValue(0), BooleanType, "false BOOLEAN"},
+		{BoolValue(true), DoubleType, "unsupported cast"},
+		{DoubleValue(1), BooleanType, "unsupported cast"},
+	} {
+		got, err := Cast(tc.v, tc.to)
+		text := ""
+		switch {
+		case err == nil:
+			text = got.String() + " " + got.Type().String()
+		case errors.Is(err, ErrOverflow):
+			text = "overflow"
+		case errors.Is(err, ErrSyntax):
+			text = "invalid literal"
+		case errors.Is(err, ErrCast):
+			text = "unsupported cast"
+		default:
+			text = err.Error()
+		}
+		if text != tc.want {
+			t.Errorf("Cast(%v %v, %v) = %q (%v), want %q", tc.v.Type(), tc.v, tc.to, text, err, tc.want)
+		}
+	}
+}
+
+// TestFloat64ToDecimalExact compares the fast and exact paths with exact
+// rational arithmetic, on random doubles and on exact ties.
+func TestFloat64ToDecimalExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(testSeed(t), 4))
+	for i := range 50000 {
+		s := r.IntN(19)
+		var f float64
+		switch i % 3 {
+		case 0:
+			f = r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-4))
+		case 1: // a tie at scale s: k + 0.5 ulps, exactly representable
+			f = (float64(r.IntN(1<<20)) + 0.5) / float64(Pow10(min(s, 6)))
+			s = min(s, 6)
+		default:
+			f = float64(r.Int64N(1<<53)) / float64(Pow10(s))
+		}
+		if r.IntN(2) == 0 {
+			f = -f
+		}
+		x := new(big.Rat).SetFloat64(f)
+		x.Mul(x, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(s)), nil)))
+		num := new(big.Int).Abs(x.Num())
+		q, rem := new(big.Int).QuoRem(num, x.Denom(), new(big.Int))
+		if new(big.Int).Mul(rem, big.NewInt(2)).Cmp(x.Denom()) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		if x.Sign() < 0 {
+			q.Neg(q)
+		}
+		fits := q.IsInt64() && abs64(q.Int64()) < pow10[MaxDecimalPrecision] && math.Abs(f) < 1e18
+		got, err := Float64ToDecimal(f, s)
+		if fits != (err == nil) || fits && got != q.Int64() {
+			t.Fatalf("Float64ToDecimal(%v, %d) = %d, %v; want %v (fits %v)", f, s, got, err, q, fits)
+		}
+	}
+}
