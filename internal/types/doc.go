@@ -19,7 +19,13 @@
 // storage. Arithmetic on decimals ([MulDecimal], [DivDecimal],
 // [AddDecimal], [Rescale]) computes exact intermediate results in 128 bits
 // and reports [ErrOverflow] when a result does not fit, never a wrapped
-// value.
+// value. Every rounding (literals, rescaling, casts) is half away from
+// zero.
+//
+// [Value] is the boxed form of one value, for constants and tests, with
+// [Cast] (SQL's CAST for constants) and [Compare] (a total order). DATE
+// helpers: [ParseDate], [FormatDate], [DateCivil] (EXTRACT), [AddMonths]
+// (interval arithmetic).
 //
 // The package is the bottom of the engine: it imports only the standard
 // library and must never import another bpfdb package.
