@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -193,11 +194,11 @@ var ErrPlan = errors.New("invalid pipeline plan")
 // error is the first task or stage error, or the cancellation cause of
 // ctx. In both cases Run returns only after every task of the query has
 // ended, so no stage state is touched after it returns. Run must not be
-// called from inside a task.
-func Run(ctx context.Context, s *Scheduler, pipelines []*Pipeline) (QueryMetrics, error) {
+// called from inside a task. The stats are filled in either case.
+func Run(ctx context.Context, s *Scheduler, pipelines []*Pipeline) (RunStats, error) {
 	runs, err := plan(pipelines)
 	if err != nil {
-		return QueryMetrics{}, err
+		return RunStats{}, err
 	}
 	p := s.NewProducer(ctx)
 	q := &query{p: p, runs: runs}
@@ -211,7 +212,62 @@ func Run(ctx context.Context, s *Scheduler, pipelines []*Pipeline) (QueryMetrics
 	if err == nil && q.left.Load() != 0 {
 		panic(fmt.Sprintf("BUG: query ended with %d pipelines not finalized", q.left.Load()))
 	}
-	return p.Metrics(), err
+	st := RunStats{Query: p.Metrics()}
+	for _, r := range runs {
+		st.Pipelines = append(st.Pipelines, r.stats())
+	}
+	return st, err
+}
+
+// RunStats is what Run measured: the query's scheduler metrics and, per
+// pipeline in the order given to Run, what flowed through it (the numbers
+// EXPLAIN ANALYZE shows).
+type RunStats struct {
+	Query     QueryMetrics
+	Pipelines []PipelineStats
+}
+
+// PipelineStats counts one pipeline's work in a Run.
+type PipelineStats struct {
+	// Name is the pipeline's name.
+	Name string
+	// Tasks is the number of tasks it was given (0 if it never started).
+	Tasks int
+	// Morsels counts the morsels its tasks claimed and scanned; fewer than
+	// the source has if an operator Finished early or the query failed.
+	Morsels int64
+	// Chunks counts the non-empty chunks the source produced.
+	Chunks int64
+	// Rows has the rows out of each stage: Rows[0] from the source,
+	// Rows[i] from operator i; the last entry is what the sink consumed.
+	Rows []int64
+	// Finalized reports whether the sink's Finalize completed.
+	Finalized bool
+	// Wall is the time from the pipeline's Init to the end of its
+	// Finalize (zero unless Finalized).
+	Wall time.Duration
+}
+
+// String prints the stats as a table, one pipeline per line:
+//
+//	pipeline  tasks  morsels  chunks  rows                  wall
+//	build     2      6        10      3000 → 1500           1.2ms
+func (st RunStats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-12s %5s %8s %8s  %-30s %s\n", "pipeline", "tasks", "morsels", "chunks", "rows (source → operators)", "wall")
+	for _, ps := range st.Pipelines {
+		rows := make([]string, len(ps.Rows))
+		for i, n := range ps.Rows {
+			rows[i] = fmt.Sprint(n)
+		}
+		wall := "-"
+		if ps.Finalized {
+			wall = ps.Wall.Round(time.Microsecond).String()
+		}
+		fmt.Fprintf(&b, "%-12s %5d %8d %8d  %-30s %s\n", ps.Name, ps.Tasks, ps.Morsels, ps.Chunks, strings.Join(rows, " → "), wall)
+	}
+	fmt.Fprintf(&b, "query: %v\n", st.Query)
+	return b.String()
 }
 
 // pipelineRun is the state of one pipeline during one Run.
@@ -227,6 +283,26 @@ type pipelineRun struct {
 	next    atomic.Int64 // next morsel to claim
 	stop    atomic.Bool  // an operator Finished: claim no more morsels
 	tasks   atomic.Int32 // tasks not yet ended
+
+	// Stats: counters are added by each task when it ends.
+	nTasks    int
+	claimed   atomic.Int64
+	chunks    atomic.Int64
+	rows      []atomic.Int64 // per stage: source, then each operator
+	started   time.Time
+	wall      time.Duration
+	finalized bool
+}
+
+func (r *pipelineRun) stats() PipelineStats {
+	ps := PipelineStats{
+		Name: r.p.name, Tasks: r.nTasks, Morsels: r.claimed.Load(), Chunks: r.chunks.Load(),
+		Rows: make([]int64, len(r.rows)), Finalized: r.finalized, Wall: r.wall,
+	}
+	for i := range r.rows {
+		ps.Rows[i] = r.rows[i].Load()
+	}
+	return ps
 }
 
 type query struct {
@@ -243,7 +319,7 @@ func plan(pipelines []*Pipeline) ([]*pipelineRun, error) {
 		if byP[p] != nil {
 			return nil, fmt.Errorf("pipeline %s listed twice: %w", p.name, ErrPlan)
 		}
-		runs[i] = &pipelineRun{p: p}
+		runs[i] = &pipelineRun{p: p, rows: make([]atomic.Int64, 1+len(p.ops))}
 		byP[p] = runs[i]
 	}
 	for _, r := range runs {
@@ -288,6 +364,7 @@ func (q *query) start(r *pipelineRun) {
 	if q.p.Cancelled() {
 		return
 	}
+	r.started = time.Now()
 	if err := r.init(q.p); err != nil {
 		q.p.Cancel(fmt.Errorf("pipeline %s: init: %w", r.p.name, err))
 		return
@@ -297,6 +374,7 @@ func (q *query) start(r *pipelineRun) {
 		q.finish(r)
 		return
 	}
+	r.nTasks = n
 	r.tasks.Store(int32(n))
 	for range n {
 		q.p.Schedule(&pipelineTask{q: q, r: r, morsel: -1})
@@ -330,6 +408,7 @@ func (q *query) finish(r *pipelineRun) {
 		q.p.Cancel(fmt.Errorf("pipeline %s: finalize: %w", r.p.name, err))
 		return
 	}
+	r.wall, r.finalized = time.Since(r.started), true
 	q.left.Add(-1)
 	for _, d := range r.dependents {
 		if d.depsLeft.Add(-1) == 0 {
@@ -350,6 +429,10 @@ type pipelineTask struct {
 	sink   SinkLocal
 	chunks []*vector.Chunk // chunks[0]: source output; chunks[i+1]: ops[i] output
 	closed sync.Once
+
+	// Local counters, added to the pipeline run's when the task ends.
+	claimed, nChunks int64
+	rows             []int64
 }
 
 // Execute scans morsels through the pipeline: one morsel per call in
@@ -373,6 +456,7 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 				return t.end()
 			}
 			t.morsel = m
+			t.claimed++
 		}
 		src := t.chunks[0]
 		src.Reset()
@@ -382,6 +466,8 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 			return Done, fmt.Errorf("pipeline %s: scan morsel %d: %w", r.p.name, t.morsel, err)
 		}
 		if src.Len() > 0 {
+			t.nChunks++
+			t.rows[0] += int64(src.Len())
 			stop, err := t.push(0, src)
 			if err != nil {
 				t.close()
@@ -415,6 +501,7 @@ func (t *pipelineTask) push(i int, in *vector.Chunk) (bool, error) {
 			return false, err
 		}
 		if out.Len() > 0 {
+			t.rows[i+1] += int64(out.Len())
 			stop, err := t.push(i+1, out)
 			if stop || err != nil {
 				return stop, err
@@ -435,6 +522,7 @@ func (t *pipelineTask) newLocals() error {
 	if t.src, err = r.src.NewLocal(); err != nil {
 		return err
 	}
+	t.rows = make([]int64, 1+len(r.ops))
 	t.ops = make([]OperatorLocal, len(r.ops))
 	t.chunks = []*vector.Chunk{vector.NewChunk(r.p.source.Types())}
 	for i, op := range r.ops {
@@ -467,6 +555,12 @@ func (t *pipelineTask) end() (Result, error) {
 func (t *pipelineTask) close() error {
 	var err error
 	t.closed.Do(func() {
+		r := t.r
+		r.claimed.Add(t.claimed)
+		r.chunks.Add(t.nChunks)
+		for i, n := range t.rows {
+			r.rows[i].Add(n)
+		}
 		var ls []any
 		ls = append(ls, t.src)
 		for _, o := range t.ops {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,9 +306,18 @@ func TestPipelineSum(t *testing.T) {
 					src := &rangeSource{n: n, morsel: 3000, chunk: chunk, lc: lc}
 					sink := &sumSink{lc: lc}
 					p := NewPipeline("sum", src, []Operator{filterOp{3}, repeatOp{2}}, sink)
-					m, err := Run(context.Background(), s, []*Pipeline{p})
+					st, err := Run(context.Background(), s, []*Pipeline{p})
 					if err != nil {
 						t.Fatal(err)
+					}
+					m := st.Query
+					chunks := 0
+					for m := 0; m < n; m += 3000 {
+						chunks += (min(3000, n-m) + chunk - 1) / chunk
+					}
+					ps := st.Pipelines[0]
+					if got := fmt.Sprint(ps.Rows, ps.Morsels, ps.Chunks, ps.Finalized); got != fmt.Sprint([]int64{n, wantCount / 2, wantCount}, 17, chunks, true) {
+						t.Errorf("pipeline stats: rows, morsels, chunks, finalized = %s", got)
 					}
 					if sink.sum != want || sink.count != wantCount || sink.finalized != 1 {
 						t.Fatalf("sum %d count %d finalized %d; want %d, %d, 1", sink.sum, sink.count, sink.finalized, want, wantCount)
@@ -395,6 +405,30 @@ func TestPipelineLimit(t *testing.T) {
 	}
 	if got := lc.scanned.Load(); got > 10 {
 		t.Fatalf("scanned %d of 1000 morsels for a LIMIT of 250 rows", got)
+	}
+}
+
+// TestRunStatsText pins the EXPLAIN ANALYZE-style table, times masked.
+func TestRunStatsText(t *testing.T) {
+	s := New(Options{Threads: 1})
+	defer s.Close()
+	lc := &lifecycle{}
+	build := &setSink{}
+	bp := NewPipeline("build", &rangeSource{n: 3000, morsel: 500, chunk: 300, lc: lc}, []Operator{filterOp{2}}, build)
+	pp := NewPipeline("probe", &rangeSource{n: 10000, morsel: 1000, chunk: vector.Size, lc: lc}, []Operator{probeOp{build}, limitOp{100}}, &sumSink{lc: lc})
+	pp.DependsOn(bp)
+	st, err := Run(context.Background(), s, []*Pipeline{bp, pp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := regexp.MustCompile(`[0-9.]+(ns|µs|ms|s)\b`).ReplaceAllString(st.String(), "_")
+	want := `pipeline     tasks  morsels   chunks  rows (source → operators)      wall
+build            1        6       12  3000 → 1500                    _
+probe            1        1        1  1000 → 500 → 100               _
+query: scheduled 2, executions 8, finished 2, dropped 0, queue wait _ (max _), busy _
+`
+	if masked != want {
+		t.Errorf("stats:\n%s\nwant:\n%s", masked, want)
 	}
 }
 
