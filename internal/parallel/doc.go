@@ -40,7 +40,8 @@
 // from a shared counter, each task combines its local sink state into the
 // global one when the morsels run out, and the last task to finish runs
 // the sink's Finalize and then starts the pipelines that were waiting for
-// it.
+// it. Run returns [RunStats]: per pipeline, the rows out of every stage
+// (what EXPLAIN ANALYZE shows), and the query's scheduler metrics.
 //
 // The package imports types and vector of bpfdb and nothing else of it: no
 // storage, no operators, no hooks (the hooks package adapts its policy
