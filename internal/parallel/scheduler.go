@@ -114,7 +114,8 @@ func (s *Scheduler) SetSchedulePolicy(p SchedulePolicy) {
 // Close stops the scheduler: queued tasks are dropped (their queries fail
 // with ErrClosed), running tasks finish their current Execute call, and
 // Close returns when every worker goroutine has exited. Later Schedule
-// calls drop their tasks. Close is idempotent.
+// calls drop their tasks. Close is idempotent. It must not be called from
+// inside a task (it would wait for its own worker).
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	var drops []entry
