@@ -327,28 +327,68 @@ func column(v *vector.Vector, sel vector.Selection, n int, out []uint64, combine
 	}
 }
 
-// ints hashes integer columns; the dense, NULL-free case is one tight loop.
+// ints hashes integer columns: a tight loop over the rows (dense or
+// through the selection), with NULL rows fixed up around it.
 func ints[T int32 | int64](d []T, words []uint64, sel vector.Selection, n int, out []uint64, combine bool) {
-	if sel == nil && words == nil {
-		d, out = d[:n], out[:n]
-		if combine {
-			for i, x := range d {
-				out[i] = Combine(out[i], key(uint64(x)))
+	out = out[:n]
+	var final *[vector.Size]uint64
+	if words != nil {
+		// The NULL rows' final hashes, taken before the loop overwrites
+		// the previous columns' hash they combine with.
+		final = scratch.Get().(*[vector.Size]uint64)
+		defer scratch.Put(final)
+		eachNull(words, sel, n, func(r int) {
+			final[r] = NullHash
+			if combine {
+				final[r] = Combine(out[r], NullHash)
 			}
-		} else {
-			for i, x := range d {
-				out[i] = key(uint64(x))
+		})
+	}
+	switch {
+	case sel == nil && combine:
+		d = d[:n]
+		for i, x := range d {
+			out[i] = Combine(out[i], key(uint64(x)))
+		}
+	case sel == nil:
+		d = d[:n]
+		for i, x := range d {
+			out[i] = key(uint64(x))
+		}
+	case combine:
+		for r, i := range sel[:n] {
+			out[r] = Combine(out[r], key(uint64(d[i])))
+		}
+	default:
+		for r, i := range sel[:n] {
+			out[r] = key(uint64(d[i]))
+		}
+	}
+	if words != nil {
+		eachNull(words, sel, n, func(r int) { out[r] = final[r] })
+	}
+}
+
+// eachNull calls f with every NULL row among the first n: a word at a time
+// when dense, row by row through a selection.
+func eachNull(words []uint64, sel vector.Selection, n int, f func(r int)) {
+	if sel != nil {
+		for r, i := range sel[:n] {
+			if !valid(words, int(i)) {
+				f(r)
 			}
 		}
 		return
 	}
-	for r := range n {
-		i := index(sel, r)
-		h := NullHash
-		if valid(words, i) {
-			h = key(uint64(d[i]))
+	for k := 0; k*64 < n; k++ {
+		nulls := ^words[k]
+		if rest := n - k*64; rest < 64 {
+			nulls &= 1<<uint(rest) - 1
 		}
-		put(out, r, h, combine)
+		for nulls != 0 {
+			f(k*64 + bits.TrailingZeros64(nulls))
+			nulls &= nulls - 1
+		}
 	}
 }
 
