@@ -22,6 +22,10 @@
 //	      data  []Str     [ {0,5} | {5,0} | {5,3} ]  {offset, length} into arena
 //	      arena []byte    "helloxyz"                 bytes appended as strings are set
 //
+// A chunk's column may reference another chunk's vector instead of its
+// own ([Chunk.Reference]): projections and filters pass data on without
+// copying, and the chunk never writes through such a reference.
+//
 // The package imports only package types and the standard library; it must
 // not import operators, storage or the scheduler.
 package vector
