@@ -148,6 +148,9 @@ func AppendDate(dst []byte, date int32) []byte {
 // PostgreSQL and DuckDB do for interval arithmetic. It fails with
 // ErrOverflow when the result leaves the years 1..9999.
 func AddMonths(date int32, n int) (int32, error) {
+	if n > 12*MaxDateYear || n < -12*MaxDateYear {
+		return 0, fmt.Errorf("%s + %d months: %w", FormatDate(date), n, ErrOverflow)
+	}
 	y, m, d := DateCivil(date)
 	total := y*12 + (m - 1) + n
 	ny, nm := total/12, total%12+1
