@@ -159,3 +159,17 @@ func AddMonths(date int32, n int) (int32, error) {
 	}
 	return int32(daysFromCivil(ny, nm, min(d, DaysInMonth(ny, nm)))), nil
 }
+
+// AddDays adds n days to a DATE (date ± interval 'n' day), failing with
+// ErrOverflow when the result leaves the years 1..9999.
+func AddDays(date int32, n int64) (int32, error) {
+	lo, hi := daysFromCivil(MinDateYear, 1, 1), daysFromCivil(MaxDateYear, 12, 31)
+	if n < lo-hi || n > hi-lo {
+		return 0, fmt.Errorf("%s + %d days: %w", FormatDate(date), n, ErrOverflow)
+	}
+	r := int64(date) + n
+	if r < lo || r > hi {
+		return 0, fmt.Errorf("%s + %d days: %w", FormatDate(date), n, ErrOverflow)
+	}
+	return int32(r), nil
+}

@@ -25,7 +25,7 @@
 // [Value] is the boxed form of one value, for constants and tests, with
 // [Cast] (SQL's CAST for constants) and [Compare] (a total order). DATE
 // helpers: [ParseDate], [FormatDate], [DateCivil] (EXTRACT), [AddMonths]
-// (interval arithmetic).
+// and [AddDays] (interval arithmetic).
 //
 // The package is the bottom of the engine: it imports only the standard
 // library and must never import another bpfdb package.

@@ -78,7 +78,7 @@ func parseType(t *testing.T, s string) Type {
 //	rescale from to        each line "v": prints v rescaled
 //	mul sa sb rs           each line "a b": prints a×b at scale rs
 //	div sa sb rs           each line "a b": prints a÷b at scale rs
-//	add-months             each line "date n"
+//	add-months, add-days   each line "date n"
 func TestGolden(t *testing.T) {
 	runDataDriven(t, "testdata/literals", func(t *testing.T, c *ddCase) string {
 		var out strings.Builder
@@ -126,13 +126,19 @@ func TestGolden(t *testing.T) {
 				if err == nil {
 					res += " = " + FormatDecimal(r, atoi(t, c.args[2]))
 				}
-			case "add-months":
+			case "add-months", "add-days":
 				f := strings.Fields(in)
 				d, err := ParseDate(f[0])
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := AddMonths(d, atoi(t, f[1]))
+				var r int32
+				if c.cmd == "add-days" {
+					n, _ := strconv.ParseInt(f[1], 10, 64)
+					r, err = AddDays(d, n)
+				} else {
+					r, err = AddMonths(d, atoi(t, f[1]))
+				}
 				if err != nil {
 					res = errText(err)
 				} else {
