@@ -438,6 +438,14 @@ type pipelineTask struct {
 // Execute scans morsels through the pipeline: one morsel per call in
 // Partial mode, all remaining in Full mode.
 func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
+	defer func() {
+		// A stage's panic is a bug the worker turns into the query's error;
+		// the task's locals are closed all the same (they may hold pins).
+		if p := recover(); p != nil {
+			t.close()
+			panic(p)
+		}
+	}()
 	r := t.r
 	if t.chunks == nil {
 		if err := t.newLocals(); err != nil {

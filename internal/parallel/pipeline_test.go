@@ -445,6 +445,13 @@ func TestPipelineErrors(t *testing.T) {
 		{"sink", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failAt = 20001 }, "pipeline first: value 20001: injected failure"},
 		{"combine", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failCombine = true }, "pipeline first: combine: injected failure"},
 		{"finalize", func(_ *rangeSource, sink *sumSink, _ context.CancelFunc) { sink.failFinal = true }, "pipeline first: finalize: injected failure"},
+		{"panic", func(src *rangeSource, _ *sumSink, _ context.CancelFunc) {
+			src.onScan = func(row int) {
+				if row == 40000 {
+					panic("scan bug")
+				}
+			}
+		}, "BUG: task panicked: scan bug"},
 		{"cancel", func(src *rangeSource, _ *sumSink, cancel context.CancelFunc) {
 			src.onScan = func(row int) {
 				if row == 30000 {
@@ -467,10 +474,10 @@ func TestPipelineErrors(t *testing.T) {
 			next := NewPipeline("second", &rangeSource{n: 10, morsel: 10, chunk: 10, lc: lc}, nil, second)
 			next.DependsOn(first)
 			_, err := Run(ctx, s, []*Pipeline{first, next})
-			if err == nil || err.Error() != tc.want {
+			if err == nil || err.Error() != tc.want && !(tc.name == "panic" && strings.HasPrefix(err.Error(), tc.want)) {
 				t.Fatalf("Run = %v, want %q", err, tc.want)
 			}
-			if tc.name != "cancel" && !errors.Is(err, errInjected) {
+			if tc.name != "cancel" && tc.name != "panic" && !errors.Is(err, errInjected) {
 				t.Fatalf("error %v does not wrap the cause", err)
 			}
 			if lc.opened.Load() != lc.closed.Load() {
