@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -365,7 +366,7 @@ func (q *query) start(r *pipelineRun) {
 		return
 	}
 	r.started = time.Now()
-	if err := r.init(q.p); err != nil {
+	if err := guard(func() error { return r.init(q.p) }); err != nil {
 		q.p.Cancel(fmt.Errorf("pipeline %s: init: %w", r.p.name, err))
 		return
 	}
@@ -399,12 +400,23 @@ func (r *pipelineRun) init(p *Producer) error {
 	return nil
 }
 
+// guard runs a stage call that may run on the caller of Run (not inside a
+// task), turning a panic into the query's error as a worker would.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("BUG: stage panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return f()
+}
+
 // finish finalizes a pipeline run and starts the runs that waited for it.
 func (q *query) finish(r *pipelineRun) {
 	if q.p.Cancelled() {
 		return
 	}
-	if err := r.sink.Finalize(); err != nil {
+	if err := guard(r.sink.Finalize); err != nil {
 		q.p.Cancel(fmt.Errorf("pipeline %s: finalize: %w", r.p.name, err))
 		return
 	}

@@ -493,6 +493,37 @@ func TestPipelineErrors(t *testing.T) {
 	}
 }
 
+// panicSink panics in Init or Finalize, which run outside tasks when a
+// pipeline has no morsels.
+type panicSink struct{ inInit bool }
+
+func (s panicSink) Init(*Producer) (SinkState, error) {
+	if s.inInit {
+		panic("init bug")
+	}
+	return s, nil
+}
+func (s panicSink) NewLocal() (SinkLocal, error) { return nil, errors.New("no locals expected") }
+func (s panicSink) Finalize() error              { panic("finalize bug") }
+
+// TestStagePanicsOutsideTasks checks that a stage panicking on Run's own
+// goroutine fails the query instead of crashing the caller.
+func TestStagePanicsOutsideTasks(t *testing.T) {
+	s := New(Options{Threads: 1})
+	defer s.Close()
+	for _, inInit := range []bool{true, false} {
+		p := NewPipeline("empty", &rangeSource{n: 0, morsel: 1, chunk: 1, lc: &lifecycle{}}, nil, panicSink{inInit})
+		_, err := Run(context.Background(), s, []*Pipeline{p})
+		want := "pipeline empty: finalize: BUG: stage panicked: finalize bug"
+		if inInit {
+			want = "pipeline empty: init: BUG: stage panicked: init bug"
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Run = %v, want %q", err, want)
+		}
+	}
+}
+
 func TestPlanErrors(t *testing.T) {
 	s := New(Options{Threads: 1})
 	defer s.Close()
