@@ -2,6 +2,7 @@ package vector
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -143,7 +144,7 @@ func (v *Vector) appendArenaString(b string) Str {
 }
 
 func (v *Vector) strRef(off int) Str {
-	if len(v.arena) > 1<<32-1 {
+	if uint64(len(v.arena)) > math.MaxUint32 {
 		panic("BUG: vector string arena exceeds 4 GiB")
 	}
 	return Str{Off: uint32(off), Len: uint32(len(v.arena) - off)}
