@@ -147,12 +147,12 @@ func AppendDate(dst []byte, date int32) []byte {
 // month is clamped to its last day (2024-01-31 + 1 month = 2024-02-29), as
 // PostgreSQL and DuckDB do for interval arithmetic. It fails with
 // ErrOverflow when the result leaves the years 1..9999.
-func AddMonths(date int32, n int) (int32, error) {
+func AddMonths(date int32, n int64) (int32, error) {
 	if n > 12*MaxDateYear || n < -12*MaxDateYear {
 		return 0, fmt.Errorf("%s + %d months: %w", FormatDate(date), n, ErrOverflow)
 	}
 	y, m, d := DateCivil(date)
-	total := y*12 + (m - 1) + n
+	total := y*12 + (m - 1) + int(n)
 	ny, nm := total/12, total%12+1
 	if total < 0 || ny < MinDateYear || ny > MaxDateYear {
 		return 0, fmt.Errorf("%s + %d months: %w", FormatDate(date), n, ErrOverflow)

@@ -133,11 +133,14 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				var r int32
+				n, err := strconv.ParseInt(f[1], 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if c.cmd == "add-days" {
-					n, _ := strconv.ParseInt(f[1], 10, 64)
 					r, err = AddDays(d, n)
 				} else {
-					r, err = AddMonths(d, atoi(t, f[1]))
+					r, err = AddMonths(d, n)
 				}
 				if err != nil {
 					res = errText(err)
