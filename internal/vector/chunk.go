@@ -108,6 +108,13 @@ func (c *Chunk) SetSel(sel Selection, n int) {
 		c.sel = nil
 	} else {
 		c.sel = sel[:n]
+		if invariants {
+			for r, p := range c.sel {
+				if int(p) >= Size {
+					panic(fmt.Sprintf("BUG: selection entry %d is slot %d, past the vector size %d", r, p, Size))
+				}
+			}
+		}
 	}
 	c.SetLen(n)
 }

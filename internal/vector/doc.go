@@ -26,6 +26,9 @@
 // own ([Chunk.Reference]): projections and filters pass data on without
 // copying, and the chunk never writes through such a reference.
 //
+// Building with -tags invariants adds range checks on selections and
+// copies (panics with a "BUG:" message).
+//
 // The package imports only package types and the standard library; it must
 // not import operators, storage or the scheduler.
 package vector

@@ -206,6 +206,9 @@ func Copy(dst *Vector, dstOff int, src *Vector, sel Selection, n int) {
 	if dst == src {
 		panic("BUG: vector.Copy onto itself")
 	}
+	if invariants && (dstOff < 0 || n < 0 || dstOff+n > Size || sel != nil && len(sel) < n) {
+		panic(fmt.Sprintf("BUG: vector.Copy of %d rows to slot %d (selection of %d)", n, dstOff, len(sel)))
+	}
 	switch s := src.data.(type) {
 	case []bool:
 		gather(Data[bool](dst)[dstOff:dstOff+n], s, sel)
