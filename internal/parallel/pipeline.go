@@ -148,6 +148,16 @@ type SinkLocal interface {
 	Combine() error
 }
 
+// MorselSink is implemented by sink local states that want to know which
+// morsel the next chunks come from: BeginMorsel(m) is called when the task
+// claims morsel m, before its first chunk reaches the sink. Morsel order is
+// the source's order, so a sink that keeps its chunks by morsel can restore
+// it (DuckDB's batch index), e.g. to return a table scan's rows in
+// insertion order from a parallel scan.
+type MorselSink interface {
+	BeginMorsel(m int)
+}
+
 // closer is implemented by local states that hold resources (pinned
 // buffers): Close is called once when the task ends, however it ends.
 type closer interface{ Close() error }
@@ -477,6 +487,9 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 			}
 			t.morsel = m
 			t.claimed++
+			if ms, ok := t.sink.(MorselSink); ok {
+				ms.BeginMorsel(m)
+			}
 		}
 		src := t.chunks[0]
 		src.Reset()

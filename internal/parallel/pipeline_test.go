@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,6 +388,73 @@ func pipelineString(*testing.T) string {
 	p := NewPipeline("probe", nil, nil, nil)
 	p.DependsOn(b)
 	return p.String()
+}
+
+// orderedSink collects rows by morsel and concatenates them in morsel
+// order when finalized: an order-preserving result collector.
+type orderedSink struct {
+	mu       sync.Mutex
+	byMorsel map[int][]int64
+	rows     []int64
+}
+
+func (s *orderedSink) Init(*Producer) (SinkState, error) {
+	s.byMorsel, s.rows = map[int][]int64{}, nil
+	return s, nil
+}
+func (s *orderedSink) NewLocal() (SinkLocal, error) {
+	return &orderedLocal{s: s, got: map[int][]int64{}}, nil
+}
+func (s *orderedSink) Finalize() error {
+	for m := 0; m < len(s.byMorsel); m++ {
+		s.rows = append(s.rows, s.byMorsel[m]...)
+	}
+	return nil
+}
+
+type orderedLocal struct {
+	s   *orderedSink
+	m   int
+	got map[int][]int64
+}
+
+func (l *orderedLocal) BeginMorsel(m int) { l.m = m; l.got[m] = []int64{} }
+func (l *orderedLocal) Sink(in *vector.Chunk) error {
+	col := vector.ColOf[int64](in, 0)
+	for r := range col.Len() {
+		x, _ := col.Get(r)
+		l.got[l.m] = append(l.got[l.m], x)
+	}
+	return nil
+}
+func (l *orderedLocal) Combine() error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	for m, rows := range l.got {
+		l.s.byMorsel[m] = rows
+	}
+	return nil
+}
+
+// TestPipelineKeepsSourceOrder collects a parallel filtered scan in the
+// source's order through MorselSink.
+func TestPipelineKeepsSourceOrder(t *testing.T) {
+	s := New(Options{Threads: 3})
+	defer s.Close()
+	sink := &orderedSink{}
+	p := NewPipeline("ordered", &rangeSource{n: 20000, morsel: 700, chunk: 256, lc: &lifecycle{}}, []Operator{filterOp{5}}, sink)
+	if _, err := Run(context.Background(), s, []*Pipeline{p}); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for i := range int64(20000) {
+		if i%5 != 0 {
+			want = append(want, i)
+		}
+	}
+	if !slices.Equal(sink.rows, want) {
+		t.Fatalf("rows out of source order: %d rows, first %v", len(sink.rows), sink.rows[:min(10, len(sink.rows))])
+	}
 }
 
 // TestPipelineLimit stops all tasks once a LIMIT is satisfied.
