@@ -1,0 +1,164 @@
+package table
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// An Appender adds rows to a table. It buffers up to RowGroupSize rows in
+// memory; each full row group is compressed, written to blocks and published
+// (visible to scans) at once, and the rest when Flush or Close is called.
+// A table has at most one open appender. An Appender is not safe for
+// concurrent use.
+type Appender struct {
+	t    *Table
+	cols []*colData
+	n    int
+	done bool
+}
+
+// NewAppender opens the table's appender; it fails with ErrBusy if one is
+// already open.
+func (t *Table) NewAppender() (*Appender, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.appending {
+		return nil, fmt.Errorf("append to table %q: %w", t.name, ErrBusy)
+	}
+	t.appending = true
+	a := &Appender{t: t}
+	for _, c := range t.cols {
+		a.cols = append(a.cols, newColData(c.Type))
+	}
+	return a, nil
+}
+
+// Append adds the logical rows of c (selection and NULLs respected), whose
+// column types must be the table's.
+func (a *Appender) Append(c *vector.Chunk) error {
+	if a.done {
+		return fmt.Errorf("append to table %q: %w", a.t.name, ErrClosed)
+	}
+	if !slices.Equal(c.Types(), a.t.Types()) {
+		return fmt.Errorf("append to table %q: chunk of types %v, table has %v", a.t.name, c.Types(), a.t.Types())
+	}
+	for r := 0; r < c.Len(); {
+		k := min(c.Len()-r, RowGroupSize-a.n)
+		for j, col := range a.cols {
+			col.appendRows(c, j, r, k)
+		}
+		a.n += k
+		r += k
+		if a.n == RowGroupSize || a.stringBytes() > maxStringBytes {
+			if err := a.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxStringBytes bounds the VARCHAR bytes of one column of a row group: a
+// row group is flushed early when a column reaches it, so that offsets and
+// segment sizes stay far inside 32 bits.
+const maxStringBytes = 1 << 30
+
+func (a *Appender) stringBytes() int {
+	n := 0
+	for _, c := range a.cols {
+		n = max(n, len(c.data))
+	}
+	return n
+}
+
+// Flush compresses and publishes the buffered rows as a row group (of fewer
+// than RowGroupSize rows if the buffer is not full).
+func (a *Appender) Flush() error {
+	if a.done {
+		return fmt.Errorf("append to table %q: %w", a.t.name, ErrClosed)
+	}
+	if a.n == 0 {
+		return nil
+	}
+	segs := make([]encoded, len(a.cols))
+	for j, col := range a.cols {
+		segs[j] = encodeSegment(col)
+	}
+	if err := a.t.publish(a.n, segs); err != nil {
+		return fmt.Errorf("append to table %q: write row group: %w", a.t.name, err)
+	}
+	for _, col := range a.cols {
+		col.reset()
+	}
+	a.n = 0
+	return nil
+}
+
+// Close flushes the buffered rows and releases the table's appender.
+func (a *Appender) Close() error {
+	if a.done {
+		return nil
+	}
+	err := a.Flush()
+	a.done = true
+	a.t.mu.Lock()
+	a.t.appending = false
+	a.t.mu.Unlock()
+	return err
+}
+
+// appendRows appends logical rows [r, r+k) of column j of c.
+func (d *colData) appendRows(c *vector.Chunk, j, r, k int) {
+	switch d.typ.Physical() {
+	case types.PhysBool:
+		d.b = appendFixed(d, d.b, vector.ColOf[bool](c, j), r, k)
+	case types.PhysInt32:
+		d.i32 = appendFixed(d, d.i32, vector.ColOf[int32](c, j), r, k)
+	case types.PhysInt64:
+		d.i64 = appendFixed(d, d.i64, vector.ColOf[int64](c, j), r, k)
+	case types.PhysFloat64:
+		d.f64 = appendFixed(d, d.f64, vector.ColOf[float64](c, j), r, k)
+	case types.PhysString:
+		col := vector.StrColOf(c, j)
+		for i := r; i < r+k; i++ {
+			b, ok := col.Get(i)
+			if ok {
+				d.data = append(d.data, b...)
+				d.setValid(d.n)
+			} else {
+				d.nulls++
+			}
+			d.offs = append(d.offs, uint32(len(d.data)))
+			d.n++
+		}
+	}
+}
+
+func appendFixed[T vector.Fixed](d *colData, dst []T, col vector.Col[T], r, k int) []T {
+	if col.Sel() == nil && col.AllValid() {
+		dst = append(dst, col.Data()[r:r+k]...)
+		for i := d.n; i < d.n+k; i++ {
+			d.setValid(i)
+		}
+		d.n += k
+		return dst
+	}
+	var zero T
+	for i := r; i < r+k; i++ {
+		x, ok := col.Get(i)
+		if ok {
+			d.setValid(d.n)
+		} else {
+			x = zero
+			d.nulls++
+		}
+		dst = append(dst, x)
+		d.n++
+	}
+	return dst
+}
+
+func (d *colData) setValid(i int) { d.valid[i>>6] |= 1 << (i & 63) }

@@ -1,0 +1,268 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// Op is the comparison of a zone-map filter.
+type Op uint8
+
+// The comparisons.
+const (
+	OpEq Op = iota // column = constant
+	OpNe           // column <> constant
+	OpLt           // column < constant
+	OpLe           // column <= constant
+	OpGt           // column > constant
+	OpGe           // column >= constant
+	numOps
+)
+
+var opNames = [numOps]string{"=", "<>", "<", "<=", ">", ">="}
+
+// String returns the operator's SQL spelling ("<=").
+func (o Op) String() string {
+	if o < numOps {
+		return opNames[o]
+	}
+	return fmt.Sprintf("op(%d)", uint8(o))
+}
+
+// A Filter is a predicate `column op constant` that a scan checks against
+// each row group's zone maps: a row group in which no row can satisfy it
+// is skipped. Filters only skip; the rows of a row group that is read are all
+// returned, and the filter operator above the scan evaluates the predicate.
+// Comparisons follow types.Compare (NaN above every number); a NULL
+// constant matches no row.
+type Filter struct {
+	Column int // index into the table's columns
+	Op     Op
+	Value  types.Value
+}
+
+// String prints the filter as "column op value" with the column's index.
+func (f Filter) String() string { return fmt.Sprintf("#%d %v %v", f.Column, f.Op, f.Value) }
+
+// ScanOptions say what a scan reads.
+type ScanOptions struct {
+	// Columns are the indexes of the table's columns to read, in the order
+	// the chunks hold them; nil means all.
+	Columns []int
+	// Start and End delimit the row groups to read, [Start, End): the
+	// morsel. End 0 means through the last row group published when the scan
+	// starts.
+	Start, End int
+	// Filters skip row groups by their zone maps.
+	Filters []Filter
+}
+
+// ScanStats count what a scan did.
+type ScanStats struct {
+	RowGroups int   // row groups read
+	Skipped   int   // row groups skipped by the zone maps
+	Rows      int64 // rows returned
+}
+
+// A Scanner reads a range of row groups as chunks. It holds no pin between
+// calls to Next, so an abandoned scanner leaks nothing. It is not safe for
+// concurrent use; run one scanner per task.
+type Scanner struct {
+	t       *Table
+	cols    []int
+	types   []types.Type
+	groups  []*rowGroup
+	first   int // row group number of groups[0]
+	filters []Filter
+
+	g       int // index into groups of the row group being read
+	vec     int // next vector of that row group
+	readers []*segReader
+	done    bool // exhausted or failed
+	stats   ScanStats
+}
+
+// Scan starts a scan of the table's published row groups.
+func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
+	fail := func(format string, args ...any) (*Scanner, error) {
+		return nil, fmt.Errorf("scan table %q: "+format, append([]any{t.name}, args...)...)
+	}
+	cols := opts.Columns
+	if cols == nil {
+		for j := range t.cols {
+			cols = append(cols, j)
+		}
+	}
+	s := &Scanner{t: t, cols: slices.Clone(cols), first: opts.Start}
+	for _, j := range cols {
+		if j < 0 || j >= len(t.cols) {
+			return fail("no column %d", j)
+		}
+		s.types = append(s.types, t.cols[j].Type)
+	}
+	for _, f := range opts.Filters {
+		if f.Column < 0 || f.Column >= len(t.cols) {
+			return fail("filter %v: no column %d", f, f.Column)
+		}
+		if f.Op >= numOps {
+			return fail("filter %v: unknown operator", f)
+		}
+		if ct := t.cols[f.Column].Type; !comparable(ct, f.Value.Type()) {
+			return fail("filter %v: cannot compare column %q of type %v with %v", f, t.cols[f.Column].Name, ct, f.Value.Type())
+		}
+	}
+	s.filters = slices.Clone(opts.Filters)
+	t.mu.RLock()
+	groups := t.groups
+	t.mu.RUnlock()
+	end := opts.End
+	if end == 0 {
+		end = len(groups)
+	}
+	if opts.Start < 0 || opts.Start > end || end > len(groups) {
+		return fail("row groups [%d, %d) outside the table's %d", opts.Start, end, len(groups))
+	}
+	s.groups = groups[opts.Start:end]
+	s.g = -1
+	return s, nil
+}
+
+// comparable reports whether a zone map of type col can be compared with a
+// constant of type c by types.Compare.
+func comparable(col, c types.Type) bool {
+	exact := func(id types.ID) bool { return id == types.Integer || id == types.BigInt || id == types.Decimal }
+	return col.ID() == c.ID() || exact(col.ID()) && exact(c.ID())
+}
+
+// Types returns the types of the chunks Next fills.
+func (s *Scanner) Types() []types.Type { return slices.Clone(s.types) }
+
+// NewChunk returns a chunk of the scan's types, for Next.
+func (s *Scanner) NewChunk() *vector.Chunk { return vector.NewChunk(s.types) }
+
+// Stats returns what the scan has done so far.
+func (s *Scanner) Stats() ScanStats { return s.stats }
+
+// Next resets c (which must have the scan's types) and fills it with the next
+// vector of rows: up to vector.Size rows of one row group. It returns false
+// when the range is exhausted. Errors name the table, row group and column.
+func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
+	if !slices.Equal(c.Types(), s.types) {
+		return false, fmt.Errorf("scan table %q: chunk of types %v, scan reads %v", s.t.name, c.Types(), s.types)
+	}
+	c.Reset()
+	if s.done {
+		return false, nil
+	}
+	for s.g < 0 || s.vec*vector.Size >= s.groups[s.g].rows {
+		s.g++
+		s.vec = 0
+		s.readers = s.readers[:0]
+		if s.g >= len(s.groups) {
+			s.done = true
+			return false, nil
+		}
+		if s.skip(s.groups[s.g]) {
+			s.stats.Skipped++
+			s.vec = RowGroupSize
+			continue
+		}
+		s.stats.RowGroups++
+		if err := s.open(); err != nil {
+			s.done = true
+			return false, err
+		}
+	}
+	g := s.groups[s.g]
+	n := min(vector.Size, g.rows-s.vec*vector.Size)
+	for i, r := range s.readers {
+		if err := r.readVector(s.vec, n, c.Col(i)); err != nil {
+			s.done = true
+			return false, s.errorf(i, "read vector %d: %w", s.vec, corrupt(err))
+		}
+	}
+	s.vec++
+	c.SetLen(n)
+	s.stats.Rows += int64(n)
+	return true, nil
+}
+
+// corrupt makes segment errors wrap ErrCorrupt.
+func corrupt(err error) error {
+	if errors.Is(err, errSegment) || errors.Is(err, errExtent) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return err
+}
+
+func (s *Scanner) errorf(i int, format string, args ...any) error {
+	col := s.t.cols[s.cols[i]]
+	return fmt.Errorf("scan table %q: row group %d: column %q: "+format, append([]any{s.t.name, s.first + s.g, col.Name}, args...)...)
+}
+
+// open reads the segment headers of the current row group's columns.
+func (s *Scanner) open() error {
+	g := s.groups[s.g]
+	for i, j := range s.cols {
+		seg := g.segs[j]
+		r, err := openSegment(newBlockSource(s.t.db.m, seg.ext), seg.size, s.types[i])
+		if err != nil {
+			return s.errorf(i, "open segment: %w", corrupt(err))
+		}
+		if r.h.format != seg.format || r.h.count != g.rows || r.h.nulls != seg.nulls {
+			return s.errorf(i, "open segment: %w: header says %v with %d rows and %d NULLs, catalog %v with %d rows and %d NULLs",
+				ErrCorrupt, r.h.format, r.h.count, r.h.nulls, seg.format, g.rows, seg.nulls)
+		}
+		s.readers = append(s.readers, r)
+	}
+	return nil
+}
+
+// skip reports whether a filter rules out every row of g.
+func (s *Scanner) skip(g *rowGroup) bool {
+	for _, f := range s.filters {
+		if f.Value.IsNull() {
+			return true
+		}
+		z := g.segs[f.Column].zone
+		if !z.has {
+			return true // every row NULL: no comparison is true
+		}
+		lo := types.Compare(z.min, f.Value) // min is exact or a lower bound
+		hi := 0
+		if z.hasMax {
+			hi = types.Compare(z.max, f.Value)
+		}
+		switch f.Op {
+		case OpEq:
+			if lo > 0 || z.hasMax && hi < 0 {
+				return true
+			}
+		case OpNe:
+			if z.exact && lo == 0 && hi == 0 {
+				return true
+			}
+		case OpLt:
+			if lo >= 0 {
+				return true
+			}
+		case OpLe:
+			if lo > 0 {
+				return true
+			}
+		case OpGt:
+			if z.hasMax && hi <= 0 {
+				return true
+			}
+		case OpGe:
+			if z.hasMax && hi < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
