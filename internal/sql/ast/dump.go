@@ -78,7 +78,10 @@ func dumpStruct(b *strings.Builder, v reflect.Value, depth int) {
 		}
 	}
 	for _, i := range nested {
-		b.WriteString("\n" + strings.Repeat("  ", depth+1) + t.Field(i).Name + ": ")
+		b.WriteString("\n" + strings.Repeat("  ", depth+1) + t.Field(i).Name + ":")
+		if v.Field(i).Kind() != reflect.Slice {
+			b.WriteString(" ")
+		}
 		dumpValue(b, v.Field(i), depth+1)
 	}
 }

@@ -185,7 +185,13 @@ func (p *parser) expected(what string) {
 			p.failf(p.alias, "expected %s, found %q", strings.ToUpper(kw), p.alias.Text)
 		}
 	}
-	p.failf(t, "expected %s, found %s", what, describe(t))
+	hint := ""
+	if t.Kind == Ident && !ast.IsReserved(t.Value) {
+		if kw := nearKeyword(t.Value); kw != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", strings.ToUpper(kw))
+		}
+	}
+	p.failf(t, "expected %s, found %s%s", what, describe(t), hint)
 }
 
 // describe names a token in an error message.
@@ -526,7 +532,10 @@ func (p *parser) typeName() *ast.TypeName {
 	case "boolean", "integer", "bigint", "smallint", "double", "real", "date":
 		maxParams = 0
 	}
-	if maxParams >= 0 && len(tn.Params) > maxParams {
+	switch {
+	case maxParams == 0 && len(tn.Params) > 0:
+		p.failf(t, "type %s takes no parameters", strings.ToUpper(tn.Name))
+	case maxParams > 0 && len(tn.Params) > maxParams:
 		p.failf(t, "type %s takes at most %d parameters, found %d", strings.ToUpper(tn.Name), maxParams, len(tn.Params))
 	}
 	return tn
