@@ -30,6 +30,13 @@ var depPolicies = map[string]depPolicy{
 	"ebpf/internal/jit/amd64": {bpfdb: []string{}, testOnly: []string{"golang.org/x/arch"}},
 	// mmap and mprotect come from x/sys.
 	"ebpf/internal/platform": {modules: []string{"golang.org/x/sys"}, bpfdb: []string{}},
+	// The engine's base packages, bottom up: types know nothing, vectors
+	// only types, the scheduler and hashing only both.
+	"internal/types":             {bpfdb: []string{}},
+	"internal/vector":            {bpfdb: []string{"internal/types"}},
+	"internal/vector/vectortest": {bpfdb: []string{"internal/types", "internal/vector"}},
+	"internal/parallel":          {bpfdb: []string{"internal/types", "internal/vector"}},
+	"internal/exec/hash":         {bpfdb: []string{"internal/types", "internal/vector"}},
 	// The storage layers stack: the file knows nothing above it, the
 	// buffer manager only the file.
 	"internal/storage/file":   {bpfdb: []string{}},
