@@ -45,7 +45,9 @@ func TestCorruptSegment(t *testing.T) {
 		}
 		return vals
 	}
-	put32 := func(off int, x uint32) func([]byte) { return func(b []byte) { binary.LittleEndian.PutUint32(b[off:], x) } }
+	put32 := func(off int, x uint32) func([]byte) {
+		return func(b []byte) { binary.LittleEndian.PutUint32(b[off:], x) }
+	}
 	for _, tc := range []struct {
 		name   string
 		typ    types.Type
