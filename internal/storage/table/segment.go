@@ -409,6 +409,7 @@ func encodeStrings(h segHeader, c *colData) encoded {
 	first, constant := true, true
 	dict := make(map[string]int)
 	var order []int // a row holding each distinct string, in code order
+	codes := make([]uint64, c.n)
 	dictBytes := 0
 	for i := range c.n {
 		if c.nulls > 0 && !c.isValid(i) {
@@ -427,15 +428,18 @@ func encodeStrings(h segHeader, c *colData) encoded {
 			}
 		}
 		if dict != nil {
-			if _, ok := dict[string(s)]; !ok {
+			code, ok := dict[string(s)]
+			if !ok {
 				if len(dict) == maxDictionary {
 					dict = nil // too many distinct strings
 					continue
 				}
-				dict[string(s)] = len(order)
+				code = len(order)
+				dict[string(s)] = code
 				order = append(order, i)
 				dictBytes += len(s)
 			}
+			codes[i] = uint64(code)
 		}
 	}
 	z := zone{has: true, hasMax: len(hi) <= maxZoneString, exact: len(lo) <= maxZoneString && len(hi) <= maxZoneString}
@@ -460,12 +464,6 @@ func encodeStrings(h segHeader, c *colData) encoded {
 				off += copy(body[off:], c.str(row))
 			}
 			binary.LittleEndian.PutUint32(body[4*len(order):], uint32(dictBytes))
-			codes := make([]uint64, h.count)
-			for i := range c.n {
-				if c.nulls == 0 || c.isValid(i) {
-					codes[i] = uint64(dict[string(c.str(i))])
-				}
-			}
 			pack(body[off:], codes, w)
 			return finish(h, c, body, z)
 		}
