@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/storage/file"
@@ -160,8 +161,8 @@ func TestTinyMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestConcurrentScans runs scans of morsels and whole-table scans in parallel
-// with an appender (run with -race).
+// TestConcurrentScans runs scans of morsels in parallel with an appender
+// and checkpoints (run with -race).
 func TestConcurrentScans(t *testing.T) {
 	r := vectortest.Rand(t)
 	e := newEnv(t, 0, 0)
@@ -187,49 +188,77 @@ func TestConcurrentScans(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
+	var appending atomic.Bool
+	appending.Store(true)
 	errs := make(chan error, 16)
 	wg.Add(1)
 	go func() { // the appender goes on meanwhile
 		defer wg.Done()
-		for _, c := range chunks[half:] {
+		defer appending.Store(false)
+		for i, c := range chunks[half:] {
 			if err := a.Append(c); err != nil {
 				errs <- err
 				return
 			}
+			if i%40 == 0 { // checkpoints seal the block scans may be reading
+				if err := a.Flush(); err != nil {
+					errs <- err
+					return
+				}
+				if err := e.db.Checkpoint(); err != nil {
+					errs <- err
+					return
+				}
+			}
 		}
 		errs <- a.Close()
 	}()
-	for w := range 4 {
+	// Scanners run until the appender is done: whole-table scans check that
+	// row i holds i; morsel scans check that a row group's values are
+	// consecutive.
+	for w := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range 3 {
+			for pass := 0; appending.Load() || pass < 2; pass++ {
 				n := tbl.RowGroups()
-				for g := w % max(n, 1); g < n; g += 2 {
-					s, err := tbl.Scan(ScanOptions{Start: g, End: g + 1})
+				opts := ScanOptions{Start: 0, End: n}
+				if (pass+w)%2 == 1 && n > 0 {
+					g := (pass * 7) % n
+					opts = ScanOptions{Start: g, End: g + 1}
+				}
+				if n == 0 {
+					continue
+				}
+				s, err := tbl.Scan(opts)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c := s.NewChunk()
+				row := int64(-1)
+				for {
+					ok, err := s.Next(c)
 					if err != nil {
 						errs <- err
 						return
 					}
-					c := s.NewChunk()
-					row := int64(g * RowGroupSize)
-					for {
-						ok, err := s.Next(c)
-						if err != nil {
-							errs <- err
+					if !ok {
+						break
+					}
+					col := vector.ColOf[int64](c, 0)
+					for i := range c.Len() {
+						x, _ := col.Get(i)
+						if row < 0 && opts.Start > 0 {
+							row = x // a morsel starts anywhere
+						} else if row < 0 {
+							row = 0
+						}
+						if x != row {
+							errs <- fmt.Errorf("scan %+v: row %d holds %d", opts, row, x)
 							return
 						}
-						if !ok {
-							break
-						}
-						col := vector.ColOf[int64](c, 0)
-						for i := range c.Len() {
-							if x, _ := col.Get(i); x != row {
-								errs <- fmt.Errorf("row group %d: row %d holds %d", g, row, x)
-								return
-							}
-							row++
-						}
+						row++
 					}
 				}
 			}
