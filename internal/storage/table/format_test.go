@@ -90,6 +90,7 @@ func runDataDriven(t *testing.T, path string, run func(t *testing.T, c *ddCase) 
 // size and zone map. Every encoded segment is decoded again and compared.
 //
 //	encode type=T            values one per line (NULL is NULL)
+//	dump type=T              the same, printing the segment's bytes
 //	gen type=T rows=N data=D generated data (see genColumn)
 func TestFormats(t *testing.T) {
 	runDataDriven(t, "testdata/formats", func(t *testing.T, c *ddCase) string {
@@ -99,7 +100,7 @@ func TestFormats(t *testing.T) {
 		}
 		var vals []types.Value
 		switch c.cmd {
-		case "encode":
+		case "encode", "dump":
 			for _, l := range c.input {
 				if l == "NULL" {
 					vals = append(vals, types.Null(typ))
@@ -130,6 +131,9 @@ func TestFormats(t *testing.T) {
 		}
 		enc := encodeSegment(d)
 		checkDecode(t, enc.bytes, typ, vals)
+		if c.cmd == "dump" {
+			return hexDump(enc.bytes)
+		}
 		z := enc.zone
 		zs := "none"
 		if z.has {
@@ -145,6 +149,19 @@ func TestFormats(t *testing.T) {
 		}
 		return out
 	})
+}
+
+// hexDump prints b 16 bytes a line with offsets.
+func hexDump(b []byte) string {
+	var sb strings.Builder
+	for off := 0; off < len(b); off += 16 {
+		fmt.Fprintf(&sb, "%04x ", off)
+		for i := off; i < min(off+16, len(b)); i++ {
+			fmt.Fprintf(&sb, " %02x", b[i])
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
 }
 
 // plainSize is the size d would take uncompressed.

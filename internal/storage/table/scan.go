@@ -151,7 +151,7 @@ func (s *Scanner) Stats() ScanStats { return s.stats }
 // vector of rows: up to vector.Size rows of one row group. It returns false
 // when the range is exhausted. Errors name the table, row group and column.
 func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
-	if !slices.Equal(c.Types(), s.types) {
+	if !s.fits(c) {
 		return false, fmt.Errorf("scan table %q: chunk of types %v, scan reads %v", s.t.name, c.Types(), s.types)
 	}
 	c.Reset()
@@ -189,6 +189,19 @@ func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
 	c.SetLen(n)
 	s.stats.Rows += int64(n)
 	return true, nil
+}
+
+// fits reports whether c has the scan's types.
+func (s *Scanner) fits(c *vector.Chunk) bool {
+	if c.Width() != len(s.types) {
+		return false
+	}
+	for i, t := range s.types {
+		if c.Col(i).Type() != t {
+			return false
+		}
+	}
+	return true
 }
 
 // corrupt makes segment errors wrap ErrCorrupt.

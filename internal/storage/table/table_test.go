@@ -3,6 +3,7 @@ package table
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -392,6 +393,35 @@ func TestAppenderMisuse(t *testing.T) {
 	for _, cols := range [][]Column{nil, {{"", types.BigIntType}}, {{"a", types.BigIntType}, {"a", types.DateType}}, {{"a", types.Type{}}}} {
 		if _, err := e.db.CreateTable("u", cols); err == nil {
 			t.Errorf("create table with columns %v: no error", cols)
+		}
+	}
+}
+
+// TestSkipInexactZone checks the filter logic against a VARCHAR zone map
+// whose minimum was cut to a prefix and whose maximum was dropped.
+func TestSkipInexactZone(t *testing.T) {
+	long := strings.Repeat("m", maxZoneString+10)
+	e := encodeValues(types.VarcharType, []types.Value{types.VarcharValue(long), types.VarcharValue(long + "z")})
+	if e.zone.exact || e.zone.hasMax || e.zone.min.Str() != long[:maxZoneString] {
+		t.Fatalf("zone %+v: want an inexact prefix minimum and no maximum", e.zone)
+	}
+	g := &rowGroup{rows: 2, segs: []*segment{{zone: e.zone}}}
+	for _, tc := range []struct {
+		op   Op
+		c    string
+		skip bool
+	}{
+		{OpLt, long[:maxZoneString], true}, // every value ≥ the prefix
+		{OpLe, long[:maxZoneString], false},
+		{OpEq, long, false},
+		{OpEq, "a", true},
+		{OpNe, long, false},
+		{OpGt, "zzz", false}, // no maximum: cannot skip
+		{OpGe, long + "zz", false},
+	} {
+		s := &Scanner{filters: []Filter{{0, tc.op, types.VarcharValue(tc.c)}}}
+		if got := s.skip(g); got != tc.skip {
+			t.Errorf("%v %.10q…: skip %v, want %v", tc.op, tc.c, got, tc.skip)
 		}
 	}
 }
