@@ -264,14 +264,14 @@ func encodeSegment(c *colData) encoded {
 	h := segHeader{phys: c.typ.Physical(), count: c.n, nulls: c.nulls}
 	if c.nulls == c.n {
 		h.format, h.flags = FormatConstant, flagAllNull
-		return finish(h, c, nil, zone{})
+		return finishBody(h, c, nil, zone{})
 	}
 	if c.nulls > 0 {
 		h.flags = flagValidity
 	}
 	switch h.phys {
 	case types.PhysBool:
-		ints := make([]int64, c.n)
+		ints := make([]int32, c.n)
 		for i, v := range c.b[:c.n] {
 			if v {
 				ints[i] = 1
@@ -279,11 +279,7 @@ func encodeSegment(c *colData) encoded {
 		}
 		return encodeInts(h, c, ints)
 	case types.PhysInt32:
-		ints := make([]int64, c.n)
-		for i, v := range c.i32[:c.n] {
-			ints[i] = int64(v)
-		}
-		return encodeInts(h, c, ints)
+		return encodeInts(h, c, c.i32[:c.n])
 	case types.PhysInt64:
 		return encodeInts(h, c, c.i64[:c.n])
 	case types.PhysFloat64:
@@ -294,19 +290,31 @@ func encodeSegment(c *colData) encoded {
 	panic(fmt.Sprintf("BUG: encode segment of %v", c.typ))
 }
 
-// finish writes the header, the validity bitmap and the body.
-func finish(h segHeader, c *colData, body []byte, z zone) encoded {
-	h.body = len(body)
-	b := make([]byte, h.size())
-	h.encode(b)
+// newSegment allocates a segment of h with a body of bodyLen bytes and
+// returns it with its body, for the encoder to fill.
+func newSegment(h *segHeader, bodyLen int) (seg, body []byte) {
+	h.body = bodyLen
+	seg = make([]byte, h.size())
+	return seg, seg[h.bodyOff():]
+}
+
+// finish writes the header and the validity bitmap of seg (from newSegment).
+func finish(h segHeader, c *colData, seg []byte, z zone) encoded {
+	h.encode(seg)
 	if h.flags&flagValidity != 0 {
 		for i := range (h.count + 63) / 64 {
-			binary.LittleEndian.PutUint64(b[segHeaderSize+8*i:], c.valid[i])
+			binary.LittleEndian.PutUint64(seg[segHeaderSize+8*i:], c.valid[i])
 		}
 	}
-	copy(b[h.bodyOff():], body)
 	z.exact = z.exact || !z.has
-	return encoded{bytes: b, format: h.format, nulls: h.nulls, zone: z}
+	return encoded{bytes: seg, format: h.format, nulls: h.nulls, zone: z}
+}
+
+// finishBody is finish for a body built separately.
+func finishBody(h segHeader, c *colData, body []byte, z zone) encoded {
+	seg, dst := newSegment(&h, len(body))
+	copy(dst, body)
+	return finish(h, c, seg, z)
 }
 
 // value boxes an integer of the column's type.
@@ -324,40 +332,43 @@ func intValue(t types.Type, x int64) types.Value {
 	return types.BigIntValue(x)
 }
 
-func encodeInts(h segHeader, c *colData, vals []int64) encoded {
+func encodeInts[T int32 | int64](h segHeader, c *colData, vals []T) encoded {
 	lo, hi, first := int64(0), int64(0), true
-	for i, v := range vals {
-		if c.nulls > 0 && !c.isValid(i) {
-			continue
+	if c.nulls == 0 {
+		if len(vals) > 0 {
+			lo, hi = int64(vals[0]), int64(vals[0])
 		}
-		if first {
-			lo, hi, first = v, v, false
-		} else {
-			lo, hi = min(lo, v), max(hi, v)
+		for _, v := range vals {
+			lo, hi = min(lo, int64(v)), max(hi, int64(v))
+		}
+	} else {
+		for i, v := range vals {
+			if !c.isValid(i) {
+				continue
+			}
+			if first {
+				lo, hi, first = int64(v), int64(v), false
+			} else {
+				lo, hi = min(lo, int64(v)), max(hi, int64(v))
+			}
 		}
 	}
 	z := zone{has: true, min: intValue(c.typ, lo), max: intValue(c.typ, hi), hasMax: true, exact: true}
 	if lo == hi {
 		h.format, h.base = FormatConstant, uint64(lo)
-		return finish(h, c, nil, z)
+		seg, _ := newSegment(&h, 0)
+		return finish(h, c, seg, z)
 	}
 	w := bitWidth(uint64(hi) - uint64(lo))
 	uw := fixedWidth(h.phys)
 	if packedLen(h.count, w) < h.count*uw {
 		h.format, h.width, h.base = FormatBitPacked, w, uint64(lo)
-		deltas := make([]uint64, len(vals))
-		for i, v := range vals {
-			if c.nulls > 0 && !c.isValid(i) {
-				continue // 0: the base
-			}
-			deltas[i] = uint64(v) - uint64(lo)
-		}
-		body := make([]byte, packedLen(h.count, w))
-		pack(body, deltas, w)
-		return finish(h, c, body, z)
+		seg, body := newSegment(&h, packedLen(h.count, w))
+		packFOR(body, vals, lo, w, c)
+		return finish(h, c, seg, z)
 	}
 	h.format, h.width = FormatUncompressed, uw
-	body := make([]byte, h.count*uw)
+	seg, body := newSegment(&h, h.count*uw)
 	for i, v := range vals {
 		switch uw {
 		case 1:
@@ -368,7 +379,31 @@ func encodeInts(h segHeader, c *colData, vals []int64) encoded {
 			binary.LittleEndian.PutUint64(body[8*i:], uint64(v))
 		}
 	}
-	return finish(h, c, body, z)
+	return finish(h, c, seg, z)
+}
+
+// packFOR bit-packs vals as w-bit deltas from lo into dst (zeroed,
+// packedLen bytes); a NULL row of c gets delta 0.
+func packFOR[T int32 | int64](dst []byte, vals []T, lo int64, w int, c *colData) {
+	var acc uint64 // bits not yet written, from bit 0
+	nacc, off := 0, 0
+	for i, x := range vals {
+		v := uint64(int64(x)) - uint64(lo)
+		if c.nulls > 0 && !c.isValid(i) {
+			v = 0
+		}
+		acc |= v << uint(nacc)
+		nacc += w
+		if nacc >= 64 {
+			binary.LittleEndian.PutUint64(dst[off:], acc)
+			off += 8
+			nacc -= 64
+			acc = v >> uint(w-nacc) // the bits that did not fit (0 if none)
+		}
+	}
+	for k := 0; k < (nacc+7)/8; k++ {
+		dst[off+k] = byte(acc >> (8 * k))
+	}
 }
 
 func encodeFloats(h segHeader, c *colData) encoded {
@@ -394,14 +429,14 @@ func encodeFloats(h segHeader, c *colData) encoded {
 	z := zone{has: true, min: types.DoubleValue(lo), max: types.DoubleValue(hi), hasMax: true, exact: true}
 	if constant {
 		h.format, h.base = FormatConstant, bits
-		return finish(h, c, nil, z)
+		return finishBody(h, c, nil, z)
 	}
 	h.format, h.width = FormatUncompressed, 8
-	body := make([]byte, 8*h.count)
+	seg, body := newSegment(&h, 8*h.count)
 	for i, v := range c.f64[:c.n] {
 		binary.LittleEndian.PutUint64(body[8*i:], math.Float64bits(v))
 	}
-	return finish(h, c, body, z)
+	return finish(h, c, seg, z)
 }
 
 func encodeStrings(h segHeader, c *colData) encoded {
@@ -449,7 +484,7 @@ func encodeStrings(h segHeader, c *colData) encoded {
 	}
 	if constant {
 		h.format = FormatConstant
-		return finish(h, c, lo, z)
+		return finishBody(h, c, lo, z)
 	}
 	plain := 4*(h.count+1) + int(c.offs[c.n])
 	if dict != nil {
@@ -465,7 +500,7 @@ func encodeStrings(h segHeader, c *colData) encoded {
 			}
 			binary.LittleEndian.PutUint32(body[4*len(order):], uint32(dictBytes))
 			pack(body[off:], codes, w)
-			return finish(h, c, body, z)
+			return finishBody(h, c, body, z)
 		}
 	}
 	h.format = FormatUncompressed
@@ -474,7 +509,7 @@ func encodeStrings(h segHeader, c *colData) encoded {
 		binary.LittleEndian.PutUint32(body[4*i:], c.offs[i])
 	}
 	copy(body[4*(h.count+1):], c.data[:c.offs[c.n]])
-	return finish(h, c, body, z)
+	return finishBody(h, c, body, z)
 }
 
 // A source reads the bytes of one segment: view returns n bytes at offset
