@@ -140,9 +140,7 @@ func (d *colData) appendRows(c *vector.Chunk, j, r, k int) {
 func appendFixed[T vector.Fixed](d *colData, dst []T, col vector.Col[T], r, k int) []T {
 	if col.Sel() == nil && col.AllValid() {
 		dst = append(dst, col.Data()[r:r+k]...)
-		for i := d.n; i < d.n+k; i++ {
-			d.setValid(i)
-		}
+		d.setValidRange(d.n, k)
 		d.n += k
 		return dst
 	}
@@ -162,3 +160,16 @@ func appendFixed[T vector.Fixed](d *colData, dst []T, col vector.Col[T], r, k in
 }
 
 func (d *colData) setValid(i int) { d.valid[i>>6] |= 1 << (i & 63) }
+
+// setValidRange marks rows [from, from+n) valid.
+func (d *colData) setValidRange(from, n int) {
+	for i := from; i < from+n; {
+		if i&63 == 0 && from+n-i >= 64 {
+			d.valid[i>>6] = ^uint64(0)
+			i += 64
+			continue
+		}
+		d.setValid(i)
+		i++
+	}
+}

@@ -441,7 +441,7 @@ func encodeFloats(h segHeader, c *colData) encoded {
 
 func encodeStrings(h segHeader, c *colData) encoded {
 	var lo, hi []byte
-	first, constant := true, true
+	first := true
 	dict := make(map[string]int)
 	var order []int // a row holding each distinct string, in code order
 	codes := make([]uint64, c.n)
@@ -451,32 +451,31 @@ func encodeStrings(h segHeader, c *colData) encoded {
 			continue
 		}
 		s := c.str(i)
-		if first {
-			lo, hi, first = s, s, false
-		} else {
-			constant = constant && string(s) == string(lo)
-			if string(s) < string(lo) {
-				lo = s
-			}
-			if string(s) > string(hi) {
-				hi = s
-			}
-		}
 		if dict != nil {
 			code, ok := dict[string(s)]
-			if !ok {
-				if len(dict) == maxDictionary {
-					dict = nil // too many distinct strings
-					continue
-				}
+			if ok {
+				codes[i] = uint64(code)
+				continue // seen: no new minimum or maximum
+			}
+			if len(dict) == maxDictionary {
+				dict = nil // too many distinct strings
+			} else {
 				code = len(order)
 				dict[string(s)] = code
 				order = append(order, i)
 				dictBytes += len(s)
+				codes[i] = uint64(code)
 			}
-			codes[i] = uint64(code)
+		}
+		if first {
+			lo, hi, first = s, s, false
+		} else if string(s) < string(lo) {
+			lo = s
+		} else if string(s) > string(hi) {
+			hi = s
 		}
 	}
+	constant := dict != nil && len(order) == 1
 	z := zone{has: true, hasMax: len(hi) <= maxZoneString, exact: len(lo) <= maxZoneString && len(hi) <= maxZoneString}
 	z.min = types.VarcharValue(string(lo[:min(len(lo), maxZoneString)]))
 	if z.hasMax {
