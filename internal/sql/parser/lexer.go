@@ -61,7 +61,7 @@ func (t Token) String() string {
 // text has a lexical error there (an unterminated string, an unknown
 // character); lexing stops at the first error.
 func Lex(src string) []Token {
-	l := lexer{src: src, line: 1}
+	l := lexer{src: src, line: 1, col: 1}
 	var toks []Token
 	for {
 		t := l.next()
@@ -77,12 +77,20 @@ type lexer struct {
 	off       int // current byte offset
 	line      int // current line, from 1
 	lineStart int // byte offset where the current line starts
+	// colOff and col cache the column of a byte offset on the current
+	// line, so that columns cost time linear in the line, not quadratic.
+	colOff, col int
 }
 
 // pos returns the position of byte offset off, which must be on the
-// current line.
+// current line at or after the previous position asked for.
 func (l *lexer) pos(off int) ast.Pos {
-	return ast.Pos{Offset: off, Line: l.line, Col: utf8.RuneCountInString(l.src[l.lineStart:off]) + 1}
+	if l.colOff < l.lineStart || l.colOff > off {
+		l.colOff, l.col = l.lineStart, 1
+	}
+	l.col += utf8.RuneCountInString(l.src[l.colOff:off])
+	l.colOff = off
+	return ast.Pos{Offset: off, Line: l.line, Col: l.col}
 }
 
 // advance moves the offset to end, keeping track of lines.

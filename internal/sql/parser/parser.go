@@ -310,6 +310,8 @@ func editDistance(a, b string) int {
 // ---- statements ----
 
 func (p *parser) statement() ast.Statement {
+	p.enter() // EXPLAIN EXPLAIN ... nests
+	defer p.leave()
 	t := p.peek()
 	if p.isOp(t, "(") || p.isQueryStart(t) {
 		return &ast.SelectStmt{Query: p.query()}
