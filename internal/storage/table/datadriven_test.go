@@ -1,0 +1,216 @@
+package table
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+// TestDataDriven runs testdata/tables: a script of table operations on one
+// database, each with its printed result.
+//
+//	create t=NAME            input: "column TYPE" lines
+//	append t=NAME            input: a table in vector.ParseTable's form
+//	fill t=NAME rows=N       N generated rows (see fillValue)
+//	checkpoint
+//	reopen [limit=BYTES]     close and open the file again
+//	scan t=NAME [cols=a,b] [start=G] [end=G] [max=N]
+//	                         input: filters "column op value"; prints up to
+//	                         max rows (default 10) and the scan's stats
+//	segments t=NAME          the segment list
+func TestDataDriven(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	r := rand.New(rand.NewPCG(9, 9))
+	runDataDriven(t, "testdata/tables", func(t *testing.T, c *ddCase) string {
+		opt := func(key, def string) string {
+			for _, a := range c.args {
+				if k, v, ok := strings.Cut(a, "="); ok && k == key {
+					return v
+				}
+			}
+			return def
+		}
+		atoi := func(s string) int {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("line %d: %v", c.line, err)
+			}
+			return n
+		}
+		table := func() *Table {
+			tbl := e.db.Table(c.arg(t, "t"))
+			if tbl == nil {
+				t.Fatalf("line %d: no table %s", c.line, c.arg(t, "t"))
+			}
+			return tbl
+		}
+		colIndex := func(tbl *Table, name string) int {
+			for j, col := range tbl.Columns() {
+				if col.Name == name {
+					return j
+				}
+			}
+			t.Fatalf("line %d: no column %s", c.line, name)
+			return 0
+		}
+		switch c.cmd {
+		case "create":
+			var cols []Column
+			for _, l := range c.input {
+				name, typ, _ := strings.Cut(l, " ")
+				ty, err := types.ParseType(strings.TrimSpace(typ))
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				cols = append(cols, Column{Name: name, Type: ty})
+			}
+			if _, err := e.db.CreateTable(c.arg(t, "t"), cols); err != nil {
+				return "error: " + err.Error()
+			}
+			return "ok"
+		case "append":
+			ch, err := vector.ParseTable(strings.Join(c.input, "\n"))
+			if err != nil {
+				t.Fatalf("line %d: %v", c.line, err)
+			}
+			return appendChunks(table(), []*vector.Chunk{ch})
+		case "fill":
+			tbl := table()
+			n := atoi(c.arg(t, "rows"))
+			ts := tbl.Types()
+			rows := make([][]types.Value, n)
+			for i := range rows {
+				rows[i] = make([]types.Value, len(ts))
+				for j, ty := range ts {
+					rows[i][j] = fillValue(ty, i, j)
+				}
+			}
+			return appendChunks(tbl, vectortest.Chunks(r, ts, rows, vectortest.Configs[1]))
+		case "checkpoint":
+			if err := e.db.Checkpoint(); err != nil {
+				return "error: " + err.Error()
+			}
+			return fmt.Sprintf("ok: %d blocks in use", e.f.Info().UsedBlocks)
+		case "reopen":
+			e = e.reopen(t, int64(atoi(opt("limit", "0"))))
+			var names []string
+			for _, tbl := range e.db.Tables() {
+				names = append(names, fmt.Sprintf("%s (%d rows)", tbl.Name(), tbl.Rows()))
+			}
+			return "tables: " + strings.Join(names, ", ")
+		case "scan":
+			tbl := table()
+			opts := ScanOptions{Start: atoi(opt("start", "0")), End: atoi(opt("end", "0"))}
+			if cols := opt("cols", ""); cols != "" {
+				for _, name := range strings.Split(cols, ",") {
+					opts.Columns = append(opts.Columns, colIndex(tbl, name))
+				}
+			}
+			for _, l := range c.input {
+				f := strings.SplitN(l, " ", 3)
+				if len(f) != 3 {
+					t.Fatalf("line %d: filter %q is not \"column op value\"", c.line, l)
+				}
+				j := colIndex(tbl, f[0])
+				op := Op(0)
+				for op < numOps && op.String() != f[1] {
+					op++
+				}
+				v := types.Null(tbl.Types()[j])
+				if f[2] != "NULL" {
+					var err error
+					if v, err = types.ParseValue(tbl.Types()[j], f[2]); err != nil {
+						t.Fatalf("line %d: %v", c.line, err)
+					}
+				}
+				opts.Filters = append(opts.Filters, Filter{Column: j, Op: op, Value: v})
+			}
+			s, err := tbl.Scan(opts)
+			if err != nil {
+				return "error: " + err.Error()
+			}
+			max := atoi(opt("max", "10"))
+			var sb strings.Builder
+			ch := s.NewChunk()
+			var rows [][]types.Value
+			for {
+				ok, err := s.Next(ch)
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				if !ok {
+					break
+				}
+				rows = append(rows, vectortest.Collect(ch)...)
+			}
+			if len(rows) > 0 && max > 0 {
+				sb.WriteString(strings.TrimRight(vectortest.Format(rows[:min(max, len(rows))]), "\n"))
+				sb.WriteByte('\n')
+			}
+			if len(rows) > max {
+				fmt.Fprintf(&sb, "… %d more rows; last: %s\n", len(rows)-max, strings.TrimRight(vectortest.Format(rows[len(rows)-1:]), "\n"))
+			}
+			st := s.Stats()
+			fmt.Fprintf(&sb, "rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+			return sb.String()
+		case "segments":
+			var lines []string
+			for _, s := range table().Segments() {
+				lines = append(lines, s.String())
+			}
+			return strings.Join(lines, "\n")
+		}
+		t.Fatalf("line %d: unknown command %s", c.line, c.cmd)
+		return ""
+	})
+}
+
+func appendChunks(tbl *Table, chunks []*vector.Chunk) string {
+	a, err := tbl.NewAppender()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	n := 0
+	for _, ch := range chunks {
+		if err := a.Append(ch); err != nil {
+			return "error: " + err.Error()
+		}
+		n += ch.Len()
+	}
+	if err := a.Close(); err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprintf("appended %d rows; %d row groups", n, tbl.RowGroups())
+}
+
+// fillValue is row i of column j of type t for the fill command: column 0
+// counts rows; the others are NULL every 101 rows and otherwise derived from
+// the row number (VARCHAR: "g" and the row group's number).
+func fillValue(t types.Type, i, j int) types.Value {
+	if j > 0 && (i+j)%101 == 0 {
+		return types.Null(t)
+	}
+	switch t.ID() {
+	case types.Boolean:
+		return types.BoolValue(i%7 == 0)
+	case types.Integer:
+		return types.IntegerValue(int32(i%50 + 1))
+	case types.BigInt:
+		return types.BigIntValue(int64(i))
+	case types.Double:
+		return types.DoubleValue(float64(i) / 4)
+	case types.Decimal:
+		return types.DecimalValue(int64(i%1000), t)
+	case types.Date:
+		return types.DateValue(int32(8036 + i/1000))
+	case types.Varchar:
+		return types.VarcharValue(fmt.Sprintf("g%d", i/RowGroupSize))
+	}
+	panic("BUG: fillValue of " + t.String())
+}
