@@ -163,10 +163,15 @@ func TestTinyMemoryLimit(t *testing.T) {
 }
 
 // TestConcurrentScans runs scans of morsels in parallel with an appender
-// and checkpoints (run with -race).
+// and checkpoints (run with -race), with room for everything and under a
+// memory limit of 16 small blocks (scans evict each other's blocks).
 func TestConcurrentScans(t *testing.T) {
+	t.Run("roomy", func(t *testing.T) { testConcurrentScans(t, newEnv(t, 0, 0)) })
+	t.Run("tiny", func(t *testing.T) { testConcurrentScans(t, newEnv(t, file.MinBlockSize, 16*file.MinBlockSize)) })
+}
+
+func testConcurrentScans(t *testing.T, e *env) {
 	r := vectortest.Rand(t)
-	e := newEnv(t, 0, 0)
 	ts := []types.Type{types.BigIntType, types.VarcharType}
 	tbl, err := e.db.CreateTable("t", columnsOf(ts))
 	if err != nil {
@@ -274,6 +279,8 @@ func TestConcurrentScans(t *testing.T) {
 	}
 	got, _ := scanAll(t, tbl, ScanOptions{})
 	sameRows(t, "after concurrent appends", got, rows)
+	m := e.m.Metrics()
+	t.Logf("loads %d, evictions %d", m.Loads, m.Evictions)
 }
 
 // TestZoneMapSkipping counts the row groups a filter skips.
