@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bpfdb/bpfdb/internal/sql/ast"
 )
@@ -168,10 +169,28 @@ func (p *parser) expectOp(op string) Token {
 // fail stops the parse with an error at token t. A lexical error token
 // reports its own message.
 func (p *parser) fail(t Token, msg string) {
-	if t.Kind == Invalid {
+	pos := t.Pos
+	switch {
+	case t.Kind == Invalid:
 		msg = t.Value
+	case t.Kind == EOF && p.i > 0:
+		// Point just after the last token rather than at trailing space
+		// or on an empty last line.
+		last := p.toks[p.i-1]
+		pos = posAt(p.src, last.Pos.Offset+len(last.Text))
 	}
-	panic(&syntaxFailure{newError(p.src, t.Pos, msg)})
+	panic(&syntaxFailure{newError(p.src, pos, msg)})
+}
+
+// posAt computes the position of byte offset off in src.
+func posAt(src string, off int) ast.Pos {
+	before := src[:off]
+	lineStart := strings.LastIndexByte(before, '\n') + 1
+	return ast.Pos{
+		Offset: off,
+		Line:   strings.Count(before, "\n") + 1,
+		Col:    utf8.RuneCountInString(before[lineStart:]) + 1,
+	}
 }
 
 // expected fails at the next token with "expected what, found ...". When

@@ -185,3 +185,44 @@ func TestSameTree(t *testing.T) {
 		}
 	}
 }
+
+func TestEntryPoints(t *testing.T) {
+	if stmts, err := Parse(" ;; -- nothing\n"); err != nil || len(stmts) != 0 {
+		t.Errorf("Parse of an empty script = %v, %v; want no statements", stmts, err)
+	}
+	if s, err := ParseOne("SELECT 1;"); err != nil || s.String() != "SELECT 1" {
+		t.Errorf("ParseOne = %v, %v", s, err)
+	}
+	if _, err := ParseOne("SELECT 1; SELECT 2"); err == nil || !strings.Contains(err.Error(), "column 11: expected end of input after the statement") {
+		t.Errorf("ParseOne of two statements: %v", err)
+	}
+	if _, err := ParseOne(""); err == nil {
+		t.Error("ParseOne of nothing succeeded")
+	}
+	if e, err := ParseExpr("a+1"); err != nil || e.String() != "a + 1" {
+		t.Errorf("ParseExpr = %v, %v", e, err)
+	}
+	if _, err := ParseExpr("a b"); err == nil || !errors.Is(err, ErrSyntax) {
+		t.Errorf("ParseExpr of two names: %v", err)
+	}
+}
+
+// TestNestingBound checks that absurd nesting fails cleanly.
+func TestNestingBound(t *testing.T) {
+	for _, src := range []string{
+		"SELECT " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000),
+		strings.Repeat("EXPLAIN ", 100000) + "SELECT 1",
+		"SELECT " + strings.Repeat("NOT ", 100000) + "TRUE",
+		"SELECT * FROM " + strings.Repeat("(", 100000) + "t",
+	} {
+		_, err := Parse(src)
+		if err == nil || !strings.Contains(err.Error(), "nested more than") {
+			t.Errorf("%.20s...: got %v, want a nesting error", src, err)
+		}
+	}
+	// Long flat chains are fine: they nest in the tree, not in the parser.
+	src := "SELECT 1" + strings.Repeat(" + 1", 20000)
+	if _, _, err := roundTrip(src); err != nil {
+		t.Error(err)
+	}
+}

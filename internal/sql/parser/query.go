@@ -276,9 +276,10 @@ func (p *parser) tableExpr() ast.TableExpr {
 func (p *parser) tablePrimary() ast.TableExpr {
 	t := p.peek()
 	if p.isOp(t, "(") {
-		// A query may start with any number of "(": look past them.
+		// A query may start with any number of "(": look past them (no
+		// further than the nesting bound, which keeps this linear).
 		k := 1
-		for p.isOp(p.peekAt(k), "(") {
+		for k <= maxDepth && p.isOp(p.peekAt(k), "(") {
 			k++
 		}
 		if p.isQueryStart(p.peekAt(k)) {
