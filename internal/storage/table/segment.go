@@ -258,8 +258,9 @@ type encoded struct {
 }
 
 // encodeSegment compresses a column of a row group: it measures the size of
-// each format that applies and builds the smallest (ties go to the format
-// listed first: constant, bitpacked, dictionary, uncompressed).
+// each format that applies and builds the smallest. Constant wins whenever it
+// applies; bitpacked and dictionary only when strictly smaller than
+// uncompressed.
 func encodeSegment(c *colData) encoded {
 	h := segHeader{phys: c.typ.Physical(), count: c.n, nulls: c.nulls}
 	if c.nulls == c.n {
