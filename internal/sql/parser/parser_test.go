@@ -101,9 +101,12 @@ func TestGolden(t *testing.T) {
 			runDataDriven(t, file, func(t *testing.T, c *ddCase) string {
 				switch c.cmd {
 				case "parse":
-					canon, _, err := roundTrip(c.input)
+					canon, stmts, err := roundTrip(c.input)
 					if err != nil {
 						return "error: " + err.Error()
+					}
+					for _, s := range stmts {
+						checkPositions(t, c.input, s)
 					}
 					return canon
 				case "ast":
