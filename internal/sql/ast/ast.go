@@ -404,6 +404,15 @@ type TableRef struct {
 	Alias *Alias // nil when none
 }
 
+// TableFuncRef is a call of a table function in FROM: bpfdb's listings of
+// hooks, programs and maps, or readers such as read_csv('file').
+type TableFuncRef struct {
+	At    Pos
+	Name  string // lower-cased
+	Args  []Expr
+	Alias *Alias // nil when none
+}
+
 // SubqueryRef is a parenthesized query in FROM.
 type SubqueryRef struct {
 	At    Pos
@@ -559,7 +568,8 @@ type IntervalLit struct {
 	Unit  IntervalUnit
 }
 
-// Param is a positional parameter $n.
+// Param is a positional parameter: $n, or the n-th ? of a statement
+// (which prints as $n).
 type Param struct {
 	At    Pos
 	Index int
@@ -766,9 +776,10 @@ func (*Values) bodyNode() {}
 func (*SetOp) bodyNode()  {}
 func (*Query) bodyNode()  {}
 
-func (*TableRef) tableNode()    {}
-func (*SubqueryRef) tableNode() {}
-func (*Join) tableNode()        {}
+func (*TableRef) tableNode()     {}
+func (*SubqueryRef) tableNode()  {}
+func (*TableFuncRef) tableNode() {}
+func (*Join) tableNode()         {}
 
 func (*ColumnRef) exprNode()      {}
 func (*Star) exprNode()           {}
@@ -820,6 +831,7 @@ func (n *TableName) Pos() Pos         { return n.At }
 func (n *TypeName) Pos() Pos          { return n.At }
 func (n *TableRef) Pos() Pos          { return n.Name.At }
 func (n *SubqueryRef) Pos() Pos       { return n.At }
+func (n *TableFuncRef) Pos() Pos      { return n.At }
 func (n *Join) Pos() Pos              { return n.At }
 func (n *ColumnRef) Pos() Pos         { return n.At }
 func (n *Star) Pos() Pos              { return n.At }
@@ -871,6 +883,7 @@ func (n *TableName) String() string         { return Format(n) }
 func (n *TypeName) String() string          { return Format(n) }
 func (n *TableRef) String() string          { return Format(n) }
 func (n *SubqueryRef) String() string       { return Format(n) }
+func (n *TableFuncRef) String() string      { return Format(n) }
 func (n *Join) String() string              { return Format(n) }
 func (n *ColumnRef) String() string         { return Format(n) }
 func (n *Star) String() string              { return Format(n) }

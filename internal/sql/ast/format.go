@@ -538,6 +538,16 @@ func (n *TableRef) format(p *printer) {
 	}
 }
 
+func (n *TableFuncRef) format(p *printer) {
+	p.ident(n.Name)
+	p.str("(")
+	p.exprs(n.Args)
+	p.str(")")
+	if n.Alias != nil {
+		n.Alias.format(p)
+	}
+}
+
 func (n *SubqueryRef) format(p *printer) {
 	p.str("(")
 	n.Query.format(p)

@@ -84,6 +84,8 @@ func Inspect(n Node, f func(Node) bool) {
 		Inspect(n.Name, f)
 	case *SubqueryRef:
 		Inspect(n.Query, f)
+	case *TableFuncRef:
+		exprs(n.Args)
 	case *Join:
 		Inspect(n.Left, f)
 		Inspect(n.Right, f)

@@ -181,6 +181,11 @@ func (p *parser) primary() ast.Expr {
 	case QuotedIdent:
 		return p.nameExpr()
 	case Op:
+		if t.Value == "?" {
+			p.next()
+			p.questions++
+			return &ast.Param{At: t.Pos, Index: p.questions}
+		}
 		if t.Value == "(" {
 			p.next()
 			if p.isQueryStart(p.peek()) {

@@ -20,7 +20,7 @@ const (
 	String                  // 'string' or E'string', unescaped in Value
 	Number                  // 42, 0.05, 1e6
 	Param                   // $1; Value is the digits
-	Op                      // operator or punctuation: + - * / % || :: < > <= >= = <> != ( ) , . ;
+	Op                      // operator or punctuation: + - * / % || :: < > <= >= = <> != ( ) , . ; ?
 	Invalid                 // a lexical error; Value is the message
 )
 
@@ -245,7 +245,7 @@ func (l *lexer) next() Token {
 // "<=" wins over "<".
 var operators = []string{
 	"||", "::", "<=", ">=", "<>", "!=",
-	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", ",", ".", ";",
+	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", ",", ".", ";", "?",
 }
 
 // number scans a numeric literal: digits, an optional fraction and an

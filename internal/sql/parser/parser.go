@@ -82,6 +82,8 @@ type parser struct {
 	toks  []Token
 	i     int
 	depth int
+	// questions counts the ? parameters of the current statement.
+	questions int
 	// alias is the last implicit alias read (SELECT a b, FROM t x), kept
 	// to explain a misspelled keyword taken for an alias.
 	alias Token
@@ -331,6 +333,9 @@ func editDistance(a, b string) int {
 func (p *parser) statement() ast.Statement {
 	p.enter() // EXPLAIN EXPLAIN ... nests
 	defer p.leave()
+	if p.depth == 1 {
+		p.questions = 0
+	}
 	t := p.peek()
 	if p.isOp(t, "(") || p.isQueryStart(t) {
 		return &ast.SelectStmt{Query: p.query()}

@@ -300,8 +300,17 @@ func (p *parser) tablePrimary() ast.TableExpr {
 		p.failf(t, "LATERAL is not supported")
 	}
 	name := p.tableName()
-	if p.peekOp("(") {
-		p.failf(p.peek(), "table functions are not supported")
+	if p.acceptOp("(") {
+		if name.Schema != "" {
+			p.failf(t, "qualified function names (%s.%s) are not supported", name.Schema, name.Name)
+		}
+		f := &ast.TableFuncRef{At: t.Pos, Name: name.Name}
+		if !p.acceptOp(")") {
+			f.Args = p.exprList()
+			p.expectOp(")")
+		}
+		f.Alias = p.optAlias()
+		return f
 	}
 	return &ast.TableRef{Name: name, Alias: p.optAlias()}
 }
