@@ -44,16 +44,36 @@ func unpack[T int32 | int64](dst []T, src []byte, w int, base int64) {
 		return
 	}
 	mask := ^uint64(0) >> (64 - uint(w))
+	bit := 0
 	if w <= 56 {
-		bit := 0
-		for i := range dst {
+		// Eight values take w bytes, so groups of eight start on a byte
+		// and the offsets and shifts inside a group are the same for all.
+		var off, sh [8]int
+		for k := range 8 {
+			off[k], sh[k] = k*w>>3, k*w&7
+		}
+		i := 0
+		for ; i+8 <= len(dst); i += 8 {
+			p := src[bit>>3:]
+			p = p[:w+8]
+			d := dst[i : i+8 : i+8]
+			d[0] = T(base + int64(binary.LittleEndian.Uint64(p[off[0]:])>>uint(sh[0])&mask))
+			d[1] = T(base + int64(binary.LittleEndian.Uint64(p[off[1]:])>>uint(sh[1])&mask))
+			d[2] = T(base + int64(binary.LittleEndian.Uint64(p[off[2]:])>>uint(sh[2])&mask))
+			d[3] = T(base + int64(binary.LittleEndian.Uint64(p[off[3]:])>>uint(sh[3])&mask))
+			d[4] = T(base + int64(binary.LittleEndian.Uint64(p[off[4]:])>>uint(sh[4])&mask))
+			d[5] = T(base + int64(binary.LittleEndian.Uint64(p[off[5]:])>>uint(sh[5])&mask))
+			d[6] = T(base + int64(binary.LittleEndian.Uint64(p[off[6]:])>>uint(sh[6])&mask))
+			d[7] = T(base + int64(binary.LittleEndian.Uint64(p[off[7]:])>>uint(sh[7])&mask))
+			bit += 8 * w
+		}
+		for ; i < len(dst); i++ {
 			x := binary.LittleEndian.Uint64(src[bit>>3:]) >> uint(bit&7)
 			dst[i] = T(base + int64(x&mask))
 			bit += w
 		}
 		return
 	}
-	bit := 0
 	for i := range dst {
 		off, s := bit>>3, uint(bit&7)
 		x := binary.LittleEndian.Uint64(src[off:]) >> s
