@@ -28,7 +28,7 @@
 //	extents: A = (7,0,a)  C = (7,x,rest of 7), (9,0,y)
 //
 // Small segments (constants, bit-packed flags) thus share a block, and a large
-// one (a row group of random doubles, 983,072 bytes) spans four 256 KiB
+// one (a row group of random doubles, 983,072 bytes) spans four or five 256 KiB
 // blocks. A reader pins one block at a time: a vector's bytes that cross a
 // block boundary are copied into a scratch buffer, block by block. A checkpoint
 // writes the block being filled even if it is not full; the next segment
