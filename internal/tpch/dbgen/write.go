@@ -58,13 +58,20 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 			}
 		}
 	}()
+	// Written buffers are recycled; at most cap(queue)+workers exist.
+	free := make(chan []byte, 3*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.reply <- g.AppendRows(nil, t, j.first, j.n)
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				j.reply <- g.AppendRows(buf[:0], t, j.first, j.n)
 			}
 		}()
 	}
@@ -75,6 +82,10 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 		if _, werr := w.Write(buf); werr != nil {
 			err = fmt.Errorf("write %s rows %d..%d: %w", t, j.first, j.first+j.n-1, werr)
 			break
+		}
+		select {
+		case free <- buf:
+		default:
 		}
 		done += j.n
 		if progress != nil {
