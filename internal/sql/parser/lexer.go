@@ -62,7 +62,7 @@ func (t Token) String() string {
 // character); lexing stops at the first error.
 func Lex(src string) []Token {
 	l := lexer{src: src, line: 1, col: 1}
-	var toks []Token
+	toks := make([]Token, 0, len(src)/5+4) // SQL averages more than 5 bytes a token
 	for {
 		t := l.next()
 		toks = append(toks, t)
@@ -347,11 +347,41 @@ func isHex(c byte) bool {
 	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
+// interned holds the lower-case spellings of the words that are most
+// often written in upper case (keywords), so that folding them does not
+// allocate.
+var interned = map[string]string{}
+
+func init() {
+	for w := range strings.FieldsSeq(`
+		abort all analyze and as asc attach begin between by case cast commit copy
+		create cross date day delimiter desc detach distinct drop else end escape except
+		exists explain extract false first for format from full group having header
+		hook if ilike in inner insert intersect interval into is join key last left like
+		limit month not null nulls offset on or order outer primary program right
+		rollback select set show substring table then to true union using values view
+		when where with year`) {
+		interned[w] = w
+	}
+}
+
 // lowerASCII lower-cases ASCII letters only, as PostgreSQL folds unquoted
 // identifiers.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
+			if len(s) <= 16 {
+				var buf [16]byte
+				n := copy(buf[:], s)
+				for j := i; j < n; j++ {
+					if buf[j] >= 'A' && buf[j] <= 'Z' {
+						buf[j] += 'a' - 'A'
+					}
+				}
+				if w, ok := interned[string(buf[:n])]; ok {
+					return w
+				}
+			}
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
 				if b[j] >= 'A' && b[j] <= 'Z' {
