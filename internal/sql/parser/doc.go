@@ -4,7 +4,8 @@
 //
 // [Parse] reads a script of statements separated by semicolons, [ParseOne]
 // one statement and [ParseExpr] one expression. [Lex] exposes the tokens,
-// each with its line, column and byte offset.
+// each with its line, column and byte offset; [Split] cuts a script into
+// complete statements for a shell that reads input line by line.
 //
 // Statements: SELECT (with WITH, DISTINCT, joins, subqueries, GROUP BY,
 // HAVING, ORDER BY, LIMIT/OFFSET, UNION/EXCEPT/INTERSECT), VALUES, CREATE
