@@ -224,6 +224,12 @@ func describe(t Token) string {
 		if ast.IsReserved(t.Value) {
 			return fmt.Sprintf("keyword %s", strings.ToUpper(t.Value))
 		}
+	case QuotedIdent, String:
+		// Already quoted; shorten long literals.
+		if r := []rune(t.Text); len(r) > 40 {
+			return string(r[:37]) + "..."
+		}
+		return t.Text
 	}
 	return fmt.Sprintf("%q", t.Text)
 }
@@ -470,7 +476,7 @@ func (p *parser) createTable(at ast.Pos) *ast.CreateTableStmt {
 	}
 	p.expectOp(")")
 	if len(s.Columns) == 0 {
-		p.failf(p.peekAt(-1), "table %s has no columns", s.Name.Name)
+		p.failf(p.toks[p.i-1], "table %s has no columns", s.Name.Name)
 	}
 	return s
 }

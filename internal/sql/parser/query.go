@@ -230,6 +230,8 @@ func (p *parser) selectItem() *ast.SelectItem {
 	return item
 }
 
+var outerJoins = map[string]ast.JoinKind{"left": ast.JoinLeft, "right": ast.JoinRight, "full": ast.JoinFull}
+
 // tableExpr reads one item of a FROM list with its joins.
 func (p *parser) tableExpr() ast.TableExpr {
 	left := p.tablePrimary()
@@ -247,7 +249,7 @@ func (p *parser) tableExpr() ast.TableExpr {
 			kind = ast.JoinCross
 		case p.isKw(t, "left"), p.isKw(t, "right"), p.isKw(t, "full"):
 			p.next()
-			kind = map[string]ast.JoinKind{"left": ast.JoinLeft, "right": ast.JoinRight, "full": ast.JoinFull}[t.Value]
+			kind = outerJoins[t.Value]
 			p.acceptKw("outer")
 		case p.isKw(t, "natural"):
 			p.failf(t, "NATURAL JOIN is not supported")
