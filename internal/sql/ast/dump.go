@@ -48,7 +48,10 @@ func dumpValue(b *strings.Builder, v reflect.Value, depth int) {
 			return
 		}
 		for i := 0; i < v.Len(); i++ {
-			b.WriteString("\n" + strings.Repeat("  ", depth+1) + "- ")
+			b.WriteString("\n" + strings.Repeat("  ", depth+1) + "-")
+			if v.Index(i).Kind() != reflect.Slice {
+				b.WriteString(" ")
+			}
 			dumpValue(b, v.Index(i), depth+2)
 		}
 	default:

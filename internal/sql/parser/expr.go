@@ -331,13 +331,17 @@ func (p *parser) caseExpr() *ast.CaseExpr {
 func (p *parser) extract() *ast.ExtractExpr {
 	e := &ast.ExtractExpr{At: p.next().Pos}
 	p.expectOp("(")
-	switch f := p.peek(); f.Kind {
+	f := p.peek()
+	switch f.Kind {
 	case Ident, QuotedIdent:
 		e.Field = f.Value
 	case String:
 		e.Field = strings.ToLower(f.Value)
 	default:
 		p.expected("a date part (YEAR, MONTH, DAY ...)")
+	}
+	if e.Field == "" {
+		p.failf(f, "expected a date part (YEAR, MONTH, DAY ...), found ''")
 	}
 	p.next()
 	p.expectKw("from")
