@@ -51,13 +51,11 @@ func TestDataDriven(t *testing.T) {
 			return tbl
 		}
 		colIndex := func(tbl *Table, name string) int {
-			for j, col := range tbl.Columns() {
-				if col.Name == name {
-					return j
-				}
+			j := tbl.ColumnIndex(name)
+			if j < 0 {
+				t.Fatalf("line %d: no column %s", c.line, name)
 			}
-			t.Fatalf("line %d: no column %s", c.line, name)
-			return 0
+			return j
 		}
 		switch c.cmd {
 		case "create":

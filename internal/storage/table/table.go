@@ -210,6 +210,16 @@ func (t *Table) Name() string { return t.name }
 // Columns returns the table's columns.
 func (t *Table) Columns() []Column { return append([]Column(nil), t.cols...) }
 
+// ColumnIndex returns the index of the column called name, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for j, c := range t.cols {
+		if c.Name == name {
+			return j
+		}
+	}
+	return -1
+}
+
 // Types returns the column types.
 func (t *Table) Types() []types.Type {
 	ts := make([]types.Type, len(t.cols))
