@@ -72,3 +72,19 @@ func BenchmarkTextPool(b *testing.B) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkWriteDirSF1 writes all eight SF 1 tables (about 1 GB) to a
+// temporary directory, text pool included (built once per process).
+//
+//	go test -run - -bench WriteDirSF1 -benchtime 1x ./internal/tpch/dbgen
+func BenchmarkWriteDirSF1(b *testing.B) {
+	g, err := New(1, FormatDuckDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := g.WriteDir(b.TempDir(), 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -188,25 +188,30 @@ func (g *Generator) AppendRows(dst []byte, t Table, first, n int64) []byte {
 	d := driver(t)
 	ss := streamsAt(d, first)
 	var scratch []byte
+	var fill textFiller
 	for row := first; row < first+n; row++ {
 		switch t {
 		case Region:
-			dst = g.appendRegion(dst, &ss, row)
+			dst = g.appendRegion(&fill, dst, &ss, row)
 		case Nation:
-			dst = g.appendNation(dst, &ss, row)
+			dst = g.appendNation(&fill, dst, &ss, row)
 		case Supplier:
 			dst, scratch = g.appendSupplier(dst, scratch, &ss, row)
 		case Customer:
-			dst = g.appendCustomer(dst, &ss, row)
+			dst = g.appendCustomer(&fill, dst, &ss, row)
 		case Part, PartSupp:
-			dst = g.appendPart(dst, &ss, row, t == PartSupp)
+			dst = g.appendPart(&fill, dst, &ss, row, t == PartSupp)
 		case Orders, Lineitem:
-			dst = g.appendOrder(dst, &ss, row, t == Lineitem)
+			dst = g.appendOrder(&fill, dst, &ss, row, t == Lineitem)
 		}
 		for _, i := range rowStreams[d] {
 			ss[i].endRow()
 		}
+		if len(fill.refs) >= fillBatch {
+			fill.fill(dst)
+		}
 	}
+	fill.fill(dst)
 	return dst
 }
 
@@ -249,14 +254,14 @@ func appendPadded(b []byte, prefix string, v int64, width int) []byte {
 	return append(append(b, d...), '|')
 }
 
-func (g *Generator) appendRegion(b []byte, ss *[numStreams]stream, row int64) []byte {
+func (g *Generator) appendRegion(o *textFiller, b []byte, ss *[numStreams]stream, row int64) []byte {
 	b = appendIntField(b, row-1)
 	b = appendField(b, distRegions[row-1].text)
-	b = appendText(b, &ss[sRegionComment], 72)
+	b = o.text(b, &ss[sRegionComment], 72)
 	return g.endRow(append(b, '|'))
 }
 
-func (g *Generator) appendNation(b []byte, ss *[numStreams]stream, row int64) []byte {
+func (g *Generator) appendNation(o *textFiller, b []byte, ss *[numStreams]stream, row int64) []byte {
 	var region int64
 	for _, m := range distNations[:row] {
 		region += m.weight
@@ -264,7 +269,7 @@ func (g *Generator) appendNation(b []byte, ss *[numStreams]stream, row int64) []
 	b = appendIntField(b, row-1)
 	b = appendField(b, distNations[row-1].text)
 	b = appendIntField(b, region)
-	b = appendText(b, &ss[sNationComment], 72)
+	b = o.text(b, &ss[sNationComment], 72)
 	return g.endRow(append(b, '|'))
 }
 
@@ -318,7 +323,7 @@ func (g *Generator) appendSupplier(b, scratch []byte, ss *[numStreams]stream, ro
 	return g.endRow(append(b, '|')), scratch
 }
 
-func (g *Generator) appendCustomer(b []byte, ss *[numStreams]stream, row int64) []byte {
+func (g *Generator) appendCustomer(o *textFiller, b []byte, ss *[numStreams]stream, row int64) []byte {
 	b = appendIntField(b, row)
 	b = appendPadded(b, "Customer#", row, 9)
 	b = append(appendRandomString(b, &ss[sCustAddress], 25), '|')
@@ -327,7 +332,7 @@ func (g *Generator) appendCustomer(b []byte, ss *[numStreams]stream, row int64) 
 	b = appendPhone(b, &ss[sCustPhone], nation)
 	b = appendMoney(b, ss[sCustBalance].draw(-99999, 999999))
 	b = appendField(b, dSegments.words[dSegments.pick(&ss[sCustSegment])])
-	b = appendText(b, &ss[sCustComment], 73)
+	b = o.text(b, &ss[sCustComment], 73)
 	return g.endRow(append(b, '|'))
 }
 
@@ -343,14 +348,14 @@ func (g *Generator) partSupplier(partkey, i int64) int64 {
 	return (partkey+i*(n/4+(partkey-1)/n))%n + 1
 }
 
-func (g *Generator) appendPart(b []byte, ss *[numStreams]stream, row int64, supp bool) []byte {
+func (g *Generator) appendPart(o *textFiller, b []byte, ss *[numStreams]stream, row int64, supp bool) []byte {
 	if supp {
 		for i := int64(0); i < 4; i++ {
 			b = appendIntField(b, row)
 			b = appendIntField(b, g.partSupplier(row, i))
 			b = appendIntField(b, ss[sPSQty].draw(1, 9999))
 			b = appendMoney(b, ss[sPSCost].draw(100, 100000))
-			b = appendText(b, &ss[sPSComment], 124)
+			b = o.text(b, &ss[sPSComment], 124)
 			b = g.endRow(append(b, '|'))
 		}
 		return b
@@ -380,7 +385,7 @@ func (g *Generator) appendPart(b []byte, ss *[numStreams]stream, row int64, supp
 	b = appendIntField(b, ss[sPartSize].draw(1, 50))
 	b = appendField(b, dContainers.words[dContainers.pick(&ss[sPartContainer])])
 	b = appendMoney(b, retailPrice(row))
-	b = appendText(b, &ss[sPartComment], 14)
+	b = o.text(b, &ss[sPartComment], 14)
 	return g.endRow(append(b, '|'))
 }
 
@@ -420,10 +425,10 @@ type line struct {
 	ship, commit, receipt                       int64
 	flag, status                                byte
 	instruct, mode                              string
-	comment                                     []byte
+	commentOff, commentLen                      int64 // l_comment's place in the text pool
 }
 
-func (g *Generator) appendOrder(b []byte, ss *[numStreams]stream, row int64, lines bool) []byte {
+func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream, row int64, lines bool) []byte {
 	key := orderKey(row)
 	cust := ss[sOrderCust].draw(1, g.customers)
 	// A third of the customers (keys divisible by 3) place no orders.
@@ -436,8 +441,6 @@ func (g *Generator) appendOrder(b []byte, ss *[numStreams]stream, row int64, lin
 	var ls [7]line
 	n := ss[sOrderLines].draw(1, 7)
 	var total, shipped int64
-	var commentBuf [7 * 64]byte
-	cb := commentBuf[:0]
 	for i := range ls[:n] {
 		l := &ls[i]
 		l.qty = ss[sLineQty].draw(1, 50)
@@ -446,9 +449,7 @@ func (g *Generator) appendOrder(b []byte, ss *[numStreams]stream, row int64, lin
 		l.instruct = dInstructions.words[dInstructions.pick(&ss[sLineInstruct])]
 		l.mode = dShipModes.words[dShipModes.pick(&ss[sLineMode])]
 		if lines {
-			start := len(cb)
-			cb = appendText(cb, &ss[sLineComment], 27)
-			l.comment = cb[start:len(cb):len(cb)]
+			l.commentOff, l.commentLen = drawText(&ss[sLineComment], 27)
 		}
 		l.partkey = ss[sLinePart].draw(1, g.parts)
 		l.suppkey = g.partSupplier(l.partkey, ss[sLineSupp].draw(0, 3))
@@ -488,7 +489,8 @@ func (g *Generator) appendOrder(b []byte, ss *[numStreams]stream, row int64, lin
 			b = appendDate(b, l.receipt)
 			b = appendField(b, l.instruct)
 			b = appendField(b, l.mode)
-			b = g.endRow(append(append(b, l.comment...), '|'))
+			b = o.reserve(b, l.commentOff, l.commentLen)
+			b = g.endRow(append(b, '|'))
 		}
 		return b
 	}
@@ -506,6 +508,6 @@ func (g *Generator) appendOrder(b []byte, ss *[numStreams]stream, row int64, lin
 	b = appendField(b, priority)
 	b = appendPadded(b, "Clerk#", clerk, 9)
 	b = append(b, '0', '|')
-	b = appendText(b, &ss[sOrderComment], 49)
+	b = o.text(b, &ss[sOrderComment], 49)
 	return g.endRow(append(b, '|'))
 }

@@ -23,7 +23,7 @@ func textPool() []byte {
 // bytes exist, and cuts the last one off at size.
 func buildTextPool(size int) []byte {
 	s := stream{seed: streamDefs[sTextPool].seed}
-	b := make([]byte, 0, size+512)
+	b := allocPool(size + 512)
 	for len(b) <= size {
 		b = appendSentence(b, &s)
 	}
@@ -112,15 +112,70 @@ func appendPrepPhrase(b []byte, s *stream) []byte {
 	return appendNounPhrase(b, s)
 }
 
-// appendText appends a comment of a length drawn in [avg·0.4, avg·1.6] from
-// the text pool, as dbgen's TEXT macro does (offset first, then length).
-func appendText(b []byte, s *stream, avg int) []byte {
+// drawText draws the place of a comment in the text pool as dbgen's TEXT
+// macro does: an offset in [0, size−max], then a length in [min, max] with
+// min = avg·0.4 and max = avg·1.6.
+func drawText(s *stream, avg int) (off, n int64) {
 	lo, hi := int64(float64(avg)*0.4), int64(float64(avg)*1.6)
-	p := textPool()
-	off := s.draw(0, int64(len(p))-hi)
-	n := s.draw(lo, hi)
-	return append(b, p[off:off+n]...)
+	off = s.draw(0, textPoolSize-hi)
+	n = s.draw(lo, hi)
+	return off, n
 }
+
+// appendText appends a comment drawn as drawText does.
+func appendText(b []byte, s *stream, avg int) []byte {
+	off, n := drawText(s, avg)
+	return append(b, textPool()[off:off+n]...)
+}
+
+// textFiller defers the copying of comments out of the text pool. Comments
+// sit at random places in 300 MiB, so nearly every one is a cache (and TLB)
+// miss; copied one at a time between the rest of a row's work, the misses
+// are taken one after another. The filler instead reserves each comment's
+// bytes in the output and, once per batch of rows, first touches all their
+// pool lines in a tight loop of independent loads (so the CPU has many misses
+// in flight at once) and then copies them.
+type textFiller struct {
+	refs []textRef
+	sink byte // keeps the touching loads from being optimized away
+}
+
+// textRef is a reserved comment: n bytes at dst in the output buffer, to be
+// copied from off in the pool.
+type textRef struct{ dst, off, n int64 }
+
+// fillBatch is the number of reserved comments after which rows are filled.
+const fillBatch = 2048
+
+// text reserves a comment drawn as drawText does.
+func (f *textFiller) text(b []byte, s *stream, avg int) []byte {
+	off, n := drawText(s, avg)
+	return f.reserve(b, off, n)
+}
+
+// reserve appends n placeholder bytes to b, to be filled from pool offset off.
+func (f *textFiller) reserve(b []byte, off, n int64) []byte {
+	f.refs = append(f.refs, textRef{int64(len(b)), off, n})
+	return append(b, textPoolPlaceholder[:n]...)
+}
+
+// fill copies every reserved comment into b and forgets them.
+func (f *textFiller) fill(b []byte) {
+	p := textPool()
+	var sink byte
+	for _, r := range f.refs {
+		sink += p[r.off] + p[r.off+r.n-1]
+	}
+	f.sink += sink
+	for _, r := range f.refs {
+		copy(b[r.dst:r.dst+r.n], p[r.off:r.off+r.n])
+	}
+	f.refs = f.refs[:0]
+}
+
+// textPoolPlaceholder supplies the bytes reserved for a comment until it is
+// filled (comments are at most 198 bytes).
+var textPoolPlaceholder [256]byte
 
 // alphaNum is the alphabet of dbgen's random strings (addresses).
 const alphaNum = "0123456789abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ,"
