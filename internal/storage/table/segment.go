@@ -216,6 +216,9 @@ type colData struct {
 	f64   []float64
 	offs  []uint32 // VARCHAR: n+1 offsets into data
 	data  []byte
+	// Scratch of encodeSegment, reused from row group to row group.
+	seg   []byte
+	codes []uint64
 }
 
 func newColData(t types.Type) *colData {
@@ -249,7 +252,8 @@ type zone struct {
 // maxZoneString is the longest VARCHAR a zone map stores whole.
 const maxZoneString = 64
 
-// encoded is a segment ready to be written.
+// encoded is a segment ready to be written; its bytes belong to the colData
+// that encoded it, valid until that encodes again.
 type encoded struct {
 	bytes  []byte
 	format Format
@@ -291,11 +295,16 @@ func encodeSegment(c *colData) encoded {
 	panic(fmt.Sprintf("BUG: encode segment of %v", c.typ))
 }
 
-// newSegment allocates a segment of h with a body of bodyLen bytes and
-// returns it with its body, for the encoder to fill.
-func newSegment(h *segHeader, bodyLen int) (seg, body []byte) {
+// newSegment returns a zeroed segment of h with a body of bodyLen bytes, and
+// its body, for the encoder to fill. The bytes are c's scratch buffer, valid
+// until c encodes again.
+func newSegment(c *colData, h *segHeader, bodyLen int) (seg, body []byte) {
 	h.body = bodyLen
-	seg = make([]byte, h.size())
+	if cap(c.seg) < h.size() {
+		c.seg = make([]byte, h.size())
+	}
+	seg = c.seg[:h.size()]
+	clear(seg)
 	return seg, seg[h.bodyOff():]
 }
 
@@ -313,7 +322,7 @@ func finish(h segHeader, c *colData, seg []byte, z zone) encoded {
 
 // finishBody is finish for a body built separately.
 func finishBody(h segHeader, c *colData, body []byte, z zone) encoded {
-	seg, dst := newSegment(&h, len(body))
+	seg, dst := newSegment(c, &h, len(body))
 	copy(dst, body)
 	return finish(h, c, seg, z)
 }
@@ -357,19 +366,19 @@ func encodeInts[T int32 | int64](h segHeader, c *colData, vals []T) encoded {
 	z := zone{has: true, min: intValue(c.typ, lo), max: intValue(c.typ, hi), hasMax: true, exact: true}
 	if lo == hi {
 		h.format, h.base = FormatConstant, uint64(lo)
-		seg, _ := newSegment(&h, 0)
+		seg, _ := newSegment(c, &h, 0)
 		return finish(h, c, seg, z)
 	}
 	w := bitWidth(uint64(hi) - uint64(lo))
 	uw := fixedWidth(h.phys)
 	if packedLen(h.count, w) < h.count*uw {
 		h.format, h.width, h.base = FormatBitPacked, w, uint64(lo)
-		seg, body := newSegment(&h, packedLen(h.count, w))
+		seg, body := newSegment(c, &h, packedLen(h.count, w))
 		packFOR(body, vals, lo, w, c)
 		return finish(h, c, seg, z)
 	}
 	h.format, h.width = FormatUncompressed, uw
-	seg, body := newSegment(&h, h.count*uw)
+	seg, body := newSegment(c, &h, h.count*uw)
 	for i, v := range vals {
 		switch uw {
 		case 1:
@@ -433,7 +442,7 @@ func encodeFloats(h segHeader, c *colData) encoded {
 		return finishBody(h, c, nil, z)
 	}
 	h.format, h.width = FormatUncompressed, 8
-	seg, body := newSegment(&h, 8*h.count)
+	seg, body := newSegment(c, &h, 8*h.count)
 	for i, v := range c.f64[:c.n] {
 		binary.LittleEndian.PutUint64(body[8*i:], math.Float64bits(v))
 	}
@@ -445,7 +454,11 @@ func encodeStrings(h segHeader, c *colData) encoded {
 	first := true
 	dict := make(map[string]int)
 	var order []int // a row holding each distinct string, in code order
-	codes := make([]uint64, c.n)
+	if cap(c.codes) < c.n {
+		c.codes = make([]uint64, c.n)
+	}
+	codes := c.codes[:c.n]
+	clear(codes)
 	dictBytes := 0
 	for i := range c.n {
 		if c.nulls > 0 && !c.isValid(i) {
