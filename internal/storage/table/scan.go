@@ -38,7 +38,9 @@ func (o Op) String() string {
 // is skipped. Filters only skip; the rows of a row group that is read are all
 // returned, and the filter operator above the scan evaluates the predicate.
 // Comparisons follow types.Compare (NaN above every number); a NULL
-// constant matches no row.
+// constant matches no row. The constant must have the column's type, or both
+// must be exact numbers (INTEGER, BIGINT, DECIMAL of any scale): the planner
+// casts other constants first.
 type Filter struct {
 	Column int // index into the table's columns
 	Op     Op
@@ -111,7 +113,7 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 		if f.Op >= numOps {
 			return fail("filter %v: unknown operator", f)
 		}
-		if ct := t.cols[f.Column].Type; !comparable(ct, f.Value.Type()) {
+		if ct := t.cols[f.Column].Type; !zoneComparable(ct, f.Value.Type()) {
 			return fail("filter %v: cannot compare column %q of type %v with %v", f, t.cols[f.Column].Name, ct, f.Value.Type())
 		}
 	}
@@ -131,9 +133,9 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 	return s, nil
 }
 
-// comparable reports whether a zone map of type col can be compared with a
-// constant of type c by types.Compare.
-func comparable(col, c types.Type) bool {
+// zoneComparable reports whether a zone map of type col can be compared with
+// a constant of type c by types.Compare.
+func zoneComparable(col, c types.Type) bool {
 	exact := func(id types.ID) bool { return id == types.Integer || id == types.BigInt || id == types.Decimal }
 	return col.ID() == c.ID() || exact(col.ID()) && exact(c.ID())
 }
