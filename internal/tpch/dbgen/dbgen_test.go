@@ -47,20 +47,29 @@ func TestReferenceSF001(t *testing.T) {
 	}
 	wantRows := map[Table]int{Region: 5, Nation: 25, Supplier: 100, Customer: 1500, Part: 2000,
 		PartSupp: 8000, Orders: 15000, Lineitem: 60175}
+	dir := t.TempDir()
+	done := map[Table]int64{}
+	progress := func(t Table, n, total int64) { done[t] = n }
+	if err := g.WriteDir(dir, 2, progress); err != nil {
+		t.Fatal(err)
+	}
 	for _, tb := range AllTables {
 		t.Run(tb.String(), func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join(refDir, tb.String()+".tbl"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got bytes.Buffer
-			if err := g.WriteTable(&got, tb, 2, nil); err != nil {
+			got, err := os.ReadFile(filepath.Join(dir, tb.String()+".tbl"))
+			if err != nil {
 				t.Fatal(err)
 			}
-			if n := bytes.Count(got.Bytes(), []byte{'\n'}); n != wantRows[tb] {
+			if n := bytes.Count(got, []byte{'\n'}); n != wantRows[tb] {
 				t.Errorf("%s: %d rows, want %d", tb, n, wantRows[tb])
 			}
-			compareLines(t, tb.String(), got.Bytes(), want)
+			if done[tb] != g.DrivingRows(tb) {
+				t.Errorf("%s: progress reported %d driving rows done, want %d", tb, done[tb], g.DrivingRows(tb))
+			}
+			compareLines(t, tb.String(), got, want)
 		})
 	}
 }
@@ -88,6 +97,45 @@ func TestSeek(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWriteTableMatchesAppendRows checks the parallel writer (several chunks,
+// two workers) and the joint orders/lineitem generation against plain
+// single-call generation.
+func TestWriteTableMatchesAppendRows(t *testing.T) {
+	g, err := New(0.05, FormatDbgen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range []Table{Customer, Orders, Lineitem} {
+		var w bytes.Buffer
+		if err := g.WriteTable(&w, tb, 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		compareLines(t, tb.String(), w.Bytes(), g.AppendRows(nil, tb, 1, g.DrivingRows(tb)))
+	}
+	o, l := g.AppendOrdersLineitems(nil, nil, 100, 5000)
+	compareLines(t, "orders (joint)", o, g.AppendRows(nil, Orders, 100, 5000))
+	compareLines(t, "lineitem (joint)", l, g.AppendRows(nil, Lineitem, 100, 5000))
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+var errDiskFull = errors.New("disk full")
+
+func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
+
+func TestWriteTableError(t *testing.T) {
+	g, err := New(0.1, FormatDuckDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = g.WriteTable(failWriter{}, Customer, 2, nil)
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("err = %v, want disk full", err)
+	}
+	t.Log(err)
 }
 
 func TestNewErrors(t *testing.T) {

@@ -185,34 +185,61 @@ func (g *Generator) AppendRows(dst []byte, t Table, first, n int64) []byte {
 	if t < 0 || int(t) >= len(tableNames) {
 		panic(fmt.Sprintf("BUG: dbgen: AppendRows of unknown table %d", int(t)))
 	}
-	d := driver(t)
+	var b [2][]byte
+	b[0] = dst
+	want := [2]bool{true, false}
+	if t == Lineitem {
+		b, want = [2][]byte{nil, dst}, [2]bool{false, true}
+	}
+	b = g.appendRows(b, want, driver(t), t, first, n)
+	if t == Lineitem {
+		return b[1]
+	}
+	return b[0]
+}
+
+// AppendOrdersLineitems appends to orders and lineitems the rows of both
+// tables driven by orders first .. first+n-1, generating each order once.
+func (g *Generator) AppendOrdersLineitems(orders, lineitems []byte, first, n int64) ([]byte, []byte) {
+	b := g.appendRows([2][]byte{orders, lineitems}, [2]bool{true, true}, Orders, Orders, first, n)
+	return b[0], b[1]
+}
+
+// appendRows generates driving rows first..first+n-1 of table d. For orders,
+// want says which of orders (b[0]) and lineitem (b[1]) to produce; for the
+// other tables t is the one produced into b[0].
+func (g *Generator) appendRows(b [2][]byte, want [2]bool, d, t Table, first, n int64) [2][]byte {
 	ss := streamsAt(d, first)
 	var scratch []byte
-	var fill textFiller
+	var fill [2]textFiller
 	for row := first; row < first+n; row++ {
 		switch t {
 		case Region:
-			dst = g.appendRegion(&fill, dst, &ss, row)
+			b[0] = g.appendRegion(&fill[0], b[0], &ss, row)
 		case Nation:
-			dst = g.appendNation(&fill, dst, &ss, row)
+			b[0] = g.appendNation(&fill[0], b[0], &ss, row)
 		case Supplier:
-			dst, scratch = g.appendSupplier(dst, scratch, &ss, row)
+			b[0], scratch = g.appendSupplier(b[0], scratch, &ss, row)
 		case Customer:
-			dst = g.appendCustomer(&fill, dst, &ss, row)
+			b[0] = g.appendCustomer(&fill[0], b[0], &ss, row)
 		case Part, PartSupp:
-			dst = g.appendPart(&fill, dst, &ss, row, t == PartSupp)
+			b[0] = g.appendPart(&fill[0], b[0], &ss, row, t == PartSupp)
 		case Orders, Lineitem:
-			dst = g.appendOrder(&fill, dst, &ss, row, t == Lineitem)
+			b = g.appendOrder(&fill, b, want, &ss, row)
 		}
 		for _, i := range rowStreams[d] {
 			ss[i].endRow()
 		}
-		if len(fill.refs) >= fillBatch {
-			fill.fill(dst)
+		for i := range fill {
+			if len(fill[i].refs) >= fillBatch {
+				fill[i].fill(b[i])
+			}
 		}
 	}
-	fill.fill(dst)
-	return dst
+	for i := range fill {
+		fill[i].fill(b[i])
+	}
+	return b
 }
 
 // endRow finishes a line: dbgen format keeps the '|' after the last field,
@@ -428,7 +455,10 @@ type line struct {
 	commentOff, commentLen                      int64 // l_comment's place in the text pool
 }
 
-func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream, row int64, lines bool) []byte {
+// appendOrder generates one order and its lines, appending the order to
+// out[0] if want[0] and its lines to out[1] if want[1].
+func (g *Generator) appendOrder(fill *[2]textFiller, out [2][]byte, want [2]bool, ss *[numStreams]stream, row int64) [2][]byte {
+	lines := want[1]
 	key := orderKey(row)
 	cust := ss[sOrderCust].draw(1, g.customers)
 	// A third of the customers (keys divisible by 3) place no orders.
@@ -469,6 +499,7 @@ func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream,
 		}
 	}
 	if lines {
+		o, b := &fill[1], out[1]
 		for i := range ls[:n] {
 			l := &ls[i]
 			b = appendIntField(b, key)
@@ -492,7 +523,10 @@ func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream,
 			b = o.reserve(b, l.commentOff, l.commentLen)
 			b = g.endRow(append(b, '|'))
 		}
-		return b
+		out[1] = b
+	}
+	if !want[0] {
+		return out
 	}
 	status := byte('O')
 	if shipped == n {
@@ -500,6 +534,7 @@ func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream,
 	} else if shipped > 0 {
 		status = 'P'
 	}
+	o, b := &fill[0], out[0]
 	b = appendIntField(b, key)
 	b = appendIntField(b, cust)
 	b = append(b, status, '|')
@@ -509,5 +544,6 @@ func (g *Generator) appendOrder(o *textFiller, b []byte, ss *[numStreams]stream,
 	b = appendPadded(b, "Clerk#", clerk, 9)
 	b = append(b, '0', '|')
 	b = o.text(b, &ss[sOrderComment], 49)
-	return g.endRow(append(b, '|'))
+	out[0] = g.endRow(append(b, '|'))
+	return out
 }

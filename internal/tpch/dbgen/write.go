@@ -2,6 +2,7 @@ package dbgen
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,11 +23,19 @@ type Progress func(t Table, done, total int64)
 // `workers` goroutines (GOMAXPROCS when workers < 1) and writing them in
 // order. progress may be nil.
 func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progress) error {
+	gen := func(b [][]byte, first, n int64) { b[0] = g.AppendRows(b[0][:0], t, first, n) }
+	return g.writeChunks([]io.Writer{w}, []Table{t}, workers, gen, progress)
+}
+
+// writeChunks writes the rows of tables (all driven by the same table) to
+// ws, one writer per table, chunk by chunk: gen fills one buffer per table
+// with driving rows first..first+n-1.
+func (g *Generator) writeChunks(ws []io.Writer, tables []Table, workers int, gen func(bufs [][]byte, first, n int64), progress Progress) error {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	total := g.DrivingRows(t)
-	if t == Region || t == Nation || t == Supplier {
+	total := g.DrivingRows(tables[0])
+	if total < 4*chunkRows {
 		workers = 1
 	}
 	textPool() // build the pool once, before the workers race for it
@@ -36,7 +45,7 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 	// chunks in order while up to cap(queue) of them are generated ahead.
 	type job struct {
 		first, n int64
-		reply    chan []byte
+		reply    chan [][]byte
 	}
 	jobs := make(chan job)
 	queue := make(chan job, 2*workers)
@@ -45,7 +54,7 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 		defer close(jobs)
 		defer close(queue)
 		for first := int64(1); first <= total; first += chunkRows {
-			j := job{first, min(chunkRows, total-first+1), make(chan []byte, 1)}
+			j := job{first, min(chunkRows, total-first+1), make(chan [][]byte, 1)}
 			select {
 			case queue <- j:
 			case <-stop:
@@ -58,38 +67,47 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 			}
 		}
 	}()
-	// Written buffers are recycled; at most cap(queue)+workers exist.
-	free := make(chan []byte, 3*workers)
+	// Written buffers are recycled; at most cap(queue)+workers sets exist.
+	free := make(chan [][]byte, 3*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var buf []byte
+				var bufs [][]byte
 				select {
-				case buf = <-free:
+				case bufs = <-free:
 				default:
+					bufs = make([][]byte, len(ws))
 				}
-				j.reply <- g.AppendRows(buf[:0], t, j.first, j.n)
+				gen(bufs, j.first, j.n)
+				j.reply <- bufs
 			}
 		}()
 	}
 	var err error
 	var done int64
 	for j := range queue {
-		buf := <-j.reply
-		if _, werr := w.Write(buf); werr != nil {
-			err = fmt.Errorf("write %s rows %d..%d: %w", t, j.first, j.first+j.n-1, werr)
+		bufs := <-j.reply
+		for i, w := range ws {
+			if _, werr := w.Write(bufs[i]); werr != nil {
+				err = fmt.Errorf("write %s rows driven by %d..%d: %w", tables[i], j.first, j.first+j.n-1, werr)
+				break
+			}
+		}
+		if err != nil {
 			break
 		}
 		select {
-		case free <- buf:
+		case free <- bufs:
 		default:
 		}
 		done += j.n
 		if progress != nil {
-			progress(t, done, total)
+			for _, t := range tables {
+				progress(t, done, total)
+			}
 		}
 	}
 	close(stop)
@@ -98,33 +116,53 @@ func (g *Generator) WriteTable(w io.Writer, t Table, workers int, progress Progr
 }
 
 // WriteDir writes every table as dir/<table>.tbl (creating dir if needed).
+// Orders and lineitem are generated together, each order once.
 func (g *Generator) WriteDir(dir string, workers int, progress Progress) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write tpch tables: %w", err)
 	}
-	for _, t := range AllTables {
-		if err := g.writeFile(filepath.Join(dir, t.String()+".tbl"), t, workers, progress); err != nil {
+	for _, t := range []Table{Region, Nation, Supplier, Customer, Part, PartSupp} {
+		gen := func(b [][]byte, first, n int64) { b[0] = g.AppendRows(b[0][:0], t, first, n) }
+		if err := g.writeFiles(dir, []Table{t}, workers, gen, progress); err != nil {
 			return err
 		}
 	}
-	return nil
+	gen := func(b [][]byte, first, n int64) {
+		b[0], b[1] = g.AppendOrdersLineitems(b[0][:0], b[1][:0], first, n)
+	}
+	return g.writeFiles(dir, []Table{Orders, Lineitem}, workers, gen, progress)
 }
 
-func (g *Generator) writeFile(path string, t Table, workers int, progress Progress) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", t, err)
+// writeFiles creates dir/<table>.tbl for each of tables and fills them.
+func (g *Generator) writeFiles(dir string, tables []Table, workers int, gen func([][]byte, int64, int64), progress Progress) (err error) {
+	var files []*os.File
+	var ws []io.Writer
+	var bws []*bufio.Writer
+	defer func() {
+		for _, f := range files {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("write %s: %w", f.Name(), cerr)
+			}
+		}
+	}()
+	for _, t := range tables {
+		f, err := os.Create(filepath.Join(dir, t.String()+".tbl"))
+		if err != nil {
+			return fmt.Errorf("write %s: %w", t, err)
+		}
+		files = append(files, f)
+		bw := bufio.NewWriterSize(f, 1<<20)
+		bws = append(bws, bw)
+		ws = append(ws, bw)
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = g.WriteTable(bw, t, workers, progress)
-	if err == nil {
-		err = bw.Flush()
+	if err := g.writeChunks(ws, tables, workers, gen, progress); err != nil {
+		return fmt.Errorf("write %s: %w", files[0].Name(), err)
 	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
+	var errs []error
+	for i, bw := range bws {
+		if err := bw.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("write %s: %w", files[i].Name(), err))
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
