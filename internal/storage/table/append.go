@@ -12,7 +12,9 @@ import (
 // memory; each full row group is compressed, written to blocks and published
 // (visible to scans) at once, and the rest when Flush or Close is called.
 // A table has at most one open appender. An Appender is not safe for
-// concurrent use.
+// concurrent use. The buffered rows are Go memory outside the buffer
+// manager's limit: about 122,880 × the value width per column (1 MB for a
+// BIGINT), plus the string bytes of VARCHAR columns.
 type Appender struct {
 	t    *Table
 	cols []*colData
