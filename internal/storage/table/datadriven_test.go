@@ -154,8 +154,7 @@ func TestDataDriven(t *testing.T) {
 			if len(rows) > max {
 				fmt.Fprintf(&sb, "… %d more rows; last: %s\n", len(rows)-max, strings.TrimRight(vectortest.Format(rows[len(rows)-1:]), "\n"))
 			}
-			st := s.Stats()
-			fmt.Fprintf(&sb, "rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+			sb.WriteString(s.Stats().String())
 			return sb.String()
 		case "segments":
 			var lines []string

@@ -70,6 +70,11 @@ type ScanStats struct {
 	Rows      int64 // rows returned
 }
 
+// String prints the stats as "rows=… rowgroups=… skipped=…".
+func (st ScanStats) String() string {
+	return fmt.Sprintf("rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+}
+
 // A Scanner reads a range of row groups as chunks. It holds no pin between
 // calls to Next, so an abandoned scanner leaks nothing. It is not safe for
 // concurrent use; run one scanner per task.

@@ -34,6 +34,9 @@ type Column struct {
 	Type types.Type
 }
 
+// String returns the column as SQL declares it: "l_quantity INTEGER".
+func (c Column) String() string { return c.Name + " " + c.Type.String() }
+
 // A DB is the set of tables stored in one database file: a small catalog of
 // tables by name, their row groups in buffer-managed blocks, and checkpoints
 // that make them durable. Its methods are safe for concurrent use.
