@@ -3,6 +3,7 @@ package dbgen
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -62,13 +63,27 @@ func BenchmarkAppendRowsOneCore(b *testing.B) {
 	}
 }
 
-// BenchmarkTextPool measures building the 300 MiB text pool.
+// BenchmarkTextPool measures building the 300 MiB text pool, sequentially
+// and from the checkpoints on all cores.
 func BenchmarkTextPool(b *testing.B) {
-	for b.Loop() {
-		if p := buildTextPool(textPoolSize); len(p) != textPoolSize {
-			b.Fatal(len(p))
+	b.Run("sequential", func(b *testing.B) {
+		for b.Loop() {
+			p := buildTextPool(textPoolSize)
+			if len(p) != textPoolSize {
+				b.Fatal(len(p))
+			}
+			freePool(p)
 		}
-	}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		for b.Loop() {
+			p := buildTextPoolParallel(runtime.GOMAXPROCS(0))
+			if len(p) != textPoolSize {
+				b.Fatal(len(p))
+			}
+			freePool(p)
+		}
+	})
 }
 
 var _ io.Writer = (*countingWriter)(nil)

@@ -1,6 +1,10 @@
 package dbgen
 
-import "sync"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
 
 // textPoolSize is the size of dbgen's text pool: 300 MiB.
 const textPoolSize = 300 << 20
@@ -15,19 +19,73 @@ var (
 
 // textPool returns the shared text pool, building it on first use.
 func textPool() []byte {
-	poolOnce.Do(func() { pool = buildTextPool(textPoolSize) })
+	poolOnce.Do(func() { pool = buildTextPoolParallel(runtime.GOMAXPROCS(0)) })
 	return pool
 }
 
+// poolCheckpoint is where the sentence covering pool byte k·2¹⁸ starts, and
+// the text stream's state there: enough to generate the pool in pieces.
+// checkpoints.go lists them for the whole pool; TestTextPoolCheckpoints
+// regenerates and checks the list.
+type poolCheckpoint struct {
+	offset uint32
+	seed   uint32
+}
+
+// checkpointShift sets the distance between checkpoints (256 KiB).
+const checkpointShift = 18
+
+// buildTextPoolParallel builds the full pool on `workers` goroutines, each
+// generating the sentences between consecutive checkpoints. Each piece must
+// end exactly at the next checkpoint with the next checkpoint's stream state;
+// anything else means the checkpoint table is wrong, a bug.
+func buildTextPoolParallel(workers int) []byte {
+	p := allocPool(textPoolSize + 512)[:textPoolSize+512]
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				k := next
+				next++
+				mu.Unlock()
+				if k >= len(poolCheckpoints) {
+					return
+				}
+				start := int(poolCheckpoints[k].offset)
+				end, endSeed := len(p), int64(-1)
+				if k+1 < len(poolCheckpoints) {
+					end, endSeed = int(poolCheckpoints[k+1].offset), int64(poolCheckpoints[k+1].seed)
+				}
+				s := stream{seed: int64(poolCheckpoints[k].seed)}
+				b := p[start:start:end]
+				for len(b) < end-start && (endSeed >= 0 || len(b) <= textPoolSize-start) {
+					b = appendSentence(b, &s)
+				}
+				if &b[0] != &p[start] || endSeed >= 0 && (len(b) != end-start || s.seed != endSeed) {
+					panic(fmt.Sprintf("BUG: dbgen: text pool checkpoint %d does not lead to checkpoint %d", k, k+1))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return p[:textPoolSize]
+}
+
 // buildTextPool generates sentences from the text-pool stream until size
-// bytes exist, and cuts the last one off at size.
+// bytes exist, and cuts the last one off at size: the sequential definition
+// of the pool, used by the tests and the benchmark.
 func buildTextPool(size int) []byte {
 	s := stream{seed: streamDefs[sTextPool].seed}
 	b := allocPool(size + 512)
 	for len(b) <= size {
 		b = appendSentence(b, &s)
 	}
-	return b[:size:size]
+	return b[:size]
 }
 
 // appendWord appends a word drawn from d followed by a space.

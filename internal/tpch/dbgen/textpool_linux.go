@@ -17,3 +17,11 @@ func allocPool(size int) []byte {
 	_ = syscall.Madvise(b, 14) // MADV_HUGEPAGE; advisory, so errors do not matter
 	return b[:0]
 }
+
+// freePool releases memory from allocPool (used by benchmarks that build
+// pools repeatedly; the shared pool is never freed).
+func freePool(b []byte) {
+	if err := syscall.Munmap(b[:cap(b)]); err != nil {
+		panic("BUG: dbgen: unmap text pool: " + err.Error())
+	}
+}
