@@ -1,0 +1,46 @@
+// Package expr evaluates bound SQL expressions over vectors: a tree of
+// typed nodes (Expr) that a binder builds with the constructors of this
+// package, compiled once (Compile) into an Evaluator of typed kernels that
+// runs a chunk (up to vector.Size rows) at a time, and the states of the
+// aggregate functions (Aggregate) that the hash aggregate keeps per group.
+//
+// # Type rules
+//
+// The constructors check operand types and insert implicit casts, as
+// PostgreSQL and DuckDB do:
+//
+//	numeric promotion     INTEGER < BIGINT < DECIMAL < DOUBLE; an integer
+//	                      meeting a DECIMAL becomes DECIMAL(10,0) (INTEGER)
+//	                      or DECIMAL(18,0) (BIGINT)
+//	+ −  on DECIMAL       scale max(s1,s2), integer digits max+1, precision
+//	                      capped at 18 (types.DecimalAddType)
+//	×    on DECIMAL       scale s1+s2, precision p1+p2 capped at 18
+//	                      (types.DecimalMulType)
+//	/                     DOUBLE for every numeric pair, as DuckDB (1.x)
+//	                      does; // is integer division (truncating) and %
+//	                      the remainder, both on integers
+//	comparisons           operands promoted to their common type; DOUBLE
+//	                      NaN equals NaN and sorts above every number
+//	DATE ± INTEGER        days; DATE ± interval (AddInterval): months then
+//	                      days, month ends clamped; DATE − DATE: days
+//	AND OR NOT            three-valued: false AND NULL = false,
+//	                      true OR NULL = true
+//
+// Every run-time failure (division by zero, overflow, a bad cast) is
+// returned as an *Error naming the expression and its position in the SQL
+// text, wrapping the sentinel of package types (types.ErrOverflow, …).
+//
+// # Evaluation
+//
+// An Evaluator writes its result for logical row r of a chunk into slot
+// in.Index(r) of the output vector: the result is aligned with the input's
+// selection, so a projection can put it next to the input columns under
+// the same selection, and slots of unselected rows are left unspecified.
+// Column references are read in place, constants are materialized once at
+// compile time, and intermediate results live in scratch vectors owned by
+// the evaluator, so that Eval allocates nothing per chunk. An Evaluator is
+// owned by one goroutine; compile one per worker.
+//
+// The package imports types and vector of bpfdb and nothing else of it: it
+// must not import operators, storage, the planner or the scheduler.
+package expr
