@@ -124,6 +124,16 @@ func (d *colData) appendRows(c *vector.Chunk, j, r, k int) {
 	case types.PhysFloat64:
 		d.f64 = appendFixed(d, d.f64, vector.ColOf[float64](c, j), r, k)
 	case types.PhysString:
+		if v := c.Col(j); c.Sel() == nil && v.Validity().AllValid() {
+			strs, arena := v.Strs()[r:r+k], v.Arena()
+			for _, s := range strs {
+				d.data = append(d.data, arena[s.Off:s.Off+s.Len]...)
+				d.offs = append(d.offs, uint32(len(d.data)))
+			}
+			d.setValidRange(d.n, k)
+			d.n += k
+			return
+		}
 		col := vector.StrColOf(c, j)
 		for i := r; i < r+k; i++ {
 			b, ok := col.Get(i)

@@ -177,3 +177,97 @@ func BenchmarkReopen(b *testing.B) {
 		}
 	}
 }
+
+// lineitemTypes are the column types of TPC-H's lineitem.
+var lineitemTypes = []types.Type{
+	types.BigIntType, types.BigIntType, types.BigIntType, types.IntegerType, // orderkey, partkey, suppkey, linenumber
+	types.MustDecimal(15, 2), types.MustDecimal(15, 2), types.MustDecimal(15, 2), types.MustDecimal(15, 2), // quantity, extendedprice, discount, tax
+	types.VarcharType, types.VarcharType, // returnflag, linestatus
+	types.DateType, types.DateType, types.DateType, // shipdate, commitdate, receiptdate
+	types.VarcharType, types.VarcharType, types.VarcharType, // shipinstruct, shipmode, comment
+}
+
+// lineitemChunk fills c with rows [first, first+n) of lineitem-like data:
+// the value ranges of TPC-H's generator, not its exact values.
+func lineitemChunk(r *rand.Rand, c *vector.Chunk, first, n int) {
+	c.Reset()
+	flags, status := []string{"A", "N", "R"}, []string{"F", "O"}
+	instruct := []string{"DELIVER IN PERSON", "COLLECT COD", "NONE", "TAKE BACK RETURN"}
+	modes := []string{"AIR", "FOB", "MAIL", "RAIL", "REG AIR", "SHIP", "TRUCK"}
+	comment := make([]byte, 44)
+	for i := range n {
+		row := first + i
+		c.Col(0).Int64s()[i] = int64(row/4 + 1)
+		c.Col(1).Int64s()[i] = 1 + r.Int64N(200000)
+		c.Col(2).Int64s()[i] = 1 + r.Int64N(10000)
+		c.Col(3).Int32s()[i] = int32(row%4 + 1)
+		q := 1 + r.Int64N(50)
+		c.Col(4).Int64s()[i] = q * 100
+		c.Col(5).Int64s()[i] = q * (90000 + r.Int64N(110000))
+		c.Col(6).Int64s()[i] = r.Int64N(11)
+		c.Col(7).Int64s()[i] = r.Int64N(9)
+		c.Col(8).SetString(i, flags[r.IntN(3)])
+		c.Col(9).SetString(i, status[r.IntN(2)])
+		ship := int32(8036 + r.IntN(2526))
+		c.Col(10).Int32s()[i] = ship
+		c.Col(11).Int32s()[i] = ship + int32(r.IntN(61)) - 30
+		c.Col(12).Int32s()[i] = ship + 1 + int32(r.IntN(30))
+		c.Col(13).SetString(i, instruct[r.IntN(4)])
+		c.Col(14).SetString(i, modes[r.IntN(7)])
+		k := 10 + r.IntN(34)
+		for j := range k {
+			comment[j] = byte('a' + r.IntN(26))
+			if r.IntN(6) == 0 {
+				comment[j] = ' '
+			}
+		}
+		c.Col(15).SetBytes(i, comment[:k])
+	}
+	c.SetLen(n)
+}
+
+// BenchmarkLoadLineitem appends 1 million lineitem-like rows (16 columns)
+// and checkpoints them; it reports rows per second and the stored bytes per
+// row. Generating the chunks is not timed.
+func BenchmarkLoadLineitem(b *testing.B) {
+	const rows = 1 << 20
+	r := rand.New(rand.NewPCG(10, 11))
+	var chunks []*vector.Chunk
+	for i := 0; i < rows; i += vector.Size {
+		c := vector.NewChunk(lineitemTypes)
+		lineitemChunk(r, c, i, vector.Size)
+		chunks = append(chunks, c)
+	}
+	e := newEnv(b, 0, 1<<30)
+	var tbl *Table
+	n := 0
+	for b.Loop() {
+		n++
+		var err error
+		tbl, err = e.db.CreateTable(fmt.Sprint("lineitem", n), columnsOf(lineitemTypes))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := tbl.NewAppender()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range chunks {
+			if err := a.Append(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.db.Checkpoint(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	stored := 0
+	for _, s := range tbl.Segments() {
+		stored += s.Bytes
+	}
+	b.ReportMetric(float64(stored)/rows, "B/row")
+}

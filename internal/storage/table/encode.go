@@ -254,6 +254,16 @@ func encodeFloats(h segHeader, c *colData) encoded {
 	return finish(h, c, seg, z)
 }
 
+// dictProbe is the number of rows after which a dictionary is given up as
+// soon as more than half the rows seen are distinct: each string would then
+// be stored about once anyway, and building the map costs more than the
+// codes could save.
+const dictProbe = 1024
+
+// smallDictionary is the most distinct strings looked up by comparison
+// rather than through the map.
+const smallDictionary = 16
+
 func encodeStrings(h segHeader, c *colData) encoded {
 	var lo, hi []byte
 	first := true
@@ -271,17 +281,35 @@ func encodeStrings(h segHeader, c *colData) encoded {
 		}
 		s := c.str(i)
 		if dict != nil {
-			code, ok := dict[string(s)]
+			code, ok := -1, false
+			if len(order) <= smallDictionary {
+				// Few strings so far: comparing them beats hashing.
+				for k, row := range order {
+					if string(c.str(row)) == string(s) {
+						code, ok = k, true
+						break
+					}
+				}
+			} else {
+				code, ok = dict[string(s)]
+			}
 			if ok {
 				codes[i] = uint64(code)
 				continue // seen: no new minimum or maximum
 			}
-			if len(dict) == maxDictionary {
-				dict = nil // too many distinct strings
+			if len(order) == maxDictionary || i >= dictProbe && 2*len(order) > i {
+				dict = nil // too many distinct strings for a dictionary to pay
 			} else {
 				code = len(order)
-				dict[string(s)] = code
 				order = append(order, i)
+				if len(order) > smallDictionary {
+					if len(dict) == 0 { // switching to the map: add the strings so far
+						for k, row := range order[:len(order)-1] {
+							dict[string(c.str(row))] = k
+						}
+					}
+					dict[string(s)] = code
+				}
 				dictBytes += len(s)
 				codes[i] = uint64(code)
 			}
