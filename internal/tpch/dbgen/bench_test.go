@@ -25,7 +25,7 @@ func BenchmarkWriteTable(b *testing.B) {
 		b.Fatal(err)
 	}
 	textPool()
-	for _, t := range AllTables {
+	for _, t := range Tables() {
 		b.Run(t.String(), func(b *testing.B) {
 			var rows int64
 			for b.Loop() {

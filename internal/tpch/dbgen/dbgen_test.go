@@ -53,7 +53,7 @@ func TestReferenceSF001(t *testing.T) {
 	if err := g.WriteDir(dir, 2, progress); err != nil {
 		t.Fatal(err)
 	}
-	for _, tb := range AllTables {
+	for _, tb := range Tables() {
 		t.Run(tb.String(), func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join(refDir, tb.String()+".tbl"))
 			if err != nil {
@@ -82,7 +82,7 @@ func TestSeek(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tb := range AllTables {
+	for _, tb := range Tables() {
 		n := min(g.DrivingRows(tb), 600)
 		whole := g.AppendRows(nil, tb, 1, n)
 		for _, cut := range []int64{1, 2, n / 3, n - 1} {
@@ -149,6 +149,19 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := ParseTable("lineitems"); !errors.Is(err, ErrUnknownTable) {
 		t.Errorf("ParseTable(lineitems): err = %v", err)
+	}
+	if _, err := ParseFormat("csv"); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("ParseFormat(csv): err = %v", err)
+	}
+	for _, tb := range Tables() {
+		if got, err := ParseTable(tb.String()); got != tb || err != nil {
+			t.Errorf("ParseTable(%q) = %v, %v", tb, got, err)
+		}
+	}
+	for _, f := range []Format{FormatDuckDB, FormatDbgen} {
+		if got, err := ParseFormat(f.String()); got != f || err != nil {
+			t.Errorf("ParseFormat(%q) = %v, %v", f, got, err)
+		}
 	}
 }
 

@@ -23,8 +23,10 @@ const (
 	Lineitem
 )
 
-// AllTables lists every table in the order WriteDir writes them.
-var AllTables = []Table{Region, Nation, Supplier, Customer, Part, PartSupp, Orders, Lineitem}
+// Tables returns every table in the order WriteDir writes them.
+func Tables() []Table {
+	return []Table{Region, Nation, Supplier, Customer, Part, PartSupp, Orders, Lineitem}
+}
 
 var tableNames = [...]string{"region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"}
 
@@ -71,6 +73,19 @@ func (f Format) String() string {
 		return "dbgen"
 	}
 	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ErrUnknownFormat is returned by ParseFormat for a name that is not a format.
+var ErrUnknownFormat = errors.New("unknown output format")
+
+// ParseFormat returns the format named "duckdb" or "dbgen".
+func ParseFormat(name string) (Format, error) {
+	for _, f := range []Format{FormatDuckDB, FormatDbgen} {
+		if f.String() == name {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("parse format %q: %w (want duckdb or dbgen)", name, ErrUnknownFormat)
 }
 
 // ErrScaleFactor is returned for a scale factor dbgen cannot generate.
