@@ -271,3 +271,49 @@ func BenchmarkLoadLineitem(b *testing.B) {
 	}
 	b.ReportMetric(float64(stored)/rows, "B/row")
 }
+
+// BenchmarkScanLineitem scans all 16 columns of 1 million lineitem-like rows
+// from warm buffers; it reports rows per second.
+func BenchmarkScanLineitem(b *testing.B) {
+	const rows = 1 << 20
+	r := rand.New(rand.NewPCG(12, 13))
+	e := newEnv(b, 0, 1<<30)
+	tbl, err := e.db.CreateTable("lineitem", columnsOf(lineitemTypes))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := tbl.NewAppender()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := vector.NewChunk(lineitemTypes)
+	for i := 0; i < rows; i += vector.Size {
+		lineitemChunk(r, c, i, vector.Size)
+		if err := a.Append(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		s, err := tbl.Scan(ScanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := s.NewChunk()
+		for {
+			ok, err := s.Next(out)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+		}
+		if s.Stats().Rows != rows {
+			b.Fatalf("%d rows", s.Stats().Rows)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

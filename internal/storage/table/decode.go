@@ -40,7 +40,10 @@ type segReader struct {
 	constStr []byte
 	codesOff int // offset of the dictionary's codes in the segment
 	offs     []uint32
-	ints     []int64 // scratch for BOOLEAN
+	ints     []int64 // scratch for BOOLEAN and dictionary codes
+	stamp    []uint32
+	at       []uint16
+	gen      uint32
 }
 
 // openSegment reads and checks the header of a segment of total bytes and,
@@ -145,9 +148,10 @@ func (r *segReader) readData(first, n int, v *vector.Vector) error {
 		case types.PhysFloat64:
 			fill(v.Float64s()[:n], math.Float64frombits(h.base))
 		case types.PhysString:
-			for i := range n {
-				v.SetBytes(i, r.constStr)
-			}
+			// The bytes once; every slot points at them.
+			v.SetBytes(0, r.constStr)
+			strs := v.Strs()
+			fill(strs[1:n], strs[0])
 		}
 		return nil
 	case FormatBitPacked:
@@ -186,11 +190,24 @@ func (r *segReader) readData(first, n int, v *vector.Vector) error {
 		codes := r.ints[:n]
 		unpack(codes, b, h.width, 0)
 		r.src.release()
+		// Each string's bytes go into the vector once; later rows with the
+		// same code point at them. stamp[c] == r.gen marks a code already
+		// stored in this vector, at slot at[c].
+		if len(r.stamp) < h.dictN {
+			r.stamp, r.at = make([]uint32, h.dictN), make([]uint16, h.dictN)
+		}
+		r.gen++
+		strs := v.Strs()
 		for i, c := range codes {
 			if c >= int64(h.dictN) {
 				return segErr("dictionary code %d at row %d, dictionary has %d strings", c, first+i, h.dictN)
 			}
+			if r.stamp[c] == r.gen {
+				strs[i] = strs[r.at[c]]
+				continue
+			}
 			v.SetBytes(i, r.dictData[r.dictOffs[c]:r.dictOffs[c+1]])
+			r.stamp[c], r.at[c] = r.gen, uint16(i)
 		}
 		return nil
 	case FormatUncompressed:
