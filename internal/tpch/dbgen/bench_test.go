@@ -68,7 +68,7 @@ func BenchmarkAppendRowsOneCore(b *testing.B) {
 func BenchmarkTextPool(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) {
 		for b.Loop() {
-			p := buildTextPool(textPoolSize)
+			p := buildTextPool(textPoolSize, dPrepositions)
 			if len(p) != textPoolSize {
 				b.Fatal(len(p))
 			}

@@ -17,7 +17,7 @@ func TestTextPoolCheckpoints(t *testing.T) {
 	var cps []poolCheckpoint
 	for len(seq) <= textPoolSize {
 		start, seed := len(seq), s.seed
-		seq = appendSentence(seq, &s)
+		seq = appendSentence(seq, &s, dPrepositions)
 		for len(cps)<<checkpointShift < len(seq) && len(cps)<<checkpointShift < textPoolSize {
 			cps = append(cps, poolCheckpoint{uint32(start), uint32(seed)})
 		}

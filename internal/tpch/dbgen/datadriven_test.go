@@ -68,11 +68,18 @@ func parseCases(t *testing.T, path string) (cases []testCase, lines []string) {
 //
 //	gen sf=S table=T [format=dbgen|duckdb] [first=N] [n=N]   the rows, as written
 //	q1 sf=S [slow]                                        TPC-H Q1 sums over lineitem
+//	q2 sf=S                                               TPC-H Q2's result rows
+//	q13 sf=S                                              TPC-H Q13's result rows
 //
-// The q1 expectations are DuckDB's published answers (DuckDB's
-// extension/tpch/dbgen/answers/sf*/q01.csv): exact sums of the generated
-// lineitem rows, so a match means every quantity, price, discount, tax,
-// flag, status and ship date of the scale factor is right in aggregate.
+// Any command takes the flag duckdb-variant: generate the text of DuckDB's
+// copy of dbgen (variant.go) rather than the official one's.
+//
+// The q expectations are DuckDB's published answers (DuckDB's
+// extension/tpch/dbgen/answers/sf*/qNN.csv), computed here by plain Go over
+// the generated rows. Q1 sums every lineitem quantity, price, discount, tax,
+// flag, status and ship date; Q2 shows supplier rows (address, phone,
+// balance, comment), nations, regions, part sizes, types and makers and
+// partsupp costs; Q13 counts orders per customer, filtered on o_comment.
 func TestDataDriven(t *testing.T) {
 	paths, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(paths) == 0 {
@@ -137,6 +144,7 @@ func runCase(t *testing.T, path string, c testCase) string {
 	if err != nil {
 		return fail("%v", err)
 	}
+	_, g.duckdbVariant = c.args["duckdb-variant"]
 	switch c.command {
 	case "gen":
 		tb, err := ParseTable(c.args["table"])
@@ -151,6 +159,13 @@ func runCase(t *testing.T, path string, c testCase) string {
 			n, _ = strconv.ParseInt(v, 10, 64)
 		}
 		return strings.TrimSuffix(string(g.AppendRows(nil, tb, first, n)), "\n")
+	case "q2", "q13":
+		q := map[string]func(*Generator) (string, error){"q2": q2, "q13": q13}[c.command]
+		res, err := q(g)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return res
 	case "q1":
 		var buf bytes.Buffer
 		if err := g.WriteTable(&buf, Lineitem, 0, nil); err != nil {
@@ -225,4 +240,134 @@ func cents(s string) (int64, error) {
 		return 0, fmt.Errorf("money %q: %w", s, err)
 	}
 	return v, nil
+}
+
+// rows generates table t and splits it into fields.
+func rows(g *Generator, t Table) [][]string {
+	var out [][]string
+	for _, l := range strings.Split(strings.TrimSuffix(string(g.AppendRows(nil, t, 1, g.DrivingRows(t))), "\n"), "\n") {
+		out = append(out, strings.Split(l, "|"))
+	}
+	return out
+}
+
+// q2 is TPC-H query 2 (minimum-cost supplier in EUROPE for size-15 BRASS parts).
+func q2(g *Generator) (string, error) {
+	europe := map[string]string{} // nation key -> name
+	regions := map[string]string{}
+	for _, r := range rows(g, Region) {
+		regions[r[0]] = r[1]
+	}
+	for _, n := range rows(g, Nation) {
+		if regions[n[2]] == "EUROPE" {
+			europe[n[0]] = n[1]
+		}
+	}
+	supp := map[string][]string{}
+	for _, s := range rows(g, Supplier) {
+		supp[s[0]] = s
+	}
+	parts := map[string][]string{}
+	for _, p := range rows(g, Part) {
+		if p[5] == "15" && strings.HasSuffix(p[4], "BRASS") {
+			parts[p[0]] = p
+		}
+	}
+	type offer struct {
+		part, supp []string
+		cost       int64
+	}
+	best := map[string][]offer{}
+	for _, ps := range rows(g, PartSupp) {
+		p, s := parts[ps[0]], supp[ps[1]]
+		if p == nil || europe[s[3]] == "" {
+			continue
+		}
+		cost, err := cents(ps[3])
+		if err != nil {
+			return "", err
+		}
+		cur := best[ps[0]]
+		if len(cur) == 0 || cost < cur[0].cost {
+			best[ps[0]] = []offer{{p, s, cost}}
+		} else if cost == cur[0].cost {
+			best[ps[0]] = append(cur, offer{p, s, cost})
+		}
+	}
+	var all []offer
+	for _, o := range best {
+		all = append(all, o...)
+	}
+	bal := func(o offer) int64 {
+		v, _ := strconv.ParseFloat(o.supp[5], 64)
+		return int64(v*100 + 0.5*float64(sign(v)))
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if bal(a) != bal(b) {
+			return bal(a) > bal(b)
+		}
+		if na, nb := europe[a.supp[3]], europe[b.supp[3]]; na != nb {
+			return na < nb
+		}
+		if a.supp[1] != b.supp[1] {
+			return a.supp[1] < b.supp[1]
+		}
+		pa, _ := strconv.Atoi(a.part[0])
+		pb, _ := strconv.Atoi(b.part[0])
+		return pa < pb
+	})
+	var out []string
+	for i, o := range all {
+		if i == 100 {
+			break
+		}
+		s := o.supp
+		out = append(out, strings.Join([]string{s[5], s[1], europe[s[3]], o.part[0], o.part[2], s[2], s[4], s[6]}, "|"))
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func sign(v float64) int {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+// q13 is TPC-H query 13 (customers by their number of orders whose comment
+// does not match '%special%requests%').
+func q13(g *Generator) (string, error) {
+	perCust := make([]int, g.DrivingRows(Customer)+1)
+	for _, o := range rows(g, Orders) {
+		c := o[8]
+		if i := strings.Index(c, "special"); i >= 0 && strings.Contains(c[i+len("special"):], "requests") {
+			continue
+		}
+		k, err := strconv.Atoi(o[1])
+		if err != nil || k < 1 || k >= len(perCust) {
+			return "", fmt.Errorf("orders: bad o_custkey %q", o[1])
+		}
+		perCust[k]++
+	}
+	dist := map[int]int{}
+	for _, n := range perCust[1:] {
+		dist[n]++
+	}
+	counts := make([]int, 0, len(dist))
+	for c := range dist {
+		counts = append(counts, c)
+	}
+	sort.Slice(counts, func(i, j int) bool {
+		a, b := counts[i], counts[j]
+		if dist[a] != dist[b] {
+			return dist[a] > dist[b]
+		}
+		return a > b
+	})
+	var out []string
+	for _, c := range counts {
+		out = append(out, fmt.Sprintf("%d|%d", c, dist[c]))
+	}
+	return strings.Join(out, "\n"), nil
 }

@@ -79,8 +79,9 @@ var distColors = ones(
 
 // The text-pool vocabulary: dists.dss "nouns", "verbs", "adverbs",
 // "prepositions", "auxiliaries", "terminators", "adjectives". The spelling
-// "whithout" is dbgen's (the reference data contains it); some later copies
-// of dists.dss correct it, which changes every comment.
+// "whithout" is dbgen's (the reference data contains it); later copies of
+// dists.dss that correct it (as DuckDB's current one does) give different
+// text in every comment.
 var (
 	distNouns = []member{
 		{"packages", 40}, {"requests", 40}, {"accounts", 40}, {"deposits", 40},

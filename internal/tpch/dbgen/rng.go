@@ -8,7 +8,6 @@ package dbgen
 const (
 	rngMul     = 16807
 	rngMod     = 2147483647 // 2³¹−1
-	maxLong    = 0x7FFFFFFF
 	numStreams = 48
 )
 
@@ -138,21 +137,27 @@ type stream struct {
 }
 
 // draw returns the next value of the stream scaled into [lo, hi].
-//
-// The full range [0, 2³¹−1] is a special case: dbgen computes its width as
-// the 32-bit sum hi−lo+1, which overflows to −2³¹, so such draws come out
-// negative (about −value). Random strings take their characters from the low
-// bits of these negative numbers; the reference data has them that way.
 func (s *stream) draw(lo, hi int64) int64 {
 	s.seed = s.seed * rngMul % rngMod
 	s.usage++
-	var width float64
-	if lo == 0 && hi == maxLong {
+	return lo + int64(float64(s.seed)/rngMod*float64(hi-lo+1))
+}
+
+// drawBits is dbgen's draw in the full range [0, 2³¹−1], the source of the
+// characters of random strings. dbgen computes this range's width as the
+// 32-bit sum hi−lo+1, which overflows to −2³¹, so the official dbgen's draws
+// come out negative (about −value), and the characters come from the low
+// bits of those negative numbers (the reference data has them that way).
+// The DuckDB variant (variant.go) computes the width in 64 bits:
+// overflow=false.
+func (s *stream) drawBits(overflow bool) int64 {
+	s.seed = s.seed * rngMul % rngMod
+	s.usage++
+	width := 2147483648.0
+	if overflow {
 		width = -2147483648.0
-	} else {
-		width = float64(hi - lo + 1)
 	}
-	return lo + int64(float64(s.seed)/rngMod*width)
+	return int64(float64(s.seed) / rngMod * width)
 }
 
 // endRow skips the draws the row did not use, as dbgen's row_stop does.

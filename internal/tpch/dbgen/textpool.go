@@ -64,7 +64,7 @@ func buildTextPoolParallel(workers int) []byte {
 				s := stream{seed: int64(poolCheckpoints[k].seed)}
 				b := p[start:start:end]
 				for len(b) < end-start && (endSeed >= 0 || len(b) <= textPoolSize-start) {
-					b = appendSentence(b, &s)
+					b = appendSentence(b, &s, dPrepositions)
 				}
 				if &b[0] != &p[start] || endSeed >= 0 && (len(b) != end-start || s.seed != endSeed) {
 					panic(fmt.Sprintf("BUG: dbgen: text pool checkpoint %d does not lead to checkpoint %d", k, k+1))
@@ -79,11 +79,11 @@ func buildTextPoolParallel(workers int) []byte {
 // buildTextPool generates sentences from the text-pool stream until size
 // bytes exist, and cuts the last one off at size: the sequential definition
 // of the pool, used by the tests and the benchmark.
-func buildTextPool(size int) []byte {
+func buildTextPool(size int, prep *dist) []byte {
 	s := stream{seed: streamDefs[sTextPool].seed}
 	b := allocPool(size + 512)
 	for len(b) <= size {
-		b = appendSentence(b, &s)
+		b = appendSentence(b, &s, prep)
 	}
 	return b[:size]
 }
@@ -103,7 +103,7 @@ func appendWord(b []byte, s *stream, d *dist) []byte {
 //	N V N T       N            V            N T
 //	N P V N T     N P          V            N T
 //	N P V P T     N P          V            P T
-func appendSentence(b []byte, s *stream) []byte {
+func appendSentence(b []byte, s *stream, prep *dist) []byte {
 	switch dGrammar.pick(s) {
 	case 0:
 		b = appendNounPhrase(b, s)
@@ -111,21 +111,21 @@ func appendSentence(b []byte, s *stream) []byte {
 	case 1:
 		b = appendNounPhrase(b, s)
 		b = appendVerbPhrase(b, s)
-		b = appendPrepPhrase(b, s)
+		b = appendPrepPhrase(b, s, prep)
 	case 2:
 		b = appendNounPhrase(b, s)
 		b = appendVerbPhrase(b, s)
 		b = appendNounPhrase(b, s)
 	case 3:
 		b = appendNounPhrase(b, s)
-		b = appendPrepPhrase(b, s)
+		b = appendPrepPhrase(b, s, prep)
 		b = appendVerbPhrase(b, s)
 		b = appendNounPhrase(b, s)
 	default:
 		b = appendNounPhrase(b, s)
-		b = appendPrepPhrase(b, s)
+		b = appendPrepPhrase(b, s, prep)
 		b = appendVerbPhrase(b, s)
-		b = appendPrepPhrase(b, s)
+		b = appendPrepPhrase(b, s, prep)
 	}
 	b = append(b[:len(b)-1], dTerminators.words[dTerminators.pick(s)]...)
 	return append(b, ' ')
@@ -164,8 +164,8 @@ func appendVerbPhrase(b []byte, s *stream) []byte {
 }
 
 // appendPrepPhrase appends "preposition the noun-phrase".
-func appendPrepPhrase(b []byte, s *stream) []byte {
-	b = appendWord(b, s, dPrepositions)
+func appendPrepPhrase(b []byte, s *stream, prep *dist) []byte {
+	b = appendWord(b, s, prep)
 	b = append(b, "the "...)
 	return appendNounPhrase(b, s)
 }
@@ -173,17 +173,17 @@ func appendPrepPhrase(b []byte, s *stream) []byte {
 // drawText draws the place of a comment in the text pool as dbgen's TEXT
 // macro does: an offset in [0, size−max], then a length in [min, max] with
 // min = avg·0.4 and max = avg·1.6.
-func drawText(s *stream, avg int) (off, n int64) {
+func drawText(s *stream, avg int, poolSize int) (off, n int64) {
 	lo, hi := int64(float64(avg)*0.4), int64(float64(avg)*1.6)
-	off = s.draw(0, textPoolSize-hi)
+	off = s.draw(0, int64(poolSize)-hi)
 	n = s.draw(lo, hi)
 	return off, n
 }
 
-// appendText appends a comment drawn as drawText does.
-func appendText(b []byte, s *stream, avg int) []byte {
-	off, n := drawText(s, avg)
-	return append(b, textPool()[off:off+n]...)
+// appendText appends a comment drawn as drawText does from pool p.
+func appendText(b []byte, s *stream, avg int, p []byte) []byte {
+	off, n := drawText(s, avg, len(p))
+	return append(b, p[off:off+n]...)
 }
 
 // textFiller defers the copying of comments out of the text pool. Comments
@@ -194,8 +194,9 @@ func appendText(b []byte, s *stream, avg int) []byte {
 // pool lines in a tight loop of independent loads (so the CPU has many misses
 // in flight at once) and then copies them.
 type textFiller struct {
-	refs []textRef
-	sink byte // keeps the touching loads from being optimized away
+	poolSize int // size of the pool comments come from
+	refs     []textRef
+	sink     byte // keeps the touching loads from being optimized away
 }
 
 // textRef is a reserved comment: n bytes at dst in the output buffer, to be
@@ -207,7 +208,7 @@ const fillBatch = 2048
 
 // text reserves a comment drawn as drawText does.
 func (f *textFiller) text(b []byte, s *stream, avg int) []byte {
-	off, n := drawText(s, avg)
+	off, n := drawText(s, avg, f.poolSize)
 	return f.reserve(b, off, n)
 }
 
@@ -217,9 +218,8 @@ func (f *textFiller) reserve(b []byte, off, n int64) []byte {
 	return append(b, textPoolPlaceholder[:n]...)
 }
 
-// fill copies every reserved comment into b and forgets them.
-func (f *textFiller) fill(b []byte) {
-	p := textPool()
+// fill copies every reserved comment from pool p into b and forgets them.
+func (f *textFiller) fill(b, p []byte) {
 	var sink byte
 	for _, r := range f.refs {
 		sink += p[r.off] + p[r.off+r.n-1]
@@ -241,13 +241,13 @@ const alphaNum = "0123456789abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXY
 // appendRandomString appends a string of a length drawn in
 // [avg·0.4, avg·1.6] whose characters come 6 bits at a time from draws of
 // 31-bit values, five characters per draw (dbgen's V_STR).
-func appendRandomString(b []byte, s *stream, avg int) []byte {
+func appendRandomString(b []byte, s *stream, avg int, overflow bool) []byte {
 	lo, hi := int64(float64(avg)*0.4), int64(float64(avg)*1.6)
 	n := s.draw(lo, hi)
 	var bits int64
 	for i := int64(0); i < n; i++ {
 		if i%5 == 0 {
-			bits = s.draw(0, maxLong)
+			bits = s.drawBits(overflow)
 		}
 		b = append(b, alphaNum[bits&0o77])
 		bits >>= 6

@@ -38,7 +38,7 @@ func (g *Generator) writeChunks(ws []io.Writer, tables []Table, workers int, gen
 	if total < 4*chunkRows {
 		workers = 1
 	}
-	textPool() // build the pool once, before the workers race for it
+	g.textPool() // build the pool once, before the workers race for it
 
 	// Chunks are handed out in order; each carries its own reply channel, and
 	// the replies are queued in the same order, so the writer below receives
