@@ -41,6 +41,7 @@ var depPolicies = map[string]depPolicy{
 	// buffer manager only the file.
 	"internal/storage/file":   {bpfdb: []string{}},
 	"internal/storage/buffer": {bpfdb: []string{"internal/storage/file"}},
+	"internal/storage/table":  {bpfdb: []string{"internal/types", "internal/vector", "internal/storage/file", "internal/storage/buffer"}},
 	// PREVAIL's cases are YAML; only this test-data reader may parse it.
 	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
 }
