@@ -103,6 +103,8 @@ func kernelCases(t testing.TB) []Expr {
 		b.bin(OpMul, c("p"), b.bin(OpSub, dec("1", 15, 2), c("q"))),
 		b.bin(OpMul, b.bin(OpMul, c("q"), b.bin(OpSub, dec("1", 15, 2), c("q"))), b.bin(OpAdd, dec("1", 15, 2), c("q"))),
 		b.bin(OpMul, c("p"), dec("0.5", 2, 1)), b.ok(NewUnary(OpNeg, c("p"), Pos{})),
+		b.bin(OpAdd, b.cast(c("p"), types.MustDecimal(18, 2)), dec("9999999999999999.99", 18, 2)),
+		b.bin(OpSub, dec("-9999999999999990.00", 18, 2), b.cast(c("p"), types.MustDecimal(18, 2))),
 		// Comparisons across types.
 		b.bin(OpLt, c("i"), c("b")), b.bin(OpEq, c("p"), c("q")), b.bin(OpGe, c("p"), c("i")),
 		b.bin(OpNe, c("d"), c("p")), b.bin(OpLt, c("s"), c("s2")), b.bin(OpEq, c("s"), b.str("AIR")),
@@ -113,6 +115,7 @@ func kernelCases(t testing.TB) []Expr {
 		b.bin(OpAnd, c("f"), c("g")), b.bin(OpOr, c("f"), c("g")), b.ok(NewUnary(OpNot, c("f"), Pos{})),
 		b.bin(OpAnd, b.bin(OpGt, c("i"), b.int(0)), b.like(c("s"), "%A%", false, false)),
 		b.bin(OpAnd, c("f"), NewConst(types.Null(types.BooleanType), Pos{})),
+		b.bin(OpAnd, b.bin(OpAnd, b.bin(OpNe, c("i"), b.int(0)), c("g")), b.bin(OpGt, b.bin(OpIntDiv, c("b"), c("i")), b.int(1))),
 		b.bin(OpOr, c("g"), NewConst(types.Null(types.BooleanType), Pos{})),
 		NewIsNull(c("i"), false, Pos{}), NewIsNull(c("s"), true, Pos{}),
 		// LIKE: every matcher.
@@ -239,9 +242,9 @@ func checkFilter(t *testing.T, ev *Evaluator, e Expr, chunks [][]*vector.Chunk) 
 			var want, got []string
 			refFailed := false
 			for row := range c.Len() {
-				v, err := ref(e, boxedRow(c, row))
+				keep, err := refFilter(e, boxedRow(c, row))
 				refFailed = refFailed || err != nil
-				if !v.IsNull() && v.Bool() {
+				if keep {
 					want = append(want, vectortest.Format([][]types.Value{boxedRow(c, row)}))
 				}
 			}
@@ -272,6 +275,20 @@ func checkFilter(t *testing.T, ev *Evaluator, e Expr, chunks [][]*vector.Chunk) 
 			}
 		}
 	}
+}
+
+// refFilter is the reference of a filter: AND operands are tried left to
+// right, each only if the ones before were true.
+func refFilter(e Expr, row []types.Value) (bool, error) {
+	if b, ok := e.(*Binary); ok && b.Op == OpAnd {
+		keep, err := refFilter(b.Left, row)
+		if err != nil || !keep {
+			return false, err
+		}
+		return refFilter(b.Right, row)
+	}
+	v, err := ref(e, row)
+	return err == nil && !v.IsNull() && v.Bool(), err
 }
 
 func boxedRow(c *vector.Chunk, r int) []types.Value {
