@@ -190,6 +190,15 @@ func matchTokens(toks []tok, s []byte) bool {
 		}
 		_, w := utf8.DecodeRune(s[starI:])
 		starI += w
+		// If an ASCII byte follows the %, only positions holding it can
+		// match: jump to the next one.
+		if n := starP + 1; n < len(toks) && toks[n].kind == tokByte && toks[n].b < utf8.RuneSelf {
+			j := bytes.IndexByte(s[starI:], toks[n].b)
+			if j < 0 {
+				return false
+			}
+			starI += j
+		}
 		p, i = starP+1, starI
 	}
 	for p < len(toks) && toks[p].kind == tokAny {
