@@ -72,7 +72,9 @@ func parseCases(t *testing.T, path string) (cases []testCase, lines []string) {
 //	q13 sf=S                                              TPC-H Q13's result rows
 //
 // Any command takes the flag duckdb-variant: generate the text of DuckDB's
-// copy of dbgen (variant.go) rather than the official one's.
+// copy of dbgen (variant.go) rather than the official one's. The q commands
+// take trim: strip the spaces around every field (for expectations taken
+// from the TPC-H kit's column-padded answer files).
 //
 // The q expectations are DuckDB's published answers (DuckDB's
 // extension/tpch/dbgen/answers/sf*/qNN.csv), computed here by plain Go over
@@ -164,6 +166,17 @@ func runCase(t *testing.T, path string, c testCase) string {
 		res, err := q(g)
 		if err != nil {
 			return fail("%v", err)
+		}
+		if _, ok := c.args["trim"]; ok {
+			lines := strings.Split(res, "\n")
+			for i, l := range lines {
+				f := strings.Split(l, "|")
+				for j := range f {
+					f[j] = strings.TrimSpace(f[j])
+				}
+				lines[i] = strings.Join(f, "|")
+			}
+			res = strings.Join(lines, "\n")
 		}
 		return res
 	case "q1":
