@@ -30,6 +30,11 @@
 // returned as an *Error naming the expression and its position in the SQL
 // text, wrapping the sentinel of package types (types.ErrOverflow, …).
 //
+// The planner walks and rewrites trees with Children, WithChildren,
+// Rewrite and Columns (remapping column indexes after pruning), and folds
+// constant subtrees with Fold, which evaluates them with the run-time
+// kernels so that folding and execution cannot disagree.
+//
 // # Evaluation
 //
 // An Evaluator writes its result for logical row r of a chunk into slot
