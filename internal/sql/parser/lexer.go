@@ -120,8 +120,12 @@ func (l *lexer) skipSpace() (Token, bool) {
 	for l.off < len(l.src) {
 		c := l.src[l.off]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			l.advance(l.off + 1)
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			l.off++
+		case c == '\n':
+			l.off++
+			l.line++
+			l.lineStart = l.off
 		case c == '-' && strings.HasPrefix(l.src[l.off:], "--"):
 			end := strings.IndexByte(l.src[l.off:], '\n')
 			if end < 0 {
@@ -232,20 +236,42 @@ func (l *lexer) next() Token {
 		}
 		return tok(Param, end, l.src[start+1:end])
 	}
-	for _, op := range operators {
-		if strings.HasPrefix(l.src[start:], op) {
-			return tok(Op, start+len(op), op)
-		}
+	if n := opLen(l.src[start:]); n > 0 {
+		return tok(Op, start+n, l.src[start:start+n])
 	}
 	r, size := utf8.DecodeRuneInString(l.src[start:])
 	return bad(start+size, "unexpected character %q", r)
 }
 
-// operators are the operator and punctuation tokens, longest first so that
-// "<=" wins over "<".
-var operators = []string{
-	"||", "::", "<=", ">=", "<>", "!=",
-	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", ",", ".", ";", "?",
+// opLen returns the length of the operator or punctuation token at the
+// start of s (the longest match: "<=" rather than "<"), or 0 if there is
+// none: || :: <= >= <> != + - * / % < > = ( ) , . ; ?
+func opLen(s string) int {
+	two := func(next ...byte) int {
+		if len(s) > 1 {
+			for _, c := range next {
+				if s[1] == c {
+					return 2
+				}
+			}
+		}
+		return 0
+	}
+	switch s[0] {
+	case '|':
+		return two('|')
+	case ':':
+		return two(':')
+	case '!':
+		return two('=')
+	case '<':
+		return max(1, two('=', '>'))
+	case '>':
+		return max(1, two('='))
+	case '+', '-', '*', '/', '%', '=', '(', ')', ',', '.', ';', '?':
+		return 1
+	}
+	return 0
 }
 
 // number scans a numeric literal: digits, an optional fraction and an
