@@ -75,6 +75,9 @@ func compileBinary(e *Binary) (kernel, error) {
 	k := &binaryKernel{e: e, l: ops[0], r: ops[1]}
 	lt := e.Left.Type()
 	switch {
+	case e.Op.isComparison() && lt != e.Right.Type():
+		k.sl, k.sr = lt.Scale(), e.Right.Type().Scale()
+		k.run = (*binaryKernel).compareScaled
 	case e.Op.isComparison():
 		k.run = compareRun(lt.Physical())
 	case e.Op == OpAnd || e.Op == OpOr:
@@ -451,6 +454,49 @@ func compareRun(p types.Physical) func(k *binaryKernel, b *batch, x, y, out *vec
 		}
 		return nil
 	}
+}
+
+// compareScaled compares DECIMALs of different scales exactly: the side
+// with the smaller scale is multiplied up in 128 bits.
+func (k *binaryKernel) compareScaled(b *batch, x, y, out *vector.Vector) error {
+	xs, ys, os := x.Int64s(), y.Int64s(), out.Bools()
+	op := k.e.Op
+	if k.sl > k.sr {
+		f := uint64(types.Pow10(k.sl - k.sr))
+		for _, i := range b.sel {
+			os[i] = cmpResult(op, -cmpUp(ys[i], f, xs[i]))
+		}
+		return nil
+	}
+	f := uint64(types.Pow10(k.sr - k.sl))
+	for _, i := range b.sel {
+		os[i] = cmpResult(op, cmpUp(xs[i], f, ys[i]))
+	}
+	return nil
+}
+
+// cmpUp compares a×f with c exactly (f > 0).
+func cmpUp(a int64, f uint64, c int64) int {
+	hi, lo := bits.Mul64(abs(a), f)
+	if hi != 0 || lo > math.MaxInt64 {
+		// |a×f| ≥ 2^63 > |c| (except c = MinInt64 against −2^63, which
+		// a×f cannot equal: f is a power of ten).
+		if a < 0 {
+			return -1
+		}
+		return 1
+	}
+	v := int64(lo)
+	if a < 0 {
+		v = -v
+	}
+	switch {
+	case v < c:
+		return -1
+	case v > c:
+		return 1
+	}
+	return 0
 }
 
 // cmpFloat orders doubles as SQL does: NaN equals NaN and is above every

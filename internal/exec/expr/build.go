@@ -91,6 +91,24 @@ func castable(from, to types.Type) bool {
 	return from.IsNumeric() && to.IsNumeric()
 }
 
+// exactNum reports whether t is an integer or DECIMAL type.
+func exactNum(t types.Type) bool {
+	switch t.ID() {
+	case types.Integer, types.BigInt, types.Decimal:
+		return true
+	}
+	return false
+}
+
+// widenInt turns INTEGER into BIGINT (so that both sides of a scaled
+// comparison are int64) and leaves other types alone.
+func widenInt(t types.Type) types.Type {
+	if t.ID() == types.Integer {
+		return types.BigIntType
+	}
+	return t
+}
+
 // asDecimal is the DECIMAL an integer type widens to.
 func asDecimal(t types.Type) types.Type {
 	switch t.ID() {
@@ -179,6 +197,23 @@ func NewBinary(op Op, l, r Expr, pos Pos) (Expr, error) {
 	}
 	switch {
 	case op.isComparison():
+		if exactNum(lt) && exactNum(rt) && (lt.ID() == types.Decimal || rt.ID() == types.Decimal) {
+			a, b := asDecimal(lt), asDecimal(rt)
+			if max(a.Precision()-a.Scale(), b.Precision()-b.Scale())+max(a.Scale(), b.Scale()) > types.MaxDecimalPrecision {
+				// No DECIMAL holds both sides: compare the scaled
+				// integers exactly instead of casting (which could
+				// overflow).
+				l, err := CastTo(l, widenInt(lt), pos)
+				if err != nil {
+					return nil, err
+				}
+				r, err := CastTo(r, widenInt(rt), pos)
+				if err != nil {
+					return nil, err
+				}
+				return mk(l, r, types.BooleanType)
+			}
+		}
 		l, r, err := unify(l, r, pos, text)
 		if err != nil {
 			return nil, err

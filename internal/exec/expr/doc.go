@@ -20,7 +20,10 @@
 //	                      does; // is integer division (truncating) and %
 //	                      the remainder, both on integers
 //	comparisons           operands promoted to their common type; DOUBLE
-//	                      NaN equals NaN and sorts above every number
+//	                      NaN equals NaN and sorts above every number;
+//	                      integers and DECIMALs that no DECIMAL(18,s)
+//	                      holds together compare exactly by their scaled
+//	                      integers (never an overflow)
 //	DATE ± INTEGER        days; DATE ± interval (AddInterval): months then
 //	                      days, month ends clamped; DATE − DATE: days
 //	AND OR NOT            three-valued: false AND NULL = false,

@@ -111,6 +111,8 @@ func kernelCases(t testing.TB) []Expr {
 		b.bin(OpLt, c("dt"), b.lit(types.DateType, "1995-01-01")), b.bin(OpLe, c("dt"), b.str("1995-01-01")),
 		b.bin(OpEq, c("f"), c("g")), b.bin(OpGt, c("d"), b.lit(types.DoubleType, "10.5")),
 		b.bin(OpGt, c("q"), dec("10.25", 4, 2)), b.bin(OpNe, c("b"), b.int(7)),
+		b.bin(OpLt, c("b"), c("p")), b.bin(OpGe, c("p"), c("b")), b.bin(OpEq, b.bin(OpMul, c("b"), b.int(100)), c("p")),
+		b.bin(OpGt, b.cast(c("p"), types.MustDecimal(18, 2)), b.lit(types.BigIntType, "9223372036854775807")),
 		// Three-valued logic.
 		b.bin(OpAnd, c("f"), c("g")), b.bin(OpOr, c("f"), c("g")), b.ok(NewUnary(OpNot, c("f"), Pos{})),
 		b.bin(OpAnd, b.bin(OpGt, c("i"), b.int(0)), b.like(c("s"), "%A%", false, false)),
