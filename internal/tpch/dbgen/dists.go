@@ -193,10 +193,11 @@ func cross(lists ...[]string) []member {
 // dist is a distribution prepared for picking: cumulative weights, and for
 // the text pool a direct table from drawn value to member.
 type dist struct {
-	words []string
-	cum   []int64 // running sum of weights
-	total int64   // cum[len-1]
-	byVal []int32 // member index for each value 0..total (the pick table)
+	words  []string
+	spaced []string // words[i] + " ", for the text pool
+	cum    []int64  // running sum of weights
+	total  int64    // cum[len-1]
+	byVal  []int32  // member index for each value 0..total (the pick table)
 }
 
 func newDist(ms []member) *dist {
@@ -205,6 +206,7 @@ func newDist(ms []member) *dist {
 	for i, m := range ms {
 		sum += m.weight
 		d.words[i] = m.text
+		d.spaced = append(d.spaced, m.text+" ")
 		d.cum[i] = sum
 	}
 	d.total = sum

@@ -90,8 +90,7 @@ func buildTextPool(size int, prep *dist) []byte {
 
 // appendWord appends a word drawn from d followed by a space.
 func appendWord(b []byte, s *stream, d *dist) []byte {
-	b = append(b, d.words[d.pick(s)]...)
-	return append(b, ' ')
+	return append(b, d.spaced[d.pick(s)]...)
 }
 
 // appendSentence appends one sentence of the grammar and a space. Each word
