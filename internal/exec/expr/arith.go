@@ -127,6 +127,24 @@ func (k *binaryKernel) int64Arith(b *batch, x, y, out *vector.Vector) error {
 			ovf |= (a ^ c) & (a ^ s)
 			os[i] = s
 		}
+	case OpMul:
+		var bad uint64
+		for _, i := range b.sel {
+			a, c := xs[i], ys[i]
+			hi, lo := bits.Mul64(abs(a), abs(c))
+			v := int64(lo)
+			if (a ^ c) < 0 {
+				v = -v
+			}
+			// The magnitude must fit 63 bits (2^63 itself only when
+			// negative; the checked path sorts that case out).
+			bad |= hi | lo>>63
+			os[i] = v
+		}
+		if bad != 0 {
+			return k.checked64(b, x, y, out)
+		}
+		return nil
 	default:
 		return k.checked64(b, x, y, out)
 	}
