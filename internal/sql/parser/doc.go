@@ -7,12 +7,22 @@
 // each with its line, column and byte offset; [Split] cuts a script into
 // complete statements for a shell that reads input line by line.
 //
-// Statements: SELECT (with WITH, DISTINCT, joins, subqueries, GROUP BY,
-// HAVING, ORDER BY, LIMIT/OFFSET, UNION/EXCEPT/INTERSECT), VALUES, CREATE
-// TABLE, CREATE VIEW, DROP TABLE/VIEW, INSERT, COPY ... FROM, EXPLAIN
-// [ANALYZE], SET, SHOW, BEGIN/COMMIT/ROLLBACK, and bpfdb's ATTACH PROGRAM
-// 'file' TO HOOK name and DETACH PROGRAM FROM HOOK name. Expressions follow
-// PostgreSQL's precedence (see package ast).
+// Statements: SELECT (with WITH, DISTINCT, joins, subqueries and table
+// functions in FROM, GROUP BY, HAVING, ORDER BY, LIMIT/OFFSET,
+// UNION/EXCEPT/INTERSECT), VALUES, CREATE TABLE (with columns or AS a
+// query), CREATE [OR REPLACE] VIEW, DROP TABLE/VIEW, INSERT, COPY ... FROM
+// (PostgreSQL's and DuckDB's option forms), EXPLAIN [ANALYZE], SET, SHOW,
+// BEGIN/COMMIT/ROLLBACK, and bpfdb's ATTACH PROGRAM 'file' TO HOOK name and
+// DETACH PROGRAM FROM HOOK name. Expressions follow PostgreSQL's precedence
+// (see package ast); parameters are $n or ?, the n-th ? of a statement
+// being $n.
+//
+// Refused with an error that says so, because nothing behind the parser
+// implements them yet: WITH RECURSIVE, window functions (OVER, FILTER),
+// NATURAL JOIN, LATERAL, DISTINCT ON, SIMILAR TO, row values, ORDER BY
+// inside an aggregate, COPY ... TO, and column constraints other than NOT
+// NULL, NULL and PRIMARY KEY. UPDATE and DELETE are not statements of the
+// dialect yet.
 //
 // Every error is an [*Error] (errors.Is(err, [ErrSyntax])) with the
 // position of the offending token; its text names the line and column and
