@@ -136,3 +136,23 @@ func TestPrecedence(t *testing.T) {
 		}
 	}
 }
+
+func TestCaret(t *testing.T) {
+	src := "SELECT a,\n\tl_quantiti\r\nFROM t"
+	got := Caret(src, Pos{Offset: 11, Line: 2, Col: 2})
+	if want := "\tl_quantiti\n\t^"; got != want {
+		t.Errorf("Caret = %q, want %q", got, want)
+	}
+	long := strings.Repeat("x", 200) + "Y" + strings.Repeat("z", 200)
+	got = CaretLine(long, 201)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "...") || !strings.HasSuffix(lines[0], "...") {
+		t.Fatalf("CaretLine of a long line = %q", got)
+	}
+	if caret := strings.Index(lines[1], "^"); []rune(lines[0])[caret] != 'Y' {
+		t.Errorf("caret at %d points at %q, want 'Y'", caret, []rune(lines[0])[caret])
+	}
+	if got := CaretLine("ab", 99); got != "ab\n  ^" {
+		t.Errorf("caret past the end = %q", got)
+	}
+}

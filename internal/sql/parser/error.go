@@ -35,41 +35,8 @@ func (e *Error) Error() string {
 }
 
 // Caret renders the source line and, under it, a caret at the error's
-// column. Tabs before the column are kept so the caret lines up in a
-// terminal; a line longer than 120 characters is cut to a window around
-// the column, marked with "...".
-func (e *Error) Caret() string {
-	line := []rune(e.Line)
-	col := e.Pos.Col - 1
-	if col > len(line) {
-		col = len(line)
-	}
-	prefix := ""
-	const window = 120
-	if len(line) > window {
-		from := max(0, col-window/2)
-		to := min(len(line), from+window)
-		if from > 0 {
-			prefix = "..."
-		}
-		suffix := ""
-		if to < len(line) {
-			suffix = "..."
-		}
-		line, col = line[from:to], col-from
-		line = append([]rune(prefix), append(line, []rune(suffix)...)...)
-		col += len([]rune(prefix))
-	}
-	var pad strings.Builder
-	for _, r := range line[:col] {
-		if r == '\t' {
-			pad.WriteRune('\t')
-		} else {
-			pad.WriteByte(' ')
-		}
-	}
-	return string(line) + "\n" + pad.String() + "^"
-}
+// column ([ast.CaretLine]).
+func (e *Error) Caret() string { return ast.CaretLine(e.Line, e.Pos.Col) }
 
 // Unwrap returns ErrSyntax.
 func (e *Error) Unwrap() error { return ErrSyntax }
