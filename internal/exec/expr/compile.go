@@ -68,7 +68,14 @@ type Evaluator struct {
 	root operand
 	b    batch
 	tmp  *vector.Vector // BOOLEAN result of a filter
-	conj []operand      // a filter's AND operands, narrowed one after another
+	conj []conjunct     // a filter's AND operands, narrowed one after another
+}
+
+// conjunct is one AND operand of a filter: a selector, or an operand whose
+// BOOLEAN result is compacted.
+type conjunct struct {
+	sel selector
+	op  operand
 }
 
 // Compile turns a bound expression into an Evaluator, choosing a typed
@@ -81,10 +88,18 @@ func Compile(e Expr) (*Evaluator, error) {
 	ev := &Evaluator{e: e, root: root}
 	if e.Type().ID() == types.Boolean {
 		ev.tmp = vector.New(types.BooleanType)
-		if conj := conjuncts(e, nil); len(conj) > 1 {
-			if ev.conj, err = compileAll(conj...); err != nil {
+		for _, c := range conjuncts(e, nil) {
+			s, err := compileSelector(c)
+			if err != nil {
 				return nil, err
 			}
+			var op operand
+			if s == nil {
+				if op, err = compile(c); err != nil {
+					return nil, err
+				}
+			}
+			ev.conj = append(ev.conj, conjunct{sel: s, op: op})
 		}
 	}
 	return ev, nil
@@ -135,26 +150,20 @@ func (ev *Evaluator) EvalFilter(in *vector.Chunk) (vector.Selection, error) {
 	}
 	b := batchOf(in)
 	out := in.SelBuffer()
-	if ev.conj == nil {
-		ev.tmp.Reset()
-		var v *vector.Vector
-		var err error
-		if ev.root.k != nil {
-			v, err = ev.tmp, ev.root.k.eval(&b, ev.tmp)
-		} else {
-			v, err = ev.root.get(&b)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return out[:compact(out, b.sel, v)], nil
-	}
 	for _, c := range ev.conj {
-		v, err := c.get(&b)
-		if err != nil {
-			return nil, err
+		var n int
+		if c.sel != nil {
+			var err error
+			if n, err = c.sel.selectRows(&b, out); err != nil {
+				return nil, err
+			}
+		} else {
+			v, err := c.op.get(&b)
+			if err != nil {
+				return nil, err
+			}
+			n = compact(out, b.sel, v)
 		}
-		n := compact(out, b.sel, v)
 		b.sel, b.n = out[:n], n
 		if n == 0 {
 			break

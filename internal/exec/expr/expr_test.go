@@ -111,6 +111,7 @@ func kernelCases(t testing.TB) []Expr {
 		b.bin(OpLt, c("dt"), b.lit(types.DateType, "1995-01-01")), b.bin(OpLe, c("dt"), b.str("1995-01-01")),
 		b.bin(OpEq, c("f"), c("g")), b.bin(OpGt, c("d"), b.lit(types.DoubleType, "10.5")),
 		b.bin(OpGt, c("q"), dec("10.25", 4, 2)), b.bin(OpNe, c("b"), b.int(7)),
+		b.bin(OpLt, b.int(5), c("i")), b.bin(OpGe, b.lit(types.DateType, "1995-06-01"), c("dt")), b.bin(OpNe, b.str("AIR"), c("s")),
 		b.bin(OpLt, c("b"), c("p")), b.bin(OpGe, c("p"), c("b")), b.bin(OpEq, b.bin(OpMul, c("b"), b.int(100)), c("p")),
 		b.bin(OpGt, b.cast(c("p"), types.MustDecimal(18, 2)), b.lit(types.BigIntType, "9223372036854775807")),
 		// Three-valued logic.
