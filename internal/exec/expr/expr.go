@@ -31,6 +31,7 @@ type Error struct {
 // operands a function or operator does not accept.
 var ErrType = errors.New("type mismatch")
 
+// Error returns "at line:col: expression: cause".
 func (e *Error) Error() string {
 	if e.Pos.Line > 0 {
 		return fmt.Sprintf("at %v: %s: %v", e.Pos, e.Expr, e.Err)
@@ -309,6 +310,7 @@ func literal(v types.Value) string {
 	return v.String()
 }
 
+// String returns the canonical SQL text.
 func (e *Unary) String() string {
 	if e.Op == OpNot {
 		return "(NOT " + e.Arg.String() + ")"
@@ -316,12 +318,15 @@ func (e *Unary) String() string {
 	return "(-" + e.Arg.String() + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *Binary) String() string {
 	return "(" + e.Left.String() + " " + e.Op.String() + " " + e.Right.String() + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *Cast) String() string { return "CAST(" + e.Arg.String() + " AS " + e.T.String() + ")" }
 
+// String returns the canonical SQL text.
 func (e *IsNull) String() string {
 	if e.Negated {
 		return "(" + e.Arg.String() + " IS NOT NULL)"
@@ -329,6 +334,7 @@ func (e *IsNull) String() string {
 	return "(" + e.Arg.String() + " IS NULL)"
 }
 
+// String returns the canonical SQL text.
 func (e *Like) String() string {
 	op := " LIKE "
 	if e.CaseInsensitive {
@@ -340,6 +346,7 @@ func (e *Like) String() string {
 	return "(" + e.Arg.String() + op + literal(types.VarcharValue(e.Pattern)) + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *InList) String() string {
 	var b strings.Builder
 	b.WriteString("(" + e.Arg.String())
@@ -357,6 +364,7 @@ func (e *InList) String() string {
 	return b.String()
 }
 
+// String returns the canonical SQL text.
 func (e *Case) String() string {
 	var b strings.Builder
 	b.WriteString("CASE")
@@ -370,6 +378,7 @@ func (e *Case) String() string {
 	return b.String()
 }
 
+// String returns the canonical SQL text.
 func (e *Coalesce) String() string {
 	parts := make([]string, len(e.Args))
 	for i, a := range e.Args {
@@ -378,10 +387,12 @@ func (e *Coalesce) String() string {
 	return "COALESCE(" + strings.Join(parts, ", ") + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *Extract) String() string {
 	return "EXTRACT(" + e.Part.String() + " FROM " + e.Arg.String() + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *Substring) String() string {
 	s := "SUBSTRING(" + e.Arg.String() + " FROM " + e.Start.String()
 	if e.Length != nil {
@@ -390,6 +401,7 @@ func (e *Substring) String() string {
 	return s + ")"
 }
 
+// String returns the canonical SQL text.
 func (e *DateInterval) String() string {
 	return fmt.Sprintf("(%s + INTERVAL '%d months %d days')", e.Arg.String(), e.Months, e.Days)
 }
