@@ -69,6 +69,7 @@ func parseCases(t *testing.T, path string) (cases []testCase, lines []string) {
 //	gen sf=S table=T [format=dbgen|duckdb] [first=N] [n=N]   the rows, as written
 //	q1 sf=S [slow]                                        TPC-H Q1 sums over lineitem
 //	q2 sf=S                                               TPC-H Q2's result rows
+//	q10 sf=S                                              TPC-H Q10's result rows
 //	q13 sf=S                                              TPC-H Q13's result rows
 //
 // Any command takes the flag duckdb-variant: generate the text of DuckDB's
@@ -161,8 +162,8 @@ func runCase(t *testing.T, path string, c testCase) string {
 			n, _ = strconv.ParseInt(v, 10, 64)
 		}
 		return strings.TrimSuffix(string(g.AppendRows(nil, tb, first, n)), "\n")
-	case "q2", "q13":
-		q := map[string]func(*Generator) (string, error){"q2": q2, "q13": q13}[c.command]
+	case "q2", "q10", "q13":
+		q := map[string]func(*Generator) (string, error){"q2": q2, "q10": q10, "q13": q13}[c.command]
 		res, err := q(g)
 		if err != nil {
 			return fail("%v", err)
@@ -381,6 +382,61 @@ func q13(g *Generator) (string, error) {
 	var out []string
 	for _, c := range counts {
 		out = append(out, fmt.Sprintf("%d|%d", c, dist[c]))
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// q10 is TPC-H query 10 (customers who returned items ordered in 1993 Q4,
+// by lost revenue, top 20). Orders and lineitem are generated and scanned a
+// chunk at a time.
+func q10(g *Generator) (string, error) {
+	custOf := map[string]string{} // o_orderkey -> o_custkey, for 1993 Q4 orders
+	revenue := map[string]int64{} // c_custkey -> sum of price*(100-discount)
+	const step = 1 << 16
+	for first := int64(1); first <= g.DrivingRows(Orders); first += step {
+		n := min(step, g.DrivingRows(Orders)-first+1)
+		o, l := g.AppendOrdersLineitems(nil, nil, first, n)
+		for _, line := range strings.Split(strings.TrimSuffix(string(o), "\n"), "\n") {
+			f := strings.Split(line, "|")
+			if f[4] >= "1993-10-01" && f[4] < "1994-01-01" {
+				custOf[f[0]] = f[1]
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(l), "\n"), "\n") {
+			f := strings.Split(line, "|")
+			cust, ok := custOf[f[0]]
+			if !ok || f[8] != "R" {
+				continue
+			}
+			price, err1 := cents(f[5])
+			disc, err2 := cents(f[6])
+			if err1 != nil || err2 != nil {
+				return "", fmt.Errorf("lineitem %q: bad price or discount", line)
+			}
+			revenue[cust] += price * (100 - disc)
+		}
+	}
+	nations := map[string]string{}
+	for _, n := range rows(g, Nation) {
+		nations[n[0]] = n[1]
+	}
+	custs := map[string][]string{}
+	for _, c := range rows(g, Customer) {
+		custs[c[0]] = c
+	}
+	keys := make([]string, 0, len(revenue))
+	for k := range revenue {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return revenue[keys[i]] > revenue[keys[j]] })
+	var out []string
+	for i, k := range keys {
+		if i == 20 {
+			break
+		}
+		c := custs[k]
+		r := (revenue[k] + 50) / 100 // scale 4 -> 2, half up
+		out = append(out, strings.Join([]string{k, c[1], fmt.Sprintf("%d.%02d", r/100, r%100), c[5], nations[c[3]], c[2], c[4], c[7]}, "|"))
 	}
 	return strings.Join(out, "\n"), nil
 }
