@@ -28,3 +28,26 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplit checks Split's contract on any text: every statement it
+// returns is one complete statement on its own, and the rest holds no
+// complete statement.
+//
+//	go test ./internal/sql/parser -run '^$' -fuzz FuzzSplit -fuzztime 1m
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"SELECT 1; SELECT ';' -- ;\n;", "/* ; */ x; 'a;b", `"q;" ; E'\';' ;`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		stmts, rest := Split(src)
+		for _, s := range stmts {
+			again, r := Split(s + ";")
+			if len(again) != 1 || again[0] != s || r != "" {
+				t.Fatalf("Split(%q): statement %q splits again into %q, %q", src, s, again, r)
+			}
+		}
+		if again, r := Split(rest); len(again) != 0 || r != rest {
+			t.Fatalf("Split(%q): rest %q splits again into %q, %q", src, rest, again, r)
+		}
+	})
+}
