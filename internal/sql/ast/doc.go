@@ -12,7 +12,8 @@
 // precedence needs them. Parsing the canonical text gives the same tree
 // again (package parser tests this on every input it fuzzes). [Dump] renders
 // the tree's structure without positions, for golden tests and for
-// comparing trees.
+// comparing trees. [Inspect] walks a tree; [Caret] points at a position in
+// the source text for error messages.
 //
 // Precedence, from loosest to tightest, as in PostgreSQL:
 //
