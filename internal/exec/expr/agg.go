@@ -2,11 +2,13 @@ package expr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -50,7 +52,7 @@ type AggSpec struct {
 	Kind     AggKind
 	Arg      int        // input column; ignored by count(*)
 	ArgType  types.Type // its type; ignored by count(*)
-	Distinct bool       // count(DISTINCT x); other functions refuse it
+	Distinct bool       // over distinct values (count, sum, avg; no-op for min, max)
 	Text     string     // e.g. "sum(l_quantity)", for errors
 	At       Pos
 }
@@ -74,7 +76,8 @@ type AggSpec struct {
 //	avg of DOUBLE              [0:8) float64 sum, [8:16) count
 //	min, max of fixed types    [0:8) value (int64, float64 bits, 0/1), [8] set
 //	min, max of VARCHAR        [0:4) side: the current string
-//	count(DISTINCT x)          [0:4) side: the set of values seen
+//	count, sum, avg(DISTINCT)  [0:4) side: the set of values seen; sum and
+//	                           avg fold it into the plain layout at the end
 //
 // Variable-size parts (strings, distinct sets) live in the side table,
 // guarded by a mutex taken once per Update/Combine/Finalize call; its
@@ -86,6 +89,7 @@ type Aggregate struct {
 	phys  types.Physical // of the argument
 	scale int            // of a DECIMAL argument
 	side  *sideTable
+	plain *Aggregate // sum/avg(DISTINCT): the plain aggregate finalizing the set
 }
 
 type sideTable struct {
@@ -103,13 +107,19 @@ type sideTable struct {
 //	avg               DOUBLE, as DuckDB computes it: the exact sum divided
 //	                  by count×10^s, correctly rounded
 //	min, max          the argument's type
+//
+// DISTINCT applies to count, sum and avg (a set of the values per group in
+// the side table); min and max ignore it; count(*) refuses it.
 func NewAggregate(spec AggSpec) (*Aggregate, error) {
 	a := &Aggregate{spec: spec, phys: spec.ArgType.Physical(), scale: spec.ArgType.Scale()}
 	fail := func(format string, args ...any) (*Aggregate, error) {
 		return nil, typeErr(spec.At, spec.Text, format, args...)
 	}
-	if spec.Distinct && spec.Kind != Count {
-		return fail("DISTINCT is supported for count only")
+	switch {
+	case spec.Distinct && spec.Kind == CountStar:
+		return fail("count(*) has no DISTINCT")
+	case spec.Distinct && (spec.Kind == Min || spec.Kind == Max):
+		a.spec.Distinct = false // the same result
 	}
 	t := spec.ArgType
 	switch spec.Kind {
@@ -133,6 +143,11 @@ func NewAggregate(spec AggSpec) (*Aggregate, error) {
 			a.out, a.size = types.MustDecimal(types.MaxDecimalPrecision, t.Scale()), 17
 		default:
 			a.out, a.size = types.BigIntType, 17
+		}
+		if spec.Distinct {
+			plain := *a
+			plain.spec.Distinct = false
+			a.plain, a.size, a.side = &plain, 4, &sideTable{}
 		}
 	case Min, Max:
 		if !t.IsValid() {
@@ -388,7 +403,7 @@ func (a *Aggregate) UpdateState(in *vector.Chunk, state []byte) error {
 		}
 		le.PutUint64(state, le.Uint64(state)+uint64(cnt))
 		return nil
-	case (a.spec.Kind == Sum || a.spec.Kind == Avg) && a.phys == types.PhysInt64:
+	case (a.spec.Kind == Sum || a.spec.Kind == Avg) && a.phys == types.PhysInt64 && a.side == nil:
 		v := in.Col(a.spec.Arg)
 		lo, hi, cnt := sumInts(b.sel, v.Int64s(), v.Validity().Words())
 		if cnt == 0 {
@@ -484,6 +499,8 @@ func (a *Aggregate) Finalize(state []byte, out *vector.Vector, i int) error {
 	switch {
 	case a.spec.Kind == CountStar || a.spec.Kind == Count && a.side == nil:
 		out.Int64s()[i] = int64(le.Uint64(state))
+	case a.spec.Distinct && a.spec.Kind != Count:
+		return a.finalizeDistinct(state, out, i)
 	case a.spec.Distinct:
 		a.side.mu.Lock()
 		n := 0
@@ -579,4 +596,44 @@ func avg128(lo, hi uint64, n uint64, scale int) float64 {
 	den := new(big.Int).Mul(new(big.Int).SetUint64(n), big.NewInt(types.Pow10(scale)))
 	f, _ := new(big.Rat).SetFrac(num, den).Float64()
 	return f
+}
+
+// finalizeDistinct folds the distinct values of a sum or avg into a
+// plain state, in ascending order (so that DOUBLE sums do not depend on
+// the set's iteration order), and finalizes that.
+func (a *Aggregate) finalizeDistinct(state []byte, out *vector.Vector, i int) error {
+	var keys []uint64
+	a.side.mu.Lock()
+	if si := le.Uint32(state); si != 0 {
+		for k := range a.side.sets[si-1] {
+			keys = append(keys, le.Uint64([]byte(k)))
+		}
+	}
+	a.side.mu.Unlock()
+	p := a.plain
+	if p.phys == types.PhysFloat64 {
+		slices.SortFunc(keys, func(x, y uint64) int { return cmpFloat(math.Float64frombits(x), math.Float64frombits(y)) })
+	} else {
+		slices.SortFunc(keys, func(x, y uint64) int { return cmp.Compare(int64(x), int64(y)) })
+	}
+	tmp := make([]byte, p.size)
+	p.Init(tmp)
+	for _, x := range keys {
+		if p.phys == types.PhysFloat64 {
+			le.PutUint64(tmp[0:8], math.Float64bits(math.Float64frombits(le.Uint64(tmp[0:8]))+math.Float64frombits(x)))
+			if p.spec.Kind == Avg {
+				le.PutUint64(tmp[8:16], le.Uint64(tmp[8:16])+1)
+			} else {
+				tmp[8] = 1
+			}
+			continue
+		}
+		add128(tmp, int64(x))
+		if p.spec.Kind == Avg {
+			le.PutUint64(tmp[16:24], le.Uint64(tmp[16:24])+1)
+		} else {
+			tmp[16] = 1
+		}
+	}
+	return p.Finalize(tmp, out, i)
 }
