@@ -364,16 +364,23 @@ func NewLike(arg Expr, pattern string, caseInsensitive, negated bool, pos Pos) (
 	return e, nil
 }
 
-// NewInList returns arg [NOT] IN (list…) for constant list items; they are
-// converted to the common type of arg and all items.
+// NewInList returns arg [NOT] IN (list…). Constant items are converted to
+// the common type of arg and all items and looked up in a set; a list with
+// any other item becomes arg = item1 OR arg = item2 … (NOT of that for NOT
+// IN), which has the same three-valued result.
 func NewInList(arg Expr, list []Expr, negated bool, pos Pos) (Expr, error) {
 	text := func() string { return (&InList{Arg: arg, Negated: negated}).String() }
+	if len(list) == 0 {
+		return nil, typeErr(pos, text(), "empty IN list")
+	}
+	for _, item := range list {
+		if _, ok := item.(*Const); !ok {
+			return inAsOr(arg, list, negated, pos)
+		}
+	}
 	t := arg.Type()
 	for _, item := range list {
-		c, ok := item.(*Const)
-		if !ok {
-			return nil, typeErr(pos, text(), "IN list item %v is not a constant", item)
-		}
+		c := item.(*Const)
 		if c.Val.IsNull() || (c.Val.Type().ID() == types.Varchar && t.ID() != types.Varchar) {
 			continue
 		}
@@ -395,6 +402,25 @@ func NewInList(arg Expr, list []Expr, negated bool, pos Pos) (Expr, error) {
 		e.List = append(e.List, c.(*Const).Val)
 	}
 	return e, nil
+}
+
+func inAsOr(arg Expr, list []Expr, negated bool, pos Pos) (Expr, error) {
+	var or Expr
+	for _, item := range list {
+		eq, err := NewBinary(OpEq, arg, item, pos)
+		if err != nil {
+			return nil, err
+		}
+		if or == nil {
+			or = eq
+		} else if or, err = NewBinary(OpOr, or, eq, pos); err != nil {
+			return nil, err
+		}
+	}
+	if negated {
+		return NewUnary(OpNot, or, pos)
+	}
+	return or, nil
 }
 
 // NewCase returns CASE WHEN … END. Conditions must be BOOLEAN; results are

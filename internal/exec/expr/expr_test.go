@@ -136,6 +136,8 @@ func kernelCases(t testing.TB) []Expr {
 		b.in(c("d"), false, b.lit(types.DoubleType, "0.5"), b.lit(types.DoubleType, "-1.25")),
 		b.in(c("b"), true, b.int(1), NewConst(types.Null(types.IntegerType), Pos{})),
 		b.in(c("f"), false, NewConst(types.BoolValue(true), Pos{})),
+		b.in(c("i"), false, b.int(3), c("b"), NewConst(types.Null(types.IntegerType), Pos{})),
+		b.in(c("s"), true, c("s2"), b.str("AIR")),
 		// BETWEEN.
 		b.ok(NewBetween(c("i"), b.int(-10), b.int(10), false, Pos{})),
 		b.ok(NewBetween(c("dt"), b.str("1994-01-01"), b.str("1995-01-01"), true, Pos{})),
