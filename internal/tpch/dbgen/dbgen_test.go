@@ -165,6 +165,27 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestRows checks exact row counts, lineitem's drawn without generating
+// rows: the well-known counts of dbgen's tables.
+func TestRows(t *testing.T) {
+	for _, c := range []struct {
+		sf                     float64
+		lineitem, partsupp, or int64
+	}{
+		{0.01, 60175, 8000, 15000},
+		{0.1, 600572, 80000, 150000},
+		{1, 6001215, 800000, 1500000},
+	} {
+		g, err := New(c.sf, FormatDuckDB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [3]int64{g.Rows(Lineitem), g.Rows(PartSupp), g.Rows(Orders)}; got != [3]int64{c.lineitem, c.partsupp, c.or} {
+			t.Errorf("SF %v: lineitem, partsupp, orders rows = %v, want %v", c.sf, got, [3]int64{c.lineitem, c.partsupp, c.or})
+		}
+	}
+}
+
 func TestRowCounts(t *testing.T) {
 	for _, c := range []struct {
 		sf                   float64

@@ -18,6 +18,7 @@
 // all cores build pieces of it at once.
 //
 // Use: [New] makes a [Generator] for a scale factor and [Format];
+// [Generator.Rows] counts a table's rows without generating them;
 // [Generator.AppendRows] appends the rows of any range of driving rows (see
 // below), [Generator.AppendOrdersLineitems] both of those tables at once,
 // [Generator.WriteTable] one table and [Generator.WriteDir] all eight .tbl

@@ -169,6 +169,23 @@ func (g *Generator) DrivingRows(t Table) int64 {
 	return 0
 }
 
+// Rows returns the number of rows of table t. For lineitem it draws the
+// number of lines of every order (one draw per order, no other work).
+func (g *Generator) Rows(t Table) int64 {
+	switch t {
+	case PartSupp:
+		return 4 * g.parts
+	case Lineitem:
+		s := stream{seed: streamDefs[sOrderLines].seed}
+		var n int64
+		for range g.orders {
+			n += s.draw(1, 7) // one draw per order: no skipping needed
+		}
+		return n
+	}
+	return g.DrivingRows(t)
+}
+
 // driver returns the table whose rows drive t's random streams.
 func driver(t Table) Table {
 	switch t {
