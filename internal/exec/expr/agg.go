@@ -209,8 +209,12 @@ func (s rowStates) at(r int) []byte {
 func (a *Aggregate) update(in *vector.Chunk, st rowStates) {
 	b := batchOf(in)
 	if a.spec.Kind == CountStar {
-		for r := range b.n {
-			s := st.at(r)
+		if st.one != nil {
+			le.PutUint64(st.one, le.Uint64(st.one)+uint64(b.n))
+			return
+		}
+		for _, s := range st.all[:b.n] {
+			s = s[st.off : st.off+8]
 			le.PutUint64(s, le.Uint64(s)+1)
 		}
 		return
@@ -278,19 +282,67 @@ func (a *Aggregate) update(in *vector.Chunk, st rowStates) {
 	}
 }
 
-// sumInt adds integer or DECIMAL values into 128-bit sum states.
+// sumInt adds integer or DECIMAL values into 128-bit sum states. The
+// loops are specialized by function (sum or avg) and by NULLs so that
+// each row does one slice of its state and a handful of loads and stores.
 func sumInt[T int32 | int64](a *Aggregate, sel vector.Selection, w []uint64, xs []T, st rowStates) {
-	avg := a.spec.Kind == Avg
-	for r, i := range sel {
-		if !isValid(w, int(i)) {
-			continue
+	if st.one != nil {
+		var lo, hi, c uint64
+		n := 0
+		for _, i := range sel {
+			if isValid(w, int(i)) {
+				x := int64(xs[i])
+				lo, c = bits.Add64(lo, uint64(x), 0)
+				hi += uint64(x>>63) + c
+				n++
+			}
 		}
-		s := st.at(r)
-		add128(s, int64(xs[i]))
-		if avg {
+		if n > 0 {
+			s := st.one
+			l, c := bits.Add64(le.Uint64(s[0:8]), lo, 0)
+			le.PutUint64(s[0:8], l)
+			le.PutUint64(s[8:16], le.Uint64(s[8:16])+hi+c)
+			if a.spec.Kind == Avg {
+				le.PutUint64(s[16:24], le.Uint64(s[16:24])+uint64(n))
+			} else {
+				s[16] = 1
+			}
+		}
+		return
+	}
+	off := st.off
+	switch {
+	case a.spec.Kind == Avg && w == nil:
+		for r, i := range sel {
+			s := st.all[r][off : off+24]
+			x := int64(xs[i])
+			lo, c := bits.Add64(le.Uint64(s[0:8]), uint64(x), 0)
+			le.PutUint64(s[0:8], lo)
+			le.PutUint64(s[8:16], le.Uint64(s[8:16])+uint64(x>>63)+c)
 			le.PutUint64(s[16:24], le.Uint64(s[16:24])+1)
-		} else {
+		}
+	case w == nil:
+		for r, i := range sel {
+			s := st.all[r][off : off+17]
+			x := int64(xs[i])
+			lo, c := bits.Add64(le.Uint64(s[0:8]), uint64(x), 0)
+			le.PutUint64(s[0:8], lo)
+			le.PutUint64(s[8:16], le.Uint64(s[8:16])+uint64(x>>63)+c)
 			s[16] = 1
+		}
+	default:
+		avg := a.spec.Kind == Avg
+		for r, i := range sel {
+			if !isValid(w, int(i)) {
+				continue
+			}
+			s := st.all[r][off:]
+			add128(s, int64(xs[i]))
+			if avg {
+				le.PutUint64(s[16:24], le.Uint64(s[16:24])+1)
+			} else {
+				s[16] = 1
+			}
 		}
 	}
 }
