@@ -47,6 +47,7 @@ type binaryKernel struct {
 	// 10^precision the result must stay below.
 	fl, fr, bound int64
 	rs, sl, sr    int
+	buf           []byte // || scratch
 }
 
 func (k *binaryKernel) eval(b *batch, out *vector.Vector) error {
@@ -382,13 +383,12 @@ func (k *binaryKernel) dateDiff(b *batch, x, y, out *vector.Vector) error {
 
 func (k *binaryKernel) concat(b *batch, x, y, out *vector.Vector) error {
 	w := out.Validity().Words()
-	var buf []byte
 	for _, i := range b.sel {
 		if !isValid(w, int(i)) {
 			continue
 		}
-		buf = append(append(buf[:0], x.Bytes(int(i))...), y.Bytes(int(i))...)
-		out.SetBytes(int(i), buf)
+		k.buf = append(append(k.buf[:0], x.Bytes(int(i))...), y.Bytes(int(i))...)
+		out.SetBytes(int(i), k.buf)
 	}
 	return nil
 }

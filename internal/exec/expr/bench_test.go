@@ -193,3 +193,45 @@ func BenchmarkQ1Aggregates(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*in.Len()), "ns/row")
 }
+
+// TestEvalDoesNotAllocate pins that evaluating a compiled tree allocates
+// nothing per chunk once its scratch vectors have grown: every kernel
+// case, as an expression and (BOOLEAN ones) as a filter.
+func TestEvalDoesNotAllocate(t *testing.T) {
+	rows := make([][]types.Value, 0, 100)
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100 {
+		row := make([]types.Value, len(schema))
+		for j, typ := range schema {
+			// No NULLs and no zeros: no case fails, every kernel runs.
+			v, err := types.Cast(types.IntegerValue(int32(r.IntN(50)+1)), typ)
+			if err != nil {
+				v, _ = types.Cast(types.VarcharValue("1995-03-0"+fmt.Sprint(r.IntN(9)+1)), typ)
+			}
+			row[j] = v
+		}
+		rows = append(rows, row)
+	}
+	in := vector.NewChunk(schema)
+	for _, row := range rows {
+		in.AppendRow(row...)
+	}
+	for _, e := range kernelCases(t) {
+		ev, err := Compile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := vector.New(e.Type())
+		if err := ev.Eval(in, out); err != nil {
+			continue // a case that fails on this data (casts of text)
+		}
+		if n := testing.AllocsPerRun(5, func() { _ = ev.Eval(in, out) }); n != 0 {
+			t.Errorf("%v: %v allocations per Eval", e, n)
+		}
+		if e.Type().ID() == types.Boolean {
+			if n := testing.AllocsPerRun(5, func() { _, _ = ev.EvalFilter(in) }); n != 0 {
+				t.Errorf("%v: %v allocations per EvalFilter", e, n)
+			}
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -187,26 +189,37 @@ func appendText(dst []byte, v *vector.Vector, i int) []byte {
 	case types.Date:
 		return types.AppendDate(dst, v.Int32s()[i])
 	case types.Double:
-		return append(dst, types.FormatDouble(v.Float64s()[i])...)
+		// types.FormatDouble's text, without its string allocation.
+		switch f := v.Float64s()[i]; {
+		case math.IsInf(f, 1):
+			return append(dst, "Infinity"...)
+		case math.IsInf(f, -1):
+			return append(dst, "-Infinity"...)
+		default:
+			return strconv.AppendFloat(dst, f, 'g', -1, 64)
+		}
 	}
 	return append(dst, v.Bytes(i)...)
 }
 
-// parseInto parses text s into slot i of out.
-func parseInto(out *vector.Vector, i int, s []byte) error {
+// parseInto parses text b into slot i of out.
+func parseInto(out *vector.Vector, i int, b []byte) error {
 	t := out.Type()
+	// The parsers take strings and keep none of them (their errors copy
+	// the text), so a view of the arena bytes saves a copy per row.
+	s := unsafe.String(unsafe.SliceData(b), len(b))
 	switch t.ID() {
 	case types.Boolean:
-		switch string(bytes.ToLower(s)) {
-		case "true", "t", "1":
+		switch {
+		case strings.EqualFold(s, "true"), strings.EqualFold(s, "t"), s == "1":
 			out.Bools()[i] = true
-		case "false", "f", "0":
+		case strings.EqualFold(s, "false"), strings.EqualFold(s, "f"), s == "0":
 			out.Bools()[i] = false
 		default:
 			return types.ErrSyntax
 		}
 	case types.Integer, types.BigInt:
-		x, err := strconv.ParseInt(string(s), 10, 64)
+		x, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			if errorsIsRange(err) {
 				return types.ErrOverflow
@@ -218,19 +231,19 @@ func parseInto(out *vector.Vector, i int, s []byte) error {
 		}
 		storeInt(out, i, x)
 	case types.Decimal:
-		x, err := types.ParseDecimal(string(s), t.Precision(), t.Scale())
+		x, err := types.ParseDecimal(s, t.Precision(), t.Scale())
 		if err != nil {
 			return err
 		}
 		out.Int64s()[i] = x
 	case types.Double:
-		f, err := strconv.ParseFloat(string(s), 64)
+		f, err := strconv.ParseFloat(s, 64)
 		if err != nil && !errorsIsRange(err) {
 			return types.ErrSyntax
 		}
 		out.Float64s()[i] = f
 	case types.Date:
-		d, err := types.ParseDate(string(s))
+		d, err := types.ParseDate(s)
 		if err != nil {
 			return err
 		}

@@ -148,17 +148,18 @@ func (ev *Evaluator) EvalFilter(in *vector.Chunk) (vector.Selection, error) {
 	if ev.tmp == nil {
 		panic(fmt.Sprintf("BUG: filter on %v of type %v", ev.e, ev.e.Type()))
 	}
-	b := batchOf(in)
+	ev.b = batchOf(in) // a field, so that passing &ev.b does not allocate
+	b := &ev.b
 	out := in.SelBuffer()
 	for _, c := range ev.conj {
 		var n int
 		if c.sel != nil {
 			var err error
-			if n, err = c.sel.selectRows(&b, out); err != nil {
+			if n, err = c.sel.selectRows(b, out); err != nil {
 				return nil, err
 			}
 		} else {
-			v, err := c.op.get(&b)
+			v, err := c.op.get(b)
 			if err != nil {
 				return nil, err
 			}

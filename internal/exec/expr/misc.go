@@ -154,6 +154,7 @@ type caseKernel struct {
 	conds, thens []operand
 	els          operand
 	rem, match   vector.Selection
+	sub          batch // the rows a branch runs on (a field: &sub does not allocate)
 }
 
 func compileCase(e *Case) (kernel, error) {
@@ -177,8 +178,8 @@ func (k *caseKernel) eval(b *batch, out *vector.Vector) error {
 		if n == 0 {
 			return nil
 		}
-		sub := batch{in: b.in, sel: k.rem[:n], n: n}
-		c, err := k.conds[w].get(&sub)
+		k.sub = batch{in: b.in, sel: k.rem[:n], n: n}
+		c, err := k.conds[w].get(&k.sub)
 		if err != nil {
 			return err
 		}
@@ -195,21 +196,21 @@ func (k *caseKernel) eval(b *batch, out *vector.Vector) error {
 		}
 		n = rest
 		if m > 0 {
-			sub := batch{in: b.in, sel: k.match[:m], n: m}
-			v, err := k.thens[w].get(&sub)
+			k.sub = batch{in: b.in, sel: k.match[:m], n: m}
+			v, err := k.thens[w].get(&k.sub)
 			if err != nil {
 				return err
 			}
-			copyRows(out, v, &sub)
+			copyRows(out, v, &k.sub)
 		}
 	}
 	if n > 0 {
-		sub := batch{in: b.in, sel: k.rem[:n], n: n}
-		v, err := k.els.get(&sub)
+		k.sub = batch{in: b.in, sel: k.rem[:n], n: n}
+		v, err := k.els.get(&k.sub)
 		if err != nil {
 			return err
 		}
-		copyRows(out, v, &sub)
+		copyRows(out, v, &k.sub)
 	}
 	return nil
 }
@@ -218,6 +219,7 @@ func (k *caseKernel) eval(b *batch, out *vector.Vector) error {
 type coalesceKernel struct {
 	args []operand
 	rem  vector.Selection
+	sub  batch
 }
 
 func compileCoalesce(e *Coalesce) (kernel, error) {
@@ -231,12 +233,12 @@ func (k *coalesceKernel) eval(b *batch, out *vector.Vector) error {
 		if n == 0 {
 			return nil
 		}
-		sub := batch{in: b.in, sel: k.rem[:n], n: n}
-		v, err := a.get(&sub)
+		k.sub = batch{in: b.in, sel: k.rem[:n], n: n}
+		v, err := a.get(&k.sub)
 		if err != nil {
 			return err
 		}
-		copyRows(out, v, &sub) // NULL rows are copied as NULL and retried
+		copyRows(out, v, &k.sub) // NULL rows are copied as NULL and retried
 		vw := v.Validity().Words()
 		rest := 0
 		for _, i := range k.rem[:n] {
