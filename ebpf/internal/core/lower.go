@@ -112,60 +112,46 @@ var ErrFellOff = errors.New("execution left the program's instructions")
 // other fetch forms into the source register, and the plain forms nowhere.
 func Atomic(p unsafe.Pointer, size uint64, aop asm.AtomicOp, src, r0 uint64) (old uint64) {
 	if size == 8 {
-		m := (*uint64)(p)
-		switch aop &^ asm.AtomicFetch {
-		case asm.AtomicAdd:
-			old = atomic.AddUint64(m, src) - src
-		case asm.AtomicOr:
-			old = atomic.OrUint64(m, src)
-		case asm.AtomicAnd:
-			old = atomic.AndUint64(m, src)
-		case asm.AtomicXor:
-			for {
-				old = atomic.LoadUint64(m)
-				if atomic.CompareAndSwapUint64(m, old, old^src) {
-					break
-				}
-			}
-		case asm.AtomicXchg &^ asm.AtomicFetch:
-			old = atomic.SwapUint64(m, src)
-		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
-			for {
-				old = atomic.LoadUint64(m)
-				if old != r0 || atomic.CompareAndSwapUint64(m, old, src) {
-					break
-				}
-			}
-		}
-	} else {
-		m := (*uint32)(p)
-		s := uint32(src)
-		var o uint32
-		switch aop &^ asm.AtomicFetch {
-		case asm.AtomicAdd:
-			o = atomic.AddUint32(m, s) - s
-		case asm.AtomicOr:
-			o = atomic.OrUint32(m, s)
-		case asm.AtomicAnd:
-			o = atomic.AndUint32(m, s)
-		case asm.AtomicXor:
-			for {
-				o = atomic.LoadUint32(m)
-				if atomic.CompareAndSwapUint32(m, o, o^s) {
-					break
-				}
-			}
-		case asm.AtomicXchg &^ asm.AtomicFetch:
-			o = atomic.SwapUint32(m, s)
-		case asm.AtomicCmpXchg &^ asm.AtomicFetch:
-			for {
-				o = atomic.LoadUint32(m)
-				if o != uint32(r0) || atomic.CompareAndSwapUint32(m, o, s) {
-					break
-				}
-			}
-		}
-		old = uint64(o)
+		return rmw((*atomic.Uint64)(p), aop, src, r0)
 	}
-	return old
+	return uint64(rmw((*atomic.Uint32)(p), aop, uint32(src), uint32(r0)))
+}
+
+// word is what rmw needs of atomic.Uint32 and atomic.Uint64.
+type word[T uint32 | uint64] interface {
+	Add(T) T
+	Or(T) T
+	And(T) T
+	Swap(T) T
+	CompareAndSwap(old, new T) bool
+	Load() T
+}
+
+// rmw performs aop on m and returns the old value (see Atomic).
+func rmw[T uint32 | uint64, W word[T]](m W, aop asm.AtomicOp, src, r0 T) T {
+	switch aop &^ asm.AtomicFetch {
+	case asm.AtomicAdd:
+		return m.Add(src) - src
+	case asm.AtomicOr:
+		return m.Or(src)
+	case asm.AtomicAnd:
+		return m.And(src)
+	case asm.AtomicXor:
+		for {
+			old := m.Load()
+			if m.CompareAndSwap(old, old^src) {
+				return old
+			}
+		}
+	case asm.AtomicXchg &^ asm.AtomicFetch:
+		return m.Swap(src)
+	case asm.AtomicCmpXchg &^ asm.AtomicFetch:
+		for {
+			old := m.Load()
+			if old != r0 || m.CompareAndSwap(old, src) {
+				return old
+			}
+		}
+	}
+	panic(fmt.Sprintf("BUG: atomic operation %v passed validation but has no semantics", aop))
 }
