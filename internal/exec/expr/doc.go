@@ -24,8 +24,16 @@
 //	                      integers and DECIMALs that no DECIMAL(18,s)
 //	                      holds together compare exactly by their scaled
 //	                      integers (never an overflow)
-//	DATE ± INTEGER        days; DATE ± interval (AddInterval): months then
-//	                      days, month ends clamped; DATE − DATE: days
+//	DATE ± INTEGER        days; DATE + interval (NewDateInterval): months
+//	                      then days, month ends clamped; DATE − DATE: BIGINT
+//	                      days
+//	EXTRACT               year, month, day of a DATE, as BIGINT
+//	SUBSTRING, ||         characters are UTF-8 code points; NULL in, NULL out
+//	LIKE, ILIKE           constant pattern, % and _, \ escapes; compiled
+//	                      once, with prefix/suffix/contains fast paths
+//	IN                    constant lists looked up in a set (hashed above
+//	                      8 items); other lists become ORs of =
+//	CASE, COALESCE        a branch is evaluated only on the rows it gets
 //	AND OR NOT            three-valued: false AND NULL = false,
 //	                      true OR NULL = true
 //
@@ -48,6 +56,19 @@
 // compile time, and intermediate results live in scratch vectors owned by
 // the evaluator, so that Eval allocates nothing per chunk. An Evaluator is
 // owned by one goroutine; compile one per worker.
+//
+// EvalFilter narrows a chunk's selection by a predicate (NULL is false).
+// It runs the operands of a top-level AND one after another, each on the
+// rows the previous kept, and compares a column with a constant straight
+// into the selection.
+//
+// # Aggregates
+//
+// An Aggregate (NewAggregate) is the compiled count, sum, avg, min or max
+// of an input column; its per-group state is a fixed number of bytes that
+// the caller stores (one row of states per group) and that Update,
+// UpdateState, Combine and Finalize work on. One Aggregate is shared by
+// all workers.
 //
 // The package imports types and vector of bpfdb and nothing else of it: it
 // must not import operators, storage, the planner or the scheduler.
