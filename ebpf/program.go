@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -212,6 +213,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 		return nil, fmt.Errorf("load program %q: %w", name, err)
 	}
 	var proven []bool // accesses that run without a check
+	var lookups map[int]jit.ArrayLookup
 	if !opts.Unverified {
 		typ := opts.Type
 		if typ == nil {
@@ -229,6 +231,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 		if !opts.RuntimeChecks {
 			proven = uncheckedAccesses(res, typ, p.ctxLen)
 			code = code.Unchecked(proven)
+			lookups = arrayLookups(spec.Instructions, res, helpers, p.maps)
 		}
 	}
 	p.code = code
@@ -246,7 +249,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	}
 	if useJIT {
 		native, err := jit.Compile(spec.Instructions, jit.Config{
-			Helpers: helpers.funcs(), Maps: p.maps, Proven: proven, Verified: !opts.Unverified,
+			Helpers: helpers.funcs(), Maps: p.maps, Proven: proven, Verified: !opts.Unverified, Lookups: lookups,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load program %q: %w", name, err)
@@ -304,6 +307,36 @@ func uncheckedAccesses(res *VerifyResult, typ *ProgramType, ctxLen int) []bool {
 		skip[pc] = a.Proven && a.Kinds != 0 && a.Kinds&^safe == 0
 	}
 	return skip
+}
+
+// arrayLookups returns the map_lookup_elem calls the JIT may run inline:
+// those the verifier proved take the same array map on every path with the
+// key on the stack (VerifyResult.CallMaps), where helper 1 is this
+// package's own map_lookup_elem and the map one of the maps package's
+// arrays (maps.ArrayLayout), whose values never move.
+func arrayLookups(insns asm.Instructions, res *VerifyResult, helpers *Helpers, ms []maps.Map) map[int]jit.ArrayLookup {
+	hp, ok := helpers.Lookup(HelperMapLookup)
+	if !ok || reflect.ValueOf(hp.Fn).Pointer() != reflect.ValueOf(mapLookup).Pointer() {
+		return nil
+	}
+	var out map[int]jit.ArrayLookup
+	slotOf := insns.SlotIndex()
+	for i, ins := range insns {
+		pc := slotOf[i]
+		if !ins.IsHelperCall() || ins.Imm() != HelperMapLookup || pc >= len(res.CallMaps) || res.CallMaps[pc] < 0 {
+			continue
+		}
+		m := ms[res.CallMaps[pc]]
+		base, stride, n, ok := maps.ArrayLayout(m)
+		if !ok || stride > math.MaxInt32 || m.Spec().KeySize != 4 {
+			continue
+		}
+		if out == nil {
+			out = map[int]jit.ArrayLookup{}
+		}
+		out[pc] = jit.ArrayLookup{Base: uint64(base), Stride: stride, Entries: n}
+	}
+	return out
 }
 
 // contextLen is the length of the memory r1 points to at entry under typ,

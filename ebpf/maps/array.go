@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"unsafe"
 )
 
 // maxStripes is the largest number of locks of an array.
@@ -252,4 +253,17 @@ func (a *arrayMap) writeContents(e Entry) error {
 		v = slices.Repeat(v, a.workers)
 	}
 	return a.Update(e.Key, v, UpdateAny)
+}
+
+// ArrayLayout reports where the values of m live if m is an Array created by
+// this package: value i (i < entries) starts at base + i*stride and never
+// moves while m is reachable, for every worker. A backend may then compute a
+// lookup's result itself instead of calling LookupRef (the JIT inlines
+// map_lookup_elem). ok is false for every other map, PerCPUArray included.
+func ArrayLayout(m Map) (base uintptr, stride uint64, entries uint32, ok bool) {
+	a, isArray := m.(*arrayMap)
+	if !isArray || a.perWorker || a.n == 0 {
+		return 0, 0, 0, false
+	}
+	return uintptr(unsafe.Pointer(unsafe.SliceData(a.slab.mem))), a.slab.stride, uint32(a.n), true
 }

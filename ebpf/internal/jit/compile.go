@@ -28,9 +28,24 @@ type Config struct {
 	// Verified says the program passed the verifier: it never reads
 	// r1-r5 after a helper call, so the code need not reload them.
 	Verified bool
+	// Lookups, by slot, are helper calls the JIT emits inline: a
+	// map_lookup_elem of an array map, with the key on the stack, that the
+	// verifier proved takes the same map on every path (see ArrayLookup).
+	Lookups map[int]ArrayLookup
 	// Listing keeps the text of the generated code (Program.Listing), for
 	// tests and debugging.
 	Listing bool
+}
+
+// ArrayLookup describes the array map a map_lookup_elem call looks up, so
+// that the call can run inline: r0 = Base + key*Stride if the 4-byte key at
+// r2 is below Entries, else 0 (NULL). That is exactly what the helper
+// returns for such a map (value i lives at Base + i*Stride and never moves),
+// for any worker (not a per-worker map).
+type ArrayLookup struct {
+	Base    uint64
+	Stride  uint64
+	Entries uint32
 }
 
 // Supported reports whether this build can compile and run native code.
@@ -713,6 +728,8 @@ func (c *compiler) call(ins asm.Instruction, pc, nslots int) error {
 			return fmt.Errorf("jump target %d is outside the program", target)
 		}
 		c.localCall(pc, target)
+	case ins.Src == asm.PseudoCallHelper && c.cfg.Lookups != nil && c.hasLookup(pc):
+		c.inlineLookup(c.cfg.Lookups[pc])
 	case ins.Src == asm.PseudoCallHelper:
 		id := ins.Imm()
 		fn := c.cfg.Helpers[id]
@@ -732,6 +749,41 @@ func (c *compiler) call(ins asm.Instruction, pc, nslots int) error {
 		return fmt.Errorf("%w: kernel function calls (kfuncs) are not available", core.ErrUnsupported)
 	}
 	return nil
+}
+
+func (c *compiler) hasLookup(pc int) bool {
+	_, ok := c.cfg.Lookups[pc]
+	return ok
+}
+
+// inlineLookup emits map_lookup_elem of an array map in place of the
+// helper call (r1-r5 keep their values, as after a real call):
+//
+//	mov r11d, dword [rsi]       ; the key, at r2
+//	cmp r11d, Entries; jae null
+//	imul r11, r11, Stride       ; (a shift for a power of two)
+//	mov rax, Base; add rax, r11; jmp done
+//	null: xor eax, eax
+//	done:
+func (c *compiler) inlineLookup(l ArrayLookup) {
+	a := c.a
+	null, done := a.NewLabel(), a.NewLabel()
+	a.MovRM(x86.S32, rTmp, x86.M(reg[2], 0))
+	a.ALURI(x86.CMP, x86.S32, rTmp, int32(l.Entries))
+	a.Jcc(x86.CondAE, null)
+	if l.Stride&(l.Stride-1) == 0 {
+		if k := bits.TrailingZeros64(l.Stride); k > 0 {
+			a.ShiftRI(x86.SHL, x86.S64, rTmp, uint8(k))
+		}
+	} else {
+		a.IMulRRI(x86.S64, rTmp, rTmp, int32(l.Stride))
+	}
+	a.MovImm64(reg[0], l.Base)
+	a.ALURR(x86.ADD, x86.S64, reg[0], rTmp)
+	a.Jmp(done)
+	a.Bind(null)
+	a.ALURR(x86.XOR, x86.S32, reg[0], reg[0])
+	a.Bind(done)
 }
 
 // localCall emits a bpf-to-bpf call: the frame limit, the budget charge

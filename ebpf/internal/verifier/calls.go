@@ -134,6 +134,7 @@ func (v *verifier) callHelper(st *state, pc int, ins asm.Instruction) error {
 			}
 		}
 	}
+	v.noteCallMap(st, pc, proto, mapIdx)
 	for r := 1; r <= 5; r++ {
 		st.regs[r] = value{}
 	}
@@ -275,4 +276,25 @@ func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar
 		return nil, st
 	}
 	return nil, nil
+}
+
+// callUnseen marks a slot of Result.CallMaps no path has reached as a call.
+const callUnseen = -2
+
+// noteCallMap records in Result.CallMaps which map the helper call at pc
+// takes on this path, if its key argument is a stack pointer; a call that
+// takes different maps on different paths, or a key elsewhere, gets -1.
+func (v *verifier) noteCallMap(st *state, pc int, proto core.Prototype, mapIdx int32) {
+	m := int32(-1)
+	for i, k := range proto.Args {
+		if k == core.ArgMapKey && mapIdx >= 0 && st.regs[i+1].kind == kindStack {
+			m = mapIdx
+		}
+	}
+	switch old := v.res.CallMaps[pc]; {
+	case old == callUnseen:
+		v.res.CallMaps[pc] = m
+	case old != m:
+		v.res.CallMaps[pc] = -1
+	}
 }

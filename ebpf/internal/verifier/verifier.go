@@ -109,6 +109,12 @@ type Result struct {
 	// Access is indexed by slot; entries of slots that do not access
 	// memory are zero.
 	Access []Access
+	// CallMaps is indexed by slot: for a helper call taking a map whose
+	// key argument is a stack pointer on every path, the index of that map
+	// in the program's map table if it is the same map on every path;
+	// -1 for every other slot. A backend may specialize such a call (the
+	// JIT inlines array-map lookups).
+	CallMaps []int32
 }
 
 // node is a stored state at a prune point. pending counts the paths still
@@ -197,6 +203,10 @@ func Verify(insns asm.Instructions, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	v.res.Access = make([]Access, v.nslots)
+	v.res.CallMaps = make([]int32, v.nslots)
+	for i := range v.res.CallMaps {
+		v.res.CallMaps[i] = callUnseen
+	}
 	v.visited = make([]points, v.nslots)
 	v.live = v.liveness()
 	if err := v.explore(); err != nil {
@@ -205,6 +215,11 @@ func Verify(insns asm.Instructions, cfg Config) (*Result, error) {
 	for pc, i := range v.at {
 		if i >= 0 && isMemAccess(insns[i]) {
 			v.res.Access[pc].Proven = true
+		}
+	}
+	for pc, m := range v.res.CallMaps {
+		if m == callUnseen {
+			v.res.CallMaps[pc] = -1
 		}
 	}
 	return v.res, nil
