@@ -211,9 +211,9 @@ func parseInto(out *vector.Vector, i int, b []byte) error {
 	switch t.ID() {
 	case types.Boolean:
 		switch {
-		case strings.EqualFold(s, "true"), strings.EqualFold(s, "t"), s == "1":
+		case strings.EqualFold(s, "true"), strings.EqualFold(s, "t"):
 			out.Bools()[i] = true
-		case strings.EqualFold(s, "false"), strings.EqualFold(s, "f"), s == "0":
+		case strings.EqualFold(s, "false"), strings.EqualFold(s, "f"):
 			out.Bools()[i] = false
 		default:
 			return types.ErrSyntax
@@ -238,7 +238,14 @@ func parseInto(out *vector.Vector, i int, b []byte) error {
 		out.Int64s()[i] = x
 	case types.Double:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil && !errorsIsRange(err) {
+		switch {
+		case s == "Infinity":
+			f = math.Inf(1)
+		case s == "-Infinity":
+			f = math.Inf(-1)
+		case errorsIsRange(err):
+			return types.ErrOverflow
+		case err != nil:
 			return types.ErrSyntax
 		}
 		out.Float64s()[i] = f

@@ -164,6 +164,9 @@ func kernelCases(t testing.TB) []Expr {
 		b.cast(b.cast(c("d"), types.VarcharType), types.DoubleType),
 		b.cast(b.cast(c("f"), types.VarcharType), types.BooleanType),
 		b.cast(b.cast(c("b"), types.VarcharType), types.BigIntType),
+		b.cast(b.cast(c("i"), types.VarcharType), types.BooleanType),
+		b.cast(b.ok(NewCase([]When{{Cond: c("f"), Then: b.str("-Infinity")}, {Cond: c("g"), Then: b.str(" 2.5 ")}}, b.str("1e400"), Pos{})), types.DoubleType),
+		b.cast(b.ok(NewCase([]When{{Cond: c("f"), Then: b.str("-Infinity")}}, b.str("NaN"), Pos{})), types.DoubleType),
 	}
 	// Every cast between the schema's types that exists.
 	targets := []types.Type{types.IntegerType, types.BigIntType, types.DoubleType, types.MustDecimal(15, 2),
@@ -190,52 +193,122 @@ func TestKernelsMatchReference(t *testing.T) {
 		chunks[k] = vectortest.Chunks(r, schema, rows, cfg)
 	}
 	for _, e := range kernelCases(t) {
-		t.Run(e.String(), func(t *testing.T) {
-			ev, err := Compile(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := vector.New(e.Type())
-			checked, failed := 0, 0
-			for k, cfg := range vectortest.Configs {
-				for _, c := range chunks[k] {
-					got := ev.Eval(c, out)
-					var refErr error
-					want := make([]types.Value, c.Len())
-					for row := range c.Len() {
-						v, err := ref(e, boxedRow(c, row))
-						if err != nil && refErr == nil {
-							refErr = err
-						}
-						want[row] = v
-					}
-					if refErr != nil {
-						failed++
-						var ee *Error
-						if !errors.As(got, &ee) {
-							t.Fatalf("%v: reference fails (%v), kernel returns %v", cfg, refErr, got)
-						}
-						continue
-					}
-					if got != nil {
-						t.Fatalf("%v: %v", cfg, got)
-					}
-					for row := range c.Len() {
-						g := out.Value(c.Index(row))
-						if g.String() != want[row].String() || g.Type() != want[row].Type() {
-							t.Fatalf("%v: row %v: got %v (%v), want %v (%v)", cfg, boxedRow(c, row), g, g.Type(), want[row], want[row].Type())
-						}
-						checked++
-					}
+		t.Run(e.String(), func(t *testing.T) { checkExpr(t, e, chunks, true) })
+	}
+}
+
+// checkExpr compares e's kernels with the reference on every chunk of
+// every configuration, and its filter if it is BOOLEAN. strict fails a
+// case where no chunk evaluates without an error.
+func checkExpr(t *testing.T, e Expr, chunks [][]*vector.Chunk, strict bool) {
+	t.Helper()
+	ev, err := Compile(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := vector.New(e.Type())
+	checked, failed := 0, 0
+	for k, cfg := range vectortest.Configs {
+		for _, c := range chunks[k] {
+			got := ev.Eval(c, out)
+			var refErr error
+			want := make([]types.Value, c.Len())
+			for row := range c.Len() {
+				v, err := ref(e, boxedRow(c, row))
+				if err != nil && refErr == nil {
+					refErr = err
 				}
+				want[row] = v
 			}
-			if checked == 0 {
-				t.Fatalf("every chunk failed (%d), nothing compared", failed)
+			if refErr != nil {
+				failed++
+				var ee *Error
+				if !errors.As(got, &ee) {
+					t.Fatalf("%v: %v: reference fails (%v), kernel returns %v", e, cfg, refErr, got)
+				}
+				continue
 			}
-			if e.Type().ID() == types.Boolean {
-				checkFilter(t, ev, e, chunks)
+			if got != nil {
+				t.Fatalf("%v: %v: %v", e, cfg, got)
 			}
-		})
+			for row := range c.Len() {
+				g := out.Value(c.Index(row))
+				if g.String() != want[row].String() || g.Type() != want[row].Type() {
+					t.Fatalf("%v: %v: row %v: got %v (%v), want %v (%v)", e, cfg, boxedRow(c, row), g, g.Type(), want[row], want[row].Type())
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 && strict {
+		t.Fatalf("%v: every chunk failed (%d), nothing compared", e, failed)
+	}
+	if e.Type().ID() == types.Boolean {
+		checkFilter(t, ev, e, chunks)
+	}
+}
+
+// TestRandomTrees builds random nested trees from the constructors (what
+// they refuse is skipped) and checks each like the kernel cases: nesting
+// exercises scratch vectors, sub-selections of CASE inside CASE, casts of
+// intermediate results.
+func TestRandomTrees(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := vectortest.Rows(r, schema, 300, 0.2)
+	chunks := make([][]*vector.Chunk, len(vectortest.Configs))
+	for k, cfg := range vectortest.Configs {
+		chunks[k] = vectortest.Chunks(r, schema, rows, cfg)
+	}
+	cases := kernelCases(t)
+	b := tb{t}
+	var gen func(depth int) Expr
+	gen = func(depth int) Expr {
+		if depth == 0 || r.IntN(4) == 0 {
+			switch r.IntN(3) {
+			case 0:
+				return b.col(colNames[r.IntN(len(colNames))])
+			case 1:
+				return cases[r.IntN(len(cases))]
+			}
+			v := vectortest.Value(r, schema[r.IntN(len(schema))], 0.1)
+			return NewConst(v, Pos{})
+		}
+		for {
+			x, y, z := gen(depth-1), gen(depth-1), gen(depth-1)
+			var e Expr
+			var err error
+			switch r.IntN(10) {
+			case 0, 1, 2:
+				e, err = NewBinary(Op(1+r.IntN(int(OpConcat))), x, y, Pos{Line: 1, Col: 1})
+			case 3:
+				e, err = NewCase([]When{{Cond: x, Then: y}}, z, Pos{})
+			case 4:
+				e, err = NewCoalesce([]Expr{x, y}, Pos{})
+			case 5:
+				e, err = NewCast(x, schema[r.IntN(len(schema))], Pos{})
+			case 6:
+				e, err = NewBetween(x, y, z, r.IntN(2) == 0, Pos{})
+			case 7:
+				e, err = NewUnary([]Op{OpNeg, OpNot}[r.IntN(2)], x, Pos{})
+			case 8:
+				e = NewIsNull(x, r.IntN(2) == 0, Pos{})
+			case 9:
+				e, err = NewSubstring(x, y, z, Pos{})
+			}
+			if err == nil {
+				return e
+			}
+			if r.IntN(8) == 0 {
+				return x
+			}
+		}
+	}
+	for range 150 {
+		e := gen(3)
+		if _, ok := e.(*Column); ok {
+			continue
+		}
+		checkExpr(t, e, chunks, false)
 	}
 }
 
