@@ -94,25 +94,33 @@ func ref(e Expr, row []types.Value) (types.Value, error) {
 		y, m, d := types.DateCivil(int32(x.Int64()))
 		return types.BigIntValue(int64([]int{0, y, m, d}[e.Part])), nil
 	case *Substring:
+		// Arguments are evaluated eagerly, as for any function.
 		x, err := ref(e.Arg, row)
-		if err != nil || x.IsNull() {
-			return types.Null(t), err
+		if err != nil {
+			return x, err
 		}
 		s, err := ref(e.Start, row)
-		if err != nil || s.IsNull() {
-			return types.Null(t), err
+		if err != nil {
+			return s, err
+		}
+		l := types.BigIntValue(math.MaxInt64)
+		if e.Length != nil {
+			if l, err = ref(e.Length, row); err != nil {
+				return l, err
+			}
+		}
+		if x.IsNull() || s.IsNull() || l.IsNull() {
+			return types.Null(t), nil
 		}
 		rs := []rune(x.Str())
 		from, to := s.Int64(), int64(len(rs))+1
 		if e.Length != nil {
-			l, err := ref(e.Length, row)
-			if err != nil || l.IsNull() {
-				return types.Null(t), err
-			}
 			if l.Int64() < 0 {
 				return l, types.ErrSyntax
 			}
-			to = min(to, from+l.Int64())
+			if from <= math.MaxInt64-l.Int64() {
+				to = min(to, from+l.Int64())
+			}
 		}
 		from = max(from, 1)
 		if from >= to {
