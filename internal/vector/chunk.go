@@ -299,7 +299,9 @@ func (c *Chunk) String() string {
 // text NULL, a "|", a line break or surrounding spaces). Errors name the
 // line and column.
 func ParseTable(text string) (*Chunk, error) {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	// One trailing newline ends the last row; more would be rows (an empty
+	// VARCHAR in a one-column table prints as an empty line).
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if len(lines) == 0 || strings.TrimSpace(lines[0]) == "" {
 		return nil, fmt.Errorf("parse table: no header line")
 	}
