@@ -1,11 +1,12 @@
 // Command bpfdb is the single bpfdb binary. Today it drives the eBPF
-// runtime:
+// runtime and generates TPC-H data:
 //
 //	bpfdb bpf run    [flags] FILE        run a program once, print r0
 //	bpfdb bpf test   [flags] FILE...     run conformance .data files
 //	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
 //	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
 //	bpfdb bpf verify [flags] FILE        run the static verifier
+//	bpfdb tpch gen --sf X --dir D        write the TPC-H tables as dbgen does
 //
 // FILE is a bpf_conformance .data file or an ELF object from
 // clang -target bpf. See "bpfdb bpf help" for the test environment.
@@ -26,6 +27,7 @@ const usage = `usage: bpfdb <command> [arguments]
 commands:
   bpf run|test|bench|disasm|verify
                               drive the eBPF runtime (bpfdb bpf help)
+  tpch gen                    generate TPC-H data (bpfdb tpch help)
 `
 
 // run executes the command line and returns the exit code: 0 on success,
@@ -38,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "bpf":
 		return bpfCommand(args[1:], stdout, stderr)
+	case "tpch":
+		return tpchCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
