@@ -13,6 +13,7 @@ import (
 // use one for each AND operand of these shapes (either operand order):
 //
 //	x op constant     x INTEGER, BIGINT, DATE or DECIMAL; op any comparison
+//	x op y            both of one such type (l_commitdate < l_receiptdate)
 //	x = / <> 'text'   x VARCHAR
 //
 // Other operands go through their kernel and compact.
@@ -48,7 +49,10 @@ func compileSelector(e Expr) (selector, error) {
 		x, c, op = c, x, flip(op)
 	}
 	k, ok := c.(*Const)
-	if !ok || k.Val.IsNull() {
+	if !ok {
+		return compileColSelector(x, c, op)
+	}
+	if k.Val.IsNull() {
 		return nil, nil
 	}
 	arg, err := compile(x)
@@ -142,6 +146,81 @@ func (s *strEqSel) selectRows(b *batch, out vector.Selection) (int, error) {
 		}
 		h := strs[i]
 		k += b2i((int(h.Len) == len(s.c) && bytes.Equal(arena[h.Off:h.Off+h.Len], s.c)) == s.eq)
+	}
+	return k, nil
+}
+
+// compileColSelector returns a selector comparing two non-constant
+// integer-like operands of one type, or nil.
+func compileColSelector(x, y Expr, op Op) (selector, error) {
+	p := x.Type().Physical()
+	if p != types.PhysInt32 && p != types.PhysInt64 {
+		return nil, nil
+	}
+	ops, err := compileAll(x, y)
+	if err != nil {
+		return nil, err
+	}
+	if p == types.PhysInt32 {
+		return &cmpColSel[int32]{x: ops[0], y: ops[1], op: op}, nil
+	}
+	return &cmpColSel[int64]{x: ops[0], y: ops[1], op: op}, nil
+}
+
+type cmpColSel[T int32 | int64] struct {
+	x, y operand
+	op   Op
+}
+
+func (s *cmpColSel[T]) selectRows(b *batch, out vector.Selection) (int, error) {
+	xv, err := s.x.get(b)
+	if err != nil {
+		return 0, err
+	}
+	yv, err := s.y.get(b)
+	if err != nil {
+		return 0, err
+	}
+	xs, ys, k := vector.Data[T](xv), vector.Data[T](yv), 0
+	xw, yw := xv.Validity().Words(), yv.Validity().Words()
+	if xw != nil || yw != nil {
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(isValid(xw, int(i)) && isValid(yw, int(i)) && cmpResult(s.op, cmp.Compare(xs[i], ys[i])))
+		}
+		return k, nil
+	}
+	switch s.op {
+	case OpEq:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] == ys[i])
+		}
+	case OpNe:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] != ys[i])
+		}
+	case OpLt:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] < ys[i])
+		}
+	case OpLe:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] <= ys[i])
+		}
+	case OpGt:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] > ys[i])
+		}
+	case OpGe:
+		for _, i := range b.sel {
+			out[k] = i
+			k += b2i(xs[i] >= ys[i])
+		}
 	}
 	return k, nil
 }
