@@ -257,12 +257,42 @@ func (k *likeKernel) eval(b *batch, out *vector.Vector) error {
 	nullsOf(out, x)
 	w := x.Validity().Words()
 	strs, arena, os := x.Strs(), x.Arena(), out.Bools()
+	m, neg := k.m, k.negated
+	if !m.fold && (m.kind == matchPrefix || m.kind == matchSuffix || m.kind == matchContains) {
+		// The common shapes inline, with no per-row dispatch. NULL
+		// slots are skipped before their headers are used: they may
+		// point anywhere.
+		pat := m.segs[1]
+		if m.kind == matchPrefix {
+			pat = m.segs[0]
+		}
+		n := uint32(len(pat))
+		for _, i := range b.sel {
+			if !isValid(w, int(i)) {
+				continue
+			}
+			h := strs[i]
+			s := arena[h.Off : h.Off+h.Len]
+			var ok bool
+			switch {
+			case h.Len < n:
+			case m.kind == matchPrefix:
+				ok = string(s[:n]) == string(pat)
+			case m.kind == matchSuffix:
+				ok = string(s[h.Len-n:]) == string(pat)
+			default:
+				ok = bytes.Contains(s, pat)
+			}
+			os[i] = ok != neg
+		}
+		return nil
+	}
 	for _, i := range b.sel {
 		if !isValid(w, int(i)) {
 			continue
 		}
 		h := strs[i]
-		os[i] = k.m.match(arena[h.Off:h.Off+h.Len]) != k.negated
+		os[i] = m.match(arena[h.Off:h.Off+h.Len]) != neg
 	}
 	return nil
 }
