@@ -37,6 +37,7 @@ var depPolicies = map[string]depPolicy{
 	"internal/vector/vectortest": {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/parallel":          {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/exec/hash":         {bpfdb: []string{"internal/types", "internal/vector"}},
+	"internal/exec/expr":         {bpfdb: []string{"internal/types", "internal/vector"}},
 	// The SQL front end knows nothing of the engine: the tree stands alone,
 	// the parser builds only the tree.
 	"internal/sql/ast":    {bpfdb: []string{}},
