@@ -202,9 +202,6 @@ func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
 // Listing returns the generated code as text, if Config.Listing was set.
 func (p *Program) Listing() string { return p.listing }
 
-// CodeSize returns the number of bytes of native code.
-func (p *Program) CodeSize() int { return p.seg.Len() }
-
 // prologue emits the resume entries (the first at offset 0), the shared
 // register save and the entry function's exit, and returns the offset of
 // the entry that resumes after a helper call.
