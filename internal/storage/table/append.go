@@ -16,10 +16,13 @@ import (
 // manager's limit: about 122,880 × the value width per column (1 MB for a
 // BIGINT), plus the string bytes of VARCHAR columns.
 type Appender struct {
-	t    *Table
-	cols []*colData
-	n    int
-	done bool
+	t      *Table
+	cols   []*colData
+	n      int
+	done   bool
+	staged bool        // NewStagedAppender: row groups wait in pending for Commit
+	groups []*rowGroup // staged: written, not yet published
+	rows   int64       // staged: rows in groups
 }
 
 // NewAppender opens the table's appender; it fails with ErrBusy if one is
@@ -35,6 +38,22 @@ func (t *Table) NewAppender() (*Appender, error) {
 	for _, c := range t.cols {
 		a.cols = append(a.cols, newColData(c.Type))
 	}
+	return a, nil
+}
+
+// NewStagedAppender opens the table's appender in staged mode, for loads
+// that must be all or nothing: row groups are compressed and written to
+// blocks as they fill, as with NewAppender, but scans, Rows and Checkpoint
+// see none of them until Commit publishes them all at once. Abort, or Close
+// without Commit, discards them; their bytes stay in the blocks they were
+// written to, unreferenced (the file does not reclaim space within blocks).
+// Like NewAppender, it fails with ErrBusy if the table has an open appender.
+func (t *Table) NewStagedAppender() (*Appender, error) {
+	a, err := t.NewAppender()
+	if err != nil {
+		return nil, err
+	}
+	a.staged = true
 	return a, nil
 }
 
@@ -89,8 +108,18 @@ func (a *Appender) Flush() error {
 	for j, col := range a.cols {
 		segs[j] = encodeSegment(col)
 	}
-	if err := a.t.publish(a.n, segs); err != nil {
+	g, err := a.t.write(a.n, segs)
+	if err != nil {
 		return fmt.Errorf("append to table %q: write row group: %w", a.t.name, err)
+	}
+	if a.staged {
+		a.groups = append(a.groups, g)
+		a.rows += int64(g.rows)
+	} else {
+		a.t.mu.Lock()
+		a.t.groups = append(a.t.groups, g)
+		a.t.rows += int64(g.rows)
+		a.t.mu.Unlock()
 	}
 	for _, col := range a.cols {
 		col.reset()
@@ -99,17 +128,64 @@ func (a *Appender) Flush() error {
 	return nil
 }
 
-// Close flushes the buffered rows and releases the table's appender.
+// Close flushes the buffered rows and releases the table's appender. A
+// staged appender that was not committed is aborted instead: Close never
+// publishes staged rows, so a deferred Close is the cleanup of a failed
+// load.
 func (a *Appender) Close() error {
 	if a.done {
 		return nil
 	}
+	if a.staged {
+		a.Abort()
+		return nil
+	}
 	err := a.Flush()
+	a.release(nil, 0)
+	return err
+}
+
+// Commit flushes the buffered rows and, for a staged appender, publishes
+// every staged row group at once, in the order they were appended; then it
+// releases the appender. If the flush fails, nothing staged is published
+// and the appender is released. For an appender from NewAppender, Commit is
+// Close.
+func (a *Appender) Commit() error {
+	if a.done {
+		return fmt.Errorf("append to table %q: commit: %w", a.t.name, ErrClosed)
+	}
+	if err := a.Flush(); err != nil {
+		a.release(nil, 0)
+		return err
+	}
+	a.release(a.groups, a.rows)
+	return nil
+}
+
+// Abort drops the buffered rows and, for a staged appender, every staged
+// row group, and releases the appender. Row groups already published (by
+// Flush of an appender from NewAppender) stay. Abort after Commit, Close or
+// Abort does nothing.
+func (a *Appender) Abort() {
+	if !a.done {
+		a.release(nil, 0)
+	}
+}
+
+// release publishes groups (rows rows in all), ends the appender and frees
+// the table for the next one.
+func (a *Appender) release(groups []*rowGroup, rows int64) {
 	a.done = true
+	a.groups, a.rows = nil, 0
+	for _, c := range a.cols {
+		c.reset()
+	}
+	a.n = 0
 	a.t.mu.Lock()
+	a.t.groups = append(a.t.groups, groups...)
+	a.t.rows += rows
 	a.t.appending = false
 	a.t.mu.Unlock()
-	return err
 }
 
 // appendRows appends logical rows [r, r+k) of column j of c.

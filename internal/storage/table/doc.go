@@ -6,7 +6,10 @@
 // A DB is the catalog of tables of one database file. An Appender takes
 // vector chunks and, every RowGroupSize rows (and at Flush), compresses each
 // column into a segment, writes the segments into blocks and publishes the row
-// group, which scans then see. A Scanner reads a range of row groups (the
+// group, which scans then see. A staged appender (NewStagedAppender) writes
+// its row groups the same way but publishes them only at Commit, all at
+// once, and drops them at Abort: a load that fails shows none of its rows.
+// A Scanner reads a range of row groups (the
 // morsel a scheduler task gets) for a subset of columns, one vector of up to
 // vector.Size rows per Next, skipping row groups whose zone maps rule out a
 // `column op constant` filter. Checkpoint writes the block being filled and

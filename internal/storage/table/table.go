@@ -284,22 +284,32 @@ func (t *Table) Segments() []SegmentInfo {
 	return out
 }
 
-// publish writes the encoded segments of a row group of rows rows and makes
-// the row group visible to scans.
-func (t *Table) publish(rows int, segs []encoded) error {
+// write writes the encoded segments of a row group of rows rows to blocks
+// and returns the row group, not yet visible to scans.
+func (t *Table) write(rows int, segs []encoded) (*rowGroup, error) {
 	db := t.db
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	if db.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	g := &rowGroup{rows: rows, segs: make([]*segment, len(segs))}
 	for j, e := range segs {
 		ext, err := db.w.write(e.bytes)
 		if err != nil {
-			return fmt.Errorf("column %q: %w", t.cols[j].Name, err)
+			return nil, fmt.Errorf("column %q: %w", t.cols[j].Name, err)
 		}
 		g.segs[j] = &segment{format: e.format, nulls: e.nulls, zone: e.zone, size: len(e.bytes), ext: ext}
+	}
+	return g, nil
+}
+
+// publish writes the encoded segments of a row group of rows rows and makes
+// the row group visible to scans.
+func (t *Table) publish(rows int, segs []encoded) error {
+	g, err := t.write(rows, segs)
+	if err != nil {
+		return err
 	}
 	t.mu.Lock()
 	t.groups = append(t.groups, g)
