@@ -1,0 +1,38 @@
+// Package load reads delimited text into a table: the data path of
+// COPY table FROM 'file'. Two formats are read: CSV (RFC 4180 quoting, any
+// one-byte delimiter, an optional header row) and TPC-H .tbl (fields
+// separated by '|', with or without dbgen's trailing '|', no quoting). Lines
+// may end in LF or CRLF.
+//
+// Each field is parsed straight into the typed vector of its column
+// (BOOLEAN, INTEGER, BIGINT, DOUBLE, exact DECIMAL(p,s), VARCHAR, DATE),
+// never through a boxed value. An unquoted empty field is NULL where the
+// column allows NULLs and an error where it is NOT NULL; a quoted empty CSV
+// field ("") is the empty string.
+//
+// # Pipeline
+//
+//	reader ──blocks of whole records──► parse workers ──chunks──► appender
+//	(1 goroutine)    (seq 0, 1, 2 …)     (Options.Threads)     (caller, in seq order)
+//
+// The reader cuts the input into blocks of about BlockSize bytes at record
+// boundaries (the last newline that is not inside a quoted field); workers
+// parse blocks independently into vector chunks; the caller's goroutine
+// appends the chunks block by block in input order, so the table holds the
+// rows in file order whatever the number of threads.
+//
+// # Errors and atomicity
+//
+// The rows go to a staged appender (table.Table.NewStagedAppender) and are
+// published only when the whole input has loaded: on any error the table
+// shows none of the input's rows. A bad row gives a *RowError naming the
+// input, the line, the column (number and name) and what is wrong:
+//
+//	load lineitem.tbl: line 1234, column 5 (l_quantity): "1x": invalid DECIMAL(15,2)
+//
+// The first bad row in input order is the one reported.
+//
+// The package imports types, vector and storage/table of bpfdb and the
+// standard library; it must not import operators, the scheduler or the eBPF
+// runtime.
+package load

@@ -1,0 +1,174 @@
+package load
+
+import "bytes"
+
+// A splitter cuts one record at a time out of a block of input into fields.
+// Fields are slices of the block: a quoted CSV field with doubled quotes is
+// unescaped in place, so the splitter may rewrite the block's bytes.
+type splitter struct {
+	delim   byte
+	quoting bool // CSV: fields may be quoted
+
+	fields [][]byte // the last record's fields
+	quoted []bool   // quoted[i]: field i was quoted (an empty quoted field is not NULL)
+}
+
+// splitError is what the splitter finds wrong with a record: field (0-based)
+// is where, msg what.
+type splitError struct {
+	field int
+	msg   string
+}
+
+// next splits the record that starts at data[pos] into s.fields. It returns
+// the offset just past the record's line end (len(data) for a last record
+// without one) and the number of newlines the record consumed (more than 1
+// when quoted fields hold newlines). A CR before a record's LF is dropped.
+func (s *splitter) next(data []byte, pos int) (end, lines int, serr *splitError) {
+	s.fields, s.quoted = s.fields[:0], s.quoted[:0]
+	nl := bytes.IndexByte(data[pos:], '\n')
+	lineEnd, end, lines := len(data), len(data), 0
+	if nl >= 0 {
+		lineEnd, end, lines = pos+nl, pos+nl+1, 1
+	}
+	line := data[pos:lineEnd]
+	if !s.quoting || bytes.IndexByte(line, '"') < 0 {
+		line = trimCR(line)
+		for {
+			i := bytes.IndexByte(line, s.delim)
+			if i < 0 {
+				s.fields = append(s.fields, line)
+				s.quoted = append(s.quoted, false)
+				return end, lines, nil
+			}
+			s.fields = append(s.fields, line[:i])
+			s.quoted = append(s.quoted, false)
+			line = line[i+1:]
+		}
+	}
+	return s.nextQuoted(data, pos)
+}
+
+// nextQuoted splits a CSV record with quotes, byte by byte.
+func (s *splitter) nextQuoted(data []byte, pos int) (end, lines int, serr *splitError) {
+	i := pos
+	for {
+		field := len(s.fields)
+		if i < len(data) && data[i] == '"' {
+			// Quoted field: up to the quote that is not doubled; doubled
+			// quotes are unescaped in place.
+			start := i + 1
+			w := start
+			for i = start; ; {
+				if i >= len(data) {
+					return len(data), lines, &splitError{field, "unterminated quoted field"}
+				}
+				c := data[i]
+				if c == '"' {
+					if i+1 < len(data) && data[i+1] == '"' {
+						data[w] = '"'
+						w++
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				if c == '\n' {
+					lines++
+				}
+				data[w] = c
+				w++
+				i++
+			}
+			s.fields = append(s.fields, data[start:w])
+			s.quoted = append(s.quoted, true)
+			switch {
+			case i >= len(data):
+				return i, lines, nil
+			case data[i] == s.delim:
+				i++
+				continue
+			case data[i] == '\n':
+				return i + 1, lines + 1, nil
+			case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+				return i + 2, lines + 1, nil
+			case data[i] == '\r' && i+1 == len(data):
+				return i + 1, lines, nil
+			}
+			return i, lines, &splitError{field, "unexpected " + quoteByte(data[i]) + " after closing quote"}
+		}
+		// Unquoted field: up to the delimiter or the line end; a quote
+		// inside it is an error (RFC 4180 quotes whole fields only).
+		start := i
+		for ; i < len(data); i++ {
+			c := data[i]
+			if c == s.delim || c == '\n' {
+				break
+			}
+			if c == '"' {
+				return i, lines, &splitError{field, "unexpected '\"' in unquoted field"}
+			}
+		}
+		if i < len(data) && data[i] == s.delim {
+			s.fields = append(s.fields, data[start:i])
+			s.quoted = append(s.quoted, false)
+			i++
+			continue
+		}
+		s.fields = append(s.fields, trimCR(data[start:i]))
+		s.quoted = append(s.quoted, false)
+		if i < len(data) {
+			return i + 1, lines + 1, nil
+		}
+		return i, lines, nil
+	}
+}
+
+func trimCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}
+
+// quoteByte prints a byte for an error message: 'x', or '\x01' for a
+// control byte.
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f && c != '\'' && c != '\\' {
+		return "'" + string(rune(c)) + "'"
+	}
+	const hex = "0123456789abcdef"
+	return `'\x` + string([]byte{hex[c>>4], hex[c&15]}) + "'"
+}
+
+// cut returns the length of the longest prefix of data that ends a record:
+// just past the last newline outside quoted fields, or 0 if there is none.
+// With quoting, quote parity from the start of data decides what is
+// inside a quoted field (a doubled quote toggles twice); a stray quote in an
+// unquoted field can only make blocks longer, and the splitter reports it.
+func cut(data []byte, quoting bool) int {
+	if !quoting {
+		return bytes.LastIndexByte(data, '\n') + 1
+	}
+	best := 0
+	in := false
+	for off := 0; off < len(data); {
+		q := bytes.IndexByte(data[off:], '"')
+		seg := data[off:]
+		if q >= 0 {
+			seg = data[off : off+q]
+		}
+		if !in {
+			if nl := bytes.LastIndexByte(seg, '\n'); nl >= 0 {
+				best = off + nl + 1
+			}
+		}
+		if q < 0 {
+			break
+		}
+		in = !in
+		off += q + 1
+	}
+	return best
+}
