@@ -1,0 +1,170 @@
+package scan
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"github.com/bpfdb/bpfdb/internal/parallel"
+	"github.com/bpfdb/bpfdb/internal/storage/table"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// Options say what a scan reads.
+type Options struct {
+	// Columns are the indexes of the table's columns to read, in the order
+	// the chunks hold them; nil means all.
+	Columns []int
+	// Filters are pushed-down predicates `column op constant` (column
+	// indexes are the table's, not the chunk's) that skip row groups by their
+	// zone maps.
+	Filters []table.Filter
+}
+
+// Stats count what one run of a scan did.
+type Stats struct {
+	// Morsels is the number of row groups the run offered as morsels.
+	Morsels int
+	// RowGroups counts the row groups read, Skipped those the zone maps
+	// ruled out, Rows the rows produced.
+	RowGroups, Skipped int
+	Rows               int64
+}
+
+// String prints the stats as "rows=… rowgroups=… skipped=…".
+func (st Stats) String() string {
+	return fmt.Sprintf("rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+}
+
+// Source is a parallel.Source scanning one table: morsel m is row group m
+// of the row groups published when the pipeline run starts. A Source may be
+// run many times, not concurrently.
+type Source struct {
+	t       *table.Table
+	cols    []int
+	filters []table.Filter
+	types   []types.Type
+	last    atomic.Pointer[state]
+}
+
+var _ parallel.Source = (*Source)(nil)
+
+// New returns a scan of t. Column indexes and filters are checked here (by
+// the table's own rules), so a run fails only on damaged data.
+func New(t *table.Table, opts Options) (*Source, error) {
+	sc, err := t.Scan(table.ScanOptions{Columns: opts.Columns, Filters: opts.Filters, End: 0})
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{t: t, cols: slices.Clone(opts.Columns), filters: slices.Clone(opts.Filters), types: sc.Types()}
+	if s.cols == nil {
+		for j := range t.Columns() {
+			s.cols = append(s.cols, j)
+		}
+	}
+	return s, nil
+}
+
+// Table returns the scanned table.
+func (s *Source) Table() *table.Table { return s.t }
+
+// Types returns the types of the columns read, in chunk order.
+func (s *Source) Types() []types.Type { return slices.Clone(s.types) }
+
+// String describes the scan as EXPLAIN prints it:
+// "scan lineitem [4 10] filters [#10 >= 1994-01-01]".
+func (s *Source) String() string {
+	str := fmt.Sprintf("scan %s %v", s.t.Name(), s.cols)
+	if len(s.filters) > 0 {
+		str += fmt.Sprintf(" filters %v", s.filters)
+	}
+	return str
+}
+
+// Stats returns what the latest run did (so far, if it is still running);
+// the zero Stats before the first run.
+func (s *Source) Stats() Stats {
+	st := s.last.Load()
+	if st == nil {
+		return Stats{}
+	}
+	return Stats{
+		Morsels:   st.morsels,
+		RowGroups: int(st.rowGroups.Load()),
+		Skipped:   int(st.skipped.Load()),
+		Rows:      st.rows.Load(),
+	}
+}
+
+// Init starts a run over the row groups published now; row groups
+// appended during the run are not read.
+func (s *Source) Init(*parallel.Producer) (parallel.SourceState, error) {
+	st := &state{s: s, morsels: s.t.RowGroups()}
+	s.last.Store(st)
+	return st, nil
+}
+
+// state is one run's global state: the morsel count and the counters that
+// tasks add their scanners' stats to.
+type state struct {
+	s                  *Source
+	morsels            int
+	rowGroups, skipped atomic.Int64
+	rows               atomic.Int64
+}
+
+func (st *state) Morsels() int { return st.morsels }
+
+func (st *state) NewLocal() (parallel.SourceLocal, error) {
+	return &local{st: st, morsel: -1}, nil
+}
+
+// local is a task's scan: the scanner of the morsel it is reading.
+type local struct {
+	st     *state
+	morsel int
+	sc     *table.Scanner
+}
+
+// Scan fills out with the next vector of row group m. A row group the zone
+// maps skip yields no rows and more = false.
+func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
+	if l.sc == nil || l.morsel != m {
+		l.flush()
+		s := l.st.s
+		sc, err := s.t.Scan(table.ScanOptions{Columns: s.cols, Filters: s.filters, Start: m, End: m + 1})
+		if err != nil {
+			return false, err
+		}
+		l.sc, l.morsel = sc, m
+	}
+	ok, err := l.sc.Next(out)
+	if err != nil {
+		l.flush()
+		return false, err
+	}
+	if !ok {
+		l.flush()
+		return false, nil
+	}
+	return true, nil
+}
+
+// flush adds the current scanner's stats to the run's and drops it.
+func (l *local) flush() {
+	if l.sc == nil {
+		return
+	}
+	st := l.sc.Stats()
+	l.st.rowGroups.Add(int64(st.RowGroups))
+	l.st.skipped.Add(int64(st.Skipped))
+	l.st.rows.Add(st.Rows)
+	l.sc = nil
+}
+
+// Close accounts a morsel left unfinished (an operator Finished early).
+func (l *local) Close() error {
+	l.flush()
+	return nil
+}

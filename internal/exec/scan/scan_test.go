@@ -1,0 +1,166 @@
+package scan_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/exec/scan"
+	"github.com/bpfdb/bpfdb/internal/parallel"
+	"github.com/bpfdb/bpfdb/internal/storage/table"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+var randTypes = []types.Type{
+	types.BigIntType, types.VarcharType, types.IntegerType, types.DoubleType,
+	types.MustDecimal(15, 2), types.DateType, types.BooleanType,
+}
+
+func randTable(t *testing.T, rows [][]types.Value, groupRows int) *table.Table {
+	t.Helper()
+	cols := make([]table.Column, len(randTypes))
+	for j, ty := range randTypes {
+		cols[j] = table.Column{Name: "c" + string(rune('0'+j)), Type: ty}
+	}
+	tbl, err := newDB(t).CreateTable("r", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendRows(t, tbl, rows, groupRows)
+	return tbl
+}
+
+// pick returns the given columns of rows.
+func pick(rows [][]types.Value, cols []int) [][]types.Value {
+	out := make([][]types.Value, len(rows))
+	for i, row := range rows {
+		for _, j := range cols {
+			out[i] = append(out[i], row[j])
+		}
+	}
+	return out
+}
+
+// TestScan reads column subsets of a table of several row groups through
+// parallel.Run with 1 and 2 threads: every row comes out once, in row-group
+// order (the sink orders by morsel), with the columns asked for.
+func TestScan(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := vectortest.Rows(r, randTypes, 5*4096+777, 0.1)
+	tbl := randTable(t, rows, 4096)
+	if tbl.RowGroups() != 6 {
+		t.Fatalf("%d row groups, want 6", tbl.RowGroups())
+	}
+	for _, cols := range [][]int{nil, {1}, {5, 0, 3}, {6, 6}} {
+		src, err := scan.New(tbl, scan.Options{Columns: cols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rows
+		if cols != nil {
+			want = pick(rows, cols)
+		}
+		for _, threads := range []int{1, 2} {
+			sink := &collectSink{}
+			st := runPipeline(t, threads, parallel.NewPipeline("scan", src, nil, sink))
+			if g, w := vectortest.Format(sink.rows), vectortest.Format(want); g != w {
+				t.Fatalf("%v, %d threads: rows differ (%d, want %d)", src, threads, len(sink.rows), len(want))
+			}
+			got := src.Stats()
+			if exp := (scan.Stats{Morsels: 6, RowGroups: 6, Rows: int64(len(rows))}); got != exp {
+				t.Fatalf("%v: stats %+v, want %+v", src, got, exp)
+			}
+			if st.Pipelines[0].Morsels != 6 || st.Pipelines[0].Rows[0] != int64(len(rows)) {
+				t.Fatalf("run stats:\n%v", st)
+			}
+		}
+	}
+}
+
+// TestZoneMaps: filters on a sorted column skip the row groups outside the
+// range, and the row groups read come out whole.
+func TestZoneMaps(t *testing.T) {
+	const groups, per = 8, 2048
+	rows := make([][]types.Value, groups*per)
+	for i := range rows {
+		rows[i] = []types.Value{
+			types.BigIntValue(int64(i)), types.VarcharValue("x"), types.IntegerValue(int32(i % 7)),
+			types.DoubleValue(0), types.DecimalValue(int64(i), types.MustDecimal(15, 2)),
+			types.DateValue(int32(9000 + i/100)), types.BoolValue(i%2 == 0),
+		}
+	}
+	tbl := randTable(t, rows, per)
+	date := func(d int) types.Value { return types.DateValue(int32(d)) }
+	tests := []struct {
+		name    string
+		filters []table.Filter
+		first   int // first row group read
+		read    int // row groups read
+	}{
+		{"none", nil, 0, 8},
+		{"date >= (group 3's first)", []table.Filter{{Column: 5, Op: table.OpGe, Value: date(9000 + 3*per/100 + 1)}}, 3, 5},
+		{"date range", []table.Filter{
+			{Column: 5, Op: table.OpGe, Value: date(9000 + 2*per/100 + 1)},
+			{Column: 5, Op: table.OpLt, Value: date(9000 + 4*per/100)},
+		}, 2, 2},
+		{"bigint = one row", []table.Filter{{Column: 0, Op: table.OpEq, Value: types.BigIntValue(5 * per)}}, 5, 1},
+		{"nothing", []table.Filter{{Column: 0, Op: table.OpLt, Value: types.BigIntValue(-1)}}, 0, 0},
+		{"NULL constant", []table.Filter{{Column: 0, Op: table.OpEq, Value: types.Null(types.BigIntType)}}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := scan.New(tbl, scan.Options{Columns: []int{0, 5}, Filters: tt.filters})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, threads := range []int{1, 2} {
+				sink := &collectSink{}
+				runPipeline(t, threads, parallel.NewPipeline("scan", src, nil, sink))
+				want := pick(rows[tt.first*per:(tt.first+tt.read)*per], []int{0, 5})
+				if g, w := vectortest.Format(sink.rows), vectortest.Format(want); g != w {
+					t.Fatalf("%d threads: %d rows, want %d", threads, len(sink.rows), len(want))
+				}
+				exp := scan.Stats{Morsels: groups, RowGroups: tt.read, Skipped: groups - tt.read, Rows: int64(tt.read * per)}
+				if got := src.Stats(); got != exp {
+					t.Fatalf("%d threads: stats %+v, want %+v", threads, got, exp)
+				}
+			}
+		})
+	}
+}
+
+// TestEmpty: a table without row groups has no morsels; the sink is still
+// finalized.
+func TestEmpty(t *testing.T) {
+	tbl := randTable(t, nil, 0)
+	src, err := scan.New(tbl, scan.Options{Columns: []int{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectSink{}
+	st := runPipeline(t, 2, parallel.NewPipeline("scan", src, nil, sink))
+	if len(sink.rows) != 0 || !st.Pipelines[0].Finalized || src.Stats() != (scan.Stats{}) {
+		t.Fatalf("empty scan: %d rows, stats %+v\n%v", len(sink.rows), src.Stats(), st)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tbl := randTable(t, nil, 0)
+	tests := []struct {
+		name string
+		opts scan.Options
+		want string
+	}{
+		{"column", scan.Options{Columns: []int{0, 7}}, "no column 7"},
+		{"filter column", scan.Options{Filters: []table.Filter{{Column: -1, Op: table.OpEq, Value: types.BigIntValue(1)}}}, "no column -1"},
+		{"filter type", scan.Options{Filters: []table.Filter{{Column: 1, Op: table.OpEq, Value: types.BigIntValue(1)}}}, "cannot compare"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := scan.New(tbl, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `"r"`) {
+				t.Fatalf("New: %v, want an error naming table r and containing %q", err, tt.want)
+			}
+		})
+	}
+}
