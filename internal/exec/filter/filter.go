@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/parallel"
@@ -15,6 +16,11 @@ import (
 type Filter struct {
 	types []types.Type
 	pred  expr.Expr
+	// locals holds the task states (*local) that tasks gave back, with
+	// their compiled predicates, for the next tasks of this and later runs:
+	// compiling materializes constants into whole vectors, which costs more
+	// than filtering a small table.
+	locals sync.Pool
 }
 
 var _ parallel.Operator = (*Filter)(nil)
@@ -69,17 +75,30 @@ func (f *Filter) Init(*parallel.Producer) (parallel.OperatorState, error) { retu
 
 type state struct{ f *Filter }
 
-// NewLocal compiles the predicate for one task (an Evaluator owns scratch
-// vectors, so each task needs its own).
+// NewLocal gives one task a compiled predicate of its own (an Evaluator
+// owns scratch vectors): one a finished task gave back, or a new one.
 func (st state) NewLocal() (parallel.OperatorLocal, error) {
+	if l, ok := st.f.locals.Get().(*local); ok {
+		return l, nil
+	}
 	ev, err := expr.Compile(st.f.pred)
 	if err != nil {
 		return nil, fmt.Errorf("filter %s: %w", st.f.pred, err)
 	}
-	return &local{ev: ev}, nil
+	return &local{f: st.f, ev: ev}, nil
 }
 
-type local struct{ ev *expr.Evaluator }
+type local struct {
+	f  *Filter
+	ev *expr.Evaluator
+}
+
+// Close gives the task's state back for later tasks; the pipeline does
+// not use it after Close.
+func (l *local) Close() error {
+	l.f.locals.Put(l)
+	return nil
+}
 
 // Execute makes out a view of in and narrows out's selection to the rows
 // where the predicate is true. in is only read: the new selection is

@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/parallel"
@@ -16,6 +17,11 @@ type Project struct {
 	exprs []expr.Expr
 	types []types.Type
 	pass  []int // per output: the input column it references, or -1
+	// locals holds the task states (*local) that tasks gave back, with
+	// their compiled expressions, for the next tasks of this and later
+	// runs: compiling materializes constants into whole vectors, which
+	// costs more than projecting a small table.
+	locals sync.Pool
 }
 
 var _ parallel.Operator = (*Project)(nil)
@@ -86,9 +92,12 @@ func (p *Project) Init(*parallel.Producer) (parallel.OperatorState, error) { ret
 
 type state struct{ p *Project }
 
-// NewLocal compiles the computed expressions for one task (an Evaluator
-// owns scratch vectors).
+// NewLocal gives one task compiled expressions of its own (an Evaluator
+// owns scratch vectors): a set a finished task gave back, or new ones.
 func (st state) NewLocal() (parallel.OperatorLocal, error) {
+	if l, ok := st.p.locals.Get().(*local); ok {
+		return l, nil
+	}
 	l := &local{p: st.p, evs: make([]*expr.Evaluator, len(st.p.exprs))}
 	for j, e := range st.p.exprs {
 		if st.p.pass[j] >= 0 {
@@ -106,6 +115,13 @@ func (st state) NewLocal() (parallel.OperatorLocal, error) {
 type local struct {
 	p   *Project
 	evs []*expr.Evaluator // nil for pass-through columns
+}
+
+// Close gives the task's state back for later tasks; the pipeline does
+// not use it after Close.
+func (l *local) Close() error {
+	l.p.locals.Put(l)
+	return nil
 }
 
 // Execute fills out: pass-through columns reference in's vectors, computed
