@@ -40,7 +40,7 @@ func (l *loader) parseBlock(b block) parsed {
 			continue
 		}
 		fields := s.fields
-		if len(fields) == ncols+1 && !l.quoting && len(fields[ncols]) == 0 {
+		if len(fields) == ncols+1 && !l.quoting && fields[ncols].start == fields[ncols].end {
 			fields = fields[:ncols] // dbgen's trailing '|'
 		}
 		if len(fields) != ncols {
@@ -55,7 +55,8 @@ func (l *loader) parseBlock(b block) parsed {
 			n = 0
 		}
 		for j, f := range fields {
-			if err := l.cols[j].parseField(&sinks[j], n, f, s.quoted[j]); err != nil {
+			f := data[f.start:f.end:f.end]
+			if err := l.cols[j].parseField(&sinks[j], n, f, fields[j].quoted); err != nil {
 				p.err = l.rowError(recLine, j, f, l.valueMsg(j, err))
 				break
 			}

@@ -129,37 +129,9 @@ func File(t *table.Table, path string, opts Options) (Stats, error) {
 // table.ErrBusy if t has an open appender.
 func Reader(t *table.Table, name string, r io.Reader, opts Options) (Stats, error) {
 	start := time.Now()
-	cols := t.Columns()
-	if opts.NotNull != nil && len(opts.NotNull) != len(cols) {
-		return Stats{}, fmt.Errorf("load %s: %d NOT NULL flags for the %d columns of table %s", name, len(opts.NotNull), len(cols), t.Name())
-	}
-	l := &loader{name: name, opts: opts, types: t.Types()}
-	switch opts.Format {
-	case CSV:
-		l.delim, l.quoting = opts.Delimiter, true
-		if l.delim == 0 {
-			l.delim = ','
-		}
-		if l.delim == '"' || l.delim == '\n' || l.delim == '\r' {
-			return Stats{}, fmt.Errorf("load %s: delimiter %s cannot separate CSV fields", name, quoteByte(l.delim))
-		}
-	case TBL:
-		l.delim = '|'
-		if opts.Header {
-			return Stats{}, fmt.Errorf("load %s: a .tbl file has no header row", name)
-		}
-	default:
-		return Stats{}, fmt.Errorf("load %s: unknown format %v", name, opts.Format)
-	}
-	for j, c := range cols {
-		lc := column{name: c.Name, typ: c.Type, id: c.Type.ID()}
-		if lc.id == types.Decimal {
-			lc.prec, lc.scale = c.Type.Precision(), c.Type.Scale()
-		}
-		if opts.NotNull != nil {
-			lc.notNull = opts.NotNull[j]
-		}
-		l.cols = append(l.cols, lc)
+	l, err := newLoader(t, name, opts)
+	if err != nil {
+		return Stats{}, err
 	}
 	a, err := t.NewStagedAppender()
 	if err != nil {
@@ -176,6 +148,43 @@ func Reader(t *table.Table, name string, r io.Reader, opts Options) (Stats, erro
 	return Stats{Rows: rows, Bytes: bytes, Time: time.Since(start)}, nil
 }
 
+// newLoader checks opts against t and prepares a load of input name.
+func newLoader(t *table.Table, name string, opts Options) (*loader, error) {
+	cols := t.Columns()
+	if opts.NotNull != nil && len(opts.NotNull) != len(cols) {
+		return nil, fmt.Errorf("load %s: %d NOT NULL flags for the %d columns of table %s", name, len(opts.NotNull), len(cols), t.Name())
+	}
+	l := &loader{name: name, opts: opts, types: t.Types()}
+	switch opts.Format {
+	case CSV:
+		l.delim, l.quoting = opts.Delimiter, true
+		if l.delim == 0 {
+			l.delim = ','
+		}
+		if l.delim == '"' || l.delim == '\n' || l.delim == '\r' {
+			return nil, fmt.Errorf("load %s: delimiter %s cannot separate CSV fields", name, quoteByte(l.delim))
+		}
+	case TBL:
+		l.delim = '|'
+		if opts.Header {
+			return nil, fmt.Errorf("load %s: a .tbl file has no header row", name)
+		}
+	default:
+		return nil, fmt.Errorf("load %s: unknown format %v", name, opts.Format)
+	}
+	for j, c := range cols {
+		lc := column{name: c.Name, typ: c.Type, id: c.Type.ID()}
+		if lc.id == types.Decimal {
+			lc.prec, lc.scale = c.Type.Precision(), c.Type.Scale()
+		}
+		if opts.NotNull != nil {
+			lc.notNull = opts.NotNull[j]
+		}
+		l.cols = append(l.cols, lc)
+	}
+	return l, nil
+}
+
 // loader is one load's configuration, shared read-only by its goroutines.
 type loader struct {
 	name    string
@@ -186,7 +195,18 @@ type loader struct {
 	types   []types.Type
 
 	chunks sync.Pool // *vector.Chunk of types
+	bufs   sync.Pool // *[]byte: block buffers, returned once parsed (chunks copy what they keep)
 }
+
+// getBuf returns a buffer of length n for a block.
+func (l *loader) getBuf(n int) []byte {
+	if p, ok := l.bufs.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func (l *loader) putBuf(b []byte) { l.bufs.Put(&b) }
 
 // block is a run of whole records of the input.
 type block struct {
@@ -238,6 +258,7 @@ func (l *loader) run(r io.Reader, a *table.Appender) (rows, nbytes int64, err er
 		workers.Go(func() {
 			for b := range blocks {
 				p := l.parseBlock(b)
+				l.putBuf(b.data)
 				select {
 				case results <- p:
 				case <-done:
@@ -302,7 +323,7 @@ func (l *loader) read(r io.Reader, size int, out chan<- block, tokens chan struc
 		case <-done:
 			return total, nil
 		}
-		buf := make([]byte, max(size, 2*len(carry)))
+		buf := l.getBuf(max(size, 2*len(carry)))
 		n := copy(buf, carry)
 		eof := false
 		for {
@@ -322,7 +343,10 @@ func (l *loader) read(r io.Reader, size int, out chan<- block, tokens chan struc
 				break
 			}
 			// No record ends in the buffer: grow it.
-			buf = append(buf, make([]byte, len(buf))...)
+			bigger := l.getBuf(2 * len(buf))
+			copy(bigger, buf[:n])
+			l.putBuf(buf)
+			buf = bigger
 		}
 		if eof {
 			if n > 0 {

@@ -3,14 +3,26 @@ package load
 import "bytes"
 
 // A splitter cuts one record at a time out of a block of input into fields.
-// Fields are slices of the block: a quoted CSV field with doubled quotes is
-// unescaped in place, so the splitter may rewrite the block's bytes.
+// Fields are ranges of the block: a quoted CSV field with doubled quotes is
+// unescaped in place, so the splitter may rewrite the block's bytes. The
+// ranges are offsets, not slices, so that recording them costs no GC write
+// barrier.
 type splitter struct {
 	delim   byte
 	quoting bool // CSV: fields may be quoted
 
-	fields [][]byte // the last record's fields
-	quoted []bool   // quoted[i]: field i was quoted (an empty quoted field is not NULL)
+	fields []span // the last record's fields
+}
+
+// A span is a field: bytes [start, end) of the block, and whether it was
+// quoted (an empty quoted field is the empty string, not NULL).
+type span struct {
+	start, end int32
+	quoted     bool
+}
+
+func (s *splitter) add(start, end int, quoted bool) {
+	s.fields = append(s.fields, span{int32(start), int32(end), quoted})
 }
 
 // splitError is what the splitter finds wrong with a record: field (0-based)
@@ -25,28 +37,27 @@ type splitError struct {
 // without one) and the number of newlines the record consumed (more than 1
 // when quoted fields hold newlines). A CR before a record's LF is dropped.
 func (s *splitter) next(data []byte, pos int) (end, lines int, serr *splitError) {
-	s.fields, s.quoted = s.fields[:0], s.quoted[:0]
+	s.fields = s.fields[:0]
 	nl := bytes.IndexByte(data[pos:], '\n')
 	lineEnd, end, lines := len(data), len(data), 0
 	if nl >= 0 {
 		lineEnd, end, lines = pos+nl, pos+nl+1, 1
 	}
-	line := data[pos:lineEnd]
-	if !s.quoting || bytes.IndexByte(line, '"') < 0 {
-		line = trimCR(line)
-		for {
-			i := bytes.IndexByte(line, s.delim)
-			if i < 0 {
-				s.fields = append(s.fields, line)
-				s.quoted = append(s.quoted, false)
-				return end, lines, nil
-			}
-			s.fields = append(s.fields, line[:i])
-			s.quoted = append(s.quoted, false)
-			line = line[i+1:]
+	if s.quoting && bytes.IndexByte(data[pos:lineEnd], '"') >= 0 {
+		return s.nextQuoted(data, pos)
+	}
+	if lineEnd > pos && data[lineEnd-1] == '\r' {
+		lineEnd--
+	}
+	start := pos
+	for i := pos; i < lineEnd; i++ {
+		if data[i] == s.delim {
+			s.add(start, i, false)
+			start = i + 1
 		}
 	}
-	return s.nextQuoted(data, pos)
+	s.add(start, lineEnd, false)
+	return end, lines, nil
 }
 
 // nextQuoted splits a CSV record with quotes, byte by byte.
@@ -81,8 +92,7 @@ func (s *splitter) nextQuoted(data []byte, pos int) (end, lines int, serr *split
 				w++
 				i++
 			}
-			s.fields = append(s.fields, data[start:w])
-			s.quoted = append(s.quoted, true)
+			s.add(start, w, true)
 			switch {
 			case i >= len(data):
 				return i, lines, nil
@@ -111,13 +121,11 @@ func (s *splitter) nextQuoted(data []byte, pos int) (end, lines int, serr *split
 			}
 		}
 		if i < len(data) && data[i] == s.delim {
-			s.fields = append(s.fields, data[start:i])
-			s.quoted = append(s.quoted, false)
+			s.add(start, i, false)
 			i++
 			continue
 		}
-		s.fields = append(s.fields, trimCR(data[start:i]))
-		s.quoted = append(s.quoted, false)
+		s.add(start, start+len(trimCR(data[start:i])), false)
 		if i < len(data) {
 			return i + 1, lines + 1, nil
 		}

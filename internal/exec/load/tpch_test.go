@@ -175,3 +175,32 @@ func BenchmarkLoadLineitem(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseLineitem parses lineitem at SF 0.01 into chunks on one
+// goroutine, without appending them: the workers' share of a load.
+func BenchmarkParseLineitem(b *testing.B) {
+	skipWithoutTPCH(b)
+	data, err := os.ReadFile(filepath.Join(tpchDir, "lineitem.tbl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := newDB(b)
+	tbl, nn := createTPCH(b, db, "lineitem", "lineitem")
+	l, err := newLoader(tbl, "lineitem.tbl", Options{Format: TBL, NotNull: nn})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	var rows int64
+	for b.Loop() {
+		p := l.parseBlock(block{data: data, last: true})
+		if p.err != nil {
+			b.Fatal(p.err)
+		}
+		for _, c := range p.chunks {
+			rows += int64(c.Len())
+			l.chunks.Put(c)
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
