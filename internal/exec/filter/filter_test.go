@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -81,6 +82,10 @@ func run(t *testing.T, f *filter.Filter, in []*vector.Chunk) [][]types.Value {
 			}
 		}
 		rows = append(rows, vectortest.Collect(out)...)
+	}
+	// Give the task state back, as the pipeline does: later runs reuse it.
+	if err := l.(io.Closer).Close(); err != nil {
+		t.Fatal(err)
 	}
 	return rows
 }

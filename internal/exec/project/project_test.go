@@ -2,6 +2,7 @@ package project_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -80,6 +81,10 @@ func run(t *testing.T, p *project.Project, in []*vector.Chunk) [][]types.Value {
 			}
 		}
 		rows = append(rows, vectortest.Collect(out)...)
+	}
+	// Give the task state back, as the pipeline does: later runs reuse it.
+	if err := l.(io.Closer).Close(); err != nil {
+		t.Fatal(err)
 	}
 	return rows
 }

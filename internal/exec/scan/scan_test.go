@@ -8,6 +8,7 @@ import (
 	"github.com/bpfdb/bpfdb/internal/parallel"
 	"github.com/bpfdb/bpfdb/internal/storage/table"
 	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
 	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
 )
 
@@ -16,13 +17,17 @@ var randTypes = []types.Type{
 	types.MustDecimal(15, 2), types.DateType, types.BooleanType,
 }
 
-func randTable(t *testing.T, rows [][]types.Value, groupRows int) *table.Table {
-	t.Helper()
+func randColumns() []table.Column {
 	cols := make([]table.Column, len(randTypes))
 	for j, ty := range randTypes {
 		cols[j] = table.Column{Name: "c" + string(rune('0'+j)), Type: ty}
 	}
-	tbl, err := newDB(t).CreateTable("r", cols)
+	return cols
+}
+
+func randTable(t *testing.T, rows [][]types.Value, groupRows int) *table.Table {
+	t.Helper()
+	tbl, err := newDB(t).CreateTable("r", randColumns())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,5 +167,86 @@ func TestNewErrors(t *testing.T) {
 				t.Fatalf("New: %v, want an error naming table r and containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestMatrix appends the same random rows to a table cut into chunks as
+// every vectortest configuration says (selections with junk rows
+// included), flushing a row group whenever 3,000 rows or more are buffered,
+// and scans three columns back with 2 threads: the scan must return the
+// logical rows, in order, whatever the chunking and row groups.
+func TestMatrix(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := vectortest.Rows(r, randTypes, 9000, 0.1)
+	cols := []int{5, 0, 1}
+	got := vectortest.Matrix(t, randTypes, rows, true, func(in []*vector.Chunk) [][]types.Value {
+		tbl, err := newDB(t).CreateTable("m", randColumns())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := tbl.NewAppender()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buffered := 0
+		for _, c := range in {
+			if err := a.Append(c); err != nil {
+				t.Fatal(err)
+			}
+			if buffered += c.Len(); buffered >= 3000 {
+				if err := a.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				buffered = 0
+			}
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		src, err := scan.New(tbl, scan.Options{Columns: cols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &collectSink{}
+		runPipeline(t, 2, parallel.NewPipeline("scan", src, nil, sink))
+		if st := src.Stats(); st.Rows != int64(len(rows)) || st.RowGroups != tbl.RowGroups() || tbl.RowGroups() < 3 {
+			t.Fatalf("stats %v of a table of %d row groups", st, tbl.RowGroups())
+		}
+		return sink.rows
+	})
+	if g, w := vectortest.Format(got), vectortest.Format(pick(rows, cols)); g != w {
+		t.Fatalf("scan: %d rows, want %d", len(got), len(rows))
+	}
+}
+
+// stopAfter is an operator that passes its first chunk on and then
+// reports Finished, as a satisfied LIMIT does.
+type stopAfter struct{ ts []types.Type }
+
+func (o stopAfter) Types() []types.Type                                     { return o.ts }
+func (o stopAfter) Init(*parallel.Producer) (parallel.OperatorState, error) { return o, nil }
+func (o stopAfter) NewLocal() (parallel.OperatorLocal, error)               { return o, nil }
+func (o stopAfter) Execute(in, out *vector.Chunk) (parallel.OperatorResult, error) {
+	out.ReferenceChunk(in)
+	return parallel.Finished, nil
+}
+
+// TestFinishedEarly: when an operator above stops the pipeline, the scan's
+// stats count the rows it produced of the morsel left unfinished.
+func TestFinishedEarly(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := vectortest.Rows(r, randTypes, 3*4096, 0)
+	tbl := randTable(t, rows, 4096)
+	src, err := scan.New(tbl, scan.Options{Columns: []int{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectSink{}
+	st := runPipeline(t, 1, parallel.NewPipeline("limit", src, []parallel.Operator{stopAfter{src.Types()}}, sink))
+	if len(sink.rows) != vector.Size {
+		t.Fatalf("%d rows reached the sink, want one chunk of %d", len(sink.rows), vector.Size)
+	}
+	if got, want := src.Stats(), (scan.Stats{Morsels: 3, RowGroups: 1, Rows: vector.Size}); got != want {
+		t.Fatalf("stats %+v, want %+v\n%v", got, want, st)
 	}
 }
