@@ -215,3 +215,13 @@ func TestRunTimeError(t *testing.T) {
 		t.Fatalf("Execute: %v, want a division by zero", err)
 	}
 }
+
+func TestString(t *testing.T) {
+	f, err := filter.New(inputTypes, bin(expr.OpGt, col(0), konst(types.BigIntValue(500))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.String(), "filter (c0 > 500::BIGINT)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

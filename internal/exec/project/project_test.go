@@ -181,3 +181,13 @@ func TestRunTimeError(t *testing.T) {
 		t.Fatalf("Execute: %v, want an overflow at 1:10", err)
 	}
 }
+
+func TestString(t *testing.T) {
+	p, err := project.New(inputTypes, []expr.Expr{col(3), bin(expr.OpAdd, col(1), konst(types.IntegerValue(7)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.String(), "project c3, (c1 + 7)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

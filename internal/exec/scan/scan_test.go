@@ -250,3 +250,25 @@ func TestFinishedEarly(t *testing.T) {
 		t.Fatalf("stats %+v, want %+v\n%v", got, want, st)
 	}
 }
+
+// TestString: the descriptions EXPLAIN will print.
+func TestString(t *testing.T) {
+	tbl := randTable(t, nil, 0)
+	src, err := scan.New(tbl, scan.Options{Columns: []int{5, 0}, Filters: []table.Filter{{Column: 5, Op: table.OpGe, Value: types.DateValue(8766)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := src.String(), "scan r [5 0] filters [#5 >= 1994-01-01]"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	all, err := scan.New(tbl, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := all.String(), "scan r [0 1 2 3 4 5 6]"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got, want := (scan.Stats{RowGroups: 2, Skipped: 3, Rows: 100}).String(), "rows=100 rowgroups=2 skipped=3"; got != want {
+		t.Errorf("Stats.String() = %q, want %q", got, want)
+	}
+}
