@@ -2,8 +2,11 @@ package load
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/types"
 )
 
 // encodeCSV writes records of fields as CSV with delimiter d, quoting a
@@ -111,4 +114,21 @@ func FuzzSplitCSV(f *testing.F) {
 			copy(raw, in)
 		}
 	})
+}
+
+// TestParseDate checks the table-driven date parser against types.ParseDate
+// on every day of the years it covers and around them, and on invalid days.
+func TestParseDate(t *testing.T) {
+	for y := fastYear0 - 2; y < fastYear0+len(yearStart)+2; y++ {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				s := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				want, werr := types.ParseDate(s)
+				got, err := parseDate([]byte(s))
+				if (err != nil) != (werr != nil) || err == nil && got != want {
+					t.Fatalf("parseDate(%s) = %d, %v; types.ParseDate: %d, %v", s, got, err, want, werr)
+				}
+			}
+		}
+	}
 }

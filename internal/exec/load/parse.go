@@ -245,9 +245,44 @@ func parseDate(f []byte) (int32, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return 0, errInvalid
 	}
+	if y >= fastYear0 && y < fastYear0+len(yearStart) && m >= 1 && m <= 12 && d >= 1 {
+		leap := 0
+		if types.DaysInMonth(y, 2) == 29 {
+			leap = 1
+		}
+		if d <= int(monthStart[leap][m]-monthStart[leap][m-1]) {
+			return yearStart[y-fastYear0] + monthStart[leap][m-1] + int32(d) - 1, nil
+		}
+		return 0, errInvalid
+	}
 	date, err := types.DateFromCivil(y, m, d)
 	if err != nil {
 		return 0, errInvalid
 	}
 	return date, nil
+}
+
+// The dates of years [fastYear0, fastYear0+len(yearStart)) are computed from
+// tables: yearStart[y-fastYear0] is January 1 of y as days since 1970, and
+// monthStart[leap][m-1] the days of the months before m.
+const fastYear0 = 1900
+
+var (
+	yearStart  [300]int32
+	monthStart [2][13]int32
+)
+
+func init() {
+	for i := range yearStart {
+		d, err := types.DateFromCivil(fastYear0+i, 1, 1)
+		if err != nil {
+			panic("BUG: " + err.Error())
+		}
+		yearStart[i] = d
+	}
+	for leap, y := range []int{2001, 2000} {
+		for m := 1; m <= 12; m++ {
+			monthStart[leap][m] = monthStart[leap][m-1] + int32(types.DaysInMonth(y, m))
+		}
+	}
 }
