@@ -109,6 +109,12 @@ func (l *local) Execute(in, out *vector.Chunk) (parallel.OperatorResult, error) 
 	if err != nil {
 		return parallel.NeedMoreInput, fmt.Errorf("filter: %w", err)
 	}
+	if len(sel) == in.Len() {
+		// Every row passed: keep the input's selection (none, if the input
+		// is dense), so that the operators above stay on dense fast paths.
+		out.SetSel(in.Sel(), in.Len())
+		return parallel.NeedMoreInput, nil
+	}
 	out.SetSel(sel, len(sel))
 	return parallel.NeedMoreInput, nil
 }

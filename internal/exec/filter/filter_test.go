@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -223,5 +224,36 @@ func TestString(t *testing.T) {
 	}
 	if got, want := f.String(), "filter (c0 > 500::BIGINT)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// TestAllPass: a chunk whose rows all pass keeps its selection, and a dense
+// chunk stays dense.
+func TestAllPass(t *testing.T) {
+	f, err := filter.New(inputTypes, konst(types.BoolValue(true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Init(nil)
+	l, _ := st.NewLocal()
+	in := vector.NewChunk(inputTypes)
+	for range 5 {
+		in.AppendRow(types.BigIntValue(1), types.IntegerValue(2), types.DoubleValue(3), types.VarcharValue("x"),
+			types.DecimalValue(4, types.MustDecimal(15, 2)), types.DateValue(5))
+	}
+	out := vector.NewChunk(inputTypes)
+	if _, err := l.Execute(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Sel() != nil || out.Len() != 5 {
+		t.Fatalf("dense input, all rows pass: selection %v, %d rows; want dense 5", out.Sel(), out.Len())
+	}
+	in.SetSel(vector.Selection{4, 1, 3}, 3)
+	out.Reset()
+	if _, err := l.Execute(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(out.Sel()) != "[4 1 3]" {
+		t.Fatalf("selection %v, want the input's [4 1 3]", out.Sel())
 	}
 }
