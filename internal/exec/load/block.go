@@ -58,6 +58,7 @@ func (l *loader) parseBlock(b block) parsed {
 			f := data[f.start:f.end:f.end]
 			if err := l.cols[j].parseField(&sinks[j], n, f, fields[j].quoted); err != nil {
 				p.err = l.rowError(recLine, j, f, l.valueMsg(j, err))
+				p.err.value = err != errNotNull
 				break
 			}
 		}

@@ -86,6 +86,8 @@ type RowError struct {
 	Name   string // the column's name, when Column names one of the table's
 	Field  string // the field's text, printed when its value is what is wrong
 	Msg    string // what is wrong: "invalid DATE", "out of range for INTEGER", "unterminated quoted field"…
+
+	value bool // the field's value is what is wrong: Error prints Field
 }
 
 // Error prints `load lineitem.tbl: line 1234, column 5 (l_quantity): "1x": invalid DECIMAL(15,2)`.
@@ -98,16 +100,10 @@ func (e *RowError) Error() string {
 		}
 	}
 	s += ": "
-	if isValueMsg(e.Msg) {
+	if e.value {
 		s += strconv.Quote(e.Field) + ": "
 	}
 	return s + e.Msg
-}
-
-// isValueMsg reports whether msg is about a field's value (printed after the
-// field's text).
-func isValueMsg(msg string) bool {
-	return len(msg) > 7 && (msg[:7] == "invalid" || msg[:7] == "out of ")
 }
 
 // Unwrap returns ErrBadRow.
