@@ -8,7 +8,8 @@
 // (BOOLEAN, INTEGER, BIGINT, DOUBLE, exact DECIMAL(p,s), VARCHAR, DATE),
 // never through a boxed value. An unquoted empty field is NULL where the
 // column allows NULLs and an error where it is NOT NULL; a quoted empty CSV
-// field ("") is the empty string.
+// field ("") is the empty string. Tables do not record NOT NULL, so the
+// caller (the catalog) passes it in Options.NotNull.
 //
 // # Pipeline
 //
@@ -19,7 +20,14 @@
 // boundaries (the last newline that is not inside a quoted field); workers
 // parse blocks independently into vector chunks; the caller's goroutine
 // appends the chunks block by block in input order, so the table holds the
-// rows in file order whatever the number of threads.
+// rows in file order whatever the number of threads. Parsed chunks copy
+// what they keep, so a block's buffer is reused as soon as it is parsed; at
+// most 2·Threads+2 blocks are in flight.
+//
+// CSV blocks are cut by quote parity: a newline after an even number of
+// quotes ends a record. A stray quote in an unquoted field (an error the
+// splitter reports) therefore makes the reader treat the rest of the input
+// as one block, which costs memory, not correctness.
 //
 // # Errors and atomicity
 //

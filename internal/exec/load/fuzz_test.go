@@ -2,10 +2,12 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/bpfdb/bpfdb/internal/storage/table"
 	"github.com/bpfdb/bpfdb/internal/types"
 )
 
@@ -131,4 +133,47 @@ func TestParseDate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzLoad loads arbitrary bytes as CSV and as .tbl into a table of every
+// type: a load either succeeds or fails with a *RowError, never panics, and
+// a failed load leaves the table as it was.
+func FuzzLoad(f *testing.F) {
+	for _, seed := range []string{
+		"1,2,3.5,4e3,true,1999-01-01,x\n",
+		"1|2|3.5|4e3|f|1999-1-1|x|\n|||||2000-02-29||\n",
+		"-0,-9223372036854775809,.5,-,T,0000-01-01,\"a\"\"b\"\r\n",
+		"1,2,3,4,t,1999-01-01,\"x\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	db := newDB(f)
+	tbl, err := db.CreateTable("t", []table.Column{
+		{Name: "i", Type: types.IntegerType}, {Name: "b", Type: types.BigIntType},
+		{Name: "d", Type: types.MustDecimal(9, 3)}, {Name: "x", Type: types.DoubleType},
+		{Name: "f", Type: types.BooleanType}, {Name: "day", Type: types.DateType},
+		{Name: "s", Type: types.VarcharType},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, format := range []Format{CSV, TBL} {
+			before := tbl.Rows()
+			st, err := Reader(tbl, "fuzz", bytes.NewReader(in), Options{Format: format, Threads: 2, BlockSize: 64})
+			if err != nil {
+				var re *RowError
+				if !errors.As(err, &re) {
+					t.Fatalf("%v: %q: error %v is not a *RowError", format, in, err)
+				}
+				if tbl.Rows() != before {
+					t.Fatalf("%v: %q: a failed load changed the table", format, in)
+				}
+				continue
+			}
+			if tbl.Rows() != before+st.Rows {
+				t.Fatalf("%v: %q: loaded %d rows, the table grew from %d to %d", format, in, st.Rows, before, tbl.Rows())
+			}
+		}
+	})
 }
