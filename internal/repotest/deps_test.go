@@ -38,6 +38,11 @@ var depPolicies = map[string]depPolicy{
 	"internal/parallel":          {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/exec/hash":         {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/exec/expr":         {bpfdb: []string{"internal/types", "internal/vector"}},
+	// Operators: the scan reads storage; filter and projection only
+	// evaluate expressions.
+	"internal/exec/scan":    {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/table"}},
+	"internal/exec/filter":  {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/exec/expr"}},
+	"internal/exec/project": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/exec/expr"}},
 	// The SQL front end knows nothing of the engine: the tree stands alone,
 	// the parser builds only the tree.
 	"internal/sql/ast":    {bpfdb: []string{}},
