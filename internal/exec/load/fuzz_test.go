@@ -137,7 +137,9 @@ func TestParseDate(t *testing.T) {
 
 // FuzzLoad loads arbitrary bytes as CSV and as .tbl into a table of every
 // type: a load either succeeds or fails with a *RowError, never panics, and
-// a failed load leaves the table as it was.
+// a failed load leaves the table as it was. Loading in 64-byte blocks on two
+// workers and in one block on one must agree: the same error, or the same
+// number of rows.
 func FuzzLoad(f *testing.F) {
 	for _, seed := range []string{
 		"1,2,3.5,4e3,true,1999-01-01,x\n",
@@ -161,6 +163,10 @@ func FuzzLoad(f *testing.F) {
 		for _, format := range []Format{CSV, TBL} {
 			before := tbl.Rows()
 			st, err := Reader(tbl, "fuzz", bytes.NewReader(in), Options{Format: format, Threads: 2, BlockSize: 64})
+			one, err1 := Reader(tbl, "fuzz", bytes.NewReader(in), Options{Format: format, Threads: 1, BlockSize: len(in) + 1})
+			if fmt.Sprint(err) != fmt.Sprint(err1) || one.Rows != st.Rows {
+				t.Fatalf("%v: %q: in blocks: %d rows, %v; in one block: %d rows, %v", format, in, st.Rows, err, one.Rows, err1)
+			}
 			if err != nil {
 				var re *RowError
 				if !errors.As(err, &re) {
@@ -171,8 +177,8 @@ func FuzzLoad(f *testing.F) {
 				}
 				continue
 			}
-			if tbl.Rows() != before+st.Rows {
-				t.Fatalf("%v: %q: loaded %d rows, the table grew from %d to %d", format, in, st.Rows, before, tbl.Rows())
+			if tbl.Rows() != before+2*st.Rows {
+				t.Fatalf("%v: %q: loaded %d rows twice, the table grew from %d to %d", format, in, st.Rows, before, tbl.Rows())
 			}
 		}
 	})
