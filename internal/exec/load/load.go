@@ -181,7 +181,8 @@ func newLoader(t *table.Table, name string, opts Options) (*loader, error) {
 	return l, nil
 }
 
-// loader is one load's configuration, shared read-only by its goroutines.
+// loader is one load: its configuration, read-only, and pools of chunks and
+// buffers, shared by its goroutines.
 type loader struct {
 	name    string
 	opts    Options
@@ -207,8 +208,7 @@ func (l *loader) putBuf(b []byte) { l.bufs.Put(&b) }
 // block is a run of whole records of the input.
 type block struct {
 	seq  int
-	data []byte
-	last bool // the input's last block: it may end without a newline
+	data []byte // ends just past a newline, except the input's last block
 }
 
 // parsed is a worker's result for one block.
@@ -347,7 +347,7 @@ func (l *loader) read(r io.Reader, size int, out chan<- block, tokens chan struc
 		if eof {
 			if n > 0 {
 				select {
-				case out <- block{seq: seq, data: buf[:n], last: true}:
+				case out <- block{seq: seq, data: buf[:n]}:
 				case <-done:
 				}
 			}

@@ -193,7 +193,7 @@ func BenchmarkParseLineitem(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	var rows int64
 	for b.Loop() {
-		p := l.parseBlock(block{data: data, last: true})
+		p := l.parseBlock(block{data: data})
 		if p.err != nil {
 			b.Fatal(p.err)
 		}
