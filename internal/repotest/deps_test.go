@@ -38,6 +38,8 @@ var depPolicies = map[string]depPolicy{
 	"internal/parallel":          {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/exec/hash":         {bpfdb: []string{"internal/types", "internal/vector"}},
 	"internal/exec/expr":         {bpfdb: []string{"internal/types", "internal/vector"}},
+	// COPY's data path parses into vectors and appends to tables.
+	"internal/exec/load": {bpfdb: []string{"internal/types", "internal/vector", "internal/storage/table"}},
 	// Operators: the scan reads storage; filter and projection only
 	// evaluate expressions.
 	"internal/exec/scan":    {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/table"}},
