@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"regexp"
 	"runtime"
 	"slices"
@@ -140,11 +141,11 @@ func (lifo) ScheduleTask(sub *Submission) (Verdict, error) {
 //	----
 //	the executions, in order (name#call for tasks that need several calls)
 func TestScheduleGolden(t *testing.T) {
-	runDataDriven(t, "testdata/schedule", func(t *testing.T, c *ddCase) string {
+	datadriven.Run(t, "testdata/schedule", *rewrite, func(t *testing.T, c *datadriven.Case) string {
 		s := New(Options{Threads: 1})
 		defer s.Close()
 		bq := &byQuery{}
-		for _, a := range c.args {
+		for _, a := range c.Args {
 			switch a {
 			case "execute=by-query":
 				s.SetExecutePolicy(bq)
@@ -159,7 +160,7 @@ func TestScheduleGolden(t *testing.T) {
 		release := gate(t, s)
 		trace := &traceLog{}
 		var ps []*Producer
-		for _, line := range c.input {
+		for _, line := range c.Input {
 			f := strings.Fields(line)
 			n, _ := strconv.Atoi(f[1])
 			calls := 1

@@ -30,6 +30,8 @@ var depPolicies = map[string]depPolicy{
 	"ebpf/internal/jit/amd64": {bpfdb: []string{}, testOnly: []string{"golang.org/x/arch"}},
 	// mmap and mprotect come from x/sys.
 	"ebpf/internal/platform": {modules: []string{"golang.org/x/sys"}, bpfdb: []string{}},
+	// The golden-file harness of the engine's tests stands alone.
+	"internal/testutil/datadriven": {bpfdb: []string{}},
 	// The engine's base packages, bottom up: types know nothing, vectors
 	// only types, the scheduler and hashing only both.
 	"internal/types":             {bpfdb: []string{}},

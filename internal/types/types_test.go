@@ -3,6 +3,7 @@ package types
 import (
 	"errors"
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -80,28 +81,28 @@ func parseType(t *testing.T, s string) Type {
 //	div sa sb rs           each line "a b": prints a÷b at scale rs
 //	add-months, add-days   each line "date n"
 func TestGolden(t *testing.T) {
-	runDataDriven(t, "testdata/literals", func(t *testing.T, c *ddCase) string {
+	datadriven.Run(t, "testdata/literals", *rewrite, func(t *testing.T, c *datadriven.Case) string {
 		var out strings.Builder
-		switch c.cmd {
+		switch c.Cmd {
 		case "decimal-type":
-			typ, err := DecimalType(atoi(t, c.args[0]), atoi(t, c.args[1]))
+			typ, err := DecimalType(atoi(t, c.Args[0]), atoi(t, c.Args[1]))
 			if err != nil {
 				return errText(err)
 			}
 			return fmt.Sprintf("%v physical=%v", typ, typ.Physical())
 		case "types":
-			for _, in := range c.input {
+			for _, in := range c.Input {
 				typ := parseType(t, in)
 				fmt.Fprintf(&out, "%v id=%v physical=%v width=%d numeric=%v\n", typ, typ.ID(), typ.Physical(), typ.Physical().Width(), typ.IsNumeric())
 			}
 			return out.String()
 		}
-		for _, in := range c.input {
+		for _, in := range c.Input {
 			fmt.Fprintf(&out, "%s → ", in)
 			var res string
-			switch c.cmd {
+			switch c.Cmd {
 			case "parse":
-				v, err := ParseValue(parseType(t, c.args[0]), in)
+				v, err := ParseValue(parseType(t, c.Args[0]), in)
 				if err != nil {
 					res = errText(err)
 				} else {
@@ -112,19 +113,19 @@ func TestGolden(t *testing.T) {
 				}
 			case "rescale":
 				v, _ := strconv.ParseInt(in, 10, 64)
-				r, err := Rescale(v, atoi(t, c.args[0]), atoi(t, c.args[1]))
+				r, err := Rescale(v, atoi(t, c.Args[0]), atoi(t, c.Args[1]))
 				res = resultText(r, err)
 			case "mul", "div":
 				var a, b int64
 				fmt.Sscan(in, &a, &b)
 				f := MulDecimal
-				if c.cmd == "div" {
+				if c.Cmd == "div" {
 					f = DivDecimal
 				}
-				r, err := f(a, atoi(t, c.args[0]), b, atoi(t, c.args[1]), atoi(t, c.args[2]))
+				r, err := f(a, atoi(t, c.Args[0]), b, atoi(t, c.Args[1]), atoi(t, c.Args[2]))
 				res = resultText(r, err)
 				if err == nil {
-					res += " = " + FormatDecimal(r, atoi(t, c.args[2]))
+					res += " = " + FormatDecimal(r, atoi(t, c.Args[2]))
 				}
 			case "add-months", "add-days":
 				f := strings.Fields(in)
@@ -137,7 +138,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.cmd == "add-days" {
+				if c.Cmd == "add-days" {
 					r, err = AddDays(d, n)
 				} else {
 					r, err = AddMonths(d, n)
@@ -148,7 +149,7 @@ func TestGolden(t *testing.T) {
 					res = FormatDate(r)
 				}
 			default:
-				t.Fatalf("unknown command %q", c.cmd)
+				t.Fatalf("unknown command %q", c.Cmd)
 			}
 			out.WriteString(res + "\n")
 		}

@@ -2,6 +2,7 @@ package vector
 
 import (
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,20 +36,20 @@ func testSeed(t *testing.T) uint64 {
 //	flatten i...      select, flatten, print (and check the chunk is dense)
 //	append i...       append the selected rows to a copy of the table and print
 func TestGolden(t *testing.T) {
-	runDataDriven(t, "testdata/chunks", func(t *testing.T, c *ddCase) string {
-		ch, err := ParseTable(strings.Join(c.input, "\n"))
+	datadriven.Run(t, "testdata/chunks", *rewrite, func(t *testing.T, c *datadriven.Case) string {
+		ch, err := ParseTable(strings.Join(c.Input, "\n"))
 		if err != nil {
 			return "error: " + err.Error()
 		}
 		var sel Selection
-		for _, a := range c.args {
+		for _, a := range c.Args {
 			n, err := strconv.Atoi(a)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sel = append(sel, uint16(n))
 		}
-		switch c.cmd {
+		switch c.Cmd {
 		case "print":
 		case "select":
 			ch.SetSel(sel, len(sel))
@@ -59,11 +60,11 @@ func TestGolden(t *testing.T) {
 				t.Fatal("chunk still has a selection after Flatten")
 			}
 		case "append":
-			src, _ := ParseTable(strings.Join(c.input, "\n"))
+			src, _ := ParseTable(strings.Join(c.Input, "\n"))
 			src.SetSel(sel, len(sel))
 			ch.Append(src)
 		default:
-			t.Fatalf("unknown command %q", c.cmd)
+			t.Fatalf("unknown command %q", c.Cmd)
 		}
 		return ch.String()
 	})

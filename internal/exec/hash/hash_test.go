@@ -3,6 +3,7 @@ package hash
 import (
 	"errors"
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -21,13 +22,13 @@ import (
 //	hash [cols=i,j,…]     input: a table (vector.ParseTable); prints each
 //	                      row's hash of the given key columns (default all)
 func TestGolden(t *testing.T) {
-	runDataDriven(t, "testdata/hashes", func(t *testing.T, c *ddCase) string {
-		ch, err := vector.ParseTable(strings.Join(c.input, "\n"))
+	datadriven.Run(t, "testdata/hashes", *rewrite, func(t *testing.T, c *datadriven.Case) string {
+		ch, err := vector.ParseTable(strings.Join(c.Input, "\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var cols []int
-		for _, a := range c.args {
+		for _, a := range c.Args {
 			if v, ok := strings.CutPrefix(a, "cols="); ok {
 				for _, f := range strings.Split(v, ",") {
 					j, _ := strconv.Atoi(f)

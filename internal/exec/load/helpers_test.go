@@ -2,7 +2,6 @@ package load
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,66 +88,6 @@ func scanText(t testing.TB, tbl *table.Table, null string) []string {
 				fields[j] = formatValue(c, j, r, null)
 			}
 			out = append(out, strings.Join(fields, "|"))
-		}
-	}
-}
-
-// A ddCase is one case of a data-driven test file: a command line, input
-// lines, "----", and the expected output up to the next blank line.
-type ddCase struct {
-	line  int
-	cmd   string
-	args  []string
-	input []string
-	want  string
-}
-
-// runDataDriven runs every case of the golden file path through run and
-// compares the output, or rewrites the file with -rewrite.
-func runDataDriven(t *testing.T, path string, run func(t *testing.T, c *ddCase) string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	var out strings.Builder
-	for i := 0; i < len(lines); {
-		l := lines[i]
-		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
-			out.WriteString(l)
-			if i < len(lines)-1 {
-				out.WriteByte('\n')
-			}
-			i++
-			continue
-		}
-		f := strings.Fields(l)
-		c := &ddCase{line: i + 1, cmd: f[0], args: f[1:]}
-		out.WriteString(l + "\n")
-		i++
-		for ; i < len(lines) && lines[i] != "----"; i++ {
-			c.input = append(c.input, lines[i])
-			out.WriteString(lines[i] + "\n")
-		}
-		if i == len(lines) {
-			t.Fatalf("%s:%d: %s has no ---- line", path, c.line, c.cmd)
-		}
-		i++
-		var want []string
-		for ; i < len(lines) && lines[i] != ""; i++ {
-			want = append(want, lines[i])
-		}
-		c.want = strings.Join(want, "\n")
-		got := strings.TrimRight(run(t, c), "\n")
-		out.WriteString("----\n" + got + "\n")
-		if !*rewrite && got != c.want {
-			t.Errorf("%s:%d: %s %s:\ngot:\n%s\nwant:\n%s", path, c.line, c.cmd, strings.Join(c.args, " "), got, c.want)
-		}
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -27,9 +28,9 @@ import (
 func TestDataDriven(t *testing.T) {
 	e := newEnv(t, 0, 0)
 	r := rand.New(rand.NewPCG(9, 9))
-	runDataDriven(t, "testdata/tables", func(t *testing.T, c *ddCase) string {
+	datadriven.Run(t, "testdata/tables", *rewrite, func(t *testing.T, c *datadriven.Case) string {
 		opt := func(key, def string) string {
-			for _, a := range c.args {
+			for _, a := range c.Args {
 				if k, v, ok := strings.Cut(a, "="); ok && k == key {
 					return v
 				}
@@ -39,28 +40,28 @@ func TestDataDriven(t *testing.T) {
 		atoi := func(s string) int {
 			n, err := strconv.Atoi(s)
 			if err != nil {
-				t.Fatalf("line %d: %v", c.line, err)
+				t.Fatalf("line %d: %v", c.Line, err)
 			}
 			return n
 		}
 		table := func() *Table {
-			tbl := e.db.Table(c.arg(t, "t"))
+			tbl := e.db.Table(c.Arg(t, "t"))
 			if tbl == nil {
-				t.Fatalf("line %d: no table %s", c.line, c.arg(t, "t"))
+				t.Fatalf("line %d: no table %s", c.Line, c.Arg(t, "t"))
 			}
 			return tbl
 		}
 		colIndex := func(tbl *Table, name string) int {
 			j := tbl.ColumnIndex(name)
 			if j < 0 {
-				t.Fatalf("line %d: no column %s", c.line, name)
+				t.Fatalf("line %d: no column %s", c.Line, name)
 			}
 			return j
 		}
-		switch c.cmd {
+		switch c.Cmd {
 		case "create":
 			var cols []Column
-			for _, l := range c.input {
+			for _, l := range c.Input {
 				name, typ, _ := strings.Cut(l, " ")
 				ty, err := types.ParseType(strings.TrimSpace(typ))
 				if err != nil {
@@ -68,19 +69,19 @@ func TestDataDriven(t *testing.T) {
 				}
 				cols = append(cols, Column{Name: name, Type: ty})
 			}
-			if _, err := e.db.CreateTable(c.arg(t, "t"), cols); err != nil {
+			if _, err := e.db.CreateTable(c.Arg(t, "t"), cols); err != nil {
 				return "error: " + err.Error()
 			}
 			return "ok"
 		case "append":
-			ch, err := vector.ParseTable(strings.Join(c.input, "\n"))
+			ch, err := vector.ParseTable(strings.Join(c.Input, "\n"))
 			if err != nil {
-				t.Fatalf("line %d: %v", c.line, err)
+				t.Fatalf("line %d: %v", c.Line, err)
 			}
 			return appendChunks(table(), []*vector.Chunk{ch})
 		case "fill":
 			tbl := table()
-			n := atoi(c.arg(t, "rows"))
+			n := atoi(c.Arg(t, "rows"))
 			ts := tbl.Types()
 			rows := make([][]types.Value, n)
 			for i := range rows {
@@ -110,10 +111,10 @@ func TestDataDriven(t *testing.T) {
 					opts.Columns = append(opts.Columns, colIndex(tbl, name))
 				}
 			}
-			for _, l := range c.input {
+			for _, l := range c.Input {
 				f := strings.SplitN(l, " ", 3)
 				if len(f) != 3 {
-					t.Fatalf("line %d: filter %q is not \"column op value\"", c.line, l)
+					t.Fatalf("line %d: filter %q is not \"column op value\"", c.Line, l)
 				}
 				j := colIndex(tbl, f[0])
 				op := Op(0)
@@ -124,7 +125,7 @@ func TestDataDriven(t *testing.T) {
 				if f[2] != "NULL" {
 					var err error
 					if v, err = types.ParseValue(tbl.Types()[j], f[2]); err != nil {
-						t.Fatalf("line %d: %v", c.line, err)
+						t.Fatalf("line %d: %v", c.Line, err)
 					}
 				}
 				opts.Filters = append(opts.Filters, Filter{Column: j, Op: op, Value: v})
@@ -163,7 +164,7 @@ func TestDataDriven(t *testing.T) {
 			}
 			return strings.Join(lines, "\n")
 		}
-		t.Fatalf("line %d: unknown command %s", c.line, c.cmd)
+		t.Fatalf("line %d: unknown command %s", c.Line, c.Cmd)
 		return ""
 	})
 }

@@ -3,8 +3,8 @@ package table
 import (
 	"flag"
 	"fmt"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,75 +16,6 @@ import (
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata golden files with the actual output")
 
-// A ddCase is one case of a data-driven test file: a command line, input
-// lines, "----", and the expected output up to the next blank line.
-type ddCase struct {
-	line  int
-	cmd   string
-	args  []string
-	input []string
-}
-
-// arg returns the value of key=value among the case's arguments.
-func (c *ddCase) arg(t *testing.T, key string) string {
-	for _, a := range c.args {
-		if k, v, ok := strings.Cut(a, "="); ok && k == key {
-			return v
-		}
-	}
-	t.Fatalf("line %d: %s needs %s=", c.line, c.cmd, key)
-	return ""
-}
-
-// runDataDriven runs every case of the golden file path through run and
-// compares the output, or rewrites the file with -rewrite.
-func runDataDriven(t *testing.T, path string, run func(t *testing.T, c *ddCase) string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	var out strings.Builder
-	for i := 0; i < len(lines); {
-		l := lines[i]
-		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
-			out.WriteString(l)
-			if i < len(lines)-1 {
-				out.WriteByte('\n')
-			}
-			i++
-			continue
-		}
-		f := strings.Fields(l)
-		c := &ddCase{line: i + 1, cmd: f[0], args: f[1:]}
-		out.WriteString(l + "\n")
-		i++
-		for ; i < len(lines) && lines[i] != "----"; i++ {
-			c.input = append(c.input, lines[i])
-			out.WriteString(lines[i] + "\n")
-		}
-		if i == len(lines) {
-			t.Fatalf("%s:%d: %s has no ---- line", path, c.line, c.cmd)
-		}
-		i++
-		var want []string
-		for ; i < len(lines) && lines[i] != ""; i++ {
-			want = append(want, lines[i])
-		}
-		got := strings.TrimRight(run(t, c), "\n")
-		out.WriteString("----\n" + got + "\n")
-		if w := strings.Join(want, "\n"); got != w && !*rewrite {
-			t.Errorf("%s:%d: %s %s:\ngot:\n%s\nwant:\n%s", path, c.line, c.cmd, strings.Join(c.args, " "), got, w)
-		}
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestFormats is the golden test of format choice: for given values (encode)
 // or generated columns of representative data (gen), the format picked, its
 // size and zone map. Every encoded segment is decoded again and compared.
@@ -93,33 +24,33 @@ func runDataDriven(t *testing.T, path string, run func(t *testing.T, c *ddCase) 
 //	dump type=T              the same, printing the segment's bytes
 //	gen type=T rows=N data=D generated data (see genColumn)
 func TestFormats(t *testing.T) {
-	runDataDriven(t, "testdata/formats", func(t *testing.T, c *ddCase) string {
-		typ, err := types.ParseType(c.arg(t, "type"))
+	datadriven.Run(t, "testdata/formats", *rewrite, func(t *testing.T, c *datadriven.Case) string {
+		typ, err := types.ParseType(c.Arg(t, "type"))
 		if err != nil {
-			t.Fatalf("line %d: %v", c.line, err)
+			t.Fatalf("line %d: %v", c.Line, err)
 		}
 		var vals []types.Value
-		switch c.cmd {
+		switch c.Cmd {
 		case "encode", "dump":
-			for _, l := range c.input {
+			for _, l := range c.Input {
 				if l == "NULL" {
 					vals = append(vals, types.Null(typ))
 					continue
 				}
 				v, err := types.ParseValue(typ, l)
 				if err != nil {
-					t.Fatalf("line %d: %v", c.line, err)
+					t.Fatalf("line %d: %v", c.Line, err)
 				}
 				vals = append(vals, v)
 			}
 		case "gen":
-			n, err := strconv.Atoi(c.arg(t, "rows"))
+			n, err := strconv.Atoi(c.Arg(t, "rows"))
 			if err != nil {
-				t.Fatalf("line %d: %v", c.line, err)
+				t.Fatalf("line %d: %v", c.Line, err)
 			}
-			vals = genColumn(t, typ, c.arg(t, "data"), n)
+			vals = genColumn(t, typ, c.Arg(t, "data"), n)
 		default:
-			t.Fatalf("line %d: unknown command %s", c.line, c.cmd)
+			t.Fatalf("line %d: unknown command %s", c.Line, c.Cmd)
 		}
 		d := newColData(typ)
 		for i := 0; i < len(vals); i += vector.Size {
@@ -131,7 +62,7 @@ func TestFormats(t *testing.T) {
 		}
 		enc := encodeSegment(d)
 		checkDecode(t, enc.bytes, typ, vals)
-		if c.cmd == "dump" {
+		if c.Cmd == "dump" {
 			return hexDump(enc.bytes)
 		}
 		z := enc.zone
@@ -143,7 +74,7 @@ func TestFormats(t *testing.T) {
 			}
 		}
 		out := fmt.Sprintf("%v rows=%d nulls=%d bytes=%d zone=%s", enc.format, len(vals), enc.nulls, len(enc.bytes), zs)
-		if c.cmd == "gen" {
+		if c.Cmd == "gen" {
 			plain := plainSize(d)
 			out += fmt.Sprintf("\nbits/row=%.2f uncompressed=%d ratio=%.2f", float64(8*len(enc.bytes))/float64(len(vals)), plain, float64(plain)/float64(len(enc.bytes)))
 		}
