@@ -725,7 +725,7 @@ func (c *compiler) call(ins asm.Instruction, pc, nslots int) error {
 			return fmt.Errorf("jump target %d is outside the program", target)
 		}
 		c.localCall(pc, target)
-	case ins.Src == asm.PseudoCallHelper && c.cfg.Lookups != nil && c.hasLookup(pc):
+	case ins.Src == asm.PseudoCallHelper && c.hasLookup(pc):
 		c.inlineLookup(c.cfg.Lookups[pc])
 	case ins.Src == asm.PseudoCallHelper:
 		id := ins.Imm()
