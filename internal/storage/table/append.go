@@ -26,11 +26,18 @@ type Appender struct {
 }
 
 // NewAppender opens the table's appender; it fails with ErrBusy if one is
-// already open.
+// already open, with ErrReadOnly on a snapshot and with ErrNotFound if the
+// table was dropped.
 func (t *Table) NewAppender() (*Appender, error) {
+	if t.snapshot {
+		return nil, fmt.Errorf("append to table %q: %w", t.name, ErrReadOnly)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.appending {
+	switch {
+	case t.dropped:
+		return nil, fmt.Errorf("append to table %q: dropped: %w", t.name, ErrNotFound)
+	case t.appending:
 		return nil, fmt.Errorf("append to table %q: %w", t.name, ErrBusy)
 	}
 	t.appending = true

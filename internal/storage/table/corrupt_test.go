@@ -161,11 +161,11 @@ func validCatalog(t testing.TB) ([]byte, catalogLimits) {
 // column.
 func TestCorruptCatalog(t *testing.T) {
 	meta, lim := validCatalog(t)
-	if _, err := decodeCatalog(meta, lim); err != nil {
+	if _, _, err := decodeCatalog(meta, lim); err != nil {
 		t.Fatalf("valid catalog: %v", err)
 	}
 	for n := range len(meta) {
-		if _, err := decodeCatalog(meta[:n], lim); n > 0 && !errors.Is(err, ErrCorrupt) {
+		if _, _, err := decodeCatalog(meta[:n], lim); n > 0 && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("catalog cut to %d of %d bytes: %v, want ErrCorrupt", n, len(meta), err)
 		}
 	}
@@ -174,7 +174,7 @@ func TestCorruptCatalog(t *testing.T) {
 	for i := range b {
 		for _, x := range []byte{0x01, 0x80, 0xff} {
 			b[i] ^= x
-			if _, err := decodeCatalog(b, lim); err != nil {
+			if _, _, err := decodeCatalog(b, lim); err != nil {
 				failed++
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("byte %d ^ %#x: %v does not wrap ErrCorrupt", i, x, err)
@@ -198,7 +198,7 @@ func TestCorruptCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl.groups[1].segs[1].ext[0].blk = &dataBlock{id: 1 << 40}
-	if err := e.f.Checkpoint(encodeCatalog([]*Table{tbl})); err != nil {
+	if err := e.f.Checkpoint(encodeCatalog([]*Table{tbl}, nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.close(t)

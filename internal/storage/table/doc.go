@@ -77,9 +77,22 @@
 // distinct); otherwise uncompressed.
 // DOUBLE is constant or uncompressed.
 //
+// # Dropping, snapshots and undo
+//
+// DropTable removes a table from the catalog; Attach puts a dropped table
+// back (undoing the drop). Table.Snapshot is a read-only copy of a table's
+// row-group list at one moment, which later appends do not change: the SQL
+// catalog hands statements snapshots so that a statement sees one state of
+// every table. Table.Truncate drops the row groups published after a given
+// count, undoing the appends of a failed statement. Bytes that no table
+// references any more (dropped tables, aborted or truncated appends) stay in
+// their blocks until the file is next opened for writing: Open frees every
+// block of the last checkpoint that no table references, and the next
+// checkpoint returns them to the file's free list.
+//
 // # Catalog layout (the file's metadata root)
 //
-//	"BTBL" uvarint(version = 1) uvarint(tables)
+//	"BTBL" uvarint(version = 2) uvarint(tables) table… str(extra)
 //	table:   str(name) uvarint(columns) column… uvarint(row groups) group…
 //	column:  str(name) u8(type id) u8(precision) u8(scale)
 //	group:   uvarint(rows) segment… (one per column)
@@ -90,6 +103,11 @@
 //	value:   BOOLEAN u8; INTEGER, DATE, BIGINT, DECIMAL zig-zag varint;
 //	         DOUBLE 8 bytes of IEEE bits; VARCHAR str (a minimum longer than
 //	         64 bytes is cut to 64, a lower bound; such a maximum is omitted)
+//	extra:   the caller's metadata (DB.SetExtra), opaque to this package;
+//	         the SQL catalog stores views and column constraints in it
+//
+// Version 1, written before the extra field existed, is the same without
+// str(extra); Open reads both and Checkpoint writes version 2.
 //
 // Damaged metadata and segment bytes give errors wrapping ErrCorrupt that name
 // the table, row group and column; nothing panics on bad input (fuzz targets

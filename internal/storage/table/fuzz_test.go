@@ -16,8 +16,9 @@ func FuzzCatalog(f *testing.F) {
 	f.Add(meta)
 	f.Add(meta[:len(meta)/2])
 	f.Add([]byte("BTBL\x01\x01\x01t\x01\x01c\x03\x00\x00\x01\x05\x03\x00\x01\x00\x14\x01\x00\x00\x14"))
+	f.Add([]byte("BTBL\x02\x01\x01t\x01\x01c\x03\x00\x00\x01\x05\x03\x00\x01\x00\x14\x01\x00\x00\x14\x02ab"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tables, err := decodeCatalog(b, lim)
+		tables, _, err := decodeCatalog(b, lim)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("%v does not wrap ErrCorrupt", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/bpfdb/bpfdb/internal/storage/file"
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -12,8 +13,10 @@ import (
 // catalogMagic starts the catalog metadata.
 var catalogMagic = [4]byte{'B', 'T', 'B', 'L'}
 
-// catalogVersion is the version of the catalog encoding.
-const catalogVersion = 1
+// catalogVersion is the version of the catalog encoding Checkpoint writes:
+// 2 adds the caller's metadata (DB.SetExtra) after the tables. Open also
+// reads version 1, which has none.
+const catalogVersion = 2
 
 // Zone flags in the catalog.
 const (
@@ -22,9 +25,9 @@ const (
 	zoneExact  = 1 << 2
 )
 
-// encodeCatalog serializes the tables (layout in the package comment). It
-// takes each table's read lock in turn.
-func encodeCatalog(tables []*Table) []byte {
+// encodeCatalog serializes the tables and the caller's extra metadata
+// (layout in the package comment). It takes each table's read lock in turn.
+func encodeCatalog(tables []*Table, extra []byte) []byte {
 	b := append([]byte(nil), catalogMagic[:]...)
 	b = binary.AppendUvarint(b, catalogVersion)
 	b = binary.AppendUvarint(b, uint64(len(tables)))
@@ -45,7 +48,7 @@ func encodeCatalog(tables []*Table) []byte {
 		}
 		t.mu.RUnlock()
 	}
-	return b
+	return appendString(b, string(extra))
 }
 
 func appendString(b []byte, s string) []byte {
@@ -221,19 +224,22 @@ func (r *metaReader) value(t types.Type) types.Value {
 // decodeCatalog parses the catalog and checks everything it can without
 // reading blocks: counts, types, zone maps, and that every extent lies in a
 // block of the file. Extents carry placeholder blocks holding only the id.
-func decodeCatalog(b []byte, lim catalogLimits) ([]tableDesc, error) {
+//
+// It returns the tables and the caller's extra metadata (nil if none).
+func decodeCatalog(b []byte, lim catalogLimits) ([]tableDesc, []byte, error) {
 	if len(b) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r := &metaReader{b: b}
 	if m := r.bytes(4, "magic"); r.err == nil && string(m) != string(catalogMagic[:]) {
 		r.fail("magic %q, want %q", m, catalogMagic[:])
 	}
-	if v := r.uvarint("version"); r.err == nil && v != catalogVersion {
-		r.fail("catalog version %d, want %d", v, catalogVersion)
+	version := r.uvarint("version")
+	if r.err == nil && version != 1 && version != catalogVersion {
+		r.fail("catalog version %d, want 1 to %d", version, catalogVersion)
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("catalog: %w", r.err)
+		return nil, nil, fmt.Errorf("catalog: %w", r.err)
 	}
 	n := r.count("table count", uint64(len(b)))
 	var out []tableDesc
@@ -245,21 +251,28 @@ func decodeCatalog(b []byte, lim catalogLimits) ([]tableDesc, error) {
 			if name == "" {
 				name = fmt.Sprintf("#%d", ti)
 			}
-			return nil, fmt.Errorf("table %q: %w", name, r.err)
+			return nil, nil, fmt.Errorf("table %q: %w", name, r.err)
 		}
 		if names[td.name] {
-			return nil, fmt.Errorf("table %q: %w: appears twice", td.name, ErrCorrupt)
+			return nil, nil, fmt.Errorf("table %q: %w: appears twice", td.name, ErrCorrupt)
 		}
 		names[td.name] = true
 		out = append(out, td)
 	}
+	var extra []byte
+	if version >= 2 {
+		n := r.count("extra metadata length", uint64(len(b)))
+		if e := r.bytes(n, "extra metadata"); e != nil {
+			extra = slices.Clone(e)
+		}
+	}
 	if r.err == nil && r.off != len(b) {
-		r.fail("%d bytes after the last table", len(b)-r.off)
+		r.fail("%d bytes after the catalog", len(b)-r.off)
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("catalog: %w", r.err)
+		return nil, nil, fmt.Errorf("catalog: %w", r.err)
 	}
-	return out, nil
+	return out, extra, nil
 }
 
 func (r *metaReader) table(lim catalogLimits) tableDesc {

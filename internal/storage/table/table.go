@@ -3,6 +3,7 @@ package table
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/bpfdb/bpfdb/internal/storage/buffer"
@@ -26,6 +27,11 @@ var (
 	ErrBusy = errors.New("table has an open appender")
 	// ErrClosed: the DB or appender was closed.
 	ErrClosed = errors.New("closed")
+	// ErrNotFound: no table of that name exists, or the table was dropped.
+	ErrNotFound = errors.New("table does not exist")
+	// ErrReadOnly: the table is a snapshot (Table.Snapshot), which cannot be
+	// appended to or truncated.
+	ErrReadOnly = errors.New("table is a read-only snapshot")
 )
 
 // Column describes one column of a table.
@@ -53,6 +59,7 @@ type DB struct {
 	mu     sync.Mutex // the catalog
 	tables []*Table   // in creation order
 	byName map[string]*Table
+	extra  []byte // the caller's metadata (SetExtra), stored with the catalog
 }
 
 // Open returns the tables stored in f's last checkpoint (none for a new
@@ -63,10 +70,11 @@ type DB struct {
 func Open(f *file.File, m *buffer.Manager) (*DB, error) {
 	db := &DB{f: f, m: m, w: blockWriter{m: m}, byName: map[string]*Table{}}
 	info := f.Info()
-	tables, err := decodeCatalog(f.Metadata(), catalogLimits{blocks: info.Blocks, payload: f.PayloadSize()})
+	tables, extra, err := decodeCatalog(f.Metadata(), catalogLimits{blocks: info.Blocks, payload: f.PayloadSize()})
 	if err != nil {
 		return nil, fmt.Errorf("open tables of %s: %w", f.Path(), err)
 	}
+	db.extra = extra
 	handles := map[file.BlockID]*dataBlock{}
 	for _, td := range tables {
 		t := &Table{db: db, name: td.name, cols: td.cols, groups: td.groups}
@@ -87,7 +95,32 @@ func Open(f *file.File, m *buffer.Manager) (*DB, error) {
 		db.tables = append(db.tables, t)
 		db.byName[t.name] = t
 	}
+	if err := reclaim(f, info.Blocks, handles); err != nil {
+		return nil, fmt.Errorf("open tables of %s: %w", f.Path(), err)
+	}
 	return db, nil
+}
+
+// reclaim frees the blocks of the last checkpoint that no table references
+// (those of dropped tables and of aborted staged appends), so that the next
+// checkpoint returns them to the free list. A file opened read-only is left
+// as it is. Freeing takes effect only when the next checkpoint completes:
+// until then the file still holds the last checkpoint intact.
+func reclaim(f *file.File, blocks uint64, used map[file.BlockID]*dataBlock) error {
+	for id := file.BlockID(0); uint64(id) < blocks; id++ {
+		if used[id] != nil {
+			continue
+		}
+		err := f.FreeBlock(id)
+		switch {
+		case err == nil, errors.Is(err, file.ErrBlockState): // free already, or a chain block
+		case errors.Is(err, file.ErrReadOnly):
+			return nil
+		default:
+			return fmt.Errorf("reclaim unreferenced block %d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // CreateTable creates an empty table. Names must be non-empty and unique
@@ -130,6 +163,73 @@ func checkColumns(name string, cols []Column) error {
 	return nil
 }
 
+// DropTable removes the table called name from the catalog: the next
+// Checkpoint no longer stores it, and appenders opened on it afterwards fail
+// with ErrNotFound. Tables already handed out (and their snapshots) stay
+// readable: the blocks of a dropped table are reused only after the file is
+// reopened for writing and checkpointed (see Open). It fails with ErrNotFound
+// if there is no such table and with ErrBusy if the table has an open
+// appender.
+func (db *DB) DropTable(name string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t := db.byName[name]
+	if t == nil {
+		return fmt.Errorf("drop table %q: %w", name, ErrNotFound)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.appending {
+		return fmt.Errorf("drop table %q: %w", name, ErrBusy)
+	}
+	t.dropped = true
+	delete(db.byName, name)
+	db.tables = slices.DeleteFunc(db.tables, func(x *Table) bool { return x == t })
+	return nil
+}
+
+// Attach puts back a table that DropTable removed from this DB, undoing the
+// drop (a failed statement that dropped a table rolls back this way). It
+// fails with ErrExists if a table of that name was created since, and for a
+// table of another DB or a snapshot.
+func (db *DB) Attach(t *Table) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.db != db || t.snapshot:
+		return fmt.Errorf("attach table %q: not a dropped table of this database", t.name)
+	case db.byName[t.name] == t:
+		return nil
+	case db.byName[t.name] != nil:
+		return fmt.Errorf("attach table %q: %w", t.name, ErrExists)
+	}
+	t.dropped = false
+	db.byName[t.name] = t
+	db.tables = append(db.tables, t)
+	return nil
+}
+
+// Extra returns the caller's metadata stored with the catalog: what the last
+// SetExtra gave, or what the checkpoint Open read (nil if none). The SQL
+// catalog keeps views and column constraints there. The caller must not
+// modify the bytes.
+func (db *DB) Extra() []byte {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.extra
+}
+
+// SetExtra replaces the caller's metadata; the next Checkpoint stores it
+// with the tables, in the same atomic step. The DB keeps b: the caller must
+// not modify it afterwards.
+func (db *DB) SetExtra(b []byte) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.extra = b
+}
+
 // Table returns the table called name, or nil.
 func (db *DB) Table(name string) *Table {
 	db.mu.Lock()
@@ -157,7 +257,7 @@ func (db *DB) Checkpoint() error {
 	if err := db.w.seal(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	meta := encodeCatalog(db.Tables())
+	meta := encodeCatalog(db.Tables(), db.Extra())
 	if err := db.f.Checkpoint(meta); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -182,14 +282,62 @@ func (db *DB) Close() error {
 // immutable once published; appends add new ones. Scans run concurrently with
 // each other and with an appender.
 type Table struct {
-	db   *DB
-	name string
-	cols []Column
+	db       *DB
+	name     string
+	cols     []Column
+	snapshot bool // made by Snapshot: its row groups never change
 
 	mu        sync.RWMutex
 	groups    []*rowGroup
 	rows      int64
 	appending bool
+	dropped   bool // removed by DB.DropTable (and not attached again)
+}
+
+// Snapshot returns a read-only copy of the table as it is now: the same
+// name, columns and published row groups, which later appends, Commits and
+// Truncates of t do not change. It costs a copy of the row-group list (one
+// pointer per row group), no data. Scans of the snapshot read the same
+// blocks as t; NewAppender and Truncate on it fail with ErrReadOnly. A
+// statement that must see one consistent state of a table while a writer
+// appends to it scans a snapshot. The snapshot of a snapshot is itself.
+func (t *Table) Snapshot() *Table {
+	if t.snapshot {
+		return t
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return &Table{db: t.db, name: t.name, cols: t.cols, snapshot: true, groups: slices.Clip(t.groups), rows: t.rows}
+}
+
+// IsSnapshot reports whether t was made by Snapshot.
+func (t *Table) IsSnapshot() bool { return t.snapshot }
+
+// Truncate drops the row groups published after the first rowGroups,
+// undoing appends (a failed statement that loaded rows rolls back this way).
+// Snapshots taken before keep their row groups; the bytes of the dropped
+// ones stay in their blocks, which are reused only after the file is
+// reopened for writing and checkpointed. It fails with ErrBusy while an
+// appender is open, with ErrReadOnly on a snapshot, and when the table has
+// fewer than rowGroups row groups.
+func (t *Table) Truncate(rowGroups int) error {
+	if t.snapshot {
+		return fmt.Errorf("truncate table %q: %w", t.name, ErrReadOnly)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.appending:
+		return fmt.Errorf("truncate table %q: %w", t.name, ErrBusy)
+	case rowGroups < 0 || rowGroups > len(t.groups):
+		return fmt.Errorf("truncate table %q to %d row groups: it has %d", t.name, rowGroups, len(t.groups))
+	}
+	for _, g := range t.groups[rowGroups:] {
+		t.rows -= int64(g.rows)
+	}
+	// A new slice: snapshots share the old one's backing array.
+	t.groups = slices.Clone(t.groups[:rowGroups])
+	return nil
 }
 
 // rowGroup is a published row group: rows rows, one segment per column.
