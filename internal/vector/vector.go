@@ -8,9 +8,6 @@ import (
 	"github.com/bpfdb/bpfdb/internal/types"
 )
 
-// Size is the number of slots of every vector: the most rows a chunk holds.
-const Size = 2048
-
 // Fixed is the set of Go types that store fixed-width physical types.
 type Fixed interface {
 	bool | int32 | int64 | float64
