@@ -1,0 +1,385 @@
+package optimizer
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/bpfdb/bpfdb/internal/exec/expr"
+	"github.com/bpfdb/bpfdb/internal/planner"
+)
+
+// dpLimit is the most relations a join tree may have for the exact
+// dynamic program over subsets (3^n splits); larger trees are joined
+// greedily. maxRelations is the most that are reordered at all (a set of
+// relations is a 64-bit mask).
+const (
+	dpLimit      = 10
+	maxRelations = 64
+)
+
+// orderJoins is the join_order pass.
+func orderJoins(p *planner.Plan) error {
+	o := &orderer{p: p, es: newEstimator()}
+	p.Root = o.reorder(p.Root, false)
+	return nil
+}
+
+type orderer struct {
+	p  *planner.Plan
+	es *estimator
+}
+
+// isInner reports whether n is a join that reordering may take apart.
+func isInner(n planner.Node) bool {
+	j, ok := n.(*planner.Join)
+	return ok && (j.Kind == planner.Inner || j.Kind == planner.Cross)
+}
+
+// joinTree reports whether n is the top of a tree of inner joins: such a
+// join, or a Filter over one.
+func joinTree(n planner.Node) bool {
+	if f, ok := n.(*planner.Filter); ok {
+		return isInner(f.Input)
+	}
+	return isInner(n)
+}
+
+// collect takes apart a tree of inner joins (and filters between them)
+// into its leaves and its predicates.
+func collect(n planner.Node, leaves *[]planner.Node, preds *[]expr.Expr) {
+	switch {
+	case isInner(n):
+		j := n.(*planner.Join)
+		collect(j.Left, leaves, preds)
+		collect(j.Right, leaves, preds)
+		for _, c := range j.Conds {
+			*preds = append(*preds, equality(c.Left, c.Right))
+		}
+		if j.Residual != nil {
+			*preds = append(*preds, conjuncts(j.Residual)...)
+		}
+	case joinTree(n):
+		f := n.(*planner.Filter)
+		*preds = append(*preds, conjuncts(f.Cond)...)
+		collect(f.Input, leaves, preds)
+	default:
+		*leaves = append(*leaves, n)
+	}
+}
+
+// equality returns l = r for two expressions of the same type.
+func equality(l, r expr.Expr) expr.Expr {
+	e, err := expr.NewBinary(expr.OpEq, l, r, expr.Pos{})
+	if err != nil {
+		panic(fmt.Sprintf("BUG: join condition %v = %v: %v", l, r, err))
+	}
+	return e
+}
+
+func countLeaves(n planner.Node) int {
+	if isInner(n) {
+		j := n.(*planner.Join)
+		return countLeaves(j.Left) + countLeaves(j.Right)
+	}
+	if joinTree(n) {
+		return countLeaves(n.(*planner.Filter).Input)
+	}
+	return 1
+}
+
+// reorder reorders every tree of inner joins in n. positional says that
+// n's parent reads its columns by position (a Union), so a reordered tree
+// must keep its output order.
+func (o *orderer) reorder(n planner.Node, positional bool) planner.Node {
+	if !joinTree(n) || countLeaves(n) > maxRelations {
+		ins := n.Inputs()
+		if len(ins) > 0 {
+			_, union := n.(*planner.Union)
+			out := make([]planner.Node, len(ins))
+			for i, in := range ins {
+				out[i] = o.reorder(in, union)
+			}
+			setInputs(n, out)
+		}
+		return n
+	}
+	var leaves []planner.Node
+	var preds []expr.Expr
+	collect(n, &leaves, &preds)
+	for i, l := range leaves {
+		leaves[i] = o.reorder(l, false)
+	}
+	before := n.Output()
+	out := o.solve(leaves, preds)
+	if positional && !sameColumns(before, out.Output()) {
+		// Restore the order under new IDs: the parent reads positions.
+		pr := &planner.Project{Input: out}
+		for _, c := range before {
+			pr.Exprs = append(pr.Exprs, c.Ref())
+			pr.Columns = append(pr.Columns, planner.Column{ID: o.p.NextID, Name: c.Name, Type: c.Type})
+			o.p.NextID++
+		}
+		return pr
+	}
+	return out
+}
+
+func sameColumns(a, b []planner.Column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// joinPred is a predicate of a join tree with the relations it reads.
+type joinPred struct {
+	e    expr.Expr
+	rels uint64
+	// For an equality between two disjoint sets of relations: its sides
+	// and their relations (a hash-join condition where they split).
+	l, r         expr.Expr
+	lrels, rrels uint64
+	eq           bool
+	sel          float64
+}
+
+// plan is the best way found to join a set of relations.
+type plan struct {
+	card   float64
+	cross  int     // cross products in it (fewer is always better)
+	cost   float64 // sum of the estimated rows of its joins (C_out)
+	left   uint64  // the subset joined with the rest; 0 for a relation
+	exists bool
+}
+
+func (a plan) better(b plan) bool {
+	if !b.exists {
+		return true
+	}
+	if a.cross != b.cross {
+		return a.cross < b.cross
+	}
+	return a.cost < b.cost
+}
+
+// solve joins leaves (each a relation) under preds in the cheapest order
+// found.
+func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
+	n := len(leaves)
+	relOf := map[planner.ColumnID]int{}
+	for i, l := range leaves {
+		for _, c := range l.Output() {
+			relOf[c.ID] = i
+		}
+	}
+	mask := func(e expr.Expr) uint64 {
+		var m uint64
+		for _, id := range refs(e) {
+			if i, ok := relOf[id]; ok {
+				m |= 1 << i
+			}
+		}
+		return m
+	}
+	// Predicates on one relation filter it; on none, the result.
+	single := make([][]expr.Expr, n)
+	var top []expr.Expr
+	var multi []*joinPred
+	for _, p := range preds {
+		m := mask(p)
+		switch bits.OnesCount64(m) {
+		case 0:
+			top = append(top, p)
+		case 1:
+			i := bits.TrailingZeros64(m)
+			single[i] = append(single[i], p)
+		default:
+			jp := &joinPred{e: p, rels: m}
+			if b, ok := p.(*expr.Binary); ok && b.Op == expr.OpEq {
+				jp.l, jp.r = b.Left, b.Right
+				jp.lrels, jp.rrels = mask(b.Left), mask(b.Right)
+				jp.eq = jp.lrels != 0 && jp.rrels != 0 && jp.lrels&jp.rrels == 0
+			}
+			multi = append(multi, jp)
+		}
+	}
+	ests := make([]estimate, n)
+	all := estimate{cols: map[planner.ColumnID]colStats{}}
+	for i := range leaves {
+		leaves[i] = filterAbove(leaves[i], single[i])
+		ests[i] = o.es.estimate(leaves[i])
+		for id, s := range ests[i].cols {
+			s.distinct = math.Min(s.distinct, ests[i].rows)
+			all.cols[id] = s
+		}
+	}
+	distinct := func(x expr.Expr, rels uint64) float64 {
+		if c, ok := x.(*expr.Column); ok {
+			if s, ok := all.cols[planner.ColumnID(c.Index)]; ok {
+				return math.Max(1, s.distinct)
+			}
+		}
+		if bits.OnesCount64(rels) == 1 {
+			return ests[bits.TrailingZeros64(rels)].rows
+		}
+		return math.Inf(1)
+	}
+	for _, p := range multi {
+		p.sel = defaultSelectivity
+		if p.eq {
+			p.sel = 1 / math.Max(distinct(p.l, p.lrels), distinct(p.r, p.rrels))
+		}
+	}
+	card := func(s uint64) float64 {
+		c := 1.0
+		for i := range n {
+			if s&(1<<i) != 0 {
+				c *= ests[i].rows
+			}
+		}
+		for _, p := range multi {
+			if p.rels&^s == 0 {
+				c *= p.sel
+			}
+		}
+		return math.Max(1, c)
+	}
+	// joinable reports whether an equality condition links a and b.
+	joinable := func(a, b uint64) bool {
+		for _, p := range multi {
+			if p.eq && (p.lrels&^a == 0 && p.rrels&^b == 0 || p.lrels&^b == 0 && p.rrels&^a == 0) {
+				return true
+			}
+		}
+		return false
+	}
+	var best map[uint64]plan
+	if n <= dpLimit {
+		best = dp(n, card, joinable)
+	} else {
+		best = greedy(n, card, joinable)
+	}
+	var build func(s uint64) planner.Node
+	build = func(s uint64) planner.Node {
+		b := best[s]
+		if b.left == 0 {
+			return leaves[bits.TrailingZeros64(s)]
+		}
+		ls, rs := b.left, s&^b.left
+		if best[ls].card < best[rs].card {
+			ls, rs = rs, ls // the smaller input is built (right)
+		}
+		return joinSets(build(ls), ls, build(rs), rs, multi)
+	}
+	full := uint64(1)<<n - 1
+	if n == 64 {
+		full = math.MaxUint64
+	}
+	return filterAbove(build(full), top)
+}
+
+// joinSets joins left (relations ls) and right (rs) under the predicates
+// that first become applicable: equalities split between the sides become
+// join conditions, the rest a residual (or, with no condition, a filter
+// above a cross join).
+func joinSets(left planner.Node, ls uint64, right planner.Node, rs uint64, preds []*joinPred) planner.Node {
+	j := &planner.Join{Kind: planner.Inner, Left: left, Right: right}
+	var rest []expr.Expr
+	s := ls | rs
+	for _, p := range preds {
+		if p.rels&^s != 0 || p.rels&^ls == 0 || p.rels&^rs == 0 {
+			continue
+		}
+		switch {
+		case p.eq && p.lrels&^ls == 0 && p.rrels&^rs == 0:
+			j.Conds = append(j.Conds, planner.JoinCond{Left: p.l, Right: p.r})
+		case p.eq && p.lrels&^rs == 0 && p.rrels&^ls == 0:
+			j.Conds = append(j.Conds, planner.JoinCond{Left: p.r, Right: p.l})
+		default:
+			rest = append(rest, p.e)
+		}
+	}
+	if len(j.Conds) == 0 {
+		j.Kind = planner.Cross
+		return filterAbove(j, rest)
+	}
+	j.Residual = and(rest)
+	return j
+}
+
+// dp finds the best plan for every subset of n relations by trying every
+// split of it into two (DPsub), preferring plans with fewer cross
+// products, then smaller sums of intermediate results.
+func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) map[uint64]plan {
+	best := make(map[uint64]plan, 1<<n)
+	for i := range n {
+		s := uint64(1) << i
+		best[s] = plan{card: card(s), exists: true}
+	}
+	full := uint64(1)<<n - 1
+	for s := uint64(1); s <= full; s++ {
+		if bits.OnesCount64(s) < 2 {
+			continue
+		}
+		c := card(s)
+		low := s & -s
+		var b plan
+		for l := (s - 1) & s; l > 0; l = (l - 1) & s {
+			if l&low == 0 {
+				continue // each split once: the left holds the lowest relation
+			}
+			r := s &^ l
+			pl, pr := best[l], best[r]
+			cand := plan{card: c, cross: pl.cross + pr.cross, cost: pl.cost + pr.cost + c, left: l, exists: true}
+			if !joinable(l, r) {
+				cand.cross++
+			}
+			if cand.better(b) {
+				b = cand
+			}
+		}
+		best[s] = b
+	}
+	return best
+}
+
+// greedy builds a plan for n relations by repeatedly joining the two
+// current sets whose join is smallest, joinable pairs first.
+func greedy(n int, card func(uint64) float64, joinable func(a, b uint64) bool) map[uint64]plan {
+	best := map[uint64]plan{}
+	var sets []uint64
+	for i := range n {
+		s := uint64(1) << i
+		best[s] = plan{card: card(s), exists: true}
+		sets = append(sets, s)
+	}
+	for len(sets) > 1 {
+		bi, bj := -1, -1
+		var b plan
+		for i := range sets {
+			for j := i + 1; j < len(sets); j++ {
+				l, r := sets[i], sets[j]
+				c := card(l | r)
+				cand := plan{card: c, cost: best[l].cost + best[r].cost + c, left: l, exists: true}
+				if !joinable(l, r) {
+					cand.cross = 1
+				}
+				if bi < 0 || cand.cross < b.cross || cand.cross == b.cross && cand.card < b.card {
+					bi, bj, b = i, j, cand
+				}
+			}
+		}
+		l, r := sets[bi], sets[bj]
+		b.cross += best[l].cross + best[r].cross
+		best[l|r] = b
+		sets[bi] = l | r
+		sets = append(sets[:bj], sets[bj+1:]...)
+	}
+	return best
+}

@@ -1,0 +1,295 @@
+package optimizer
+
+import (
+	"github.com/bpfdb/bpfdb/internal/exec/expr"
+	"github.com/bpfdb/bpfdb/internal/planner"
+)
+
+// pushFilters is the filter_pushdown pass.
+func pushFilters(p *planner.Plan) error {
+	p.Root = push(p.Root, nil)
+	return nil
+}
+
+// filterAbove returns n under a Filter of preds (n itself for none).
+func filterAbove(n planner.Node, preds []expr.Expr) planner.Node {
+	if len(preds) == 0 {
+		return n
+	}
+	return &planner.Filter{Input: n, Cond: and(preds)}
+}
+
+// push returns n with the predicates preds (over n's output) applied, each
+// as far down as the columns it reads and the semantics of the nodes it
+// crosses allow; the rest stay in a Filter above.
+func push(n planner.Node, preds []expr.Expr) planner.Node {
+	switch n := n.(type) {
+	case *planner.Filter:
+		return push(n.Input, append(preds, splitPreds([]expr.Expr{n.Cond})...))
+	case *planner.Project:
+		m := make(map[planner.ColumnID]expr.Expr, len(n.Columns))
+		for i, c := range n.Columns {
+			m[c.ID] = n.Exprs[i]
+		}
+		var below, above []expr.Expr
+		for _, p := range preds {
+			if len(refs(p)) == 0 {
+				above = append(above, p)
+			} else {
+				below = append(below, substitute(p, m))
+			}
+		}
+		n.Input = push(n.Input, below)
+		return filterAbove(n, above)
+	case *planner.Aggregate:
+		// Only predicates over group columns filter whole groups; with no
+		// groups the aggregate makes its one row whatever the input.
+		m := make(map[planner.ColumnID]expr.Expr, len(n.Groups))
+		groups := colSet{}
+		for i, c := range n.GroupColumns {
+			m[c.ID] = n.Groups[i]
+			groups[c.ID] = true
+		}
+		var below, above []expr.Expr
+		for _, p := range preds {
+			if len(n.Groups) > 0 && len(refs(p)) > 0 && within(p, groups) {
+				below = append(below, substitute(p, m))
+			} else {
+				above = append(above, p)
+			}
+		}
+		n.Input = push(n.Input, below)
+		return filterAbove(n, above)
+	case *planner.Join:
+		return pushJoin(n, preds)
+	case *planner.Order:
+		n.Input = push(n.Input, preds)
+		return n
+	case *planner.Limit:
+		n.Input = push(n.Input, nil)
+		return filterAbove(n, preds)
+	case *planner.TopN:
+		n.Input = push(n.Input, nil)
+		return filterAbove(n, preds)
+	case *planner.Union:
+		var above []expr.Expr
+		var below []expr.Expr
+		for _, p := range preds {
+			if len(refs(p)) == 0 {
+				above = append(above, p)
+			} else {
+				below = append(below, p)
+			}
+		}
+		for i, b := range n.Branches {
+			m := map[planner.ColumnID]expr.Expr{}
+			for j, c := range b.Output() {
+				m[n.Columns[j].ID] = c.Ref()
+			}
+			var bp []expr.Expr
+			for _, p := range below {
+				bp = append(bp, substitute(p, m))
+			}
+			n.Branches[i] = push(b, bp)
+		}
+		return filterAbove(n, above)
+	case *planner.Get:
+		var above []expr.Expr
+		added := false
+		for _, p := range preds {
+			if len(refs(p)) == 0 {
+				above = append(above, p)
+				continue
+			}
+			n.Filters = append(n.Filters, p)
+			added = true
+		}
+		if added {
+			n.ZoneFilters = zoneFilters(n)
+		}
+		return filterAbove(n, above)
+	}
+	// Values, and any node a later version adds: keep the filters above
+	// and push nothing into its inputs (whose semantics are unknown here).
+	return filterAbove(n, preds)
+}
+
+// equiSides returns the sides of an equality p between an expression over
+// left's columns only and one over right's only, oriented left then right.
+func equiSides(p expr.Expr, left, right colSet) (l, r expr.Expr, ok bool) {
+	b, isBin := p.(*expr.Binary)
+	if !isBin || b.Op != expr.OpEq || len(refs(b.Left)) == 0 || len(refs(b.Right)) == 0 {
+		return nil, nil, false
+	}
+	switch {
+	case within(b.Left, left) && within(b.Right, right):
+		return b.Left, b.Right, true
+	case within(b.Left, right) && within(b.Right, left):
+		return b.Right, b.Left, true
+	}
+	return nil, nil, false
+}
+
+// pushJoin pushes preds (over the join's output) and the join's own
+// condition into its sides as each kind allows.
+func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
+	lset, rset := outputSet(n.Left), outputSet(n.Right)
+	var lp, rp, above []expr.Expr
+	side := func(p expr.Expr) (onLeft, onRight bool) {
+		if len(refs(p)) == 0 {
+			return false, false
+		}
+		return within(p, lset), within(p, rset)
+	}
+	switch n.Kind {
+	case planner.Inner, planner.Cross:
+		// A filter above an inner join and the join's residual are the
+		// same thing: pool them and redistribute.
+		pool := preds
+		if n.Residual != nil {
+			pool = append(pool, splitPreds([]expr.Expr{n.Residual})...)
+			n.Residual = nil
+		}
+		var across []expr.Expr
+		for _, p := range pool {
+			onL, onR := side(p)
+			switch {
+			case len(refs(p)) == 0:
+				above = append(above, p)
+			case onL:
+				lp = append(lp, p)
+			case onR:
+				rp = append(rp, p)
+			default:
+				if l, r, ok := equiSides(p, lset, rset); ok {
+					n.Conds = append(n.Conds, planner.JoinCond{Left: l, Right: r})
+					continue
+				}
+				across = append(across, p)
+				// An OR across the sides may still imply a filter on
+				// each side (Q19's three brands and quantity ranges).
+				if x, ok := impliedOn(p, lset); ok {
+					lp = append(lp, x)
+				}
+				if x, ok := impliedOn(p, rset); ok {
+					rp = append(rp, x)
+				}
+			}
+		}
+		if len(n.Conds) > 0 {
+			n.Kind = planner.Inner
+			n.Residual = and(across)
+		} else {
+			// No equality: a cross product, filtered after.
+			n.Kind = planner.Cross
+			above = append(above, across...)
+		}
+	case planner.LeftOuter:
+		// A filter that no NULL-extended row passes turns the join into
+		// an inner one; then everything may move.
+		for _, p := range preds {
+			if rejectsNulls(p, rset) {
+				n.Kind = planner.Inner
+				return pushJoin(n, preds)
+			}
+		}
+		splitCondition(n, lset, rset, &lp, &rp, false)
+		for _, p := range preds {
+			if onL, _ := side(p); onL {
+				lp = append(lp, p)
+			} else {
+				above = append(above, p)
+			}
+		}
+	case planner.Semi, planner.Anti, planner.Single, planner.Mark:
+		// Filters above read the left's columns (all these kinds output)
+		// or the right's/mark (Single, Mark): only the former move.
+		if n.Kind != planner.Mark {
+			// For a semi join a condition on the left alone filters
+			// left rows; for anti and single joins it decides a
+			// match, which rows without one survive.
+			splitCondition(n, lset, rset, &lp, &rp, n.Kind == planner.Semi)
+		}
+		for _, p := range preds {
+			if onL, _ := side(p); onL {
+				lp = append(lp, p)
+			} else {
+				above = append(above, p)
+			}
+		}
+	}
+	n.Left = push(n.Left, lp)
+	n.Right = push(n.Right, rp)
+	return filterAbove(n, above)
+}
+
+// splitCondition takes apart the residual of a join whose condition
+// decides which rows match (not inner): conjuncts over the right side alone
+// go to rp (a right row failing them matches nothing), equalities across
+// the sides become join conditions (a NULL matches nothing either way),
+// those over the left alone go to lp if leftToo, and the rest stay in the
+// residual.
+func splitCondition(n *planner.Join, lset, rset colSet, lp, rp *[]expr.Expr, leftToo bool) {
+	if n.Residual == nil {
+		return
+	}
+	var keep []expr.Expr
+	for _, p := range conjuncts(n.Residual) {
+		nr := len(refs(p))
+		switch {
+		case nr > 0 && within(p, rset):
+			*rp = append(*rp, p)
+		case nr > 0 && leftToo && within(p, lset):
+			*lp = append(*lp, p)
+		default:
+			if l, r, ok := equiSides(p, lset, rset); ok {
+				n.Conds = append(n.Conds, planner.JoinCond{Left: l, Right: r})
+			} else {
+				keep = append(keep, p)
+			}
+		}
+	}
+	n.Residual = and(keep)
+}
+
+// rejectsNulls reports whether predicate p is never true when every column
+// of cols is NULL (so a filter p drops every NULL-extended row of an outer
+// join whose inner side produces cols).
+func rejectsNulls(p expr.Expr, cols colSet) bool {
+	switch e := p.(type) {
+	case *expr.Binary:
+		switch e.Op {
+		case expr.OpAnd:
+			return rejectsNulls(e.Left, cols) || rejectsNulls(e.Right, cols)
+		case expr.OpOr:
+			return rejectsNulls(e.Left, cols) && rejectsNulls(e.Right, cols)
+		}
+	case *expr.Unary:
+		if e.Op == expr.OpNot {
+			return nullIfNull(e.Arg, cols)
+		}
+	}
+	return nullIfNull(p, cols)
+}
+
+// nullIfNull reports whether e is NULL whenever every column of cols is:
+// the column itself, or an operator that is NULL when an operand is (all
+// but IS NULL, CASE, COALESCE, and AND/OR unless both operands are).
+func nullIfNull(e expr.Expr, cols colSet) bool {
+	switch e := e.(type) {
+	case *expr.Column:
+		return cols[planner.ColumnID(e.Index)]
+	case *expr.Binary:
+		if e.Op == expr.OpAnd || e.Op == expr.OpOr {
+			return nullIfNull(e.Left, cols) && nullIfNull(e.Right, cols)
+		}
+		return nullIfNull(e.Left, cols) || nullIfNull(e.Right, cols)
+	case *expr.Unary, *expr.Cast, *expr.Like, *expr.InList, *expr.Extract, *expr.DateInterval, *expr.Substring:
+		for _, k := range expr.Children(e) {
+			if nullIfNull(k, cols) {
+				return true
+			}
+		}
+	}
+	return false
+}
