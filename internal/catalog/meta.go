@@ -188,7 +188,7 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 	for _, t := range tables {
 		k := fold(t.Name())
 		if o := v.tables[k]; o != nil {
-			return nil, fmt.Errorf("tables %q and %q differ only in case: %w", o.name, t.Name(), ErrCorrupt)
+			return nil, fmt.Errorf("%w: tables %q and %q differ only in case", ErrCorrupt, o.name, t.Name())
 		}
 		v.tables[k] = &tableEntry{name: t.Name(), live: t, snap: t.Snapshot(), notNull: make([]bool, len(t.Columns()))}
 	}
@@ -197,23 +197,23 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 	}
 	mtables, mviews, err := decodeMeta(extra)
 	if err != nil {
-		return nil, fmt.Errorf("catalog metadata: %w", err)
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, mt := range mtables {
 		e := v.tables[fold(mt.name)]
 		switch {
 		case e == nil || e.name != mt.name:
-			return nil, fmt.Errorf("catalog metadata: table %q is not stored: %w", mt.name, ErrCorrupt)
+			return nil, fmt.Errorf("%w: table %q is not stored", ErrCorrupt, mt.name)
 		case seen[mt.name]:
-			return nil, fmt.Errorf("catalog metadata: table %q appears twice: %w", mt.name, ErrCorrupt)
+			return nil, fmt.Errorf("%w: table %q appears twice", ErrCorrupt, mt.name)
 		case len(mt.notNull) != len(e.notNull):
-			return nil, fmt.Errorf("catalog metadata: table %q: %d column flags for %d columns: %w", mt.name, len(mt.notNull), len(e.notNull), ErrCorrupt)
+			return nil, fmt.Errorf("%w: table %q: %d column flags for %d columns", ErrCorrupt, mt.name, len(mt.notNull), len(e.notNull))
 		}
 		seen[mt.name] = true
 		for i, j := range mt.pk {
 			if !mt.notNull[j] || slices.Index(mt.pk, j) != i {
-				return nil, fmt.Errorf("catalog metadata: table %q: key column %d is nullable or repeated: %w", mt.name, j, ErrCorrupt)
+				return nil, fmt.Errorf("%w: table %q: key column %d is nullable or repeated", ErrCorrupt, mt.name, j)
 			}
 		}
 		e.notNull, e.pk = mt.notNull, mt.pk
@@ -222,14 +222,14 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 		k := fold(mv.name)
 		switch {
 		case mv.name == "" || strings.TrimSpace(mv.query) == "":
-			return nil, fmt.Errorf("catalog metadata: view %q has no name or no query: %w", mv.name, ErrCorrupt)
+			return nil, fmt.Errorf("%w: view %q has no name or no query", ErrCorrupt, mv.name)
 		case v.tables[k] != nil:
-			return nil, fmt.Errorf("catalog metadata: view %q has the name of a table: %w", mv.name, ErrCorrupt)
+			return nil, fmt.Errorf("%w: view %q has the name of a table", ErrCorrupt, mv.name)
 		case v.views[k] != nil:
-			return nil, fmt.Errorf("catalog metadata: views %q and %q differ only in case: %w", v.views[k].name, mv.name, ErrCorrupt)
+			return nil, fmt.Errorf("%w: views %q and %q differ only in case", ErrCorrupt, v.views[k].name, mv.name)
 		}
 		if err := checkNames(mv.columns); err != nil {
-			return nil, fmt.Errorf("catalog metadata: view %q: %v: %w", mv.name, err, ErrCorrupt)
+			return nil, fmt.Errorf("%w: view %q: %v", ErrCorrupt, mv.name, err)
 		}
 		v.views[k] = &viewEntry{name: mv.name, query: mv.query, columns: mv.columns}
 	}
