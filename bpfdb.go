@@ -1,0 +1,156 @@
+// Package bpfdb is the embedded API of the bpfdb analytical database: Open a
+// database (in memory, or a file that is created if absent), run SQL with
+// Exec and Query, and read results as typed rows. A database/sql driver is
+// registered as "bpfdb" (see Driver).
+//
+//	db, err := bpfdb.Open("tpch.db", bpfdb.Options{})
+//	res, err := db.Query(ctx, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY 1")
+//	for i := range res.Rows() { fmt.Println(res.Row(i)) }
+//
+// A statement runs in a transaction of its own: a statement that fails
+// changes nothing. Queries run on the database's scheduler, in parallel on
+// Options.Threads workers, under the buffer manager's memory limit.
+package bpfdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/bpfdb/bpfdb/internal/catalog"
+	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/parallel"
+)
+
+// Options configure a database when it opens.
+type Options struct {
+	// Threads is the number of worker threads; 0 means GOMAXPROCS.
+	Threads int
+	// MemoryLimit is the buffer manager's limit in bytes; 0 means the
+	// default (80% of the machine's memory).
+	MemoryLimit int64
+	// ReadOnly opens a file database without writing to it.
+	ReadOnly bool
+}
+
+// DB is an open database. Its methods are safe for concurrent use.
+type DB struct {
+	cat  *catalog.Catalog
+	hash hash.Slot
+
+	mu      sync.Mutex // guards sched, threads and closed
+	sched   *schedRef
+	threads int
+	closed  bool
+}
+
+// schedRef counts the statements running on a scheduler, so that one
+// replaced by SET threads is closed only when the last of them ended.
+type schedRef struct {
+	s       *parallel.Scheduler
+	users   int
+	retired bool
+}
+
+// ErrClosed is returned by the methods of a closed DB.
+var ErrClosed = errors.New("database is closed")
+
+// Open opens the database at path, creating it if it does not exist; ""
+// or ":memory:" opens a new in-memory database.
+func Open(path string, opts Options) (*DB, error) {
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{cat: cat, threads: threads}
+	db.sched = &schedRef{s: parallel.New(parallel.Options{Threads: threads})}
+	return db, nil
+}
+
+// Close waits for nothing: queries still running fail. It closes the
+// database file.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	s := db.sched
+	db.mu.Unlock()
+	s.s.Close()
+	return db.cat.Close()
+}
+
+// acquire returns the scheduler for the current thread setting (SET
+// threads replaces it) and a function that releases it when the
+// statement ends.
+func (db *DB) acquire() (*parallel.Scheduler, func(), error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil, nil, ErrClosed
+	}
+	want := db.threads
+	if v, err := db.cat.Setting("threads"); err == nil {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil && n > 0 {
+			want = n
+		}
+	}
+	if want != db.sched.s.Threads() {
+		old := db.sched
+		old.retired = true
+		if old.users == 0 {
+			go old.s.Close()
+		}
+		db.sched = &schedRef{s: parallel.New(parallel.Options{Threads: want})}
+	}
+	r := db.sched
+	r.users++
+	release := func() {
+		db.mu.Lock()
+		r.users--
+		last := r.retired && r.users == 0
+		db.mu.Unlock()
+		if last {
+			r.s.Close()
+		}
+	}
+	return r.s, release, nil
+}
+
+// Exec runs every statement of sql (separated by ';') in order and stops
+// at the first that fails, returning its error; the statements before it
+// stay done.
+func (db *DB) Exec(ctx context.Context, sql string) error {
+	_, err := db.run(ctx, sql, nil)
+	return err
+}
+
+// Query runs every statement of sql in order and returns the result of
+// the last one.
+func (db *DB) Query(ctx context.Context, sql string) (*Result, error) {
+	var last *Result
+	_, err := db.run(ctx, sql, func(r *Result) error { last = r; return nil })
+	if err != nil {
+		return nil, err
+	}
+	if last == nil {
+		return nil, fmt.Errorf("query: no statement in %q", sql)
+	}
+	return last, nil
+}
+
+// QueryEach runs every statement of sql in order and hands each result to
+// f as soon as its statement finished (a shell prints them one by one).
+func (db *DB) QueryEach(ctx context.Context, sql string, f func(*Result) error) error {
+	_, err := db.run(ctx, sql, f)
+	return err
+}
