@@ -1,0 +1,290 @@
+package aggregate_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/exec/aggregate"
+	"github.com/bpfdb/bpfdb/internal/exec/expr"
+	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+// The columns of the differential tests' input.
+var diffTypes = []types.Type{
+	types.IntegerType,        // 0 key: domain of the test's size
+	types.VarcharType,        // 1 key: short and long strings
+	types.DoubleType,         // 2 key / argument: multiples of 1/8
+	types.DateType,           // 3 key / argument
+	types.BooleanType,        // 4 key / argument
+	types.BigIntType,         // 5 argument
+	types.MustDecimal(15, 2), // 6 key / argument
+	types.VarcharType,        // 7 argument
+	types.MustDecimal(18, 0), // 8 argument
+	types.IntegerType,        // 9 argument
+}
+
+// diffRows returns n random rows whose keys take about domain values.
+func diffRows(r *rand.Rand, n, domain int, nullRate float64) [][]types.Value {
+	null := func() bool { return r.Float64() < nullRate }
+	long := []string{"Customer#000000001", "Customer#000000002 with a longer tail", "", "a", "MAIL", "ünïcode"}
+	rows := make([][]types.Value, n)
+	for i := range rows {
+		k := r.IntN(domain)
+		row := make([]types.Value, len(diffTypes))
+		for j, t := range diffTypes {
+			if null() {
+				row[j] = types.Null(t)
+				continue
+			}
+			switch j {
+			case 0:
+				row[j] = types.IntegerValue(int32(k - domain/2))
+			case 1:
+				row[j] = types.VarcharValue(fmt.Sprintf("%s%d", long[k%len(long)], k/len(long)))
+			case 2:
+				row[j] = types.DoubleValue(float64(r.IntN(64)-32) / 8)
+			case 3:
+				row[j] = types.DateValue(int32(9000 + r.IntN(50)))
+			case 4:
+				row[j] = types.BoolValue(r.IntN(2) == 0)
+			case 5:
+				row[j] = types.BigIntValue(r.Int64N(1<<40) - 1<<39)
+			case 6:
+				row[j] = types.DecimalValue(int64(r.IntN(2000)-1000), t)
+			case 7:
+				row[j] = types.VarcharValue(long[r.IntN(len(long))])
+			case 8:
+				row[j] = types.DecimalValue(r.Int64N(1e12), t)
+			case 9:
+				row[j] = types.IntegerValue(int32(r.IntN(100)))
+			}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+// allAggs is every aggregate kind over every argument type that takes it.
+func allAggs() []expr.AggSpec {
+	ts := diffTypes
+	s := []expr.AggSpec{spec(expr.CountStar, ts, 0, false)}
+	for _, arg := range []int{2, 5, 6, 8, 9} {
+		for _, k := range []expr.AggKind{expr.Sum, expr.Avg} {
+			s = append(s, spec(k, ts, arg, false), spec(k, ts, arg, true))
+		}
+	}
+	for _, arg := range []int{1, 2, 3, 4, 5, 6, 7} {
+		s = append(s, spec(expr.Count, ts, arg, false), spec(expr.Min, ts, arg, false), spec(expr.Max, ts, arg, false))
+	}
+	s = append(s, spec(expr.Count, ts, 7, true), spec(expr.Count, ts, 2, true))
+	return s
+}
+
+// checkDiff runs the aggregate under the vectortest matrix on 1 and 2
+// threads and compares every result with the reference.
+func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, specs []expr.AggSpec, opts aggregate.Options) aggregate.Stats {
+	t.Helper()
+	want, err := reference(diffTypes, rows, groups, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText := vectortest.Sorted(want)
+	a, err := aggregate.New(diffTypes, groups, specs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats aggregate.Stats
+	for _, cfg := range vectortest.Configs {
+		chunks := vectortest.Chunks(r, diffTypes, rows, cfg)
+		for _, threads := range []int{1, 2} {
+			got, err := runAgg(a, diffTypes, chunks, threads)
+			if err != nil {
+				t.Fatalf("%v, %d threads: %v", cfg, threads, err)
+			}
+			if g := vectortest.Sorted(got); g != wantText {
+				t.Fatalf("%v, %d threads: groups %v aggs %d: got %d rows, want %d:\n%s", cfg, threads, groups, len(specs), len(got), len(want), firstDiff(g, wantText))
+			}
+			stats = a.Stats()
+			if stats.Rows != int64(len(rows)) || stats.Groups != int64(len(want)) {
+				t.Fatalf("%v, %d threads: stats %v, want %d rows and %d groups", cfg, threads, stats, len(rows), len(want))
+			}
+		}
+	}
+	return stats
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\ngot:  %s\nwant: %s", i+1, gl, wl)
+		}
+	}
+	return "(equal)"
+}
+
+// TestDifferential compares the aggregate with the map-based reference on
+// random rows: few and many groups, NULL keys, every key type, every
+// aggregate kind, under the batch-size/selection matrix on 1 and 2
+// threads. BPFDB_SEED replays a run.
+func TestDifferential(t *testing.T) {
+	r := vectortest.Rand(t)
+	cases := []struct {
+		name     string
+		n        int
+		domain   int
+		nullRate float64
+		groups   []int
+		specs    []expr.AggSpec
+	}{
+		{"ungrouped", 3000, 10, 0.1, nil, allAggs()},
+		{"ungrouped/empty", 0, 1, 0, nil, allAggs()},
+		{"few groups", 3000, 4, 0.05, []int{1}, allAggs()},
+		{"int keys with NULLs", 3000, 50, 0.2, []int{0}, allAggs()},
+		{"many groups", 6000, 5000, 0.01, []int{0, 1}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Min, diffTypes, 7, false), spec(expr.Avg, diffTypes, 2, false)}},
+		{"every key type", 3000, 30, 0.1, []int{0, 1, 2, 3, 4, 6}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 5, false)}},
+		{"distinct", 3000, 40, 0.1, []int{3, 4}, nil},
+		{"distinct strings", 3000, 300, 0.1, []int{1}, nil},
+		{"grouped/empty", 0, 1, 0, []int{0, 1}, allAggs()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rows := diffRows(r, c.n, c.domain, c.nullRate)
+			st := checkDiff(t, r, rows, c.groups, c.specs, aggregate.Options{})
+			t.Logf("%v", st)
+		})
+	}
+}
+
+// TestResets makes the tasks' directories start over every 4096 groups,
+// so that equal groups land in many rows the merge must combine.
+func TestResets(t *testing.T) {
+	defer aggregate.SetMaxLocalEntries(0)()
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 16000, 12000, 0.02)
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Count, diffTypes, 9, true)}
+	st := checkDiff(t, r, rows, []int{0, 1}, specs, aggregate.Options{})
+	if st.Resets == 0 {
+		t.Fatalf("no task started over: %v", st)
+	}
+	t.Logf("%v", st)
+}
+
+// constHash is a hash policy that gives every key the same hash: every
+// lookup collides, which costs speed and must not change results.
+type constHash struct{}
+
+func (constHash) HashVector(req *hash.Request) (hash.Verdict, error) {
+	for r := range req.Out[:req.N] {
+		req.Out[r] = 0x1234_5678_9abc_def0
+	}
+	return hash.Handled, nil
+}
+
+// TestHashPolicy runs the aggregate with a hash policy attached: a constant
+// hash (all groups collide), and a policy that fails (the built-in takes
+// over).
+func TestHashPolicy(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 600, 150, 0.1)
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Min, diffTypes, 7, false)}
+	for _, p := range []hash.Policy{constHash{}, failHash{}} {
+		var slot hash.Slot
+		slot.Set(p)
+		checkDiff(t, r, rows, []int{1, 0}, specs, aggregate.Options{Hash: &slot})
+		if c := slot.Counters(); c.Calls == 0 {
+			t.Fatalf("%T: the policy was never called: %+v", p, c)
+		}
+	}
+}
+
+type failHash struct{}
+
+func (failHash) HashVector(*hash.Request) (hash.Verdict, error) {
+	return hash.UseBuiltin, errors.New("refused")
+}
+
+// TestSpill runs many groups under a memory limit far below their size:
+// the tasks' pages are spilled to the temporary file and read back
+// partition by partition, with the same results.
+func TestSpill(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 40000, 30000, 0.01)
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Avg, diffTypes, 6, false), spec(expr.Min, diffTypes, 5, false)}
+	groups := []int{0, 1}
+	want, err := reference(diffTypes, rows, groups, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := buffer.New(buffer.Options{Limit: 3 << 20, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := aggregate.New(diffTypes, groups, specs, aggregate.Options{Buffers: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := vectortest.Chunks(r, diffTypes, rows, vectortest.Config{BatchSize: vector.Size})
+	for _, threads := range []int{1, 2} {
+		got, err := runAgg(a, diffTypes, chunks, threads)
+		if err != nil {
+			t.Fatalf("%d threads: %v", threads, err)
+		}
+		if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+			t.Fatalf("%d threads: %s", threads, firstDiff(g, w))
+		}
+		st := a.Stats()
+		t.Logf("%d threads: %v", threads, st)
+		if st.SpilledBytes == 0 {
+			t.Fatalf("%d threads: nothing spilled: %v", threads, st)
+		}
+		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+			t.Fatalf("%d threads: %d bytes of hash tables still accounted after the run", threads, used)
+		}
+	}
+}
+
+// TestOutOfMemory: a partition that cannot fit under the limit fails the
+// query with an error wrapping buffer.ErrOutOfMemory, and frees what it
+// held.
+func TestOutOfMemory(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 20000, 20000, 0)
+	m, err := buffer.New(buffer.Options{Limit: 256 << 10, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := aggregate.New(diffTypes, []int{0, 1, 7}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false)}, aggregate.Options{Buffers: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := vectortest.Chunks(r, diffTypes, rows, vectortest.Config{BatchSize: vector.Size})
+	_, err = runAgg(a, diffTypes, chunks, 2)
+	if !errors.Is(err, buffer.ErrOutOfMemory) {
+		t.Fatalf("got %v, want an error wrapping ErrOutOfMemory", err)
+	}
+	t.Logf("error: %v", err)
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+		t.Fatalf("%d bytes of hash tables still accounted after the failed run", used)
+	}
+}

@@ -1,0 +1,69 @@
+// Package aggregate is bpfdb's parallel hash aggregate: the sink of GROUP
+// BY, of aggregates without groups and of DISTINCT, and the source that
+// reads its groups back, built the way DuckDB builds its radix-partitioned
+// hash aggregate.
+//
+// # Data flow
+//
+//	pipeline A (tasks t0, t1 …)                    pipeline B (DependsOn A)
+//	─────────────────────────────                  ───────────────────────────
+//	Sink(chunk):                                   Source: one morsel per partition
+//	  hash the group columns once (hash.Hasher)      pin the partition's pages
+//	  find or create each row's group in the         merge equal groups (one table
+//	  task's table; Update every aggregate           over the rows of every task)
+//	  state in place                                 emit vector.Size rows a chunk:
+//	Combine: hand the task's pages, already          keys, then Finalize of each
+//	  split by partition, to the global state        aggregate; free the partition
+//
+// A task's table is a directory (open addressing, linear probing) over
+// group rows stored in pages, one chain of pages per radix partition (bits
+// 32.. of the hash). When the directory is half full it doubles, up to
+// maxLocalEntries; past that it is cleared and starts over while the rows
+// stay where they are: pre-aggregation is best effort, the merge in the
+// source makes the groups unique. So a few groups (TPC-H Q1) cost one
+// probe per row and nothing at the merge, and many groups cost a bounded
+// table per task plus one pass per partition, in parallel.
+//
+// # Group rows
+//
+// Every row of a page has the same width; VARCHAR keys longer than 12
+// bytes keep their bytes at the end of the same page, so a page refers to
+// nothing outside itself and can be spilled and read back as it is:
+//
+//	page:  [ row 0 | row 1 | … | row n-1 ]  free  [ string bytes (grow ←) ]
+//
+//	row:   [0:8)      hash of the group columns
+//	       [8:8+nb)   NULL bits, bit g = group column g is NULL (nb = ⌈groups/8⌉)
+//	       fixed keys 8 bytes per BOOLEAN/INTEGER/BIGINT/DATE/DECIMAL/DOUBLE
+//	                  key (integers sign-extended to 64 bits, DOUBLE bits with
+//	                  −0 as +0 and one NaN; 0 when NULL)
+//	       strings    16 bytes per VARCHAR key: [0:4) length, then the
+//	                  bytes zero-padded if ≤ 12, else [4:8) first 4 bytes,
+//	                  [8:12) offset of the bytes in the page
+//	       states     each aggregate's state (expr.Aggregate.StateSize bytes)
+//	       padding    to a multiple of 8
+//
+// so two rows have equal keys when their NULL bits and fixed keys are
+// equal byte for byte and their strings are equal. A directory entry is
+// the hash's top 16 bits (a salt that skips most key comparisons) over the
+// row's reference plus one (0 is empty): page index << 24 | row in page.
+//
+// # Memory
+//
+// With a buffer manager, pages and directories are temporary buffers
+// tagged "hash table", so they count against the memory limit. A task
+// keeps pinned only the pages its directory can reach; when its directory
+// starts over, the other pages are unpinned and the buffer manager may
+// spill them. When an allocation fails, the task clears its directory,
+// unpins all its pages and tries once more. Combine unpins everything;
+// the source pins one partition at a time (reading spilled pages back),
+// so a query whose partitions fit in memory one or two at a time does not
+// fail for memory. A single partition larger than the memory limit fails
+// with an error wrapping buffer.ErrOutOfMemory. The variable-size parts of
+// aggregate states (DISTINCT sets, VARCHAR min/max) live in the side
+// tables of package expr and are not accounted.
+//
+// The package imports types, vector, parallel, exec/expr, exec/hash and
+// storage/buffer of bpfdb; it must not import the planner, other
+// operators, storage tables or the eBPF runtime.
+package aggregate

@@ -1,0 +1,313 @@
+package aggregate
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+
+	"github.com/bpfdb/bpfdb/internal/exec/expr"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+var le = binary.LittleEndian
+
+// inlineMax is the longest VARCHAR key stored inside its row.
+const inlineMax = 12
+
+// layout is the shape of a group row (drawn in the package doc).
+type layout struct {
+	groups   []int // input columns of the keys
+	types    []types.Type
+	phys     []types.Physical
+	keyOff   []int // offset of each key's slot
+	fixedEnd int   // [8:fixedEnd) holds the NULL bits and fixed keys
+	strKeys  []int // the keys (indexes into groups) that are VARCHAR
+	stateOff []int // offset of each aggregate's state
+	width    int
+}
+
+func newLayout(input []types.Type, groups []int, aggs []*expr.Aggregate) *layout {
+	l := &layout{groups: groups}
+	nb := (len(groups) + 7) / 8
+	off := 8 + nb
+	l.keyOff = make([]int, len(groups))
+	for g, c := range groups {
+		t := input[c]
+		l.types = append(l.types, t)
+		l.phys = append(l.phys, t.Physical())
+		if t.Physical() != types.PhysString {
+			l.keyOff[g] = off
+			off += 8
+		}
+	}
+	l.fixedEnd = off
+	for g, p := range l.phys {
+		if p == types.PhysString {
+			l.keyOff[g] = off
+			l.strKeys = append(l.strKeys, g)
+			off += 16
+		}
+	}
+	for _, a := range aggs {
+		l.stateOff = append(l.stateOff, off)
+		off += a.StateSize()
+	}
+	l.width = (off + 7) &^ 7
+	return l
+}
+
+// isNull reports whether key g of row is NULL.
+func isNull(row []byte, g int) bool { return row[8+g>>3]&(1<<(g&7)) != 0 }
+
+func valid(words []uint64, i int) bool {
+	return words == nil || words[i>>6]&(1<<(uint(i)&63)) != 0
+}
+
+// floatBits returns the bits a DOUBLE key stores: −0 as +0 and one NaN,
+// so that keys SQL calls equal have equal bits.
+func floatBits(f float64) uint64 {
+	switch {
+	case f == 0:
+		f = 0
+	case f != f:
+		f = math.NaN()
+	}
+	return math.Float64bits(f)
+}
+
+// stringBytes returns how many bytes of page heap the VARCHAR keys of
+// logical row r of in need.
+func (l *layout) stringBytes(in *vector.Chunk, r int) int {
+	n := 0
+	i := in.Index(r)
+	for _, g := range l.strKeys {
+		v := in.Col(l.groups[g])
+		if !v.Validity().IsValid(i) {
+			continue
+		}
+		if s := v.Strs()[i]; s.Len > inlineMax {
+			n += int(s.Len)
+		}
+	}
+	return n
+}
+
+// scatter writes the keys of logical row r of in into row, whose page
+// is pg (long strings go to its heap).
+func (l *layout) scatterKeys(in *vector.Chunk, rows [][]byte, pages []*page, newRows []int32) {
+	sel := in.Sel()
+	for g, c := range l.groups {
+		v := in.Col(c)
+		words := v.Validity().Words()
+		off := l.keyOff[g]
+		nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
+		p := l.phys[g]
+		if p == types.PhysString {
+			strs, arena := v.Strs(), v.Arena()
+			for _, r := range newRows {
+				i := index(sel, int(r))
+				row := rows[r]
+				if !valid(words, i) {
+					row[nbyte] |= nbit
+					continue
+				}
+				s := strs[i]
+				b := arena[s.Off : s.Off+s.Len]
+				slot := row[off : off+16]
+				le.PutUint32(slot, s.Len)
+				if s.Len <= inlineMax {
+					copy(slot[4:], b)
+					continue
+				}
+				copy(slot[4:8], b)
+				pg := pages[r]
+				pg.heap += len(b)
+				at := len(pg.b) - pg.heap
+				copy(pg.b[at:], b)
+				le.PutUint32(slot[8:12], uint32(at))
+			}
+			continue
+		}
+		switch p {
+		case types.PhysInt64:
+			scatterFixed(v.Int64s(), words, sel, rows, newRows, off, nbyte, nbit, func(x int64) uint64 { return uint64(x) })
+		case types.PhysInt32:
+			scatterFixed(v.Int32s(), words, sel, rows, newRows, off, nbyte, nbit, func(x int32) uint64 { return uint64(int64(x)) })
+		case types.PhysFloat64:
+			scatterFixed(v.Float64s(), words, sel, rows, newRows, off, nbyte, nbit, floatBits)
+		case types.PhysBool:
+			scatterFixed(v.Bools(), words, sel, rows, newRows, off, nbyte, nbit, func(x bool) uint64 {
+				if x {
+					return 1
+				}
+				return 0
+			})
+		}
+	}
+}
+
+func scatterFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, rows [][]byte, newRows []int32, off, nbyte int, nbit byte, bits func(T) uint64) {
+	for _, r := range newRows {
+		i := index(sel, int(r))
+		row := rows[r]
+		if !valid(words, i) {
+			row[nbyte] |= nbit
+			continue
+		}
+		le.PutUint64(row[off:], bits(d[i]))
+	}
+}
+
+// matchKeys keeps in cand the rows whose keys equal their candidate row's
+// (rows[r]) and appends the others to miss. It returns the kept prefix of
+// cand.
+func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand, miss []int32) ([]int32, []int32) {
+	sel := in.Sel()
+	for g, c := range l.groups {
+		if len(cand) == 0 {
+			break
+		}
+		v := in.Col(c)
+		words := v.Validity().Words()
+		off := l.keyOff[g]
+		nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
+		switch l.phys[g] {
+		case types.PhysInt64:
+			cand, miss = matchFixed(v.Int64s(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x int64) uint64 { return uint64(x) })
+		case types.PhysInt32:
+			cand, miss = matchFixed(v.Int32s(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x int32) uint64 { return uint64(int64(x)) })
+		case types.PhysFloat64:
+			cand, miss = matchFixed(v.Float64s(), words, sel, rows, cand, miss, off, nbyte, nbit, floatBits)
+		case types.PhysBool:
+			cand, miss = matchFixed(v.Bools(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x bool) uint64 {
+				if x {
+					return 1
+				}
+				return 0
+			})
+		case types.PhysString:
+			strs, arena := v.Strs(), v.Arena()
+			kept := cand[:0]
+			for _, r := range cand {
+				i := index(sel, int(r))
+				row := rows[r]
+				rowNull := row[nbyte]&nbit != 0
+				ok := rowNull == !valid(words, i)
+				if ok && !rowNull {
+					s := strs[i]
+					ok = equalString(row[off:off+16], pages[r].b, arena[s.Off:s.Off+s.Len])
+				}
+				if ok {
+					kept = append(kept, r)
+				} else {
+					miss = append(miss, r)
+				}
+			}
+			cand = kept
+		}
+	}
+	return cand, miss
+}
+
+func matchFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, rows [][]byte, cand, miss []int32, off, nbyte int, nbit byte, bits func(T) uint64) ([]int32, []int32) {
+	kept := cand[:0]
+	if words == nil {
+		for _, r := range cand {
+			row := rows[r]
+			if row[nbyte]&nbit == 0 && le.Uint64(row[off:]) == bits(d[index(sel, int(r))]) {
+				kept = append(kept, r)
+			} else {
+				miss = append(miss, r)
+			}
+		}
+		return kept, miss
+	}
+	for _, r := range cand {
+		i := index(sel, int(r))
+		row := rows[r]
+		rowNull := row[nbyte]&nbit != 0
+		ok := rowNull == !valid(words, i)
+		if ok && !rowNull {
+			ok = le.Uint64(row[off:]) == bits(d[i])
+		}
+		if ok {
+			kept = append(kept, r)
+		} else {
+			miss = append(miss, r)
+		}
+	}
+	return kept, miss
+}
+
+// equalString compares a row's string slot (heap in page) with b.
+func equalString(slot, page, b []byte) bool {
+	n := le.Uint32(slot)
+	if int(n) != len(b) {
+		return false
+	}
+	if n <= inlineMax {
+		return bytes.Equal(slot[4:4+n], b)
+	}
+	if !bytes.Equal(slot[4:8], b[:4]) {
+		return false
+	}
+	at := le.Uint32(slot[8:12])
+	return bytes.Equal(page[at:at+n], b)
+}
+
+// stringOf returns the bytes of a row's string slot.
+func stringOf(slot, page []byte) []byte {
+	n := le.Uint32(slot)
+	if n <= inlineMax {
+		return slot[4 : 4+n]
+	}
+	at := le.Uint32(slot[8:12])
+	return page[at : at+n]
+}
+
+// sameKeys reports whether rows a (in page pa) and b (in page pb) have
+// equal keys.
+func (l *layout) sameKeys(a, pa, b, pb []byte) bool {
+	if !bytes.Equal(a[8:l.fixedEnd], b[8:l.fixedEnd]) {
+		return false
+	}
+	for _, g := range l.strKeys {
+		if isNull(a, g) {
+			continue // both NULL: the NULL bits are equal
+		}
+		off := l.keyOff[g]
+		if !bytes.Equal(stringOf(a[off:off+16], pa), stringOf(b[off:off+16], pb)) {
+			return false
+		}
+	}
+	return true
+}
+
+// gatherKey writes key g of row (in page pg) into slot i of out.
+func (l *layout) gatherKey(g int, row, pg []byte, out *vector.Vector, i int) {
+	if isNull(row, g) {
+		out.SetNull(i)
+		return
+	}
+	off := l.keyOff[g]
+	switch l.phys[g] {
+	case types.PhysInt64:
+		out.Int64s()[i] = int64(le.Uint64(row[off:]))
+	case types.PhysInt32:
+		out.Int32s()[i] = int32(int64(le.Uint64(row[off:])))
+	case types.PhysFloat64:
+		out.Float64s()[i] = math.Float64frombits(le.Uint64(row[off:]))
+	case types.PhysBool:
+		out.Bools()[i] = row[off] != 0
+	case types.PhysString:
+		out.SetBytes(i, stringOf(row[off:off+16], pg))
+	}
+}
+
+func index(sel vector.Selection, r int) int {
+	if sel != nil {
+		return int(sel[r])
+	}
+	return r
+}

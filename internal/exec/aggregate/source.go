@@ -1,0 +1,222 @@
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/bpfdb/bpfdb/internal/parallel"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// ErrNotRun is returned by the source's Init when the aggregate's sink has
+// not run: the reading pipeline must DependsOn the sink's pipeline.
+var ErrNotRun = errors.New("hash aggregate read before its sink ran")
+
+// Source returns the parallel.Source of the groups: one morsel per
+// partition (one morsel without groups), read by a pipeline that
+// DependsOn the sink's pipeline. Each morsel merges its partition's rows
+// from every task and emits chunks of up to vector.Size groups, in no
+// particular order; then it frees the partition.
+func (a *Aggregate) Source() parallel.Source { return source{a} }
+
+type source struct{ a *Aggregate }
+
+func (s source) Types() []types.Type { return s.a.Types() }
+
+func (s source) Init(*parallel.Producer) (parallel.SourceState, error) {
+	if s.a.run == nil {
+		return nil, ErrNotRun
+	}
+	return sourceState{s.a.run}, nil
+}
+
+type sourceState struct{ r *run }
+
+func (s sourceState) Morsels() int {
+	if s.r.parts == nil {
+		return 1
+	}
+	return len(s.r.parts)
+}
+
+func (s sourceState) NewLocal() (parallel.SourceLocal, error) {
+	return &sourceLocal{r: s.r, m: -1}, nil
+}
+
+// sourceLocal merges and emits one partition at a time.
+type sourceLocal struct {
+	r     *run
+	m     int // the partition being read, or -1
+	pages []*page
+	dir   *region
+	pos   int // next directory entry to emit
+
+	rows  [][]byte
+	heaps [][]byte
+}
+
+// Scan emits the next groups of partition m.
+func (l *sourceLocal) Scan(m int, out *vector.Chunk) (bool, error) {
+	r := l.r
+	if r.parts == nil {
+		return false, l.scanUngrouped(out)
+	}
+	if l.m != m {
+		if err := l.release(); err != nil {
+			return false, err
+		}
+		if err := l.merge(m); err != nil {
+			return false, fmt.Errorf("hash aggregate: partition %d: %w", m, err)
+		}
+	}
+	more, err := l.emit(out)
+	if err != nil {
+		return false, err
+	}
+	if !more {
+		return false, l.release()
+	}
+	return true, nil
+}
+
+func (l *sourceLocal) scanUngrouped(out *vector.Chunk) error {
+	r := l.r
+	for k, ag := range r.aggs {
+		if err := ag.Finalize(r.state[r.lay.stateOff[k]:], out.Col(k), 0); err != nil {
+			return fmt.Errorf("hash aggregate: %w", err)
+		}
+	}
+	out.SetLen(1)
+	r.groupsOut.Add(1)
+	return nil
+}
+
+// merge pins the pages of partition m and builds a directory with one
+// entry per distinct group, combining the states of equal groups into
+// the first row of each.
+func (l *sourceLocal) merge(m int) error {
+	r := l.r
+	l.m, l.pages, l.pos = m, r.parts[m], 0
+	n := 0
+	for _, pg := range l.pages {
+		spilled, err := r.mem.pin(&pg.region)
+		if err != nil {
+			return err
+		}
+		if spilled {
+			r.spilled.Add(int64(pg.size))
+		}
+		n += pg.rows
+	}
+	if n == 0 {
+		return nil
+	}
+	entries := 1 << bits.Len(uint(2*n-1)) // ≥ 2n
+	d, err := r.mem.alloc(entries * 8)
+	if err != nil {
+		return err
+	}
+	l.dir = d
+	mask := uint64(entries - 1)
+	dir := d.b
+	lay := r.lay
+	width := lay.width
+	for pi, pg := range l.pages {
+		for i := range pg.rows {
+			row := pg.row(i, width)
+			h := le.Uint64(row)
+			s := h & mask
+			for {
+				e := le.Uint64(dir[s*8:])
+				if e == 0 {
+					le.PutUint64(dir[s*8:], h>>48<<48|(uint64(pi)<<refRowBits|uint64(i))+1)
+					break
+				}
+				if e>>48 == h>>48 {
+					ref := e&refMask - 1
+					opg := l.pages[ref>>refRowBits]
+					orow := opg.row(int(ref&(1<<refRowBits-1)), width)
+					if le.Uint64(orow) == h && lay.sameKeys(orow, opg.b, row, pg.b) {
+						for k, ag := range r.aggs {
+							off := lay.stateOff[k]
+							if err := ag.Combine(orow[off:], row[off:]); err != nil {
+								return err
+							}
+						}
+						break
+					}
+				}
+				s = (s + 1) & mask
+			}
+		}
+	}
+	return nil
+}
+
+// emit writes the next groups of the merged partition into out and
+// reports whether more are left.
+func (l *sourceLocal) emit(out *vector.Chunk) (bool, error) {
+	if l.dir == nil {
+		return false, nil
+	}
+	r := l.r
+	lay := r.lay
+	dir := l.dir.b
+	entries := len(dir) / 8
+	l.rows, l.heaps = l.rows[:0], l.heaps[:0]
+	for ; l.pos < entries && len(l.rows) < vector.Size; l.pos++ {
+		e := le.Uint64(dir[l.pos*8:])
+		if e == 0 {
+			continue
+		}
+		ref := e&refMask - 1
+		pg := l.pages[ref>>refRowBits]
+		l.rows = append(l.rows, pg.row(int(ref&(1<<refRowBits-1)), lay.width))
+		l.heaps = append(l.heaps, pg.b)
+	}
+	for g := range lay.groups {
+		v := out.Col(g)
+		for i, row := range l.rows {
+			lay.gatherKey(g, row, l.heaps[i], v, i)
+		}
+	}
+	ng := len(lay.groups)
+	for k, ag := range r.aggs {
+		v := out.Col(ng + k)
+		off := lay.stateOff[k]
+		for i, row := range l.rows {
+			if err := ag.Finalize(row[off:], v, i); err != nil {
+				return false, fmt.Errorf("hash aggregate: %w", err)
+			}
+		}
+	}
+	out.SetLen(len(l.rows))
+	r.groupsOut.Add(int64(len(l.rows)))
+	return l.pos < entries, nil
+}
+
+// release frees the partition being read.
+func (l *sourceLocal) release() error {
+	if l.m < 0 {
+		return nil
+	}
+	r := l.r
+	var err error
+	if l.dir != nil {
+		err = r.mem.free(l.dir)
+		l.dir = nil
+	}
+	for _, pg := range l.pages {
+		if ferr := r.mem.free(&pg.region); err == nil {
+			err = ferr
+		}
+	}
+	r.parts[l.m] = nil
+	l.m, l.pages = -1, nil
+	return err
+}
+
+// Close frees a partition a stopped pipeline did not finish.
+func (l *sourceLocal) Close() error { return l.release() }

@@ -1,0 +1,290 @@
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+const (
+	// radixBits is log2 of the number of partitions: the groups are split
+	// by bits 32..32+radixBits of their hash.
+	radixBits     = 5
+	numPartitions = 1 << radixBits
+	// minLocalEntries is the smallest directory of a task (8 bytes an
+	// entry). A directory is at most half full, so that a chunk of new
+	// groups always fits after a check.
+	minLocalEntries = 4 * vector.Size
+
+	// minPage and maxPage bound the size pages grow to, doubling per
+	// partition, unless one chunk needs a bigger one.
+	minPage = 16 << 10
+	maxPage = 256 << 10
+	// refRowBits: a row reference is page << refRowBits | row.
+	refRowBits = 24
+	maxPages   = 1 << 24
+	refMask    = 1<<48 - 1
+)
+
+// maxLocalEntries is the largest directory of a task (1 MiB: it stays in
+// the L2 cache). A variable so that tests can make tasks start over often.
+var maxLocalEntries = 1 << 17
+
+func partitionOf(h uint64) int { return int(h>>32) & (numPartitions - 1) }
+
+// page is a run of group rows of one partition, with their long strings
+// at its end.
+type page struct {
+	region
+	part int
+	idx  uint64 // in its table's pages
+	rows int    // rows written
+	heap int    // string bytes at the end
+}
+
+// room returns the bytes left between the rows and the string heap.
+func (p *page) room(width int) int { return p.size - p.rows*width - p.heap }
+
+func (p *page) row(i, width int) []byte { return p.b[i*width : (i+1)*width : (i+1)*width] }
+
+// table is one task's pre-aggregation: a directory over group rows in
+// pages, by partition. It is used by one goroutine.
+type table struct {
+	lay   *layout
+	mem   memory
+	pages []*page
+	open  [numPartitions]*page // the page rows of each partition go to, or nil
+	next  [numPartitions]int   // size of the partition's next page
+
+	dir   *region // entries: salt<<48 | ref+1, 0 = empty
+	mask  uint64
+	count int // groups in the directory
+
+	resets int64
+
+	// Scratch per chunk, by logical row.
+	slot     []uint64
+	rows     [][]byte
+	rowPages []*page
+	sel, nxt []int32
+	cand     []int32
+	newRows  []int32
+	need     [numPartitions]int
+}
+
+func newTable(lay *layout, mem memory) *table {
+	t := &table{lay: lay, mem: mem,
+		slot: make([]uint64, vector.Size), rows: make([][]byte, vector.Size), rowPages: make([]*page, vector.Size),
+		sel: make([]int32, 0, vector.Size), nxt: make([]int32, 0, vector.Size),
+		cand: make([]int32, 0, vector.Size), newRows: make([]int32, 0, vector.Size),
+	}
+	for p := range t.next {
+		t.next[p] = minPage
+	}
+	return t
+}
+
+// errSpilled is what a failed allocation reports to prepare after it made
+// room by unpinning everything: prepare starts over.
+var errSpilled = errors.New("spilled")
+
+// alloc allocates size bytes. When memory is short it clears the
+// directory, unpins every page (so that the buffer manager may spill
+// them) and returns errSpilled for the caller to start over; if that was
+// already done, the error.
+func (t *table) alloc(size int, spilled *bool) (*region, error) {
+	r, err := t.mem.alloc(size)
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, buffer.ErrOutOfMemory) || *spilled {
+		return nil, fmt.Errorf("hash aggregate: %w", err)
+	}
+	*spilled = true
+	t.reset()
+	for _, p := range t.pages {
+		t.mem.unpin(&p.region)
+	}
+	t.open = [numPartitions]*page{}
+	for p := range t.next {
+		t.next[p] = minPage // grow again from small pages
+	}
+	return nil, errSpilled
+}
+
+// reset clears the directory and unpins every page but the open ones:
+// no row of theirs is reachable any more.
+func (t *table) reset() {
+	if t.dir != nil {
+		clear(t.dir.b)
+	}
+	t.count = 0
+	t.resets++
+	for _, p := range t.pages {
+		if p.pinned && t.open[p.part] != p {
+			t.mem.unpin(&p.region)
+		}
+	}
+}
+
+// prepare makes room for n more groups of in, whose hashes are given: a
+// directory at most half full after them, and in every partition's open
+// page room for all of the chunk's rows that hash to it.
+func (t *table) prepare(in *vector.Chunk, hashes []uint64) error {
+	n := len(hashes)
+	spilled := false
+	for {
+		err := t.prepareOnce(in, hashes, n, &spilled)
+		if err != errSpilled {
+			return err
+		}
+	}
+}
+
+func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *bool) error {
+	if t.dir == nil {
+		d, err := t.alloc(minLocalEntries*8, spilled)
+		if err != nil {
+			return err
+		}
+		t.dir, t.mask = d, minLocalEntries-1
+	}
+	if 2*(t.count+n) > int(t.mask+1) {
+		if err := t.grow(); err != nil {
+			return err
+		}
+	}
+	width := t.lay.width
+	t.need = [numPartitions]int{}
+	if len(t.lay.strKeys) == 0 {
+		for _, h := range hashes {
+			t.need[partitionOf(h)] += width
+		}
+	} else {
+		for r, h := range hashes {
+			t.need[partitionOf(h)] += width + t.lay.stringBytes(in, r)
+		}
+	}
+	for p, need := range t.need {
+		if need == 0 || t.open[p] != nil && t.open[p].room(width) >= need {
+			continue
+		}
+		if len(t.pages) == maxPages {
+			return fmt.Errorf("hash aggregate: more than %d pages in one task", maxPages)
+		}
+		size := max(t.next[p], need)
+		r, err := t.alloc(size, spilled)
+		if err != nil {
+			return err
+		}
+		t.next[p] = min(2*t.next[p], maxPage)
+		pg := &page{region: *r, part: p, idx: uint64(len(t.pages))}
+		t.pages = append(t.pages, pg)
+		if old := t.open[p]; old != nil && t.count == 0 {
+			t.mem.unpin(&old.region) // nothing reaches it
+		}
+		t.open[p] = pg
+	}
+	return nil
+}
+
+// grow doubles the directory, or clears it when it is as big as a task's
+// may be or no memory is left for a bigger one.
+func (t *table) grow() error {
+	size := int(t.mask+1) * 2
+	if size > maxLocalEntries {
+		t.reset()
+		return nil
+	}
+	r, err := t.mem.alloc(size * 8)
+	if err != nil {
+		if errors.Is(err, buffer.ErrOutOfMemory) {
+			t.reset()
+			return nil
+		}
+		return fmt.Errorf("hash aggregate: %w", err)
+	}
+	mask := uint64(size - 1)
+	old := t.dir.b
+	for i := 0; i < len(old); i += 8 {
+		e := le.Uint64(old[i:])
+		if e == 0 {
+			continue
+		}
+		ref := e&refMask - 1
+		h := le.Uint64(t.pages[ref>>refRowBits].b[int(ref&(1<<refRowBits-1))*t.lay.width:])
+		s := h & mask
+		for le.Uint64(r.b[s*8:]) != 0 {
+			s = (s + 1) & mask
+		}
+		le.PutUint64(r.b[s*8:], e)
+	}
+	if err := t.mem.free(t.dir); err != nil {
+		return err
+	}
+	t.dir, t.mask = r, mask
+	return nil
+}
+
+// findOrCreate sets t.rows[r] to the group row of each logical row r of in
+// (hashes[r] its hash), creating the groups that are new; their states
+// are left zeroed for the caller to Init. It returns the new rows.
+func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
+	width := t.lay.width
+	dir, mask := t.dir.b, t.mask
+	sel := t.sel[:0]
+	for r, h := range hashes {
+		t.slot[r] = h & mask
+		sel = append(sel, int32(r))
+	}
+	created := t.newRows[:0]
+	for len(sel) > 0 {
+		newRows := created[len(created):]
+		cand := t.cand[:0]
+		nxt := t.nxt[:0]
+		for _, r := range sel {
+			h := hashes[r]
+			s := t.slot[r]
+			for {
+				e := le.Uint64(dir[s*8:])
+				if e == 0 {
+					pg := t.open[partitionOf(h)]
+					ref := pg.idx<<refRowBits | uint64(pg.rows)
+					le.PutUint64(dir[s*8:], h>>48<<48|(ref+1))
+					row := pg.row(pg.rows, width)
+					pg.rows++
+					le.PutUint64(row, h)
+					t.rows[r], t.rowPages[r] = row, pg
+					newRows = append(newRows, r)
+					t.count++
+					break
+				}
+				if e>>48 == h>>48 {
+					ref := e&refMask - 1
+					pg := t.pages[ref>>refRowBits]
+					row := pg.row(int(ref&(1<<refRowBits-1)), width)
+					if le.Uint64(row) == h {
+						t.rows[r], t.rowPages[r] = row, pg
+						t.slot[r] = s
+						cand = append(cand, r)
+						break
+					}
+				}
+				s = (s + 1) & mask
+			}
+		}
+		if len(newRows) > 0 {
+			t.lay.scatterKeys(in, t.rows, t.rowPages, newRows)
+			created = created[:len(created)+len(newRows)]
+		}
+		_, nxt = t.lay.matchKeys(in, t.rows, t.rowPages, cand, nxt)
+		for _, r := range nxt {
+			t.slot[r] = (t.slot[r] + 1) & mask
+		}
+		sel, t.nxt = nxt, sel[:0]
+	}
+	t.sel = sel[:0]
+	return created
+}
