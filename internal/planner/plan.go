@@ -311,27 +311,27 @@ func Describe(n Node) string {
 		}
 		return s
 	case *Filter:
-		return "Filter " + n.Cond.String()
+		return "Filter " + ExprString(n.Cond)
 	case *Project:
 		parts := make([]string, len(n.Exprs))
 		for i, e := range n.Exprs {
-			parts[i] = fmt.Sprintf("%s AS %s", e, n.Columns[i])
+			parts[i] = fmt.Sprintf("%s AS %s", ExprString(e), n.Columns[i])
 		}
 		return "Project [" + strings.Join(parts, ", ") + "]"
 	case *Aggregate:
 		aggs := make([]string, len(n.Aggs))
 		for i, a := range n.Aggs {
-			aggs[i] = fmt.Sprintf("%s AS %s", a.Text, a.Column)
+			aggs[i] = fmt.Sprintf("%s AS %s", a.describe(), a.Column)
 		}
 		return fmt.Sprintf("Aggregate groups %s AS %s aggs [%s]", exprs(n.Groups), columns(n.GroupColumns), strings.Join(aggs, ", "))
 	case *Join:
 		conds := make([]string, len(n.Conds))
 		for i, c := range n.Conds {
-			conds[i] = fmt.Sprintf("%s = %s", c.Left, c.Right)
+			conds[i] = fmt.Sprintf("%s = %s", ExprString(c.Left), ExprString(c.Right))
 		}
 		s := fmt.Sprintf("Join %s [%s]", n.Kind, strings.Join(conds, ", "))
 		if n.Residual != nil {
-			s += " residual " + n.Residual.String()
+			s += " residual " + ExprString(n.Residual)
 		}
 		if n.Kind == Mark {
 			s += " mark " + n.Mark.String()
@@ -362,15 +362,42 @@ func columns(cs []Column) string {
 func exprs(es []expr.Expr) string {
 	parts := make([]string, len(es))
 	for i, e := range es {
-		parts[i] = e.String()
+		parts[i] = ExprString(e)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// ExprString prints a plan expression as its SQL text with every column
+// reference written name#id, so that two columns of the same name (the
+// n_name of nation n1 and of nation n2) can be told apart.
+func ExprString(e expr.Expr) string {
+	out, _ := expr.Rewrite(e, func(x expr.Expr) (expr.Expr, error) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.NewColumn(c.Index, fmt.Sprintf("%s#%d", c.Name, c.Index), c.T, c.At), nil
+		}
+		return x, nil
+	})
+	return out.String()
+}
+
+// describe prints the aggregate with its argument over the input's
+// columns: "sum(l_quantity#5)", "count(DISTINCT ps_suppkey#2)",
+// "count_star()".
+func (a AggFunc) describe() string {
+	if a.Arg == nil {
+		return "count_star()"
+	}
+	s := a.Kind.String() + "("
+	if a.Distinct {
+		s += "DISTINCT "
+	}
+	return s + ExprString(a.Arg) + ")"
 }
 
 func keys(ks []SortKey) string {
 	parts := make([]string, len(ks))
 	for i, k := range ks {
-		parts[i] = k.Expr.String()
+		parts[i] = ExprString(k.Expr)
 		if k.Desc {
 			parts[i] += " DESC"
 		}
