@@ -201,7 +201,7 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 			single[i] = append(single[i], p)
 		default:
 			jp := &joinPred{e: p, rels: m}
-			if b, ok := p.(*expr.Binary); ok && b.Op == expr.OpEq {
+			if b, ok := p.(*expr.Binary); ok && b.Op == expr.OpEq && b.Left.Type() == b.Right.Type() {
 				jp.l, jp.r = b.Left, b.Right
 				jp.lrels, jp.rrels = mask(b.Left), mask(b.Right)
 				jp.eq = jp.lrels != 0 && jp.rrels != 0 && jp.lrels&jp.rrels == 0

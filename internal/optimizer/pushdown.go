@@ -116,9 +116,11 @@ func push(n planner.Node, preds []expr.Expr) planner.Node {
 
 // equiSides returns the sides of an equality p between an expression over
 // left's columns only and one over right's only, oriented left then right.
+// The sides must have one type (a hash join hashes both alike): a BIGINT
+// compared exactly with a DECIMAL(15,2) stays a residual.
 func equiSides(p expr.Expr, left, right colSet) (l, r expr.Expr, ok bool) {
 	b, isBin := p.(*expr.Binary)
-	if !isBin || b.Op != expr.OpEq || len(refs(b.Left)) == 0 || len(refs(b.Right)) == 0 {
+	if !isBin || b.Op != expr.OpEq || len(refs(b.Left)) == 0 || len(refs(b.Right)) == 0 || b.Left.Type() != b.Right.Type() {
 		return nil, nil, false
 	}
 	switch {
