@@ -105,7 +105,11 @@ func BindInsert(cat Catalog, stmt *ast.InsertStmt) (*Plan, error) {
 			var err error
 			x, err = expr.CastTo(result[j].Ref(), c.Type, exprPos(src.At))
 			if err != nil {
-				return nil, exprErr(src.At, fmt.Errorf("column %q: %w", c.Name, err))
+				var be *Error
+				if errors.As(exprErr(src.At, err), &be) {
+					return nil, &Error{Pos: be.Pos, Msg: fmt.Sprintf("column %q: %s", c.Name, be.Msg), Err: be.Err}
+				}
+				return nil, err
 			}
 		} else {
 			x = expr.NewConst(types.Null(c.Type), expr.Pos{})
@@ -243,6 +247,9 @@ func (b *binder) bindBody(body ast.QueryBody, outer *scope, corr *corrSet) (boun
 // values, or the type in want (for INSERT) if want is not nil.
 func (b *binder) bindValues(v *ast.Values, want []types.Type) (*Values, error) {
 	c := &exprCtx{b: b, scope: &scope{}, clause: "VALUES"}
+	if len(v.Rows) == 0 {
+		return nil, errorf(v.At, ErrInvalid, "VALUES without rows")
+	}
 	n := len(v.Rows[0])
 	rows := make([][]expr.Expr, len(v.Rows))
 	for i, row := range v.Rows {

@@ -582,7 +582,9 @@ func (c *exprCtx) bindFunc(f *ast.FuncCall) (expr.Expr, error) {
 	nargs := func(lo, hi int) error {
 		if len(f.Args) < lo || len(f.Args) > hi {
 			want := strconv.Itoa(lo)
-			if hi > lo {
+			if hi == math.MaxInt {
+				want = "at least " + want
+			} else if hi > lo {
 				want = fmt.Sprintf("%d to %d", lo, hi)
 			}
 			return errorf(f.At, ErrInvalid, "%s takes %s arguments, not %d", f.Name, want, len(f.Args))
