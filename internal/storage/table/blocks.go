@@ -27,11 +27,22 @@ type extent struct {
 // blockWriter packs segments into blocks one after another: a segment starts
 // where the previous one ended and continues into the next block when the
 // current one is full. It is guarded by DB.writeMu.
+//
+// A checkpoint that finds the current block partly filled writes a copy of
+// it to a new block of the file (checkpointTail) and keeps filling the
+// buffer: the next checkpoint writes a new copy and frees the previous one,
+// and when the block is full it becomes a block of the file as usual. Many
+// small commits thus share the block instead of using a block each. Scans
+// read the buffer, never the copies, so a freed copy can be reused at once.
 type blockWriter struct {
 	m   *buffer.Manager
+	f   *file.File
 	cur *dataBlock
 	buf []byte // cur's payload
 	off int    // bytes of buf used
+
+	copyID  file.BlockID // the block holding the last checkpoint's copy of cur; file.NoBlock if none
+	scratch []byte       // a block-sized buffer for the copies
 }
 
 // write appends seg to the blocks and returns its extents.
@@ -57,7 +68,8 @@ func (w *blockWriter) write(seg []byte) ([]extent, error) {
 }
 
 // seal writes the current block to the database file and lets it go: the
-// segments in it keep reading it through its handle, now persistent.
+// segments in it keep reading it through its handle, now persistent. The
+// copy of it an earlier checkpoint wrote is freed.
 func (w *blockWriter) seal() error {
 	if w.cur == nil {
 		return nil
@@ -69,6 +81,49 @@ func (w *blockWriter) seal() error {
 	w.cur.id = id
 	w.m.Unpin(w.cur.b)
 	w.cur, w.buf, w.off = nil, nil, 0
+	return w.dropCopy()
+}
+
+// dropCopy frees the block holding the last checkpoint's copy of the
+// current block, which the next checkpoint no longer references.
+func (w *blockWriter) dropCopy() error {
+	if w.copyID == file.NoBlock {
+		return nil
+	}
+	id := w.copyID
+	w.copyID = file.NoBlock
+	if err := w.f.FreeBlock(id); err != nil {
+		return fmt.Errorf("free the copy of a partial block: %w", err)
+	}
+	return nil
+}
+
+// checkpointTail makes the bytes of the current block durable at the coming
+// checkpoint: a full block is sealed; a partly filled one is copied to a new
+// block of the file, which its segments record until the next checkpoint or
+// seal, and stays the block being filled.
+func (w *blockWriter) checkpointTail() error {
+	switch {
+	case w.cur == nil:
+		return nil
+	case w.off == len(w.buf):
+		return w.seal()
+	}
+	id, err := w.f.AllocateBlock()
+	if err != nil {
+		return fmt.Errorf("write partial block: %w", err)
+	}
+	if len(w.scratch) != w.f.BlockSize() {
+		w.scratch = make([]byte, w.f.BlockSize())
+	}
+	copy(w.scratch[file.BlockHeaderSize:], w.buf)
+	if err := w.f.WriteBlock(id, w.scratch); err != nil {
+		return fmt.Errorf("write partial block: %w", errors.Join(err, w.f.FreeBlock(id)))
+	}
+	if err := w.dropCopy(); err != nil {
+		return err
+	}
+	w.copyID, w.cur.id = id, id
 	return nil
 }
 

@@ -34,8 +34,11 @@
 // one (a row group of random doubles, 983,072 bytes) spans four or five 256 KiB
 // blocks. A reader pins one block at a time: a vector's bytes that cross a
 // block boundary are copied into a scratch buffer, block by block. A checkpoint
-// writes the block being filled even if it is not full; the next segment
-// starts a new block.
+// writes a copy of the block being filled to a new block of the file, which
+// the catalog names until the block is full and written for good (or the next
+// checkpoint writes a newer copy and frees the older one): segments of
+// successive small commits share one block, and the file holds at most one
+// stale copy of it at a time.
 //
 // # Segment layout (integers little-endian)
 //

@@ -3,6 +3,8 @@ package table
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/storage/file"
@@ -229,5 +231,63 @@ func TestExtra(t *testing.T) {
 		if _, _, err := decodeCatalog(bad, lim); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("catalog %q: %v, want ErrCorrupt", bad, err)
 		}
+	}
+}
+
+// TestSmallCommits checkpoints after every small append: the segments share
+// the block being filled (copied at each checkpoint, the older copy freed),
+// so the file stays a few blocks long, and every checkpoint, reopened,
+// holds exactly the rows appended before it.
+func TestSmallCommits(t *testing.T) {
+	e := newEnv(t, file.MinBlockSize, 0)
+	tbl, err := e.db.CreateTable("t", []Column{{"v", types.BigIntType}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const commits = 300 // about 40 bytes a segment: several blocks of 4 KiB fill up
+	var snapshots [][]byte
+	for i := range commits {
+		appendCommit(t, tbl, i, 1)
+		if err := e.db.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 || i == commits-1 {
+			data, err := os.ReadFile(e.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snapshots = append(snapshots, data)
+		}
+	}
+	info := e.f.Info()
+	used := 0
+	for _, s := range tbl.Segments() {
+		used += s.Bytes
+	}
+	full := used / e.f.PayloadSize()
+	if info.UsedBlocks > full+4 {
+		t.Fatalf("%d commits of %d segment bytes use %d blocks (%d full ones of data)", commits, used, info.UsedBlocks, full)
+	}
+	t.Logf("%d blocks in the file, %d used, %d segment bytes", info.Blocks, info.UsedBlocks, used)
+	e.close(t)
+	for k, data := range snapshots {
+		path := filepath.Join(t.TempDir(), "copy.db")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := file.Open(path, file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := openEnvFile(t, path, f, 0)
+		n, sum := sumRows(t, c.db.Table("t"))
+		want := int64(min(k*50, commits-1) + 1)
+		if n != want || sum != want*(want-1)/2 {
+			t.Errorf("file after commit %d: %d rows summing to %d, want %d rows", want-1, n, sum, want)
+		}
+		if nb, err := c.f.Check(); err != nil {
+			t.Errorf("file after commit %d: %d blocks checked: %v", want-1, nb, err)
+		}
+		c.close(t)
 	}
 }

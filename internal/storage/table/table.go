@@ -68,7 +68,7 @@ type DB struct {
 // that names the table, row group and column; segment bytes are checked when
 // scanned.
 func Open(f *file.File, m *buffer.Manager) (*DB, error) {
-	db := &DB{f: f, m: m, w: blockWriter{m: m}, byName: map[string]*Table{}}
+	db := &DB{f: f, m: m, w: blockWriter{m: m, f: f, copyID: file.NoBlock}, byName: map[string]*Table{}}
 	info := f.Info()
 	tables, extra, err := decodeCatalog(f.Metadata(), catalogLimits{blocks: info.Blocks, payload: f.PayloadSize()})
 	if err != nil {
@@ -246,15 +246,17 @@ func (db *DB) Tables() []*Table {
 
 // Checkpoint makes every row group written so far durable, with the catalog,
 // in one atomic checkpoint of the database file. Rows still buffered in an
-// open Appender are not included (Flush them first). The block being filled
-// is written out even if not full, so the next row group starts a new block.
+// open Appender are not included (Flush them first). A block being filled
+// is written as a copy to a new block of the file and filling it goes on; the
+// next checkpoint writes a new copy and frees this one, so small commits do
+// not each use up a block.
 func (db *DB) Checkpoint() error {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	if db.closed {
 		return fmt.Errorf("checkpoint: %w", ErrClosed)
 	}
-	if err := db.w.seal(); err != nil {
+	if err := db.w.checkpointTail(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	meta := encodeCatalog(db.Tables(), db.Extra())
