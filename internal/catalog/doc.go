@@ -66,9 +66,10 @@
 // # Known limits
 //
 // PRIMARY KEY uniqueness is declared, not enforced (NOT NULL is). Each
-// commit of a file database seals the block being filled, so many tiny
-// INSERT statements use a block each; blocks no table references are
-// reclaimed when the file is next opened for writing.
+// statement that inserts rows adds at least one row group (small INSERTs
+// make small row groups; their segments share blocks). Blocks no table
+// references (dropped tables, rolled-back rows) are reclaimed when the file
+// is next opened for writing, not while it is open.
 //
 // The package imports types, vector, sql/ast (identifier quoting) and the
 // storage packages of bpfdb; it must not import the planner, operators, the
