@@ -277,11 +277,12 @@ type Plan struct {
 }
 
 // Format prints a plan as an indented tree, one node per line, for EXPLAIN
-// and golden tests:
+// and golden tests; columns print as name#id, in expressions too
+// (ExprString):
 //
-//	Project [l_returnflag#1, sum#9]
-//	  Aggregate groups [l_returnflag#1] aggs [sum(l_quantity)#9]
-//	    Get lineitem [l_returnflag#1, l_quantity#2] filters [l_shipdate#3 <= DATE '1998-09-02']
+//	Project [l_returnflag#17 AS l_returnflag#17, sum(l_quantity)#18 AS sum_qty#18]
+//	  Aggregate groups [l_returnflag#9] AS [l_returnflag#17] aggs [sum(l_quantity#5) AS sum(l_quantity)#18]
+//	    Get lineitem [l_quantity#5, l_returnflag#9, l_shipdate#11] filters [(l_shipdate#11 <= DATE '1998-09-02')]
 func Format(n Node) string {
 	var b strings.Builder
 	format(&b, n, 0)
