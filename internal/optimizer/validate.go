@@ -18,7 +18,9 @@ var ErrInvalidPlan = errors.New("invalid plan")
 //     the type they have there (a join condition's sides only their own
 //     input's columns), and predicates are BOOLEAN;
 //   - every column is defined (by a Get, Project, Aggregate, Union, Values
-//     or a mark join) exactly once in the plan, with an ID below NextID;
+//     or a mark join) exactly once in the plan, with an ID below NextID (a
+//     projection of a bare column under that column's own ID passes it on
+//     and defines nothing);
 //   - node shapes hold: parallel slices of equal length, Get columns of the
 //     table's types, cross joins without conditions, union branches of the
 //     union's types, zone-map filters on read columns with comparable
@@ -150,7 +152,15 @@ func (v *validator) node(n planner.Node) error {
 				return v.fail(n, "expression %v is %v but its column %v is %v", e, e.Type(), n.Columns[i], n.Columns[i].Type)
 			}
 		}
-		return v.define(n, n.Columns)
+		// A bare reference may pass its column on under its own ID (the
+		// binder's projections do): that defines nothing new.
+		var defs []planner.Column
+		for i, c := range n.Columns {
+			if col, ok := n.Exprs[i].(*expr.Column); !ok || planner.ColumnID(col.Index) != c.ID {
+				defs = append(defs, c)
+			}
+		}
+		return v.define(n, defs)
 	case *planner.Aggregate:
 		if len(n.Groups) != len(n.GroupColumns) {
 			return v.fail(n, "%d groups for %d group columns", len(n.Groups), len(n.GroupColumns))
