@@ -325,25 +325,32 @@ func (b *binder) resultNode(bq boundQuery) Node {
 	return p
 }
 
-// bindSetOp binds UNION [ALL]; a chain of them becomes one Union node.
+// bindSetOp binds UNION [ALL], INTERSECT and EXCEPT. A chain of UNIONs
+// becomes one Union node, UNION (distinct) a distinct Aggregate over it.
+// INTERSECT and EXCEPT group the union of both sides, each row tagged with
+// its side, by all columns (so that NULLs are equal, as set operations
+// want) and keep the groups that occur on both sides, or on the left only.
 func (b *binder) bindSetOp(s *ast.SetOp, outer *scope, corr *corrSet) (boundQuery, error) {
-	if s.Op != ast.Union {
-		return boundQuery{}, errorf(s.At, ErrNotSupported, "%v is not supported", s.Op)
+	if s.Op != ast.Union && s.All {
+		return boundQuery{}, errorf(s.At, ErrNotSupported, "%v ALL is not supported", s.Op)
 	}
-	var branches []ast.QueryBody
-	var collect func(q ast.QueryBody)
-	collect = func(q ast.QueryBody) {
-		// UNION ALL flattens UNION ALL children; UNION (distinct)
-		// flattens every UNION child, its duplicates going anyway.
-		if c, ok := q.(*ast.SetOp); ok && c.Op == ast.Union && (c.All || !s.All) {
-			collect(c.Left)
-			collect(c.Right)
-			return
+	branches := []ast.QueryBody{s.Left, s.Right}
+	if s.Op == ast.Union {
+		branches = nil
+		var collect func(q ast.QueryBody)
+		collect = func(q ast.QueryBody) {
+			// UNION ALL flattens UNION ALL children; UNION (distinct)
+			// flattens every UNION child, its duplicates going anyway.
+			if c, ok := q.(*ast.SetOp); ok && c.Op == ast.Union && (c.All || !s.All) {
+				collect(c.Left)
+				collect(c.Right)
+				return
+			}
+			branches = append(branches, q)
 		}
-		branches = append(branches, q)
+		collect(s.Left)
+		collect(s.Right)
 	}
-	collect(s.Left)
-	collect(s.Right)
 	bound := make([]boundQuery, len(branches))
 	for i, br := range branches {
 		bq, err := b.bindBody(br, outer, corr)
@@ -351,7 +358,7 @@ func (b *binder) bindSetOp(s *ast.SetOp, outer *scope, corr *corrSet) (boundQuer
 			return boundQuery{}, err
 		}
 		if i > 0 && len(bq.result) != len(bound[0].result) {
-			return boundQuery{}, errorf(br.Pos(), ErrInvalid, "each UNION query must have the same number of columns (%d and %d)", len(bound[0].result), len(bq.result))
+			return boundQuery{}, errorf(br.Pos(), ErrInvalid, "each %v query must have the same number of columns (%d and %d)", s.Op, len(bound[0].result), len(bq.result))
 		}
 		bound[i] = bq
 	}
@@ -368,10 +375,50 @@ func (b *binder) bindSetOp(s *ast.SetOp, outer *scope, corr *corrSet) (boundQuer
 		}
 		ts[j] = t
 	}
+	if s.Op == ast.Union {
+		u, err := b.union(bound, branches, ts, nil)
+		if err != nil {
+			return boundQuery{}, err
+		}
+		if s.All {
+			return boundQuery{root: u, result: u.Columns}, nil
+		}
+		d := b.distinct(u, u.Columns)
+		return boundQuery{root: d, result: d.GroupColumns}, nil
+	}
+	one := expr.NewConst(types.IntegerValue(1), expr.Pos{})
+	null := expr.NewConst(types.Null(types.IntegerType), expr.Pos{})
+	u, err := b.union(bound, branches, ts, [][]expr.Expr{{one, null}, {null, one}})
+	if err != nil {
+		return boundQuery{}, err
+	}
+	agg := b.distinct(u, u.Columns[:n])
+	pos := exprPos(s.At)
+	var conds []expr.Expr
+	for i, side := range []string{"left", "right"} {
+		tag := u.Columns[n+i]
+		col := b.newColumn("count("+side+")", types.BigIntType)
+		agg.Aggs = append(agg.Aggs, AggFunc{Kind: expr.Count, Arg: tag.Ref(), Text: col.Name, At: pos, Column: col})
+		op := expr.OpGt
+		if i == 1 && s.Op == ast.Except {
+			op = expr.OpEq
+		}
+		c, err := expr.NewBinary(op, col.Ref(), expr.NewConst(types.BigIntValue(0), pos), pos)
+		if err != nil {
+			return boundQuery{}, exprErr(s.At, err)
+		}
+		conds = append(conds, c)
+	}
+	return boundQuery{root: &Filter{Input: agg, Cond: and(conds)}, result: agg.GroupColumns}, nil
+}
+
+// union concatenates the bound branches, each cast to the column types ts
+// and followed by the constants of tags[i] (nil: none).
+func (b *binder) union(bound []boundQuery, branches []ast.QueryBody, ts []types.Type, tags [][]expr.Expr) (*Union, error) {
 	u := &Union{}
 	for i, bq := range bound {
 		node := b.resultNode(bq)
-		cast := false
+		cast := tags != nil
 		for j, c := range bq.result {
 			cast = cast || c.Type != ts[j]
 		}
@@ -380,13 +427,19 @@ func (b *binder) bindSetOp(s *ast.SetOp, outer *scope, corr *corrSet) (boundQuer
 			for j, c := range bq.result {
 				x, err := expr.CastTo(c.Ref(), ts[j], exprPos(branches[i].Pos()))
 				if err != nil {
-					return boundQuery{}, exprErr(branches[i].Pos(), err)
+					return nil, exprErr(branches[i].Pos(), err)
 				}
 				p.Exprs = append(p.Exprs, x)
 				if c.Type == ts[j] {
 					p.Columns = append(p.Columns, c)
 				} else {
 					p.Columns = append(p.Columns, b.newColumn(c.Name, ts[j]))
+				}
+			}
+			if tags != nil {
+				for k, x := range tags[i] {
+					p.Exprs = append(p.Exprs, x)
+					p.Columns = append(p.Columns, b.newColumn([]string{"left", "right"}[k], x.Type()))
 				}
 			}
 			node = p
@@ -396,11 +449,12 @@ func (b *binder) bindSetOp(s *ast.SetOp, outer *scope, corr *corrSet) (boundQuer
 	for j, c := range bound[0].result {
 		u.Columns = append(u.Columns, b.newColumn(c.Name, ts[j]))
 	}
-	if s.All {
-		return boundQuery{root: u, result: u.Columns}, nil
+	if tags != nil {
+		for k, x := range tags[0] {
+			u.Columns = append(u.Columns, b.newColumn([]string{"left", "right"}[k], x.Type()))
+		}
 	}
-	d := b.distinct(u, u.Columns)
-	return boundQuery{root: d, result: d.GroupColumns}, nil
+	return u, nil
 }
 
 // distinct returns an Aggregate that removes duplicate rows of cols.
