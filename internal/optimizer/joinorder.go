@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/planner"
@@ -236,6 +237,28 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 			p.sel = 1 / math.Max(distinct(p.l, p.lrels), distinct(p.r, p.rrels))
 		}
 	}
+	// Equalities between the same relations (l_partkey = ps_partkey AND
+	// l_suppkey = ps_suppkey) are usually one composite key, not
+	// independent filters: only the most selective of them counts.
+	type keySel struct {
+		rels uint64
+		sel  float64
+	}
+	var pairSel []keySel // in the order first met, for reproducible sums
+	var others []*joinPred
+	for _, p := range multi {
+		if !p.eq {
+			others = append(others, p)
+			continue
+		}
+		i := slices.IndexFunc(pairSel, func(k keySel) bool { return k.rels == p.rels })
+		switch {
+		case i < 0:
+			pairSel = append(pairSel, keySel{p.rels, p.sel})
+		case p.sel < pairSel[i].sel:
+			pairSel[i].sel = p.sel
+		}
+	}
 	card := func(s uint64) float64 {
 		c := 1.0
 		for i := range n {
@@ -243,7 +266,12 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 				c *= ests[i].rows
 			}
 		}
-		for _, p := range multi {
+		for _, k := range pairSel {
+			if k.rels&^s == 0 {
+				c *= k.sel
+			}
+		}
+		for _, p := range others {
 			if p.rels&^s == 0 {
 				c *= p.sel
 			}

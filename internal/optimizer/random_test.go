@@ -267,7 +267,15 @@ func (g *gen) node(depth int) planner.Node {
 		} else {
 			names, es = append(names, "isnull"), append(es, expr.NewIsNull(c.Ref(), false, expr.Pos{}))
 		}
-		return b.project(in, names, es...)
+		p := b.project(in, names, es...)
+		// As the binder does, bare references may pass their column on
+		// under its own ID.
+		for i, e := range p.Exprs {
+			if col, ok := e.(*expr.Column); ok && g.r.IntN(2) == 0 {
+				p.Columns[i] = planner.Column{ID: planner.ColumnID(col.Index), Name: col.Name, Type: col.T}
+			}
+		}
+		return p
 	case 4:
 		in := g.node(depth - 1)
 		var groups []expr.Expr

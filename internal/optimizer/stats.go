@@ -231,9 +231,11 @@ func (es *estimator) join(n *planner.Join) estimate {
 	for id, s := range r.cols {
 		both.cols[id] = s
 	}
+	// Several conditions usually form one composite key: the most
+	// selective one counts (see solve).
 	sel := 1.0
 	for _, c := range n.Conds {
-		sel /= math.Max(l.distinct(c.Left), r.distinct(c.Right))
+		sel = math.Min(sel, 1/math.Max(l.distinct(c.Left), r.distinct(c.Right)))
 	}
 	if n.Residual != nil {
 		sel *= selectivity(both, conjuncts(n.Residual))
