@@ -308,29 +308,39 @@ func (b *binder) bindWhere(sc *scope, plan *Node, where ast.Expr) error {
 	ctx := &exprCtx{b: b, scope: sc, input: plan, clause: "WHERE"}
 	var preds []expr.Expr
 	for _, c := range astConjuncts(where) {
+		// A semi or anti join returns no expression; a subquery that
+		// could not be one returns the predicate that stands for it.
+		var p expr.Expr
+		var err error
+		planned := true
 		switch x := c.(type) {
 		case *ast.ExistsExpr:
-			if _, err := ctx.planExists(x, false, true); err != nil {
-				return err
-			}
-			continue
+			p, err = ctx.planExists(x, false, true)
 		case *ast.UnaryExpr:
 			if ex, ok := x.X.(*ast.ExistsExpr); ok && x.Op == ast.OpNot {
-				if _, err := ctx.planExists(ex, true, true); err != nil {
-					return err
-				}
-				continue
+				p, err = ctx.planExists(ex, true, true)
+			} else {
+				planned = false
 			}
 		case *ast.InSubqueryExpr:
 			if !x.Not {
-				if _, err := ctx.planIn(x, true); err != nil {
-					return err
-				}
-				continue
+				p, err = ctx.planIn(x, true)
+			} else {
+				planned = false
 			}
+		default:
+			planned = false
 		}
-		p, err := ctx.bindBool(c, "WHERE")
 		if err != nil {
+			return err
+		}
+		if planned {
+			if p != nil {
+				preds = append(preds, p)
+			}
+			continue
+		}
+		if p, err = ctx.bindBool(c, "WHERE"); err != nil {
 			return err
 		}
 		preds = append(preds, p)

@@ -75,7 +75,13 @@ func (c *exprCtx) planScalar(e *ast.SubqueryExpr) (expr.Expr, error) {
 		*c.input = &Join{Kind: kind, Left: *c.input, Right: root}
 		return val.Ref(), nil
 	}
-	d := newDecorrelator(c.b, corr, e.At)
+	return c.decorrelateScalar(root, val, corr, e.At)
+}
+
+// decorrelateScalar joins the correlated scalar subquery root (result
+// column val) onto the block's plan and returns its value.
+func (c *exprCtx) decorrelateScalar(root Node, val Column, corr *corrSet, at ast.Pos) (expr.Expr, error) {
+	d := newDecorrelator(c.b, corr, at)
 	root, preds, err := d.pull(root, scalarChainAgg(root))
 	if err != nil {
 		return nil, err
@@ -90,12 +96,20 @@ func (c *exprCtx) planScalar(e *ast.SubqueryExpr) (expr.Expr, error) {
 
 // planExists plans [NOT] EXISTS: as a semi or anti join if top (a WHERE
 // conjunct; it returns nil), else as a mark join whose mark it returns.
+// EXISTS of a correlated aggregate without GROUP BY is the constant it
+// always is.
 func (c *exprCtx) planExists(e *ast.ExistsExpr, negated, top bool) (expr.Expr, error) {
 	bq, corr, err := c.subquery(e.Query)
 	if err != nil {
 		return nil, err
 	}
 	root := c.b.resultNode(bq)
+	pos := exprPos(e.At)
+	if len(corr.ids) > 0 && scalarChainAgg(root) {
+		// An aggregate without GROUP BY returns one row, whatever the
+		// correlated values.
+		return boolConst(!negated, pos), nil
+	}
 	var conds []JoinCond
 	var residual expr.Expr
 	if len(corr.ids) > 0 {
@@ -108,7 +122,6 @@ func (c *exprCtx) planExists(e *ast.ExistsExpr, negated, top bool) (expr.Expr, e
 			return nil, err
 		}
 	}
-	pos := exprPos(e.At)
 	if top {
 		kind := Semi
 		if negated {
@@ -129,7 +142,8 @@ func (c *exprCtx) planExists(e *ast.ExistsExpr, negated, top bool) (expr.Expr, e
 
 // planIn plans x [NOT] IN (subquery): as a semi join if top (a WHERE
 // conjunct without NOT; it returns nil), else as a mark join whose mark
-// (or NOT mark) it returns. The mark join's first condition is the IN
+// (or NOT mark) it returns. A correlated aggregate without GROUP BY is one
+// row per outer row: x IN (it) is planned as x = (it). The mark join's first condition is the IN
 // comparison; further conditions and the residual are correlation
 // predicates that restrict which subquery rows a row is compared with.
 func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
@@ -145,6 +159,19 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 		return nil, errorf(e.At, ErrInvalid, "subquery has %d columns; IN needs one", len(bq.result))
 	}
 	root := c.b.resultNode(bq)
+	if len(corr.ids) > 0 && scalarChainAgg(root) {
+		// One row per outer row: x IN (v) is x = v.
+		v, err := c.decorrelateScalar(root, bq.result[0], corr, e.At)
+		if err != nil {
+			return nil, err
+		}
+		op := expr.OpEq
+		if e.Not {
+			op = expr.OpNe
+		}
+		r, err := expr.NewBinary(op, x, v, exprPos(e.At))
+		return r, exprErr(e.At, err)
+	}
 	var y expr.Expr = bq.result[0].Ref()
 	var conds []JoinCond
 	var residual expr.Expr
