@@ -47,7 +47,6 @@ func (s *buildState) Finalize() error {
 	if err := s.t.finalize(); err != nil {
 		return fmt.Errorf("%s join: %w", s.j.spec.Kind, err)
 	}
-	s.j.tableBytes.Store(s.t.bytes)
 	return nil
 }
 

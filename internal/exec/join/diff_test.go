@@ -243,6 +243,9 @@ func TestDifferential(t *testing.T) {
 				if len(c.keys) == 0 {
 					np, nb = 60, 40
 				}
+				if raceEnabled || testing.Short() {
+					np, nb = np/3, nb/3
+				}
 				for trial := range 4 {
 					pn, bn := r.IntN(np), r.IntN(nb)
 					switch trial {
@@ -258,6 +261,9 @@ func TestDifferential(t *testing.T) {
 					}
 					want, wantErr := reference(t, spec, probe, build)
 					for ci, cfg := range vectortest.Configs {
+						if raceEnabled && cfg.BatchSize == 1 && trial > 0 {
+							continue
+						}
 						s, threads := s1, 1
 						if ci%2 == 1 || cfg.BatchSize == 3 {
 							s, threads = s2, 2

@@ -42,7 +42,9 @@ type probeState struct {
 // NewLocal helps insert the build rows into the buckets (if Finalize left
 // that to the probe tasks) and returns a task's probe state.
 func (s *probeState) NewLocal() (parallel.OperatorLocal, error) {
-	s.t.help()
+	if err := s.t.help(); err != nil {
+		return nil, fmt.Errorf("%s join: %w", s.j.spec.Kind, err)
+	}
 	p, ok := s.j.probeLocals.Get().(*probeLocal)
 	if !ok {
 		var err error

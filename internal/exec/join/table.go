@@ -3,6 +3,7 @@ package join
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -11,28 +12,31 @@ import (
 	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 )
 
-// Pages, refs and buckets.
+// Pages, rows and buckets.
 //
-// Rows and string bytes live in pages, numbered in one list per table;
-// page 0 is never used, so that no ref is 0. A row is named by its ref:
-//
-//	 63          48 47                      18 17             0
-//	┌──────────────┬──────────────────────────┬────────────────┐
-//	│ (tags, in a  │ page number (30 bits)    │ byte offset in │
-//	│  bucket only)│                          │ the page       │
-//	└──────────────┴──────────────────────────┴────────────────┘
+// Build tasks write rows and string bytes into pages of their own, which
+// are numbered in one list per table (page 0 is never used: a string
+// field of page 0 is the empty string). Finalize gathers the rows into one
+// contiguous array, data, so that the probe's random accesses stay within
+// one large allocation (the operating system maps it with large pages;
+// many small pages cost a TLB miss per access), and frees the row pages.
+// A row is named by its ref, its byte offset in data; data's first row
+// is never used, so that no ref is 0, which ends a chain.
 //
 // A bucket is one uint64: the ref of the first row of its chain and, in
 // the top 16 bits, a tiny Bloom filter of the chain: bit 48+h>>60 is set
 // for every row hash h in the chain. A probe whose bit is clear skips the
 // bucket without touching a row (most probes of a selective join).
+//
+//	 63          48 47                                          0
+//	┌──────────────┬─────────────────────────────────────────────┐
+//	│ Bloom tags   │ ref of the chain's first row (0: empty)     │
+//	└──────────────┴─────────────────────────────────────────────┘
 const (
-	pageBits  = 18
-	maxPage   = 1 << pageBits // the largest row page (string pages may be larger)
-	firstPage = 4 << 10       // a task's first page; each next one doubles
+	maxPage   = 256 << 10 // the largest row or string page
+	firstPage = 4 << 10   // a task's first page; each next one doubles
 	refBits   = 48
 	refMask   = 1<<refBits - 1
-	maxPages  = 1 << (refBits - pageBits)
 	// bigString is the length above which a string gets a page of its own.
 	bigString = maxPage / 4
 	// serialRows is the build size up to which Finalize inserts the rows
@@ -43,10 +47,12 @@ const (
 // tag returns the Bloom filter bit of hash h in a bucket.
 func tag(h uint64) uint64 { return 1 << (refBits + h>>60) }
 
-// rowPage is a page of rows: the rows are its first used bytes.
+// rowPage is a page of rows: the rows are its first used bytes, which
+// Finalize places at data[dst:].
 type rowPage struct {
 	no   uint32
 	used int
+	dst  int
 }
 
 // table is one run's hash table: the stored build rows and the buckets.
@@ -55,11 +61,13 @@ type table struct {
 	hasher hash.Hasher
 	noKeys bool
 	m      *buffer.Manager
+	stat   *atomic.Int64 // the join's TableBytes
 
 	// Filled by the build tasks, under mu.
 	mu       sync.Mutex
-	pages    [][]byte // page 0 is nil
-	blocks   []*buffer.Block
+	pages    [][]byte        // page 0 is nil
+	blocks   []*buffer.Block // per page: its buffer, if Buffers is set
+	other    []*buffer.Block // the buffers of data and heads
 	bytes    int64
 	rowPages []rowPage
 	rows     int64  // stored rows
@@ -69,6 +77,7 @@ type table struct {
 
 	// Set by finalize.
 	finalized bool
+	data      []byte // the rows, from ref width on
 	heads     []uint64
 	mask      uint64
 
@@ -77,14 +86,16 @@ type table struct {
 	left  atomic.Int64
 	ready atomic.Bool
 	built chan struct{}
+	// freeErr is the error of freeing the row pages, set before ready.
+	freeErr error
 
 	released bool
 }
 
 func newTable(j *Join) *table {
 	return &table{
-		l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0,
-		m: j.spec.Buffers, pages: [][]byte{nil}, nullable: make([]bool, len(j.layout.fields)),
+		l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0, stat: &j.tableBytes,
+		m: j.spec.Buffers, pages: [][]byte{nil}, blocks: []*buffer.Block{nil}, nullable: make([]bool, len(j.layout.fields)),
 	}
 }
 
@@ -112,19 +123,17 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	no := len(t.pages)
-	if no >= maxPages {
-		return 0, nil, fmt.Errorf("hash table of more than %d pages: %w", maxPages, ErrSpec)
+	if no > math.MaxUint32 {
+		return 0, nil, fmt.Errorf("hash table of more than %d pages: %w", math.MaxUint32, ErrSpec)
 	}
 	t.pages = append(t.pages, buf)
-	if blk != nil {
-		t.blocks = append(t.blocks, blk)
-	}
+	t.blocks = append(t.blocks, blk)
 	t.bytes += int64(size)
 	return uint32(no), buf, nil
 }
 
-// row returns the bytes of the row ref names, up to the end of its page.
-func (t *table) row(ref uint64) []byte { return t.pages[ref>>pageBits][ref&(maxPage-1):] }
+// row returns the bytes of the row ref names, up to the end of data.
+func (t *table) row(ref uint64) []byte { return t.data[ref:] }
 
 // str returns the bytes of the string field at off of row.
 func (t *table) str(row []byte, off int) []byte {
@@ -132,39 +141,83 @@ func (t *table) str(row []byte, off int) []byte {
 	return t.pages[p][o : o+n : o+n]
 }
 
-// finalize sizes the buckets (a power of two, at least twice the rows) and
-// inserts the rows if there are few; the probe tasks insert many.
+// finalize allocates data and the buckets (a power of two, at least twice
+// the rows) and places each row page in data; it copies and inserts the
+// rows if there are few, else the probe tasks do.
 func (t *table) finalize() error {
+	w := t.l.width
+	dst := w
+	for i := range t.rowPages {
+		t.rowPages[i].dst = dst
+		dst += t.rowPages[i].used
+	}
+	if uint64(dst) > refMask {
+		return fmt.Errorf("hash table of %d bytes of rows: %w", dst, ErrSpec)
+	}
 	n := uint64(1)
 	if !t.noKeys {
 		for n < 2*uint64(t.rows) {
 			n <<= 1
 		}
 	}
-	if t.m != nil {
-		blk, buf, err := t.m.Allocate(buffer.TagHashTable, int(n*8))
-		if err != nil {
-			return fmt.Errorf("hash table buckets for %d rows: %w", t.rows, err)
-		}
-		t.mu.Lock()
-		t.blocks = append(t.blocks, blk)
-		t.mu.Unlock()
-		t.heads = uint64s(buf)
-	} else {
-		t.heads = make([]uint64, n)
+	data, err := t.allocOther(dst)
+	if err != nil {
+		return fmt.Errorf("hash table rows (%d): %w", t.rows, err)
 	}
-	t.bytes += int64(n * 8)
-	t.mask = n - 1
+	heads, err := t.allocOther(int(n * 8))
+	if err != nil {
+		return fmt.Errorf("hash table buckets for %d rows: %w", t.rows, err)
+	}
+	t.data, t.heads, t.mask = data, uint64s(heads), n-1
 	t.finalized = true
 	if t.rows <= serialRows {
 		for _, rp := range t.rowPages {
 			t.insert(rp, false)
 		}
 		t.ready.Store(true)
-		return nil
+		return t.freeRowPages()
 	}
 	t.left.Store(int64(len(t.rowPages)))
 	t.built = make(chan struct{})
+	return nil
+}
+
+// allocOther allocates a zeroed buffer of size bytes for data or heads.
+func (t *table) allocOther(size int) ([]byte, error) {
+	t.bytes += int64(size)
+	if t.m == nil {
+		return make([]byte, size), nil
+	}
+	blk, buf, err := t.m.Allocate(buffer.TagHashTable, size)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.other = append(t.other, blk)
+	t.mu.Unlock()
+	return buf, nil
+}
+
+// freeRowPages frees the row pages once their rows are in data.
+func (t *table) freeRowPages() error {
+	var errs []error
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, rp := range t.rowPages {
+		t.bytes -= int64(len(t.pages[rp.no]))
+		t.pages[rp.no] = nil
+		if b := t.blocks[rp.no]; b != nil {
+			t.blocks[rp.no] = nil
+			t.m.Unpin(b)
+			if err := t.m.Free(b); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	t.stat.Store(t.bytes)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("free hash table row pages: %w", err)
+	}
 	return nil
 }
 
@@ -181,9 +234,9 @@ func uint64s(b []byte) []uint64 {
 // help inserts row pages until none is left unclaimed, then waits for the
 // pages other tasks claimed. Every claimed page is being inserted by a
 // running task, so the wait is short and cannot deadlock.
-func (t *table) help() {
+func (t *table) help() error {
 	if t.ready.Load() {
-		return
+		return t.freeErr
 	}
 	for {
 		i := t.claim.Add(1) - 1
@@ -192,23 +245,26 @@ func (t *table) help() {
 		}
 		t.insert(t.rowPages[i], true)
 		if t.left.Add(-1) == 0 {
+			t.freeErr = t.freeRowPages()
 			t.ready.Store(true)
 			close(t.built)
 		}
 	}
 	<-t.built
+	return t.freeErr
 }
 
-// insert links the rows of one page into their buckets' chains; shared
-// uses compare-and-swap, as other tasks insert concurrently.
+// insert copies the rows of one page to data and links them into their
+// buckets' chains; shared uses compare-and-swap, as other tasks insert
+// concurrently.
 func (t *table) insert(rp rowPage, shared bool) {
-	page, w := t.pages[rp.no], t.l.width
-	base := uint64(rp.no) << pageBits
-	for off := 0; off+w <= rp.used; off += w {
-		row := page[off : off+w]
+	w := t.l.width
+	copy(t.data[rp.dst:rp.dst+rp.used], t.pages[rp.no][:rp.used])
+	for off := rp.dst; off+w <= rp.dst+rp.used; off += w {
+		row := t.data[off : off+w]
 		h := le.Uint64(row[hashOff:])
 		b := &t.heads[h&t.mask]
-		ref := base | uint64(off)
+		ref := uint64(off)
 		if !shared {
 			old := *b
 			le.PutUint64(row[nextOff:], old&refMask)
@@ -235,13 +291,16 @@ func (t *table) release() error {
 	}
 	t.released = true
 	var errs []error
-	for _, b := range t.blocks {
+	for _, b := range append(t.blocks, t.other...) {
+		if b == nil {
+			continue
+		}
 		t.m.Unpin(b)
 		if err := t.m.Free(b); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	t.blocks, t.pages, t.heads, t.rowPages = nil, nil, nil, nil
+	t.blocks, t.other, t.pages, t.data, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("release hash table: %w", err)
 	}

@@ -1,0 +1,162 @@
+package join_test
+
+import (
+	"flag"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/exec/expr"
+	"github.com/bpfdb/bpfdb/internal/exec/join"
+	"github.com/bpfdb/bpfdb/internal/parallel"
+	"github.com/bpfdb/bpfdb/internal/testutil/datadriven"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata golden files with the actual output")
+
+// TestDataDriven runs testdata/joins. A case is
+//
+//	join kind=inner probe-keys=0,1 build-keys=1,0 output=2 residual=c1<c4
+//	probe
+//	<table in vector.ParseTable's form>
+//	build
+//	<table>
+//	----
+//	<the output rows, sorted, then the number of matches>
+//
+// keys and output are comma-separated column lists ("-" or absent: none);
+// the residual compares two columns of probe ++ build (c0 is probe column
+// 0). Every case runs under the vectortest matrix on 1 and 2 threads, and
+// each run must print the same.
+func TestDataDriven(t *testing.T) {
+	r := vectortest.Rand(t)
+	s1, s2 := scheduler(t, 1), scheduler(t, 2)
+	datadriven.Run(t, "testdata/joins", *rewrite, func(t *testing.T, c *datadriven.Case) string {
+		if c.Cmd != "join" {
+			t.Fatalf("line %d: unknown command %s", c.Line, c.Cmd)
+		}
+		probe, build := tables(t, c)
+		spec := join.Spec{Probe: probe.Types(), Build: build.Types()}
+		kind := c.Arg(t, "kind")
+		for _, k := range kinds {
+			if k.String() == kind {
+				spec.Kind = k
+			}
+		}
+		spec.ProbeKeys = intList(t, c, "probe-keys")
+		spec.BuildKeys = intList(t, c, "build-keys")
+		spec.BuildOutput = intList(t, c, "output")
+		if res := optArg(c, "residual"); res != "" {
+			spec.Residual = parseResidual(t, res, slices.Concat(spec.Probe, spec.Build))
+		}
+		j, err := join.New(spec)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		probeRows, buildRows := vectortest.Collect(probe), vectortest.Collect(build)
+		var first string
+		for ci, cfg := range vectortest.Configs {
+			for _, sched := range []*parallel.Scheduler{s1, s2} {
+				before := j.Stats().Matches
+				rows, _, err := runJoin(t, sched, j, spec, vectortest.Chunks(r, spec.Build, buildRows, cfg), vectortest.Chunks(r, spec.Probe, probeRows, cfg))
+				var out string
+				if err != nil {
+					out = "error: " + err.Error()
+				} else {
+					out = fmt.Sprintf("%s%smatches: %d", header(j.Types()), vectortest.Sorted(rows), j.Stats().Matches-before)
+					if len(rows) == 0 {
+						out = fmt.Sprintf("%s(no rows)\nmatches: %d", header(j.Types()), j.Stats().Matches-before)
+					}
+				}
+				if ci == 0 && first == "" {
+					first = out
+				} else if out != first {
+					t.Fatalf("line %d: %v, %d threads:\n%s\ndiffers from the first run:\n%s", c.Line, cfg, sched.Threads(), out, first)
+				}
+			}
+		}
+		want, wantErr := reference(t, spec, probeRows, buildRows)
+		if wantErr != nil {
+			if !strings.HasPrefix(first, "error: ") || !strings.HasSuffix(first, wantErr.Error()) {
+				t.Errorf("line %d: the reference fails with %v", c.Line, wantErr)
+			}
+		} else if !strings.Contains(first, vectortest.Sorted(want)) {
+			t.Errorf("line %d: the reference gives\n%s", c.Line, vectortest.Sorted(want))
+		}
+		return first
+	})
+}
+
+func header(ts []types.Type) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, " | ") + "\n"
+}
+
+// tables parses the probe and build tables of a case.
+func tables(t *testing.T, c *datadriven.Case) (probe, build *vector.Chunk) {
+	t.Helper()
+	at := slices.Index(c.Input, "build")
+	if len(c.Input) == 0 || c.Input[0] != "probe" || at < 0 {
+		t.Fatalf("line %d: input must be \"probe\", a table, \"build\", a table", c.Line)
+	}
+	var err error
+	if probe, err = vector.ParseTable(strings.Join(c.Input[1:at], "\n")); err != nil {
+		t.Fatalf("line %d: probe: %v", c.Line, err)
+	}
+	if build, err = vector.ParseTable(strings.Join(c.Input[at+1:], "\n")); err != nil {
+		t.Fatalf("line %d: build: %v", c.Line, err)
+	}
+	return probe, build
+}
+
+func optArg(c *datadriven.Case, key string) string {
+	for _, a := range c.Args {
+		if k, v, ok := strings.Cut(a, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func intList(t *testing.T, c *datadriven.Case, key string) []int {
+	s := optArg(c, key)
+	if s == "" || s == "-" {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		i, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("line %d: %s=%s: %v", c.Line, key, s, err)
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+var residualRE = regexp.MustCompile(`^c(\d+)(<=|>=|<>|<|>|=)c(\d+)$`)
+
+// parseResidual parses "cI op cJ" over columns of types ts.
+func parseResidual(t *testing.T, s string, ts []types.Type) expr.Expr {
+	m := residualRE.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("residual %q: want cI op cJ", s)
+	}
+	i, _ := strconv.Atoi(m[1])
+	j, _ := strconv.Atoi(m[3])
+	op := map[string]expr.Op{"<": expr.OpLt, "<=": expr.OpLe, ">": expr.OpGt, ">=": expr.OpGe, "=": expr.OpEq, "<>": expr.OpNe}[m[2]]
+	e, err := expr.NewBinary(op, col(i, ts[i]), col(j, ts[j]), expr.Pos{})
+	if err != nil {
+		t.Fatalf("residual %q: %v", s, err)
+	}
+	return e
+}
