@@ -23,6 +23,7 @@ type layout struct {
 	keyOff   []int // offset of each key's slot
 	fixedEnd int   // [8:fixedEnd) holds the NULL bits and fixed keys
 	strKeys  []int // the keys (indexes into groups) that are VARCHAR
+	strIndex []int // per key: its index in strKeys, or -1
 	stateOff []int // offset of each aggregate's state
 	width    int
 }
@@ -42,8 +43,11 @@ func newLayout(input []types.Type, groups []int, aggs []*expr.Aggregate) *layout
 		}
 	}
 	l.fixedEnd = off
+	l.strIndex = make([]int, len(groups))
 	for g, p := range l.phys {
+		l.strIndex[g] = -1
 		if p == types.PhysString {
+			l.strIndex[g] = len(l.strKeys)
 			l.keyOff[g] = off
 			l.strKeys = append(l.strKeys, g)
 			off += 16
@@ -76,26 +80,68 @@ func floatBits(f float64) uint64 {
 	return math.Float64bits(f)
 }
 
-// stringBytes returns how many bytes of page heap the VARCHAR keys of
-// logical row r of in need.
-func (l *layout) stringBytes(in *vector.Chunk, r int) int {
-	n := 0
-	i := in.Index(r)
-	for _, g := range l.strKeys {
+// stringImages computes, for the VARCHAR keys of in's logical rows, the
+// 16-byte slot each would have in a row (img[k][r] for the k-th VARCHAR
+// key, as two little-endian words; the second is 0 for a long string) and
+// how many bytes of page heap each row's long strings need (heap[r]).
+// NULLs get a zero image: their NULL bit decides.
+func (l *layout) stringImages(in *vector.Chunk, img [][][2]uint64, heap []int) {
+	n := in.Len()
+	sel := in.Sel()
+	clear(heap[:n])
+	for k, g := range l.strKeys {
 		v := in.Col(l.groups[g])
-		if !v.Validity().IsValid(i) {
-			continue
-		}
-		if s := v.Strs()[i]; s.Len > inlineMax {
-			n += int(s.Len)
+		words := v.Validity().Words()
+		strs, arena := v.Strs(), v.Arena()
+		im := img[k][:n]
+		for r := range im {
+			i := index(sel, r)
+			if !valid(words, i) {
+				im[r] = [2]uint64{}
+				continue
+			}
+			s := strs[i]
+			if s.Len > inlineMax {
+				im[r] = [2]uint64{uint64(s.Len) | uint64(le.Uint32(arena[s.Off:]))<<32, 0}
+				heap[r] += int(s.Len)
+				continue
+			}
+			if int(s.Off)+inlineMax <= len(arena) {
+				// Load 12 bytes and mask off what is not the string's.
+				w := arena[s.Off : s.Off+inlineMax]
+				m0, m1 := shortMasks(s.Len)
+				im[r] = [2]uint64{uint64(s.Len) | uint64(le.Uint32(w))&m0<<32, le.Uint64(w[4:]) & m1}
+				continue
+			}
+			var buf [16]byte
+			le.PutUint32(buf[:], s.Len)
+			copy(buf[4:], arena[s.Off:s.Off+s.Len])
+			im[r] = [2]uint64{le.Uint64(buf[0:]), le.Uint64(buf[8:])}
 		}
 	}
-	return n
 }
 
-// scatter writes the keys of logical row r of in into row, whose page
-// is pg (long strings go to its heap).
-func (l *layout) scatterKeys(in *vector.Chunk, rows [][]byte, pages []*page, newRows []int32) {
+// shortMasks returns the masks of a string of n ≤ 12 bytes over its first
+// 4 bytes and its next 8.
+func shortMasks(n uint32) (m0, m1 uint64) {
+	if n >= 4 {
+		m0 = 1<<32 - 1
+	} else {
+		m0 = 1<<(8*n) - 1
+	}
+	switch {
+	case n >= 12:
+		m1 = ^uint64(0)
+	case n > 4:
+		m1 = 1<<(8*(n-4)) - 1
+	}
+	return m0, m1
+}
+
+// scatterKeys writes the keys of the logical rows newRows of in into their
+// rows (rows[r], in page pages[r]: long strings go to its heap); img is
+// what stringImages computed for in.
+func (l *layout) scatterKeys(in *vector.Chunk, rows [][]byte, pages []*page, newRows []int32, img [][][2]uint64) {
 	sel := in.Sel()
 	for g, c := range l.groups {
 		v := in.Col(c)
@@ -104,28 +150,26 @@ func (l *layout) scatterKeys(in *vector.Chunk, rows [][]byte, pages []*page, new
 		nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
 		p := l.phys[g]
 		if p == types.PhysString {
+			im := img[l.strIndex[g]]
 			strs, arena := v.Strs(), v.Arena()
 			for _, r := range newRows {
-				i := index(sel, int(r))
 				row := rows[r]
+				i := index(sel, int(r))
 				if !valid(words, i) {
 					row[nbyte] |= nbit
 					continue
 				}
-				s := strs[i]
-				b := arena[s.Off : s.Off+s.Len]
 				slot := row[off : off+16]
-				le.PutUint32(slot, s.Len)
-				if s.Len <= inlineMax {
-					copy(slot[4:], b)
-					continue
+				le.PutUint64(slot, im[r][0])
+				if s := strs[i]; s.Len > inlineMax {
+					pg := pages[r]
+					pg.heap += int(s.Len)
+					at := len(pg.b) - pg.heap
+					copy(pg.b[at:], arena[s.Off:s.Off+s.Len])
+					le.PutUint32(slot[8:12], uint32(at))
+				} else {
+					le.PutUint64(slot[8:], im[r][1])
 				}
-				copy(slot[4:8], b)
-				pg := pages[r]
-				pg.heap += len(b)
-				at := len(pg.b) - pg.heap
-				copy(pg.b[at:], b)
-				le.PutUint32(slot[8:12], uint32(at))
 			}
 			continue
 		}
@@ -162,7 +206,7 @@ func scatterFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, r
 // matchKeys keeps in cand the rows whose keys equal their candidate row's
 // (rows[r]) and appends the others to miss. It returns the kept prefix of
 // cand.
-func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand, miss []int32) ([]int32, []int32) {
+func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand, miss []int32, img [][][2]uint64) ([]int32, []int32) {
 	sel := in.Sel()
 	for g, c := range l.groups {
 		if len(cand) == 0 {
@@ -187,6 +231,7 @@ func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand,
 				return 0
 			})
 		case types.PhysString:
+			im := img[l.strIndex[g]]
 			strs, arena := v.Strs(), v.Arena()
 			kept := cand[:0]
 			for _, r := range cand {
@@ -195,8 +240,17 @@ func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand,
 				rowNull := row[nbyte]&nbit != 0
 				ok := rowNull == !valid(words, i)
 				if ok && !rowNull {
-					s := strs[i]
-					ok = equalString(row[off:off+16], pages[r].b, arena[s.Off:s.Off+s.Len])
+					slot := row[off : off+16]
+					switch {
+					case le.Uint64(slot) != im[r][0]:
+						ok = false
+					case le.Uint32(slot) <= inlineMax: // equal lengths: the first words are equal
+						ok = le.Uint64(slot[8:]) == im[r][1]
+					default:
+						s := strs[i]
+						at := le.Uint32(slot[8:12])
+						ok = bytes.Equal(pages[r].b[at:at+s.Len], arena[s.Off:s.Off+s.Len])
+					}
 				}
 				if ok {
 					kept = append(kept, r)
@@ -238,22 +292,6 @@ func matchFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, row
 		}
 	}
 	return kept, miss
-}
-
-// equalString compares a row's string slot (heap in page) with b.
-func equalString(slot, page, b []byte) bool {
-	n := le.Uint32(slot)
-	if int(n) != len(b) {
-		return false
-	}
-	if n <= inlineMax {
-		return bytes.Equal(slot[4:4+n], b)
-	}
-	if !bytes.Equal(slot[4:8], b[:4]) {
-		return false
-	}
-	at := le.Uint32(slot[8:12])
-	return bytes.Equal(page[at:at+n], b)
 }
 
 // stringOf returns the bytes of a row's string slot.

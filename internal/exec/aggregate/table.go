@@ -11,7 +11,7 @@ import (
 const (
 	// radixBits is log2 of the number of partitions: the groups are split
 	// by bits 32..32+radixBits of their hash.
-	radixBits     = 5
+	radixBits     = 7
 	numPartitions = 1 << radixBits
 	// minLocalEntries is the smallest directory of a task (8 bytes an
 	// entry). A directory is at most half full, so that a chunk of new
@@ -20,7 +20,7 @@ const (
 
 	// minPage and maxPage bound the size pages grow to, doubling per
 	// partition, unless one chunk needs a bigger one.
-	minPage = 16 << 10
+	minPage = 4 << 10
 	maxPage = 256 << 10
 	// refRowBits: a row reference is page << refRowBits | row.
 	refRowBits = 24
@@ -65,13 +65,15 @@ type table struct {
 	resets int64
 
 	// Scratch per chunk, by logical row.
-	slot     []uint64
-	rows     [][]byte
-	rowPages []*page
-	sel, nxt []int32
-	cand     []int32
-	newRows  []int32
-	need     [numPartitions]int
+	slot      []uint64
+	rows      [][]byte
+	rowPages  []*page
+	sel, nxt  []int32
+	cand      []int32
+	newRows   []int32
+	img       [][][2]uint64 // per VARCHAR key: the rows' slot images
+	heapBytes []int         // per row: page heap its long strings need
+	need      [numPartitions]int
 }
 
 func newTable(lay *layout, mem memory) *table {
@@ -83,6 +85,10 @@ func newTable(lay *layout, mem memory) *table {
 	for p := range t.next {
 		t.next[p] = minPage
 	}
+	for range lay.strKeys {
+		t.img = append(t.img, make([][2]uint64, vector.Size))
+	}
+	t.heapBytes = make([]int, vector.Size)
 	return t
 }
 
@@ -134,6 +140,9 @@ func (t *table) reset() {
 // page room for all of the chunk's rows that hash to it.
 func (t *table) prepare(in *vector.Chunk, hashes []uint64) error {
 	n := len(hashes)
+	if len(t.lay.strKeys) > 0 {
+		t.lay.stringImages(in, t.img, t.heapBytes)
+	}
 	spilled := false
 	for {
 		err := t.prepareOnce(in, hashes, n, &spilled)
@@ -164,7 +173,7 @@ func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *b
 		}
 	} else {
 		for r, h := range hashes {
-			t.need[partitionOf(h)] += width + t.lay.stringBytes(in, r)
+			t.need[partitionOf(h)] += width + t.heapBytes[r]
 		}
 	}
 	for p, need := range t.need {
@@ -276,10 +285,10 @@ func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
 			}
 		}
 		if len(newRows) > 0 {
-			t.lay.scatterKeys(in, t.rows, t.rowPages, newRows)
+			t.lay.scatterKeys(in, t.rows, t.rowPages, newRows, t.img)
 			created = created[:len(created)+len(newRows)]
 		}
-		_, nxt = t.lay.matchKeys(in, t.rows, t.rowPages, cand, nxt)
+		_, nxt = t.lay.matchKeys(in, t.rows, t.rowPages, cand, nxt, t.img)
 		for _, r := range nxt {
 			t.slot[r] = (t.slot[r] + 1) & mask
 		}
