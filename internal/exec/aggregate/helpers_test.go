@@ -121,7 +121,7 @@ func reference(ts []types.Type, rows [][]types.Value, groups []int, specs []expr
 			if row[g].IsNull() {
 				kb.WriteString("N\x00")
 			} else {
-				kb.WriteString("V" + row[g].String() + "\x00")
+				kb.WriteString("V" + normKey(row[g]).String() + "\x00")
 			}
 		}
 		k := kb.String()
@@ -129,7 +129,7 @@ func reference(ts []types.Type, rows [][]types.Value, groups []int, specs []expr
 		if gr == nil {
 			gr = &group{}
 			for _, g := range groups {
-				gr.keys = append(gr.keys, row[g])
+				gr.keys = append(gr.keys, normKey(row[g]))
 			}
 			byKey[k] = gr
 			order = append(order, k)
@@ -154,6 +154,15 @@ func reference(ts []types.Type, rows [][]types.Value, groups []int, specs []expr
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// normKey returns a key as the aggregate prints its group: −0 and +0 are
+// one group, printed as 0.
+func normKey(k types.Value) types.Value {
+	if k.Type().ID() == types.Double && !k.IsNull() && k.Float64() == 0 {
+		return types.DoubleValue(0)
+	}
+	return k
 }
 
 func refAgg(s expr.AggSpec, rows [][]types.Value) (types.Value, error) {
@@ -193,10 +202,15 @@ func refAgg(s expr.AggSpec, rows [][]types.Value) (types.Value, error) {
 		return best, nil
 	}
 	// sum, avg
+	ag, err := expr.NewAggregate(s)
+	if err != nil {
+		return types.Value{}, err
+	}
+	out := ag.Type()
+	if len(vals) == 0 {
+		return types.Null(out), nil
+	}
 	if t.ID() == types.Double {
-		if len(vals) == 0 {
-			return types.Null(types.DoubleType), nil
-		}
 		sum := 0.0
 		for _, v := range vals {
 			sum += v.Float64() // the test data's sums are exact in any order
@@ -205,15 +219,6 @@ func refAgg(s expr.AggSpec, rows [][]types.Value) (types.Value, error) {
 			return types.DoubleValue(sum / float64(len(vals))), nil
 		}
 		return types.DoubleValue(sum), nil
-	}
-	if len(vals) == 0 {
-		if s.Kind == expr.Avg {
-			return types.Null(types.DoubleType), nil
-		}
-		if t.ID() == types.Decimal {
-			return types.Null(types.MustDecimal(types.MaxDecimalPrecision, t.Scale())), nil
-		}
-		return types.Null(types.BigIntType), nil
 	}
 	sum := new(big.Int)
 	for _, v := range vals {
@@ -227,8 +232,8 @@ func refAgg(s expr.AggSpec, rows [][]types.Value) (types.Value, error) {
 	if !sum.IsInt64() {
 		return types.Value{}, fmt.Errorf("reference sum overflows")
 	}
-	if t.ID() == types.Decimal {
-		return types.DecimalValue(sum.Int64(), types.MustDecimal(types.MaxDecimalPrecision, t.Scale())), nil
+	if out.ID() == types.Decimal {
+		return types.DecimalValue(sum.Int64(), out), nil
 	}
 	return types.BigIntValue(sum.Int64()), nil
 }
