@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/sql/ast"
@@ -15,7 +16,10 @@ import (
 // over the tables and views of cat. Errors are *Error values naming the
 // position of the offending token.
 func Bind(cat Catalog, q *ast.Query) (*Plan, error) {
-	b := &binder{cat: cat, nextID: 1}
+	b, err := newBinder(cat)
+	if err != nil {
+		return nil, err
+	}
 	bq, err := b.bindQuery(q, nil, nil)
 	if err != nil {
 		return nil, err
@@ -28,7 +32,10 @@ func Bind(cat Catalog, q *ast.Query) (*Plan, error) {
 // values are cast to the column types (a cast that can never work is an
 // error), columns the statement does not name are NULL.
 func BindInsert(cat Catalog, stmt *ast.InsertStmt) (*Plan, error) {
-	b := &binder{cat: cat, nextID: 1}
+	b, err := newBinder(cat)
+	if err != nil {
+		return nil, err
+	}
 	name := stmt.Table.Name
 	if stmt.Table.Schema != "" && stmt.Table.Schema != "main" {
 		return nil, errorf(stmt.Table.At, ErrNotFound, "schema %q does not exist", stmt.Table.Schema)
@@ -120,10 +127,23 @@ func BindInsert(cat Catalog, stmt *ast.InsertStmt) (*Plan, error) {
 	return &Plan{Root: p, Result: p.Columns, NextID: b.nextID}, nil
 }
 
+// Settings is implemented by a Catalog that carries the session's
+// settings. The binder reads two of DuckDB's: default_order (asc or desc)
+// and default_null_order (nulls_last, nulls_first,
+// nulls_first_on_asc_last_on_desc or nulls_last_on_asc_first_on_desc),
+// for ORDER BY items that do not say. A Catalog without Settings binds
+// with DuckDB's defaults, asc and nulls_last.
+type Settings interface {
+	Setting(name string) (string, error)
+}
+
 // binder holds the state of binding one statement.
 type binder struct {
 	cat    Catalog
 	nextID ColumnID
+	// The default sort order: descending, and where NULLs go.
+	defaultDesc bool
+	nullOrder   string
 	// ctes are the common table expressions in scope, innermost first.
 	ctes *cteEnv
 	// views are the views being expanded, to refuse a view that
@@ -143,6 +163,36 @@ type cteEnv struct {
 type boundQuery struct {
 	root   Node
 	result []Column
+}
+
+func newBinder(cat Catalog) (*binder, error) {
+	b := &binder{cat: cat, nextID: 1, nullOrder: "nulls_last"}
+	s, ok := cat.(Settings)
+	if !ok {
+		return b, nil
+	}
+	order, err := s.Setting("default_order")
+	if err != nil {
+		return nil, fmt.Errorf("bind: read setting default_order: %w", err)
+	}
+	nulls, err := s.Setting("default_null_order")
+	if err != nil {
+		return nil, fmt.Errorf("bind: read setting default_null_order: %w", err)
+	}
+	switch strings.ToLower(order) {
+	case "asc", "ascending":
+	case "desc", "descending":
+		b.defaultDesc = true
+	default:
+		return nil, fmt.Errorf("bind: setting default_order is %q, not asc or desc: %w", order, ErrInvalid)
+	}
+	switch n := strings.ToLower(nulls); n {
+	case "nulls_last", "nulls_first", "nulls_first_on_asc_last_on_desc", "nulls_last_on_asc_first_on_desc":
+		b.nullOrder = n
+	default:
+		return nil, fmt.Errorf("bind: setting default_null_order is %q: %w", nulls, ErrInvalid)
+	}
+	return b, nil
 }
 
 func (b *binder) newColumn(name string, t types.Type) Column {
@@ -499,7 +549,7 @@ func (b *binder) orderOutput(bq boundQuery, items []*ast.OrderItem, outer *scope
 				extra = append(extra, x)
 			}
 		}
-		keys = append(keys, sortKey(x, o))
+		keys = append(keys, b.sortKey(x, o))
 	}
 	if len(extra) > 0 {
 		p := &Project{Input: root}
@@ -522,9 +572,27 @@ func (b *binder) orderOutput(bq boundQuery, items []*ast.OrderItem, outer *scope
 	return bq, nil
 }
 
-func sortKey(x expr.Expr, o *ast.OrderItem) SortKey {
-	// DuckDB's default: NULLs last, ascending or descending.
-	return SortKey{Expr: x, Desc: o.Dir == ast.Desc, NullsFirst: o.Nulls == ast.NullsFirst}
+// sortKey is the sort key of an ORDER BY item; what the item does not say
+// comes from the settings (DuckDB's defaults: ascending, NULLs last).
+func (b *binder) sortKey(x expr.Expr, o *ast.OrderItem) SortKey {
+	desc := o.Dir == ast.Desc || (o.Dir == ast.DirDefault && b.defaultDesc)
+	var first bool
+	switch o.Nulls {
+	case ast.NullsFirst:
+		first = true
+	case ast.NullsLast:
+		first = false
+	default:
+		switch b.nullOrder {
+		case "nulls_first":
+			first = true
+		case "nulls_first_on_asc_last_on_desc":
+			first = !desc
+		case "nulls_last_on_asc_first_on_desc":
+			first = desc
+		}
+	}
+	return SortKey{Expr: x, Desc: desc, NullsFirst: first}
 }
 
 // ---- FROM ----

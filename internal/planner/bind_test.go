@@ -57,7 +57,16 @@ func TestBind(t *testing.T) {
 					}
 					src = string(data)
 				}
-				p, err := bindSQL(cat, src)
+				var bcat planner.Catalog = cat
+				if len(c.Args) > 0 && c.Cmd != "tpch" {
+					sc := settingsCatalog{testCatalog: cat, settings: map[string]string{"default_order": "asc", "default_null_order": "nulls_last"}}
+					for _, a := range c.Args {
+						k, v, _ := strings.Cut(a, "=")
+						sc.settings[k] = v
+					}
+					bcat = sc
+				}
+				p, err := bindSQL(bcat, src)
 				switch c.Cmd {
 				case "plan", "tpch":
 					if err != nil {
@@ -86,6 +95,20 @@ func TestBind(t *testing.T) {
 			})
 		})
 	}
+}
+
+// settingsCatalog is the test catalog with session settings.
+type settingsCatalog struct {
+	testCatalog
+	settings map[string]string
+}
+
+func (c settingsCatalog) Setting(name string) (string, error) {
+	v, ok := c.settings[name]
+	if !ok {
+		return "", fmt.Errorf("no setting %s", name)
+	}
+	return v, nil
 }
 
 // sentinel names the sentinel an error wraps.

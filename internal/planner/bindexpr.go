@@ -89,6 +89,10 @@ func (c *exprCtx) bind(e ast.Expr) (expr.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if k, ok := x.(*expr.Const); ok && k.Val.IsNull() {
+			// NULL IN (...) is NULL, whatever the list holds.
+			return expr.NewConst(types.Null(types.BooleanType), pos), nil
+		}
 		r, err := expr.NewInList(x, list, e.Not, pos)
 		return r, exprErr(e.At, err)
 	case *ast.InSubqueryExpr:

@@ -224,7 +224,7 @@ func (b *binder) bindSelect(sel *ast.Select, orderBy []*ast.OrderItem, outer *sc
 				col = extraCols[next]
 				next++
 			}
-			sk[i] = sortKey(col.Ref(), orderBy[i])
+			sk[i] = b.sortKey(col.Ref(), orderBy[i])
 		}
 		root = &Order{Input: root, Keys: sk}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/sql/ast"
+	"github.com/bpfdb/bpfdb/internal/storage/table"
 	"github.com/bpfdb/bpfdb/internal/types"
 )
 
@@ -31,18 +32,25 @@ import (
 //     the join instead (deferred);
 //   - through an Aggregate: an equality inner = outer turns the inner side
 //     into one more group key and the predicate into group = outer, so the
-//     aggregate is computed once per correlation value. An aggregate
-//     without GROUP BY is grouped that way only under a scalar subquery,
-//     whose projection is then computed above the join, where a missing
-//     group is a row of NULLs: count and count(*) become COALESCE(c, 0)
-//     there (the COUNT bug), the other aggregates are NULL over no rows
-//     anyway;
+//     aggregate is computed once per correlation value. Any other
+//     correlated predicate (or an outer column in a group key or an
+//     aggregate's argument) takes DuckDB's general route instead: the
+//     distinct values of the correlated columns, from a copy of the outer
+//     plan (bpfdb has no shared "delim" scan, so that part of the outer
+//     plan runs twice), are joined into the aggregate's input by the
+//     predicates and become its group keys; the aggregate joins back on
+//     outer IS NOT DISTINCT FROM group. An aggregate without GROUP BY is
+//     grouped either way only under a scalar subquery, whose projection
+//     is then computed above the join, where a missing group is a row of
+//     NULLs: count and count(*) become COALESCE(c, 0) there (the COUNT
+//     bug), the other aggregates are NULL over no rows anyway;
 //   - through inner and cross joins, from either side.
 //
 // What this cannot unnest is refused with ErrNotSupported: correlation
 // under LIMIT, UNION, the inner side of an outer/semi/anti/mark/single
-// join, a non-equality correlated predicate under an aggregate, and
-// subqueries correlated with a block more than one level out.
+// join, under an aggregate without GROUP BY that is not the scalar
+// subquery's result, and subqueries correlated with a block more than one
+// level out.
 
 // subquery binds q as a subquery of the block c is binding and returns it
 // with the outer columns it reads.
@@ -81,7 +89,7 @@ func (c *exprCtx) planScalar(e *ast.SubqueryExpr) (expr.Expr, error) {
 // decorrelateScalar joins the correlated scalar subquery root (result
 // column val) onto the block's plan and returns its value.
 func (c *exprCtx) decorrelateScalar(root Node, val Column, corr *corrSet, at ast.Pos) (expr.Expr, error) {
-	d := newDecorrelator(c.b, corr, at)
+	d := newDecorrelator(c.b, corr, at, *c.input)
 	root, preds, err := d.pull(root, scalarChainAgg(root))
 	if err != nil {
 		return nil, err
@@ -113,7 +121,7 @@ func (c *exprCtx) planExists(e *ast.ExistsExpr, negated, top bool) (expr.Expr, e
 	var conds []JoinCond
 	var residual expr.Expr
 	if len(corr.ids) > 0 {
-		d := newDecorrelator(c.b, corr, e.At)
+		d := newDecorrelator(c.b, corr, e.At, *c.input)
 		var preds []expr.Expr
 		if root, preds, err = d.pull(root, false); err != nil {
 			return nil, err
@@ -176,7 +184,7 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	var conds []JoinCond
 	var residual expr.Expr
 	if len(corr.ids) > 0 {
-		d := newDecorrelator(c.b, corr, e.At)
+		d := newDecorrelator(c.b, corr, e.At, *c.input)
 		var preds []expr.Expr
 		if root, preds, err = d.pull(root, false); err != nil {
 			return nil, err
@@ -278,10 +286,16 @@ type decorrelator struct {
 	// counts are the count results of aggregates that were grouped by
 	// the correlation: NULL above the join means 0.
 	counts idSet
+	// outerPlan is the plan the subquery is joined onto; delim, the
+	// distinct correlated values of a copy of it (made when needed) and
+	// the column of delim that stands for each outer column.
+	outerPlan Node
+	delim     *Aggregate
+	delimCols map[ColumnID]Column
 }
 
-func newDecorrelator(b *binder, corr *corrSet, at ast.Pos) *decorrelator {
-	return &decorrelator{b: b, outer: idSet(corr.ids), at: at, deferred: map[ColumnID]expr.Expr{}, counts: idSet{}}
+func newDecorrelator(b *binder, corr *corrSet, at ast.Pos, outerPlan Node) *decorrelator {
+	return &decorrelator{b: b, outer: idSet(corr.ids), at: at, outerPlan: outerPlan, deferred: map[ColumnID]expr.Expr{}, counts: idSet{}}
 }
 
 func (d *decorrelator) unsupported(format string, args ...any) error {
@@ -518,42 +532,47 @@ func (d *decorrelator) pullAggregate(x *Aggregate, scalarAgg bool) (Node, []expr
 	}
 	a := &Aggregate{Input: in, GroupColumns: append([]Column(nil), x.GroupColumns...)}
 	keys := map[string]int{}
+	// A correlated predicate other than inner = outer, or an outer
+	// column in a group or an aggregate's argument, needs the outer
+	// values under the aggregate (the delim path).
+	delim := false
 	for i, g := range x.Groups {
 		g = d.subst(g)
-		if d.refsOuter(g) {
-			return nil, nil, d.unsupported("GROUP BY %s reads the outer query", ExprString(g))
-		}
+		delim = delim || d.refsOuter(g)
 		a.Groups = append(a.Groups, g)
 		keys[exprKey(g)] = i
 	}
 	for _, f := range x.Aggs {
 		if f.Arg != nil {
 			f.Arg = d.subst(f.Arg)
-			if d.refsOuter(f.Arg) {
-				return nil, nil, d.unsupported("aggregate %s reads the outer query", f.Text)
-			}
+			delim = delim || d.refsOuter(f.Arg)
 		}
 		a.Aggs = append(a.Aggs, f)
 	}
-	if len(preds) == 0 {
+	for _, p := range preds {
+		_, _, ok := d.innerOuterEq(p)
+		delim = delim || !ok
+	}
+	if len(preds) == 0 && !delim {
 		return a, nil, nil
 	}
 	if len(x.Groups) == 0 && !scalarAgg {
 		return nil, nil, d.unsupported("an aggregate without GROUP BY over correlated rows is only supported in a scalar subquery")
 	}
+	if len(x.Groups) == 0 {
+		for _, f := range a.Aggs {
+			if f.Kind == expr.Count || f.Kind == expr.CountStar {
+				d.counts[f.Column.ID] = true
+			}
+		}
+	}
+	if delim {
+		out, err := d.delimAggregate(a, preds)
+		return a, out, err
+	}
 	var out []expr.Expr
 	for _, p := range preds {
-		eq, ok := p.(*expr.Binary)
-		if !ok || eq.Op != expr.OpEq {
-			return nil, nil, d.unsupported("predicate %s under an aggregate: only equalities with the outer query can be unnested there", ExprString(p))
-		}
-		inner, outer := eq.Left, eq.Right
-		if d.refsOuter(inner) {
-			inner, outer = outer, inner
-		}
-		if d.refsOuter(inner) || !d.allOuter(outer) {
-			return nil, nil, d.unsupported("predicate %s under an aggregate mixes outer and inner columns on one side", ExprString(p))
-		}
+		inner, outer, _ := d.innerOuterEq(p)
 		k := exprKey(inner)
 		i, ok := keys[k]
 		if !ok {
@@ -566,20 +585,284 @@ func (d *decorrelator) pullAggregate(x *Aggregate, scalarAgg bool) (Node, []expr
 			a.Groups = append(a.Groups, inner)
 			a.GroupColumns = append(a.GroupColumns, d.b.newColumn(name, inner.Type()))
 		}
-		g, err := expr.NewBinary(expr.OpEq, outer, a.GroupColumns[i].Ref(), eq.At)
+		g, err := expr.NewBinary(expr.OpEq, outer, a.GroupColumns[i].Ref(), expr.Pos{})
 		if err != nil {
 			return nil, nil, exprErr(d.at, err)
 		}
 		out = append(out, g)
 	}
-	if len(x.Groups) == 0 {
-		for _, f := range a.Aggs {
-			if f.Kind == expr.Count || f.Kind == expr.CountStar {
-				d.counts[f.Column.ID] = true
+	return a, out, nil
+}
+
+// innerOuterEq splits p = (inner = outer), an equality between an
+// expression of inner columns only and one of outer columns only.
+func (d *decorrelator) innerOuterEq(p expr.Expr) (inner, outer expr.Expr, ok bool) {
+	eq, ok := p.(*expr.Binary)
+	if !ok || eq.Op != expr.OpEq {
+		return nil, nil, false
+	}
+	inner, outer = eq.Left, eq.Right
+	if d.refsOuter(inner) {
+		inner, outer = outer, inner
+	}
+	if d.refsOuter(inner) || !d.allOuter(outer) {
+		return nil, nil, false
+	}
+	return inner, outer, true
+}
+
+// delimAggregate makes aggregate a (its groups and arguments may read
+// outer columns, preds are the correlated predicates pulled out of its
+// input) compute once per distinct outer value, as DuckDB's unnesting
+// does with a duplicate-eliminated join: the distinct values of the
+// correlated columns, taken from a copy of the outer plan (delim), are
+// joined into the aggregate's input by the predicates, with outer
+// columns read from delim instead, and become group keys. It returns the
+// predicates that join the aggregate back to the outer plan: outer
+// column IS NOT DISTINCT FROM its group, as two equalities (NULL flags,
+// and values with NULL replaced) so that the join can hash them.
+func (d *decorrelator) delimAggregate(a *Aggregate, preds []expr.Expr) ([]expr.Expr, error) {
+	dl, cols, err := d.delimNode()
+	if err != nil {
+		return nil, err
+	}
+	toDelim := func(e expr.Expr) expr.Expr {
+		out, _ := expr.Rewrite(e, func(x expr.Expr) (expr.Expr, error) {
+			if c, ok := x.(*expr.Column); ok {
+				if dc, ok := cols[ColumnID(c.Index)]; ok {
+					return dc.Ref(), nil
+				}
 			}
+			return x, nil
+		})
+		return out
+	}
+	for i, g := range a.Groups {
+		a.Groups[i] = toDelim(g)
+	}
+	for i, f := range a.Aggs {
+		if f.Arg != nil {
+			a.Aggs[i].Arg = toDelim(f.Arg)
 		}
 	}
-	return a, out, nil
+	var conds []expr.Expr
+	for _, p := range preds {
+		conds = append(conds, toDelim(p))
+	}
+	j := &Join{Kind: Inner, Left: a.Input, Right: dl}
+	j.Conds, j.Residual = splitConds(conds, outputSet(a.Input), outputSet(dl))
+	if len(j.Conds) == 0 && j.Residual == nil {
+		j.Kind = Cross
+	}
+	a.Input = j
+	var out []expr.Expr
+	for _, id := range sortedIDs(d.outer) {
+		dc := cols[id]
+		g := d.b.newColumn(dc.Name, dc.Type)
+		a.Groups = append(a.Groups, dc.Ref())
+		a.GroupColumns = append(a.GroupColumns, g)
+		outer := expr.NewColumn(int(id), dc.Name, dc.Type, expr.Pos{})
+		eqs, err := notDistinct(outer, g.Ref())
+		if err != nil {
+			return nil, exprErr(d.at, err)
+		}
+		out = append(out, eqs...)
+	}
+	return out, nil
+}
+
+// delimNode returns the distinct correlated values of a copy of the outer
+// plan, and the column that holds each outer column's values.
+func (d *decorrelator) delimNode() (*Aggregate, map[ColumnID]Column, error) {
+	if d.delim != nil {
+		return d.delim, d.delimCols, nil
+	}
+	cp, m := d.b.copyPlan(d.outerPlan)
+	agg := &Aggregate{Input: cp}
+	cols := map[ColumnID]Column{}
+	for _, id := range sortedIDs(d.outer) {
+		c, ok := m[id]
+		if !ok {
+			return nil, nil, d.unsupported("outer column #%d is not an output of the outer plan", id)
+		}
+		g := d.b.newColumn(c.Name, c.Type)
+		agg.Groups = append(agg.Groups, c.Ref())
+		agg.GroupColumns = append(agg.GroupColumns, g)
+		cols[id] = g
+	}
+	d.delim, d.delimCols = agg, cols
+	return agg, cols, nil
+}
+
+func sortedIDs(s idSet) []ColumnID {
+	ids := make([]ColumnID, 0, len(s))
+	for id := range s {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// notDistinct returns a IS NOT DISTINCT FROM b as two equalities that are
+// never NULL: (a IS NULL) = (b IS NULL) and COALESCE(a, z) = COALESCE(b,
+// z), z a constant of their type.
+func notDistinct(a, b expr.Expr) ([]expr.Expr, error) {
+	flags, err := expr.NewBinary(expr.OpEq, expr.NewIsNull(a, false, expr.Pos{}), expr.NewIsNull(b, false, expr.Pos{}), expr.Pos{})
+	if err != nil {
+		return nil, err
+	}
+	z := expr.NewConst(zeroValue(a.Type()), expr.Pos{})
+	ca, err := expr.NewCoalesce([]expr.Expr{a, z}, expr.Pos{})
+	if err != nil {
+		return nil, err
+	}
+	cb, err := expr.NewCoalesce([]expr.Expr{b, z}, expr.Pos{})
+	if err != nil {
+		return nil, err
+	}
+	vals, err := expr.NewBinary(expr.OpEq, ca, cb, expr.Pos{})
+	if err != nil {
+		return nil, err
+	}
+	return []expr.Expr{flags, vals}, nil
+}
+
+// zeroValue is a non-NULL value of type t.
+func zeroValue(t types.Type) types.Value {
+	switch t.ID() {
+	case types.Boolean:
+		return types.BoolValue(false)
+	case types.Integer:
+		return types.IntegerValue(0)
+	case types.BigInt:
+		return types.BigIntValue(0)
+	case types.Double:
+		return types.DoubleValue(0)
+	case types.Decimal:
+		return types.DecimalValue(0, t)
+	case types.Date:
+		return types.DateValue(0)
+	}
+	return types.VarcharValue("")
+}
+
+// copyPlan returns a copy of n in which every column has a fresh ID, and
+// the copy's column for each of n's IDs.
+func (b *binder) copyPlan(n Node) (Node, map[ColumnID]Column) {
+	m := map[ColumnID]Column{}
+	fresh := func(c Column) Column {
+		nc := b.newColumn(c.Name, c.Type)
+		m[c.ID] = nc
+		return nc
+	}
+	remap := func(e expr.Expr) expr.Expr {
+		if e == nil {
+			return nil
+		}
+		out, _ := expr.Rewrite(e, func(x expr.Expr) (expr.Expr, error) {
+			if c, ok := x.(*expr.Column); ok {
+				if nc, ok := m[ColumnID(c.Index)]; ok {
+					return expr.NewColumn(int(nc.ID), c.Name, c.T, c.At), nil
+				}
+			}
+			return x, nil
+		})
+		return out
+	}
+	remapKeys := func(ks []SortKey) []SortKey {
+		out := make([]SortKey, len(ks))
+		for i, k := range ks {
+			k.Expr = remap(k.Expr)
+			out[i] = k
+		}
+		return out
+	}
+	var cp func(n Node) Node
+	cp = func(n Node) Node {
+		switch x := n.(type) {
+		case *Get:
+			g := *x
+			g.Columns = nil
+			for _, c := range x.Columns {
+				g.Columns = append(g.Columns, fresh(c))
+			}
+			g.TableColumns = append([]int(nil), x.TableColumns...)
+			g.Filters = nil
+			for _, f := range x.Filters {
+				g.Filters = append(g.Filters, remap(f))
+			}
+			g.ZoneFilters = append([]table.Filter(nil), x.ZoneFilters...)
+			return &g
+		case *Filter:
+			in := cp(x.Input)
+			return &Filter{Input: in, Cond: remap(x.Cond)}
+		case *Project:
+			p := &Project{Input: cp(x.Input)}
+			for i, e := range x.Exprs {
+				col := x.Columns[i]
+				p.Exprs = append(p.Exprs, remap(e))
+				if c, ok := e.(*expr.Column); ok && ColumnID(c.Index) == col.ID {
+					p.Columns = append(p.Columns, Column{ID: m[col.ID].ID, Name: col.Name, Type: col.Type})
+					continue
+				}
+				p.Columns = append(p.Columns, fresh(col))
+			}
+			return p
+		case *Aggregate:
+			a := &Aggregate{Input: cp(x.Input)}
+			for i, g := range x.Groups {
+				a.Groups = append(a.Groups, remap(g))
+				a.GroupColumns = append(a.GroupColumns, fresh(x.GroupColumns[i]))
+			}
+			for _, f := range x.Aggs {
+				f.Arg = remap(f.Arg)
+				f.Column = fresh(f.Column)
+				a.Aggs = append(a.Aggs, f)
+			}
+			return a
+		case *Join:
+			j := &Join{Kind: x.Kind, Left: cp(x.Left), Right: cp(x.Right), Residual: remap(x.Residual)}
+			for _, c := range x.Conds {
+				j.Conds = append(j.Conds, JoinCond{Left: remap(c.Left), Right: remap(c.Right)})
+			}
+			if x.Kind == Mark {
+				j.Mark = fresh(x.Mark)
+			}
+			return j
+		case *Order:
+			in := cp(x.Input)
+			return &Order{Input: in, Keys: remapKeys(x.Keys)}
+		case *Limit:
+			return &Limit{Input: cp(x.Input), Count: x.Count, Offset: x.Offset}
+		case *TopN:
+			in := cp(x.Input)
+			return &TopN{Input: in, Keys: remapKeys(x.Keys), Count: x.Count, Offset: x.Offset}
+		case *Union:
+			u := &Union{}
+			for _, br := range x.Branches {
+				u.Branches = append(u.Branches, cp(br))
+			}
+			for _, c := range x.Columns {
+				u.Columns = append(u.Columns, fresh(c))
+			}
+			return u
+		case *Values:
+			v := &Values{}
+			for _, row := range x.Rows {
+				var r []expr.Expr
+				for _, e := range row {
+					r = append(r, remap(e))
+				}
+				v.Rows = append(v.Rows, r)
+			}
+			for _, c := range x.Columns {
+				v.Columns = append(v.Columns, fresh(c))
+			}
+			return v
+		}
+		panic(fmt.Sprintf("BUG: copyPlan: unknown node %T", n))
+	}
+	return cp(n), m
 }
 
 // allOuter reports whether e reads outer columns only (at least one).
