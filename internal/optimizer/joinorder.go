@@ -287,20 +287,22 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 		}
 		return false
 	}
-	var best map[uint64]plan
+	var best func(s uint64) plan
 	if n <= dpLimit {
-		best = dp(n, card, joinable)
+		plans := dp(n, card, joinable)
+		best = func(s uint64) plan { return plans[s] }
 	} else {
-		best = greedy(n, card, joinable)
+		plans := greedy(n, card, joinable)
+		best = func(s uint64) plan { return plans[s] }
 	}
 	var build func(s uint64) planner.Node
 	build = func(s uint64) planner.Node {
-		b := best[s]
+		b := best(s)
 		if b.left == 0 {
 			return leaves[bits.TrailingZeros64(s)]
 		}
 		ls, rs := b.left, s&^b.left
-		if best[ls].card < best[rs].card {
+		if best(ls).card < best(rs).card {
 			ls, rs = rs, ls // the smaller input is built (right)
 		}
 		return joinSets(build(ls), ls, build(rs), rs, multi)
@@ -344,8 +346,8 @@ func joinSets(left planner.Node, ls uint64, right planner.Node, rs uint64, preds
 // dp finds the best plan for every subset of n relations by trying every
 // split of it into two (DPsub), preferring plans with fewer cross
 // products, then smaller sums of intermediate results.
-func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) map[uint64]plan {
-	best := make(map[uint64]plan, 1<<n)
+func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) []plan {
+	best := make([]plan, 1<<n)
 	for i := range n {
 		s := uint64(1) << i
 		best[s] = plan{card: card(s), exists: true}

@@ -9,7 +9,9 @@ import (
 )
 
 // pruneColumns is the projection_pushdown pass: every node keeps only the
-// columns some node above it (or the plan's Result) reads.
+// columns some node above it (or the plan's Result) reads, and
+// projections left doing nothing (passing their input's columns on
+// unchanged) disappear.
 func pruneColumns(p *planner.Plan) error {
 	need := colSet{}
 	for _, c := range p.Result {
@@ -73,6 +75,9 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 		}
 		n.Exprs, n.Columns = es, cols
 		n.Input = pr.prune(n.Input, with(colSet{}, es...))
+		if passThrough(n) {
+			return n.Input
+		}
 	case *planner.Aggregate:
 		var aggs []planner.AggFunc
 		for _, a := range n.Aggs {
@@ -167,6 +172,23 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 		}
 	}
 	return n
+}
+
+// passThrough reports whether p outputs exactly its input's columns, in
+// order, each a bare reference under its own ID: a projection that does
+// nothing.
+func passThrough(p *planner.Project) bool {
+	in := p.Input.Output()
+	if len(in) != len(p.Columns) {
+		return false
+	}
+	for i, c := range p.Columns {
+		col, ok := p.Exprs[i].(*expr.Column)
+		if !ok || planner.ColumnID(col.Index) != c.ID || in[i].ID != c.ID {
+			return false
+		}
+	}
+	return true
 }
 
 // pick returns a node whose output is the columns of n at positions keep:
