@@ -522,6 +522,11 @@ func (d *decorrelator) pullProject(x *Project, scalarAgg bool) (Node, []expr.Exp
 		p.Exprs = append(p.Exprs, c.Ref())
 		p.Columns = append(p.Columns, c)
 	}
+	if len(p.Columns) == 0 {
+		// Everything is computed above the join: the input's rows are
+		// all that matter.
+		return in, preds, nil
+	}
 	return p, preds, nil
 }
 
