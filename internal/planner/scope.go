@@ -123,7 +123,8 @@ func (s *scope) find(ref *ast.ColumnRef, parts []string) (Column, bool, error) {
 					return c.col, true, nil
 				}
 			}
-			return Column{}, false, nil
+			// The FROM item hides any outer one of the same name.
+			return Column{}, false, errorf(ref.At, ErrNotFound, "column %q does not exist", strings.Join(ref.Parts, "."))
 		}
 		return Column{}, false, nil
 	}

@@ -199,9 +199,9 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	if err != nil {
 		return nil, exprErr(e.At, err)
 	}
-	eq := cmp.(*expr.Binary)
 	left, right := outputSet(*c.input), outputSet(root)
-	clean := subset(eq.Left, left) && subset(eq.Right, right)
+	eq, clean := cmp.(*expr.Binary)
+	clean = clean && subset(eq.Left, left) && subset(eq.Right, right)
 	if top && !e.Not {
 		if clean {
 			conds = append([]JoinCond{{Left: eq.Left, Right: eq.Right}}, conds...)
