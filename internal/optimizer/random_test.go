@@ -203,7 +203,7 @@ func (g *gen) node(depth int) planner.Node {
 		}
 		return get
 	}
-	switch g.r.IntN(7) {
+	switch g.r.IntN(8) {
 	case 0, 1:
 		// FROM a, b, c WHERE …: cross joins under one filter.
 		k := 2 + g.r.IntN(2)
@@ -301,7 +301,33 @@ func (g *gen) node(depth int) planner.Node {
 		for _, c := range in.Output() {
 			keys = append(keys, planner.SortKey{Expr: c.Ref(), Desc: g.r.IntN(2) == 0, NullsFirst: g.r.IntN(2) == 0})
 		}
-		return &planner.Limit{Input: &planner.Order{Input: in, Keys: keys}, Count: int64(g.r.IntN(6)), Offset: int64(g.r.IntN(3))}
+		var top planner.Node = &planner.Order{Input: in, Keys: keys}
+		if g.r.IntN(2) == 0 {
+			// A projection between Limit and Order (TopN goes under it).
+			var names []string
+			var es []expr.Expr
+			for _, c := range in.Output() {
+				names, es = append(names, c.Name), append(es, c.Ref())
+			}
+			top = b.project(top, names, es...)
+		}
+		return &planner.Limit{Input: top, Count: int64(g.r.IntN(6)), Offset: int64(g.r.IntN(3))}
+	case 6:
+		// A union of two joins: reordering a branch must keep its column
+		// order.
+		var bs []planner.Node
+		for range 2 {
+			l := b.get(fmt.Sprint("r", g.r.IntN(4)), fmt.Sprint("t", b.next))
+			r := b.get(fmt.Sprint("r", g.r.IntN(4)), fmt.Sprint("t", b.next))
+			m := b.get(fmt.Sprint("r", g.r.IntN(4)), fmt.Sprint("t", b.next))
+			cond := and([]expr.Expr{b.eq(l.Columns[0].Ref(), r.Columns[0].Ref()), b.eq(r.Columns[1].Ref(), m.Columns[1].Ref())})
+			bs = append(bs, &planner.Filter{Input: cross(l, r, m), Cond: cond})
+		}
+		u := &planner.Union{Branches: bs}
+		for _, c := range bs[0].Output() {
+			u.Columns = append(u.Columns, b.column("u_"+c.Name, c.Type))
+		}
+		return u
 	}
 	// A union of two tables (all random tables have one schema).
 	var bs []planner.Node
@@ -341,7 +367,7 @@ func TestRandomPlans(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	db := randomTables(t, r)
 	names := passNames()
-	iters := 300
+	iters := 200
 	if testing.Short() {
 		iters = 50
 	}
