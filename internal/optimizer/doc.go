@@ -16,7 +16,7 @@
 //	                     hash join of a comma join)
 //	join_order           reorders each tree of inner joins by estimated
 //	                     cardinality (dynamic programming over subsets up to
-//	                     12 relations, greedy above) and puts the smaller
+//	                     10 relations, greedy above) and puts the smaller
 //	                     input on the build (right) side
 //	projection_pushdown  drops columns nobody above reads: table columns,
 //	                     projections, unused aggregates
@@ -43,8 +43,9 @@
 // date and decimal columns from their zone maps (the width of [min, max],
 // capped by the row count); range selectivity from where the constant lies
 // in [min, max]; an equality join condition keeps 1/max(distinct) of the
-// pairs. Everything else is a fixed guess (documented next to it in
-// stats.go).
+// pairs (several between the same two relations count as one composite
+// key). Everything else is a fixed guess (documented next to it in
+// stats.go). Estimates exposes the numbers for EXPLAIN.
 //
 // The package imports types, planner, exec/expr and storage/table of
 // bpfdb; it must not import operators, the scheduler, the physical planner

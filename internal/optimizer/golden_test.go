@@ -93,6 +93,27 @@ func TestGolden(t *testing.T) {
 				fmt.Fprintf(&out, "=== optimized\n%s\n", format(p))
 			}
 			return out.String()
+		case "estimate":
+			// The optimized plan with each node's estimated rows.
+			build, ok := handPlans[c.Arg(t, "plan")]
+			if !ok {
+				t.Fatalf("line %d: no plan %s", c.Line, c.Arg(t, "plan"))
+			}
+			p := build(newBuilder(t, db))
+			if _, err := Optimize(p, Options{Validate: true}); err != nil {
+				return err.Error()
+			}
+			est := Estimates(p.Root)
+			var out strings.Builder
+			var walk func(n planner.Node, depth int)
+			walk = func(n planner.Node, depth int) {
+				fmt.Fprintf(&out, "%s%s  ~%.0f rows\n", strings.Repeat("  ", depth), planner.Describe(n), est[n])
+				for _, in := range n.Inputs() {
+					walk(in, depth+1)
+				}
+			}
+			walk(p.Root, 0)
+			return out.String()
 		case "disabled":
 			m, err := ParseDisabled(strings.Join(c.Input, "\n"))
 			if err != nil {

@@ -33,12 +33,32 @@ type estimate struct {
 	cols map[planner.ColumnID]colStats
 }
 
-// estimator estimates cardinalities, caching each table column's stats.
+// estimator estimates cardinalities, caching each table column's stats
+// and each node's estimate (so a node must not change once estimated).
 type estimator struct {
 	tables map[*table.Table][]colStats
+	memo   map[planner.Node]estimate
 }
 
-func newEstimator() *estimator { return &estimator{tables: map[*table.Table][]colStats{}} }
+func newEstimator() *estimator {
+	return &estimator{tables: map[*table.Table][]colStats{}, memo: map[planner.Node]estimate{}}
+}
+
+// Estimates returns the estimated output rows of every node of the tree
+// rooted at root, as join ordering estimates them (for EXPLAIN).
+func Estimates(root planner.Node) map[planner.Node]float64 {
+	es := newEstimator()
+	out := map[planner.Node]float64{}
+	var walk func(n planner.Node)
+	walk = func(n planner.Node) {
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+		out[n] = es.estimate(n).rows
+	}
+	walk(root)
+	return out
+}
 
 // numeric returns v as a float64 for range arithmetic: integers, DECIMALs
 // (by value), DOUBLEs and dates (days); false for other types and NULL.
@@ -139,6 +159,15 @@ func (e estimate) scaled(rows float64) estimate {
 
 // estimate returns the estimated output of n.
 func (es *estimator) estimate(n planner.Node) estimate {
+	if e, ok := es.memo[n]; ok {
+		return e
+	}
+	e := es.compute(n)
+	es.memo[n] = e
+	return e
+}
+
+func (es *estimator) compute(n planner.Node) estimate {
 	switch n := n.(type) {
 	case *planner.Get:
 		st := es.tableStats(n.Table)
