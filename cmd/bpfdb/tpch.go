@@ -23,6 +23,19 @@ commands:
                      (17.00), as ../shared/tpch holds them; --format dbgen
                      writes dbgen's own lines. A progress bar goes to stderr
                      unless --quiet.
+  load --dir D --db FILE [--threads N]
+                     create the eight tables in the database FILE (created
+                     if absent) and COPY D/<table>.tbl into each; prints
+                     rows and time per table.
+  run --db FILE [--query N] [--form dates|interval|all] [--out DIR]
+      [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N]
+                     run the 22 queries (or query N) --runs times each and
+                     print the best and median time per query. --form
+                     interval runs the specification's DATE + INTERVAL
+                     texts of Q1, 4, 5, 6, 10, 12, 14, 15 and 20. --out
+                     writes each answer to DIR/qNN.csv; --check compares
+                     it with DIR/qNN.csv (as ../shared/tpch/answers holds
+                     them) and exits 1 on a difference.
 `
 
 func tpchCommand(args []string, stdout, stderr io.Writer) int {
@@ -37,8 +50,14 @@ func tpchCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if args[0] != "gen" {
-		fmt.Fprintf(stderr, "bpfdb tpch: unknown command %q: want gen (bpfdb tpch help)\n", args[0])
+	switch args[0] {
+	case "gen":
+	case "load":
+		return tpchLoad(args[1:], stdout, stderr)
+	case "run":
+		return tpchRun(args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "bpfdb tpch: unknown command %q: want gen, load or run (bpfdb tpch help)\n", args[0])
 		return 2
 	}
 	fset := flag.NewFlagSet("bpfdb tpch gen", flag.ContinueOnError)
