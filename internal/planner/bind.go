@@ -624,7 +624,7 @@ func (b *binder) bindFrom(t ast.TableExpr, sc *scope) (Node, []*relation, error)
 // gives them, renamed by names (a view's or CTE's column list) and then by
 // the alias's column list.
 func newRelation(name string, cols []Column, names []string, alias *ast.Alias, at ast.Pos) (*relation, error) {
-	rel := &relation{name: name}
+	rel := &relation{name: name, cols: make([]scopeCol, 0, len(cols))}
 	if alias != nil {
 		rel.name = alias.Name
 	}
@@ -684,7 +684,10 @@ func (b *binder) bindTableRef(t *ast.TableRef) (Node, []*relation, error) {
 		if t.Alias != nil {
 			g.Alias = t.Alias.Name
 		}
-		for i, c := range tbl.Columns() {
+		cols := tbl.Columns()
+		g.Columns = make([]Column, 0, len(cols))
+		g.TableColumns = make([]int, 0, len(cols))
+		for i, c := range cols {
 			g.Columns = append(g.Columns, b.newColumn(c.Name, c.Type))
 			g.TableColumns = append(g.TableColumns, i)
 		}

@@ -162,3 +162,31 @@ func TestTPCHResultNames(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBindTPCH binds the 22 TPC-H queries (parsed once) per
+// iteration.
+//
+//	go test ./internal/planner -run '^$' -bench BindTPCH -benchmem
+func BenchmarkBindTPCH(b *testing.B) {
+	cat := newCatalog(b)
+	var qs []*ast.Query
+	for q := 1; q <= 22; q++ {
+		data, err := os.ReadFile(fmt.Sprintf("%s/q%02d.sql", tpchQueries, q))
+		if err != nil {
+			b.Skipf("TPC-H queries not available: %v", err)
+		}
+		st, err := parser.ParseOne(string(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		qs = append(qs, st.(*ast.SelectStmt).Query)
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, q := range qs {
+			if _, err := planner.Bind(cat, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
