@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/planner"
@@ -73,6 +74,13 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 				cols = append(cols, c)
 			}
 		}
+		if len(cols) == 0 && len(n.Columns) > 0 {
+			// Keep one column (a bare reference if there is one) so that
+			// the rows still flow as chunks of some width.
+			k := slices.IndexFunc(n.Exprs, func(e expr.Expr) bool { _, ok := e.(*expr.Column); return ok })
+			k = max(k, 0)
+			es, cols = []expr.Expr{n.Exprs[k]}, []planner.Column{n.Columns[k]}
+		}
 		n.Exprs, n.Columns = es, cols
 		n.Input = pr.prune(n.Input, with(colSet{}, es...))
 		if passThrough(n) {
@@ -130,12 +138,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 	case *planner.Union:
 		// Branches are read by position: each drops the positions the
 		// union drops, by a projection of its own.
-		var keep []int
-		for j, c := range n.Columns {
-			if need[c.ID] {
-				keep = append(keep, j)
-			}
-		}
+		keep := keepPositions(n.Columns, need)
 		if len(keep) < len(n.Columns) {
 			cols := make([]planner.Column, len(keep))
 			for i, j := range keep {
@@ -150,12 +153,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 			n.Branches[i] = pr.prune(b, outputSet(b))
 		}
 	case *planner.Values:
-		var keep []int
-		for j, c := range n.Columns {
-			if need[c.ID] {
-				keep = append(keep, j)
-			}
-		}
+		keep := keepPositions(n.Columns, need)
 		if len(keep) < len(n.Columns) {
 			cols := make([]planner.Column, len(keep))
 			for i, j := range keep {
@@ -172,6 +170,22 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 		}
 	}
 	return n
+}
+
+// keepPositions returns the positions of the columns need names, or the
+// first position if it names none (rows keep flowing as chunks of one
+// column).
+func keepPositions(cols []planner.Column, need colSet) []int {
+	var keep []int
+	for j, c := range cols {
+		if need[c.ID] {
+			keep = append(keep, j)
+		}
+	}
+	if len(keep) == 0 && len(cols) > 0 {
+		keep = []int{0}
+	}
+	return keep
 }
 
 // passThrough reports whether p outputs exactly its input's columns, in
