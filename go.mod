@@ -7,4 +7,5 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/arch v0.30.0
 	golang.org/x/sys v0.43.0
+	golang.org/x/term v0.42.0
 )
