@@ -1,5 +1,5 @@
-// Command bpfdb is the single bpfdb binary. Today it drives the eBPF
-// runtime and generates TPC-H data:
+// Command bpfdb is the single bpfdb binary. It drives the eBPF runtime,
+// generates and runs TPC-H, and runs SQL:
 //
 //	bpfdb bpf run    [flags] FILE        run a program once, print r0
 //	bpfdb bpf test   [flags] FILE...     run conformance .data files
@@ -7,6 +7,8 @@
 //	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
 //	bpfdb bpf verify [flags] FILE        run the static verifier
 //	bpfdb tpch gen --sf X --dir D        write the TPC-H tables as dbgen does
+//	bpfdb -c SQL [flags]                 run SQL statements, print results
+//	bpfdb shell [flags] [FILE]           the interactive SQL shell
 //
 // FILE is a bpf_conformance .data file or an ELF object from
 // clang -target bpf. See "bpfdb bpf help" for the test environment.
@@ -28,6 +30,9 @@ commands:
   bpf run|test|bench|disasm|verify
                               drive the eBPF runtime (bpfdb bpf help)
   tpch gen                    generate TPC-H data (bpfdb tpch help)
+  -c SQL [--db FILE] [--format table|csv|json] [--threads N]
+                              run SQL statements and print their results
+  shell [FILE]                the SQL shell (bpfdb shell -h)
 `
 
 // run executes the command line and returns the exit code: 0 on success,
@@ -42,9 +47,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bpfCommand(args[1:], stdout, stderr)
 	case "tpch":
 		return tpchCommand(args[1:], stdout, stderr)
+	case "shell":
+		return shellCommand(args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	if isSQLFlag(args[0]) {
+		return sqlCommand(args, os.Stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bpfdb: unknown command %q (bpfdb help lists the commands)\n", args[0])
 	return 2

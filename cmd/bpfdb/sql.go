@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/internal/planner"
+	"github.com/bpfdb/bpfdb/internal/sql/parser"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+const sqlUsage = `usage: bpfdb -c SQL [--db FILE] [--format table|csv|json] [--threads N]
+       bpfdb shell [--format table|csv|json] [--threads N] [FILE]
+
+  -c SQL      run the statements of SQL (separated by ';') in order and print
+              each one's result; the first that fails stops the run: its
+              error goes to stderr with a caret under its position, exit 1
+  --db FILE   the database: a file (created if absent) or ":memory:" (the
+              default); options may follow as in the database/sql driver's
+              data source names: FILE?threads=2&memory_limit=1GB&read_only=true
+  --format F  table (aligned, psql-like, the default), csv (a header row;
+              NULL is an empty field) or json (per query an array of objects)
+  --threads N worker threads (default: the --db option, else GOMAXPROCS)
+
+Without -c, bpfdb --db FILE starts the shell on FILE.
+`
+
+// isSQLFlag reports whether a command line starts with one of the flags of
+// the SQL commands (-c, --db, --format, --threads), so that main routes it
+// to sqlCommand.
+func isSQLFlag(arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	if !strings.HasPrefix(arg, "-") {
+		return false
+	}
+	switch name {
+	case "c", "db", "format", "threads":
+		return true
+	}
+	return false
+}
+
+// outputFormat is how results print.
+type outputFormat uint8
+
+const (
+	formatTable outputFormat = iota
+	formatCSV
+	formatJSON
+)
+
+var formatNames = [...]string{formatTable: "table", formatCSV: "csv", formatJSON: "json"}
+
+func (f outputFormat) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("outputFormat(%d)", uint8(f))
+}
+
+func parseFormat(s string) (outputFormat, error) {
+	for f, name := range formatNames {
+		if s == name {
+			return outputFormat(f), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown format %q (table, csv or json)", s)
+}
+
+// dbFlags are the flags -c and the shell share.
+type dbFlags struct {
+	db      string
+	format  string
+	threads int
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.db, "db", "", "database file (\"\" or :memory: for an in-memory database), with options as FILE?threads=2&memory_limit=1GB")
+	fs.StringVar(&f.format, "format", "table", "output format: table, csv or json")
+	fs.IntVar(&f.threads, "threads", 0, "worker threads (0: the --db option, else GOMAXPROCS)")
+}
+
+// open opens the database the flags name.
+func (f *dbFlags) open() (*bpfdb.DB, error) {
+	path, opts, err := bpfdb.ParseDSN(f.db)
+	if err != nil {
+		return nil, err
+	}
+	if f.threads > 0 {
+		opts.Threads = f.threads
+	}
+	db, err := bpfdb.Open(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", f.db, err)
+	}
+	return db, nil
+}
+
+// sqlCommand runs bpfdb -c SQL, or the shell when there is no -c.
+func sqlCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bpfdb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, sqlUsage) }
+	var f dbFlags
+	f.register(fs)
+	command := fs.String("c", "", "SQL statements to run")
+	hasC := false
+	for _, a := range args {
+		if a == "-c" || a == "--c" || strings.HasPrefix(a, "-c=") || strings.HasPrefix(a, "--c=") {
+			hasC = true
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bpfdb: unexpected argument %q\n%s", fs.Arg(0), sqlUsage)
+		return 2
+	}
+	format, err := parseFormat(f.format)
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb: %v\n", err)
+		return 2
+	}
+	if !hasC {
+		return runShell(f, format, stdin, stdout, stderr)
+	}
+	db, err := f.open()
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	p := &printer{w: stdout, format: format}
+	err = db.QueryEach(context.Background(), *command, p.print)
+	if err != nil {
+		fmt.Fprint(stderr, errorText(err, *command))
+		return 1
+	}
+	return 0
+}
+
+// errorText renders a statement's error for the terminal: "error: " and
+// the message, then, for an error that points into src (the SQL text that
+// ran), the source line with a caret under the position. A syntax error's
+// message holds its line and caret already.
+//
+//	error: at 1:8: column "x" does not exist
+//	SELECT x FROM t
+//	       ^
+func errorText(err error, src string) string {
+	msg := "error: " + strings.TrimRight(err.Error(), "\n") + "\n"
+	var pe *parser.Error
+	if errors.As(err, &pe) {
+		return msg
+	}
+	var be *planner.Error
+	if errors.As(err, &be) && be.Pos.IsValid() && be.Pos.Offset < len(src) {
+		msg += be.Caret(src) + "\n"
+	}
+	return msg
+}
+
+// printer prints results in one format.
+type printer struct {
+	w      io.Writer
+	format outputFormat
+}
+
+// print prints one statement's result: a query's rows in the printer's
+// format; for other statements, in table format, the command tag and the
+// row count (INSERT 3); in csv and json nothing, so that the output holds
+// only data.
+func (p *printer) print(res *bpfdb.Result) error {
+	if len(res.Columns) == 0 {
+		if p.format != formatTable {
+			return nil
+		}
+		_, err := fmt.Fprintln(p.w, commandTag(res))
+		return err
+	}
+	switch p.format {
+	case formatCSV:
+		return writeCSV(p.w, res)
+	case formatJSON:
+		return writeJSON(p.w, res)
+	}
+	return writeTable(p.w, res)
+}
+
+// commandTag is the line that reports a statement without rows: its tag,
+// and the rows it added when it adds rows.
+func commandTag(res *bpfdb.Result) string {
+	switch {
+	case res.Tag == "INSERT" || res.Tag == "COPY" || res.RowsAffected != 0:
+		return res.Tag + " " + strconv.FormatInt(res.RowsAffected, 10)
+	case res.Tag == "":
+		return "OK"
+	}
+	return res.Tag
+}
+
+// eachRow calls f with every row of res, reading the chunks directly.
+func eachRow(res *bpfdb.Result, f func(c *vector.Chunk, r int) error) error {
+	return res.Chunks(func(c *vector.Chunk) error {
+		for r := range c.Len() {
+			if err := f(c, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// isNumeric reports whether a column right-aligns in a table.
+func isNumeric(t types.Type) bool {
+	switch t.ID() {
+	case types.Integer, types.BigInt, types.Double, types.Decimal:
+		return true
+	}
+	return false
+}
+
+// tableEscaper keeps a table cell on one line.
+var tableEscaper = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`)
+
+// writeTable prints res aligned, as psql does: a header, a rule, the rows
+// (numbers right-aligned, NULL printed as NULL) and a row count.
+//
+//	 a  | b
+//	----+------
+//	  1 | x
+//	 10 | NULL
+//	(2 rows)
+func writeTable(w io.Writer, res *bpfdb.Result) error {
+	n := len(res.Columns)
+	widths := make([]int, n)
+	for j, c := range res.Columns {
+		widths[j] = utf8.RuneCountInString(c)
+	}
+	var cells [][]string
+	_ = eachRow(res, func(c *vector.Chunk, r int) error {
+		row := make([]string, n)
+		for j := range row {
+			v := c.Value(j, r)
+			if v.IsNull() {
+				row[j] = "NULL"
+			} else {
+				row[j] = tableEscaper.Replace(v.String())
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(row[j]))
+		}
+		cells = append(cells, row)
+		return nil
+	})
+	var b bytes.Buffer
+	line := func(cols []string, align func(j int) bool) {
+		for j, s := range cols {
+			if j > 0 {
+				b.WriteString("|")
+			}
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(s))
+			switch {
+			case align == nil: // header: centered, the odd space right
+				left := len(pad) / 2
+				b.WriteString(" " + pad[:left] + s + pad[left:] + " ")
+			case align(j):
+				b.WriteString(" " + pad + s + " ")
+			default:
+				b.WriteString(" " + s + pad + " ")
+			}
+		}
+		trimmed := bytes.TrimRight(b.Bytes(), " ")
+		b.Truncate(len(trimmed))
+		b.WriteByte('\n')
+	}
+	line(res.Columns, nil)
+	for j := range n {
+		if j > 0 {
+			b.WriteString("+")
+		}
+		b.WriteString(strings.Repeat("-", widths[j]+2))
+	}
+	b.WriteByte('\n')
+	right := func(j int) bool { return isNumeric(res.Types[j]) }
+	for _, row := range cells {
+		line(row, right)
+	}
+	if len(cells) == 1 {
+		b.WriteString("(1 row)\n")
+	} else {
+		fmt.Fprintf(&b, "(%d rows)\n", len(cells))
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeCSV prints res as CSV (RFC 4180): a header row, then the rows;
+// NULL is an empty field, decimals keep their scale (12.50), dates are
+// YYYY-MM-DD.
+func writeCSV(w io.Writer, res *bpfdb.Result) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(res.Columns); err != nil {
+		return err
+	}
+	rec := make([]string, len(res.Columns))
+	err := eachRow(res, func(c *vector.Chunk, r int) error {
+		for j := range rec {
+			v := c.Value(j, r)
+			if v.IsNull() {
+				rec[j] = ""
+			} else {
+				rec[j] = v.String()
+			}
+		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeJSON prints res as a JSON array with an object per row, one row a
+// line, keys in column order. Numbers are JSON numbers (decimals exact,
+// with their scale); a DOUBLE that is NaN or infinite is a string ("NaN",
+// "Infinity"), as JSON has no such numbers; dates are "YYYY-MM-DD"
+// strings; NULL is null.
+func writeJSON(w io.Writer, res *bpfdb.Result) error {
+	keys := make([][]byte, len(res.Columns))
+	for j, c := range res.Columns {
+		keys[j] = jsonString(c)
+	}
+	var b bytes.Buffer
+	b.WriteString("[")
+	rows := 0
+	_ = eachRow(res, func(c *vector.Chunk, r int) error {
+		if rows > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n{")
+		for j := range keys {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			b.Write(keys[j])
+			b.WriteString(":")
+			b.Write(jsonValue(c.Value(j, r)))
+		}
+		b.WriteString("}")
+		rows++
+		return nil
+	})
+	if rows > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func jsonValue(v types.Value) []byte {
+	if v.IsNull() {
+		return []byte("null")
+	}
+	switch v.Type().ID() {
+	case types.Boolean, types.Integer, types.BigInt, types.Decimal:
+		return []byte(v.String())
+	case types.Double:
+		if f := v.Float64(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return jsonString(v.String())
+		}
+		return []byte(v.String())
+	}
+	return jsonString(v.String())
+}
+
+// jsonString quotes s as a JSON string, without HTML escapes.
+func jsonString(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		panic("BUG: a string does not encode as JSON: " + err.Error())
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
