@@ -28,6 +28,10 @@
 // Views (Catalog.View) are parsed and bound in place, CTEs bound once per
 // reference, each time with fresh column IDs.
 //
+// ORDER BY items that do not say ASC/DESC or NULLS FIRST/LAST follow the
+// settings default_order and default_null_order when the Catalog
+// implements Settings, else DuckDB's defaults (ascending, NULLs last).
+//
 // A result column is named by its alias, else by the column's name for a
 // column reference, else as DuckDB names the expression: sum(l_quantity),
 // count_star() for count(*), (a + b).
@@ -46,9 +50,13 @@
 // is one row by construction), EXISTS and IN as WHERE conjuncts Semi and
 // Anti joins, others (NOT IN, EXISTS inside OR, IN in a select list) Mark
 // joins. Correlated ones are unnested by pulling their correlated
-// predicates up into the join (subquery.go has the rules, including the
-// COUNT bug); what cannot be unnested that way is refused with
-// ErrNotSupported, never planned wrongly.
+// predicates up into the join; under an aggregate, equalities become
+// group keys and anything else takes DuckDB's general route, the distinct
+// outer values joined under the aggregate (subquery.go has the rules,
+// including the COUNT bug). What cannot be unnested is refused with
+// ErrNotSupported, never planned wrongly: correlation under LIMIT or
+// UNION, inside the inner side of an outer, semi, anti, mark or single
+// join, and with a query more than one level out.
 //
 // # Errors
 //
