@@ -56,6 +56,10 @@ func BenchmarkCommit(b *testing.B) {
 			for b.Loop() {
 				exec(b, c, func(tx *Tx) error { return insert(tx, "t", row) })
 			}
+			if where == "file" {
+				info := c.f.Info()
+				b.ReportMetric(float64(info.Blocks)*float64(info.BlockSize)/float64(b.N), "file-B/op")
+			}
 		})
 	}
 }

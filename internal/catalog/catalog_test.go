@@ -199,7 +199,8 @@ func TestConcurrentReaders(t *testing.T) {
 	}
 }
 
-// countSum scans column 0 of a BIGINT table: rows and their sum.
+// countSum scans column 0 of a BIGINT table: rows and the sum of the
+// non-NULL values.
 func countSum(tbl *table.Table) (int64, int64) {
 	sc, err := tbl.Scan(table.ScanOptions{})
 	if err != nil {
@@ -216,7 +217,9 @@ func countSum(tbl *table.Table) (int64, int64) {
 			return n, sum
 		}
 		for r := range ch.Len() {
-			sum += ch.Col(0).Int64s()[ch.Index(r)]
+			if i := ch.Index(r); ch.Col(0).Validity().IsValid(i) {
+				sum += ch.Col(0).Int64s()[i]
+			}
 		}
 		n += int64(ch.Len())
 	}
