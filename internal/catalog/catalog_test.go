@@ -462,3 +462,48 @@ func TestParseMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenErrors: what is not a database does not open, and the error
+// names it.
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		opts Options
+		is   error
+	}{
+		{garbage, Options{}, file.ErrNotDatabase},
+		{garbage, Options{ReadOnly: true}, file.ErrNotDatabase},
+		{dir, Options{}, file.ErrNotDatabase},
+		{filepath.Join(dir, "missing"), Options{ReadOnly: true}, os.ErrNotExist},
+		{filepath.Join(dir, "no", "such", "dir"), Options{}, os.ErrNotExist},
+		{filepath.Join(dir, "db"), Options{MemoryLimit: -1}, nil},
+	} {
+		_, err := Open(tc.path, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.path) || tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("Open(%s, %+v): %v, want an error naming the path (and wrapping %v)", tc.path, tc.opts, err, tc.is)
+		}
+	}
+}
+
+// TestNoOpCommit: a statement that changed nothing (DROP IF EXISTS of
+// nothing, CREATE IF NOT EXISTS of something) does not checkpoint.
+func TestNoOpCommit(t *testing.T) {
+	c := mustOpen(t, filepath.Join(t.TempDir(), "db"), Options{})
+	defer c.Close()
+	exec(t, c, func(tx *Tx) error { return tx.CreateTable("t", []ColumnDef{{Name: "v", Type: types.IntegerType}}, false) })
+	before := c.f.Info().Checkpoint
+	exec(t, c, func(tx *Tx) error { return tx.Drop(KindTable, "nope", true) })
+	exec(t, c, func(tx *Tx) error { return tx.CreateTable("T", nil, true) })
+	if after := c.f.Info().Checkpoint; after != before {
+		t.Fatalf("statements that changed nothing took checkpoints %d to %d", before, after)
+	}
+	exec(t, c, func(tx *Tx) error { return tx.CreateView("v", "SELECT 1", nil, false) })
+	if after := c.f.Info().Checkpoint; after != before+1 {
+		t.Fatalf("a CREATE VIEW moved the checkpoint from %d to %d, want one step", before, after)
+	}
+}

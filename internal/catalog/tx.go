@@ -35,6 +35,7 @@ type Tx struct {
 	base    *version // what the statement reads: Begin's version, then next
 	next    *version // the writer's copy; nil until the first write
 	done    bool
+	dirty   bool                 // the writer changed something: Commit publishes and checkpoints
 	undo    []func() error       // what Rollback runs, last first
 	appends map[string]*Inserter // open inserters by folded name
 	changed map[string]bool      // tables whose rows this Tx changed
@@ -153,6 +154,7 @@ func (tx *Tx) CreateTable(name string, cols []ColumnDef, ifNotExists bool) error
 	tx.undo = append(tx.undo, func() error { return tx.c.db.DropTable(name) })
 	e.live, e.snap = t, t.Snapshot()
 	tx.next.tables[k] = e
+	tx.dirty = true
 	return nil
 }
 
@@ -179,6 +181,7 @@ func (tx *Tx) CreateView(name, query string, columns []string, orReplace bool) e
 		return fmt.Errorf("create view %q: %w", name, err)
 	}
 	tx.next.views[k] = &viewEntry{name: name, query: query, columns: slices.Clone(columns)}
+	tx.dirty = true
 	return nil
 }
 
@@ -201,6 +204,7 @@ func (tx *Tx) Drop(kind ObjectKind, name string, ifExists bool) error {
 		return wrongKind(t.name, KindTable, KindView)
 	case kind == KindView && v != nil:
 		delete(tx.next.views, k)
+		tx.dirty = true
 		return nil
 	case kind == KindTable && t != nil:
 		if in := tx.appends[k]; in != nil {
@@ -212,6 +216,7 @@ func (tx *Tx) Drop(kind ObjectKind, name string, ifExists bool) error {
 		}
 		tx.undo = append(tx.undo, func() error { return tx.c.db.Attach(t.live) })
 		delete(tx.next.tables, k)
+		tx.dirty = true
 		delete(tx.changed, k)
 		return nil
 	case kind != KindTable && kind != KindView:
@@ -260,6 +265,7 @@ func (tx *Tx) Insert(name string) (*Inserter, error) {
 	in := &Inserter{name: e.name, a: a, notNull: e.notNull, cols: e.live.Columns()}
 	tx.appends[k] = in
 	tx.changed[k] = true
+	tx.dirty = true
 	tx.undo = append(tx.undo, func() error { return e.live.Truncate(groups) })
 	return in, nil
 }
@@ -283,6 +289,7 @@ func (tx *Tx) Load(name string, load func(t *table.Table, notNull []bool) (int64
 	}
 	groups := e.live.RowGroups()
 	tx.changed[k] = true
+	tx.dirty = true
 	tx.undo = append(tx.undo, func() error { return e.live.Truncate(groups) })
 	tx.mu.Unlock()
 	// Not under tx.mu: a load takes long, and Table may be called meanwhile.
@@ -305,6 +312,11 @@ func (tx *Tx) Commit() error {
 		return nil
 	}
 	c := tx.c
+	if !tx.dirty { // DROP ... IF EXISTS of nothing, CREATE ... IF NOT EXISTS of something
+		tx.done = true
+		c.writeMu.Unlock()
+		return nil
+	}
 	for k, in := range tx.appends {
 		if err := in.a.Commit(); err != nil {
 			delete(tx.appends, k)
