@@ -495,7 +495,9 @@ func TestOpenErrors(t *testing.T) {
 func TestNoOpCommit(t *testing.T) {
 	c := mustOpen(t, filepath.Join(t.TempDir(), "db"), Options{})
 	defer c.Close()
-	exec(t, c, func(tx *Tx) error { return tx.CreateTable("t", []ColumnDef{{Name: "v", Type: types.IntegerType}}, false) })
+	exec(t, c, func(tx *Tx) error {
+		return tx.CreateTable("t", []ColumnDef{{Name: "v", Type: types.IntegerType}}, false)
+	})
 	before := c.f.Info().Checkpoint
 	exec(t, c, func(tx *Tx) error { return tx.Drop(KindTable, "nope", true) })
 	exec(t, c, func(tx *Tx) error { return tx.CreateTable("T", nil, true) })
