@@ -17,7 +17,10 @@
 //	join_order           reorders each tree of inner joins by estimated
 //	                     cardinality (dynamic programming over subsets up to
 //	                     10 relations, greedy above) and puts the smaller
-//	                     input on the build (right) side
+//	                     input on the build (right) side; semi and anti
+//	                     joins in the tree move too, as filters of the
+//	                     relations their condition reads (TPC-H Q18's IN
+//	                     filters orders before the joins)
 //	projection_pushdown  drops columns nobody above reads: table columns,
 //	                     projections, unused aggregates
 //	top_n                fuses Limit over Order into TopN
@@ -35,7 +38,10 @@
 // a left, semi, anti or single join only from that join's own condition. A
 // filter above a left outer join that is never true when the right side's
 // columns are NULL (x = 5, x LIKE 'a%', but not x IS NULL or COALESCE) makes
-// it an inner join first. Non-inner joins are leaves of join reordering.
+// it an inner join first. Left outer, mark and single joins are leaves of
+// join reordering (their right sides never move); a semi or anti join is
+// applied only to a set of relations that holds every relation its
+// condition reads on the left.
 //
 // # Cardinality estimates
 //

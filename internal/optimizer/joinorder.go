@@ -37,35 +37,59 @@ func isInner(n planner.Node) bool {
 	return ok && (j.Kind == planner.Inner || j.Kind == planner.Cross)
 }
 
-// joinTree reports whether n is the top of a tree of inner joins: such a
-// join, or a Filter over one.
-func joinTree(n planner.Node) bool {
-	if f, ok := n.(*planner.Filter); ok {
-		return isInner(f.Input)
-	}
-	return isInner(n)
+// isSemi reports whether n is a semi or anti join: a filter of its left
+// rows that reordering may move to any set of relations its condition's
+// left side reads.
+func isSemi(n planner.Node) bool {
+	j, ok := n.(*planner.Join)
+	return ok && (j.Kind == planner.Semi || j.Kind == planner.Anti)
 }
 
-// collect takes apart a tree of inner joins (and filters between them)
-// into its leaves and its predicates.
-func collect(n planner.Node, leaves *[]planner.Node, preds *[]expr.Expr) {
+// joinTree reports whether n is the top of a tree of inner joins: such a
+// join, a Filter over a tree, or a semi or anti join whose left is one.
+func joinTree(n planner.Node) bool {
+	switch {
+	case isInner(n):
+		return true
+	case isSemi(n):
+		return joinTree(n.(*planner.Join).Left)
+	}
+	f, ok := n.(*planner.Filter)
+	return ok && joinTree(f.Input)
+}
+
+// relation is a leaf of a join tree: a subtree joined as a whole, or the
+// right side of a semi or anti join (semi), which filters the relations
+// its condition reads and adds no columns.
+type relation struct {
+	node planner.Node
+	semi *planner.Join
+}
+
+// collect takes apart a tree of inner joins (with the filters, semi and
+// anti joins between them) into its relations and its predicates.
+func collect(n planner.Node, rels *[]relation, preds *[]expr.Expr) {
 	switch {
 	case isInner(n):
 		j := n.(*planner.Join)
-		collect(j.Left, leaves, preds)
-		collect(j.Right, leaves, preds)
+		collect(j.Left, rels, preds)
+		collect(j.Right, rels, preds)
 		for _, c := range j.Conds {
 			*preds = append(*preds, equality(c.Left, c.Right))
 		}
 		if j.Residual != nil {
 			*preds = append(*preds, conjuncts(j.Residual)...)
 		}
+	case isSemi(n):
+		j := n.(*planner.Join)
+		collect(j.Left, rels, preds)
+		*rels = append(*rels, relation{node: j.Right, semi: j})
 	case joinTree(n):
 		f := n.(*planner.Filter)
 		*preds = append(*preds, conjuncts(f.Cond)...)
-		collect(f.Input, leaves, preds)
+		collect(f.Input, rels, preds)
 	default:
-		*leaves = append(*leaves, n)
+		*rels = append(*rels, relation{node: n})
 	}
 }
 
@@ -78,13 +102,16 @@ func equality(l, r expr.Expr) expr.Expr {
 	return e
 }
 
-func countLeaves(n planner.Node) int {
-	if isInner(n) {
+// countRelations counts the relations collect would find.
+func countRelations(n planner.Node) int {
+	switch {
+	case isInner(n):
 		j := n.(*planner.Join)
-		return countLeaves(j.Left) + countLeaves(j.Right)
-	}
-	if joinTree(n) {
-		return countLeaves(n.(*planner.Filter).Input)
+		return countRelations(j.Left) + countRelations(j.Right)
+	case isSemi(n):
+		return countRelations(n.(*planner.Join).Left) + 1
+	case joinTree(n):
+		return countRelations(n.(*planner.Filter).Input)
 	}
 	return 1
 }
@@ -93,7 +120,7 @@ func countLeaves(n planner.Node) int {
 // n's parent reads its columns by position (a Union), so a reordered tree
 // must keep its output order.
 func (o *orderer) reorder(n planner.Node, positional bool) planner.Node {
-	if !joinTree(n) || countLeaves(n) > maxRelations {
+	if !joinTree(n) || countRelations(n) > maxRelations {
 		ins := n.Inputs()
 		if len(ins) > 0 {
 			_, union := n.(*planner.Union)
@@ -105,14 +132,14 @@ func (o *orderer) reorder(n planner.Node, positional bool) planner.Node {
 		}
 		return n
 	}
-	var leaves []planner.Node
+	var rels []relation
 	var preds []expr.Expr
-	collect(n, &leaves, &preds)
-	for i, l := range leaves {
-		leaves[i] = o.reorder(l, false)
+	collect(n, &rels, &preds)
+	for i := range rels {
+		rels[i].node = o.reorder(rels[i].node, false)
 	}
 	before := n.Output()
-	out := o.solve(leaves, preds)
+	out := o.solve(rels, preds)
 	if positional && !sameColumns(before, out.Output()) {
 		// Restore the order under new IDs: the parent reads positions.
 		pr := &planner.Project{Input: out}
@@ -169,13 +196,69 @@ func (a plan) better(b plan) bool {
 	return a.cost < b.cost
 }
 
-// solve joins leaves (each a relation) under preds in the cheapest order
-// found.
-func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
-	n := len(leaves)
+// graph is what the join enumerators know of a join tree: n relations,
+// the cardinality of every set of them, which sets an equality joins, and
+// which relations are semi or anti joins with the relations they need.
+type graph struct {
+	n        int
+	card     func(uint64) float64
+	joinable func(a, b uint64) bool
+	semis    uint64   // the relations that are semi or anti joins
+	needs    []uint64 // for a semi relation, the relations its condition reads
+}
+
+// semiOf returns the index of the semi relation s is, or -1 if s is not a
+// single semi relation.
+func (g *graph) semiOf(s uint64) int {
+	if bits.OnesCount64(s) == 1 && s&g.semis != 0 {
+		return bits.TrailingZeros64(s)
+	}
+	return -1
+}
+
+// split returns the plan that joins l and r (whose best plans are pl and
+// pr) into s, with the side a semi relation filters as left, or false if
+// they cannot be joined: a semi relation joins only a set that holds every
+// relation it reads, and nothing else joins a lone semi relation.
+func (g *graph) split(s, l, r uint64, pl, pr plan, c float64) (plan, bool) {
+	// A semi join costs the rows it probes as well as those it keeps:
+	// otherwise, since it only ever shrinks its input, it would always
+	// look best at the bottom, even under a join that would have left it
+	// far fewer rows to probe (TPC-H Q21's lineitem before the supplier
+	// nation filter).
+	if i := g.semiOf(r); i >= 0 {
+		if g.needs[i]&^l != 0 || !pl.exists {
+			return plan{}, false
+		}
+		return plan{card: c, cross: pl.cross, cost: pl.cost + pl.card + c, left: l, exists: true}, true
+	}
+	if i := g.semiOf(l); i >= 0 {
+		if g.needs[i]&^r != 0 || !pr.exists {
+			return plan{}, false
+		}
+		return plan{card: c, cross: pr.cross, cost: pr.cost + pr.card + c, left: r, exists: true}, true
+	}
+	if !pl.exists || !pr.exists {
+		return plan{}, false
+	}
+	p := plan{card: c, cross: pl.cross + pr.cross, cost: pl.cost + pr.cost + c, left: l, exists: true}
+	if !g.joinable(l, r) {
+		p.cross++
+	}
+	return p, true
+}
+
+// semiSelectivity is the fraction of rows a semi or anti join is assumed to
+// keep, as DuckDB assumes: join ordering then places one early when that
+// shrinks the joins above it.
+const semiSelectivity = defaultSelectivity
+
+// solve joins rels under preds in the cheapest order found.
+func (o *orderer) solve(rels []relation, preds []expr.Expr) planner.Node {
+	n := len(rels)
 	relOf := map[planner.ColumnID]int{}
-	for i, l := range leaves {
-		for _, c := range l.Output() {
+	for i, r := range rels {
+		for _, c := range r.node.Output() {
 			relOf[c.ID] = i
 		}
 	}
@@ -187,6 +270,28 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 			}
 		}
 		return m
+	}
+	g := &graph{n: n, needs: make([]uint64, n)}
+	for i, r := range rels {
+		if r.semi == nil {
+			continue
+		}
+		g.semis |= 1 << i
+		var m uint64
+		for _, c := range r.semi.Conds {
+			m |= mask(c.Left)
+		}
+		if r.semi.Residual != nil {
+			m |= mask(r.semi.Residual) &^ (1 << i)
+		}
+		if m == 0 {
+			// A condition on the right alone (or none): keep it above
+			// everything its left side had.
+			for _, c := range r.semi.Left.Output() {
+				m |= 1 << relOf[c.ID]
+			}
+		}
+		g.needs[i] = m
 	}
 	// Predicates on one relation filter it; on none, the result.
 	single := make([][]expr.Expr, n)
@@ -212,9 +317,12 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 	}
 	ests := make([]estimate, n)
 	all := estimate{cols: map[planner.ColumnID]colStats{}}
-	for i := range leaves {
-		leaves[i] = filterAbove(leaves[i], single[i])
-		ests[i] = o.es.estimate(leaves[i])
+	for i := range rels {
+		if rels[i].semi != nil {
+			continue
+		}
+		rels[i].node = filterAbove(rels[i].node, single[i])
+		ests[i] = o.es.estimate(rels[i].node)
 		for id, s := range ests[i].cols {
 			s.distinct = math.Min(s.distinct, ests[i].rows)
 			all.cols[id] = s
@@ -259,10 +367,14 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 			pairSel[i].sel = p.sel
 		}
 	}
-	card := func(s uint64) float64 {
+	g.card = func(s uint64) float64 {
 		c := 1.0
 		for i := range n {
-			if s&(1<<i) != 0 {
+			switch {
+			case s&(1<<i) == 0:
+			case g.semis&(1<<i) != 0:
+				c *= semiSelectivity
+			default:
 				c *= ests[i].rows
 			}
 		}
@@ -279,7 +391,7 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 		return math.Max(1, c)
 	}
 	// joinable reports whether an equality condition links a and b.
-	joinable := func(a, b uint64) bool {
+	g.joinable = func(a, b uint64) bool {
 		for _, p := range multi {
 			if p.eq && (p.lrels&^a == 0 && p.rrels&^b == 0 || p.lrels&^b == 0 && p.rrels&^a == 0) {
 				return true
@@ -289,19 +401,24 @@ func (o *orderer) solve(leaves []planner.Node, preds []expr.Expr) planner.Node {
 	}
 	var best func(s uint64) plan
 	if n <= dpLimit {
-		plans := dp(n, card, joinable)
+		plans := dp(g)
 		best = func(s uint64) plan { return plans[s] }
 	} else {
-		plans := greedy(n, card, joinable)
+		plans := greedy(g)
 		best = func(s uint64) plan { return plans[s] }
 	}
 	var build func(s uint64) planner.Node
 	build = func(s uint64) planner.Node {
 		b := best(s)
 		if b.left == 0 {
-			return leaves[bits.TrailingZeros64(s)]
+			return rels[bits.TrailingZeros64(s)].node
 		}
 		ls, rs := b.left, s&^b.left
+		if i := g.semiOf(rs); i >= 0 {
+			j := rels[i].semi
+			j.Left, j.Right = build(ls), rels[i].node
+			return j
+		}
 		if best(ls).card < best(rs).card {
 			ls, rs = rs, ls // the smaller input is built (right)
 		}
@@ -343,21 +460,21 @@ func joinSets(left planner.Node, ls uint64, right planner.Node, rs uint64, preds
 	return j
 }
 
-// dp finds the best plan for every subset of n relations by trying every
-// split of it into two (DPsub), preferring plans with fewer cross
+// dp finds the best plan for every subset of the relations by trying
+// every split of it into two (DPsub), preferring plans with fewer cross
 // products, then smaller sums of intermediate results.
-func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) []plan {
-	best := make([]plan, 1<<n)
-	for i := range n {
+func dp(g *graph) []plan {
+	best := make([]plan, 1<<g.n)
+	for i := range g.n {
 		s := uint64(1) << i
-		best[s] = plan{card: card(s), exists: true}
+		best[s] = plan{card: g.card(s), exists: g.semis&s == 0}
 	}
-	full := uint64(1)<<n - 1
+	full := uint64(1)<<g.n - 1
 	for s := uint64(1); s <= full; s++ {
 		if bits.OnesCount64(s) < 2 {
 			continue
 		}
-		c := card(s)
+		c := g.card(s)
 		low := s & -s
 		var b plan
 		for l := (s - 1) & s; l > 0; l = (l - 1) & s {
@@ -365,12 +482,7 @@ func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) []pla
 				continue // each split once: the left holds the lowest relation
 			}
 			r := s &^ l
-			pl, pr := best[l], best[r]
-			cand := plan{card: c, cross: pl.cross + pr.cross, cost: pl.cost + pr.cost + c, left: l, exists: true}
-			if !joinable(l, r) {
-				cand.cross++
-			}
-			if cand.better(b) {
+			if cand, ok := g.split(s, l, r, best[l], best[r], c); ok && cand.better(b) {
 				b = cand
 			}
 		}
@@ -379,14 +491,14 @@ func dp(n int, card func(uint64) float64, joinable func(a, b uint64) bool) []pla
 	return best
 }
 
-// greedy builds a plan for n relations by repeatedly joining the two
+// greedy builds a plan for the relations by repeatedly joining the two
 // current sets whose join is smallest, joinable pairs first.
-func greedy(n int, card func(uint64) float64, joinable func(a, b uint64) bool) map[uint64]plan {
+func greedy(g *graph) map[uint64]plan {
 	best := map[uint64]plan{}
 	var sets []uint64
-	for i := range n {
+	for i := range g.n {
 		s := uint64(1) << i
-		best[s] = plan{card: card(s), exists: true}
+		best[s] = plan{card: g.card(s), exists: g.semis&s == 0}
 		sets = append(sets, s)
 	}
 	for len(sets) > 1 {
@@ -395,18 +507,19 @@ func greedy(n int, card func(uint64) float64, joinable func(a, b uint64) bool) m
 		for i := range sets {
 			for j := i + 1; j < len(sets); j++ {
 				l, r := sets[i], sets[j]
-				c := card(l | r)
-				cand := plan{card: c, cost: best[l].cost + best[r].cost + c, left: l, exists: true}
-				if !joinable(l, r) {
-					cand.cross = 1
+				cand, ok := g.split(l|r, l, r, best[l], best[r], g.card(l|r))
+				if !ok {
+					continue
 				}
 				if bi < 0 || cand.cross < b.cross || cand.cross == b.cross && cand.card < b.card {
 					bi, bj, b = i, j, cand
 				}
 			}
 		}
+		if bi < 0 {
+			panic("BUG: no two sets of a join tree can be joined")
+		}
 		l, r := sets[bi], sets[bj]
-		b.cross += best[l].cross + best[r].cross
 		best[l|r] = b
 		sets[bi] = l | r
 		sets = append(sets[:bj], sets[bj+1:]...)
