@@ -123,3 +123,69 @@ func cpuTime() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkProbe measures the probe alone, one task calling Execute on
+// chunks of 2048 rows: 1.5M build rows (BIGINT keys i*4, one BIGINT
+// output), probe keys that all match (hit) or of which 1 in 8 match.
+func BenchmarkProbe(b *testing.B) {
+	const buildRows, probeRows = 1_500_000, 1 << 20
+	t := types.BigIntType
+	spec := join.Spec{
+		Kind: join.Inner, Probe: []types.Type{t, t}, Build: []types.Type{t, t},
+		ProbeKeys: []int{0}, BuildKeys: []int{0}, BuildOutput: []int{1},
+	}
+	build := keyChunks(buildRows, t, func(i int) int64 { return int64(i) * 4 })
+	for _, sel := range []int{1, 8} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		probe := keyChunks(probeRows, t, func(int) int64 { return int64(rng.IntN(buildRows*sel)) * 4 })
+		for _, kind := range []join.Kind{join.Inner, join.Semi} {
+			b.Run(fmt.Sprintf("%v/hit=1of%d", kind, sel), func(b *testing.B) {
+				spec.Kind = kind
+				spec.BuildOutput = nil
+				if kind == join.Inner {
+					spec.BuildOutput = []int{1}
+				}
+				j, err := join.New(spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s := parallel.New(parallel.Options{Threads: 2})
+				defer s.Close()
+				bp := parallel.NewPipeline("build", &chunkSource{ts: spec.Build, chunks: build}, nil, j.Build())
+				if _, err := parallel.Run(context.Background(), s, []*parallel.Pipeline{bp}); err != nil {
+					b.Fatal(err)
+				}
+				st, err := j.Probe().Init(nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l, err := st.NewLocal()
+				if err != nil {
+					b.Fatal(err)
+				}
+				out := vector.NewChunk(j.Types())
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				n := 0
+				for b.Loop() {
+					for _, c := range probe {
+						for {
+							out.Reset()
+							res, err := l.Execute(c, out)
+							if err != nil {
+								b.Fatal(err)
+							}
+							n += out.Len()
+							if res != parallel.HaveMoreOutput {
+								break
+							}
+						}
+					}
+				}
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/probeRows, "cpu-ns/probe-row")
+				b.ReportMetric(float64(b.Elapsed())/float64(b.N)/probeRows, "ns/probe-row")
+				b.ReportMetric(float64(n)/float64(b.N), "out-rows")
+			})
+		}
+	}
+}

@@ -167,7 +167,7 @@ func (b *buildLocal) write(in *vector.Chunk, rows []uint16) error {
 	page, w, base := b.page, b.l.width, b.used
 	sel := in.Sel()
 	for i, r := range rows {
-		le.PutUint64(page[base+i*w+hashOff:], b.hashes[r])
+		ne.PutUint64(page[base+i*w+hashOff:], b.hashes[r])
 	}
 	for fi, f := range b.l.fields {
 		v := in.Col(f.col)
@@ -176,17 +176,17 @@ func (b *buildLocal) write(in *vector.Chunk, rows []uint16) error {
 		case types.PhysInt64:
 			d := v.Int64s()
 			for i, r := range rows {
-				le.PutUint64(page[o+i*w:], uint64(d[slot(sel, r)]))
+				ne.PutUint64(page[o+i*w:], uint64(d[slot(sel, r)]))
 			}
 		case types.PhysFloat64:
 			d := v.Float64s()
 			for i, r := range rows {
-				le.PutUint64(page[o+i*w:], floatBits(d[slot(sel, r)]))
+				ne.PutUint64(page[o+i*w:], floatBits(d[slot(sel, r)]))
 			}
 		case types.PhysInt32:
 			d := v.Int32s()
 			for i, r := range rows {
-				le.PutUint32(page[o+i*w:], uint32(d[slot(sel, r)]))
+				ne.PutUint32(page[o+i*w:], uint32(d[slot(sel, r)]))
 			}
 		case types.PhysBool:
 			d := v.Bools()
@@ -247,9 +247,9 @@ func (b *buildLocal) putString(dst []byte, s []byte) error {
 		no, off = b.strNo, b.strUsed
 		b.strUsed += len(s)
 	}
-	le.PutUint32(dst, no)
-	le.PutUint32(dst[4:], uint32(off))
-	le.PutUint32(dst[8:], uint32(len(s)))
+	ne.PutUint32(dst, no)
+	ne.PutUint32(dst[4:], uint32(off))
+	ne.PutUint32(dst[8:], uint32(len(s)))
 	return nil
 }
 

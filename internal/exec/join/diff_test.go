@@ -119,6 +119,10 @@ func (c diffCase) rows(r *rand.Rand, ts []types.Type, keyCols []int, n int) [][]
 // types.Compare (NULL matches nothing), the residual folded to a constant.
 func reference(t testing.TB, spec join.Spec, probe, build [][]types.Value) ([][]types.Value, error) {
 	t.Helper()
+	var res *residualEval
+	if spec.Residual != nil {
+		res = newResidualEval(t, spec)
+	}
 	buildNullKey := false
 	for _, b := range build {
 		for _, k := range spec.BuildKeys {
@@ -143,7 +147,7 @@ func reference(t testing.TB, spec join.Spec, probe, build [][]types.Value) ([][]
 				continue
 			}
 			if spec.Residual != nil {
-				v := evalPair(t, spec.Residual, slices.Concat(p, b))
+				v := res.eval(t, slices.Concat(p, b))
 				if v.IsNull() {
 					resNull = true
 					continue
@@ -205,23 +209,29 @@ func reference(t testing.TB, spec join.Spec, probe, build [][]types.Value) ([][]
 	return out, nil
 }
 
-// evalPair evaluates e with the values of row in place of its columns.
-func evalPair(t testing.TB, e expr.Expr, row []types.Value) types.Value {
-	t.Helper()
-	e, err := expr.Rewrite(e, func(n expr.Expr) (expr.Expr, error) {
-		if c, ok := n.(*expr.Column); ok {
-			return expr.NewConst(row[c.Index], c.At), nil
-		}
-		return n, nil
-	})
+// residualEval evaluates a residual on one boxed pair at a time: a
+// one-row chunk through a compiled evaluator.
+type residualEval struct {
+	ev  *expr.Evaluator
+	row *vector.Chunk
+	out *vector.Vector
+}
+
+func newResidualEval(t testing.TB, spec join.Spec) *residualEval {
+	ev, err := expr.Compile(spec.Residual)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, ok := expr.Fold(e).(*expr.Const)
-	if !ok {
-		t.Fatalf("reference: %s does not fold", e)
+	return &residualEval{ev: ev, row: vector.NewChunk(slices.Concat(spec.Probe, spec.Build)), out: vector.New(types.BooleanType)}
+}
+
+func (r *residualEval) eval(t testing.TB, pair []types.Value) types.Value {
+	r.row.Reset()
+	r.row.AppendRow(pair...)
+	if err := r.ev.Eval(r.row, r.out); err != nil {
+		t.Fatal(err)
 	}
-	return k.Val
+	return r.out.Value(0)
 }
 
 // TestDifferential joins random inputs of every kind and shape under the

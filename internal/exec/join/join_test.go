@@ -242,11 +242,51 @@ func (constPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
 	return hash.Handled, nil
 }
 
-// TestHashPolicy joins with a policy that hashes everything alike, and
-// with a policy attached after the build: the probe keeps the build's
-// hash function.
+// lowPolicy keeps the low byte of the built-in hash: 256 hashes, all
+// with the same salt, so that probes meet chains of other hashes.
+type lowPolicy struct{}
+
+func (lowPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
+	hash.Hasher{}.Column(req.Vec, req.Sel, req.N, req.Out, req.Combine)
+	for r := range req.N {
+		req.Out[r] &= 0xff
+	}
+	return hash.Handled, nil
+}
+
+// TestHashPolicy joins with policies that hash everything alike or
+// collide in the salt, and with a policy attached after the build: the
+// probe keeps the build's hash function.
 func TestHashPolicy(t *testing.T) {
 	r := vectortest.Rand(t)
+	// An INTEGER key (compared without the hash) and a bigint key with a
+	// residual, under the salt-colliding policy.
+	for _, c := range []diffCase{diffCases[0], diffCases[6]} {
+		for _, kind := range []join.Kind{join.Inner, join.Anti, join.Mark} {
+			var slot hash.Slot
+			slot.Set(lowPolicy{})
+			spec := c.shape(kind)
+			spec.Hash = &slot
+			probe := c.rows(r, spec.Probe, spec.ProbeKeys, 500)
+			build := c.rows(r, spec.Build, spec.BuildKeys, 300)
+			want, err := reference(t, spec, probe, build)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := join.New(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := vectortest.Config{BatchSize: 100, Selection: true}
+			got, _, err := runJoin(t, scheduler(t, 2), j, spec, vectortest.Chunks(r, spec.Build, build, cfg), vectortest.Chunks(r, spec.Probe, probe, cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+				t.Fatalf("%s %v with colliding salts: %d rows, reference %d", c.name, kind, len(got), len(want))
+			}
+		}
+	}
 	c := diffCases[5] // VARCHAR, DECIMAL, DATE keys
 	spec := c.shape(join.Left)
 	probe := c.rows(r, spec.Probe, spec.ProbeKeys, 300)
@@ -262,13 +302,15 @@ func TestHashPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot.Set(constPolicy{})
-	got, _, err := runJoin(t, scheduler(t, 2), j, spec, vectortest.Chunks(r, spec.Build, build, cfg), vectortest.Chunks(r, spec.Probe, probe, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
-		t.Fatalf("constant hash: %d rows, reference %d", len(got), len(want))
+	for _, pol := range []hash.Policy{constPolicy{}, lowPolicy{}} {
+		slot.Set(pol)
+		got, _, err := runJoin(t, scheduler(t, 2), j, spec, vectortest.Chunks(r, spec.Build, build, cfg), vectortest.Chunks(r, spec.Probe, probe, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+			t.Fatalf("%T: %d rows, reference %d", pol, len(got), len(want))
+		}
 	}
 	if slot.Counters().Handled == 0 {
 		t.Fatal("the policy was never called")

@@ -10,9 +10,11 @@ import (
 	"github.com/bpfdb/bpfdb/internal/types"
 )
 
-var le = binary.LittleEndian
+// ne writes and reads rows in the machine's byte order: the probe reads
+// fields with plain loads (table.u64 …).
+var ne = binary.NativeEndian
 
-// Row layout of a stored build row (little-endian, no alignment needed):
+// Row layout of a stored build row (native byte order, no alignment needed):
 //
 //	0       8       16                                    nullOff     width
 //	┌───────┬───────┬─────────────┬──────────┬───────────┬──────────┬─────┐
@@ -102,11 +104,6 @@ func newLayout(build []types.Type, keys, outs, res []int) (*layout, error) {
 		l.outs = append(l.outs, l.colOf[c])
 	}
 	return l, nil
-}
-
-// isNull reports whether field f of row is NULL.
-func (l *layout) isNull(row []byte, f int) bool {
-	return row[l.nullOff+f>>3]&(1<<(f&7)) != 0
 }
 
 func floatBits(f float64) uint64 { return math.Float64bits(f) }

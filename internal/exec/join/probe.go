@@ -60,32 +60,43 @@ func (s *probeState) NewLocal() (parallel.OperatorLocal, error) {
 // rounds: each round compares every probe row that still has a candidate
 // with that candidate (hash, then keys column by column, then the
 // residual over the pairs left), then moves each row on to the next row
-// of its chain. A round yields at most one match per probe row, so its
-// output always fits a chunk; an Inner or Left join whose round would not
-// fit the rest of the output chunk returns HaveMoreOutput and resumes
-// there.
+// of its chain. A round yields at most one match per probe row.
+//
+// Inner and Left joins first collect the matches of every round; if no
+// probe row has two, the output references the probe columns under a
+// selection and only the build columns are written. At a probe row's
+// second match they switch to copying: pairs are appended to a dense
+// output round by round, returning HaveMoreOutput whenever the output
+// chunk is full, and (Left) the rows without a match follow.
 type probeLocal struct {
 	j    *Join
 	t    *table
 	kind Kind
 	np   int // probe columns
+	// fast is the physical type of the only key when it is an integer:
+	// rounds compare it at once instead of the hash.
+	fast types.Physical
 
-	busy   bool // a probe chunk is in progress
-	n      int
-	rounds int
-	emit   int // Left: the next logical row to consider for the unmatched rows
+	busy    bool // a probe chunk is in progress
+	copying bool // Inner, Left: the chunk has a row with two matches
+	n       int
+	emit    int // Left: the next logical row to consider for the unmatched rows
 
 	hashes [vector.Size]uint64
 	slots  [vector.Size]uint16 // slot of logical row r
-	ptr    [vector.Size]uint64 // current candidate of logical row r
 	nxt    [vector.Size]uint64 // next candidate of act[i], from the last round
-	match  [vector.Size]uint64 // Single: the matching row of logical row r
+	bucket [vector.Size]uint64 // the bucket of logical row r's current chain
+	match  [vector.Size]uint64 // the (first) match of logical row r
 	found  [vector.Size]bool
 	keyNul [vector.Size]bool
 	resNul [vector.Size]bool
-	act    []uint16 // logical rows with a candidate, increasing
+	act    []uint16 // logical rows with a candidate, increasing…
+	aref   []uint64 // …and their candidates
 	cr     []uint16 // the round's candidate pairs: logical probe rows…
 	cref   []uint64 // …and build rows; narrowed to the matches
+	pend   []uint16 // Inner, Left: pairs found before copying began…
+	pref   []uint64
+	pendAt int // …and how many of them are emitted
 	pos    [vector.Size]uint16
 
 	ev     *expr.Evaluator // the residual, nil if none
@@ -98,7 +109,14 @@ type probeLocal struct {
 func newProbeLocal(j *Join) (*probeLocal, error) {
 	p := &probeLocal{
 		j: j, kind: j.spec.Kind, np: len(j.spec.Probe),
-		act: make([]uint16, 0, vector.Size), cr: make([]uint16, vector.Size), cref: make([]uint64, vector.Size),
+		act: make([]uint16, vector.Size), aref: make([]uint64, vector.Size),
+		cr: make([]uint16, vector.Size), cref: make([]uint64, vector.Size),
+		pend: make([]uint16, 0, 2*vector.Size), pref: make([]uint64, 0, 2*vector.Size),
+	}
+	if keys := j.layout.keys; len(keys) == 1 {
+		if ph := j.layout.fields[keys[0]].phys; ph == types.PhysInt64 || ph == types.PhysInt32 {
+			p.fast = ph
+		}
 	}
 	if j.spec.Residual != nil {
 		ev, err := expr.Compile(j.spec.Residual)
@@ -150,53 +168,54 @@ func (p *probeLocal) Execute(in, out *vector.Chunk) (parallel.OperatorResult, er
 func (p *probeLocal) start(in *vector.Chunk) {
 	t := p.t
 	n := in.Len()
-	p.busy, p.n, p.rounds, p.emit = true, n, 0, 0
+	p.busy, p.copying, p.n, p.emit = true, false, n, 0
+	p.pend, p.pref, p.pendAt = p.pend[:0], p.pref[:0], 0
 	p.probeRows += int64(n)
 	sel := in.Sel()
 	if sel == nil {
-		for r := range n {
-			p.slots[r] = uint16(r)
-		}
+		copy(p.slots[:n], seqSlots)
 	} else {
 		copy(p.slots[:n], sel)
 	}
 	clear(p.found[:n])
 	clear(p.keyNul[:n])
 	clear(p.resNul[:n])
-	p.act = p.act[:0]
+	p.act, p.aref = p.act[:0], p.aref[:0]
 	if t.rows == 0 {
 		p.keyNulls(in)
 		return
 	}
+	act, aref := p.act[:n], p.aref[:n]
 	if t.noKeys {
 		clear(p.hashes[:n])
 		head := t.heads[0] & refMask
-		for r := range n {
-			p.ptr[r] = head
-			p.act = append(p.act, uint16(r))
+		for r := range act {
+			act[r], aref[r] = uint16(r), head
 		}
+		p.act, p.aref = act, aref
 		return
 	}
 	t.hasher.Chunk(in, p.j.spec.ProbeKeys, p.hashes[:n])
 	heads, mask := t.heads, t.mask
-	act := p.act[:n]
+	// Array views indexed under sizeMask: no bounds checks in the loops.
+	actA, arefA := (*[vector.Size]uint16)(p.act[:vector.Size]), (*[vector.Size]uint64)(p.aref[:vector.Size])
+	nulls := p.keyNulls(in)
 	k := 0
-	if !p.keyNulls(in) {
-		for r, h := range p.hashes[:n] {
-			e := heads[h&mask]
-			p.ptr[r] = e & refMask
-			act[k] = uint16(r)
-			k += b2i(e&tag(h) != 0)
+	for r, h := range p.hashes[:n] {
+		if nulls && p.keyNul[r] {
+			continue
 		}
-	} else {
-		for r, h := range p.hashes[:n] {
-			e := heads[h&mask]
-			p.ptr[r] = e & refMask
-			act[k] = uint16(r)
-			k += b2i(e&tag(h) != 0 && !p.keyNul[r])
+		i, s := h&mask, salt(h)
+		e := heads[i]
+		for e != 0 && salt(e) != s {
+			i = (i + 1) & mask
+			e = heads[i]
 		}
+		actA[k&sizeMask], arefA[k&sizeMask] = uint16(r), e&refMask
+		p.bucket[r&sizeMask] = i
+		k += b2i(e != 0)
 	}
-	p.act = act[:k]
+	p.act, p.aref = act[:k], aref[:k]
 }
 
 // keyNulls marks the rows whose probe key has a NULL and reports whether
@@ -224,19 +243,57 @@ func (p *probeLocal) keyNulls(in *vector.Chunk) bool {
 func (p *probeLocal) round(in *vector.Chunk) (int, error) {
 	t := p.t
 	k := 0
-	cr, cref := p.cr, p.cref
-	for i, r := range p.act {
-		ref := p.ptr[r]
-		row := t.row(ref)
-		p.nxt[i] = le.Uint64(row[nextOff:])
-		cr[k], cref[k] = r, ref
-		k += b2i(le.Uint64(row[hashOff:]) == p.hashes[r])
-	}
-	for i, fi := range t.l.keys {
-		if k == 0 {
-			break
+	cr, cref := (*[vector.Size]uint16)(p.cr), (*[vector.Size]uint64)(p.cref)
+	nxt, slots := &p.nxt, &p.slots
+	aref := p.aref[:len(p.act)]
+	switch p.fast {
+	case types.PhysInt64:
+		d := (*[vector.Size]int64)(in.Col(p.j.spec.ProbeKeys[0]).Int64s())
+		off := t.l.fields[t.l.keys[0]].off
+		for i, r := range p.act {
+			ref := aref[i]
+			nx := t.u64(ref, nextOff)
+			eq := int64(t.u64(ref, off)) == d[slots[r&sizeMask]&sizeMask]
+			if !eq && t.u64(ref, hashOff) != p.hashes[r&sizeMask] {
+				nx = p.rescan(r)
+			}
+			nxt[i&sizeMask] = nx
+			cr[k&sizeMask], cref[k&sizeMask] = r, ref
+			k += b2i(eq)
 		}
-		k = p.keepEqual(k, t.l.fields[fi], in.Col(p.j.spec.ProbeKeys[i]))
+	case types.PhysInt32:
+		d := (*[vector.Size]int32)(in.Col(p.j.spec.ProbeKeys[0]).Int32s())
+		off := t.l.fields[t.l.keys[0]].off
+		for i, r := range p.act {
+			ref := aref[i]
+			nx := t.u64(ref, nextOff)
+			eq := int32(t.u32(ref, off)) == d[slots[r&sizeMask]&sizeMask]
+			if !eq && t.u64(ref, hashOff) != p.hashes[r&sizeMask] {
+				nx = p.rescan(r)
+			}
+			nxt[i&sizeMask] = nx
+			cr[k&sizeMask], cref[k&sizeMask] = r, ref
+			k += b2i(eq)
+		}
+	default:
+		hashes := &p.hashes
+		for i, r := range p.act {
+			ref := aref[i]
+			nx := t.u64(ref, nextOff)
+			eq := t.u64(ref, hashOff) == hashes[r&sizeMask]
+			if !eq {
+				nx = p.rescan(r)
+			}
+			nxt[i&sizeMask] = nx
+			cr[k&sizeMask], cref[k&sizeMask] = r, ref
+			k += b2i(eq)
+		}
+		for i, fi := range t.l.keys {
+			if k == 0 {
+				break
+			}
+			k = p.keepEqual(k, t.l.fields[fi], in.Col(p.j.spec.ProbeKeys[i]))
+		}
 	}
 	if p.ev != nil && k > 0 {
 		var err error
@@ -244,9 +301,28 @@ func (p *probeLocal) round(in *vector.Chunk) (int, error) {
 			return 0, err
 		}
 	}
-	p.rounds++
 	p.matches += int64(k)
 	return k, nil
+}
+
+// rescan continues the bucket scan of probe row r after a salt collision
+// (its candidate's chain holds another hash): it returns the first row of
+// the next chain with r's salt, or 0.
+func (p *probeLocal) rescan(r uint16) uint64 {
+	t := p.t
+	s := salt(p.hashes[r&sizeMask])
+	i := p.bucket[r&sizeMask]
+	for {
+		i = (i + 1) & t.mask
+		e := t.heads[i]
+		if e == 0 {
+			return 0
+		}
+		if salt(e) == s {
+			p.bucket[r&sizeMask] = i
+			return e & refMask
+		}
+	}
 }
 
 // keepEqual narrows the k candidate pairs to those whose key field f
@@ -260,7 +336,7 @@ func (p *probeLocal) keepEqual(k int, f field, v *vector.Vector) int {
 		d := v.Int64s()
 		for i, r := range cr {
 			ref := cref[i]
-			eq := int64(le.Uint64(t.row(ref)[off:])) == d[slots[r]]
+			eq := int64(t.u64(ref, off)) == d[slots[r]]
 			cr[j], cref[j] = r, ref
 			j += b2i(eq)
 		}
@@ -268,7 +344,7 @@ func (p *probeLocal) keepEqual(k int, f field, v *vector.Vector) int {
 		d := v.Int32s()
 		for i, r := range cr {
 			ref := cref[i]
-			eq := int32(le.Uint32(t.row(ref)[off:])) == d[slots[r]]
+			eq := int32(t.u32(ref, off)) == d[slots[r]]
 			cr[j], cref[j] = r, ref
 			j += b2i(eq)
 		}
@@ -276,7 +352,7 @@ func (p *probeLocal) keepEqual(k int, f field, v *vector.Vector) int {
 		d := v.Float64s()
 		for i, r := range cr {
 			ref := cref[i]
-			eq := floatEq(fromBits(le.Uint64(t.row(ref)[off:])), d[slots[r]])
+			eq := floatEq(fromBits(t.u64(ref, off)), d[slots[r]])
 			cr[j], cref[j] = r, ref
 			j += b2i(eq)
 		}
@@ -284,14 +360,14 @@ func (p *probeLocal) keepEqual(k int, f field, v *vector.Vector) int {
 		d := v.Bools()
 		for i, r := range cr {
 			ref := cref[i]
-			eq := (t.row(ref)[off] != 0) == d[slots[r]]
+			eq := (t.u8(ref, off) != 0) == d[slots[r]]
 			cr[j], cref[j] = r, ref
 			j += b2i(eq)
 		}
 	case types.PhysString:
 		for i, r := range cr {
 			ref := cref[i]
-			eq := bytes.Equal(t.str(t.row(ref), off), v.Bytes(int(slots[r])))
+			eq := bytes.Equal(t.str(ref, off), v.Bytes(int(slots[r])))
 			cr[j], cref[j] = r, ref
 			j += b2i(eq)
 		}
@@ -344,6 +420,10 @@ func (p *probeLocal) residual(in *vector.Chunk, k int) (int, error) {
 	return len(sel), nil
 }
 
+// sizeMask masks indexes into arrays of vector.Size entries, which lets
+// the compiler drop their bounds checks (the indexes are below Size).
+const sizeMask = vector.Size - 1
+
 // seqSlots is 0, 1, 2, …: the positions of a dense chunk.
 var seqSlots = func() []uint16 {
 	s := make([]uint16, vector.Size)
@@ -357,26 +437,58 @@ var seqSlots = func() []uint16 {
 // rows at the end of their chain and, if drop, rows already matched.
 func (p *probeLocal) advance(drop bool) {
 	j := 0
+	act, aref := (*[vector.Size]uint16)(p.act[:vector.Size]), (*[vector.Size]uint64)(p.aref[:vector.Size])
 	for i, r := range p.act {
-		nx := p.nxt[i]
-		if nx == 0 || drop && p.found[r] {
+		nx := p.nxt[i&sizeMask]
+		if nx == 0 || drop && p.found[r&sizeMask] {
 			continue
 		}
-		p.ptr[r] = nx
-		p.act[j] = r
+		act[j&sizeMask], aref[j&sizeMask] = r, nx
 		j++
 	}
-	p.act = p.act[:j]
+	p.act, p.aref = p.act[:j], p.aref[:j]
 }
 
-// pairs runs the rounds of an Inner or Left join, emitting each round's
-// pairs, and then (Left) the probe rows without a match.
+// pairs runs the rounds of an Inner or Left join. It collects the matches
+// while no probe row has two, and emits them referencing the probe
+// columns; from a second match on it copies pairs round by round, and
+// then (Left) the probe rows without a match.
 func (p *probeLocal) pairs(in, out *vector.Chunk) (parallel.OperatorResult, error) {
+	if !p.copying {
+		for len(p.act) > 0 {
+			k, err := p.round(in)
+			if err != nil {
+				return parallel.NeedMoreInput, err
+			}
+			second := false
+			for _, r := range p.cr[:k] {
+				second = second || p.found[r&sizeMask]
+			}
+			if second {
+				p.startCopying(k)
+				break
+			}
+			for i, r := range p.cr[:k] {
+				p.found[r&sizeMask], p.match[r&sizeMask] = true, p.cref[i]
+			}
+			p.advance(false)
+		}
+		if !p.copying {
+			p.emitMatched(in, out)
+			return parallel.NeedMoreInput, nil
+		}
+	}
+	if p.pendAt < len(p.pend) {
+		m := min(len(p.pend)-p.pendAt, vector.Size-out.Len())
+		p.emitPairs(in, out, p.pend[p.pendAt:p.pendAt+m], p.pref[p.pendAt:p.pendAt+m])
+		if p.pendAt += m; p.pendAt < len(p.pend) {
+			return parallel.HaveMoreOutput, nil
+		}
+	}
 	for len(p.act) > 0 {
 		if out.Len()+len(p.act) > vector.Size {
 			return parallel.HaveMoreOutput, nil
 		}
-		first := p.rounds == 0
 		k, err := p.round(in)
 		if err != nil {
 			return parallel.NeedMoreInput, err
@@ -385,13 +497,7 @@ func (p *probeLocal) pairs(in, out *vector.Chunk) (parallel.OperatorResult, erro
 			p.found[r] = true
 		}
 		p.advance(false)
-		if first && len(p.act) == 0 {
-			// One round found every match: no probe row has two, so the
-			// output can reference the probe columns under a selection.
-			p.emitReferenced(in, out, k)
-			return parallel.NeedMoreInput, nil
-		}
-		p.emitPairs(in, out, k)
+		p.emitPairs(in, out, p.cr[:k], p.cref[:k])
 	}
 	if p.kind == Left {
 		return p.emitUnmatched(in, out), nil
@@ -399,26 +505,51 @@ func (p *probeLocal) pairs(in, out *vector.Chunk) (parallel.OperatorResult, erro
 	return parallel.NeedMoreInput, nil
 }
 
-// emitReferenced writes the output of a probe chunk whose rows have at
-// most one match each, the k pairs in cr and cref: the probe columns are
-// referenced, the build columns written at the probe rows' slots; the
-// selection is the matched rows (Inner) or every row (Left).
-func (p *probeLocal) emitReferenced(in, out *vector.Chunk, k int) {
+// startCopying switches a chunk to copying when the round whose k matches
+// are in cr and cref gave a probe row its second: the matches so far
+// become pending pairs, emitted before the next rounds'.
+func (p *probeLocal) startCopying(k int) {
+	p.copying = true
+	for r := range p.n {
+		if p.found[r] {
+			p.pend = append(p.pend, uint16(r))
+			p.pref = append(p.pref, p.match[r])
+		}
+	}
+	for i, r := range p.cr[:k] {
+		p.pend = append(p.pend, r)
+		p.pref = append(p.pref, p.cref[i])
+		p.found[r] = true
+	}
+	p.advance(false)
+}
+
+// emitMatched writes the output of a probe chunk whose rows have at most
+// one match each (in match, where found): the probe columns referenced,
+// the build columns written at the probe rows' slots; the selection is
+// the matched rows (Inner) or every row, with NULL build columns where
+// there is no match (Left, Single).
+func (p *probeLocal) emitMatched(in, out *vector.Chunk) {
 	for c := range p.np {
 		out.Reference(c, in.Col(c))
 	}
-	at := p.pos[:k]
-	for i, r := range p.cr[:k] {
-		at[i] = p.slots[r]
+	k := 0
+	cref := (*[vector.Size]uint64)(p.cref)
+	for r := range p.n {
+		r &= sizeMask
+		p.pos[k&sizeMask], cref[k&sizeMask] = p.slots[r], p.match[r]
+		k += b2i(p.found[r])
 	}
-	p.gatherOutputs(out, p.cref[:k], at)
-	if p.kind == Inner {
+	p.gatherOutputs(out, p.cref[:k], p.pos[:k])
+	if p.kind == Inner && k < p.n {
 		sel := out.SelBuffer()
-		copy(sel, at)
+		copy(sel, p.pos[:k])
 		out.SetSel(sel, k)
 		return
 	}
-	p.nullUnmatched(out)
+	if k < p.n {
+		p.nullUnmatched(out)
+	}
 	out.SetSel(in.Sel(), p.n)
 }
 
@@ -435,19 +566,21 @@ func (p *probeLocal) nullUnmatched(out *vector.Chunk) {
 	}
 }
 
-// emitPairs appends the k pairs in cr and cref to the dense out.
-func (p *probeLocal) emitPairs(in, out *vector.Chunk, k int) {
+// emitPairs appends the pairs of probe rows rs and build rows refs to the
+// dense out.
+func (p *probeLocal) emitPairs(in, out *vector.Chunk, rs []uint16, refs []uint64) {
+	k := len(rs)
 	if k == 0 {
 		return
 	}
 	base := out.Len()
-	for i, r := range p.cr[:k] {
+	for i, r := range rs {
 		p.pos[i] = p.slots[r]
 	}
 	for c := range p.np {
 		vector.Copy(out.Col(c), base, in.Col(c), p.pos[:k], k)
 	}
-	p.gatherOutputs(out, p.cref[:k], seqSlots[base:base+k])
+	p.gatherOutputs(out, refs, seqSlots[base:base+k])
 	out.SetLen(base + k)
 }
 
@@ -519,11 +652,14 @@ func (p *probeLocal) all(in *vector.Chunk) error {
 // probe columns referenced, under a selection (Semi, Anti) or with the
 // mark or the build columns written at the rows' slots.
 func (p *probeLocal) emitRows(in, out *vector.Chunk) {
-	for c := range p.np {
-		out.Reference(c, in.Col(c))
-	}
 	switch p.kind {
+	case Single:
+		p.emitMatched(in, out)
+		return
 	case Semi, Anti:
+		for c := range p.np {
+			out.Reference(c, in.Col(c))
+		}
 		want := p.kind == Semi
 		sel := out.SelBuffer()
 		k := 0
@@ -536,8 +672,10 @@ func (p *probeLocal) emitRows(in, out *vector.Chunk) {
 		} else {
 			out.SetSel(sel, k)
 		}
-		return
 	case Mark:
+		for c := range p.np {
+			out.Reference(c, in.Col(c))
+		}
 		v := out.Col(p.np)
 		d := v.Bools()
 		t := p.t
@@ -549,54 +687,43 @@ func (p *probeLocal) emitRows(in, out *vector.Chunk) {
 				v.SetNull(s)
 			}
 		}
-	case Single:
-		k := 0
-		for r := range p.n {
-			if p.found[r] {
-				p.cref[k] = p.match[r]
-				p.pos[k] = p.slots[r]
-				k++
-			}
-		}
-		p.gatherOutputs(out, p.cref[:k], p.pos[:k])
-		p.nullUnmatched(out)
+		out.SetSel(in.Sel(), p.n)
 	}
-	out.SetSel(in.Sel(), p.n)
 }
 
 // gather writes field fi of rows refs into dst at slots at.
 func (t *table) gather(fi int, refs []uint64, dst *vector.Vector, at []uint16) {
-	f := t.l.fields[fi]
-	off := f.off
-	switch f.phys {
+	at = at[:len(refs)]
+	off := t.l.fields[fi].off
+	switch t.l.fields[fi].phys {
 	case types.PhysInt64:
-		d := dst.Int64s()
+		d := (*[vector.Size]int64)(dst.Int64s())
 		for i, ref := range refs {
-			d[at[i]] = int64(le.Uint64(t.row(ref)[off:]))
+			d[at[i]&sizeMask] = int64(t.u64(ref, off))
 		}
 	case types.PhysInt32:
-		d := dst.Int32s()
+		d := (*[vector.Size]int32)(dst.Int32s())
 		for i, ref := range refs {
-			d[at[i]] = int32(le.Uint32(t.row(ref)[off:]))
+			d[at[i]&sizeMask] = int32(t.u32(ref, off))
 		}
 	case types.PhysFloat64:
-		d := dst.Float64s()
+		d := (*[vector.Size]float64)(dst.Float64s())
 		for i, ref := range refs {
-			d[at[i]] = fromBits(le.Uint64(t.row(ref)[off:]))
+			d[at[i]&sizeMask] = fromBits(t.u64(ref, off))
 		}
 	case types.PhysBool:
-		d := dst.Bools()
+		d := (*[vector.Size]bool)(dst.Bools())
 		for i, ref := range refs {
-			d[at[i]] = t.row(ref)[off] != 0
+			d[at[i]&sizeMask] = t.u8(ref, off) != 0
 		}
 	case types.PhysString:
 		for i, ref := range refs {
-			dst.SetBytes(int(at[i]), t.str(t.row(ref), off))
+			dst.SetBytes(int(at[i]), t.str(ref, off))
 		}
 	}
 	if t.nullable[fi] {
 		for i, ref := range refs {
-			if t.l.isNull(t.row(ref), fi) {
+			if t.isNull(ref, fi) {
 				dst.SetNull(int(at[i]))
 			}
 		}

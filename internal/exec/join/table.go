@@ -23,15 +23,22 @@ import (
 // A row is named by its ref, its byte offset in data; data's first row
 // is never used, so that no ref is 0, which ends a chain.
 //
-// A bucket is one uint64: the ref of the first row of its chain and, in
-// the top 16 bits, a tiny Bloom filter of the chain: bit 48+h>>60 is set
-// for every row hash h in the chain. A probe whose bit is clear skips the
-// bucket without touching a row (most probes of a selective join).
+// The buckets are an open-addressing (linear probing) table with one
+// entry per distinct key hash: the ref of the first row of the chain of
+// rows with that hash (linked by their next refs, in no order) and, in
+// the top 16 bits, the hash's top 16 bits (its salt):
 //
 //	 63          48 47                                          0
 //	┌──────────────┬─────────────────────────────────────────────┐
-//	│ Bloom tags   │ ref of the chain's first row (0: empty)     │
+//	│ salt: h>>48  │ ref of the chain's first row (0: empty)     │
 //	└──────────────┴─────────────────────────────────────────────┘
+//
+// A probe of hash h scans from entry h&mask to the first entry with h's
+// salt (most often the first one) or an empty one: only a salt match
+// leads to a row, and only a rare salt collision (another hash with the
+// same top bits, 1 in 65536) to a row that does not have hash h. So a
+// probe row without a match costs one cache miss, in the buckets, and a
+// match one more, in the rows.
 const (
 	maxPage   = 256 << 10 // the largest row or string page
 	firstPage = 4 << 10   // a task's first page; each next one doubles
@@ -44,8 +51,8 @@ const (
 	serialRows = 1 << 16
 )
 
-// tag returns the Bloom filter bit of hash h in a bucket.
-func tag(h uint64) uint64 { return 1 << (refBits + h>>60) }
+// salt returns the bits of hash h kept in its bucket entry.
+func salt(h uint64) uint64 { return h &^ refMask }
 
 // rowPage is a page of rows: the rows are its first used bytes, which
 // Finalize places at data[dst:].
@@ -77,7 +84,8 @@ type table struct {
 
 	// Set by finalize.
 	finalized bool
-	data      []byte // the rows, from ref width on
+	data      []byte         // the rows, from ref width on
+	base      unsafe.Pointer // &data[0]
 	heads     []uint64
 	mask      uint64
 
@@ -132,13 +140,34 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	return uint32(no), buf, nil
 }
 
-// row returns the bytes of the row ref names, up to the end of data.
-func (t *table) row(ref uint64) []byte { return t.data[ref:] }
+// The probe reads row fields with plain loads at base+ref+off, without
+// bounds checks: refs come only from the buckets and chains, which hold
+// offsets of rows in data, and field offsets lie within a row.
 
-// str returns the bytes of the string field at off of row.
-func (t *table) str(row []byte, off int) []byte {
-	p, o, n := le.Uint32(row[off:]), le.Uint32(row[off+4:]), le.Uint32(row[off+8:])
+// u64 returns the 8 bytes at off of row ref.
+func (t *table) u64(ref uint64, off int) uint64 {
+	return *(*uint64)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+}
+
+// u32 returns the 4 bytes at off of row ref.
+func (t *table) u32(ref uint64, off int) uint32 {
+	return *(*uint32)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+}
+
+// u8 returns the byte at off of row ref.
+func (t *table) u8(ref uint64, off int) byte {
+	return *(*byte)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+}
+
+// str returns the bytes of the string field at off of row ref.
+func (t *table) str(ref uint64, off int) []byte {
+	p, o, n := t.u32(ref, off), t.u32(ref, off+4), t.u32(ref, off+8)
 	return t.pages[p][o : o+n : o+n]
+}
+
+// isNull reports whether field fi of row ref is NULL.
+func (t *table) isNull(ref uint64, fi int) bool {
+	return t.u8(ref, t.l.nullOff+fi>>3)&(1<<(fi&7)) != 0
 }
 
 // finalize allocates data and the buckets (a power of two, at least twice
@@ -168,7 +197,7 @@ func (t *table) finalize() error {
 	if err != nil {
 		return fmt.Errorf("hash table buckets for %d rows: %w", t.rows, err)
 	}
-	t.data, t.heads, t.mask = data, uint64s(heads), n-1
+	t.data, t.base, t.heads, t.mask = data, unsafe.Pointer(unsafe.SliceData(data)), uint64s(heads), n-1
 	t.finalized = true
 	if t.rows <= serialRows {
 		for _, rp := range t.rowPages {
@@ -254,29 +283,35 @@ func (t *table) help() error {
 	return t.freeErr
 }
 
-// insert copies the rows of one page to data and links them into their
-// buckets' chains; shared uses compare-and-swap, as other tasks insert
-// concurrently.
+// insert copies the rows of one page to data and links each into the
+// chain of its hash, creating the chain's entry if it is the first;
+// shared uses compare-and-swap, as other tasks insert concurrently.
 func (t *table) insert(rp rowPage, shared bool) {
 	w := t.l.width
 	copy(t.data[rp.dst:rp.dst+rp.used], t.pages[rp.no][:rp.used])
+	heads, mask := t.heads, t.mask
 	for off := rp.dst; off+w <= rp.dst+rp.used; off += w {
 		row := t.data[off : off+w]
-		h := le.Uint64(row[hashOff:])
-		b := &t.heads[h&t.mask]
-		ref := uint64(off)
-		if !shared {
-			old := *b
-			le.PutUint64(row[nextOff:], old&refMask)
-			*b = old&^refMask | tag(h) | ref
-			continue
-		}
-		for {
-			old := atomic.LoadUint64(b)
-			le.PutUint64(row[nextOff:], old&refMask)
-			if atomic.CompareAndSwapUint64(b, old, old&^refMask|tag(h)|ref) {
+		h := ne.Uint64(row[hashOff:])
+		s, ref := salt(h), uint64(off)
+		for i := h & mask; ; i = (i + 1) & mask {
+			b := &heads[i]
+			e := *b
+			if shared {
+				e = atomic.LoadUint64(b)
+			}
+			if e != 0 && (salt(e) != s || t.u64(e&refMask, hashOff) != h) {
+				continue // another hash's chain
+			}
+			ne.PutUint64(row[nextOff:], e&refMask)
+			if !shared {
+				*b = s | ref
 				break
 			}
+			if atomic.CompareAndSwapUint64(b, e, s|ref) {
+				break
+			}
+			i = (i - 1) & mask // the entry changed: look at it again
 		}
 	}
 }
@@ -300,7 +335,7 @@ func (t *table) release() error {
 			errs = append(errs, err)
 		}
 	}
-	t.blocks, t.other, t.pages, t.data, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil
+	t.blocks, t.other, t.pages, t.data, t.base, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("release hash table: %w", err)
 	}
