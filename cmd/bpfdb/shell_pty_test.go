@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -73,37 +74,55 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 	}
 }
 
-// TestShellTerminal runs the shell on a pseudo-terminal: raw-mode line
-// editing, a statement over two lines with the continuation prompt,
-// Ctrl-C dropping a half-typed statement without leaving, the history
-// file, and .quit.
-func TestShellTerminal(t *testing.T) {
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ptyShell is a shell running interactively on a pseudo-terminal.
+type ptyShell struct {
+	t      *testing.T
+	master *os.File
+	scr    *screen
+	errs   *syncBuffer
+	done   chan int
+}
+
+// startPTYShell starts the interactive shell on db on a new
+// pseudo-terminal, with HOME in a temporary directory holding history (if
+// not "") as its history file.
+func startPTYShell(t *testing.T, db *bpfdb.DB, history string) *ptyShell {
 	master, tty := openPTY(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	// An old history entry, recalled with the up arrow below.
-	if err := os.WriteFile(filepath.Join(home, historyFile), []byte("SELECT 'from history';\n"), 0o600); err != nil {
-		t.Fatal(err)
+	if history != "" {
+		if err := os.WriteFile(filepath.Join(home, historyFile), []byte(history), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-
-	db, err := bpfdb.Open("", bpfdb.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var errs bytes.Buffer
-	s := &shell{db: db, out: tty, errw: &errs, print: printer{w: tty}, now: time.Now}
-
-	scr := &screen{new: make(chan struct{}, 1)}
+	p := &ptyShell{t: t, master: master, scr: &screen{new: make(chan struct{}, 1)}, errs: &syncBuffer{}, done: make(chan int, 1)}
 	go func() {
 		b := make([]byte, 4096)
 		for {
 			n, err := master.Read(b)
-			scr.mu.Lock()
-			scr.buf.Write(b[:n])
-			scr.mu.Unlock()
+			p.scr.mu.Lock()
+			p.scr.buf.Write(b[:n])
+			p.scr.mu.Unlock()
 			select {
-			case scr.new <- struct{}{}:
+			case p.scr.new <- struct{}{}:
 			default:
 			}
 			if err != nil {
@@ -111,13 +130,47 @@ func TestShellTerminal(t *testing.T) {
 			}
 		}
 	}()
-	done := make(chan int)
-	go func() { done <- s.interactive(tty, tty) }()
-	typeIn := func(s string) {
-		if _, err := master.WriteString(s); err != nil {
-			t.Fatal(err)
-		}
+	s := &shell{db: db, out: tty, errw: p.errs, print: printer{w: tty}, now: time.Now}
+	go func() { p.done <- s.interactive(tty, tty) }()
+	return p
+}
+
+func (p *ptyShell) typeIn(s string) {
+	if _, err := p.master.WriteString(s); err != nil {
+		p.t.Fatal(err)
 	}
+}
+
+// quit types .quit and waits for the shell to leave with status 0.
+func (p *ptyShell) quit() {
+	p.typeIn(".quit\r")
+	select {
+	case code := <-p.done:
+		if code != 0 {
+			p.t.Errorf("the shell exited %d", code)
+		}
+	case <-time.After(20 * time.Second):
+		p.t.Fatal("the shell did not leave at .quit")
+	}
+}
+
+func openDB(t *testing.T) *bpfdb.DB {
+	db, err := bpfdb.Open("", bpfdb.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestShellTerminal runs the shell on a pseudo-terminal: raw-mode line
+// editing, a statement over two lines with the continuation prompt,
+// Ctrl-C dropping a half-typed statement without leaving, the history
+// file, and .quit.
+func TestShellTerminal(t *testing.T) {
+	// An old history entry, recalled with the up arrow below.
+	p := startPTYShell(t, openDB(t), "SELECT 'from history';\n")
+	scr, typeIn := p.scr, p.typeIn
 
 	at := scr.waitFor(t, 0, prompt)
 	typeIn("SELECT\r")
@@ -139,27 +192,57 @@ func TestShellTerminal(t *testing.T) {
 	// to the history file's.
 	typeIn("\x1b[A\x1b[A\x1b[A\x1b[A\x1b[A\r")
 	at = scr.waitFor(t, at, "from history")
-	at = scr.waitFor(t, at, prompt)
-
-	typeIn(".quit\r")
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("the shell exited %d", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the shell did not leave at .quit")
+	scr.waitFor(t, at, prompt)
+	p.quit()
+	if e := p.errs.String(); e != "" {
+		t.Errorf("errors: %s", e)
 	}
-	_ = at
-	if errs.Len() != 0 {
-		t.Errorf("errors: %s", errs.String())
-	}
-	hist, err := os.ReadFile(filepath.Join(home, historyFile))
+	hist, err := os.ReadFile(filepath.Join(os.Getenv("HOME"), historyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "SELECT 'from history';\nSELECT\n42 AS answer;\nSELECT\nSELECT 7 AS seven;\nSELECT 'from history';\n.quit\n"
 	if string(hist) != want {
 		t.Errorf("history file:\n%s\nwant:\n%s", hist, want)
+	}
+}
+
+// TestShellInterrupt: a SIGINT while a statement runs (what Ctrl-C sends
+// when the terminal is not in raw mode) cancels the statement, and the
+// shell goes on. The statement is a three-way cross join of 1024 rows, a
+// billion rows to count: minutes of work, so only the cancellation ends
+// it.
+func TestShellInterrupt(t *testing.T) {
+	db := openDB(t)
+	setup := "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2), (3), (4), (5), (6), (7), (8)"
+	for range 7 {
+		setup += "; INSERT INTO t SELECT a FROM t"
+	}
+	if err := db.Exec(context.Background(), setup); err != nil {
+		t.Fatal(err)
+	}
+	p := startPTYShell(t, db, "")
+	at := p.scr.waitFor(t, 0, prompt) // the shell handles SIGINT from here on
+	p.typeIn("SELECT count(*) FROM t x, t y, t z;\r")
+	at = p.scr.waitFor(t, at, "\n") // the line was read: the statement runs
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.errs.String(), "interrupted") {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGINTs did not cancel the statement; errors: %q", p.errs.String())
+		}
+		// A SIGINT between statements is ignored, so sending until the
+		// statement reports it cannot cut a later one short.
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	at = p.scr.waitFor(t, at, prompt)
+	p.typeIn("SELECT 1 AS after;\r")
+	at = p.scr.waitFor(t, at, "after")
+	p.scr.waitFor(t, at, prompt)
+	p.quit()
+	if e := p.errs.String(); e != "error: interrupted\n" {
+		t.Errorf("errors: %q, want one interrupted statement", e)
 	}
 }
