@@ -367,3 +367,33 @@ func TestRerun(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStrings joins on VARCHAR keys longer than a string page's
+// share (each gets a page of its own) and outputs them.
+func TestLongStrings(t *testing.T) {
+	ts := []types.Type{types.VarcharType, types.IntegerType}
+	spec := join.Spec{Kind: join.Inner, Probe: ts, Build: ts, ProbeKeys: []int{0}, BuildKeys: []int{0}, BuildOutput: []int{0, 1}}
+	j, err := join.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := func(c byte, n int) types.Value { return types.VarcharValue(strings.Repeat(string(c), n)) }
+	var build, probe [][]types.Value
+	for i, n := range []int{1, 100, 70_000, 300_000, 70_000} {
+		build = append(build, []types.Value{long(byte('a'+i%4), n), types.IntegerValue(int32(i))})
+		probe = append(probe, []types.Value{long(byte('a'+i%4), n), types.IntegerValue(int32(-i))})
+	}
+	want, err := reference(t, spec, probe, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := vectortest.Rand(t)
+	cfg := vectortest.Config{BatchSize: 2}
+	got, _, err := runJoin(t, scheduler(t, 2), j, spec, vectortest.Chunks(r, ts, build, cfg), vectortest.Chunks(r, ts, probe, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 5 || vectortest.Sorted(got) != vectortest.Sorted(want) {
+		t.Fatalf("%d rows, reference %d", len(got), len(want))
+	}
+}
