@@ -13,6 +13,9 @@ type buildSink struct{ j *Join }
 
 var _ parallel.Sink = buildSink{}
 
+// String describes the sink as EXPLAIN prints it: "hash join build (inner)".
+func (s buildSink) String() string { return "hash join build (" + s.j.spec.Kind.String() + ")" }
+
 // Init starts a new table for this run (capturing the hash function) and
 // releases the previous run's.
 func (s buildSink) Init(*parallel.Producer) (parallel.SinkState, error) {

@@ -84,6 +84,12 @@ func TestTypesAndString(t *testing.T) {
 	if got, want := j.String(), "hash join left on probe#0 = build#0, probe#1 = build#1 residual (c0 < c2) build output #2"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
+	if got := fmt.Sprint(j.Probe()); got != j.String() {
+		t.Errorf("the probe operator prints %q", got)
+	}
+	if got, want := fmt.Sprint(j.Build()), "hash join build (left)"; got != want {
+		t.Errorf("the build sink prints %q, want %q", got, want)
+	}
 	for k, want := range map[join.Kind]string{join.Inner: "inner", join.Mark: "mark", join.Single: "single", 0: "Kind(0)", 9: "Kind(9)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
