@@ -42,6 +42,7 @@ type blockWriter struct {
 	off int    // bytes of buf used
 
 	copyID  file.BlockID // the block holding the last checkpoint's copy of cur; file.NoBlock if none
+	copyOff int          // bytes of buf that copy holds
 	scratch []byte       // a block-sized buffer for the copies
 }
 
@@ -108,6 +109,8 @@ func (w *blockWriter) checkpointTail() error {
 		return nil
 	case w.off == len(w.buf):
 		return w.seal()
+	case w.copyID != file.NoBlock && w.copyOff == w.off:
+		return nil // nothing written since the last copy
 	}
 	id, err := w.f.AllocateBlock()
 	if err != nil {
@@ -123,7 +126,7 @@ func (w *blockWriter) checkpointTail() error {
 	if err := w.dropCopy(); err != nil {
 		return err
 	}
-	w.copyID, w.cur.id = id, id
+	w.copyID, w.copyOff, w.cur.id = id, w.off, id
 	return nil
 }
 

@@ -269,6 +269,14 @@ func TestSmallCommits(t *testing.T) {
 		t.Fatalf("%d commits of %d segment bytes use %d blocks (%d full ones of data)", commits, used, info.UsedBlocks, full)
 	}
 	t.Logf("%d blocks in the file, %d used, %d segment bytes", info.Blocks, info.UsedBlocks, used)
+	for range 5 { // nothing new: no new copy of the partial block
+		if err := e.db.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again := e.f.Info(); again.Blocks != info.Blocks || again.UsedBlocks != info.UsedBlocks {
+		t.Fatalf("checkpoints without appends went from %d blocks (%d used) to %d (%d used)", info.Blocks, info.UsedBlocks, again.Blocks, again.UsedBlocks)
+	}
 	e.close(t)
 	for k, data := range snapshots {
 		path := filepath.Join(t.TempDir(), "copy.db")
