@@ -128,6 +128,10 @@ type Stats struct {
 	// Resets counts the times a task's pre-aggregation table was full (or
 	// memory was short) and started over.
 	Resets int64
+	// Passed counts the rows that became groups of their own without a
+	// lookup, because the tasks' tables found few duplicates (the merge
+	// combines them).
+	Passed int64
 	// SpilledBytes counts the bytes of pages the buffer manager had
 	// written to temporary storage when the source read them back.
 	SpilledBytes int64
@@ -135,7 +139,7 @@ type Stats struct {
 
 // String prints the stats on one line.
 func (s Stats) String() string {
-	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spilled=%dB", s.Rows, s.Groups, s.Partitions, s.Resets, s.SpilledBytes)
+	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d passed=%d spilled=%dB", s.Rows, s.Groups, s.Partitions, s.Resets, s.Passed, s.SpilledBytes)
 }
 
 // Stats returns what the last run did (zero before the first).
@@ -146,7 +150,7 @@ func (a *Aggregate) Stats() Stats {
 	}
 	return Stats{
 		Rows: r.rows.Load(), Groups: r.groupsOut.Load(), Partitions: len(r.parts),
-		Resets: r.resets.Load(), SpilledBytes: r.spilled.Load(),
+		Resets: r.resets.Load(), Passed: r.passed.Load(), SpilledBytes: r.spilled.Load(),
 	}
 }
 
@@ -162,7 +166,7 @@ type run struct {
 	parts [][]*page // grouped: the pages of each partition, from every task
 	state []byte    // ungrouped: the one row of states
 
-	rows, groupsOut, resets, spilled atomic.Int64
+	rows, groupsOut, resets, passed, spilled atomic.Int64
 }
 
 // Init starts a run of the sink: it frees what the previous run still
@@ -268,7 +272,7 @@ func (l *local) Sink(in *vector.Chunk) error {
 	if err := l.t.prepare(in, hashes); err != nil {
 		return err
 	}
-	created := l.t.findOrCreate(in, hashes)
+	created := l.t.group(in, hashes)
 	rows := l.t.rows[:n]
 	for _, i := range created {
 		r.initStates(rows[i])
@@ -300,6 +304,7 @@ func (l *local) Combine() error {
 	}
 	t := l.t
 	r.resets.Add(t.resets)
+	r.passed.Add(t.passed)
 	var err error
 	if t.dir != nil {
 		err = t.mem.free(t.dir)

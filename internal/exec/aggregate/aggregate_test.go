@@ -102,9 +102,9 @@ func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, s
 	}
 	var stats aggregate.Stats
 	for _, cfg := range vectortest.Configs {
-		chunks := vectortest.Chunks(r, diffTypes, rows, cfg)
+		src := newRowSource(diffTypes, rows, cfg, r.Uint64())
 		for _, threads := range []int{1, 2} {
-			got, err := runAgg(a, diffTypes, chunks, threads)
+			got, err := runSource(a, src, threads)
 			if err != nil {
 				t.Fatalf("%v, %d threads: %v", cfg, threads, err)
 			}
@@ -164,7 +164,7 @@ func TestDifferential(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rows := diffRows(r, c.n, c.domain, c.nullRate)
+			rows := diffRows(r, c.n/scale, c.domain, c.nullRate)
 			st := checkDiff(t, r, rows, c.groups, c.specs, aggregate.Options{})
 			t.Logf("%v", st)
 		})
@@ -176,7 +176,7 @@ func TestDifferential(t *testing.T) {
 func TestResets(t *testing.T) {
 	defer aggregate.SetMaxLocalEntries(0)()
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 16000, 12000, 0.02)
+	rows := diffRows(r, 16000/scale, 12000/scale, 0.02)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Count, diffTypes, 9, true)}
 	st := checkDiff(t, r, rows, []int{0, 1}, specs, aggregate.Options{})
 	if st.Resets == 0 {
@@ -224,7 +224,7 @@ func (failHash) HashVector(*hash.Request) (hash.Verdict, error) {
 // partition by partition, with the same results.
 func TestSpill(t *testing.T) {
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 40000, 30000, 0.01)
+	rows := diffRows(r, 40000/scale, 30000/scale, 0.01)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Avg, diffTypes, 6, false), spec(expr.Min, diffTypes, 5, false)}
 	groups := []int{0, 1}
 	want, err := reference(diffTypes, rows, groups, specs)
@@ -287,4 +287,20 @@ func TestOutOfMemory(t *testing.T) {
 	if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
 		t.Fatalf("%d bytes of hash tables still accounted after the failed run", used)
 	}
+}
+
+// TestPassThrough: when a task's full table found few groups again, the
+// next rows pass through as groups of their own and the merge combines
+// them; the results do not change.
+func TestPassThrough(t *testing.T) {
+	defer aggregate.SetMaxLocalEntries(0)()
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 14000/scale, 1<<30, 0.01)
+	rows = append(rows, rows[:3000/scale]...) // some groups twice, far apart
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Min, diffTypes, 7, false)}
+	st := checkDiff(t, r, rows, []int{0, 1}, specs, aggregate.Options{})
+	if st.Passed == 0 {
+		t.Fatalf("no row passed through: %v", st)
+	}
+	t.Logf("%v", st)
 }

@@ -70,9 +70,9 @@ func TestDataDriven(t *testing.T) {
 		r := vectortest.Rand(t)
 		var first string
 		for _, cfg := range vectortest.Configs {
-			chunks := vectortest.Chunks(r, ts, rows, cfg)
+			src := newRowSource(ts, rows, cfg, r.Uint64())
 			for _, threads := range []int{1, 2} {
-				got, err := runAgg(a, ts, chunks, threads)
+				got, err := runSource(a, src, threads)
 				if err != nil {
 					return "error: " + err.Error()
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,67 @@ func (s *chunkSource) Morsels() int                                          { r
 func (s *chunkSource) NewLocal() (parallel.SourceLocal, error)               { return s, nil }
 func (s *chunkSource) Scan(m int, out *vector.Chunk) (bool, error) {
 	out.ReferenceChunk(s.chunks[m])
+	return false, nil
+}
+
+// rowSource is a parallel.Source that cuts boxed rows into chunks as a
+// vectortest.Config says, chunk by chunk into one reused chunk per task,
+// so that tiny batches of many rows take no memory: with a selection, junk
+// rows (half NULL) surround the real ones.
+type rowSource struct {
+	ts   []types.Type
+	rows [][]types.Value
+	cfg  vectortest.Config
+	seed uint64
+	size int // rows per chunk
+}
+
+func newRowSource(ts []types.Type, rows [][]types.Value, cfg vectortest.Config, seed uint64) *rowSource {
+	size := max(1, min(cfg.BatchSize, vector.Size))
+	if cfg.Selection {
+		size = max(1, min(size, vector.Size/2)) // room for junk
+	}
+	return &rowSource{ts: ts, rows: rows, cfg: cfg, seed: seed, size: size}
+}
+
+func (s *rowSource) Types() []types.Type                                   { return s.ts }
+func (s *rowSource) Init(*parallel.Producer) (parallel.SourceState, error) { return s, nil }
+func (s *rowSource) Morsels() int                                          { return (len(s.rows) + s.size - 1) / s.size }
+func (s *rowSource) NewLocal() (parallel.SourceLocal, error) {
+	return &rowLocal{s: s, c: vector.NewChunk(s.ts)}, nil
+}
+
+type rowLocal struct {
+	s   *rowSource
+	c   *vector.Chunk
+	sel vector.Selection
+}
+
+func (l *rowLocal) Scan(m int, out *vector.Chunk) (bool, error) {
+	s := l.s
+	batch := s.rows[m*s.size : min(len(s.rows), (m+1)*s.size)]
+	c := l.c
+	c.Reset()
+	if !s.cfg.Selection {
+		for _, row := range batch {
+			c.AppendRow(row...)
+		}
+		out.ReferenceChunk(c)
+		return false, nil
+	}
+	r := rand.New(rand.NewPCG(s.seed, uint64(m)))
+	l.sel = l.sel[:0]
+	junk := vector.Size - 1 - len(batch)
+	for _, row := range batch {
+		for ; junk > 0 && r.IntN(2) == 0; junk-- {
+			c.AppendRow(vectortest.Rows(r, s.ts, 1, 0.5)[0]...)
+		}
+		l.sel = append(l.sel, uint16(c.Len()))
+		c.AppendRow(row...)
+	}
+	c.AppendRow(vectortest.Rows(r, s.ts, 1, 0.5)[0]...)
+	c.SetSel(l.sel, len(l.sel))
+	out.ReferenceChunk(c)
 	return false, nil
 }
 
@@ -72,9 +134,14 @@ func (l *collectLocal) Combine() error {
 // runAgg pushes chunks into a and reads its groups back, on a scheduler
 // of the given threads: two pipelines, the reader depending on the sink.
 func runAgg(a *aggregate.Aggregate, ts []types.Type, chunks []*vector.Chunk, threads int) ([][]types.Value, error) {
+	return runSource(a, &chunkSource{ts: ts, chunks: chunks}, threads)
+}
+
+// runSource is runAgg with any source.
+func runSource(a *aggregate.Aggregate, src parallel.Source, threads int) ([][]types.Value, error) {
 	s := parallel.New(parallel.Options{Threads: threads})
 	defer s.Close()
-	sink := parallel.NewPipeline("aggregate", &chunkSource{ts: ts, chunks: chunks}, nil, a)
+	sink := parallel.NewPipeline("aggregate", src, nil, a)
 	out := &collectSink{}
 	read := parallel.NewPipeline("groups", a.Source(), nil, out)
 	read.DependsOn(sink)

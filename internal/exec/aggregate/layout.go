@@ -322,24 +322,38 @@ func (l *layout) sameKeys(a, pa, b, pb []byte) bool {
 	return true
 }
 
-// gatherKey writes key g of row (in page pg) into slot i of out.
-func (l *layout) gatherKey(g int, row, pg []byte, out *vector.Vector, i int) {
-	if isNull(row, g) {
-		out.SetNull(i)
-		return
-	}
+// gatherKeys writes key g of rows (rows[i] in a page whose bytes are
+// heaps[i]) into slots 0.. of out.
+func (l *layout) gatherKeys(g int, rows, heaps [][]byte, out *vector.Vector) {
 	off := l.keyOff[g]
+	nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
 	switch l.phys[g] {
 	case types.PhysInt64:
-		out.Int64s()[i] = int64(le.Uint64(row[off:]))
+		gatherFixed(out.Int64s(), rows, off, nbyte, nbit, out, func(x uint64) int64 { return int64(x) })
 	case types.PhysInt32:
-		out.Int32s()[i] = int32(int64(le.Uint64(row[off:])))
+		gatherFixed(out.Int32s(), rows, off, nbyte, nbit, out, func(x uint64) int32 { return int32(int64(x)) })
 	case types.PhysFloat64:
-		out.Float64s()[i] = math.Float64frombits(le.Uint64(row[off:]))
+		gatherFixed(out.Float64s(), rows, off, nbyte, nbit, out, math.Float64frombits)
 	case types.PhysBool:
-		out.Bools()[i] = row[off] != 0
+		gatherFixed(out.Bools(), rows, off, nbyte, nbit, out, func(x uint64) bool { return x != 0 })
 	case types.PhysString:
-		out.SetBytes(i, stringOf(row[off:off+16], pg))
+		for i, row := range rows {
+			if row[nbyte]&nbit != 0 {
+				out.SetNull(i)
+				continue
+			}
+			out.SetBytes(i, stringOf(row[off:off+16], heaps[i]))
+		}
+	}
+}
+
+func gatherFixed[T vector.Fixed](d []T, rows [][]byte, off, nbyte int, nbit byte, out *vector.Vector, conv func(uint64) T) {
+	for i, row := range rows {
+		if row[nbyte]&nbit != 0 {
+			out.SetNull(i)
+			continue
+		}
+		d[i] = conv(le.Uint64(row[off:]))
 	}
 }
 

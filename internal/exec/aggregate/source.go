@@ -177,10 +177,7 @@ func (l *sourceLocal) emit(out *vector.Chunk) (bool, error) {
 		l.heaps = append(l.heaps, pg.b)
 	}
 	for g := range lay.groups {
-		v := out.Col(g)
-		for i, row := range l.rows {
-			lay.gatherKey(g, row, l.heaps[i], v, i)
-		}
+		lay.gatherKeys(g, l.rows, l.heaps, out.Col(g))
 	}
 	ng := len(lay.groups)
 	for k, ag := range r.aggs {

@@ -28,6 +28,10 @@ const (
 	refMask    = 1<<48 - 1
 )
 
+// passBurst × maxLocalEntries rows pass through without a lookup when a
+// full directory found few groups again.
+const passBurst = 8
+
 // maxLocalEntries is the largest directory of a task (1 MiB: it stays in
 // the L2 cache). A variable so that tests can make tasks start over often.
 var maxLocalEntries = 1 << 17
@@ -52,17 +56,28 @@ func (p *page) row(i, width int) []byte { return p.b[i*width : (i+1)*width : (i+
 // table is one task's pre-aggregation: a directory over group rows in
 // pages, by partition. It is used by one goroutine.
 type table struct {
-	lay   *layout
-	mem   memory
-	pages []*page
-	open  [numPartitions]*page // the page rows of each partition go to, or nil
-	next  [numPartitions]int   // size of the partition's next page
+	lay *layout
+	mem memory
+	// pageCap and dirCap bound the pages' growth and the directory's
+	// entries (see capsFor).
+	pageCap, dirCap int
+	pages           []*page
+	open            [numPartitions]*page // the page rows of each partition go to, or nil
+	next            [numPartitions]int   // size of the partition's next page
 
 	dir   *region // entries: salt<<48 | ref+1, 0 = empty
 	mask  uint64
 	count int // groups in the directory
 
 	resets int64
+
+	// Pre-aggregation that finds few groups again is not worth its
+	// lookups: probed and created count the rows looked up and the groups
+	// created since the directory last started over; passRows is how many
+	// more rows become groups of their own without a lookup.
+	probed, created int
+	passRows        int
+	passed          int64 // rows that went through without a lookup
 
 	// Scratch per chunk, by logical row.
 	slot      []uint64
@@ -76,8 +91,31 @@ type table struct {
 	need      [numPartitions]int
 }
 
+// capsFor returns the largest page and directory of a task under a memory
+// limit (0: none): a task keeps one page per partition and its directory
+// pinned, which together may take an eighth of the limit, so that several
+// tasks and the source's merges fit beside them.
+func capsFor(limit int64) (pageCap, dirCap int) {
+	pageCap, dirCap = maxPage, maxLocalEntries
+	if limit <= 0 {
+		return pageCap, dirCap
+	}
+	for pageCap > minPage && int64(pageCap)*numPartitions > limit/16 {
+		pageCap /= 2
+	}
+	for dirCap > minLocalEntries && int64(dirCap)*8 > limit/16 {
+		dirCap /= 2
+	}
+	return pageCap, dirCap
+}
+
 func newTable(lay *layout, mem memory) *table {
-	t := &table{lay: lay, mem: mem,
+	var limit int64
+	if mem.m != nil {
+		limit = mem.m.Limit()
+	}
+	pageCap, dirCap := capsFor(limit)
+	t := &table{lay: lay, mem: mem, pageCap: pageCap, dirCap: dirCap,
 		slot: make([]uint64, vector.Size), rows: make([][]byte, vector.Size), rowPages: make([]*page, vector.Size),
 		sel: make([]int32, 0, vector.Size), nxt: make([]int32, 0, vector.Size),
 		cand: make([]int32, 0, vector.Size), newRows: make([]int32, 0, vector.Size),
@@ -128,6 +166,7 @@ func (t *table) reset() {
 	}
 	t.count = 0
 	t.resets++
+	t.probed, t.created = 0, 0
 	for _, p := range t.pages {
 		if p.pinned && t.open[p.part] != p {
 			t.mem.unpin(&p.region)
@@ -160,7 +199,7 @@ func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *b
 		}
 		t.dir, t.mask = d, minLocalEntries-1
 	}
-	if 2*(t.count+n) > int(t.mask+1) {
+	if t.passRows == 0 && 2*(t.count+n) > int(t.mask+1) {
 		if err := t.grow(); err != nil {
 			return err
 		}
@@ -188,7 +227,7 @@ func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *b
 		if err != nil {
 			return err
 		}
-		t.next[p] = min(2*t.next[p], maxPage)
+		t.next[p] = min(2*t.next[p], t.pageCap)
 		pg := &page{region: *r, part: p, idx: uint64(len(t.pages))}
 		t.pages = append(t.pages, pg)
 		if old := t.open[p]; old != nil && t.count == 0 {
@@ -203,7 +242,12 @@ func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *b
 // may be or no memory is left for a bigger one.
 func (t *table) grow() error {
 	size := int(t.mask+1) * 2
-	if size > maxLocalEntries {
+	if size > t.dirCap {
+		if t.created*10 > t.probed*9 {
+			// Fewer than one row in ten found its group: pass the next
+			// rows through, then try again.
+			t.passRows = passBurst * t.dirCap
+		}
 		t.reset()
 		return nil
 	}
@@ -235,6 +279,32 @@ func (t *table) grow() error {
 	}
 	t.dir, t.mask = r, mask
 	return nil
+}
+
+// group sets t.rows[r] to the group row of each logical row r of in, like
+// findOrCreate, or, while rows pass through, to a new row of its own. It
+// returns the new rows.
+func (t *table) group(in *vector.Chunk, hashes []uint64) []int32 {
+	if t.passRows == 0 {
+		created := t.findOrCreate(in, hashes)
+		t.probed += len(hashes)
+		t.created += len(created)
+		return created
+	}
+	t.passRows = max(0, t.passRows-len(hashes))
+	t.passed += int64(len(hashes))
+	width := t.lay.width
+	created := t.newRows[:len(hashes)]
+	for r, h := range hashes {
+		pg := t.open[partitionOf(h)]
+		row := pg.row(pg.rows, width)
+		pg.rows++
+		le.PutUint64(row, h)
+		t.rows[r], t.rowPages[r] = row, pg
+		created[r] = int32(r)
+	}
+	t.lay.scatterKeys(in, t.rows, t.rowPages, created, t.img)
+	return created
 }
 
 // findOrCreate sets t.rows[r] to the group row of each logical row r of in
