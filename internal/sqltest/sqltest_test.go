@@ -2,7 +2,9 @@ package sqltest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -296,4 +298,30 @@ func TestParse(t *testing.T) {
 	if r.Line != 6 || r.Kind != Query || r.Types != "IRT" || r.Sort != ValueSort || r.Label != "lbl" || len(r.Expected) != 1 {
 		t.Errorf("record 2: %+v", r)
 	}
+}
+
+// FuzzParse checks that any text parses or fails with ErrSyntax, and that
+// every parsed record has SQL and a kind.
+func FuzzParse(f *testing.F) {
+	paths, _ := filepath.Glob(filepath.Join(corpus, "*.test"))
+	for _, p := range paths[:min(len(paths), 4)] {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(string(data))
+		}
+	}
+	f.Add("statement error x\nSELECT 1\n\nquery I rowsort l\nSELECT 1\n----\n1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		file, err := Parse("fuzz.test", text)
+		if err != nil {
+			if !errors.Is(err, ErrSyntax) {
+				t.Fatalf("error %v does not wrap ErrSyntax", err)
+			}
+			return
+		}
+		for _, r := range file.Records {
+			if r.SQL == "" || r.Line < 1 || (r.Kind == Query && r.Types == "") {
+				t.Fatalf("record %+v", r)
+			}
+		}
+	})
 }
