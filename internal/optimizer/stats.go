@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/planner"
@@ -81,9 +82,10 @@ func numeric(v types.Value) (float64, bool) {
 // tableStats returns the stats of t's columns, from its zone maps: the
 // range [min, max] over all row groups; distinct values of integers, dates
 // and DECIMALs at most the number of representable values in the range,
-// booleans 2, and for VARCHAR and DOUBLE (whose range says nothing about
-// how many values there are) the square root of the row count, a guess
-// between "a handful of codes" and "all distinct".
+// booleans 2, DOUBLEs all distinct, and for VARCHAR what the segment
+// formats say: all distinct if a segment is uncompressed (the storage
+// gives up a dictionary when most strings differ), the size of the largest
+// dictionary (dictionarySize), the constants if every segment is one.
 func (es *estimator) tableStats(t *table.Table) []colStats {
 	if st, ok := es.tables[t]; ok {
 		return st
@@ -102,8 +104,25 @@ func (es *estimator) tableStats(t *table.Table) []colStats {
 	for j, c := range cols {
 		col[c.Name] = j
 	}
+	// What the formats of VARCHAR segments say about distinct values: a
+	// constant segment has one, an uncompressed one got no dictionary
+	// because its strings were mostly distinct.
+	constants := make([]map[string]bool, len(cols))
+	plain := make([]bool, len(cols))
+	dictionary := make([]float64, len(cols)) // most strings in one segment's dictionary
 	for _, s := range t.Segments() {
 		j := col[s.Column]
+		switch s.Format {
+		case table.FormatConstant:
+			if constants[j] == nil {
+				constants[j] = map[string]bool{}
+			}
+			constants[j][s.Min.String()] = true
+		case table.FormatUncompressed:
+			plain[j] = true
+		case table.FormatDictionary:
+			dictionary[j] = math.Max(dictionary[j], dictionarySize(s))
+		}
 		lo, okLo := numeric(s.Min)
 		hi, okHi := numeric(s.Max)
 		if !okLo || !okHi {
@@ -125,13 +144,60 @@ func (es *estimator) tableStats(t *table.Table) []colStats {
 				span := (st[j].hi-st[j].lo)*math.Pow10(c.Type.Scale()) + 1
 				st[j].distinct = math.Min(rows, span)
 			}
+		case types.Double:
+			st[j].distinct = rows
 		default:
-			st[j].distinct = math.Sqrt(rows)
+			switch {
+			case plain[j]:
+				st[j].distinct = rows
+			case dictionary[j] > 0:
+				st[j].distinct = math.Max(dictionary[j], float64(len(constants[j])))
+			case constants[j] != nil:
+				st[j].distinct = float64(len(constants[j]))
+			default:
+				st[j].distinct = math.Sqrt(rows)
+			}
 		}
 		st[j].distinct = math.Max(1, st[j].distinct)
 	}
 	es.tables[t] = st
 	return st
+}
+
+// dictionarySize estimates how many strings the dictionary of a
+// dictionary-format VARCHAR segment holds from the segment's size, by the
+// layout package table documents: a 32-byte header, the validity bitmap
+// if some rows are NULL, (n+1) 4-byte offsets, the n strings, then a code
+// of bitWidth(n-1) bits per row and 8 bytes of padding. The strings are
+// taken to be as long as the average of the zone map's minimum and
+// maximum; the size grows with n, so the largest n whose layout fits the
+// segment is the estimate (exact for TPC-H's flags and segments).
+func dictionarySize(s table.SegmentInfo) float64 {
+	body := s.Bytes - 32
+	if s.Nulls > 0 && s.Nulls < s.Rows {
+		body -= 8 * ((s.Rows + 63) / 64)
+	}
+	avg := 16.0
+	if !s.Min.IsNull() && !s.Max.IsNull() {
+		avg = float64(len(s.Min.Str())+len(s.Max.Str())) / 2
+	}
+	size := func(n int) float64 {
+		w := bits.Len64(uint64(n - 1))
+		return float64(4*(n+1)) + float64(n)*avg + float64((s.Rows*w+7)/8+8)
+	}
+	lo, hi := 2, 1<<16 // a dictionary of one string is a constant segment
+	if size(lo) > float64(body) {
+		return float64(lo)
+	}
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if size(mid) <= float64(body) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return float64(lo)
 }
 
 // distinct returns the estimated distinct values of e in a node's output e
