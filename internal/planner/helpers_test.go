@@ -106,12 +106,18 @@ func newCatalog(t testing.TB) testCatalog {
 // node's inputs produce (join conditions: each side its own input), every
 // column is produced by one node only (a Project may pass a column of its
 // input through under the same ID), column references carry the type of
-// the column they read, the result is part of the root's output, and
+// the column they read, no node is in the plan twice, the result is part
+// of the root's output, and
 // NextID is above every ID.
 func validate(p *planner.Plan) error {
 	produced := map[planner.ColumnID]string{}
+	seen := map[planner.Node]bool{}
 	var check func(n planner.Node) error
 	check = func(n planner.Node) error {
+		if seen[n] {
+			return fmt.Errorf("%s: the node is in the plan twice (a plan is a tree)", planner.Describe(n))
+		}
+		seen[n] = true
 		for _, in := range n.Inputs() {
 			if err := check(in); err != nil {
 				return err

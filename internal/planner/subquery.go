@@ -216,14 +216,83 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	}
 	conds = append([]JoinCond{{Left: eq.Left, Right: eq.Right}}, conds...)
 	mark := c.b.newColumn("in", types.BooleanType)
+	before := *c.input
 	*c.input = &Join{Kind: Mark, Left: *c.input, Right: root, Conds: conds, Residual: residual, Mark: mark}
 	v := expr.Expr(mark.Ref())
+	if len(corr.ids) > 0 {
+		if v, err = c.correlatedIn(e, eq.Left, mark, before); err != nil {
+			return nil, err
+		}
+	}
 	if e.Not {
 		if v, err = expr.NewUnary(expr.OpNot, v, pos); err != nil {
 			return nil, exprErr(e.At, err)
 		}
 	}
 	return v, nil
+}
+
+// correlatedIn returns the value of x IN (a correlated subquery) given
+// the mark of a mark join on x = y and the correlation predicates. The
+// mark alone is not the answer: a mark join makes its mark NULL when any
+// key is NULL or the build side has any NULL key, while IN looks only at
+// the rows the correlation selects (a NULL correlation key selects none:
+// false). So the mark says only whether a match was found, and the rows
+// the correlation selects are counted by the subquery bound once more, as
+// count(*) and count(y) grouped by the correlation:
+//
+//	CASE WHEN COALESCE(mark, false) THEN true
+//	     WHEN n = 0 THEN false                 -- no rows: false, even for x NULL
+//	     WHEN x IS NULL OR n > n_y THEN NULL   -- unknown: x or some y is NULL
+//	     ELSE false END
+func (c *exprCtx) correlatedIn(e *ast.InSubqueryExpr, x expr.Expr, mark Column, before Node) (expr.Expr, error) {
+	pos := exprPos(e.At)
+	bq, corr, err := c.subquery(e.Query)
+	if err != nil {
+		return nil, err
+	}
+	root := c.b.resultNode(bq)
+	y := bq.result[0]
+	n := c.b.newColumn("count_star()", types.BigIntType)
+	ny := c.b.newColumn("count("+y.Name+")", types.BigIntType)
+	agg := &Aggregate{Input: root, Aggs: []AggFunc{
+		{Kind: expr.CountStar, Text: n.Name, At: pos, Column: n},
+		{Kind: expr.Count, Arg: y.Ref(), Text: ny.Name, At: pos, Column: ny},
+	}}
+	d := newDecorrelator(c.b, corr, e.At, before)
+	counted, preds, err := d.pull(agg, true)
+	if err != nil {
+		return nil, err
+	}
+	conds, residual, err := d.join(counted, preds)
+	if err != nil {
+		return nil, err
+	}
+	*c.input = &Join{Kind: Single, Left: *c.input, Right: counted, Conds: conds, Residual: residual}
+	nv, nyv := d.value(n), d.value(ny)
+	zero := expr.NewConst(types.BigIntValue(0), pos)
+	found, err := expr.NewCoalesce([]expr.Expr{mark.Ref(), boolConst(false, pos)}, pos)
+	if err != nil {
+		return nil, exprErr(e.At, err)
+	}
+	none, err := expr.NewBinary(expr.OpEq, nv, zero, pos)
+	if err != nil {
+		return nil, exprErr(e.At, err)
+	}
+	someNull, err := expr.NewBinary(expr.OpGt, nv, nyv, pos)
+	if err != nil {
+		return nil, exprErr(e.At, err)
+	}
+	unknown, err := expr.NewBinary(expr.OpOr, expr.NewIsNull(x, false, pos), someNull, pos)
+	if err != nil {
+		return nil, exprErr(e.At, err)
+	}
+	r, err := expr.NewCase([]expr.When{
+		{Cond: found, Then: boolConst(true, pos)},
+		{Cond: none, Then: boolConst(false, pos)},
+		{Cond: unknown, Then: expr.NewConst(types.Null(types.BooleanType), pos)},
+	}, boolConst(false, pos), pos)
+	return r, exprErr(e.At, err)
 }
 
 func conjunctsOf(e expr.Expr) []expr.Expr {
