@@ -523,3 +523,52 @@ func TestDatabaseSQLConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// benchTable fills table t of db with 2^17 rows of INTEGER, DECIMAL,
+// VARCHAR and DATE values.
+func benchTable(b *testing.B, exec func(string) error) int {
+	setup := "CREATE TABLE t (i INTEGER, d DECIMAL(12,2), s VARCHAR, dt DATE); " +
+		"INSERT INTO t VALUES (1, 1.25, 'one', DATE '1998-12-01'), (2, -7.5, 'two', DATE '1970-01-01')"
+	for range 16 {
+		setup += "; INSERT INTO t SELECT i + 2, d * 2, s, dt FROM t"
+	}
+	if err := exec(setup); err != nil {
+		b.Fatal(err)
+	}
+	return 1 << 17
+}
+
+// BenchmarkDriverScan reads every row of a 2^17-row table through
+// database/sql into Go values: the driver's conversion cost per row.
+func BenchmarkDriverScan(b *testing.B) {
+	db, err := sql.Open("bpfdb", ":memory:?threads=2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	n := benchTable(b, func(s string) error { _, err := db.Exec(s); return err })
+	b.ResetTimer()
+	for b.Loop() {
+		rows, err := db.Query("SELECT i, d, s, dt FROM t")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var (
+			i  int32
+			d  string
+			s  string
+			dt time.Time
+		)
+		got := 0
+		for rows.Next() {
+			if err := rows.Scan(&i, &d, &s, &dt); err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if err := rows.Close(); err != nil || got != n {
+			b.Fatalf("%d rows, %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+}

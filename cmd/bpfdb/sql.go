@@ -269,21 +269,31 @@ func writeTable(w io.Writer, res *bpfdb.Result) error {
 		return nil
 	})
 	var b bytes.Buffer
+	spaces := func(n int) {
+		for range n {
+			b.WriteByte(' ')
+		}
+	}
 	line := func(cols []string, align func(j int) bool) {
 		for j, s := range cols {
 			if j > 0 {
-				b.WriteString("|")
+				b.WriteByte('|')
 			}
-			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(s))
+			pad := widths[j] - utf8.RuneCountInString(s)
+			b.WriteByte(' ')
 			switch {
 			case align == nil: // header: centered, the odd space right
-				left := len(pad) / 2
-				b.WriteString(" " + pad[:left] + s + pad[left:] + " ")
+				spaces(pad / 2)
+				b.WriteString(s)
+				spaces(pad - pad/2)
 			case align(j):
-				b.WriteString(" " + pad + s + " ")
+				spaces(pad)
+				b.WriteString(s)
 			default:
-				b.WriteString(" " + s + pad + " ")
+				b.WriteString(s)
+				spaces(pad)
 			}
+			b.WriteByte(' ')
 		}
 		trimmed := bytes.TrimRight(b.Bytes(), " ")
 		b.Truncate(len(trimmed))
@@ -393,6 +403,13 @@ func jsonValue(v types.Value) []byte {
 
 // jsonString quotes s as a JSON string, without HTML escapes.
 func jsonString(s string) []byte {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
+	}
+	if plain { // nothing to escape: the common case, without an encoder
+		return []byte(`"` + s + `"`)
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
