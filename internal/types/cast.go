@@ -98,7 +98,7 @@ func fromInt64(x int64, to Type) (Value, error) {
 	case BigInt:
 		return BigIntValue(x), nil
 	case Decimal:
-		if abs64(x) >= pow10[to.Precision()] {
+		if abs64(x) >= uint64(DecimalBound(to)) {
 			return Value{}, fmt.Errorf("%s out of range for %v: %w", FormatDecimal(x, to.Scale()), to, ErrOverflow)
 		}
 		return DecimalValue(x, to), nil

@@ -23,6 +23,13 @@ var pow10 = [20]uint64{
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
 }
 
+// DecimalBound returns the exclusive bound on the magnitude of the scaled
+// integers of DECIMAL type t: 10^precision, or 10^18 for the types wider
+// than MaxDecimalPrecision digits (see MaxDecimalWidth).
+func DecimalBound(t Type) int64 {
+	return int64(pow10[min(t.Precision(), MaxDecimalPrecision)])
+}
+
 // Pow10 returns 10^n for 0 ≤ n ≤ 18 as an int64.
 func Pow10(n int) int64 {
 	checkScale(n)
@@ -253,20 +260,31 @@ func Float64ToDecimal(f float64, scale int) (int64, error) {
 
 // DecimalAddType is the result type of adding or subtracting DECIMAL a and
 // DECIMAL b: the larger scale, and enough integer digits for both plus a
-// carry, capped at 18 digits (results that do not fit fail at run time).
+// carry, capped at 18 digits when both are at most that wide and at 38
+// otherwise, as DuckDB caps them (results that do not fit fail at run
+// time).
 func DecimalAddType(a, b Type) (Type, error) {
 	s := max(a.Scale(), b.Scale())
 	intDigits := max(a.Precision()-a.Scale(), b.Precision()-b.Scale()) + 1
-	return DecimalType(min(MaxDecimalPrecision, intDigits+s), s)
+	limit := MaxDecimalPrecision
+	if max(a.Precision(), b.Precision()) > MaxDecimalPrecision {
+		limit = MaxDecimalWidth
+	}
+	return DecimalType(min(limit, intDigits+s), s)
 }
 
 // DecimalMulType is the result type of multiplying DECIMAL a by DECIMAL b:
 // scale sa+sb and precision pa+pb capped at 18. It fails if the scale
-// itself exceeds 18.
+// itself exceeds 18, or if an operand is wider than 18 digits (DuckDB
+// multiplies those as 128-bit integers; bpfdb's expressions multiply them
+// as DOUBLE).
 func DecimalMulType(a, b Type) (Type, error) {
 	s := a.Scale() + b.Scale()
 	if s > MaxDecimalPrecision {
 		return Type{}, fmt.Errorf("multiply %v by %v: result scale %d exceeds %d: %w", a, b, s, MaxDecimalPrecision, ErrDecimalPrecision)
+	}
+	if max(a.Precision(), b.Precision()) > MaxDecimalPrecision {
+		return Type{}, fmt.Errorf("multiply %v by %v: an operand wider than %d digits: %w", a, b, MaxDecimalPrecision, ErrDecimalPrecision)
 	}
 	return DecimalType(min(MaxDecimalPrecision, max(a.Precision()+b.Precision(), s)), s)
 }
@@ -277,7 +295,7 @@ func DecimalMulType(a, b Type) (Type, error) {
 // fail with ErrOverflow; anything else that is not the form fails with
 // ErrSyntax. The errors name the literal and the offending position.
 func ParseDecimal(s string, precision, scale int) (int64, error) {
-	if precision < 1 || precision > MaxDecimalPrecision || scale < 0 || scale > precision {
+	if precision < 1 || precision > MaxDecimalWidth || scale < 0 || scale > min(precision, MaxDecimalPrecision) {
 		return 0, fmt.Errorf("parse %q as DECIMAL(%d,%d): %w", s, precision, scale, ErrDecimalPrecision)
 	}
 	fail := func(err error, format string, args ...any) (int64, error) {
@@ -309,8 +327,8 @@ func ParseDecimal(s string, precision, scale int) (int64, error) {
 				continue // leading zero
 			}
 			intDigits++
-			if intDigits > precision-scale {
-				return fail(ErrOverflow, "more than %d digits before the point", precision-scale)
+			if intDigits > min(precision, MaxDecimalPrecision)-scale {
+				return fail(ErrOverflow, "more than %d digits before the point", min(precision, MaxDecimalPrecision)-scale)
 			}
 			mag = mag*10 + d
 			continue
@@ -331,7 +349,7 @@ func ParseDecimal(s string, precision, scale int) (int64, error) {
 	}
 	if roundUp {
 		mag++
-		if mag >= pow10[precision] {
+		if mag >= pow10[min(precision, MaxDecimalPrecision)] {
 			return fail(ErrOverflow, "rounds to more than %d digits", precision)
 		}
 	}

@@ -85,9 +85,18 @@ func (p Physical) Width() int {
 	return 0
 }
 
-// MaxDecimalPrecision is the largest DECIMAL precision bpfdb stores: 18
-// decimal digits always fit an int64 (10^18 − 1 < 2^63 − 1).
+// MaxDecimalPrecision is the most decimal digits a DECIMAL value holds:
+// 18 digits always fit an int64 (10^18 − 1 < 2^63 − 1), the physical form
+// of every DECIMAL. It is also the largest scale.
 const MaxDecimalPrecision = 18
+
+// MaxDecimalWidth is the largest precision a DECIMAL type may declare:
+// 38, as in DuckDB and PostgreSQL's common use, so that schemas and result
+// types (a sum of DECIMAL(15,2) is DECIMAL(38,2)) read as DuckDB's. A
+// type wider than MaxDecimalPrecision still stores its values in an int64
+// and holds at most MaxDecimalPrecision digits (DecimalBound): a value
+// beyond that is an overflow error, never a wrong result.
+const MaxDecimalWidth = 38
 
 // ErrDecimalPrecision is returned for a DECIMAL type whose precision or
 // scale bpfdb cannot store.
@@ -122,13 +131,17 @@ func New(id ID) Type {
 }
 
 // DecimalType returns DECIMAL(precision, scale). It fails with
-// ErrDecimalPrecision unless 1 ≤ precision ≤ 18 and 0 ≤ scale ≤ precision.
+// ErrDecimalPrecision unless 1 ≤ precision ≤ 38 and 0 ≤ scale ≤
+// min(precision, 18).
 func DecimalType(precision, scale int) (Type, error) {
-	if precision < 1 || precision > MaxDecimalPrecision {
-		return Type{}, fmt.Errorf("DECIMAL(%d,%d): precision must be between 1 and %d: %w", precision, scale, MaxDecimalPrecision, ErrDecimalPrecision)
+	if precision < 1 || precision > MaxDecimalWidth {
+		return Type{}, fmt.Errorf("DECIMAL(%d,%d): precision must be between 1 and %d: %w", precision, scale, MaxDecimalWidth, ErrDecimalPrecision)
 	}
 	if scale < 0 || scale > precision {
 		return Type{}, fmt.Errorf("DECIMAL(%d,%d): scale must be between 0 and the precision: %w", precision, scale, ErrDecimalPrecision)
+	}
+	if scale > MaxDecimalPrecision {
+		return Type{}, fmt.Errorf("DECIMAL(%d,%d): scale must be at most %d: %w", precision, scale, MaxDecimalPrecision, ErrDecimalPrecision)
 	}
 	return Type{id: Decimal, precision: uint8(precision), scale: uint8(scale)}, nil
 }

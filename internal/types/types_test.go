@@ -371,7 +371,7 @@ func TestParseType(t *testing.T) {
 		{"bigint", "BIGINT"}, {"INT", "INTEGER"}, {"decimal(15, 2)", "DECIMAL(15,2)"},
 		{"NUMERIC(7)", "DECIMAL(7,0)"}, {"DECIMAL", "DECIMAL(18,3)"}, {"text", "VARCHAR"},
 		{"DATE", "DATE"}, {"bool", "BOOLEAN"}, {"double", "DOUBLE"},
-		{"DECIMAL(19,2)", "error"}, {"DECIMAL(x)", "error"}, {"BLOB", "error"},
+		{"DECIMAL(38,2)", "DECIMAL(38,2)"}, {"DECIMAL(39,2)", "error"}, {"DECIMAL(x)", "error"}, {"BLOB", "error"},
 	} {
 		typ, err := ParseType(tc.in)
 		got := typ.String()

@@ -102,7 +102,7 @@ type sideTable struct {
 // result type is:
 //
 //	count             BIGINT
-//	sum               BIGINT for integers, DECIMAL(18,s) for DECIMAL(p,s),
+//	sum               BIGINT for integers, DECIMAL(38,s) for DECIMAL(p,s),
 //	                  DOUBLE for DOUBLE; exact, overflow an error
 //	avg               DOUBLE, as DuckDB computes it: the exact sum divided
 //	                  by count×10^s, correctly rounded
@@ -140,7 +140,7 @@ func NewAggregate(spec AggSpec) (*Aggregate, error) {
 		case t.ID() == types.Double:
 			a.out, a.size = types.DoubleType, 9
 		case t.ID() == types.Decimal:
-			a.out, a.size = types.MustDecimal(types.MaxDecimalPrecision, t.Scale()), 17
+			a.out, a.size = types.MustDecimal(types.MaxDecimalWidth, t.Scale()), 17
 		default:
 			a.out, a.size = types.BigIntType, 17
 		}
@@ -598,7 +598,7 @@ func (a *Aggregate) Finalize(state []byte, out *vector.Vector, i int) error {
 			return nil
 		}
 		v, ok := fit128(le.Uint64(state[0:8]), le.Uint64(state[8:16]))
-		if !ok || (a.out.ID() == types.Decimal && (v >= types.Pow10(a.out.Precision()) || v <= -types.Pow10(a.out.Precision()))) {
+		if !ok || (a.out.ID() == types.Decimal && (v >= types.DecimalBound(a.out) || v <= -types.DecimalBound(a.out))) {
 			return fail(types.ErrOverflow)
 		}
 		out.Int64s()[i] = v

@@ -98,7 +98,7 @@ func compileBinary(e *Binary) (kernel, error) {
 	case e.T.ID() == types.Decimal:
 		k.rs, k.sl, k.sr = e.T.Scale(), lt.Scale(), e.Right.Type().Scale()
 		k.fl, k.fr = types.Pow10(k.rs-k.sl), types.Pow10(k.rs-k.sr)
-		k.bound = types.Pow10(e.T.Precision())
+		k.bound = types.DecimalBound(e.T)
 		if e.Op == OpMul {
 			k.run = (*binaryKernel).decimalMul
 		} else {

@@ -280,6 +280,13 @@ func NewBinary(op Op, l, r Expr, pos Pos) (Expr, error) {
 		t = types.DoubleType
 	case lt.ID() == types.Double || rt.ID() == types.Double:
 		t = types.DoubleType
+	case (lt.ID() == types.Decimal || rt.ID() == types.Decimal) && op == OpMul &&
+		max(asDecimal(lt).Precision(), asDecimal(rt).Precision()) > types.MaxDecimalPrecision &&
+		asDecimal(lt).Precision()+asDecimal(rt).Precision() > types.MaxDecimalPrecision:
+		// A product whose operand is wider than an int64 holds (a sum,
+		// DECIMAL(38,s)) and whose digits could exceed 18: DuckDB
+		// multiplies 128-bit integers; bpfdb multiplies doubles.
+		t = types.DoubleType
 	case lt.ID() == types.Decimal || rt.ID() == types.Decimal:
 		a, b := asDecimal(lt), asDecimal(rt)
 		var err error

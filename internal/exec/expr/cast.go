@@ -145,7 +145,7 @@ func checkRange(x int64, t types.Type) error {
 			return types.ErrOverflow
 		}
 	case types.Decimal:
-		if b := types.Pow10(t.Precision()); x >= b || x <= -b {
+		if b := types.DecimalBound(t); x >= b || x <= -b {
 			return types.ErrOverflow
 		}
 	}

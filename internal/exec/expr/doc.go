@@ -13,9 +13,15 @@
 //	                      meeting a DECIMAL becomes DECIMAL(10,0) (INTEGER)
 //	                      or DECIMAL(18,0) (BIGINT)
 //	+ −  on DECIMAL       scale max(s1,s2), integer digits max+1, precision
-//	                      capped at 18 (types.DecimalAddType)
+//	                      capped at 18, or 38 if an operand is wider than
+//	                      18 (types.DecimalAddType)
 //	×    on DECIMAL       scale s1+s2, precision p1+p2 capped at 18
-//	                      (types.DecimalMulType)
+//	                      (types.DecimalMulType); DOUBLE if an operand is
+//	                      wider than 18 digits (a sum) and p1+p2 > 18,
+//	                      where DuckDB multiplies 128-bit integers
+//	DECIMAL(p>18,s)       a type (sums are DECIMAL(38,s)) whose values
+//	                      still hold 18 digits at most: more is an
+//	                      overflow error (types.MaxDecimalWidth)
 //	/                     DOUBLE for every numeric pair, as DuckDB (1.x)
 //	                      does; // is integer division (truncating) and %
 //	                      the remainder, both on integers

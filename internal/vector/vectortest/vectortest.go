@@ -59,7 +59,7 @@ func Value(r *rand.Rand, t types.Type, nullRate float64) types.Value {
 	case types.Double:
 		return types.DoubleValue(float64(r.IntN(2000)-1000) / 8)
 	case types.Decimal:
-		return types.DecimalValue(r.Int64N(types.Pow10(t.Precision())), t)
+		return types.DecimalValue(r.Int64N(types.DecimalBound(t)), t)
 	case types.Date:
 		return types.DateValue(int32(8000 + r.IntN(3000))) // 1991..1999
 	case types.Varchar:
