@@ -116,18 +116,14 @@ func sqlCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f dbFlags
 	f.register(fs)
 	command := fs.String("c", "", "SQL statements to run")
-	hasC := false
-	for _, a := range args {
-		if a == "-c" || a == "--c" || strings.HasPrefix(a, "-c=") || strings.HasPrefix(a, "--c=") {
-			hasC = true
-		}
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	hasC := false // -c "" runs nothing; no -c at all starts the shell
+	fs.Visit(func(f *flag.Flag) { hasC = hasC || f.Name == "c" })
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "bpfdb: unexpected argument %q\n%s", fs.Arg(0), sqlUsage)
 		return 2
