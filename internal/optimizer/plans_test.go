@@ -170,6 +170,18 @@ var handPlans = map[string]func(b *builder) *planner.Plan{
 		f2 := &planner.Filter{Input: lim, Cond: b.bin(expr.OpLt, b.c("year"), expr.NewConst(types.BigIntValue(1998), expr.Pos{}))}
 		return b.plan(f2, "year", "total")
 	},
+	// Equalities carry constant predicates across: o_orderkey < 100 and
+	// o_orderkey = l_orderkey give l_orderkey < 100 (a zone-map filter on
+	// lineitem); a second equality chains it on to partsupp.
+	"transitive": func(b *builder) *planner.Plan {
+		from := cross(b.get("orders", ""), b.get("lineitem", ""), b.get("partsupp", ""))
+		f := &planner.Filter{Input: from, Cond: b.and(
+			b.eq(b.c("o_orderkey"), b.c("l_orderkey")),
+			b.eq(b.c("l_partkey"), b.c("ps_partkey")),
+			b.bin(expr.OpLt, b.c("o_orderkey"), expr.NewConst(types.BigIntValue(100), expr.Pos{})),
+			b.in(b.c("ps_partkey"), expr.NewConst(types.BigIntValue(7), expr.Pos{}), expr.NewConst(types.BigIntValue(9), expr.Pos{})))}
+		return b.plan(f, "o_orderkey", "ps_suppkey")
+	},
 	// A union whose branches are join trees: reordering a branch must keep
 	// its column order, which the union reads by position.
 	"union": func(b *builder) *planner.Plan {

@@ -152,6 +152,11 @@ func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 			pool = append(pool, splitPreds([]expr.Expr{n.Residual})...)
 			n.Residual = nil
 		}
+		for _, c := range n.Conds {
+			pool = append(pool, equality(c.Left, c.Right))
+		}
+		n.Conds = nil
+		pool = append(pool, impliedByEqualities(pool)...)
 		var across []expr.Expr
 		for _, p := range pool {
 			onL, onR := side(p)
