@@ -509,3 +509,52 @@ func TestNoOpCommit(t *testing.T) {
 		t.Fatalf("a CREATE VIEW moved the checkpoint from %d to %d, want one step", before, after)
 	}
 }
+
+// TestWriterWaits: a second statement's first write waits for the writing
+// statement to end and then works on what it committed, even though the
+// second statement began before; a statement reading a table that another
+// drops keeps reading it.
+func TestWriterWaits(t *testing.T) {
+	c := mustOpen(t, ":memory:", Options{})
+	defer c.Close()
+	exec(t, c, func(tx *Tx) error {
+		if err := tx.CreateTable("old", []ColumnDef{{Name: "v", Type: types.BigIntType}}, false); err != nil {
+			return err
+		}
+		return insert(tx, "old", bigints(1, 2, 3))
+	})
+	reader := c.Begin()
+	defer reader.Rollback()
+	old := reader.Table("old")
+
+	a, b := c.Begin(), c.Begin()
+	if err := a.CreateTable("t", []ColumnDef{{Name: "v", Type: types.BigIntType}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Drop(KindTable, "old", false); err != nil {
+		t.Fatal(err)
+	}
+	var bDone atomic.Bool
+	bErr := make(chan error, 1)
+	go func() {
+		err := b.CreateTable("T", []ColumnDef{{Name: "w", Type: types.IntegerType}}, false)
+		bDone.Store(true)
+		b.Rollback()
+		bErr <- err
+	}()
+	if bDone.Load() {
+		t.Fatal("a second writer went ahead while the first had not ended")
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-bErr; !errors.Is(err, ErrExists) {
+		t.Fatalf("the second writer, after the first committed t: %v, want ErrExists", err)
+	}
+	if n, sum := countSum(old); n != 3 || sum != 6 {
+		t.Fatalf("a reader of a table dropped meanwhile: %d rows summing to %d", n, sum)
+	}
+	if reader.Table("old") != old || c.Begin().Table("old") != nil {
+		t.Fatal("the drop changed an earlier statement's view, or a later one still sees the table")
+	}
+}
