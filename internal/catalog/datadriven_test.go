@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,13 +44,32 @@ func TestDataDriven(t *testing.T) {
 			defer s.close(t)
 			datadriven.Run(t, path, *rewrite, s.run)
 		})
+		if *rewrite || usesReopen(t, path) {
+			continue
+		}
+		// A script that never reopens must give the same output in memory.
+		t.Run(filepath.Base(path)+"/memory", func(t *testing.T) {
+			s := &script{memory: true, txs: map[string]*Tx{}}
+			defer s.close(t)
+			datadriven.Run(t, path, false, s.run)
+		})
 	}
 }
 
 type script struct {
 	dbPath string
+	memory bool // every open is of an in-memory database
 	c      *Catalog
 	txs    map[string]*Tx
+}
+
+// usesReopen reports whether the script at path reopens its database.
+func usesReopen(t *testing.T, path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(data), "\nreopen\n")
 }
 
 func (s *script) close(t *testing.T) {
@@ -108,7 +128,7 @@ func (s *script) run(t *testing.T, c *datadriven.Case) string {
 	}
 	switch c.Cmd {
 	case "open":
-		if flagArg(c, "memory") {
+		if flagArg(c, "memory") || s.memory {
 			return s.open(t, ":memory:")
 		}
 		return s.open(t, s.dbPath)
