@@ -41,6 +41,10 @@
 // reads back exactly with at least one decimal (3.0, 0.5, 1e+20), dates
 // as 1998-12-01, the empty string as (empty).
 //
+// "restart" on a line of its own closes the database and opens it again,
+// to check what a database file keeps; on an in-memory database it does
+// nothing.
+//
 // In SQL, __TESTDIR__ stands for the directory of the test file (for COPY
 // fixtures next to it).
 //

@@ -24,9 +24,10 @@ const (
 	StatementOK    Kind = iota // statement ok
 	StatementError             // statement error [text]
 	Query                      // query <types> [sort] [label]
+	Restart                    // restart
 )
 
-var kindNames = [...]string{StatementOK: "statement ok", StatementError: "statement error", Query: "query"}
+var kindNames = [...]string{StatementOK: "statement ok", StatementError: "statement error", Query: "query", Restart: "restart"}
 
 // String returns the record header's words: "statement ok".
 func (k Kind) String() string {
@@ -97,6 +98,12 @@ func Parse(path, text string) (*File, error) {
 		}
 		words := strings.Fields(line)
 		r := &Record{Line: i + 1}
+		if len(words) == 1 && words[0] == "restart" {
+			r.Kind = Restart
+			f.Records = append(f.Records, r)
+			i++
+			continue
+		}
 		switch {
 		case words[0] == "statement" && len(words) == 2 && words[1] == "ok":
 			r.Kind = StatementOK
@@ -131,7 +138,7 @@ func Parse(path, text string) (*File, error) {
 				return nil, fail(i, "query header %q: want query <types> [nosort|rowsort|valuesort] [label]", line)
 			}
 		default:
-			return nil, fail(i, "unknown record %q: want statement ok, statement error or query", line)
+			return nil, fail(i, "unknown record %q: want statement ok, statement error, query or restart", line)
 		}
 		i++
 		var sql []string
@@ -184,21 +191,42 @@ func (f *Failure) Error() string {
 	return fmt.Sprintf("%s:%d: %s\n%s", f.Path, f.Record.Line, f.Msg, indent(f.Record.SQL))
 }
 
-// Run runs every record of f on db in order and returns the failures.
-// A failed record does not stop the file.
-func (f *File) Run(ctx context.Context, db *bpfdb.DB) []*Failure {
+// Run opens the database at path ("" for a new in-memory one) with opts,
+// runs every record of f on it in order and closes it. A failed record
+// does not stop the file. It returns the failures, and an error if the
+// database could not be opened or closed.
+func (f *File) Run(ctx context.Context, path string, opts bpfdb.Options) ([]*Failure, error) {
 	dir, err := filepath.Abs(filepath.Dir(f.Path))
 	if err != nil {
 		dir = filepath.Dir(f.Path)
 	}
+	db, err := bpfdb.Open(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", f.Path, err)
+	}
 	labels := map[string][]string{}
 	var fails []*Failure
 	for _, r := range f.Records {
+		if r.Kind == Restart {
+			if path == "" {
+				continue // an in-memory database would lose everything
+			}
+			if err := db.Close(); err != nil {
+				return fails, fmt.Errorf("%s:%d: restart: close: %w", f.Path, r.Line, err)
+			}
+			if db, err = bpfdb.Open(path, opts); err != nil {
+				return fails, fmt.Errorf("%s:%d: restart: open: %w", f.Path, r.Line, err)
+			}
+			continue
+		}
 		if msg := r.run(ctx, db, strings.ReplaceAll(r.SQL, "__TESTDIR__", dir), labels); msg != "" {
 			fails = append(fails, &Failure{Path: f.Path, Record: r, Msg: msg})
 		}
 	}
-	return fails
+	if err := db.Close(); err != nil {
+		return fails, fmt.Errorf("run %s: close: %w", f.Path, err)
+	}
+	return fails, nil
 }
 
 // run runs one record and returns what went wrong, or "". A panic of the

@@ -23,6 +23,7 @@ const tinyMemory = 16 << 20
 type cell struct {
 	threads int
 	memory  int64 // 0: the default
+	file    bool  // a database file in a temporary directory, not in memory
 }
 
 func (c cell) String() string {
@@ -30,14 +31,24 @@ func (c cell) String() string {
 	if c.memory > 0 {
 		m = fmt.Sprintf("%dMB", c.memory>>20)
 	}
-	return fmt.Sprintf("threads=%d,mem=%s", c.threads, m)
+	s := fmt.Sprintf("threads=%d,mem=%s", c.threads, m)
+	if c.file {
+		s += ",file"
+	}
+	return s
 }
 
-// matrix is every configuration: results must be the same in each.
-var matrix = []cell{{1, 0}, {2, 0}, {1, tinyMemory}, {2, tinyMemory}}
+// matrix is every configuration: results must be the same in each. Every
+// combination of threads and memory limit runs in memory; two of them run
+// on a database file too (restart reopens it), which costs more time.
+var matrix = []cell{
+	{threads: 1}, {threads: 2},
+	{threads: 1, memory: tinyMemory}, {threads: 2, memory: tinyMemory},
+	{threads: 2, file: true}, {threads: 1, memory: tinyMemory, file: true},
+}
 
 // TestCorpus runs every file of testdata/sql in every cell of the matrix,
-// each on a new in-memory database.
+// each on a new database.
 func TestCorpus(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(corpus, "*.test"))
 	if err != nil {
@@ -54,23 +65,25 @@ func TestCorpus(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			for _, c := range matrix {
 				t.Run(c.String(), func(t *testing.T) {
-					runFile(t, f, bpfdb.Options{Threads: c.threads, MemoryLimit: c.memory})
+					db := ""
+					if c.file {
+						db = filepath.Join(t.TempDir(), "test.db")
+					}
+					runFile(t, f, db, bpfdb.Options{Threads: c.threads, MemoryLimit: c.memory})
 				})
 			}
 		})
 	}
 }
 
-func runFile(t *testing.T, f *File, opts bpfdb.Options) []*Failure {
+func runFile(t *testing.T, f *File, path string, opts bpfdb.Options) []*Failure {
 	t.Helper()
-	db, err := bpfdb.Open("", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	fails := f.Run(context.Background(), db)
+	fails, err := f.Run(context.Background(), path, opts)
 	for _, fl := range fails {
 		t.Error(fl)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return fails
 }
@@ -174,12 +187,10 @@ SELECT a FROM t
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := bpfdb.Open("", bpfdb.Options{Threads: 1})
+	fails, err := f.Run(context.Background(), "", bpfdb.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	fails := f.Run(context.Background(), db)
 	want := []string{
 		"result differs",
 		"result differs",
@@ -261,7 +272,7 @@ nowhere
 	if err != nil {
 		t.Fatal(err)
 	}
-	runFile(t, f, bpfdb.Options{Threads: 1})
+	runFile(t, f, "", bpfdb.Options{Threads: 1})
 }
 
 func TestParseErrors(t *testing.T) {
@@ -324,4 +335,32 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRestart checks that restart reopens a database file and is a no-op
+// in memory.
+func TestRestart(t *testing.T) {
+	const text = `
+statement ok
+CREATE TABLE t (a INTEGER)
+
+statement ok
+INSERT INTO t VALUES (1)
+
+restart
+
+query I
+SELECT a FROM t
+----
+1
+`
+	f, err := Parse("restart.test", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Records[2].Kind != Restart {
+		t.Fatalf("record 3 is %v, want restart", f.Records[2].Kind)
+	}
+	runFile(t, f, "", bpfdb.Options{Threads: 1})
+	runFile(t, f, filepath.Join(t.TempDir(), "r.db"), bpfdb.Options{Threads: 1})
 }
