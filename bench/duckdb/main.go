@@ -1,0 +1,336 @@
+// Command duckdb-bench runs the 22 TPC-H queries on bpfdb and on DuckDB
+// side by side, in one process, on the same generated data, and prints
+// per-query times and their ratio (bpfdb / DuckDB).
+//
+//	go run . --sf 1 --work /tmp/tpch-bench [--runs 5] [--threads 2]
+//
+// It generates the data with bpfdb's dbgen (unless WORK/data holds it),
+// loads it into a DuckDB database file and a bpfdb database file (timing
+// both loads), then for every query runs one warm-up per system and N
+// timed runs, alternating the systems run by run so that machine drift
+// affects both alike, and reports medians (and min, max). It lives in a
+// module of its own because DuckDB needs cgo; bpfdb itself never does.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/internal/tpch"
+	"github.com/bpfdb/bpfdb/internal/tpch/dbgen"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "duckdb-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	sf      float64
+	work    string
+	runs    int
+	threads int
+	queries []int
+	only    string // "", "duckdb" or "bpfdb"
+	memory  string
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("duckdb-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.Float64Var(&c.sf, "sf", 1, "TPC-H scale factor")
+	fs.StringVar(&c.work, "work", "", "work directory: data/, duckdb.db and bpfdb.db live there (kept between runs)")
+	fs.IntVar(&c.runs, "runs", 5, "timed runs per query and system (after one warm-up)")
+	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "threads of both systems")
+	qs := fs.String("queries", "", "comma-separated query numbers (default all 22)")
+	fs.StringVar(&c.only, "only", "", "run only one system: duckdb or bpfdb")
+	fs.StringVar(&c.memory, "memory-limit", "", "memory_limit of both systems (e.g. 256MB; default theirs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.work == "" || c.sf <= 0 || c.runs < 1 || c.threads < 1 {
+		return errors.New("usage: duckdb-bench --work DIR [--sf X] [--runs N] [--threads T] [--queries 1,3] [--only duckdb|bpfdb]")
+	}
+	for n := 1; n <= 22; n++ {
+		c.queries = append(c.queries, n)
+	}
+	if *qs != "" {
+		c.queries = nil
+		for _, s := range strings.Split(*qs, ",") {
+			var n int
+			if _, err := fmt.Sscan(s, &n); err != nil || n < 1 || n > 22 {
+				return fmt.Errorf("--queries: %q is not a query number 1..22", s)
+			}
+			c.queries = append(c.queries, n)
+		}
+	}
+	ctx := context.Background()
+	data := filepath.Join(c.work, fmt.Sprintf("sf%g", c.sf))
+	if err := generate(data, c.sf, c.threads, stderr); err != nil {
+		return err
+	}
+
+	var systems []system
+	if c.only != "bpfdb" {
+		d, load, err := openDuckDB(ctx, filepath.Join(c.work, fmt.Sprintf("duckdb-sf%g.db", c.sf)), data, c)
+		if err != nil {
+			return fmt.Errorf("duckdb: %w", err)
+		}
+		defer d.close()
+		fmt.Fprintf(stdout, "duckdb: loaded in %s (0 = database file existed)\n", load.Round(time.Millisecond))
+		systems = append(systems, d)
+	}
+	if c.only != "duckdb" {
+		b, load, err := openBpfdb(ctx, filepath.Join(c.work, fmt.Sprintf("bpfdb-sf%g.db", c.sf)), data, c)
+		if err != nil {
+			return fmt.Errorf("bpfdb: %w", err)
+		}
+		defer b.close()
+		fmt.Fprintf(stdout, "bpfdb:  loaded in %s (0 = database file existed)\n", load.Round(time.Millisecond))
+		systems = append(systems, b)
+	}
+
+	times := make([][][]time.Duration, len(c.queries)) // [query][system][run]
+	for qi, n := range c.queries {
+		times[qi] = make([][]time.Duration, len(systems))
+		for _, s := range systems {
+			fmt.Fprintf(stderr, "\rq%02d warm-up %s      ", n, s.name())
+			if _, err := s.query(ctx, n); err != nil {
+				return fmt.Errorf("%s q%02d: %w", s.name(), n, err)
+			}
+		}
+		for r := range c.runs {
+			for si, s := range systems {
+				fmt.Fprintf(stderr, "\rq%02d run %d/%d %s      ", n, r+1, c.runs, s.name())
+				d, err := s.query(ctx, n)
+				if err != nil {
+					return fmt.Errorf("%s q%02d: %w", s.name(), n, err)
+				}
+				times[qi][si] = append(times[qi][si], d)
+			}
+		}
+	}
+	fmt.Fprint(stderr, "\r                                  \r")
+	report(stdout, c, systems, times)
+	return nil
+}
+
+// generate writes the tables into dir unless lineitem.tbl is there.
+func generate(dir string, sf float64, threads int, stderr io.Writer) error {
+	if _, err := os.Stat(filepath.Join(dir, "lineitem.tbl")); err == nil {
+		return nil
+	}
+	g, err := dbgen.New(sf, dbgen.FormatDuckDB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "generating TPC-H SF%g into %s\n", sf, dir)
+	return g.WriteDir(dir, threads, nil)
+}
+
+// system is one database under test.
+type system interface {
+	name() string
+	query(ctx context.Context, n int) (time.Duration, error)
+	close()
+}
+
+type duck struct{ db *sql.DB }
+
+func (d *duck) name() string { return "duckdb" }
+func (d *duck) close()       { d.db.Close() }
+
+func (d *duck) query(ctx context.Context, n int) (time.Duration, error) {
+	start := time.Now()
+	q, err := tpch.Get(n, tpch.Dates)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := d.db.QueryContext(ctx, q.SQL)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), rows.Err()
+}
+
+func openDuckDB(ctx context.Context, path, data string, c config) (*duck, time.Duration, error) {
+	_, statErr := os.Stat(path)
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, 0, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", c.threads)); err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	if c.memory != "" {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", c.memory)); err != nil {
+			db.Close()
+			return nil, 0, err
+		}
+	}
+	if statErr == nil {
+		return &duck{db}, 0, nil
+	}
+	start := time.Now()
+	for _, t := range tpch.Tables {
+		if _, err := db.ExecContext(ctx, t.CreateSQL()); err != nil {
+			db.Close()
+			os.Remove(path)
+			return nil, 0, err
+		}
+		file := filepath.Join(data, t.Name+".tbl")
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY %s FROM '%s' (DELIMITER '|', HEADER false)", t.Name, file)); err != nil {
+			db.Close()
+			os.Remove(path)
+			return nil, 0, err
+		}
+	}
+	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	return &duck{db}, time.Since(start), nil
+}
+
+type bp struct{ db *bpfdb.DB }
+
+func (b *bp) name() string { return "bpfdb" }
+func (b *bp) close()       { b.db.Close() }
+
+func (b *bp) query(ctx context.Context, n int) (time.Duration, error) {
+	q, err := tpch.Get(n, tpch.Dates)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	_, err = b.db.Query(ctx, q.SQL)
+	return time.Since(start), err
+}
+
+func openBpfdb(ctx context.Context, path, data string, c config) (*bp, time.Duration, error) {
+	_, statErr := os.Stat(path)
+	db, err := bpfdb.Open(path, bpfdb.Options{Threads: c.threads})
+	if err != nil {
+		return nil, 0, err
+	}
+	if c.memory != "" {
+		if err := db.Exec(ctx, fmt.Sprintf("SET memory_limit = '%s'", c.memory)); err != nil {
+			db.Close()
+			return nil, 0, err
+		}
+	}
+	if statErr == nil {
+		return &bp{db}, 0, nil
+	}
+	start := time.Now()
+	for _, t := range tpch.Tables {
+		if err := db.Exec(ctx, t.CreateSQL()); err != nil {
+			db.Close()
+			os.Remove(path)
+			return nil, 0, err
+		}
+		if err := db.Exec(ctx, tpch.CopySQL(t.Name, filepath.Join(data, t.Name+".tbl"))); err != nil {
+			db.Close()
+			os.Remove(path)
+			return nil, 0, err
+		}
+	}
+	return &bp{db}, time.Since(start), nil
+}
+
+// report prints the per-query medians, min and max, the ratio, the sum
+// of medians and the geometric mean.
+func report(w io.Writer, c config, systems []system, times [][][]time.Duration) {
+	fmt.Fprintf(w, "TPC-H SF%g, %d threads, median of %d runs after a warm-up (ms)\n\n", c.sf, c.threads, c.runs)
+	fmt.Fprintf(w, "| query |")
+	for _, s := range systems {
+		fmt.Fprintf(w, " %s median | min | max |", s.name())
+	}
+	if len(systems) == 2 {
+		fmt.Fprint(w, " ratio |")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range systems {
+		fmt.Fprint(w, "---:|---:|---:|")
+	}
+	if len(systems) == 2 {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	sums := make([]float64, len(systems))
+	logs := make([]float64, len(systems))
+	for qi, n := range c.queries {
+		fmt.Fprintf(w, "| q%02d |", n)
+		med := make([]float64, len(systems))
+		for si := range systems {
+			ts := slices.Clone(times[qi][si])
+			slices.Sort(ts)
+			med[si] = ms(ts[len(ts)/2])
+			if len(ts)%2 == 0 {
+				med[si] = (ms(ts[len(ts)/2-1]) + ms(ts[len(ts)/2])) / 2
+			}
+			sums[si] += med[si]
+			logs[si] += math.Log(med[si])
+			fmt.Fprintf(w, " %.1f | %.1f | %.1f |", med[si], ms(ts[0]), ms(ts[len(ts)-1]))
+		}
+		if len(systems) == 2 {
+			fmt.Fprintf(w, " %.2f |", med[1]/med[0])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, "| sum |")
+	for si := range systems {
+		fmt.Fprintf(w, " %.1f | | |", sums[si])
+	}
+	if len(systems) == 2 {
+		fmt.Fprintf(w, " %.2f |", sums[1]/sums[0])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| geomean |")
+	geo := make([]float64, len(systems))
+	for si := range systems {
+		geo[si] = math.Exp(logs[si] / float64(len(c.queries)))
+		fmt.Fprintf(w, " %.1f | | |", geo[si])
+	}
+	if len(systems) == 2 {
+		fmt.Fprintf(w, " %.2f |", geo[1]/geo[0])
+	}
+	fmt.Fprintln(w)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
