@@ -25,9 +25,16 @@ import (
 //	                         input: filters "column op value"; prints up to
 //	                         max rows (default 10) and the scan's stats
 //	segments t=NAME          the segment list
+//	snapshot t=NAME as=ALIAS a snapshot of the table, known as ALIAS to the
+//	                         other commands
+//	truncate t=NAME groups=N
+//	drop t=NAME              drop the table (the other commands still find it)
+//	attach t=NAME            undo its drop
+//	extra [set]              print the caller's metadata, or set it to the input
 func TestDataDriven(t *testing.T) {
 	e := newEnv(t, 0, 0)
 	r := rand.New(rand.NewPCG(9, 9))
+	others := map[string]*Table{} // snapshots and dropped tables by name
 	datadriven.Run(t, "testdata/tables", *rewrite, func(t *testing.T, c *datadriven.Case) string {
 		opt := func(key, def string) string {
 			for _, a := range c.Args {
@@ -45,6 +52,9 @@ func TestDataDriven(t *testing.T) {
 			return n
 		}
 		table := func() *Table {
+			if tbl := others[c.Arg(t, "t")]; tbl != nil {
+				return tbl
+			}
 			tbl := e.db.Table(c.Arg(t, "t"))
 			if tbl == nil {
 				t.Fatalf("line %d: no table %s", c.Line, c.Arg(t, "t"))
@@ -98,6 +108,7 @@ func TestDataDriven(t *testing.T) {
 			return fmt.Sprintf("ok: %d blocks in use", e.f.Info().UsedBlocks)
 		case "reopen":
 			e = e.reopen(t, int64(atoi(opt("limit", "0"))))
+			clear(others)
 			var names []string
 			for _, tbl := range e.db.Tables() {
 				names = append(names, fmt.Sprintf("%s (%d rows)", tbl.Name(), tbl.Rows()))
@@ -157,6 +168,38 @@ func TestDataDriven(t *testing.T) {
 			}
 			sb.WriteString(s.Stats().String())
 			return sb.String()
+		case "snapshot":
+			snap := table().Snapshot()
+			others[c.Arg(t, "as")] = snap
+			return fmt.Sprintf("%s: %d rows in %d row groups", c.Arg(t, "as"), snap.Rows(), snap.RowGroups())
+		case "truncate":
+			tbl := table()
+			if err := tbl.Truncate(atoi(c.Arg(t, "groups"))); err != nil {
+				return "error: " + err.Error()
+			}
+			return fmt.Sprintf("%d rows in %d row groups", tbl.Rows(), tbl.RowGroups())
+		case "drop":
+			tbl := table()
+			if err := e.db.DropTable(c.Arg(t, "t")); err != nil {
+				return "error: " + err.Error()
+			}
+			others[c.Arg(t, "t")] = tbl
+			return "ok"
+		case "attach":
+			if err := e.db.Attach(table()); err != nil {
+				return "error: " + err.Error()
+			}
+			delete(others, c.Arg(t, "t"))
+			return "ok"
+		case "extra":
+			if len(c.Args) > 0 && c.Args[0] == "set" {
+				e.db.SetExtra([]byte(strings.Join(c.Input, "\n")))
+				return "ok"
+			}
+			if e.db.Extra() == nil {
+				return "(none)"
+			}
+			return string(e.db.Extra())
 		case "segments":
 			var lines []string
 			for _, s := range table().Segments() {

@@ -225,7 +225,8 @@ func (r *metaReader) value(t types.Type) types.Value {
 // reading blocks: counts, types, zone maps, and that every extent lies in a
 // block of the file. Extents carry placeholder blocks holding only the id.
 //
-// It returns the tables and the caller's extra metadata (nil if none).
+// It returns the tables and the caller's extra metadata (nil if none or
+// empty).
 func decodeCatalog(b []byte, lim catalogLimits) ([]tableDesc, []byte, error) {
 	if len(b) == 0 {
 		return nil, nil, nil
@@ -262,7 +263,7 @@ func decodeCatalog(b []byte, lim catalogLimits) ([]tableDesc, []byte, error) {
 	var extra []byte
 	if version >= 2 {
 		n := r.count("extra metadata length", uint64(len(b)))
-		if e := r.bytes(n, "extra metadata"); e != nil {
+		if e := r.bytes(n, "extra metadata"); len(e) > 0 {
 			extra = slices.Clone(e)
 		}
 	}
