@@ -216,6 +216,9 @@ func describeStep(s physical.Step, ps *parallel.PipelineStats, extra []string) s
 		if ps != nil && i < len(ps.Rows) {
 			fmt.Fprintf(&b, "  → %d rows", ps.Rows[i])
 		}
+		if ps != nil && i < len(ps.Time) {
+			fmt.Fprintf(&b, "  %s", ps.Time[i].Round(time.Microsecond))
+		}
 		if i < len(extra) && extra[i] != "" {
 			fmt.Fprintf(&b, "  [%s]", extra[i])
 		}

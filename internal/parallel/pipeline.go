@@ -252,6 +252,12 @@ type PipelineStats struct {
 	// Rows has the rows out of each stage: Rows[0] from the source,
 	// Rows[i] from operator i; the last entry is what the sink consumed.
 	Rows []int64
+	// Time has the time spent in each stage, summed over tasks (so it can
+	// exceed Wall on several threads): Time[0] in the source's Scan,
+	// Time[i] in operator i's Execute, and the last entry in the sink
+	// (Sink, Combine and Finalize). A stage's time excludes the stages
+	// after it.
+	Time []time.Duration
 	// Finalized reports whether the sink's Finalize completed.
 	Finalized bool
 	// Wall is the time from the pipeline's Init to the end of its
@@ -300,6 +306,7 @@ type pipelineRun struct {
 	claimed   atomic.Int64
 	chunks    atomic.Int64
 	rows      []atomic.Int64 // per stage: source, then each operator
+	nanos     []atomic.Int64 // per stage: source, each operator, sink
 	started   time.Time
 	wall      time.Duration
 	finalized bool
@@ -309,9 +316,13 @@ func (r *pipelineRun) stats() PipelineStats {
 	ps := PipelineStats{
 		Name: r.p.name, Tasks: r.nTasks, Morsels: r.claimed.Load(), Chunks: r.chunks.Load(),
 		Rows: make([]int64, len(r.rows)), Finalized: r.finalized, Wall: r.wall,
+		Time: make([]time.Duration, len(r.nanos)),
 	}
 	for i := range r.rows {
 		ps.Rows[i] = r.rows[i].Load()
+	}
+	for i := range r.nanos {
+		ps.Time[i] = time.Duration(r.nanos[i].Load())
 	}
 	return ps
 }
@@ -330,7 +341,7 @@ func plan(pipelines []*Pipeline) ([]*pipelineRun, error) {
 		if byP[p] != nil {
 			return nil, fmt.Errorf("pipeline %s listed twice: %w", p.name, ErrPlan)
 		}
-		runs[i] = &pipelineRun{p: p, rows: make([]atomic.Int64, 1+len(p.ops))}
+		runs[i] = &pipelineRun{p: p, rows: make([]atomic.Int64, 1+len(p.ops)), nanos: make([]atomic.Int64, 2+len(p.ops))}
 		byP[p] = runs[i]
 	}
 	for _, r := range runs {
@@ -426,10 +437,12 @@ func (q *query) finish(r *pipelineRun) {
 	if q.p.Cancelled() {
 		return
 	}
+	start := time.Now()
 	if err := guard(r.sink.Finalize); err != nil {
 		q.p.Cancel(fmt.Errorf("pipeline %s: finalize: %w", r.p.name, err))
 		return
 	}
+	r.nanos[len(r.nanos)-1].Add(int64(time.Since(start)))
 	r.wall, r.finalized = time.Since(r.started), true
 	q.left.Add(-1)
 	for _, d := range r.dependents {
@@ -455,6 +468,7 @@ type pipelineTask struct {
 	// Local counters, added to the pipeline run's when the task ends.
 	claimed, nChunks int64
 	rows             []int64
+	nanos            []int64 // per stage, as pipelineRun.nanos
 }
 
 // Execute scans morsels through the pipeline: one morsel per call in
@@ -493,7 +507,9 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 		}
 		src := t.chunks[0]
 		src.Reset()
+		start := time.Now()
 		more, err := t.src.Scan(t.morsel, src)
+		t.nanos[0] += int64(time.Since(start))
 		if err != nil {
 			t.close()
 			return Done, fmt.Errorf("pipeline %s: scan morsel %d: %w", r.p.name, t.morsel, err)
@@ -524,12 +540,17 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 // operator Finished.
 func (t *pipelineTask) push(i int, in *vector.Chunk) (bool, error) {
 	if i == len(t.ops) {
-		return false, t.sink.Sink(in)
+		start := time.Now()
+		err := t.sink.Sink(in)
+		t.nanos[i+1] += int64(time.Since(start))
+		return false, err
 	}
 	out := t.chunks[i+1]
 	for {
 		out.Reset()
+		start := time.Now()
 		res, err := t.ops[i].Execute(in, out)
+		t.nanos[i+1] += int64(time.Since(start))
 		if err != nil {
 			return false, err
 		}
@@ -556,6 +577,7 @@ func (t *pipelineTask) newLocals() error {
 		return err
 	}
 	t.rows = make([]int64, 1+len(r.ops))
+	t.nanos = make([]int64, 2+len(r.ops))
 	t.ops = make([]OperatorLocal, len(r.ops))
 	t.chunks = []*vector.Chunk{vector.NewChunk(r.p.source.Types())}
 	for i, op := range r.ops {
@@ -571,7 +593,9 @@ func (t *pipelineTask) newLocals() error {
 // end combines the task's sink state, closes its locals and, if it was the
 // pipeline's last task, finalizes the pipeline.
 func (t *pipelineTask) end() (Result, error) {
+	start := time.Now()
 	err := t.sink.Combine()
+	t.nanos[len(t.nanos)-1] += int64(time.Since(start))
 	if cerr := t.close(); err == nil {
 		err = cerr
 	}
@@ -593,6 +617,9 @@ func (t *pipelineTask) close() error {
 		r.chunks.Add(t.nChunks)
 		for i, n := range t.rows {
 			r.rows[i].Add(n)
+		}
+		for i, n := range t.nanos {
+			r.nanos[i].Add(n)
 		}
 		var ls []any
 		ls = append(ls, t.src)

@@ -499,6 +499,18 @@ query: scheduled 2, executions 8, finished 2, dropped 0, queue wait _ (max _), b
 	if masked != want {
 		t.Errorf("stats:\n%s\nwant:\n%s", masked, want)
 	}
+	// Time has one entry per stage (source, operators, sink), each
+	// measured, none larger than the pipeline's wall time on one thread.
+	for _, ps := range st.Pipelines {
+		if len(ps.Time) != len(ps.Rows)+1 {
+			t.Errorf("%s: %d stage times for %d stages", ps.Name, len(ps.Time), len(ps.Rows)+1)
+		}
+		for i, d := range ps.Time {
+			if d <= 0 || d > ps.Wall {
+				t.Errorf("%s: stage %d took %v of a wall time of %v", ps.Name, i, d, ps.Wall)
+			}
+		}
+	}
 }
 
 // TestPipelineErrors fails each stage in turn and cancels by context; Run

@@ -325,12 +325,20 @@ func (b *builder) get(n *planner.Get) (*pipe, error) {
 		name += " zonemap [" + strings.Join(fs, ", ") + "]"
 	}
 	p := newPipe(src, name, func() string { return src.Stats().String() }, ids(n.Columns))
-	for _, f := range n.Filters {
-		if err := b.filter(p, f); err != nil {
+	if len(n.Filters) == 0 {
+		return p, nil
+	}
+	// One filter for all: EvalFilter runs the conjuncts one after
+	// another on the rows the previous ones kept.
+	cond := n.Filters[0]
+	for _, f := range n.Filters[1:] {
+		and, err := expr.NewBinary(expr.OpAnd, cond, f, expr.Pos{})
+		if err != nil {
 			return nil, err
 		}
+		cond = and
 	}
-	return p, nil
+	return p, b.filter(p, cond)
 }
 
 func (b *builder) filter(p *pipe, cond expr.Expr) error {
