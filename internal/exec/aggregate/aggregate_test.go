@@ -89,6 +89,8 @@ func allAggs() []expr.AggSpec {
 
 // checkDiff runs the aggregate under the vectortest matrix on 1 and 2
 // threads and compares every result with the reference.
+// The matrix has no batches of one row under the race detector (each row
+// a morsel: minutes).
 func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, specs []expr.AggSpec, opts aggregate.Options) aggregate.Stats {
 	t.Helper()
 	want, err := reference(diffTypes, rows, groups, specs)
@@ -101,7 +103,7 @@ func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, s
 		t.Fatal(err)
 	}
 	var stats aggregate.Stats
-	for _, cfg := range vectortest.Configs {
+	for _, cfg := range matrix() {
 		src := newRowSource(diffTypes, rows, cfg, r.Uint64())
 		for _, threads := range []int{1, 2} {
 			got, err := runSource(a, src, threads)
@@ -176,7 +178,7 @@ func TestDifferential(t *testing.T) {
 func TestResets(t *testing.T) {
 	defer aggregate.SetMaxLocalEntries(0)()
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 16000/scale, 12000/scale, 0.02)
+	rows := diffRows(r, 16000, 12000, 0.02)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Count, diffTypes, 9, true)}
 	st := checkDiff(t, r, rows, []int{0, 1}, specs, aggregate.Options{})
 	if st.Resets == 0 {
@@ -224,7 +226,7 @@ func (failHash) HashVector(*hash.Request) (hash.Verdict, error) {
 // partition by partition, with the same results.
 func TestSpill(t *testing.T) {
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 40000/scale, 30000/scale, 0.01)
+	rows := diffRows(r, 40000, 30000, 0.01)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Avg, diffTypes, 6, false), spec(expr.Min, diffTypes, 5, false)}
 	groups := []int{0, 1}
 	want, err := reference(diffTypes, rows, groups, specs)
@@ -295,8 +297,8 @@ func TestOutOfMemory(t *testing.T) {
 func TestPassThrough(t *testing.T) {
 	defer aggregate.SetMaxLocalEntries(0)()
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 14000/scale, 1<<30, 0.01)
-	rows = append(rows, rows[:3000/scale]...) // some groups twice, far apart
+	rows := diffRows(r, 14000, 1<<30, 0.01)
+	rows = append(rows, rows[:3000]...) // some groups twice, far apart
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Min, diffTypes, 7, false)}
 	st := checkDiff(t, r, rows, []int{0, 1}, specs, aggregate.Options{})
 	if st.Passed == 0 {

@@ -16,13 +16,17 @@
 //	  split by partition, to the global state        aggregate; free the partition
 //
 // A task's table is a directory (open addressing, linear probing) over
-// group rows stored in pages, one chain of pages per radix partition (bits
-// 32.. of the hash). When the directory is half full it doubles, up to
-// maxLocalEntries; past that it is cleared and starts over while the rows
-// stay where they are: pre-aggregation is best effort, the merge in the
-// source makes the groups unique. So a few groups (TPC-H Q1) cost one
-// probe per row and nothing at the merge, and many groups cost a bounded
-// table per task plus one pass per partition, in parallel.
+// group rows stored in pages, one chain of pages per radix partition (128
+// partitions, by bits 32..38 of the hash). When the directory is half
+// full it doubles, up to 2^17 entries (1 MiB, less under a small memory
+// limit); past that it is cleared and starts over while the rows stay
+// where they are: pre-aggregation is best effort, the merge in the source
+// makes the groups unique. If a full directory found fewer than one row in
+// ten in an existing group, the next rows skip the lookup and become rows
+// of their own (counted in Stats.Passed) before the task tries again. So
+// a few groups (TPC-H Q1) cost one probe per row and nothing at the merge,
+// and many groups cost a bounded table per task plus one pass per
+// partition, in parallel.
 //
 // # Group rows
 //
@@ -52,16 +56,20 @@
 //
 // With a buffer manager, pages and directories are temporary buffers
 // tagged "hash table", so they count against the memory limit. A task
-// keeps pinned only the pages its directory can reach; when its directory
-// starts over, the other pages are unpinned and the buffer manager may
-// spill them. When an allocation fails, the task clears its directory,
-// unpins all its pages and tries once more. Combine unpins everything;
-// the source pins one partition at a time (reading spilled pages back),
-// so a query whose partitions fit in memory one or two at a time does not
-// fail for memory. A single partition larger than the memory limit fails
-// with an error wrapping buffer.ErrOutOfMemory. The variable-size parts of
-// aggregate states (DISTINCT sets, VARCHAR min/max) live in the side
-// tables of package expr and are not accounted.
+// keeps pinned only its directory and the pages it can reach (one page
+// per partition once its directory starts over), and bounds both by the
+// limit: its directory and one page per partition take at most 1/16 of
+// it each. When an allocation fails, the task clears its directory,
+// unpins all its pages (the buffer manager may now spill them to the
+// temporary file) and tries once more. Combine unpins everything; the
+// source pins one partition at a time (reading spilled pages back) and
+// frees it when emitted, so a query whose partitions fit in memory one or
+// two at a time does not fail for memory. A partition larger than what is
+// left under the limit fails the query with an error wrapping
+// buffer.ErrOutOfMemory. Partitions a stopped reader left are freed by
+// Release or the next run. The variable-size parts of aggregate states
+// (DISTINCT sets, VARCHAR min/max) live in the side tables of package
+// expr and are not accounted.
 //
 // The package imports types, vector, parallel, exec/expr, exec/hash and
 // storage/buffer of bpfdb; it must not import the planner, other
