@@ -57,7 +57,9 @@ type Record struct {
 	Error string
 	// Types has a letter per column of a Query: I, R or T.
 	Types string
-	Sort  SortMode
+	// Sort is how a Query's rows are ordered before they are compared.
+	Sort SortMode
+	// Label names a Query's result for later queries to compare with.
 	Label string
 	// Expected are the lines after "----" of a Query; nil when a query
 	// repeating an earlier label has no "----" line.
@@ -66,8 +68,8 @@ type Record struct {
 
 // A File is a parsed test file.
 type File struct {
-	Path    string
-	Records []*Record
+	Path    string    // where it was read from; __TESTDIR__ is its directory
+	Records []*Record // in file order
 }
 
 // ErrSyntax is the cause of errors in the text of a test file.
@@ -181,9 +183,9 @@ func Parse(path, text string) (*File, error) {
 
 // A Failure is a record whose outcome differs from what it expects.
 type Failure struct {
-	Path   string
-	Record *Record
-	Msg    string
+	Path   string  // the test file
+	Record *Record // the record that failed
+	Msg    string  // what went wrong: the error, or got and want
 }
 
 // Error returns "path:line: msg", with the SQL.

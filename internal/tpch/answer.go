@@ -63,9 +63,9 @@ func (c Cell) String() string {
 
 // An Answer is a query result as text.
 type Answer struct {
-	Columns []string
-	Kinds   []Kind // one per column
-	Rows    [][]Cell
+	Columns []string // the header: column names
+	Kinds   []Kind   // how each column compares
+	Rows    [][]Cell // a cell per column
 }
 
 // FromResult turns a result into an answer: DECIMALs print with their

@@ -13,7 +13,7 @@ import (
 
 // TableLoaded describes one table the loader finished.
 type TableLoaded struct {
-	Table string
+	Table string        // its name
 	Rows  int64         // rows COPY added
 	Bytes int64         // size of the .tbl file
 	Time  time.Duration // CREATE TABLE and COPY together

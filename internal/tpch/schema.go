@@ -13,8 +13,8 @@ type Column struct {
 
 // A Table is one of the eight TPC-H tables.
 type Table struct {
-	Name    string
-	Columns []Column
+	Name    string   // region, nation, ...
+	Columns []Column // in the order of the .tbl file's fields
 }
 
 // cols builds columns from "name:TYPE" words.
