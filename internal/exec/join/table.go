@@ -90,10 +90,11 @@ type table struct {
 	mask      uint64
 
 	// The parallel insert: probe tasks claim row pages.
-	claim atomic.Int64
-	left  atomic.Int64
-	ready atomic.Bool
-	built chan struct{}
+	claim     atomic.Int64
+	left      atomic.Int64
+	ready     atomic.Bool
+	built     chan struct{}
+	builtOnce sync.Once
 	// freeErr is the error of freeing the row pages, set before ready.
 	freeErr error
 
@@ -272,15 +273,34 @@ func (t *table) help() error {
 		if i >= int64(len(t.rowPages)) {
 			break
 		}
-		t.insert(t.rowPages[i], true)
-		if t.left.Add(-1) == 0 {
-			t.freeErr = t.freeRowPages()
-			t.ready.Store(true)
-			close(t.built)
-		}
+		t.insertShared(t.rowPages[i])
 	}
 	<-t.built
 	return t.freeErr
+}
+
+// insertShared inserts one claimed page; the task that inserts the last
+// frees the row pages and releases the waiting tasks. A panic (a bug)
+// releases them too, with an error, rather than leaving them waiting.
+func (t *table) insertShared(rp rowPage) {
+	done := false
+	defer func() {
+		if !done {
+			t.builtOnce.Do(func() {
+				t.freeErr = fmt.Errorf("BUG: a task panicked while inserting hash table rows")
+				close(t.built)
+			})
+		}
+	}()
+	t.insert(rp, true)
+	done = true
+	if t.left.Add(-1) == 0 {
+		t.builtOnce.Do(func() {
+			t.freeErr = t.freeRowPages()
+			t.ready.Store(true)
+			close(t.built)
+		})
+	}
 }
 
 // insert copies the rows of one page to data and links each into the
