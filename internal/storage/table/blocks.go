@@ -41,6 +41,8 @@ type blockWriter struct {
 	buf []byte // cur's payload
 	off int    // bytes of buf used
 
+	blocks map[file.BlockID]*dataBlock // every block of the file that holds segments: read at Open or sealed since
+
 	copyID  file.BlockID // the block holding the last checkpoint's copy of cur; file.NoBlock if none
 	copyOff int          // bytes of buf that copy holds
 	scratch []byte       // a block-sized buffer for the copies
@@ -80,6 +82,7 @@ func (w *blockWriter) seal() error {
 		return fmt.Errorf("write block: %w", err)
 	}
 	w.cur.id = id
+	w.blocks[id] = w.cur
 	w.m.Unpin(w.cur.b)
 	w.cur, w.buf, w.off = nil, nil, 0
 	return w.dropCopy()

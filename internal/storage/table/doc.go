@@ -87,11 +87,13 @@
 // row-group list at one moment, which later appends do not change: the SQL
 // catalog hands statements snapshots so that a statement sees one state of
 // every table. Table.Truncate drops the row groups published after a given
-// count, undoing the appends of a failed statement. Bytes that no table
-// references any more (dropped tables, aborted or truncated appends) stay in
-// their blocks until the file is next opened for writing: Open frees every
-// block of the last checkpoint that no table references, and the next
-// checkpoint returns them to the file's free list.
+// count, undoing the appends of a failed statement. Blocks that no table
+// references any more (dropped tables, aborted or truncated appends) are
+// freed by Reclaim, which the caller runs when nothing reads them (the SQL
+// catalog: when no statement is open), and by Open, which frees every block
+// of the last checkpoint that no table references; the next checkpoint
+// returns them to the file's free list. A block shared with a live table
+// stays (segments of all tables are packed into one stream of blocks).
 //
 // # Catalog layout (the file's metadata root)
 //

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 	"github.com/bpfdb/bpfdb/internal/storage/file"
 	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
 )
 
 // appendCommit appends rows [start, start+n) to tbl through a plain appender,
@@ -19,8 +21,10 @@ func appendCommit(t *testing.T, tbl *Table, start, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Append(bigIntChunk(start, n)); err != nil {
-		t.Fatal(err)
+	for i := 0; i < n; i += vector.Size {
+		if err := a.Append(bigIntChunk(start+i, min(vector.Size, n-i))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := a.Commit(); err != nil {
 		t.Fatal(err)
@@ -298,4 +302,94 @@ func TestSmallCommits(t *testing.T) {
 		}
 		c.close(t)
 	}
+}
+
+// TestReclaim: blocks of a dropped table, of truncated row groups and of an
+// aborted staged append are freed while the file is open and reused; blocks
+// shared with a live table stay; a scan of the dropped table afterwards
+// fails with buffer.ErrFreed instead of reading reused bytes.
+func TestReclaim(t *testing.T) {
+	e := newEnv(t, file.MinBlockSize, 0)
+	cols := []Column{{"v", types.BigIntType}}
+	keep, err := e.db.CreateTable("keep", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := e.db.CreateTable("gone", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendCommit(t, keep, 0, 10)
+	appendCommit(t, gone, 0, 20000) // about 32 KiB bit-packed: blocks of its own
+	appendCommit(t, keep, 10, 10)  // shares gone's last block
+	if err := e.db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := keep.NewStagedAppender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := a.Append(bigIntChunk(i*vector.Size, vector.Size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Reclaim(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("reclaim with an open appender: %v, want ErrBusy", err)
+	}
+	a.Abort()
+	if err := e.db.DropTable("gone"); err != nil {
+		t.Fatal(err)
+	}
+	before := e.f.Info()
+	n, err := e.db.Reclaim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 5 {
+		t.Fatalf("reclaimed %d blocks, want the dropped table's", n)
+	}
+	if n2, err := e.db.Reclaim(); n2 != 0 || err != nil {
+		t.Fatalf("second reclaim: %d blocks, %v", n2, err)
+	}
+	if err := e.db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	after := e.f.Info()
+	if after.UsedBlocks >= before.UsedBlocks || after.FreeBlocks <= before.FreeBlocks {
+		t.Fatalf("used blocks %d → %d, free %d → %d: nothing reclaimed", before.UsedBlocks, after.UsedBlocks, before.FreeBlocks, after.FreeBlocks)
+	}
+	s, err := gone.Scan(ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ch := s.NewChunk(); err == nil; {
+		var ok bool
+		if ok, err = s.Next(ch); !ok {
+			break
+		}
+	}
+	if !errors.Is(err, buffer.ErrFreed) {
+		t.Fatalf("scan of a reclaimed table: %v, want buffer.ErrFreed", err)
+	}
+	// The freed blocks are reused, and the live table is intact, now and
+	// after reopening.
+	appendCommit(t, keep, 20, 5000)
+	if err := e.db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if grown := e.f.Info().Blocks; grown > after.Blocks+1 {
+		t.Fatalf("the file grew from %d to %d blocks though %d were free", after.Blocks, grown, after.FreeBlocks)
+	}
+	for range 2 {
+		if n, sum := sumRows(t, keep); n != 5020 || sum != 5019*5020/2 {
+			t.Fatalf("keep: %d rows summing to %d", n, sum)
+		}
+		e = e.reopen(t, 0)
+		keep = e.db.Table("keep")
+	}
+	e.close(t)
 }

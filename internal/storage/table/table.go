@@ -95,6 +95,7 @@ func Open(f *file.File, m *buffer.Manager) (*DB, error) {
 		db.tables = append(db.tables, t)
 		db.byName[t.name] = t
 	}
+	db.w.blocks = handles
 	if err := reclaim(f, info.Blocks, handles); err != nil {
 		return nil, fmt.Errorf("open tables of %s: %w", f.Path(), err)
 	}
@@ -191,7 +192,8 @@ func (db *DB) DropTable(name string) error {
 // Attach puts back a table that DropTable removed from this DB, undoing the
 // drop (a failed statement that dropped a table rolls back this way). It
 // fails with ErrExists if a table of that name was created since, and for a
-// table of another DB or a snapshot.
+// table of another DB or a snapshot. A table dropped before a Reclaim must
+// not be attached after it: its blocks may be gone.
 func (db *DB) Attach(t *Table) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -209,6 +211,60 @@ func (db *DB) Attach(t *Table) error {
 	db.byName[t.name] = t
 	db.tables = append(db.tables, t)
 	return nil
+}
+
+// Reclaim frees the blocks that no table of the DB references any more:
+// those of dropped tables, of row groups Truncate removed and of aborted
+// staged appends. Freed blocks of the last checkpoint become reusable after
+// the next one; blocks written since are reusable at once. It returns how
+// many blocks it freed.
+//
+// The caller must make sure that nothing still reads what is gone: no scan
+// of a dropped table or of a snapshot taken before a drop or truncate is
+// running or will start (the SQL catalog calls Reclaim when no statement is
+// open). A scan that breaks this rule fails with buffer.ErrFreed; it never
+// reads another block's bytes. A block still pinned is left for a later
+// Reclaim, with an error. Reclaim fails with ErrBusy, freeing nothing, while
+// an appender is open (its staged row groups are referenced by no table yet).
+func (db *DB) Reclaim() (int, error) {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	if db.closed {
+		return 0, fmt.Errorf("reclaim blocks: %w", ErrClosed)
+	}
+	used := map[*dataBlock]bool{}
+	for _, t := range db.Tables() {
+		t.mu.RLock()
+		busy := t.appending
+		for _, g := range t.groups {
+			for _, s := range g.segs {
+				for _, e := range s.ext {
+					used[e.blk] = true
+				}
+			}
+		}
+		t.mu.RUnlock()
+		if busy {
+			return 0, fmt.Errorf("reclaim blocks: table %q: %w", t.name, ErrBusy)
+		}
+	}
+	n := 0
+	var errs []error
+	for id, blk := range db.w.blocks {
+		if used[blk] || blk == db.w.cur {
+			continue
+		}
+		if err := db.m.Free(blk.b); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(db.w.blocks, id)
+		n++
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("reclaim blocks: %w", err)
+	}
+	return n, nil
 }
 
 // Extra returns the caller's metadata stored with the catalog: what the last
