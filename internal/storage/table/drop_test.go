@@ -321,7 +321,7 @@ func TestReclaim(t *testing.T) {
 	}
 	appendCommit(t, keep, 0, 10)
 	appendCommit(t, gone, 0, 20000) // about 32 KiB bit-packed: blocks of its own
-	appendCommit(t, keep, 10, 10)  // shares gone's last block
+	appendCommit(t, keep, 10, 10)   // shares gone's last block
 	if err := e.db.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
