@@ -49,6 +49,7 @@ type config struct {
 	queries []int
 	only    string // "", "duckdb" or "bpfdb"
 	memory  string
+	check   bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -62,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	qs := fs.String("queries", "", "comma-separated query numbers (default all 22)")
 	fs.StringVar(&c.only, "only", "", "run only one system: duckdb or bpfdb")
 	fs.StringVar(&c.memory, "memory-limit", "", "memory_limit of both systems (e.g. 256MB; default theirs)")
+	fs.BoolVar(&c.check, "check", false, "compare bpfdb's result of every query with DuckDB's (after the warm-up) and fail on a difference")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,6 +117,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			if _, err := s.query(ctx, n); err != nil {
 				return fmt.Errorf("%s q%02d: %w", s.name(), n, err)
 			}
+		}
+		if c.check && len(systems) == 2 {
+			if err := check(ctx, systems[0].(*duck), systems[1].(*bp), n); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "q%02d: bpfdb's result equals DuckDB's\n", n)
 		}
 		for r := range c.runs {
 			for si, s := range systems {
@@ -183,6 +191,77 @@ func (d *duck) query(ctx context.Context, n int) (time.Duration, error) {
 		}
 	}
 	return time.Since(start), rows.Err()
+}
+
+// answer runs query n on DuckDB and returns its result as an answer.
+func (d *duck) answer(ctx context.Context, n int) (*tpch.Answer, error) {
+	q, err := tpch.Get(n, tpch.Dates)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, q.SQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	a := &tpch.Answer{Columns: cols, Kinds: make([]tpch.Kind, len(cols))}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]tpch.Cell, len(cols))
+		for i, v := range vals {
+			row[i] = cell(v)
+		}
+		a.Rows = append(a.Rows, row)
+	}
+	return a, rows.Err()
+}
+
+// cell formats one DuckDB value as the reference answers do.
+func cell(v any) tpch.Cell {
+	switch v := v.(type) {
+	case nil:
+		return tpch.Cell{Null: true}
+	case time.Time:
+		return tpch.Cell{Text: v.Format("2006-01-02")}
+	case float64:
+		return tpch.Cell{Text: tpch.FormatDouble(v)}
+	case fmt.Stringer:
+		return tpch.Cell{Text: v.String()}
+	}
+	return tpch.Cell{Text: fmt.Sprint(v)}
+}
+
+// check compares bpfdb's result of query n with DuckDB's, by the rules of
+// the reference answers (exact decimals, doubles within 1e-9, ties of the
+// ORDER BY in any order).
+func check(ctx context.Context, d *duck, b *bp, n int) error {
+	q, err := tpch.Get(n, tpch.Dates)
+	if err != nil {
+		return err
+	}
+	want, err := d.answer(ctx, n)
+	if err != nil {
+		return fmt.Errorf("duckdb q%02d: %w", n, err)
+	}
+	res, err := b.db.Query(ctx, q.SQL)
+	if err != nil {
+		return fmt.Errorf("bpfdb q%02d: %w", n, err)
+	}
+	if err := q.Check(want, tpch.FromResult(res)); err != nil {
+		return fmt.Errorf("q%02d: bpfdb differs from DuckDB: %w", n, err)
+	}
+	return nil
 }
 
 func openDuckDB(ctx context.Context, path, data string, c config) (*duck, time.Duration, error) {
