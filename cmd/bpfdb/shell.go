@@ -110,9 +110,9 @@ type shell struct {
 	timer bool
 	now   func() time.Time // the clock .timer reads
 
-	pending string // an unfinished statement's text, "" between statements
-	failed  bool   // a statement or command failed
-	reads   int    // .read files being read, one inside the other
+	pending strings.Builder // an unfinished statement's text, empty between statements
+	failed  bool            // a statement or command failed
+	reads   int             // .read files being read, one inside the other
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // cancels the running statement; nil between statements
@@ -129,11 +129,21 @@ const maxReadDepth = 16
 // pending, otherwise SQL text, of which the complete statements run. It
 // reports whether the shell should end (.quit).
 func (s *shell) line(l string) (quit bool) {
-	if s.pending == "" && strings.HasPrefix(strings.TrimSpace(l), ".") {
+	if s.pending.Len() == 0 && strings.HasPrefix(strings.TrimSpace(l), ".") {
 		return s.dot(strings.TrimSpace(l))
 	}
-	stmts, rest := parser.Split(s.pending + l + "\n")
-	s.pending = rest
+	continued := s.pending.Len() > 0
+	s.pending.WriteString(l)
+	s.pending.WriteByte('\n')
+	if continued && !strings.Contains(l, ";") {
+		// Split cuts only at ';': no statement ends on this line. Not
+		// splitting again keeps a statement of many lines (a long
+		// INSERT) linear to read.
+		return false
+	}
+	stmts, rest := parser.Split(s.pending.String())
+	s.pending.Reset()
+	s.pending.WriteString(rest)
 	for _, st := range stmts {
 		s.run(st)
 	}
@@ -142,9 +152,18 @@ func (s *shell) line(l string) (quit bool) {
 
 // finish runs the statement that the end of the input left unfinished.
 func (s *shell) finish() {
-	if st := s.pending; st != "" {
-		s.pending = ""
+	if s.pending.Len() == 0 {
+		return
+	}
+	// Split drops a rest of only space and comments, which the lines
+	// appended without splitting may have left.
+	stmts, rest := parser.Split(s.pending.String())
+	s.pending.Reset()
+	for _, st := range stmts {
 		s.run(st)
+	}
+	if rest != "" {
+		s.run(rest)
 	}
 }
 
@@ -304,7 +323,7 @@ func (s *shell) lines(r io.Reader) (quit bool, err error) {
 		if l != "" || err == nil {
 			l = strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
 			if s.line(l) {
-				s.pending = ""
+				s.pending.Reset()
 				return true, nil
 			}
 		}
@@ -313,7 +332,7 @@ func (s *shell) lines(r io.Reader) (quit bool, err error) {
 			return false, nil
 		}
 		if err != nil {
-			s.pending = ""
+			s.pending.Reset()
 			return false, err
 		}
 	}
@@ -372,7 +391,7 @@ func (s *shell) interactive(in, out *os.File) int {
 
 	fmt.Fprintln(out, "bpfdb shell: statements end with ';'. .help lists the commands; Ctrl-D leaves.")
 	for {
-		if s.pending == "" {
+		if s.pending.Len() == 0 {
 			t.SetPrompt(prompt)
 		} else {
 			t.SetPrompt(continuePrompt)
@@ -392,7 +411,7 @@ func (s *shell) interactive(in, out *os.File) int {
 			return 1
 		}
 		if keys.hit {
-			s.pending = "" // Ctrl-C drops what was typed
+			s.pending.Reset() // Ctrl-C drops what was typed
 			continue
 		}
 		if err != nil && !errors.Is(err, term.ErrPasteIndicator) {
