@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -353,7 +354,7 @@ func writeJSON(w io.Writer, res *bpfdb.Result) error {
 	for j, c := range res.Columns {
 		keys[j] = jsonString(c)
 	}
-	var b bytes.Buffer
+	b := bufio.NewWriter(w) // streamed, not built whole in memory first
 	b.WriteString("[")
 	rows := 0
 	_ = eachRow(res, func(c *vector.Chunk, r int) error {
@@ -377,8 +378,7 @@ func writeJSON(w io.Writer, res *bpfdb.Result) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
-	return err
+	return b.Flush()
 }
 
 func jsonValue(v types.Value) []byte {
