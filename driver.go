@@ -183,7 +183,7 @@ func ParseDSN(dsn string) (path string, opts Options, err error) {
 			}
 			opts.Threads = n
 		case "memory_limit":
-			n, err := ParseSize(v)
+			n, err := parseSize(v)
 			if err != nil {
 				return "", Options{}, fmt.Errorf("data source %q: memory_limit: %w", dsn, err)
 			}
@@ -201,18 +201,18 @@ func ParseDSN(dsn string) (path string, opts Options, err error) {
 	return path, opts, nil
 }
 
-// sizeUnits are the units ParseSize knows, lower-cased.
+// sizeUnits are the units parseSize knows, lower-cased.
 var sizeUnits = map[string]float64{
 	"": 1, "b": 1,
 	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 }
 
-// ParseSize parses a size in bytes: a number, optionally with a fraction,
+// parseSize parses a size in bytes: a number, optionally with a fraction,
 // and a unit (B, KB, MB, GB, TB in powers of 1000; KiB, MiB, GiB, TiB in
 // powers of 1024; case-insensitive, space allowed between): "1GB",
 // "1.5 GiB", "4096".
-func ParseSize(s string) (int64, error) {
+func parseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {

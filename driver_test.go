@@ -65,14 +65,14 @@ func TestParseSize(t *testing.T) {
 		{"0", 0}, {"4096", 4096}, {"10B", 10}, {"1KB", 1000}, {"1kb", 1000}, {"2 MB", 2e6},
 		{"1.5GB", 1.5e9}, {"1TB", 1e12}, {"1KiB", 1024}, {"3MiB", 3 << 20}, {"0.5GiB", 1 << 29}, {"1TiB", 1 << 40},
 	} {
-		got, err := ParseSize(tc.in)
+		got, err := parseSize(tc.in)
 		if err != nil || got != tc.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "GB", "1XB", "1.2.3GB", "-1GB", "1e3", "99999999999TiB"} {
-		if got, err := ParseSize(bad); err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", bad, got)
+		if got, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", bad, got)
 		}
 	}
 }
