@@ -108,6 +108,8 @@ type Catalog struct {
 	db  *table.DB
 
 	writeMu sync.Mutex               // held by the writing Tx from its first write to Commit or Rollback
+	garbage bool                     // under writeMu: blocks may have lost their last reference (drops, rollbacks)
+	open    atomic.Int64             // transactions begun and not ended
 	cur     atomic.Pointer[version]  // the last committed version
 	closed  atomic.Bool              // set by Close
 	broken  atomic.Pointer[errorBox] // a commit failed to checkpoint: no more writes

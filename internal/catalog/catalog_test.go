@@ -558,3 +558,75 @@ func TestWriterWaits(t *testing.T) {
 		t.Fatal("the drop changed an earlier statement's view, or a later one still sees the table")
 	}
 }
+
+// TestReclaimWhileOpen: tables created, filled and dropped over and over,
+// and statements that fail after inserting, do not grow the database: their
+// blocks are reclaimed when no statement is open. An open statement keeps
+// the blocks of a table it reads until it ends.
+func TestReclaimWhileOpen(t *testing.T) {
+	for _, path := range []string{":memory:", filepath.Join(t.TempDir(), "db")} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			c := mustOpen(t, path, Options{MemoryLimit: 32 << 20})
+			defer c.Close()
+			big := vector.NewChunk([]types.Type{types.BigIntType})
+			for i := range vector.Size {
+				big.Col(0).Int64s()[i] = int64(i) * 1_000_003 // not bit-packable to little
+			}
+			big.SetLen(vector.Size)
+			fill := func(tx *Tx, name string) error {
+				in, err := tx.Insert(name)
+				if err != nil {
+					return err
+				}
+				for range 100 { // 204,800 rows: two row groups, a few blocks
+					if err := in.Append(big); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			cols := []ColumnDef{{Name: "v", Type: types.BigIntType}}
+			var first uint64
+			for round := range 8 {
+				exec(t, c, func(tx *Tx) error {
+					if err := tx.CreateTable("t", cols, false); err != nil {
+						return err
+					}
+					return fill(tx, "t")
+				})
+				tx := c.Begin() // a statement that fails after inserting
+				if err := fill(tx, "t"); err != nil {
+					t.Fatal(err)
+				}
+				tx.Rollback()
+				exec(t, c, func(tx *Tx) error { return tx.Drop(KindTable, "t", false) })
+				if round == 1 {
+					first = c.f.Info().Blocks
+				}
+			}
+			if last := c.f.Info().Blocks; last > first+2 {
+				t.Fatalf("the file grew from %d blocks after round 2 to %d after round 8", first, last)
+			}
+
+			// A reader keeps what it reads.
+			exec(t, c, func(tx *Tx) error {
+				if err := tx.CreateTable("t", cols, false); err != nil {
+					return err
+				}
+				return fill(tx, "t")
+			})
+			reader := c.Begin()
+			tbl := reader.Table("t")
+			exec(t, c, func(tx *Tx) error { return tx.Drop(KindTable, "t", false) })
+			exec(t, c, func(tx *Tx) error { return tx.CreateView("v", "SELECT 1", nil, true) })
+			if n, _ := countSum(tbl); n != 100*vector.Size {
+				t.Fatalf("a reader of a dropped table scans %d rows", n)
+			}
+			reader.Rollback()
+			exec(t, c, func(tx *Tx) error { return tx.CreateView("v", "SELECT 2", nil, true) })
+			if c.garbage {
+				t.Fatal("blocks left unreclaimed after the last statement ended")
+			}
+		})
+	}
+}

@@ -67,9 +67,17 @@
 //
 // PRIMARY KEY uniqueness is declared, not enforced (NOT NULL is). Each
 // statement that inserts rows adds at least one row group (small INSERTs
-// make small row groups; their segments share blocks). Blocks no table
-// references (dropped tables, rolled-back rows) are reclaimed when the file
-// is next opened for writing, not while it is open.
+// make small row groups; their segments share blocks).
+//
+// # Space
+//
+// Blocks that no table references any more (dropped tables, rows of
+// statements that failed) are reclaimed (table.DB.Reclaim) when a writing
+// statement ends and no other statement is open: Begin counts open
+// statements, so no snapshot that still names those blocks can be in use.
+// While statements overlap without pause, reclaiming waits; opening the file
+// for writing reclaims whatever is left. A statement must therefore end
+// (Commit or Rollback) only after it has finished reading its tables.
 //
 // The package imports types, vector, sql/ast (identifier quoting) and the
 // storage packages of bpfdb; it must not import the planner, operators, the

@@ -36,6 +36,7 @@ type Tx struct {
 	next    *version // the writer's copy; nil until the first write
 	done    bool
 	dirty   bool                 // the writer changed something: Commit publishes and checkpoints
+	dropped bool                 // the writer dropped a table: its blocks are garbage once no statement reads them
 	undo    []func() error       // what Rollback runs, last first
 	appends map[string]*Inserter // open inserters by folded name
 	changed map[string]bool      // tables whose rows this Tx changed
@@ -43,7 +44,32 @@ type Tx struct {
 
 // Begin starts the transaction of one statement.
 func (c *Catalog) Begin() *Tx {
+	c.open.Add(1) // before loading the version: see unlockWriter
 	return &Tx{c: c, base: c.cur.Load()}
+}
+
+// end marks tx ended. tx.mu is held.
+func (tx *Tx) end() {
+	if !tx.done {
+		tx.done = true
+		tx.c.open.Add(-1)
+	}
+}
+
+// unlockWriter releases the writer lock after the writing Tx ended. If
+// blocks may have lost their last reference (a table was dropped, a
+// statement rolled back) and no statement is open, they are reclaimed
+// first: a statement that begins later loads a version that does not
+// reference them (Begin counts itself before it loads the version, so one
+// that loaded the old version is counted here).
+func (c *Catalog) unlockWriter() {
+	if c.garbage && c.open.Load() == 0 {
+		// An error leaves the blocks for the next time: they only cost space.
+		if _, err := c.db.Reclaim(); err == nil {
+			c.garbage = false
+		}
+	}
+	c.writeMu.Unlock()
 }
 
 // Table returns the table called name (without regard to case) as the
@@ -217,6 +243,7 @@ func (tx *Tx) Drop(kind ObjectKind, name string, ifExists bool) error {
 		tx.undo = append(tx.undo, func() error { return tx.c.db.Attach(t.live) })
 		delete(tx.next.tables, k)
 		tx.dirty = true
+		tx.dropped = true
 		delete(tx.changed, k)
 		return nil
 	case kind != KindTable && kind != KindView:
@@ -308,13 +335,13 @@ func (tx *Tx) Commit() error {
 		return ErrTxDone
 	}
 	if tx.next == nil {
-		tx.done = true
+		tx.end()
 		return nil
 	}
 	c := tx.c
 	if !tx.dirty { // DROP ... IF EXISTS of nothing, CREATE ... IF NOT EXISTS of something
-		tx.done = true
-		c.writeMu.Unlock()
+		tx.end()
+		c.unlockWriter()
 		return nil
 	}
 	for k, in := range tx.appends {
@@ -341,8 +368,9 @@ func (tx *Tx) Commit() error {
 		}
 	}
 	c.cur.Store(tx.next)
-	tx.done = true
-	c.writeMu.Unlock()
+	c.garbage = c.garbage || tx.dropped
+	tx.end()
+	c.unlockWriter()
 	return nil
 }
 
@@ -364,7 +392,7 @@ func (tx *Tx) Rollback() {
 // undo itself (which would be a bug of this package: every undo step
 // reverses one that succeeded).
 func (tx *Tx) rollbackLocked(cause error) error {
-	tx.done = true
+	tx.end()
 	if tx.next == nil {
 		return cause
 	}
@@ -379,7 +407,8 @@ func (tx *Tx) rollbackLocked(cause error) error {
 		}
 	}
 	tx.undo = nil
-	tx.c.writeMu.Unlock()
+	tx.c.garbage = tx.c.garbage || tx.dirty
+	tx.c.unlockWriter()
 	return errors.Join(errs...)
 }
 
