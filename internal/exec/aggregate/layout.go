@@ -22,6 +22,7 @@ type layout struct {
 	phys     []types.Physical
 	keyOff   []int // offset of each key's slot
 	fixedEnd int   // [8:fixedEnd) holds the NULL bits and fixed keys
+	keyWords int   // [8 : 8+8×keyWords) holds all of the key
 	strKeys  []int // the keys (indexes into groups) that are VARCHAR
 	strIndex []int // per key: its index in strKeys, or -1
 	stateOff []int // offset of each aggregate's state
@@ -30,7 +31,7 @@ type layout struct {
 
 func newLayout(input []types.Type, groups []int, aggs []*expr.Aggregate) *layout {
 	l := &layout{groups: groups}
-	nb := (len(groups) + 7) / 8
+	nb := (len(groups) + 63) / 64 * 8 // NULL bits, whole words
 	off := 8 + nb
 	l.keyOff = make([]int, len(groups))
 	for g, c := range groups {
@@ -53,6 +54,7 @@ func newLayout(input []types.Type, groups []int, aggs []*expr.Aggregate) *layout
 			off += 16
 		}
 	}
+	l.keyWords = (off - 8) / 8
 	for _, a := range aggs {
 		l.stateOff = append(l.stateOff, off)
 		off += a.StateSize()
@@ -80,44 +82,108 @@ func floatBits(f float64) uint64 {
 	return math.Float64bits(f)
 }
 
-// stringImages computes, for the VARCHAR keys of in's logical rows, the
-// 16-byte slot each would have in a row (img[k][r] for the k-th VARCHAR
-// key, as two little-endian words; the second is 0 for a long string) and
-// how many bytes of page heap each row's long strings need (heap[r]).
-// NULLs get a zero image: their NULL bit decides.
-func (l *layout) stringImages(in *vector.Chunk, img [][][2]uint64, heap []int) {
+// encode writes the keys of in's logical rows in their row form, keyWords
+// words per row from img[r×keyWords] (the row's bytes [8 : 8+8×keyWords)
+// as little-endian words), so that finding a row's group compares words.
+// A VARCHAR key longer than 12 bytes has only its first word (length and
+// first 4 bytes) in the image, a zero second word where the row has the
+// bytes' offset in its page; long[r] says row r has one, and heap[r] how
+// many bytes such strings need.
+func (l *layout) encode(in *vector.Chunk, img []uint64, long []bool, heap []int) {
 	n := in.Len()
+	kw := l.keyWords
 	sel := in.Sel()
+	img = img[:n*kw]
+	clear(long[:n])
 	clear(heap[:n])
-	for k, g := range l.strKeys {
-		v := in.Col(l.groups[g])
-		words := v.Validity().Words()
-		strs, arena := v.Strs(), v.Arena()
-		im := img[k][:n]
-		for r := range im {
-			i := index(sel, r)
-			if !valid(words, i) {
-				im[r] = [2]uint64{}
-				continue
-			}
-			s := strs[i]
-			if s.Len > inlineMax {
-				im[r] = [2]uint64{uint64(s.Len) | uint64(le.Uint32(arena[s.Off:]))<<32, 0}
-				heap[r] += int(s.Len)
-				continue
-			}
-			if int(s.Off)+inlineMax <= len(arena) {
-				// Load 12 bytes and mask off what is not the string's.
-				w := arena[s.Off : s.Off+inlineMax]
-				m0, m1 := shortMasks(s.Len)
-				im[r] = [2]uint64{uint64(s.Len) | uint64(le.Uint32(w))&m0<<32, le.Uint64(w[4:]) & m1}
-				continue
-			}
-			var buf [16]byte
-			le.PutUint32(buf[:], s.Len)
-			copy(buf[4:], arena[s.Off:s.Off+s.Len])
-			im[r] = [2]uint64{le.Uint64(buf[0:]), le.Uint64(buf[8:])}
+	for nw := range (len(l.groups) + 63) / 64 {
+		for r := range n {
+			img[r*kw+nw] = 0
 		}
+	}
+	for g, c := range l.groups {
+		v := in.Col(c)
+		words := v.Validity().Words()
+		w := (l.keyOff[g] - 8) / 8
+		if words != nil {
+			// NULL: its bit set, its slot zero (written below).
+			nw, bit := g>>6, uint64(1)<<(g&63)
+			for r := range n {
+				if !valid(words, index(sel, r)) {
+					img[r*kw+nw] |= bit
+				}
+			}
+		}
+		switch l.phys[g] {
+		case types.PhysInt64:
+			d := v.Int64s()
+			for r := range n {
+				img[r*kw+w] = 0
+				if i := index(sel, r); valid(words, i) {
+					img[r*kw+w] = uint64(d[i])
+				}
+			}
+		case types.PhysInt32:
+			d := v.Int32s()
+			for r := range n {
+				img[r*kw+w] = 0
+				if i := index(sel, r); valid(words, i) {
+					img[r*kw+w] = uint64(int64(d[i]))
+				}
+			}
+		case types.PhysFloat64:
+			d := v.Float64s()
+			for r := range n {
+				img[r*kw+w] = 0
+				if i := index(sel, r); valid(words, i) {
+					img[r*kw+w] = floatBits(d[i])
+				}
+			}
+		case types.PhysBool:
+			d := v.Bools()
+			for r := range n {
+				img[r*kw+w] = 0
+				if i := index(sel, r); valid(words, i) && d[i] {
+					img[r*kw+w] = 1
+				}
+			}
+		case types.PhysString:
+			l.encodeStrings(v, words, sel, n, img[w:], long, heap)
+		}
+	}
+}
+
+// encodeStrings writes the 16-byte slots of a VARCHAR key (see encode);
+// img starts at the slot's first word of row 0.
+func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Selection, n int, img []uint64, long []bool, heap []int) {
+	kw := l.keyWords
+	strs, arena := v.Strs(), v.Arena()
+	for r := range n {
+		i := index(sel, r)
+		at := r * kw
+		img[at], img[at+1] = 0, 0
+		if !valid(words, i) {
+			continue
+		}
+		s := strs[i]
+		if s.Len > inlineMax {
+			img[at] = uint64(s.Len) | uint64(le.Uint32(arena[s.Off:]))<<32
+			long[r] = true // the second word stays 0
+			heap[r] += int(s.Len)
+			continue
+		}
+		if int(s.Off)+inlineMax <= len(arena) {
+			// Load 12 bytes and mask off what is not the string's.
+			b := arena[s.Off : s.Off+inlineMax]
+			m0, m1 := shortMasks(s.Len)
+			img[at] = uint64(s.Len) | uint64(le.Uint32(b))&m0<<32
+			img[at+1] = le.Uint64(b[4:]) & m1
+			continue
+		}
+		var buf [16]byte
+		le.PutUint32(buf[:], s.Len)
+		copy(buf[4:], arena[s.Off:s.Off+s.Len])
+		img[at], img[at+1] = le.Uint64(buf[0:]), le.Uint64(buf[8:])
 	}
 }
 
@@ -138,160 +204,65 @@ func shortMasks(n uint32) (m0, m1 uint64) {
 	return m0, m1
 }
 
-// scatterKeys writes the keys of the logical rows newRows of in into their
-// rows (rows[r], in page pages[r]: long strings go to its heap); img is
-// what stringImages computed for in.
-func (l *layout) scatterKeys(in *vector.Chunk, rows [][]byte, pages []*page, newRows []int32, img [][][2]uint64) {
-	sel := in.Sel()
-	for g, c := range l.groups {
-		v := in.Col(c)
-		words := v.Validity().Words()
+// store writes an encoded key (img, keyWords words) into a new row in
+// page pg, copying long strings (logical row r of in) to the page's heap.
+func (l *layout) store(row []byte, pg *page, img []uint64, long bool, in *vector.Chunk, r int) {
+	for w, x := range img[:l.keyWords] {
+		le.PutUint64(row[8+8*w:], x)
+	}
+	if !long {
+		return
+	}
+	i := in.Index(r)
+	for _, g := range l.strKeys {
 		off := l.keyOff[g]
-		nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
-		p := l.phys[g]
-		if p == types.PhysString {
-			im := img[l.strIndex[g]]
-			strs, arena := v.Strs(), v.Arena()
-			for _, r := range newRows {
-				row := rows[r]
-				i := index(sel, int(r))
-				if !valid(words, i) {
-					row[nbyte] |= nbit
-					continue
-				}
-				slot := row[off : off+16]
-				le.PutUint64(slot, im[r][0])
-				if s := strs[i]; s.Len > inlineMax {
-					pg := pages[r]
-					pg.heap += int(s.Len)
-					at := len(pg.b) - pg.heap
-					copy(pg.b[at:], arena[s.Off:s.Off+s.Len])
-					le.PutUint32(slot[8:12], uint32(at))
-				} else {
-					le.PutUint64(slot[8:], im[r][1])
-				}
-			}
+		if isNull(row, g) || le.Uint32(row[off:]) <= inlineMax {
 			continue
 		}
-		switch p {
-		case types.PhysInt64:
-			scatterFixed(v.Int64s(), words, sel, rows, newRows, off, nbyte, nbit, func(x int64) uint64 { return uint64(x) })
-		case types.PhysInt32:
-			scatterFixed(v.Int32s(), words, sel, rows, newRows, off, nbyte, nbit, func(x int32) uint64 { return uint64(int64(x)) })
-		case types.PhysFloat64:
-			scatterFixed(v.Float64s(), words, sel, rows, newRows, off, nbyte, nbit, floatBits)
-		case types.PhysBool:
-			scatterFixed(v.Bools(), words, sel, rows, newRows, off, nbyte, nbit, func(x bool) uint64 {
-				if x {
-					return 1
-				}
-				return 0
-			})
-		}
+		b := in.Col(l.groups[g]).Bytes(i)
+		pg.heap += len(b)
+		at := len(pg.b) - pg.heap
+		copy(pg.b[at:], b)
+		le.PutUint32(row[off+8:], uint32(at))
 	}
 }
 
-func scatterFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, rows [][]byte, newRows []int32, off, nbyte int, nbit byte, bits func(T) uint64) {
-	for _, r := range newRows {
-		i := index(sel, int(r))
-		row := rows[r]
-		if !valid(words, i) {
-			row[nbyte] |= nbit
+// equalLong reports whether row (in page pg) holds the encoded key img
+// of logical row r of in, which has a long string: the second word of
+// such a slot in the row is the bytes' offset in the row's page, so
+// words may differ there while the strings are equal.
+func (l *layout) equalLong(row []byte, pg []byte, img []uint64, in *vector.Chunk, r int) bool {
+	for w, x := range img[:l.keyWords] {
+		if le.Uint64(row[8+8*w:]) != x && !l.isLongOffsetWord(row, w) {
+			return false
+		}
+	}
+	// Every other word is equal, the strings' lengths included.
+	i := in.Index(r)
+	for _, g := range l.strKeys {
+		off := l.keyOff[g]
+		if isNull(row, g) || le.Uint32(row[off:]) <= inlineMax {
 			continue
 		}
-		le.PutUint64(row[off:], bits(d[i]))
+		at := le.Uint32(row[off+8:])
+		b := in.Col(l.groups[g]).Bytes(i)
+		if !bytes.Equal(pg[at:int(at)+len(b)], b) {
+			return false
+		}
 	}
+	return true
 }
 
-// matchKeys keeps in cand the rows whose keys equal their candidate row's
-// (rows[r]) and appends the others to miss. It returns the kept prefix of
-// cand.
-func (l *layout) matchKeys(in *vector.Chunk, rows [][]byte, pages []*page, cand, miss []int32, img [][][2]uint64) ([]int32, []int32) {
-	sel := in.Sel()
-	for g, c := range l.groups {
-		if len(cand) == 0 {
-			break
-		}
-		v := in.Col(c)
-		words := v.Validity().Words()
+// isLongOffsetWord reports whether word w of row's key is the second
+// word of a long string's slot (its page offset).
+func (l *layout) isLongOffsetWord(row []byte, w int) bool {
+	for _, g := range l.strKeys {
 		off := l.keyOff[g]
-		nbyte, nbit := 8+g>>3, byte(1)<<(g&7)
-		switch l.phys[g] {
-		case types.PhysInt64:
-			cand, miss = matchFixed(v.Int64s(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x int64) uint64 { return uint64(x) })
-		case types.PhysInt32:
-			cand, miss = matchFixed(v.Int32s(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x int32) uint64 { return uint64(int64(x)) })
-		case types.PhysFloat64:
-			cand, miss = matchFixed(v.Float64s(), words, sel, rows, cand, miss, off, nbyte, nbit, floatBits)
-		case types.PhysBool:
-			cand, miss = matchFixed(v.Bools(), words, sel, rows, cand, miss, off, nbyte, nbit, func(x bool) uint64 {
-				if x {
-					return 1
-				}
-				return 0
-			})
-		case types.PhysString:
-			im := img[l.strIndex[g]]
-			strs, arena := v.Strs(), v.Arena()
-			kept := cand[:0]
-			for _, r := range cand {
-				i := index(sel, int(r))
-				row := rows[r]
-				rowNull := row[nbyte]&nbit != 0
-				ok := rowNull == !valid(words, i)
-				if ok && !rowNull {
-					slot := row[off : off+16]
-					switch {
-					case le.Uint64(slot) != im[r][0]:
-						ok = false
-					case le.Uint32(slot) <= inlineMax: // equal lengths: the first words are equal
-						ok = le.Uint64(slot[8:]) == im[r][1]
-					default:
-						s := strs[i]
-						at := le.Uint32(slot[8:12])
-						ok = bytes.Equal(pages[r].b[at:at+s.Len], arena[s.Off:s.Off+s.Len])
-					}
-				}
-				if ok {
-					kept = append(kept, r)
-				} else {
-					miss = append(miss, r)
-				}
-			}
-			cand = kept
+		if (off-8)/8+1 == w {
+			return !isNull(row, g) && le.Uint32(row[off:]) > inlineMax
 		}
 	}
-	return cand, miss
-}
-
-func matchFixed[T vector.Fixed](d []T, words []uint64, sel vector.Selection, rows [][]byte, cand, miss []int32, off, nbyte int, nbit byte, bits func(T) uint64) ([]int32, []int32) {
-	kept := cand[:0]
-	if words == nil {
-		for _, r := range cand {
-			row := rows[r]
-			if row[nbyte]&nbit == 0 && le.Uint64(row[off:]) == bits(d[index(sel, int(r))]) {
-				kept = append(kept, r)
-			} else {
-				miss = append(miss, r)
-			}
-		}
-		return kept, miss
-	}
-	for _, r := range cand {
-		i := index(sel, int(r))
-		row := rows[r]
-		rowNull := row[nbyte]&nbit != 0
-		ok := rowNull == !valid(words, i)
-		if ok && !rowNull {
-			ok = le.Uint64(row[off:]) == bits(d[i])
-		}
-		if ok {
-			kept = append(kept, r)
-		} else {
-			miss = append(miss, r)
-		}
-	}
-	return kept, miss
+	return false
 }
 
 // stringOf returns the bytes of a row's string slot.

@@ -86,8 +86,9 @@ type table struct {
 	sel, nxt  []int32
 	cand      []int32
 	newRows   []int32
-	img       [][][2]uint64 // per VARCHAR key: the rows' slot images
-	heapBytes []int         // per row: page heap its long strings need
+	img       []uint64 // the rows' encoded keys (layout.encode)
+	long      []bool   // per row: its key has a long string
+	heapBytes []int    // per row: page heap its long strings need
 	need      [numPartitions]int
 }
 
@@ -123,9 +124,8 @@ func newTable(lay *layout, mem memory) *table {
 	for p := range t.next {
 		t.next[p] = minPage
 	}
-	for range lay.strKeys {
-		t.img = append(t.img, make([][2]uint64, vector.Size))
-	}
+	t.img = make([]uint64, vector.Size*lay.keyWords)
+	t.long = make([]bool, vector.Size)
 	t.heapBytes = make([]int, vector.Size)
 	return t
 }
@@ -174,14 +174,13 @@ func (t *table) reset() {
 	}
 }
 
-// prepare makes room for n more groups of in, whose hashes are given: a
-// directory at most half full after them, and in every partition's open
-// page room for all of the chunk's rows that hash to it.
+// prepare encodes the keys of in and makes room for its rows as new
+// groups (hashes are theirs): a directory at most half full after them,
+// and in every partition's open page room for all of the chunk's rows
+// that hash to it.
 func (t *table) prepare(in *vector.Chunk, hashes []uint64) error {
 	n := len(hashes)
-	if len(t.lay.strKeys) > 0 {
-		t.lay.stringImages(in, t.img, t.heapBytes)
-	}
+	t.lay.encode(in, t.img, t.long, t.heapBytes)
 	spilled := false
 	for {
 		err := t.prepareOnce(in, hashes, n, &spilled)
@@ -293,17 +292,18 @@ func (t *table) group(in *vector.Chunk, hashes []uint64) []int32 {
 	}
 	t.passRows = max(0, t.passRows-len(hashes))
 	t.passed += int64(len(hashes))
-	width := t.lay.width
+	lay := t.lay
+	width, kw := lay.width, lay.keyWords
 	created := t.newRows[:len(hashes)]
 	for r, h := range hashes {
 		pg := t.open[partitionOf(h)]
 		row := pg.row(pg.rows, width)
 		pg.rows++
 		le.PutUint64(row, h)
-		t.rows[r], t.rowPages[r] = row, pg
+		lay.store(row, pg, t.img[r*kw:], t.long[r], in, r)
+		t.rows[r] = row
 		created[r] = int32(r)
 	}
-	t.lay.scatterKeys(in, t.rows, t.rowPages, created, t.img)
 	return created
 }
 
@@ -311,7 +311,8 @@ func (t *table) group(in *vector.Chunk, hashes []uint64) []int32 {
 // (hashes[r] its hash), creating the groups that are new; their states
 // are left zeroed for the caller to Init. It returns the new rows.
 func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
-	width := t.lay.width
+	lay := t.lay
+	width, kw := lay.width, lay.keyWords
 	dir, mask := t.dir.b, t.mask
 	sel := t.sel[:0]
 	for r, h := range hashes {
@@ -354,13 +355,25 @@ func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
 				s = (s + 1) & mask
 			}
 		}
-		if len(newRows) > 0 {
-			t.lay.scatterKeys(in, t.rows, t.rowPages, newRows, t.img)
-			created = created[:len(created)+len(newRows)]
+		for _, r := range newRows {
+			lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r))
 		}
-		_, nxt = t.lay.matchKeys(in, t.rows, t.rowPages, cand, nxt, t.img)
-		for _, r := range nxt {
-			t.slot[r] = (t.slot[r] + 1) & mask
+		created = created[:len(created)+len(newRows)]
+		for _, r := range cand {
+			// The words of the key, then (rarely) its long strings.
+			at := int(r) * kw
+			img, key := t.img[at:at+kw], t.rows[r][8:8+8*kw]
+			eq := true
+			for w, x := range img {
+				if le.Uint64(key[8*w:]) != x {
+					eq = false
+					break
+				}
+			}
+			if !eq && (!t.long[r] || !lay.equalLong(t.rows[r], t.rowPages[r].b, img, in, int(r))) {
+				t.slot[r] = (t.slot[r] + 1) & mask
+				nxt = append(nxt, r)
+			}
 		}
 		sel, t.nxt = nxt, sel[:0]
 	}
