@@ -143,11 +143,28 @@ func (s *shell) line(l string) (quit bool) {
 	}
 	stmts, rest := parser.Split(s.pending.String())
 	s.pending.Reset()
-	s.pending.WriteString(rest)
 	for _, st := range stmts {
 		s.run(st)
 	}
+	if stuck(rest) {
+		s.run(rest) // to report the error now, not after the next ';'
+	} else {
+		s.pending.WriteString(rest)
+	}
 	return false
+}
+
+// stuck reports whether text, which Split left unfinished, holds a
+// lexical error that more input cannot mend (an unknown character, a
+// malformed number), unlike an unterminated string or comment, which the
+// next lines may close: such an error ends before the end of the text.
+func stuck(text string) bool {
+	if text == "" {
+		return false
+	}
+	toks := parser.Lex(text)
+	last := toks[len(toks)-1]
+	return last.Kind == parser.Invalid && last.Pos.Offset+len(last.Text) < len(text)
 }
 
 // finish runs the statement that the end of the input left unfinished.
