@@ -286,7 +286,7 @@ func openSQL(t *testing.T, dsn string) *sql.DB {
 // arguments of every kind, and a query whose values are scanned into Go
 // types and read back as the driver's values with their column types.
 func TestDatabaseSQL(t *testing.T) {
-	db := openSQL(t, ":memory:?threads=1&memory_limit=256MiB")
+	db := openSQL(t, ":memory:?threads=2&memory_limit=256MiB")
 	ctx := context.Background()
 	res, err := db.ExecContext(ctx, `CREATE TABLE t (
 		i INTEGER, b BIGINT, f DOUBLE, d DECIMAL(10,2), s VARCHAR, dt DATE, ok BOOLEAN)`)
