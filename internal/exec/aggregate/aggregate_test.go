@@ -174,9 +174,11 @@ func TestDifferential(t *testing.T) {
 }
 
 // TestResets makes the tasks' directories start over every 4096 groups,
-// so that equal groups land in many rows the merge must combine.
+// so that equal groups land in many rows the merge must combine, and the
+// merges start with tiny directories that must grow.
 func TestResets(t *testing.T) {
 	defer aggregate.SetMaxLocalEntries(0)()
+	defer aggregate.SetMergeStart(1)()
 	r := vectortest.Rand(t)
 	rows := diffRows(r, 16000, 12000, 0.02)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Count, diffTypes, 9, true)}

@@ -37,18 +37,23 @@
 //	page:  [ row 0 | row 1 | … | row n-1 ]  free  [ string bytes (grow ←) ]
 //
 //	row:   [0:8)      hash of the group columns
-//	       [8:8+nb)   NULL bits, bit g = group column g is NULL (nb = ⌈groups/8⌉)
+//	       [8:8+nb)   NULL bits, bit g = group column g is NULL (nb = 8×⌈groups/64⌉)
 //	       fixed keys 8 bytes per BOOLEAN/INTEGER/BIGINT/DATE/DECIMAL/DOUBLE
 //	                  key (integers sign-extended to 64 bits, DOUBLE bits with
 //	                  −0 as +0 and one NaN; 0 when NULL)
 //	       strings    16 bytes per VARCHAR key: [0:4) length, then the
 //	                  bytes zero-padded if ≤ 12, else [4:8) first 4 bytes,
-//	                  [8:12) offset of the bytes in the page
+//	                  [8:12) offset of the bytes in the page, [12:16) 0
 //	       states     each aggregate's state (expr.Aggregate.StateSize bytes)
 //	       padding    to a multiple of 8
 //
 // so two rows have equal keys when their NULL bits and fixed keys are
-// equal byte for byte and their strings are equal. A directory entry is
+// equal byte for byte and their strings are equal. The key part [8, end of
+// strings) is a whole number of 8-byte words; a task encodes each input
+// chunk's keys into that form once (vectorized, column by column) and
+// compares a candidate row with a row of the chunk word by word (long
+// strings: their bytes too), then copies the words into new rows. A
+// directory entry is
 // the hash's top 16 bits (a salt that skips most key comparisons) over the
 // row's reference plus one (0 is empty): page index << 24 | row in page.
 //

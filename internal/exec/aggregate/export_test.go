@@ -7,3 +7,11 @@ func SetMaxLocalEntries(n int) (restore func()) {
 	maxLocalEntries = max(n, minLocalEntries)
 	return func() { maxLocalEntries = old }
 }
+
+// SetMergeStart sets the initial size bound of the source's merge
+// directories until the returned function restores the default.
+func SetMergeStart(n int) (restore func()) {
+	old := mergeStart
+	mergeStart = max(n, 1)
+	return func() { mergeStart = old }
+}

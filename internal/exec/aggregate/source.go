@@ -113,25 +113,34 @@ func (l *sourceLocal) merge(m int) error {
 	if n == 0 {
 		return nil
 	}
-	entries := 1 << bits.Len(uint(2*n-1)) // ≥ 2n
+	// The directory starts at twice the rows or mergeStart entries, the
+	// smaller, and doubles when half full: partitions of few groups in
+	// many rows keep a small, cache-resident directory.
+	entries := 1 << bits.Len(uint(2*min(n, mergeStart)-1))
 	d, err := r.mem.alloc(entries * 8)
 	if err != nil {
 		return err
 	}
 	l.dir = d
 	mask := uint64(entries - 1)
-	dir := d.b
 	lay := r.lay
 	width := lay.width
+	groups := 0
 	for pi, pg := range l.pages {
 		for i := range pg.rows {
 			row := pg.row(i, width)
 			h := le.Uint64(row)
+			dir := l.dir.b
 			s := h & mask
 			for {
 				e := le.Uint64(dir[s*8:])
 				if e == 0 {
 					le.PutUint64(dir[s*8:], h>>48<<48|(uint64(pi)<<refRowBits|uint64(i))+1)
+					if groups++; 2*groups > int(mask+1) {
+						if mask, err = l.growDir(mask); err != nil {
+							return err
+						}
+					}
 					break
 				}
 				if e>>48 == h>>48 {
@@ -153,6 +162,40 @@ func (l *sourceLocal) merge(m int) error {
 		}
 	}
 	return nil
+}
+
+// mergeStart bounds the initial size of a merge's directory (entries). A
+// variable so that tests can make every merge grow its directory.
+var mergeStart = 1 << 14
+
+// growDir doubles the merge's directory and returns its new mask.
+func (l *sourceLocal) growDir(mask uint64) (uint64, error) {
+	r := l.r
+	entries := int(mask+1) * 2
+	d, err := r.mem.alloc(entries * 8)
+	if err != nil {
+		return 0, err
+	}
+	nmask := uint64(entries - 1)
+	old := l.dir.b
+	for i := 0; i < len(old); i += 8 {
+		e := le.Uint64(old[i:])
+		if e == 0 {
+			continue
+		}
+		ref := e&refMask - 1
+		h := le.Uint64(l.pages[ref>>refRowBits].row(int(ref&(1<<refRowBits-1)), r.lay.width))
+		s := h & nmask
+		for le.Uint64(d.b[s*8:]) != 0 {
+			s = (s + 1) & nmask
+		}
+		le.PutUint64(d.b[s*8:], e)
+	}
+	if err := r.mem.free(l.dir); err != nil {
+		return 0, err
+	}
+	l.dir = d
+	return nmask, nil
 }
 
 // emit writes the next groups of the merged partition into out and
