@@ -151,7 +151,7 @@ func (g *gen) pred(cols []planner.Column, depth int) expr.Expr {
 		// Another column of the same family.
 		var same []planner.Column
 		for _, o := range cols {
-			if family(o.Type) == family(c.Type) && o.ID != c.ID && o.Type.ID() != types.Boolean {
+			if family(o.Type) == family(c.Type) && o.ID != c.ID && o.Type.ID() != types.Boolean && (o.Type == c.Type || g.r.IntN(3) == 0) {
 				same = append(same, o)
 			}
 		}
@@ -181,9 +181,10 @@ func (g *gen) pred(cols []planner.Column, depth int) expr.Expr {
 // equi returns an equality between a column of l and one of r of the same
 // family, if there is one.
 func (g *gen) equi(l, r []planner.Column) (expr.Expr, expr.Expr, bool) {
-	for range 10 {
+	for i := range 20 {
 		a, c := g.pick(l), g.pick(r)
-		if family(a.Type) == family(c.Type) && a.Type.ID() != types.Boolean {
+		same := a.Type == c.Type || i >= 10 && family(a.Type) == family(c.Type)
+		if same && a.Type.ID() != types.Boolean {
 			eq := g.b.eq(a.Ref(), c.Ref()).(*expr.Binary)
 			if eq.Left.Type() == eq.Right.Type() {
 				return eq.Left, eq.Right, true
@@ -217,6 +218,11 @@ func (g *gen) node(depth int) planner.Node {
 			if g.r.IntN(5) > 0 {
 				if l, r, ok := g.equi(ins[g.r.IntN(i)].Output(), ins[i].Output()); ok {
 					conds = append(conds, b.eq(l, r))
+					// A constant predicate on a joined column, which the
+					// equality carries to the other side.
+					if c, isCol := l.(*expr.Column); isCol && g.r.IntN(2) == 0 {
+						conds = append(conds, b.bin(cmpOps[g.r.IntN(len(cmpOps))], c, g.constant(c.T)))
+					}
 				}
 			}
 		}
