@@ -9,24 +9,19 @@
 // Hasher the join captured for this run (so build and probe hash alike
 // even if a policy is attached meanwhile), drops rows with a NULL key
 // (they match nothing) and appends the others, a column at a time, to row
-// pages of its own: fixed-width rows holding the key hash, a chain link
-// and only the build columns the join reads (layout.go draws a row);
-// strings go to string pages. Finalize allocates one array for all rows
-// and the buckets, an open-addressing table with one salted entry per
-// distinct key hash that heads the chain of the rows with that hash
-// (table.go draws an entry). Then the rows are copied into the array and
-// linked into their chains: by Finalize for a small build, else by the
-// probe tasks as they start, in parallel, claiming row pages and linking
-// with compare-and-swap.
+// pages of its own (4 KiB growing to 256 KiB): fixed-width rows holding
+// the key hash, a chain link and only the build columns the join reads
+// (layout.go draws a row); strings go to string pages. Rows never move.
+// Finalize allocates the buckets, an open-addressing table with one
+// salted entry per distinct key hash that heads the chain of the rows
+// with that hash (table.go draws an entry and a row ref), and links the
+// rows into their chains: itself for a small build, else the probe tasks
+// do it as they start, in parallel, claiming row pages and linking with
+// compare-and-swap.
 //
 //	build tasks ──Sink──► own row pages ─Combine─► page list
-//	Finalize:  rows array + buckets [ salt | ref ] (≥ 2 × rows, power of two)
-//	probe tasks (NewLocal): claim pages, copy, CAS into chains, wait for the rest
-//
-// One array rather than many pages, because the probe's random reads then
-// stay within one large allocation, which the operating system maps with
-// large pages: on the development VM, reads spread over 256 KiB pages
-// were 4 times slower than the same reads in one array (TLB misses).
+//	Finalize:  buckets [ salt | ref ] (≥ 2 × rows, a power of two)
+//	probe tasks (NewLocal): claim pages, CAS rows into chains, wait for the rest
 //
 // # Probe
 //
@@ -44,12 +39,11 @@
 // round, returning HaveMoreOutput whenever it is full. Semi, Anti, Mark
 // and Single joins always reference the probe columns.
 //
-// Memory: with Spec.Buffers set, every page, the rows array and the
-// buckets are buffers of the buffer manager tagged "hash table", pinned
-// until the next run of the build or Join.Close. Spilling is not
-// implemented: a build side that does not fit the memory limit fails the
-// query with the buffer manager's out-of-memory error. While Finalize's
-// copy runs, the rows take twice their size.
+// Memory: with Spec.Buffers set, every page and the buckets are buffers
+// of the buffer manager tagged "hash table", pinned until the next run of
+// the build or Join.Close. Spilling is not implemented: a build side that
+// does not fit the memory limit fails the query with the buffer manager's
+// out-of-memory error.
 //
 // The package imports types, vector, parallel, exec/expr, exec/hash and
 // storage/buffer of bpfdb; it must not import storage/table or file, other

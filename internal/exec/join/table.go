@@ -3,7 +3,6 @@ package join
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -15,13 +14,15 @@ import (
 // Pages, rows and buckets.
 //
 // Build tasks write rows and string bytes into pages of their own, which
-// are numbered in one list per table (page 0 is never used: a string
-// field of page 0 is the empty string). Finalize gathers the rows into one
-// contiguous array, data, so that the probe's random accesses stay within
-// one large allocation (the operating system maps it with large pages;
-// many small pages cost a TLB miss per access), and frees the row pages.
-// A row is named by its ref, its byte offset in data; data's first row
-// is never used, so that no ref is 0, which ends a chain.
+// are numbered in one list per table (page 0 is never used, so that no
+// ref is 0, which ends a chain; a string field of page 0 is the empty
+// string). Rows stay where they were written; a row is named by its ref:
+//
+//	 63        48 47                       18 17              0
+//	┌────────────┬───────────────────────────┬─────────────────┐
+//	│ (salt, in  │ page number (30 bits)     │ byte offset in  │
+//	│  a bucket) │                           │ the page        │
+//	└────────────┴───────────────────────────┴─────────────────┘
 //
 // The buckets are an open-addressing (linear probing) table with one
 // entry per distinct key hash: the ref of the first row of the chain of
@@ -40,10 +41,13 @@ import (
 // probe row without a match costs one cache miss, in the buckets, and a
 // match one more, in the rows.
 const (
-	maxPage   = 256 << 10 // the largest row or string page
-	firstPage = 4 << 10   // a task's first page; each next one doubles
+	pageBits  = 18
+	pageMask  = 1<<pageBits - 1
+	maxPage   = 1 << pageBits // the largest row page (and string page)
+	firstPage = 4 << 10       // a task's first page; each next one doubles
 	refBits   = 48
 	refMask   = 1<<refBits - 1
+	maxPages  = 1 << (refBits - pageBits)
 	// bigString is the length above which a string gets a page of its own.
 	bigString = maxPage / 4
 	// serialRows is the build size up to which Finalize inserts the rows
@@ -54,12 +58,10 @@ const (
 // salt returns the bits of hash h kept in its bucket entry.
 func salt(h uint64) uint64 { return h &^ refMask }
 
-// rowPage is a page of rows: the rows are its first used bytes, which
-// Finalize places at data[dst:].
+// rowPage is a page of rows: the rows are its first used bytes.
 type rowPage struct {
 	no   uint32
 	used int
-	dst  int
 }
 
 // table is one run's hash table: the stored build rows and the buckets.
@@ -74,7 +76,7 @@ type table struct {
 	mu       sync.Mutex
 	pages    [][]byte        // page 0 is nil
 	blocks   []*buffer.Block // per page: its buffer, if Buffers is set
-	other    []*buffer.Block // the buffers of data and heads
+	other    []*buffer.Block // the buffer of the buckets
 	bytes    int64
 	rowPages []rowPage
 	rows     int64  // stored rows
@@ -84,8 +86,7 @@ type table struct {
 
 	// Set by finalize.
 	finalized bool
-	data      []byte         // the rows, from ref width on
-	base      unsafe.Pointer // &data[0]
+	bases     []unsafe.Pointer // per page: its first byte
 	heads     []uint64
 	mask      uint64
 
@@ -95,8 +96,8 @@ type table struct {
 	ready     atomic.Bool
 	built     chan struct{}
 	builtOnce sync.Once
-	// freeErr is the error of freeing the row pages, set before ready.
-	freeErr error
+	// buildErr is set (before built is closed) if an insert failed.
+	buildErr error
 
 	released bool
 }
@@ -132,8 +133,8 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	no := len(t.pages)
-	if no > math.MaxUint32 {
-		return 0, nil, fmt.Errorf("hash table of more than %d pages: %w", math.MaxUint32, ErrSpec)
+	if no >= maxPages {
+		return 0, nil, fmt.Errorf("hash table of more than %d pages: %w", maxPages, ErrSpec)
 	}
 	t.pages = append(t.pages, buf)
 	t.blocks = append(t.blocks, blk)
@@ -141,23 +142,29 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	return uint32(no), buf, nil
 }
 
-// The probe reads row fields with plain loads at base+ref+off, without
-// bounds checks: refs come only from the buckets and chains, which hold
-// offsets of rows in data, and field offsets lie within a row.
+// The probe reads row fields with plain loads at the row's page base +
+// offset + field offset, without bounds checks: refs come only from the
+// buckets and chains, which hold refs of written rows, and field offsets
+// lie within a row.
+
+// at returns the address of byte off of row ref.
+func (t *table) at(ref uint64, off int) unsafe.Pointer {
+	return unsafe.Add(t.bases[ref>>pageBits], uintptr(ref&pageMask)+uintptr(off))
+}
 
 // u64 returns the 8 bytes at off of row ref.
 func (t *table) u64(ref uint64, off int) uint64 {
-	return *(*uint64)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+	return *(*uint64)(t.at(ref, off))
 }
 
 // u32 returns the 4 bytes at off of row ref.
 func (t *table) u32(ref uint64, off int) uint32 {
-	return *(*uint32)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+	return *(*uint32)(t.at(ref, off))
 }
 
 // u8 returns the byte at off of row ref.
 func (t *table) u8(ref uint64, off int) byte {
-	return *(*byte)(unsafe.Add(t.base, uintptr(ref)+uintptr(off)))
+	return *(*byte)(t.at(ref, off))
 }
 
 // str returns the bytes of the string field at off of row ref.
@@ -171,48 +178,39 @@ func (t *table) isNull(ref uint64, fi int) bool {
 	return t.u8(ref, t.l.nullOff+fi>>3)&(1<<(fi&7)) != 0
 }
 
-// finalize allocates data and the buckets (a power of two, at least twice
-// the rows) and places each row page in data; it copies and inserts the
-// rows if there are few, else the probe tasks do.
+// finalize allocates the buckets (a power of two, at least twice the
+// rows) and inserts the rows if there are few; else the probe tasks do.
 func (t *table) finalize() error {
-	w := t.l.width
-	dst := w
-	for i := range t.rowPages {
-		t.rowPages[i].dst = dst
-		dst += t.rowPages[i].used
-	}
-	if uint64(dst) > refMask {
-		return fmt.Errorf("hash table of %d bytes of rows: %w", dst, ErrSpec)
-	}
 	n := uint64(1)
 	if !t.noKeys {
 		for n < 2*uint64(t.rows) {
 			n <<= 1
 		}
 	}
-	data, err := t.allocOther(dst)
-	if err != nil {
-		return fmt.Errorf("hash table rows (%d): %w", t.rows, err)
-	}
 	heads, err := t.allocOther(int(n * 8))
 	if err != nil {
 		return fmt.Errorf("hash table buckets for %d rows: %w", t.rows, err)
 	}
-	t.data, t.base, t.heads, t.mask = data, unsafe.Pointer(unsafe.SliceData(data)), uint64s(heads), n-1
+	t.heads, t.mask = uint64s(heads), n-1
+	t.bases = make([]unsafe.Pointer, len(t.pages))
+	for i, p := range t.pages {
+		t.bases[i] = unsafe.Pointer(unsafe.SliceData(p))
+	}
 	t.finalized = true
+	t.stat.Store(t.bytes)
 	if t.rows <= serialRows {
 		for _, rp := range t.rowPages {
 			t.insert(rp, false)
 		}
 		t.ready.Store(true)
-		return t.freeRowPages()
+		return nil
 	}
 	t.left.Store(int64(len(t.rowPages)))
 	t.built = make(chan struct{})
 	return nil
 }
 
-// allocOther allocates a zeroed buffer of size bytes for data or heads.
+// allocOther allocates a zeroed buffer of size bytes for the buckets.
 func (t *table) allocOther(size int) ([]byte, error) {
 	t.bytes += int64(size)
 	if t.m == nil {
@@ -226,29 +224,6 @@ func (t *table) allocOther(size int) ([]byte, error) {
 	t.other = append(t.other, blk)
 	t.mu.Unlock()
 	return buf, nil
-}
-
-// freeRowPages frees the row pages once their rows are in data.
-func (t *table) freeRowPages() error {
-	var errs []error
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, rp := range t.rowPages {
-		t.bytes -= int64(len(t.pages[rp.no]))
-		t.pages[rp.no] = nil
-		if b := t.blocks[rp.no]; b != nil {
-			t.blocks[rp.no] = nil
-			t.m.Unpin(b)
-			if err := t.m.Free(b); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	t.stat.Store(t.bytes)
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("free hash table row pages: %w", err)
-	}
-	return nil
 }
 
 // uint64s views an 8-byte aligned byte buffer (the Go allocator aligns
@@ -266,7 +241,7 @@ func uint64s(b []byte) []uint64 {
 // running task, so the wait is short and cannot deadlock.
 func (t *table) help() error {
 	if t.ready.Load() {
-		return t.freeErr
+		return t.buildErr
 	}
 	for {
 		i := t.claim.Add(1) - 1
@@ -276,18 +251,18 @@ func (t *table) help() error {
 		t.insertShared(t.rowPages[i])
 	}
 	<-t.built
-	return t.freeErr
+	return t.buildErr
 }
 
 // insertShared inserts one claimed page; the task that inserts the last
-// frees the row pages and releases the waiting tasks. A panic (a bug)
+// releases the waiting tasks. A panic (a bug)
 // releases them too, with an error, rather than leaving them waiting.
 func (t *table) insertShared(rp rowPage) {
 	done := false
 	defer func() {
 		if !done {
 			t.builtOnce.Do(func() {
-				t.freeErr = fmt.Errorf("BUG: a task panicked while inserting hash table rows")
+				t.buildErr = fmt.Errorf("BUG: a task panicked while inserting hash table rows")
 				close(t.built)
 			})
 		}
@@ -296,24 +271,22 @@ func (t *table) insertShared(rp rowPage) {
 	done = true
 	if t.left.Add(-1) == 0 {
 		t.builtOnce.Do(func() {
-			t.freeErr = t.freeRowPages()
 			t.ready.Store(true)
 			close(t.built)
 		})
 	}
 }
 
-// insert copies the rows of one page to data and links each into the
-// chain of its hash, creating the chain's entry if it is the first;
-// shared uses compare-and-swap, as other tasks insert concurrently.
+// insert links the rows of one page each into the chain of its hash,
+// creating the chain's entry if it is the first; shared uses
+// compare-and-swap, as other tasks insert concurrently.
 func (t *table) insert(rp rowPage, shared bool) {
-	w := t.l.width
-	copy(t.data[rp.dst:rp.dst+rp.used], t.pages[rp.no][:rp.used])
+	w, page := t.l.width, t.pages[rp.no]
 	heads, mask := t.heads, t.mask
-	for off := rp.dst; off+w <= rp.dst+rp.used; off += w {
-		row := t.data[off : off+w]
+	for off := 0; off+w <= rp.used; off += w {
+		row := page[off : off+w]
 		h := ne.Uint64(row[hashOff:])
-		s, ref := salt(h), uint64(off)
+		s, ref := salt(h), uint64(rp.no)<<pageBits|uint64(off)
 		for i := h & mask; ; i = (i + 1) & mask {
 			b := &heads[i]
 			e := *b
@@ -355,7 +328,7 @@ func (t *table) release() error {
 			errs = append(errs, err)
 		}
 	}
-	t.blocks, t.other, t.pages, t.data, t.base, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil, nil
+	t.blocks, t.other, t.pages, t.bases, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("release hash table: %w", err)
 	}
