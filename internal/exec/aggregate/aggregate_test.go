@@ -308,3 +308,55 @@ func TestPassThrough(t *testing.T) {
 	}
 	t.Logf("%v", st)
 }
+
+// TestManyKeyColumns groups by 70 columns (two words of NULL bits) of
+// mixed types with NULLs.
+func TestManyKeyColumns(t *testing.T) {
+	r := vectortest.Rand(t)
+	var ts []types.Type
+	var groups []int
+	for j := range 70 {
+		ts = append(ts, []types.Type{types.BooleanType, types.IntegerType, types.VarcharType}[j%3])
+		groups = append(groups, j)
+	}
+	ts = append(ts, types.BigIntType)
+	rows := make([][]types.Value, 2000/scale)
+	for i := range rows {
+		k := r.IntN(40)
+		row := make([]types.Value, len(ts))
+		for j, typ := range ts[:70] {
+			switch {
+			case (k+j)%7 == 0:
+				row[j] = types.Null(typ)
+			case typ == types.BooleanType:
+				row[j] = types.BoolValue((k+j)%2 == 0)
+			case typ == types.IntegerType:
+				row[j] = types.IntegerValue(int32(k * j))
+			default:
+				row[j] = types.VarcharValue(fmt.Sprintf("key %d of a long group %d", j, k))
+			}
+		}
+		row[70] = types.BigIntValue(int64(i))
+		rows[i] = row
+	}
+	specs := []expr.AggSpec{spec(expr.CountStar, ts, 0, false), spec(expr.Sum, ts, 70, false)}
+	want, err := reference(ts, rows, groups, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := aggregate.New(ts, groups, specs, aggregate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []vectortest.Config{{BatchSize: vector.Size}, {BatchSize: 3, Selection: true}} {
+		for _, threads := range []int{1, 2} {
+			got, err := runSource(a, newRowSource(ts, rows, cfg, r.Uint64()), threads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+				t.Fatalf("%v, %d threads: %s", cfg, threads, firstDiff(g, w))
+			}
+		}
+	}
+}
