@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -27,7 +29,8 @@ const sqlUsage = `usage: bpfdb -c SQL [--db FILE] [--format table|csv|json] [--t
 
   -c SQL      run the statements of SQL (separated by ';') in order and print
               each one's result; the first that fails stops the run: its
-              error goes to stderr with a caret under its position, exit 1
+              error goes to stderr with a caret under its position, exit 1.
+              Ctrl-C cancels the running statement (exit 1)
   --db FILE   the database: a file (created if absent) or ":memory:" (the
               default); options may follow as in the database/sql driver's
               data source names: FILE?threads=2&memory_limit=1GB&read_only=true
@@ -143,9 +146,17 @@ func sqlCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
+	// Ctrl-C cancels the running statement, so that the database closes
+	// cleanly before the command exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	p := &printer{w: stdout, format: format}
-	err = db.QueryEach(context.Background(), *command, p.print)
-	if err != nil {
+	err = db.QueryEach(ctx, *command, p.print)
+	switch {
+	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "error: interrupted")
+		return 1
+	case err != nil:
 		fmt.Fprint(stderr, errorText(err, *command))
 		return 1
 	}
