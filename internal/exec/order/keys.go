@@ -15,8 +15,10 @@ import (
 //	ref (uint32)  bits 31..11 chunk   bits 10..0 slot
 const slotBits = 11
 
-// Every slot of a chunk must fit the ref's slot bits, exactly.
-var _ = [1]struct{}{}[vector.Size-1<<slotBits]
+// Every slot of a chunk must fit the ref's slot bits (exactly, for the
+// default vector size; a smaller one, as under the tinyvectors tag,
+// leaves slots unused).
+const _ = uint(1<<slotBits - vector.Size)
 
 // maxChunks is the most chunks a rowBuf addresses: 2^21, so 2^32 rows.
 const maxChunks = 1 << (32 - slotBits)
