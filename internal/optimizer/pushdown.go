@@ -273,8 +273,14 @@ func rejectsNulls(p expr.Expr, cols colSet) bool {
 		}
 	case *expr.Unary:
 		if e.Op == expr.OpNot {
+			if n, ok := e.Arg.(*expr.IsNull); ok && !n.Negated {
+				return nullIfNull(n.Arg, cols) // NOT (x IS NULL)
+			}
 			return nullIfNull(e.Arg, cols)
 		}
+	case *expr.IsNull:
+		// x IS NOT NULL is false where x is NULL.
+		return e.Negated && nullIfNull(e.Arg, cols)
 	}
 	return nullIfNull(p, cols)
 }
