@@ -76,6 +76,8 @@ func samePrefix(a, b entry) bool { return a.p == b.p && a.cls == b.cls && a.sub 
 // chunk and vector per row.
 type column struct {
 	phys types.Physical
+	// nulls: some row may be NULL (else validity checks are skipped).
+	nulls bool
 	// Per chunk of the buffer: the column's vector.
 	vecs []*vector.Vector
 	// Per chunk, the typed data of the column (the one of its type is set).
@@ -141,10 +143,19 @@ func (kc *keyCol) prefixes(es []entry, depth int) {
 	if kc.key.Desc {
 		flip = ^uint64(0)
 	}
+	if !kc.nulls && kc.phys == types.PhysInt64 {
+		// The common case without a NULL or a type switch per row.
+		for i := range es {
+			e := &es[i]
+			e.cls, e.sub = clsValue, 0
+			e.p = (uint64(kc.i64[refChunk(e.ref)][refSlot(e.ref)]) ^ 1<<63) ^ flip
+		}
+		return
+	}
 	for i := range es {
 		e := &es[i]
 		c, s := refChunk(e.ref), refSlot(e.ref)
-		if kc.vecs[c].Validity().IsNull(s) {
+		if kc.nulls && kc.vecs[c].Validity().IsNull(s) {
 			e.cls, e.p, e.sub = nullCls, 0, 0
 			continue
 		}

@@ -336,6 +336,9 @@ func (l *local) compact() {
 func gatherBuf(b *rowBuf, es []entry) *rowBuf {
 	nb := newRowBuf(b.ts, b.keyList())
 	copy(nb.nulls, b.nulls)
+	for j, col := range nb.cols {
+		col.nulls = b.cols[j].nulls
+	}
 	order := make([]oref, vector.Size)
 	for len(es) > 0 {
 		k := min(len(es), vector.Size)

@@ -98,6 +98,7 @@ func (b *rowBuf) add(in *vector.Chunk, sel vector.Selection, seqs []uint64) erro
 			}
 			if !v.Validity().AllValid() {
 				b.nulls[j] = true
+				b.cols[j].nulls = true
 			}
 		}
 		c.SetLen(c.Len() + k)

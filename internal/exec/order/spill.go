@@ -144,7 +144,7 @@ func (c *cursor) load() error {
 	b.chunks = []*vector.Chunk{c.chunk}
 	for j, col := range b.cols {
 		col.add(c.chunk, j)
-		b.nulls[j] = true
+		b.nulls[j], col.nulls = true, true
 	}
 	seqs := make([]uint64, n)
 	for r, s := range c.chunk.Col(len(c.ts)).Int64s()[:n] {
