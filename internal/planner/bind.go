@@ -811,7 +811,18 @@ func (b *binder) bindJoin(j *ast.Join, sc *scope) (Node, []*relation, error) {
 		}
 	case j.On != nil:
 		if hasSubquery(j.On) {
-			return nil, nil, errorf(j.On.Pos(), ErrNotSupported, "subqueries in JOIN conditions are not supported")
+			if node.Kind != Inner {
+				return nil, nil, errorf(j.On.Pos(), ErrNotSupported, "subqueries in the conditions of an outer join are not supported")
+			}
+			// An inner join is a filter over the cross product, and
+			// a filter's subqueries are joins onto its input.
+			var plan Node = &Join{Kind: Cross, Left: node.Left, Right: node.Right}
+			c := &exprCtx{b: b, scope: js, input: &plan, clause: "JOIN conditions"}
+			cond, err := c.bindBool(j.On, "JOIN conditions")
+			if err != nil {
+				return nil, nil, err
+			}
+			return &Filter{Input: plan, Cond: cond}, rels, nil
 		}
 		c := &exprCtx{b: b, scope: js, clause: "JOIN conditions"}
 		cond, err := c.bindBool(j.On, "JOIN conditions")
