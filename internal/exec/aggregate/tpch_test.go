@@ -254,3 +254,26 @@ func compareCSV(got, want []string) error {
 	}
 	return nil
 }
+
+// BenchmarkQ1 runs TPC-H Q1 at SF 0.01 (scan → filter → project → hash
+// aggregate), in ns per lineitem row.
+func BenchmarkQ1(b *testing.B) {
+	tbl, _ := loadLineitem(b)
+	q := newQ1(b, tbl, aggregate.Options{})
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("sf=0.01/threads=%d", threads), func(b *testing.B) {
+			s := parallel.New(parallel.Options{Threads: threads})
+			defer s.Close()
+			c0 := cpuTime(b)
+			for b.Loop() {
+				if err := q.run(context.Background(), s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rows := float64(b.N) * float64(tbl.Rows())
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+			b.ReportMetric(float64((cpuTime(b)-c0).Nanoseconds())/rows, "cpu-ns/row")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
