@@ -289,9 +289,11 @@ func (t *table) insert(rp rowPage, shared bool) {
 		s, ref := salt(h), uint64(rp.no)<<pageBits|uint64(off)
 		for i := h & mask; ; i = (i + 1) & mask {
 			b := &heads[i]
-			e := *b
+			var e uint64
 			if shared {
 				e = atomic.LoadUint64(b)
+			} else {
+				e = *b
 			}
 			if e != 0 && (salt(e) != s || t.u64(e&refMask, hashOff) != h) {
 				continue // another hash's chain
