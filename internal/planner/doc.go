@@ -12,7 +12,8 @@
 // its FROM items cross joined left to right (explicit joins keep their
 // kind, with `left = right` conjuncts of ON and USING as join conditions
 // and the rest as the residual; RIGHT JOIN is a left join with the sides
-// swapped), a Filter for WHERE, an Aggregate for GROUP BY and the
+// swapped; an inner join whose ON holds a subquery is a Filter over a
+// Cross join), a Filter for WHERE, an Aggregate for GROUP BY and the
 // aggregates, a Filter for HAVING, a Project computing the select list and
 // the ORDER BY keys that are not in it, an Aggregate for DISTINCT, Order
 // and Limit. Nothing is pushed down or reordered: that is package
@@ -56,7 +57,8 @@
 // including the COUNT bug). What cannot be unnested is refused with
 // ErrNotSupported, never planned wrongly: correlation under LIMIT or
 // UNION, inside the inner side of an outer, semi, anti, mark or single
-// join, and with a query more than one level out.
+// join, and with a query more than one level out; subqueries in the ON of
+// an outer join are refused too.
 //
 // # Errors
 //
