@@ -110,12 +110,14 @@ type shell struct {
 	timer bool
 	now   func() time.Time // the clock .timer reads
 
-	pending strings.Builder // an unfinished statement's text, empty between statements
-	failed  bool            // a statement or command failed
-	reads   int             // .read files being read, one inside the other
+	pending  strings.Builder // an unfinished statement's text, empty between statements
+	failed   bool            // a statement or command failed
+	reads    int             // .read files being read, one inside the other
+	terminal bool            // reading from a terminal: Ctrl-C does not stop the shell
 
-	mu     sync.Mutex
-	cancel context.CancelFunc // cancels the running statement; nil between statements
+	mu          sync.Mutex
+	cancel      context.CancelFunc // cancels the running statement; nil between statements
+	interrupted bool               // a SIGINT came (a script stops reading)
 }
 
 // clock is the clock .timer reads; tests replace it with one that ticks
@@ -190,6 +192,9 @@ func (s *shell) run(sql string) {
 	defer cancel()
 	s.mu.Lock()
 	s.cancel = cancel
+	if s.interrupted && !s.terminal {
+		cancel() // a script interrupted between two lines runs nothing more
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -218,12 +223,47 @@ func (s *shell) run(sql string) {
 	}
 }
 
-// interrupt cancels the running statement, if any (Ctrl-C).
+// stopped reports whether a script should stop reading: a SIGINT came
+// while it ran. On a terminal Ctrl-C only cancels, and the shell goes on.
+func (s *shell) stopped() bool {
+	if s.terminal {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.interrupted
+}
+
+// interrupt cancels the running statement, if any (Ctrl-C), and notes
+// that it came.
 func (s *shell) interrupt() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.interrupted = true
 	if s.cancel != nil {
 		s.cancel()
+	}
+}
+
+// catchInterrupts makes SIGINT call interrupt instead of ending the
+// process, until the function it returns is called.
+func (s *shell) catchInterrupts() (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				s.interrupt()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
 	}
 }
 
@@ -336,6 +376,10 @@ func (s *shell) read(file string) (quit bool) {
 func (s *shell) lines(r io.Reader) (quit bool, err error) {
 	br := bufio.NewReader(r)
 	for {
+		if s.stopped() {
+			s.pending.Reset()
+			return true, nil
+		}
 		l, err := br.ReadString('\n')
 		if l != "" || err == nil {
 			l = strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
@@ -356,10 +400,17 @@ func (s *shell) lines(r io.Reader) (quit bool, err error) {
 }
 
 // script runs the statements read from a stream that is not a terminal.
-// The exit status is 1 if any statement or command failed.
+// The exit status is 1 if any statement or command failed. Ctrl-C
+// cancels the running statement and stops the script, so that the
+// database closes cleanly.
 func (s *shell) script(r io.Reader) int {
+	defer s.catchInterrupts()()
 	if _, err := s.lines(r); err != nil {
 		fmt.Fprintf(s.errw, "bpfdb shell: read input: %v\n", err)
+		return 1
+	}
+	if s.stopped() {
+		fmt.Fprintln(s.errw, "bpfdb shell: interrupted: the rest of the input was not run")
 		return 1
 	}
 	if s.failed {
@@ -378,6 +429,7 @@ const (
 // with the terminal as it was, so Ctrl-C is a SIGINT then, which cancels
 // the statement's context.
 func (s *shell) interactive(in, out *os.File) int {
+	s.terminal = true
 	fd := int(in.Fd())
 	keys := &interruptReader{r: in}
 	t := term.NewTerminal(struct {
@@ -388,23 +440,7 @@ func (s *shell) interactive(in, out *os.File) int {
 	defer hist.close()
 	t.History = hist
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	done := make(chan struct{})
-	defer func() {
-		signal.Stop(sigs)
-		close(done)
-	}()
-	go func() {
-		for {
-			select {
-			case <-sigs:
-				s.interrupt()
-			case <-done:
-				return
-			}
-		}
-	}()
+	defer s.catchInterrupts()()
 
 	fmt.Fprintln(out, "bpfdb shell: statements end with ';'. .help lists the commands; Ctrl-D leaves.")
 	for {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +245,50 @@ func TestShellInterrupt(t *testing.T) {
 	p.quit()
 	if e := p.errs.String(); e != "error: interrupted\n" {
 		t.Errorf("errors: %q, want one interrupted statement", e)
+	}
+}
+
+// TestScriptInterrupt: a SIGINT while a script's statement runs cancels it
+// and stops the script (exit 1); the statements after it do not run.
+func TestScriptInterrupt(t *testing.T) {
+	db := openDB(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var out bytes.Buffer
+	errs := &syncBuffer{}
+	s := &shell{db: db, out: &out, errw: errs, print: printer{w: &out}, now: time.Now}
+	done := make(chan int, 1)
+	go func() { done <- s.script(pr) }()
+
+	setup := "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2), (3), (4), (5), (6), (7), (8);"
+	for range 7 {
+		setup += " INSERT INTO t SELECT a FROM t;"
+	}
+	// A Write returns once the shell has read the line, so the shell
+	// catches SIGINT before the signal is sent: one signal, no race with
+	// the end of the script (after which a SIGINT would end the test).
+	for _, l := range []string{setup + "\n", "SELECT count(*) FROM t x, t y, t z;\n"} {
+		if _, err := io.WriteString(pw, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go io.WriteString(pw, "SELECT 'not run' AS s;\n") // the script may never read it
+	select {
+	case code := <-done:
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the SIGINT did not stop the script")
+	}
+	want := "error: interrupted\nbpfdb shell: interrupted: the rest of the input was not run\n"
+	if errs.String() != want {
+		t.Errorf("errors:\n%s\nwant:\n%s", errs.String(), want)
+	}
+	if strings.Contains(out.String(), "not run") {
+		t.Errorf("a statement after the interrupt ran:\n%s", out.String())
 	}
 }
