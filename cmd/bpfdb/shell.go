@@ -32,6 +32,7 @@ history in $HOME/.bpfdb_history, and Ctrl-C cancels the running statement
 (or the statement being typed) without leaving; Ctrl-D leaves. Otherwise it
 runs the statements it reads as a script: a statement that fails prints its
 error to stderr and the script goes on; the exit status is 1 if any failed.
+Ctrl-C cancels the running statement and stops the script.
 `
 
 const shellHelp = `.help               this text
