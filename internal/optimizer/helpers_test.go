@@ -328,22 +328,15 @@ func (b *builder) aggregate(in planner.Node, groups []expr.Expr, groupNames []st
 		a.GroupColumns = append(a.GroupColumns, b.column(groupNames[i], g.Type()))
 	}
 	for _, x := range aggs {
-		var t types.Type
-		switch x.kind {
-		case expr.CountStar, expr.Count:
-			t = types.BigIntType
-		case expr.Sum:
-			t = x.arg.Type()
-			if t.ID() == types.Decimal {
-				t = types.MustDecimal(18, t.Scale())
-			} else if t.ID() == types.Integer {
-				t = types.BigIntType
-			}
-		case expr.Avg:
-			t = types.DoubleType
-		default:
-			t = x.arg.Type()
+		spec := expr.AggSpec{Kind: x.kind}
+		if x.arg != nil {
+			spec.ArgType = x.arg.Type()
 		}
+		k, err := expr.NewAggregate(spec)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		t := k.Type()
 		text := x.kind.String() + "(*)"
 		if x.arg != nil {
 			text = x.kind.String() + "(" + x.arg.String() + ")"

@@ -224,6 +224,9 @@ func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 				above = append(above, p)
 			}
 		}
+	default:
+		// A kind this pass does not know: nothing moves.
+		above = preds
 	}
 	n.Left = push(n.Left, lp)
 	n.Right = push(n.Right, rp)

@@ -304,39 +304,50 @@ func runAggregate(n *planner.Aggregate) ([]row, error) {
 		groups[""] = &group{}
 		order = append(order, "")
 	}
+	// Each aggregate runs on the engine's own kernels, one state per
+	// group, fed the group's argument values.
+	kernels := make([]*expr.Aggregate, len(n.Aggs))
+	for i, a := range n.Aggs {
+		spec := expr.AggSpec{Kind: a.Kind, Distinct: a.Distinct, Text: a.Text}
+		if a.Arg != nil {
+			spec.ArgType = a.Arg.Type()
+		}
+		if kernels[i], err = expr.NewAggregate(spec); err != nil {
+			return nil, err
+		}
+		if kernels[i].Type() != a.Column.Type {
+			return nil, fmt.Errorf("BUG: aggregate %s is %v, its column %v", a.Text, kernels[i].Type(), a.Column.Type)
+		}
+	}
 	var out []row
 	for _, k := range order {
 		g := groups[k]
 		x := append(row(nil), g.keys...)
 		for i, a := range n.Aggs {
-			var v types.Value
-			switch a.Kind {
-			case expr.CountStar:
-				v = types.BigIntValue(int64(len(g.rows)))
-			case expr.Count:
-				c := 0
-				for _, r := range g.rows {
-					if !av[i][r].IsNull() {
-						c++
-					}
-				}
-				v = types.BigIntValue(int64(c))
-			case expr.Min, expr.Max:
-				v = types.Null(a.Column.Type)
-				for _, r := range g.rows {
-					y := av[i][r]
-					if y.IsNull() {
-						continue
-					}
-					c := types.Compare(y, v)
-					if v.IsNull() || a.Kind == expr.Min && c < 0 || a.Kind == expr.Max && c > 0 {
-						v = y
-					}
-				}
-			default:
-				return nil, fmt.Errorf("BUG: the reference interpreter has no %v", a.Kind)
+			argType := types.BigIntType
+			if a.Arg != nil {
+				argType = a.Arg.Type()
 			}
-			x = append(x, v)
+			state := make([]byte, kernels[i].StateSize())
+			kernels[i].Init(state)
+			for start := 0; start < len(g.rows); start += vector.Size {
+				ch := vector.NewChunk([]types.Type{argType})
+				for _, r := range g.rows[start:min(start+vector.Size, len(g.rows))] {
+					v := types.Null(argType)
+					if a.Arg != nil {
+						v = av[i][r]
+					}
+					ch.AppendRow(v)
+				}
+				if err := kernels[i].UpdateState(ch, state); err != nil {
+					return nil, err
+				}
+			}
+			res := vector.New(a.Column.Type)
+			if err := kernels[i].Finalize(state, res, 0); err != nil {
+				return nil, err
+			}
+			x = append(x, res.Value(0))
 		}
 		out = append(out, x)
 	}
