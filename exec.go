@@ -108,6 +108,14 @@ func (db *DB) disabledOptimizers() (map[string]bool, error) {
 	return optimizer.ParseDisabled(v)
 }
 
+// close releases the memory a prepared query's operators hold.
+func (p *prepared) close() {
+	// Errors here are failures to give memory back, which the buffer
+	// manager already reports where it matters; the statement's outcome
+	// does not change.
+	_ = p.physical.Close()
+}
+
 // execute runs a prepared query's pipelines.
 func (db *DB) execute(ctx context.Context, p *prepared) (parallel.RunStats, error) {
 	s, release, err := db.acquire()
@@ -125,6 +133,7 @@ func (db *DB) query(ctx context.Context, q *ast.Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer p.close()
 	if _, err := db.execute(ctx, p); err != nil {
 		return nil, err
 	}
@@ -160,6 +169,7 @@ func (db *DB) explain(ctx context.Context, st *ast.ExplainStmt) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	defer p.close()
 	var lines []string
 	add := func(s string) { lines = append(lines, strings.Split(strings.TrimRight(s, "\n"), "\n")...) }
 	if !st.Analyze {
@@ -236,6 +246,7 @@ func (db *DB) createTable(ctx context.Context, st *ast.CreateTableStmt) (*Result
 		if err != nil {
 			return nil, err
 		}
+		defer p.close()
 		cols := make([]catalog.ColumnDef, len(p.physical.Columns))
 		for i, c := range p.physical.Columns {
 			cols[i] = catalog.ColumnDef{Name: c.Name, Type: c.Type}
@@ -347,6 +358,7 @@ func (db *DB) insert(ctx context.Context, st *ast.InsertStmt) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer p.close()
 	if _, err := db.execute(ctx, p); err != nil {
 		return nil, err
 	}

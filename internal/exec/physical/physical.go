@@ -43,6 +43,20 @@ type Plan struct {
 	Columns []planner.Column
 	// Steps describe the pipelines for EXPLAIN, in the order of Pipelines.
 	Steps []Step
+
+	release []func() error // the operators' Close or Release
+}
+
+// Close releases the memory the operators of the last run still hold (hash
+// tables, sorted runs, materialized rows, the result): call it once the
+// pipelines ended and the result was read. The plan must not run again.
+func (p *Plan) Close() error {
+	var errs []error
+	for _, f := range p.release {
+		errs = append(errs, f())
+	}
+	p.release = nil
+	return errors.Join(errs...)
 }
 
 // Step describes one pipeline: the names of its source, operators and
@@ -85,8 +99,9 @@ func Build(p *planner.Plan, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	res := collect.New(root.types, collect.Options{Limit: -1, Buffers: opts.Buffers})
+	b.release = append(b.release, res.Close)
 	b.finish(root, res, "result", nil)
-	return &Plan{Pipelines: b.pipelines, Result: res, Columns: p.Result, Steps: b.steps}, nil
+	return &Plan{Pipelines: b.pipelines, Result: res, Columns: p.Result, Steps: b.steps, release: b.release}, nil
 }
 
 // pipe is a pipeline being built: a source, operators, and where each
@@ -107,6 +122,7 @@ type builder struct {
 	opts      Options
 	pipelines []*parallel.Pipeline
 	steps     []Step
+	release   []func() error
 }
 
 func ids(cs []planner.Column) []planner.ColumnID {
@@ -386,6 +402,7 @@ func (b *builder) aggregate(n *planner.Aggregate) (*pipe, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.release = append(b.release, agg.Release)
 	pl := b.finish(p, agg, "aggregate", func() string { return agg.Stats().String() })
 	out := ids(n.Output())
 	return newPipe(agg.Source(), "HASH_GROUP_BY (result)", nil, out, pl), nil
@@ -466,6 +483,7 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.release = append(b.release, j.Close)
 	bpl := b.finish(build, j.Build(), "join build", nil)
 	probe.deps = append(probe.deps, bpl)
 	name := fmt.Sprintf("HASH_JOIN %s", n.Kind)
@@ -506,6 +524,7 @@ func (b *builder) order(input planner.Node, keys []planner.SortKey, count, offse
 	if err != nil {
 		return nil, err
 	}
+	b.release = append(b.release, s.Close)
 	name := "order"
 	if count >= 0 {
 		name = "top-n"
@@ -533,6 +552,7 @@ func (b *builder) limit(n *planner.Limit) (*pipe, error) {
 		return nil, err
 	}
 	c := collect.New(p.types, collect.Options{Limit: n.Count, Offset: n.Offset, Buffers: b.opts.Buffers})
+	b.release = append(b.release, c.Close)
 	pl := b.finish(p, c, "limit", nil)
 	return newPipe(c.Source(), fmt.Sprintf("LIMIT %d OFFSET %d", n.Count, n.Offset), nil, p.layout, pl), nil
 }
@@ -559,6 +579,7 @@ func (b *builder) union(n *planner.Union) (*pipe, error) {
 			}
 		}
 		c := collect.New(p.types, collect.Options{Limit: -1, Buffers: b.opts.Buffers})
+		b.release = append(b.release, c.Close)
 		deps = append(deps, b.finish(p, c, "union branch", nil))
 		parts = append(parts, c)
 	}
