@@ -132,14 +132,18 @@ type Stats struct {
 	// lookup, because the tasks' tables found few duplicates (the merge
 	// combines them).
 	Passed int64
+	// Sliced counts the partitions too big to merge in memory at once,
+	// merged in slices by the source.
+	Sliced int64
 	// SpilledBytes counts the bytes of pages the buffer manager had
-	// written to temporary storage when the source read them back.
+	// written to temporary storage when the source read them back (once
+	// per read: a sliced partition is read once per slice).
 	SpilledBytes int64
 }
 
 // String prints the stats on one line.
 func (s Stats) String() string {
-	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d passed=%d spilled=%dB", s.Rows, s.Groups, s.Partitions, s.Resets, s.Passed, s.SpilledBytes)
+	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d passed=%d sliced=%d spilled=%dB", s.Rows, s.Groups, s.Partitions, s.Resets, s.Passed, s.Sliced, s.SpilledBytes)
 }
 
 // Stats returns what the last run did (zero before the first).
@@ -150,7 +154,7 @@ func (a *Aggregate) Stats() Stats {
 	}
 	return Stats{
 		Rows: r.rows.Load(), Groups: r.groupsOut.Load(), Partitions: len(r.parts),
-		Resets: r.resets.Load(), Passed: r.passed.Load(), SpilledBytes: r.spilled.Load(),
+		Resets: r.resets.Load(), Passed: r.passed.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
 	}
 }
 
@@ -166,7 +170,7 @@ type run struct {
 	parts [][]*page // grouped: the pages of each partition, from every task
 	state []byte    // ungrouped: the one row of states
 
-	rows, groupsOut, resets, passed, spilled atomic.Int64
+	rows, groupsOut, resets, passed, spilled, sliced atomic.Int64
 }
 
 // Init starts a run of the sink: it frees what the previous run still

@@ -360,3 +360,59 @@ func TestManyKeyColumns(t *testing.T) {
 		}
 	}
 }
+
+// onePartition is a hash policy that sends every key to partition 0: the
+// built-in hash with the partition bits (32..38) cleared.
+type onePartition struct{}
+
+func (onePartition) HashVector(req *hash.Request) (hash.Verdict, error) {
+	var builtin hash.Hasher
+	builtin.Column(req.Vec, req.Sel, req.N, req.Out, req.Combine)
+	for r := range req.Out[:req.N] {
+		req.Out[r] &^= 0x7f << 32
+	}
+	return hash.Handled, nil
+}
+
+// TestSpillSlices puts all groups into one partition, several times
+// bigger than what the memory limit lets the source merge at once: the
+// source merges it in slices, reading the spilled pages once per slice.
+func TestSpillSlices(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 30000, 20000, 0.01)
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 8, false), spec(expr.Max, diffTypes, 7, false), spec(expr.Count, diffTypes, 9, true)}
+	groups := []int{0, 1}
+	want, err := reference(diffTypes, rows, groups, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := buffer.New(buffer.Options{Limit: 2 << 20, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var slot hash.Slot
+	slot.Set(onePartition{})
+	a, err := aggregate.New(diffTypes, groups, specs, aggregate.Options{Buffers: m, Hash: &slot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := vectortest.Chunks(r, diffTypes, rows, vectortest.Config{BatchSize: vector.Size})
+	for _, threads := range []int{1, 2} {
+		got, err := runAgg(a, diffTypes, chunks, threads)
+		if err != nil {
+			t.Fatalf("%d threads: %v", threads, err)
+		}
+		if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+			t.Fatalf("%d threads: %s", threads, firstDiff(g, w))
+		}
+		st := a.Stats()
+		t.Logf("%d threads: %v", threads, st)
+		if st.Sliced != 1 || st.SpilledBytes == 0 {
+			t.Fatalf("%d threads: want one partition merged in slices from spilled pages: %v", threads, st)
+		}
+		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+			t.Fatalf("%d threads: %d bytes of hash tables still accounted after the run", threads, used)
+		}
+	}
+}

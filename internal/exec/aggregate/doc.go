@@ -66,15 +66,19 @@
 // limit: its directory and one page per partition take at most 1/16 of
 // it each. When an allocation fails, the task clears its directory,
 // unpins all its pages (the buffer manager may now spill them to the
-// temporary file) and tries once more. Combine unpins everything; the
-// source pins one partition at a time (reading spilled pages back) and
-// frees it when emitted, so a query whose partitions fit in memory one or
-// two at a time does not fail for memory. A partition larger than what is
-// left under the limit fails the query with an error wrapping
-// buffer.ErrOutOfMemory. Partitions a stopped reader left are freed by
-// Release or the next run. The variable-size parts of aggregate states
-// (DISTINCT sets, VARCHAR min/max) live in the side tables of package
-// expr and are not accounted.
+// temporary file) and tries once more. Combine unpins everything. The
+// source merges a partition that fits in an eighth of the limit with all
+// its pages pinned (reading spilled ones back); a bigger one (or one that
+// ran out of memory) it merges in slices by more hash bits, 2 to 512 of
+// them, reading the partition's pages one at a time per slice and copying
+// the slice's groups into pages of their own. Every partition is freed
+// once emitted. So a query whose data fits on disk does not fail for
+// memory unless one slice's distinct groups do not fit (more than 512
+// slices' worth, or a hash policy that gives many groups one hash): that
+// fails with an error wrapping buffer.ErrOutOfMemory. Partitions a
+// stopped reader left are freed by Release or the next run. The
+// variable-size parts of aggregate states (DISTINCT sets, VARCHAR
+// min/max) live in the side tables of package expr and are not accounted.
 //
 // The package imports types, vector, parallel, exec/expr, exec/hash and
 // storage/buffer of bpfdb; it must not import the planner, other

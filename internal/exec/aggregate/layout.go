@@ -275,6 +275,34 @@ func stringOf(slot, page []byte) []byte {
 	return page[at : at+n]
 }
 
+// heapOf returns the bytes of page heap row's long strings take.
+func (l *layout) heapOf(row []byte) int {
+	n := 0
+	for _, g := range l.strKeys {
+		if k := le.Uint32(row[l.keyOff[g]:]); !isNull(row, g) && k > inlineMax {
+			n += int(k)
+		}
+	}
+	return n
+}
+
+// moveStrings copies the long strings of dst, a copy of a row whose page
+// bytes were src, to the heap of dst's page pg and points dst at them.
+func (l *layout) moveStrings(dst []byte, pg *page, src []byte) {
+	for _, g := range l.strKeys {
+		off := l.keyOff[g]
+		n := le.Uint32(dst[off:])
+		if isNull(dst, g) || n <= inlineMax {
+			continue
+		}
+		at := le.Uint32(dst[off+8:])
+		pg.heap += int(n)
+		to := len(pg.b) - pg.heap
+		copy(pg.b[to:], src[at:at+n])
+		le.PutUint32(dst[off+8:], uint32(to))
+	}
+}
+
 // sameKeys reports whether rows a (in page pa) and b (in page pb) have
 // equal keys.
 func (l *layout) sameKeys(a, pa, b, pb []byte) bool {

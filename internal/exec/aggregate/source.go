@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/bpfdb/bpfdb/internal/parallel"
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
 )
@@ -46,12 +47,21 @@ func (s sourceState) NewLocal() (parallel.SourceLocal, error) {
 }
 
 // sourceLocal merges and emits one partition at a time.
+//
+// A partition that fits in memory is merged in place: all its pages
+// pinned, equal groups combined into the first row of each. A bigger one
+// is merged in slices (by hash bits above the partition's): for each
+// slice, the pages are pinned one at a time and the slice's groups copied
+// into pages of their own, then emitted and freed.
 type sourceLocal struct {
-	r     *run
-	m     int // the partition being read, or -1
-	pages []*page
-	dir   *region
-	pos   int // next directory entry to emit
+	r      *run
+	m      int     // the partition being read, or -1
+	pages  []*page // the pages the directory refers to
+	dir    *region // the groups: entries as in a task's directory
+	pos    int     // next directory entry to emit
+	src    []*page // sliced: the partition's pages (unpinned between reads)
+	slice  int     // sliced: the slice being emitted
+	slices int     // sliced: how many slices
 
 	rows  [][]byte
 	heaps [][]byte
@@ -75,10 +85,20 @@ func (l *sourceLocal) Scan(m int, out *vector.Chunk) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !more {
-		return false, l.release()
+	if more {
+		return true, nil
 	}
-	return true, nil
+	if l.src != nil && l.slice+1 < l.slices {
+		if err := l.freeMerged(); err != nil {
+			return false, err
+		}
+		l.slice++
+		if err := l.mergeSlice(); err != nil {
+			return false, fmt.Errorf("hash aggregate: partition %d: slice %d of %d: %w", m, l.slice, l.slices, err)
+		}
+		return true, nil
+	}
+	return false, l.release()
 }
 
 func (l *sourceLocal) scanUngrouped(out *vector.Chunk) error {
@@ -93,12 +113,158 @@ func (l *sourceLocal) scanUngrouped(out *vector.Chunk) error {
 	return nil
 }
 
-// merge pins the pages of partition m and builds a directory with one
-// entry per distinct group, combining the states of equal groups into
-// the first row of each.
+// maxSlices bounds the slices of one partition.
+const maxSlices = 1 << 9
+
+// merge prepares partition m for emitting: in place if it fits in an
+// eighth of the memory limit (or there is no limit), else, or if that
+// runs out of memory, in slices that do.
 func (l *sourceLocal) merge(m int) error {
 	r := l.r
-	l.m, l.pages, l.pos = m, r.parts[m], 0
+	l.m, l.pos = m, 0
+	if r.mem.m == nil {
+		return l.mergeInPlace(r.parts[m])
+	}
+	total := 0
+	for _, pg := range r.parts[m] {
+		total += pg.size
+	}
+	budget := int(max(r.mem.m.Limit()/8, 1))
+	slices := 1
+	for slices*budget < total && slices < maxSlices {
+		slices *= 2
+	}
+	if slices == 1 {
+		err := l.mergeInPlace(r.parts[m])
+		if !errors.Is(err, buffer.ErrOutOfMemory) {
+			return err
+		}
+		if err := l.freeMerged(); err != nil {
+			return err
+		}
+		for _, pg := range r.parts[m] {
+			r.mem.unpin(&pg.region)
+		}
+		slices = 2
+	}
+	l.src, l.slices, l.slice = r.parts[m], slices, 0
+	l.pages = nil
+	r.sliced.Add(1)
+	return l.mergeSlice()
+}
+
+// freeMerged frees the directory and, when sliced, the copied pages.
+func (l *sourceLocal) freeMerged() error {
+	r := l.r
+	var err error
+	if l.dir != nil {
+		err = r.mem.free(l.dir)
+		l.dir = nil
+	}
+	if l.src != nil {
+		for _, pg := range l.pages {
+			if ferr := r.mem.free(&pg.region); err == nil {
+				err = ferr
+			}
+		}
+		l.pages = nil
+	}
+	l.pos = 0
+	return err
+}
+
+// mergeSlice copies the groups of slice l.slice of the partition's pages
+// into pages of their own, combining equal ones.
+func (l *sourceLocal) mergeSlice() error {
+	r := l.r
+	lay := r.lay
+	width := lay.width
+	entries := 1 << bits.Len(uint(2*mergeStart-1))
+	d, err := r.mem.alloc(entries * 8)
+	if err != nil {
+		return err
+	}
+	l.dir = d
+	mask := uint64(entries - 1)
+	groups := 0
+	pageSize := max(minPage, min(maxPage, int(r.mem.m.Limit()/64)))
+	var cur *page
+	shift := 32 + radixBits
+	for _, sp := range l.src {
+		spilled, err := r.mem.pin(&sp.region)
+		if err != nil {
+			return err
+		}
+		if spilled {
+			r.spilled.Add(int64(sp.size))
+		}
+		for i := range sp.rows {
+			row := sp.row(i, width)
+			h := le.Uint64(row)
+			if int(h>>shift)&(l.slices-1) != l.slice {
+				continue
+			}
+			dir := l.dir.b
+			s := h & mask
+			for {
+				e := le.Uint64(dir[s*8:])
+				if e == 0 {
+					need := width + lay.heapOf(row)
+					if cur == nil || cur.room(width) < need {
+						if len(l.pages) == maxPages {
+							r.mem.unpin(&sp.region)
+							return fmt.Errorf("more than %d pages in one slice", maxPages)
+						}
+						reg, err := r.mem.alloc(max(pageSize, need))
+						if err != nil {
+							r.mem.unpin(&sp.region)
+							return err
+						}
+						cur = &page{region: *reg, idx: uint64(len(l.pages))}
+						l.pages = append(l.pages, cur)
+					}
+					dst := cur.row(cur.rows, width)
+					cur.rows++
+					copy(dst, row)
+					lay.moveStrings(dst, cur, sp.b)
+					le.PutUint64(dir[s*8:], h>>48<<48|(cur.idx<<refRowBits|uint64(cur.rows-1))+1)
+					if groups++; 2*groups > int(mask+1) {
+						if mask, err = l.growDir(mask); err != nil {
+							r.mem.unpin(&sp.region)
+							return err
+						}
+					}
+					break
+				}
+				if e>>48 == h>>48 {
+					ref := e&refMask - 1
+					opg := l.pages[ref>>refRowBits]
+					orow := opg.row(int(ref&(1<<refRowBits-1)), width)
+					if le.Uint64(orow) == h && lay.sameKeys(orow, opg.b, row, sp.b) {
+						for k, ag := range r.aggs {
+							off := lay.stateOff[k]
+							if err := ag.Combine(orow[off:], row[off:]); err != nil {
+								r.mem.unpin(&sp.region)
+								return err
+							}
+						}
+						break
+					}
+				}
+				s = (s + 1) & mask
+			}
+		}
+		r.mem.unpin(&sp.region)
+	}
+	return nil
+}
+
+// mergeInPlace pins the pages of a partition and builds a directory with
+// one entry per distinct group, combining the states of equal groups
+// into the first row of each.
+func (l *sourceLocal) mergeInPlace(parts []*page) error {
+	r := l.r
+	l.pages = parts
 	n := 0
 	for _, pg := range l.pages {
 		spilled, err := r.mem.pin(&pg.region)
@@ -243,18 +409,18 @@ func (l *sourceLocal) release() error {
 		return nil
 	}
 	r := l.r
-	var err error
-	if l.dir != nil {
-		err = r.mem.free(l.dir)
-		l.dir = nil
+	err := l.freeMerged()
+	pages := l.pages
+	if l.src != nil {
+		pages = l.src
 	}
-	for _, pg := range l.pages {
+	for _, pg := range pages {
 		if ferr := r.mem.free(&pg.region); err == nil {
 			err = ferr
 		}
 	}
 	r.parts[l.m] = nil
-	l.m, l.pages = -1, nil
+	l.m, l.pages, l.src = -1, nil, nil
 	return err
 }
 
