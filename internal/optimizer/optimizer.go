@@ -48,7 +48,8 @@ type Options struct {
 	Disabled map[string]bool
 	// Validate checks the plan (Validate) before the first pass and after
 	// every pass, and fails naming the pass that broke it: for tests and
-	// for debugging the optimizer at run time.
+	// for debugging the optimizer at run time. Builds with -tags
+	// invariants always validate.
 	Validate bool
 }
 
@@ -117,7 +118,8 @@ func Optimize(p *planner.Plan, opts Options) (Timings, error) {
 			return nil, fmt.Errorf("optimize: disabled pass: %w %q", ErrUnknownPass, name)
 		}
 	}
-	if opts.Validate {
+	validate := opts.Validate || invariants
+	if validate {
 		if err := Validate(p); err != nil {
 			return nil, fmt.Errorf("optimize: input plan: %w", err)
 		}
@@ -134,7 +136,7 @@ func Optimize(p *planner.Plan, opts Options) (Timings, error) {
 		if err != nil {
 			return ts, fmt.Errorf("optimize: %s: %w", pass.Name, err)
 		}
-		if opts.Validate {
+		if validate {
 			if err := Validate(p); err != nil {
 				return ts, fmt.Errorf("optimize: after %s: %w", pass.Name, err)
 			}
