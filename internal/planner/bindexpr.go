@@ -292,7 +292,7 @@ var binaryOps = map[ast.BinaryOp]expr.Op{
 	ast.OpOr: expr.OpOr, ast.OpAnd: expr.OpAnd,
 	ast.OpEq: expr.OpEq, ast.OpNe: expr.OpNe, ast.OpLt: expr.OpLt, ast.OpLe: expr.OpLe, ast.OpGt: expr.OpGt, ast.OpGe: expr.OpGe,
 	ast.OpConcat: expr.OpConcat,
-	ast.OpAdd:    expr.OpAdd, ast.OpSub: expr.OpSub, ast.OpMul: expr.OpMul, ast.OpDiv: expr.OpDiv, ast.OpMod: expr.OpMod,
+	ast.OpAdd:    expr.OpAdd, ast.OpSub: expr.OpSub, ast.OpMul: expr.OpMul, ast.OpDiv: expr.OpDiv, ast.OpMod: expr.OpMod, ast.OpIntDiv: expr.OpIntDiv,
 }
 
 func (c *exprCtx) bindBinary(e *ast.BinaryExpr) (expr.Expr, error) {

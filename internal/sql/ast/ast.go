@@ -623,11 +623,13 @@ const (
 	OpMul
 	OpDiv
 	OpMod
+	OpIntDiv // //, DuckDB's integer division
 )
 
 var binaryNames = [...]string{
 	OpOr: "OR", OpAnd: "AND", OpEq: "=", OpNe: "<>", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=",
 	OpConcat: "||", OpAdd: "+", OpSub: "-", OpMul: "*", OpDiv: "/", OpMod: "%",
+	OpIntDiv: "//",
 }
 
 func (o BinaryOp) String() string {

@@ -36,7 +36,7 @@ func BinaryPrec(op BinaryOp) int {
 		return PrecConcat
 	case OpAdd, OpSub:
 		return PrecAdd
-	case OpMul, OpDiv, OpMod:
+	case OpMul, OpDiv, OpMod, OpIntDiv:
 		return PrecMul
 	}
 	panic("BUG: ast: precedence of unknown operator " + op.String())

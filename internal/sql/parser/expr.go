@@ -71,7 +71,7 @@ func (p *parser) isPredicate(t Token) bool {
 
 var binaryOps = map[string]ast.BinaryOp{
 	"=": ast.OpEq, "<>": ast.OpNe, "!=": ast.OpNe, "<": ast.OpLt, "<=": ast.OpLe, ">": ast.OpGt, ">=": ast.OpGe,
-	"||": ast.OpConcat, "+": ast.OpAdd, "-": ast.OpSub, "*": ast.OpMul, "/": ast.OpDiv, "%": ast.OpMod,
+	"||": ast.OpConcat, "+": ast.OpAdd, "-": ast.OpSub, "*": ast.OpMul, "/": ast.OpDiv, "%": ast.OpMod, "//": ast.OpIntDiv,
 }
 
 func (p *parser) binaryOp(t Token) (ast.BinaryOp, bool) {

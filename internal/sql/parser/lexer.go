@@ -268,7 +268,9 @@ func opLen(s string) int {
 		return max(1, two('=', '>'))
 	case '>':
 		return max(1, two('='))
-	case '+', '-', '*', '/', '%', '=', '(', ')', ',', '.', ';', '?':
+	case '/':
+		return max(1, two('/'))
+	case '+', '-', '*', '%', '=', '(', ')', ',', '.', ';', '?':
 		return 1
 	}
 	return 0

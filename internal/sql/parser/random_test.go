@@ -56,7 +56,7 @@ func (g exprGen) expr(depth int) ast.Expr {
 	d := depth - 1
 	switch g.r.IntN(16) {
 	case 0, 1, 2, 3:
-		return &ast.BinaryExpr{Op: ast.BinaryOp(1 + g.r.IntN(int(ast.OpMod))), L: g.expr(d), R: g.expr(d)}
+		return &ast.BinaryExpr{Op: ast.BinaryOp(1 + g.r.IntN(int(ast.OpIntDiv))), L: g.expr(d), R: g.expr(d)}
 	case 4:
 		return &ast.UnaryExpr{Op: ast.UnaryOp(1 + g.r.IntN(3)), X: g.expr(d)}
 	case 5:
