@@ -13,7 +13,11 @@
 //	                     Get.Filters with the zone-map filters derived from
 //	                     them; an equality between the two sides of a cross
 //	                     join makes it an inner join with a JoinCond (the
-//	                     hash join of a comma join)
+//	                     hash join of a comma join). Conjuncts every branch
+//	                     of an OR repeats are pulled out of it (Q19), an OR
+//	                     across a join also filters each side by the OR of
+//	                     its own parts, and constant predicates cross column
+//	                     equalities (a = b AND a < 5 gives b < 5)
 //	join_order           reorders each tree of inner joins by estimated
 //	                     cardinality (dynamic programming over subsets up to
 //	                     10 relations, greedy above) and puts the smaller
@@ -22,12 +26,16 @@
 //	                     relations their condition reads (TPC-H Q18's IN
 //	                     filters orders before the joins)
 //	projection_pushdown  drops columns nobody above reads: table columns,
-//	                     projections, unused aggregates
+//	                     projections, unused aggregates; a projection left
+//	                     passing its input on unchanged disappears
 //	top_n                fuses Limit over Order into TopN
 //
 // Every pass keeps the plan valid: Validate checks that each expression
-// reads only columns its node's inputs produce, and Optimize runs it after
-// each pass when Options.Validate is set (tests always set it).
+// reads only columns its node's inputs produce (and the other invariants it
+// lists), and Optimize runs it after each pass when Options.Validate is set
+// or the build has -tags invariants. The tests check more than validity:
+// random plans and the binder's queries are run by a reference interpreter
+// before and after optimization, under every pass combination.
 //
 // # Semantics kept
 //
@@ -47,7 +55,9 @@
 //
 // Row counts come from the tables (Table.Rows); distinct counts of integer,
 // date and decimal columns from their zone maps (the width of [min, max],
-// capped by the row count); range selectivity from where the constant lies
+// capped by the row count), of VARCHAR columns from their segments' formats
+// (a dictionary's size solved from the segment's layout); range
+// selectivity from where the constant lies
 // in [min, max]; an equality join condition keeps 1/max(distinct) of the
 // pairs (several between the same two relations count as one composite
 // key). Everything else is a fixed guess (documented next to it in
