@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -111,10 +112,15 @@ type shell struct {
 	timer bool
 	now   func() time.Time // the clock .timer reads
 
-	pending  strings.Builder // an unfinished statement's text, empty between statements
-	failed   bool            // a statement or command failed
-	reads    int             // .read files being read, one inside the other
-	terminal bool            // reading from a terminal: Ctrl-C does not stop the shell
+	pending     strings.Builder // an unfinished statement's text, empty between statements
+	pendingLine int             // the input line where pending starts
+	input       struct {        // what lines reads: stdin or a .read file
+		name string
+		line int // of the line being handled
+	}
+	failed   bool // a statement or command failed
+	reads    int  // .read files being read, one inside the other
+	terminal bool // reading from a terminal: Ctrl-C does not stop the shell
 
 	mu          sync.Mutex
 	cancel      context.CancelFunc // cancels the running statement; nil between statements
@@ -136,6 +142,9 @@ func (s *shell) line(l string) (quit bool) {
 		return s.dot(strings.TrimSpace(l))
 	}
 	continued := s.pending.Len() > 0
+	if !continued {
+		s.pendingLine = s.input.line
+	}
 	s.pending.WriteString(l)
 	s.pending.WriteByte('\n')
 	if continued && !strings.Contains(l, ";") {
@@ -144,17 +153,66 @@ func (s *shell) line(l string) (quit bool) {
 		// INSERT) linear to read.
 		return false
 	}
-	stmts, rest := parser.Split(s.pending.String())
+	text := s.pending.String()
+	stmts, rest := parser.Split(text)
 	s.pending.Reset()
-	for _, st := range stmts {
-		s.run(st)
-	}
-	if stuck(rest) {
-		s.run(rest) // to report the error now, not after the next ';'
-	} else {
+	// A stuck rest runs now, to report its error, not after the next ';'.
+	runRest := stuck(rest)
+	s.runSplit(text, stmts, rest, runRest)
+	if !runRest && rest != "" {
+		s.pendingLine += strings.Count(text[:len(text)-len(rest)], "\n")
 		s.pending.WriteString(rest)
 	}
 	return false
+}
+
+// runSplit runs the statements Split cut from text, the pending text,
+// each with where it starts in the input, and then rest if runRest.
+func (s *shell) runSplit(text string, stmts []string, rest string, runRest bool) {
+	from := 0
+	for _, st := range stmts {
+		i := statementOffset(text, st, from)
+		s.run(st, s.origin(text, i))
+		from = i + len(st)
+	}
+	if runRest && rest != "" {
+		s.run(rest, s.origin(text, len(text)-len(rest))) // rest is text's tail
+	}
+}
+
+// statementOffset returns where st, a statement Split cut from text,
+// starts: the first place at or after from that holds st and then the ';'
+// that ended it.
+func statementOffset(text, st string, from int) int {
+	for i := from; i <= len(text)-len(st); {
+		j := strings.Index(text[i:], st)
+		if j < 0 {
+			break
+		}
+		k := i + j
+		if k+len(st) < len(text) && text[k+len(st)] == ';' {
+			return k
+		}
+		i = k + 1
+	}
+	panic(fmt.Sprintf("BUG: statement %q is not in the text %q it was split from", st, text))
+}
+
+// origin is where a statement's text starts in a script: its line and
+// column (from 1) in the input called name.
+type origin struct {
+	name      string
+	line, col int
+}
+
+// origin returns where offset off of the pending text lies in the input.
+func (s *shell) origin(text string, off int) origin {
+	nl := strings.LastIndexByte(text[:off], '\n')
+	return origin{
+		name: s.input.name,
+		line: s.pendingLine + strings.Count(text[:off], "\n"),
+		col:  utf8.RuneCountInString(text[nl+1:off]) + 1, // columns count characters, as the parser's do
+	}
 }
 
 // stuck reports whether text, which Split left unfinished, holds a
@@ -177,18 +235,15 @@ func (s *shell) finish() {
 	}
 	// Split drops a rest of only space and comments, which the lines
 	// appended without splitting may have left.
-	stmts, rest := parser.Split(s.pending.String())
+	text := s.pending.String()
+	stmts, rest := parser.Split(text)
 	s.pending.Reset()
-	for _, st := range stmts {
-		s.run(st)
-	}
-	if rest != "" {
-		s.run(rest)
-	}
+	s.runSplit(text, stmts, rest, true)
 }
 
-// run runs one statement and prints its result (or its error).
-func (s *shell) run(sql string) {
+// run runs one statement and prints its result (or its error; in a
+// script, with the error's place in the input).
+func (s *shell) run(sql string, at origin) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.mu.Lock()
@@ -211,7 +266,11 @@ func (s *shell) run(sql string) {
 			fmt.Fprintln(s.errw, "error: interrupted")
 			return
 		}
-		fmt.Fprint(s.errw, errorText(err, sql))
+		if s.terminal {
+			fmt.Fprint(s.errw, errorText(err, sql))
+		} else {
+			fmt.Fprint(s.errw, scriptErrorText(err, sql, at))
+		}
 		return
 	}
 	if err := s.print.print(res); err != nil {
@@ -364,7 +423,7 @@ func (s *shell) read(file string) (quit bool) {
 	defer f.Close()
 	s.reads++
 	defer func() { s.reads-- }()
-	quit, err = s.lines(f)
+	quit, err = s.lines(f, file)
 	if err != nil {
 		s.failed = true
 		fmt.Fprintf(s.errw, "error: .read %s: %v\n", file, err)
@@ -372,9 +431,12 @@ func (s *shell) read(file string) (quit bool) {
 	return quit
 }
 
-// lines feeds every line of r to the shell, then runs what is left
-// unfinished.
-func (s *shell) lines(r io.Reader) (quit bool, err error) {
+// lines feeds every line of r, the input called name, to the shell, then
+// runs what is left unfinished.
+func (s *shell) lines(r io.Reader, name string) (quit bool, err error) {
+	outer := s.input
+	defer func() { s.input = outer }()
+	s.input.name, s.input.line = name, 0
 	br := bufio.NewReader(r)
 	for {
 		if s.stopped() {
@@ -383,6 +445,7 @@ func (s *shell) lines(r io.Reader) (quit bool, err error) {
 		}
 		l, err := br.ReadString('\n')
 		if l != "" || err == nil {
+			s.input.line++
 			l = strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
 			if s.line(l) {
 				s.pending.Reset()
@@ -406,7 +469,7 @@ func (s *shell) lines(r io.Reader) (quit bool, err error) {
 // database closes cleanly.
 func (s *shell) script(r io.Reader) int {
 	defer s.catchInterrupts()()
-	if _, err := s.lines(r); err != nil {
+	if _, err := s.lines(r, "stdin"); err != nil {
 		fmt.Fprintf(s.errw, "bpfdb shell: read input: %v\n", err)
 		return 1
 	}

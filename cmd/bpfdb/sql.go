@@ -19,6 +19,7 @@ import (
 
 	"github.com/bpfdb/bpfdb"
 	"github.com/bpfdb/bpfdb/internal/planner"
+	"github.com/bpfdb/bpfdb/internal/sql/ast"
 	"github.com/bpfdb/bpfdb/internal/sql/parser"
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -182,6 +183,36 @@ func errorText(err error, src string) string {
 		msg += be.Caret(src) + "\n"
 	}
 	return msg
+}
+
+// scriptErrorText renders the error of a statement of a script: "error: ",
+// the place in the input, the message, and for a syntax or binding error
+// the statement's line with a caret. The place is the error's own line and
+// column (input:LINE:COL) when it has one, else the line where the
+// statement starts.
+//
+//	error: stdin:4:7: column "nope" does not exist
+//	WHERE nope = 1
+//	      ^
+func scriptErrorText(err error, stmt string, at origin) string {
+	place := func(p ast.Pos) string {
+		line, col := at.line+p.Line-1, p.Col
+		if p.Line == 1 {
+			col += at.col - 1 // the statement starts inside its first line
+		}
+		return fmt.Sprintf("%s:%d:%d", at.name, line, col)
+	}
+	if pe, ok := err.(*parser.Error); ok {
+		return fmt.Sprintf("error: %s: syntax error: %s\n%s\n", place(pe.Pos), pe.Msg, pe.Caret())
+	}
+	if be, ok := err.(*planner.Error); ok && be.Pos.IsValid() && be.Pos.Offset < len(stmt) {
+		return fmt.Sprintf("error: %s: %s\n%s\n", place(be.Pos), be.Msg, be.Caret(stmt))
+	}
+	line := at.line
+	if toks := parser.Lex(stmt); toks[0].Kind != parser.EOF {
+		line += toks[0].Pos.Line - 1 // the statement's text may start with line breaks
+	}
+	return fmt.Sprintf("error: %s:%d: %s", at.name, line, strings.TrimPrefix(errorText(err, stmt), "error: "))
 }
 
 // printer prints results in one format.
