@@ -175,9 +175,9 @@ func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Sele
 		if int(s.Off)+inlineMax <= len(arena) {
 			// Load 12 bytes and mask off what is not the string's.
 			b := arena[s.Off : s.Off+inlineMax]
-			m0, m1 := shortMasks(s.Len)
-			img[at] = uint64(s.Len) | uint64(le.Uint32(b))&m0<<32
-			img[at+1] = le.Uint64(b[4:]) & m1
+			m := &shortMasks[s.Len]
+			img[at] = uint64(s.Len) | uint64(le.Uint32(b))&m[0]<<32
+			img[at+1] = le.Uint64(b[4:]) & m[1]
 			continue
 		}
 		var buf [16]byte
@@ -187,22 +187,20 @@ func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Sele
 	}
 }
 
-// shortMasks returns the masks of a string of n ≤ 12 bytes over its first
-// 4 bytes and its next 8.
-func shortMasks(n uint32) (m0, m1 uint64) {
-	if n >= 4 {
-		m0 = 1<<32 - 1
-	} else {
-		m0 = 1<<(8*n) - 1
+// shortMasks[n] masks the first 4 bytes and the next 8 of a string of n ≤
+// 12 bytes loaded as two little-endian words.
+var shortMasks = func() (m [inlineMax + 1][2]uint64) {
+	for n := range m {
+		for b := range n { // byte b of the string
+			if b < 4 {
+				m[n][0] |= 0xff << (8 * b)
+			} else {
+				m[n][1] |= 0xff << (8 * (b - 4))
+			}
+		}
 	}
-	switch {
-	case n >= 12:
-		m1 = ^uint64(0)
-	case n > 4:
-		m1 = 1<<(8*(n-4)) - 1
-	}
-	return m0, m1
-}
+	return m
+}()
 
 // store writes an encoded key (img, keyWords words) into a new row in
 // page pg, copying long strings (logical row r of in) to the page's heap.
