@@ -214,10 +214,17 @@ func Run(ctx context.Context, s *Scheduler, pipelines []*Pipeline) (RunStats, er
 	p := s.NewProducer(ctx)
 	q := &query{p: p, runs: runs}
 	q.left.Store(int64(len(runs)))
+	// Collect the runs without dependencies before starting any: a run
+	// with no morsels finishes inside start and starts its dependents,
+	// which a later look at their depsLeft would start a second time.
+	var ready []*pipelineRun
 	for _, r := range runs {
 		if r.depsLeft.Load() == 0 {
-			q.start(r)
+			ready = append(ready, r)
 		}
+	}
+	for _, r := range ready {
+		q.start(r)
 	}
 	err = p.Close()
 	if err == nil && q.left.Load() != 0 {

@@ -711,3 +711,41 @@ type countLocal struct {
 
 func (l *countLocal) Sink(in *vector.Chunk) error { l.rows += int64(in.Len()); return nil }
 func (l *countLocal) Combine() error              { l.s.rows.Add(l.rows); return nil }
+
+// countingSink counts its Inits and Finalizes.
+type countingSink struct {
+	inits, finals atomic.Int32
+}
+
+func (s *countingSink) Init(*Producer) (SinkState, error) { s.inits.Add(1); return s, nil }
+func (s *countingSink) NewLocal() (SinkLocal, error)      { return countingLocal{}, nil }
+func (s *countingSink) Finalize() error                   { s.finals.Add(1); return nil }
+
+type countingLocal struct{}
+
+func (countingLocal) Sink(*vector.Chunk) error { return nil }
+func (countingLocal) Combine() error           { return nil }
+
+// TestEmptyPipelineStartsDependentsOnce: a pipeline without morsels
+// finalizes inside Run's start loop and starts its dependents itself; a
+// dependent listed after it must not be started again (a join build
+// started twice replaced the table its probe had already taken).
+func TestEmptyPipelineStartsDependentsOnce(t *testing.T) {
+	s := New(Options{Threads: 2})
+	defer s.Close()
+	lc := &lifecycle{}
+	for range 50 {
+		empty := NewPipeline("empty", &rangeSource{n: 0, morsel: 10, chunk: 10, lc: lc}, nil, &countingSink{})
+		sink := &countingSink{}
+		dep := NewPipeline("dependent", &rangeSource{n: 0, morsel: 10, chunk: 10, lc: lc}, nil, sink)
+		dep.DependsOn(empty)
+		last := NewPipeline("last", &rangeSource{n: 100, morsel: 10, chunk: 10, lc: lc}, nil, &countingSink{})
+		last.DependsOn(dep)
+		if _, err := Run(context.Background(), s, []*Pipeline{empty, dep, last}); err != nil {
+			t.Fatal(err)
+		}
+		if i, f := sink.inits.Load(), sink.finals.Load(); i != 1 || f != 1 {
+			t.Fatalf("dependent pipeline: %d Inits, %d Finalizes, want 1 each", i, f)
+		}
+	}
+}
