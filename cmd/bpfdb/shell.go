@@ -112,9 +112,9 @@ type shell struct {
 	timer bool
 	now   func() time.Time // the clock .timer reads
 
-	pending     strings.Builder // an unfinished statement's text, empty between statements
-	pendingLine int             // the input line where pending starts
-	input       struct {        // what lines reads: stdin or a .read file
+	pending   strings.Builder // an unfinished statement's text, empty between statements
+	pendingAt origin          // where pending starts in the input
+	input     struct {        // what lines reads: stdin or a .read file
 		name string
 		line int // of the line being handled
 	}
@@ -143,7 +143,7 @@ func (s *shell) line(l string) (quit bool) {
 	}
 	continued := s.pending.Len() > 0
 	if !continued {
-		s.pendingLine = s.input.line
+		s.pendingAt = origin{name: s.input.name, line: s.input.line, col: 1}
 	}
 	s.pending.WriteString(l)
 	s.pending.WriteByte('\n')
@@ -160,7 +160,7 @@ func (s *shell) line(l string) (quit bool) {
 	runRest := stuck(rest)
 	s.runSplit(text, stmts, rest, runRest)
 	if !runRest && rest != "" {
-		s.pendingLine += strings.Count(text[:len(text)-len(rest)], "\n")
+		s.pendingAt = s.origin(text, len(text)-len(rest)) // rest may start inside a line
 		s.pending.WriteString(rest)
 	}
 	return false
@@ -206,12 +206,16 @@ type origin struct {
 }
 
 // origin returns where offset off of the pending text lies in the input.
+// Columns count characters, as the parser's do.
 func (s *shell) origin(text string, off int) origin {
 	nl := strings.LastIndexByte(text[:off], '\n')
+	if nl < 0 { // on the pending text's first line
+		return origin{name: s.pendingAt.name, line: s.pendingAt.line, col: s.pendingAt.col + utf8.RuneCountInString(text[:off])}
+	}
 	return origin{
-		name: s.input.name,
-		line: s.pendingLine + strings.Count(text[:off], "\n"),
-		col:  utf8.RuneCountInString(text[nl+1:off]) + 1, // columns count characters, as the parser's do
+		name: s.pendingAt.name,
+		line: s.pendingAt.line + strings.Count(text[:off], "\n"),
+		col:  utf8.RuneCountInString(text[nl+1:off]) + 1,
 	}
 }
 

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/bpfdb/bpfdb"
 )
 
 // TestSQLScripts runs the SQL command lines of testdata/sql/*.txt (bpfdb -c
@@ -224,4 +230,92 @@ func BenchmarkShellLongStatement(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*(rows+3)), "ns/line")
+}
+
+// TestShellRandomScripts feeds the shell random scripts: statements cut
+// across lines anywhere between tokens, several on a line, strings and
+// comments holding ';' and line breaks, blank lines, and a last statement
+// without ';'. The shell must run exactly the statements of the script,
+// in order (its output is compared with each statement run on its own),
+// and place the error of a statement with an unknown column at the
+// column's line and column in the script. BPFDB_SEED replays a run.
+func TestShellRandomScripts(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("BPFDB_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("BPFDB_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("BPFDB_SEED=%d", seed)
+	r := rand.New(rand.NewPCG(seed, 0))
+	db, err := bpfdb.Open("", bpfdb.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	for iter := range 60 {
+		var script strings.Builder
+		var want bytes.Buffer
+		wantErr := ""
+		// space returns what separates two tokens: spaces, line breaks
+		// or comments, some holding ';'.
+		space := func() string {
+			switch r.IntN(6) {
+			case 0:
+				return "\n"
+			case 1:
+				return " -- a; comment\n"
+			case 2:
+				return " /* x;\ny */ "
+			}
+			return " "
+		}
+		// where is the line and column (in characters) the script's next
+		// character will have.
+		where := func() (int, int) {
+			s := script.String()
+			nl := strings.LastIndexByte(s, '\n')
+			return strings.Count(s, "\n") + 1, utf8.RuneCountInString(s[nl+1:]) + 1
+		}
+		n := 1 + r.IntN(6)
+		bad := r.IntN(n + 1) // the statement with the unknown column, if < n
+		for i := range n {
+			if r.IntN(3) == 0 {
+				script.WriteString(pick("\n", "\n\n", "-- between;\n", "/* ; */\n"))
+			}
+			lit := pick("'a'", "'x;y'", "'it''s'", "'two\nlines;'", "'é'", "42", "-1.50")
+			name := fmt.Sprintf("c%d", i)
+			script.WriteString("SELECT" + space())
+			if i == bad {
+				line, col := where()
+				wantErr = fmt.Sprintf("error: stdin:%d:%d: column \"nope\" does not exist", line, col)
+				script.WriteString("nope")
+			} else {
+				script.WriteString(lit)
+			}
+			script.WriteString(space() + "AS" + space() + name)
+			if i != bad {
+				res, err := db.Query(context.Background(), "SELECT "+lit+" AS "+name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := writeCSV(&want, res); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i < n-1 || r.IntN(2) == 0 {
+				script.WriteString(";" + pick("", " ", "\n", "\n", " -- end;\n"))
+			}
+		}
+		var out, errs bytes.Buffer
+		code := shellCommand([]string{"--format", "csv"}, strings.NewReader(script.String()), &out, &errs)
+		gotErr, _, _ := strings.Cut(errs.String(), "\n")
+		if out.String() != want.String() || gotErr != wantErr || (code != 0) != (wantErr != "") {
+			t.Fatalf("script %d (BPFDB_SEED=%d):\n%s\noutput:\n%s\nwant:\n%s\nfirst error line: %q\nwant: %q\nexit %d",
+				iter, seed, script.String(), out.String(), want.String(), gotErr, wantErr, code)
+		}
+	}
 }
