@@ -198,6 +198,24 @@ var handPlans = map[string]func(b *builder) *planner.Plan{
 		}
 		return b.plan(u, "u_n_name", "u_l_quantity")
 	},
+	// A filter that keeps the rows whose mark is true (EXISTS in HAVING),
+	// when nothing else reads the mark, makes the mark join a semi join.
+	"mark_to_semi": func(b *builder) *planner.Plan {
+		mark := &planner.Join{Kind: planner.Mark, Left: b.get("part", ""), Right: b.get("partsupp", ""),
+			Conds: []planner.JoinCond{{Left: b.c("p_partkey"), Right: b.c("ps_partkey")}},
+			Mark:  b.column("exists", types.BooleanType)}
+		coalesce := b.must(expr.NewCoalesce([]expr.Expr{b.c("exists"), expr.NewConst(types.BoolValue(false), expr.Pos{})}, expr.Pos{}))
+		f := &planner.Filter{Input: mark, Cond: b.and(coalesce, b.eq(b.c("p_size"), b.int(15)))}
+		return b.plan(f, "p_name")
+	},
+	// The same filter when the mark is also selected: the mark join stays.
+	"mark_kept": func(b *builder) *planner.Plan {
+		mark := &planner.Join{Kind: planner.Mark, Left: b.get("part", ""), Right: b.get("partsupp", ""),
+			Conds: []planner.JoinCond{{Left: b.c("p_partkey"), Right: b.c("ps_partkey")}},
+			Mark:  b.column("exists", types.BooleanType)}
+		f := &planner.Filter{Input: mark, Cond: b.c("exists")}
+		return b.plan(f, "p_name", "exists")
+	},
 	// Mark and single joins: only left-side filters move into the left.
 	"mark_single": func(b *builder) *planner.Plan {
 		mark := &planner.Join{Kind: planner.Mark, Left: b.get("part", ""), Right: b.get("partsupp", ""),

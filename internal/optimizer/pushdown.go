@@ -1,14 +1,57 @@
 package optimizer
 
 import (
+	"slices"
+
 	"github.com/bpfdb/bpfdb/internal/exec/expr"
 	"github.com/bpfdb/bpfdb/internal/planner"
 )
 
 // pushFilters is the filter_pushdown pass.
 func pushFilters(p *planner.Plan) error {
-	p.Root = push(p.Root, nil)
+	pu := &pusher{uses: countUses(p)}
+	p.Root = pu.push(p.Root, nil)
 	return nil
+}
+
+// pusher is the state of one filter_pushdown pass.
+type pusher struct {
+	// uses counts how many expressions of the plan (and its Result) read
+	// each column: a mark join whose mark only one filter reads can
+	// become a semi join.
+	uses map[planner.ColumnID]int
+}
+
+func countUses(p *planner.Plan) map[planner.ColumnID]int {
+	n := map[planner.ColumnID]int{}
+	for _, c := range p.Result {
+		n[c.ID]++
+	}
+	var walk func(planner.Node)
+	walk = func(node planner.Node) {
+		exprsOf(node, func(e *expr.Expr) {
+			for _, id := range refs(*e) {
+				n[id]++
+			}
+		})
+		for _, in := range node.Inputs() {
+			walk(in)
+		}
+	}
+	walk(p.Root)
+	return n
+}
+
+// marksTrue reports whether p is true exactly where the mark column is:
+// the column itself or COALESCE(mark, false).
+func marksTrue(p expr.Expr, mark planner.ColumnID) bool {
+	if c, ok := p.(*expr.Coalesce); ok && len(c.Args) == 2 {
+		if v, null, isConst := constBool(c.Args[1]); isConst && !null && !v {
+			p = c.Args[0]
+		}
+	}
+	c, ok := p.(*expr.Column)
+	return ok && planner.ColumnID(c.Index) == mark
 }
 
 // filterAbove returns n under a Filter of preds (n itself for none).
@@ -22,10 +65,10 @@ func filterAbove(n planner.Node, preds []expr.Expr) planner.Node {
 // push returns n with the predicates preds (over n's output) applied, each
 // as far down as the columns it reads and the semantics of the nodes it
 // crosses allow; the rest stay in a Filter above.
-func push(n planner.Node, preds []expr.Expr) planner.Node {
+func (pu *pusher) push(n planner.Node, preds []expr.Expr) planner.Node {
 	switch n := n.(type) {
 	case *planner.Filter:
-		return push(n.Input, append(preds, splitPreds([]expr.Expr{n.Cond})...))
+		return pu.push(n.Input, append(preds, splitPreds([]expr.Expr{n.Cond})...))
 	case *planner.Project:
 		m := make(map[planner.ColumnID]expr.Expr, len(n.Columns))
 		for i, c := range n.Columns {
@@ -39,7 +82,7 @@ func push(n planner.Node, preds []expr.Expr) planner.Node {
 				below = append(below, substitute(p, m))
 			}
 		}
-		n.Input = push(n.Input, below)
+		n.Input = pu.push(n.Input, below)
 		return filterAbove(n, above)
 	case *planner.Aggregate:
 		// Only predicates over group columns filter whole groups; with no
@@ -58,18 +101,18 @@ func push(n planner.Node, preds []expr.Expr) planner.Node {
 				above = append(above, p)
 			}
 		}
-		n.Input = push(n.Input, below)
+		n.Input = pu.push(n.Input, below)
 		return filterAbove(n, above)
 	case *planner.Join:
-		return pushJoin(n, preds)
+		return pu.pushJoin(n, preds)
 	case *planner.Order:
-		n.Input = push(n.Input, preds)
+		n.Input = pu.push(n.Input, preds)
 		return n
 	case *planner.Limit:
-		n.Input = push(n.Input, nil)
+		n.Input = pu.push(n.Input, nil)
 		return filterAbove(n, preds)
 	case *planner.TopN:
-		n.Input = push(n.Input, nil)
+		n.Input = pu.push(n.Input, nil)
 		return filterAbove(n, preds)
 	case *planner.Union:
 		var above []expr.Expr
@@ -90,7 +133,7 @@ func push(n planner.Node, preds []expr.Expr) planner.Node {
 			for _, p := range below {
 				bp = append(bp, substitute(p, m))
 			}
-			n.Branches[i] = push(b, bp)
+			n.Branches[i] = pu.push(b, bp)
 		}
 		return filterAbove(n, above)
 	case *planner.Get:
@@ -134,7 +177,7 @@ func equiSides(p expr.Expr, left, right colSet) (l, r expr.Expr, ok bool) {
 
 // pushJoin pushes preds (over the join's output) and the join's own
 // condition into its sides as each kind allows.
-func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
+func (pu *pusher) pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 	lset, rset := outputSet(n.Left), outputSet(n.Right)
 	var lp, rp, above []expr.Expr
 	side := func(p expr.Expr) (onLeft, onRight bool) {
@@ -197,7 +240,7 @@ func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 		for _, p := range preds {
 			if rejectsNulls(p, rset) {
 				n.Kind = planner.Inner
-				return pushJoin(n, preds)
+				return pu.pushJoin(n, preds)
 			}
 		}
 		splitCondition(n, lset, rset, &lp, &rp, false)
@@ -208,7 +251,18 @@ func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 				above = append(above, p)
 			}
 		}
-	case planner.Semi, planner.Anti, planner.Single, planner.Mark:
+	case planner.Mark:
+		// A filter that keeps the rows whose mark is true, when nothing
+		// else reads the mark, makes it a semi join (which join ordering
+		// may then move).
+		for i, p := range preds {
+			if marksTrue(p, n.Mark.ID) && pu.uses[n.Mark.ID] == 1 {
+				n.Kind, n.Mark = planner.Semi, planner.Column{}
+				return pu.pushJoin(n, append(slices.Clone(preds[:i]), preds[i+1:]...))
+			}
+		}
+		fallthrough
+	case planner.Semi, planner.Anti, planner.Single:
 		// Filters above read the left's columns (all these kinds output)
 		// or the right's/mark (Single, Mark): only the former move.
 		if n.Kind != planner.Mark {
@@ -228,8 +282,8 @@ func pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 		// A kind this pass does not know: nothing moves.
 		above = preds
 	}
-	n.Left = push(n.Left, lp)
-	n.Right = push(n.Right, rp)
+	n.Left = pu.push(n.Left, lp)
+	n.Right = pu.push(n.Right, rp)
 	return filterAbove(n, above)
 }
 

@@ -159,3 +159,28 @@ func TestTPCHEveryPassCombination(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizeConcurrently optimizes the TPC-H queries from several
+// goroutines at once, as concurrent statements do (run with -race: the
+// passes share no state).
+func TestOptimizeConcurrently(t *testing.T) {
+	db := tpchTables(t)
+	plans := make([]*planner.Plan, 0, 44)
+	for range 2 {
+		for q := 1; q <= 22; q++ {
+			plans = append(plans, bindQuery(t, db, fmt.Sprintf("%02d", q)))
+		}
+	}
+	errs := make(chan error, len(plans))
+	for _, p := range plans {
+		go func() {
+			_, err := Optimize(p, Options{Validate: true})
+			errs <- err
+		}()
+	}
+	for range plans {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
