@@ -452,3 +452,7 @@ func (in *Inserter) Append(c *vector.Chunk) error {
 
 // Rows returns the number of rows appended so far.
 func (in *Inserter) Rows() int64 { return in.rows }
+
+// Setting returns the value of a setting as the statement sees it (the
+// binder reads default_order and default_null_order through it).
+func (tx *Tx) Setting(name string) (string, error) { return tx.c.Setting(name) }
