@@ -53,10 +53,7 @@ func evalExpr(e expr.Expr, cols []planner.Column, rows []row) ([]types.Value, er
 	}
 	out := make([]types.Value, 0, len(rows))
 	v := vector.New(e.Type())
-	for start := 0; start < len(rows) || start == 0 && len(rows) == 0; start += vector.Size {
-		if len(rows) == 0 {
-			break
-		}
+	for start := 0; start < len(rows); start += vector.Size {
 		ch := vector.NewChunk(ts)
 		for _, r := range rows[start:min(start+vector.Size, len(rows))] {
 			ch.AppendRow(r...)
