@@ -91,8 +91,11 @@ func (c *Collection) String() string {
 // rows of a morsel after the first Offset+Limit cannot be in the result
 // whatever the morsels before it hold. -1 means no bound.
 func (c *Collection) keep() int64 {
-	if c.opts.Limit < 0 {
+	switch {
+	case c.opts.Limit < 0:
 		return -1
+	case c.opts.Limit == 0:
+		return 0 // no row is kept, whatever the offset
 	}
 	return c.opts.Offset + c.opts.Limit
 }

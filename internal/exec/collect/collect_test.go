@@ -113,7 +113,7 @@ func newManager(t testing.TB, limit int64) *buffer.Manager {
 func TestOrder(t *testing.T) {
 	r := vectortest.Rand(t)
 	rows := vectortest.Rows(r, allTypes, 3*vector.Size+77, 0.15)
-	windows := []struct{ limit, offset int64 }{{-1, 0}, {0, 0}, {10, 0}, {5, 3}, {-1, 2100}, {3000, 2047}, {1, int64(len(rows)) - 1}, {10, int64(len(rows)) + 5}}
+	windows := []struct{ limit, offset int64 }{{-1, 0}, {0, 0}, {0, 7}, {10, 0}, {5, 3}, {-1, 2100}, {3000, 2047}, {1, int64(len(rows)) - 1}, {10, int64(len(rows)) + 5}}
 	for _, cfg := range vectortest.Configs {
 		src := newChunkSource(r, allTypes, rows, cfg)
 		for _, threads := range []int{1, 2} {

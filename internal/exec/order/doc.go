@@ -20,8 +20,8 @@
 //	Combine (each task,    sort the buffer: entries (key prefix, ref) are
 //	in parallel)           radix sorted by the first key; ties go on to the
 //	                       next 8 bytes of a VARCHAR or the next key, on
-//	                       the tied range only; then copy the rows in order
-//	                       (a run that reads front to back)
+//	                       the tied range only; the sorted entries are the
+//	                       task's run (the rows are not moved)
 //	Finalize               k-way merge of the runs (a heap of run heads;
 //	                       prefixes first, keys on ties) into a list of
 //	                       (run, row) references

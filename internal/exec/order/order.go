@@ -129,8 +129,11 @@ func (s *Sort) String() string {
 
 // keep is the number of leading rows of the order a top-N needs, or -1.
 func (s *Sort) keep() int64 {
-	if s.opts.Limit < 0 {
+	switch {
+	case s.opts.Limit < 0:
 		return -1
+	case s.opts.Limit == 0:
+		return 0 // no row is produced, whatever the offset
 	}
 	return s.opts.Offset + s.opts.Limit
 }
@@ -228,7 +231,7 @@ type runState struct {
 // run is a sorted run: the rows of a buffer and their order.
 type run struct {
 	b  *rowBuf
-	es []entry // sorted; (cls, p) is the first key's prefix
+	es []entry // sorted refs into b; the prefixes are the first key's
 }
 
 // NewLocal returns a task's sink state.
@@ -368,12 +371,10 @@ func (l *local) Combine() error {
 	if l.keep >= 0 && int64(len(es)) > l.keep {
 		es = es[:l.keep]
 	}
-	// The run's rows are copied in order (in parallel, one task each), so
-	// that the merge and the Source read each run front to back.
-	sorted := gatherBuf(l.buf, es)
-	for i := range es {
-		es[i].ref = refOf(i/vector.Size, i%vector.Size)
-	}
+	// The rows stay where they are: the run is the sorted entries, and
+	// the Source gathers each row once (copying the rows in order here
+	// would cost a second random access per row, for the sequence
+	// numbers).
 	st := l.st
 	st.s.hold(l.blocks, nil)
 	l.blocks, l.reserved = nil, 0
@@ -382,7 +383,7 @@ func (l *local) Combine() error {
 	st.rows += l.rows
 	st.kept += int64(len(es))
 	if len(es) > 0 {
-		st.runs = append(st.runs, &run{b: sorted, es: es})
+		st.runs = append(st.runs, &run{b: l.buf, es: es})
 	}
 	l.buf = nil
 	return nil
@@ -420,7 +421,7 @@ func (st *runState) Finalize() error {
 			return err
 		}
 		for _, r := range st.runs {
-			c, err := writeRun(s.opts.Buffers, r.b)
+			c, err := writeRun(s.opts.Buffers, gatherBuf(r.b, r.es))
 			if err != nil {
 				return fmt.Errorf("sort: write a run to pages: %w", err)
 			}

@@ -31,7 +31,7 @@ var keySets = [][]order.Key{
 	{{Column: 4, NullsFirst: true}, {Column: 7, Desc: true}, {Column: 3, Desc: true}},
 }
 
-var windows = []struct{ limit, offset int64 }{{-1, 0}, {-1, 17}, {0, 0}, {1, 0}, {10, 0}, {10, 5}, {3000, 100}, {100000, 0}}
+var windows = []struct{ limit, offset int64 }{{-1, 0}, {-1, 17}, {0, 0}, {0, 3}, {1, 0}, {10, 0}, {10, 5}, {3000, 100}, {100000, 0}}
 
 func testRows(t *testing.T, n int) [][]types.Value {
 	r := vectortest.Rand(t)

@@ -186,32 +186,78 @@ func (st *sorter) sort(es []entry, k, depth int) {
 
 func (st *sorter) bySeq(x, y entry) int { return cmpOrdered(st.b.seq(x.ref), st.b.seq(y.ref)) }
 
-// radixSort orders es by (cls, p, sub), stably, with least-significant-
-// digit passes of one byte; passes in which every entry has the same digit
-// are skipped. tmp is scratch of len(es).
+// radixSort orders es by (cls, p, sub), stably. Large inputs are first
+// partitioned by their most significant varying byte (one pass through
+// memory), so that the least-significant-digit passes that finish each
+// part run on data that fits the cache; small ones go straight to those
+// passes. tmp is scratch of len(es).
 func radixSort(es, tmp []entry) {
 	n := len(es)
 	if n <= 64 {
-		for i := 1; i < n; i++ { // insertion sort, stable
-			e := es[i]
-			j := i
-			for ; j > 0 && less(e, es[j-1]); j-- {
-				es[j] = es[j-1]
-			}
-			es[j] = e
-		}
+		insertionSort(es)
 		return
 	}
-	// Digits, least significant first: sub, the 8 bytes of p, cls.
-	digit := func(e *entry, d int) byte {
-		switch d {
-		case 0:
-			return e.sub
-		case 9:
-			return e.cls
-		}
-		return byte(e.p >> (8 * (d - 1)))
+	counts := histogram(es)
+	if n < msdMin {
+		lsdSort(es, tmp, counts)
+		return
 	}
+	// Digits, most significant first: cls (9), the bytes of p (8..1), sub (0).
+	d := -1
+	for x := 9; x >= 0; x-- {
+		if counts[x][digit(&es[0], x)] != n {
+			d = x
+			break
+		}
+	}
+	if d < 0 {
+		return // all equal
+	}
+	var offs [256]int
+	sum := 0
+	for v := range 256 {
+		offs[v] = sum
+		sum += counts[d][v]
+	}
+	bounds := offs
+	for i := range es {
+		v := digit(&es[i], d)
+		tmp[offs[v]] = es[i]
+		offs[v]++
+	}
+	for v := range 256 {
+		lo, hi := bounds[v], offs[v]
+		if hi-lo == 0 {
+			continue
+		}
+		part, scratch := tmp[lo:hi], es[lo:hi]
+		if hi-lo <= 64 {
+			insertionSort(part)
+		} else {
+			lsdSort(part, scratch, histogram(part))
+		}
+		copy(es[lo:hi], part)
+	}
+}
+
+// msdMin is the least number of entries partitioned first by their most
+// significant digit: 2^16 entries (1 MiB) and more.
+const msdMin = 1 << 16
+
+// digit returns digit d of e's sort tuple: 0 is sub, 1..8 the bytes of p
+// from the least significant, 9 is cls.
+func digit(e *entry, d int) byte {
+	switch d {
+	case 0:
+		return e.sub
+	case 9:
+		return e.cls
+	}
+	return byte(e.p >> (8 * (d - 1)))
+}
+
+// histogram counts the values of every digit.
+func histogram(es []entry) *[10][256]int {
 	var counts [10][256]int
 	for i := range es {
 		e := &es[i]
@@ -223,6 +269,25 @@ func radixSort(es, tmp []entry) {
 		}
 		counts[9][e.cls]++
 	}
+	return &counts
+}
+
+// insertionSort orders a few entries, stably.
+func insertionSort(es []entry) {
+	for i := 1; i < len(es); i++ {
+		e := es[i]
+		j := i
+		for ; j > 0 && less(e, es[j-1]); j-- {
+			es[j] = es[j-1]
+		}
+		es[j] = e
+	}
+}
+
+// lsdSort orders es stably by least-significant-digit passes of one byte,
+// skipping the digits on which all entries agree; the result is in es.
+func lsdSort(es, tmp []entry, counts *[10][256]int) {
+	n := len(es)
 	src, dst := es, tmp
 	for d := range 10 {
 		cnt := &counts[d]
