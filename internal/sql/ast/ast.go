@@ -536,6 +536,7 @@ const (
 	UnitHour
 	UnitMinute
 	UnitSecond
+	UnitWeek
 )
 
 var unitNames = [...]string{
@@ -546,6 +547,7 @@ var unitNames = [...]string{
 	UnitHour:   "HOUR",
 	UnitMinute: "MINUTE",
 	UnitSecond: "SECOND",
+	UnitWeek:   "WEEK",
 }
 
 func (u IntervalUnit) String() string {

@@ -153,6 +153,7 @@ var intervalUnits = map[string]ast.IntervalUnit{
 	"hour": ast.UnitHour, "hours": ast.UnitHour,
 	"minute": ast.UnitMinute, "minutes": ast.UnitMinute,
 	"second": ast.UnitSecond, "seconds": ast.UnitSecond,
+	"week": ast.UnitWeek, "weeks": ast.UnitWeek,
 }
 
 // primary reads an operand: a literal, a name, a call, a special form
@@ -375,7 +376,10 @@ func (p *parser) substring() ast.Expr {
 	return f
 }
 
-// interval reads INTERVAL 'text' [unit] or INTERVAL number unit.
+// interval reads INTERVAL 'text' [unit [(precision)]] or INTERVAL number
+// unit. The SQL standard's leading field precision (INTERVAL '90' DAY (3),
+// as the TPC-H specification writes Q1) is read and ignored: it bounds the
+// digits of the text, which the binder checks anyway.
 func (p *parser) interval() *ast.IntervalLit {
 	at := p.next().Pos
 	v := p.next()
@@ -387,6 +391,11 @@ func (p *parser) interval() *ast.IntervalLit {
 		if unit, ok := intervalUnits[u.Value]; ok {
 			p.next()
 			e.Unit = unit
+			if p.peekOp("(") && p.peekAt(1).Kind == Number && p.isOp(p.peekAt(2), ")") {
+				p.next()
+				p.next()
+				p.next()
+			}
 		}
 	}
 	if v.Kind == Number && e.Unit == ast.UnitNone {
