@@ -488,9 +488,24 @@ func equalSelectivity(e estimate, l, r expr.Expr) float64 {
 	case lc && rc:
 		return 1
 	case rc:
-		return 1 / e.distinct(l)
+		return outside(e, l, r.(*expr.Const)) / e.distinct(l)
 	case lc:
-		return 1 / e.distinct(r)
+		return outside(e, r, l.(*expr.Const)) / e.distinct(r)
 	}
 	return 1 / math.Max(e.distinct(l), e.distinct(r))
+}
+
+// outside returns 0 if the zone maps say column x never holds k (k lies
+// outside its [min, max]), else 1.
+func outside(e estimate, x expr.Expr, k *expr.Const) float64 {
+	id, ok := zoneColumn(x)
+	if !ok {
+		return 1
+	}
+	s, known := e.cols[id]
+	v, isNum := numeric(k.Val)
+	if known && s.hasRange && isNum && (v < s.lo || v > s.hi) {
+		return 0
+	}
+	return 1
 }
