@@ -273,19 +273,31 @@ func (l *local) Sink(in *vector.Chunk) error {
 	}
 	hashes := l.hashes[:n]
 	r.hasher.Chunk(in, r.a.groups, hashes)
-	if err := l.t.prepare(in, hashes); err != nil {
-		return err
-	}
-	created := l.t.group(in, hashes)
 	rows := l.t.rows[:n]
-	for _, i := range created {
-		r.initStates(rows[i])
+	for attempt := 0; ; attempt++ {
+		if err := l.t.prepare(in, n); err != nil {
+			return err
+		}
+		created, err := l.t.group(in, hashes)
+		for _, i := range created {
+			r.initStates(rows[i])
+		}
+		if err == nil {
+			break
+		}
+		if attempt > 0 || !errors.Is(err, buffer.ErrOutOfMemory) {
+			return err
+		}
+		// Unpin everything (the buffer manager may spill it) and group
+		// the chunk again.
+		l.t.spill()
 	}
 	for k, ag := range r.aggs {
 		if err := ag.Update(in, rows, r.lay.stateOff[k]); err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
 	}
+	l.t.endChunk()
 	return nil
 }
 

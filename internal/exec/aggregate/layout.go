@@ -203,8 +203,9 @@ var shortMasks = func() (m [inlineMax + 1][2]uint64) {
 }()
 
 // store writes an encoded key (img, keyWords words) into a new row in
-// page pg, copying long strings (logical row r of in) to the page's heap.
-func (l *layout) store(row []byte, pg *page, img []uint64, long bool, in *vector.Chunk, r int) {
+// page pg, copying its long strings (logical row r of in) to the page's
+// bytes from offset at on, which newRow reserved for them.
+func (l *layout) store(row []byte, pg *page, img []uint64, long bool, in *vector.Chunk, r, at int) {
 	for w, x := range img[:l.keyWords] {
 		le.PutUint64(row[8+8*w:], x)
 	}
@@ -218,10 +219,9 @@ func (l *layout) store(row []byte, pg *page, img []uint64, long bool, in *vector
 			continue
 		}
 		b := in.Col(l.groups[g]).Bytes(i)
-		pg.heap += len(b)
-		at := len(pg.b) - pg.heap
 		copy(pg.b[at:], b)
 		le.PutUint32(row[off+8:], uint32(at))
+		at += len(b)
 	}
 }
 

@@ -56,10 +56,14 @@ func BenchmarkSinkSteps(b *testing.B) {
 	hashes := make([]uint64, vector.Size)
 	var h hash.Hasher
 	h.Chunk(c, []int{0, 1}, hashes)
-	if err := t.prepare(c, hashes); err != nil {
+	if err := t.prepare(c, len(hashes)); err != nil {
 		b.Fatal(err)
 	}
-	for _, g := range t.group(c, hashes) {
+	created, err := t.group(c, hashes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, g := range created {
 		for k, ag := range aggs {
 			ag.Init(t.rows[g][lay.stateOff[k]:])
 		}
@@ -75,11 +79,15 @@ func BenchmarkSinkSteps(b *testing.B) {
 	}
 	step("hash", func() { h.Chunk(c, []int{0, 1}, hashes) })
 	step("prepare", func() {
-		if err := t.prepare(c, hashes); err != nil {
+		if err := t.prepare(c, len(hashes)); err != nil {
 			b.Fatal(err)
 		}
 	})
-	step("find", func() { t.group(c, hashes) })
+	step("find", func() {
+		if _, err := t.group(c, hashes); err != nil {
+			b.Fatal(err)
+		}
+	})
 	step("update", func() {
 		for k, ag := range aggs {
 			if err := ag.Update(c, t.rows[:vector.Size], lay.stateOff[k]); err != nil {

@@ -63,7 +63,10 @@ type table struct {
 	pageCap, dirCap int
 	pages           []*page
 	open            [numPartitions]*page // the page rows of each partition go to, or nil
-	next            [numPartitions]int   // size of the partition's next page
+	// sealed holds the pages no longer open that are still pinned: rows of
+	// theirs may be reachable from the directory or the current chunk.
+	sealed []*page
+	next   [numPartitions]int // size of the partition's next page
 
 	dir   *region // entries: salt<<48 | ref+1, 0 = empty
 	mask  uint64
@@ -89,7 +92,7 @@ type table struct {
 	img       []uint64 // the rows' encoded keys (layout.encode)
 	long      []bool   // per row: its key has a long string
 	heapBytes []int    // per row: page heap its long strings need
-	need      [numPartitions]int
+	heapAt    []int    // per new row: where newRow reserved that heap
 }
 
 // capsFor returns the largest page and directory of a task under a memory
@@ -127,39 +130,29 @@ func newTable(lay *layout, mem memory) *table {
 	t.img = make([]uint64, vector.Size*lay.keyWords)
 	t.long = make([]bool, vector.Size)
 	t.heapBytes = make([]int, vector.Size)
+	t.heapAt = make([]int, vector.Size)
 	return t
 }
 
-// errSpilled is what a failed allocation reports to prepare after it made
-// room by unpinning everything: prepare starts over.
-var errSpilled = errors.New("spilled")
-
-// alloc allocates size bytes. When memory is short it clears the
-// directory, unpins every page (so that the buffer manager may spill
-// them) and returns errSpilled for the caller to start over; if that was
-// already done, the error.
-func (t *table) alloc(size int, spilled *bool) (*region, error) {
-	r, err := t.mem.alloc(size)
-	if err == nil {
-		return r, nil
-	}
-	if !errors.Is(err, buffer.ErrOutOfMemory) || *spilled {
-		return nil, fmt.Errorf("hash aggregate: %w", err)
-	}
-	*spilled = true
+// spill makes room when memory is short: it clears the directory and
+// unpins every page, so that the buffer manager may spill them; the next
+// pages start small again.
+func (t *table) spill() {
 	t.reset()
-	for _, p := range t.pages {
-		t.mem.unpin(&p.region)
+	for _, p := range t.open {
+		if p != nil {
+			t.mem.unpin(&p.region)
+		}
 	}
 	t.open = [numPartitions]*page{}
 	for p := range t.next {
-		t.next[p] = minPage // grow again from small pages
+		t.next[p] = minPage
 	}
-	return nil, errSpilled
 }
 
-// reset clears the directory and unpins every page but the open ones:
-// no row of theirs is reachable any more.
+// reset clears the directory and unpins the sealed pages: no row of
+// theirs is reachable any more. It must not run while a chunk's rows
+// are in use.
 func (t *table) reset() {
 	if t.dir != nil {
 		clear(t.dir.b)
@@ -167,74 +160,84 @@ func (t *table) reset() {
 	t.count = 0
 	t.resets++
 	t.probed, t.created = 0, 0
-	for _, p := range t.pages {
-		if p.pinned && t.open[p.part] != p {
-			t.mem.unpin(&p.region)
-		}
+	t.unpinSealed()
+}
+
+func (t *table) unpinSealed() {
+	for _, p := range t.sealed {
+		t.mem.unpin(&p.region)
+	}
+	t.sealed = t.sealed[:0]
+}
+
+// endChunk is called when a chunk's rows are no longer in use: with an
+// empty directory (rows passing through), the sealed pages are
+// unreachable.
+func (t *table) endChunk() {
+	if t.count == 0 {
+		t.unpinSealed()
 	}
 }
 
-// prepare encodes the keys of in and makes room for its rows as new
-// groups (hashes are theirs): a directory at most half full after them,
-// and in every partition's open page room for all of the chunk's rows
-// that hash to it.
-func (t *table) prepare(in *vector.Chunk, hashes []uint64) error {
-	n := len(hashes)
+// prepare encodes the keys of in and makes the directory ready for n more
+// groups (at most half full after them).
+func (t *table) prepare(in *vector.Chunk, n int) error {
 	t.lay.encode(in, t.img, t.long, t.heapBytes)
-	spilled := false
-	for {
-		err := t.prepareOnce(in, hashes, n, &spilled)
-		if err != errSpilled {
-			return err
-		}
-	}
-}
-
-func (t *table) prepareOnce(in *vector.Chunk, hashes []uint64, n int, spilled *bool) error {
 	if t.dir == nil {
-		d, err := t.alloc(minLocalEntries*8, spilled)
+		d, err := t.mem.alloc(minLocalEntries * 8)
+		if errors.Is(err, buffer.ErrOutOfMemory) {
+			t.spill()
+			d, err = t.mem.alloc(minLocalEntries * 8)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("hash aggregate: %w", err)
 		}
 		t.dir, t.mask = d, minLocalEntries-1
 	}
 	if t.passRows == 0 && 2*(t.count+n) > int(t.mask+1) {
-		if err := t.grow(); err != nil {
-			return err
-		}
-	}
-	width := t.lay.width
-	t.need = [numPartitions]int{}
-	if len(t.lay.strKeys) == 0 {
-		for _, h := range hashes {
-			t.need[partitionOf(h)] += width
-		}
-	} else {
-		for r, h := range hashes {
-			t.need[partitionOf(h)] += width + t.heapBytes[r]
-		}
-	}
-	for p, need := range t.need {
-		if need == 0 || t.open[p] != nil && t.open[p].room(width) >= need {
-			continue
-		}
-		if len(t.pages) == maxPages {
-			return fmt.Errorf("hash aggregate: more than %d pages in one task", maxPages)
-		}
-		size := max(t.next[p], need)
-		r, err := t.alloc(size, spilled)
-		if err != nil {
-			return err
-		}
-		t.next[p] = min(2*t.next[p], t.pageCap)
-		pg := &page{region: *r, part: p, idx: uint64(len(t.pages))}
-		t.pages = append(t.pages, pg)
-		if old := t.open[p]; old != nil && t.count == 0 {
-			t.mem.unpin(&old.region) // nothing reaches it
-		}
-		t.open[p] = pg
+		return t.grow()
 	}
 	return nil
+}
+
+// newPage opens a new page for partition p with room for need bytes.
+func (t *table) newPage(p, need int) (*page, error) {
+	if len(t.pages) == maxPages {
+		return nil, fmt.Errorf("hash aggregate: more than %d pages in one task", maxPages)
+	}
+	r, err := t.mem.alloc(max(t.next[p], need))
+	if err != nil {
+		return nil, fmt.Errorf("hash aggregate: %w", err)
+	}
+	t.next[p] = min(2*t.next[p], t.pageCap)
+	pg := &page{region: *r, part: p, idx: uint64(len(t.pages))}
+	t.pages = append(t.pages, pg)
+	if old := t.open[p]; old != nil {
+		t.sealed = append(t.sealed, old)
+	}
+	t.open[p] = pg
+	return pg, nil
+}
+
+// newRow appends a row for logical row r (hash h) to its partition's open
+// page, opening a new page if it is full, and reserves the page heap its
+// long strings need (from t.heapAt[r] on).
+func (t *table) newRow(r int, h uint64) ([]byte, *page, error) {
+	p := partitionOf(h)
+	width := t.lay.width
+	pg := t.open[p]
+	if need := width + t.heapBytes[r]; pg == nil || pg.room(width) < need {
+		var err error
+		if pg, err = t.newPage(p, need); err != nil {
+			return nil, nil, err
+		}
+	}
+	row := pg.row(pg.rows, width)
+	pg.rows++
+	pg.heap += t.heapBytes[r]
+	t.heapAt[r] = len(pg.b) - pg.heap
+	le.PutUint64(row, h)
+	return row, pg, nil
 }
 
 // grow doubles the directory, or clears it when it is as big as a task's
@@ -282,35 +285,41 @@ func (t *table) grow() error {
 
 // group sets t.rows[r] to the group row of each logical row r of in, like
 // findOrCreate, or, while rows pass through, to a new row of its own. It
-// returns the new rows.
-func (t *table) group(in *vector.Chunk, hashes []uint64) []int32 {
+// returns the new rows. If memory runs out, it returns the rows created so
+// far with the error: once the caller has initialized their states, they
+// are groups that change nothing when merged with their equals, so the
+// caller may spill and group the chunk again.
+func (t *table) group(in *vector.Chunk, hashes []uint64) ([]int32, error) {
 	if t.passRows == 0 {
-		created := t.findOrCreate(in, hashes)
+		created, err := t.findOrCreate(in, hashes)
+		if err != nil {
+			return created, err
+		}
 		t.probed += len(hashes)
 		t.created += len(created)
-		return created
+		return created, nil
 	}
-	t.passRows = max(0, t.passRows-len(hashes))
-	t.passed += int64(len(hashes))
 	lay := t.lay
-	width, kw := lay.width, lay.keyWords
+	kw := lay.keyWords
 	created := t.newRows[:len(hashes)]
 	for r, h := range hashes {
-		pg := t.open[partitionOf(h)]
-		row := pg.row(pg.rows, width)
-		pg.rows++
-		le.PutUint64(row, h)
-		lay.store(row, pg, t.img[r*kw:], t.long[r], in, r)
+		row, pg, err := t.newRow(r, h)
+		if err != nil {
+			return created[:r], err
+		}
+		lay.store(row, pg, t.img[r*kw:], t.long[r], in, r, t.heapAt[r])
 		t.rows[r] = row
 		created[r] = int32(r)
 	}
-	return created
+	t.passRows = max(0, t.passRows-len(hashes))
+	t.passed += int64(len(hashes))
+	return created, nil
 }
 
 // findOrCreate sets t.rows[r] to the group row of each logical row r of in
 // (hashes[r] its hash), creating the groups that are new; their states
 // are left zeroed for the caller to Init. It returns the new rows.
-func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
+func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) ([]int32, error) {
 	lay := t.lay
 	width, kw := lay.width, lay.keyWords
 	dir, mask := t.dir.b, t.mask
@@ -330,12 +339,17 @@ func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
 			for {
 				e := le.Uint64(dir[s*8:])
 				if e == 0 {
-					pg := t.open[partitionOf(h)]
-					ref := pg.idx<<refRowBits | uint64(pg.rows)
+					row, pg, err := t.newRow(int(r), h)
+					if err != nil {
+						// The rows created so far become whole rows whose
+						// states the caller initializes.
+						for _, r := range newRows {
+							lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r), t.heapAt[r])
+						}
+						return created[:len(created)+len(newRows)], err
+					}
+					ref := pg.idx<<refRowBits | uint64(pg.rows-1)
 					le.PutUint64(dir[s*8:], h>>48<<48|(ref+1))
-					row := pg.row(pg.rows, width)
-					pg.rows++
-					le.PutUint64(row, h)
 					t.rows[r], t.rowPages[r] = row, pg
 					newRows = append(newRows, r)
 					t.count++
@@ -356,7 +370,7 @@ func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
 			}
 		}
 		for _, r := range newRows {
-			lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r))
+			lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r), t.heapAt[r])
 		}
 		created = created[:len(created)+len(newRows)]
 		for _, r := range cand {
@@ -378,5 +392,5 @@ func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) []int32 {
 		sel, t.nxt = nxt, sel[:0]
 	}
 	t.sel = sel[:0]
-	return created
+	return created, nil
 }
