@@ -85,6 +85,13 @@ type column struct {
 	i32 [][]int32
 	i64 [][]int64
 	f64 [][]float64
+	str [][]vector.Str // VARCHAR: headers into the vector's arena
+}
+
+// bytes returns the bytes of VARCHAR slot s of chunk c.
+func (col *column) bytes(c, s int) []byte {
+	h := col.str[c][s]
+	return col.vecs[c].Arena()[h.Off : h.Off+h.Len]
 }
 
 // add records column j of chunk c.
@@ -100,6 +107,8 @@ func (col *column) add(c *vector.Chunk, j int) {
 		col.i64 = append(col.i64, v.Int64s())
 	case types.PhysFloat64:
 		col.f64 = append(col.f64, v.Float64s())
+	case types.PhysString:
+		col.str = append(col.str, v.Strs())
 	}
 }
 
@@ -173,7 +182,7 @@ func (kc *keyCol) prefixes(es []entry, depth int) {
 		case types.PhysFloat64:
 			e.p = floatPrefix(kc.f64[c][s])
 		case types.PhysString:
-			e.p, e.sub = kc.window(kc.vecs[c].Bytes(s), depth)
+			e.p, e.sub = kc.window(kc.bytes(c, s), depth)
 		}
 		e.p ^= flip
 	}
@@ -250,9 +259,11 @@ func stringPrefix(s []byte) uint64 {
 	if len(s) >= 8 {
 		return binary.BigEndian.Uint64(s)
 	}
-	var b [8]byte
-	copy(b[:], s)
-	return binary.BigEndian.Uint64(b[:])
+	var p uint64
+	for i, c := range s {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
 }
 
 // compare orders row a of x's buffer and row b of y's buffer (x and y read
@@ -286,7 +297,7 @@ func compare(x *keyCol, a uint32, y *keyCol, b uint32) int {
 	case types.PhysFloat64:
 		c = cmpOrdered(floatPrefix(x.f64[ca][sa]), floatPrefix(y.f64[cb][sb]))
 	case types.PhysString:
-		c = bytes.Compare(x.vecs[ca].Bytes(sa), y.vecs[cb].Bytes(sb))
+		c = bytes.Compare(x.bytes(ca, sa), y.bytes(cb, sb))
 	default:
 		panic(fmt.Sprintf("BUG: sort key of physical type %v", x.phys))
 	}

@@ -130,7 +130,7 @@ func gatherInto(out *vector.Chunk, bufs []*rowBuf, order []oref) {
 		case types.PhysString:
 			for i, o := range order {
 				x := o.ref()
-				dst.SetBytes(i, bufs[o.run()].cols[j].vecs[refChunk(x)].Bytes(refSlot(x)))
+				dst.SetBytes(i, bufs[o.run()].cols[j].bytes(refChunk(x), refSlot(x)))
 			}
 		}
 		nulls := false
