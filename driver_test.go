@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -489,13 +488,6 @@ func TestNewConnector(t *testing.T) {
 // TestDatabaseSQLConcurrent runs queries on several pooled connections at
 // once (run with -race).
 func TestDatabaseSQLConcurrent(t *testing.T) {
-	if os.Getenv("BPFDB_TEST_CONCURRENT") == "" {
-		// parallel.Run's launch loop starts a pipeline whose dependency
-		// already finished on a worker a second time (pipeline.go:217 vs
-		// query.finish); under load this test panics "BUG: query ended
-		// with -1 pipelines not finalized" and -race reports it.
-		t.Skip("known race in internal/parallel.Run (a dependent pipeline started twice); BPFDB_TEST_CONCURRENT=1 runs it")
-	}
 	db := openSQL(t, ":memory:?threads=2")
 	if _, err := db.Exec("CREATE TABLE t (a BIGINT); INSERT INTO t VALUES (1), (2), (3)"); err != nil {
 		t.Fatal(err)
