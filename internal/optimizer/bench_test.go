@@ -51,11 +51,11 @@ func BenchmarkJoinOrder(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				p := chainPlan(b, n)
-				if err := pushFilters(p); err != nil {
+				if err := pushFilters(p, new(int)); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				if err := orderJoins(p); err != nil {
+				if err := orderJoins(p, new(int)); err != nil {
 					b.Fatal(err)
 				}
 			}

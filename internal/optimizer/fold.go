@@ -6,11 +6,16 @@ import (
 	"github.com/bpfdb/bpfdb/internal/types"
 )
 
-// foldConstants is the constant_folding pass.
-func foldConstants(p *planner.Plan) error {
-	p.Root = foldNode(p.Root)
+// foldConstants is the constant_folding pass; it counts the expressions
+// it changed and the nodes it dropped or emptied.
+func foldConstants(p *planner.Plan, changes *int) error {
+	f := &folder{}
+	p.Root = f.node(p.Root)
+	*changes = f.changes
 	return nil
 }
+
+type folder struct{ changes int }
 
 // foldExpr folds e's constant subtrees and simplifies AND and OR with a
 // constant operand: x AND true is x, x AND false is false, x OR true is
@@ -54,32 +59,47 @@ func always(e expr.Expr) bool {
 	return ok && !null && v
 }
 
-// foldNode folds n's expressions after its inputs', and replaces nodes
+// node folds n's expressions after its inputs', and replaces nodes
 // that can produce no row by an empty Values with their columns.
-func foldNode(n planner.Node) planner.Node {
+func (f *folder) node(n planner.Node) planner.Node {
+	out := f.fold(n)
+	if out != n {
+		f.changes++
+	}
+	return out
+}
+
+func (f *folder) fold(n planner.Node) planner.Node {
 	ins := n.Inputs()
 	if len(ins) > 0 {
 		out := make([]planner.Node, len(ins))
 		for i, in := range ins {
-			out[i] = foldNode(in)
+			out[i] = f.node(in)
 		}
 		setInputs(n, out)
 	}
-	exprsOf(n, func(e *expr.Expr) { *e = foldExpr(*e) })
+	exprsOf(n, func(e *expr.Expr) {
+		if x := foldExpr(*e); x != *e {
+			*e, f.changes = x, f.changes+1
+		}
+	})
 	switch n := n.(type) {
 	case *planner.Get:
 		var keep []expr.Expr
-		for _, f := range n.Filters {
-			for _, c := range conjuncts(f) {
+		dropped := false
+		for _, x := range n.Filters {
+			for _, c := range conjuncts(x) {
 				switch {
 				case never(c):
 					return empty(n.Columns)
-				case !always(c):
+				case always(c):
+					dropped = true
+				default:
 					keep = append(keep, c)
 				}
 			}
 		}
-		if len(keep) != len(n.Filters) {
+		if dropped {
 			n.Filters = keep
 			n.ZoneFilters = zoneFilters(n)
 		}

@@ -46,7 +46,9 @@ func format(p *planner.Plan) string {
 //	optimize plan=<name> [disable=a,b] [passes]
 //
 // prints the hand-built plan, then the plan after each pass that ran and
-// changed it (with "passes"; else only the final plan).
+// changed it, with the changes the pass counted (with "passes"; else only
+// the final plan). A pass must count changes exactly when it changes the
+// plan's text.
 func TestGolden(t *testing.T) {
 	db := tpchTables(t)
 	datadriven.Run(t, "testdata/passes", *rewrite, func(t *testing.T, c *datadriven.Case) string {
@@ -78,16 +80,21 @@ func TestGolden(t *testing.T) {
 				if disabled[pass.Name] {
 					continue
 				}
-				if err := pass.Run(p); err != nil {
+				var changes int
+				if err := pass.run(p, &changes); err != nil {
 					return fmt.Sprintf("%s: %v", pass.Name, err)
 				}
 				if err := Validate(p); err != nil {
 					t.Errorf("line %d: after %s: %v\n%s", c.Line, pass.Name, err, planner.Format(p.Root))
 				}
-				if now := format(p); each && now != prev {
-					fmt.Fprintf(&out, "=== %s\n%s\n", pass.Name, now)
-					prev = now
+				now := format(p)
+				if (now == prev) != (changes == 0) {
+					t.Errorf("line %d: %s counted %d changes, the plan %s", c.Line, pass.Name, changes, map[bool]string{true: "did not change", false: "changed"}[now == prev])
 				}
+				if each && now != prev {
+					fmt.Fprintf(&out, "=== %s (%d changes)\n%s\n", pass.Name, changes, now)
+				}
+				prev = now
 			}
 			if !each {
 				fmt.Fprintf(&out, "=== optimized\n%s\n", format(p))

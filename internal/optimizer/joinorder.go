@@ -19,16 +19,19 @@ const (
 	maxRelations = 64
 )
 
-// orderJoins is the join_order pass.
-func orderJoins(p *planner.Plan) error {
+// orderJoins is the join_order pass; it counts the trees of joins whose
+// order or sides it changed.
+func orderJoins(p *planner.Plan, changes *int) error {
 	o := &orderer{p: p, es: newEstimator()}
 	p.Root = o.reorder(p.Root, false)
+	*changes = o.trees
 	return nil
 }
 
 type orderer struct {
-	p  *planner.Plan
-	es *estimator
+	p     *planner.Plan
+	es    *estimator
+	trees int
 }
 
 // isInner reports whether n is a join that reordering may take apart.
@@ -132,6 +135,7 @@ func (o *orderer) reorder(n planner.Node, positional bool) planner.Node {
 		}
 		return n
 	}
+	text := planner.Format(n)
 	var rels []relation
 	var preds []expr.Expr
 	collect(n, &rels, &preds)
@@ -140,6 +144,9 @@ func (o *orderer) reorder(n planner.Node, positional bool) planner.Node {
 	}
 	before := n.Output()
 	out := o.solve(rels, preds)
+	if planner.Format(out) != text {
+		o.trees++
+	}
 	if positional && !sameColumns(before, out.Output()) {
 		// Restore the order under new IDs: the parent reads positions.
 		pr := &planner.Project{Input: out}

@@ -17,19 +17,39 @@ import (
 type Pass struct {
 	Name string
 	Run  func(*planner.Plan) error
+	// run is Run that also counts the pass's changes (Passes says what it
+	// counts).
+	run func(*planner.Plan, *int) error
+}
+
+// pass makes a Pass of a counting rewrite.
+func pass(name string, run func(*planner.Plan, *int) error) Pass {
+	return Pass{Name: name, run: run, Run: func(p *planner.Plan) error {
+		var n int
+		return run(p, &n)
+	}}
 }
 
 // Passes returns the optimizer's passes in the order Optimize runs them.
 // Pushdown runs before join ordering (so that comma joins have become
 // inner joins with conditions), and column pruning after both (so that the
-// columns join conditions and filters read are known).
+// columns join conditions and filters read are known). What each counts
+// as its changes (PassTiming.Changes):
+//
+//	constant_folding     expressions changed, conjuncts and nodes dropped
+//	                     or emptied
+//	filter_pushdown      predicates moved into scans, joins whose kind
+//	                     changed (cross or left to inner, mark to semi)
+//	join_order           trees of joins whose order or sides changed
+//	projection_pushdown  columns and aggregates dropped, projections removed
+//	top_n                TopNs made
 func Passes() []Pass {
 	return []Pass{
-		{"constant_folding", foldConstants},
-		{"filter_pushdown", pushFilters},
-		{"join_order", orderJoins},
-		{"projection_pushdown", pruneColumns},
-		{"top_n", fuseTopN},
+		pass("constant_folding", foldConstants),
+		pass("filter_pushdown", pushFilters),
+		pass("join_order", orderJoins),
+		pass("projection_pushdown", pruneColumns),
+		pass("top_n", fuseTopN),
 	}
 }
 
@@ -82,20 +102,21 @@ type PassTiming struct {
 	Name     string
 	Disabled bool          // skipped because Options.Disabled named it
 	Duration time.Duration // time spent in the pass (0 if disabled)
+	Changes  int           // what the pass changed, in the unit Passes lists
 }
 
 // Timings lists the passes of one Optimize call in the order they ran.
 type Timings []PassTiming
 
-// String prints one line per pass, "name: 12.3µs" or "name: disabled",
-// for EXPLAIN ANALYZE.
+// String prints one line per pass, "name: 12.3µs, 4 changes" or "name:
+// disabled", for EXPLAIN ANALYZE.
 func (ts Timings) String() string {
 	var b strings.Builder
 	for _, t := range ts {
 		if t.Disabled {
 			fmt.Fprintf(&b, "%s: disabled\n", t.Name)
 		} else {
-			fmt.Fprintf(&b, "%s: %v\n", t.Name, t.Duration)
+			fmt.Fprintf(&b, "%s: %v, %d changes\n", t.Name, t.Duration, t.Changes)
 		}
 	}
 	return b.String()
@@ -131,8 +152,9 @@ func Optimize(p *planner.Plan, opts Options) (Timings, error) {
 			continue
 		}
 		start := time.Now()
-		err := pass.Run(p)
-		ts = append(ts, PassTiming{Name: pass.Name, Duration: time.Since(start)})
+		var changes int
+		err := pass.run(p, &changes)
+		ts = append(ts, PassTiming{Name: pass.Name, Duration: time.Since(start), Changes: changes})
 		if err != nil {
 			return ts, fmt.Errorf("optimize: %s: %w", pass.Name, err)
 		}

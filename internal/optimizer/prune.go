@@ -13,17 +13,23 @@ import (
 // columns some node above it (or the plan's Result) reads, and
 // projections left doing nothing (passing their input's columns on
 // unchanged) disappear.
-func pruneColumns(p *planner.Plan) error {
+//
+// It counts the columns it dropped and the projections it removed.
+func pruneColumns(p *planner.Plan, changes *int) error {
 	need := colSet{}
 	for _, c := range p.Result {
 		need[c.ID] = true
 	}
 	pr := &pruner{p: p}
 	p.Root = pr.prune(p.Root, need)
+	*changes = pr.changes
 	return nil
 }
 
-type pruner struct{ p *planner.Plan }
+type pruner struct {
+	p       *planner.Plan
+	changes int
+}
 
 // with returns a copy of need plus the columns es read.
 func with(need colSet, es ...expr.Expr) colSet {
@@ -62,6 +68,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 			}
 			cols, tcols = []planner.Column{n.Columns[k]}, []int{n.TableColumns[k]}
 		}
+		pr.changes += len(n.Columns) - len(cols)
 		n.Columns, n.TableColumns = cols, tcols
 	case *planner.Filter:
 		n.Input = pr.prune(n.Input, with(need, n.Cond))
@@ -81,9 +88,11 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 			k = max(k, 0)
 			es, cols = []expr.Expr{n.Exprs[k]}, []planner.Column{n.Columns[k]}
 		}
+		pr.changes += len(n.Columns) - len(cols)
 		n.Exprs, n.Columns = es, cols
 		n.Input = pr.prune(n.Input, with(colSet{}, es...))
 		if passThrough(n) {
+			pr.changes++
 			return n.Input
 		}
 	case *planner.Aggregate:
@@ -98,6 +107,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 			// DISTINCT of nothing; keep one aggregate for its one row.
 			aggs = n.Aggs[:1]
 		}
+		pr.changes += len(n.Aggs) - len(aggs)
 		n.Aggs = aggs
 		in := with(colSet{}, n.Groups...)
 		for _, a := range aggs {
@@ -144,6 +154,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 			for i, j := range keep {
 				cols[i] = n.Columns[j]
 			}
+			pr.changes += len(n.Columns) - len(cols)
 			n.Columns = cols
 			for i, b := range n.Branches {
 				n.Branches[i] = pr.pick(b, keep)
@@ -166,6 +177,7 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 				}
 				n.Rows[r] = nr
 			}
+			pr.changes += len(n.Columns) - len(cols)
 			n.Columns = cols
 		}
 	}

@@ -7,10 +7,13 @@ import (
 	"github.com/bpfdb/bpfdb/internal/planner"
 )
 
-// pushFilters is the filter_pushdown pass.
-func pushFilters(p *planner.Plan) error {
+// pushFilters is the filter_pushdown pass; it counts the predicates it
+// moved into scans and the joins whose kind it changed (cross or left to
+// inner, mark to semi).
+func pushFilters(p *planner.Plan, changes *int) error {
 	pu := &pusher{uses: countUses(p)}
 	p.Root = pu.push(p.Root, nil)
+	*changes = pu.changes
 	return nil
 }
 
@@ -19,7 +22,8 @@ type pusher struct {
 	// uses counts how many expressions of the plan (and its Result) read
 	// each column: a mark join whose mark only one filter reads can
 	// become a semi join.
-	uses map[planner.ColumnID]int
+	uses    map[planner.ColumnID]int
+	changes int
 }
 
 func countUses(p *planner.Plan) map[planner.ColumnID]int {
@@ -146,6 +150,7 @@ func (pu *pusher) push(n planner.Node, preds []expr.Expr) planner.Node {
 			}
 			n.Filters = append(n.Filters, p)
 			added = true
+			pu.changes++
 		}
 		if added {
 			n.ZoneFilters = zoneFilters(n)
@@ -227,6 +232,9 @@ func (pu *pusher) pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 			}
 		}
 		if len(n.Conds) > 0 {
+			if n.Kind == planner.Cross {
+				pu.changes++
+			}
 			n.Kind = planner.Inner
 			n.Residual = and(across)
 		} else {
@@ -240,6 +248,7 @@ func (pu *pusher) pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 		for _, p := range preds {
 			if rejectsNulls(p, rset) {
 				n.Kind = planner.Inner
+				pu.changes++
 				return pu.pushJoin(n, preds)
 			}
 		}
@@ -258,6 +267,7 @@ func (pu *pusher) pushJoin(n *planner.Join, preds []expr.Expr) planner.Node {
 		for i, p := range preds {
 			if marksTrue(p, n.Mark.ID) && pu.uses[n.Mark.ID] == 1 {
 				n.Kind, n.Mark = planner.Semi, planner.Column{}
+				pu.changes++
 				return pu.pushJoin(n, append(slices.Clone(preds[:i]), preds[i+1:]...))
 			}
 		}

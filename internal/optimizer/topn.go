@@ -5,16 +5,18 @@ import "github.com/bpfdb/bpfdb/internal/planner"
 // fuseTopN is the top_n pass: a Limit with a count over an Order, with
 // only projections between them (which keep rows one for one), becomes a
 // TopN under those projections.
-func fuseTopN(p *planner.Plan) error {
-	p.Root = topN(p.Root)
+//
+// It counts the TopNs it made.
+func fuseTopN(p *planner.Plan, changes *int) error {
+	p.Root = topN(p.Root, changes)
 	return nil
 }
 
-func topN(n planner.Node) planner.Node {
+func topN(n planner.Node, changes *int) planner.Node {
 	if ins := n.Inputs(); len(ins) > 0 {
 		out := make([]planner.Node, len(ins))
 		for i, in := range ins {
-			out[i] = topN(in)
+			out[i] = topN(in, changes)
 		}
 		setInputs(n, out)
 	}
@@ -37,6 +39,7 @@ func topN(n planner.Node) planner.Node {
 		return n
 	}
 	t := &planner.TopN{Input: o.Input, Keys: o.Keys, Count: l.Count, Offset: l.Offset}
+	*changes++
 	if len(projs) == 0 {
 		return t
 	}
