@@ -51,6 +51,12 @@
 // applied only to a set of relations that holds every relation its
 // condition reads on the left.
 //
+// Rows are kept exactly; errors are not: a pushed filter runs on rows the
+// written plan would have dropped first, so a predicate that fails on some
+// values (division by zero, a bad cast) may fail where the written order
+// would not, as in DuckDB and PostgreSQL, and a filter moved below a single
+// join may spare rows that would have raised its more-than-one-row error.
+//
 // # Cardinality estimates
 //
 // Row counts come from the tables (Table.Rows); distinct counts of integer,
