@@ -270,9 +270,9 @@ func (s *shell) run(sql string, at origin) {
 			fmt.Fprintln(s.errw, "error: interrupted")
 			return
 		}
-		if s.terminal {
+		if at.name == "" { // typed on the terminal
 			fmt.Fprint(s.errw, errorText(err, sql))
-		} else {
+		} else { // from stdin or a .read file
 			fmt.Fprint(s.errw, scriptErrorText(err, sql, at))
 		}
 		return

@@ -292,3 +292,22 @@ func TestScriptInterrupt(t *testing.T) {
 		t.Errorf("a statement after the interrupt ran:\n%s", out.String())
 	}
 }
+
+// TestShellTerminalRead: an error in a file .read on the terminal names
+// the file, line and column, as in a script; a statement typed on the
+// terminal keeps the position the engine reports.
+func TestShellTerminalRead(t *testing.T) {
+	p := startPTYShell(t, openDB(t), "")
+	at := p.scr.waitFor(t, 0, prompt)
+	p.typeIn(".read testdata/sql/read-error.sql\r")
+	at = p.scr.waitFor(t, at, "one")
+	at = p.scr.waitFor(t, at, prompt)
+	p.typeIn("SELECT\rnope;\r")
+	p.scr.waitFor(t, at, prompt)
+	p.quit()
+	want := "error: testdata/sql/read-error.sql:4:8: column \"nope\" does not exist\nSELECT nope\n       ^\n" +
+		"error: at 2:1: column \"nope\" does not exist\nnope\n^\n"
+	if got := p.errs.String(); got != want {
+		t.Errorf("errors:\n%s\nwant:\n%s", got, want)
+	}
+}
