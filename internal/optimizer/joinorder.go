@@ -346,10 +346,25 @@ func (o *orderer) solve(rels []relation, preds []expr.Expr) planner.Node {
 		}
 		return math.Inf(1)
 	}
+	base := func(x expr.Expr) float64 {
+		if c, ok := x.(*expr.Column); ok {
+			return all.cols[planner.ColumnID(c.Index)].base
+		}
+		return 0
+	}
 	for _, p := range multi {
 		p.sel = defaultSelectivity
 		if p.eq {
-			p.sel = 1 / math.Max(distinct(p.l, p.lrels), distinct(p.r, p.rrels))
+			// As joinSelectivity: each side's distinct values capped by
+			// the other key's base count.
+			dl, dr := distinct(p.l, p.lrels), distinct(p.r, p.rrels)
+			if b := base(p.r); b > 0 {
+				dl = math.Min(dl, b)
+			}
+			if b := base(p.l); b > 0 {
+				dr = math.Min(dr, b)
+			}
+			p.sel = 1 / math.Max(1, math.Max(dl, dr))
 		}
 	}
 	// Equalities between the same relations (l_partkey = ps_partkey AND

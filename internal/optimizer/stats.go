@@ -25,6 +25,10 @@ type colStats struct {
 	lo, hi   float64 // smallest and largest value, as numbers (dates as days)
 	hasRange bool    // lo and hi are known
 	distinct float64 // estimated distinct values
+	// base is the distinct values of the table column before any filter
+	// (0 if the column is computed): a join key's values are assumed
+	// to be among the other key's base values (keys reference keys).
+	base float64
 }
 
 // estimate is the estimated output of a node: its rows and, per column,
@@ -159,6 +163,7 @@ func (es *estimator) tableStats(t *table.Table) []colStats {
 			}
 		}
 		st[j].distinct = math.Max(1, st[j].distinct)
+		st[j].base = st[j].distinct
 	}
 	es.tables[t] = st
 	return st
@@ -330,7 +335,7 @@ func (es *estimator) join(n *planner.Join) estimate {
 	// selective one counts (see solve).
 	sel := 1.0
 	for _, c := range n.Conds {
-		sel = math.Min(sel, 1/math.Max(l.distinct(c.Left), r.distinct(c.Right)))
+		sel = math.Min(sel, joinSelectivity(l, c.Left, r, c.Right))
 	}
 	if n.Residual != nil {
 		sel *= selectivity(both, conjuncts(n.Residual))
@@ -477,6 +482,31 @@ func predSelectivity(e estimate, p expr.Expr) float64 {
 		return 0
 	}
 	return defaultSelectivity
+}
+
+// joinSelectivity estimates the fraction of pairs of rows of l and r for
+// which x (over l) equals y (over r): 1/max(distinct), each side's distinct
+// count capped by the other column's base count. The cap is the
+// containment assumption: a foreign key's values are among the key's, so
+// l_orderkey, whose zone map spans 60,000 values at SF 0.01, holds no more
+// distinct values than the 15,000 order keys it references.
+func joinSelectivity(l estimate, x expr.Expr, r estimate, y expr.Expr) float64 {
+	dx, dy := l.distinct(x), r.distinct(y)
+	if b := r.base(y); b > 0 {
+		dx = math.Min(dx, b)
+	}
+	if b := l.base(x); b > 0 {
+		dy = math.Min(dy, b)
+	}
+	return 1 / math.Max(1, math.Max(dx, dy))
+}
+
+// base returns the base distinct count of x if it is a table column.
+func (e estimate) base(x expr.Expr) float64 {
+	if c, ok := x.(*expr.Column); ok {
+		return e.cols[planner.ColumnID(c.Index)].base
+	}
+	return 0
 }
 
 // equalSelectivity estimates l = r: one over the distinct values of the
