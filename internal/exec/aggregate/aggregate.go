@@ -128,6 +128,9 @@ type Stats struct {
 	// Resets counts the times a task's pre-aggregation table was full (or
 	// memory was short) and started over.
 	Resets int64
+	// Spills counts the times a task ran out of memory, unpinned all its
+	// pages for the buffer manager to spill and went on.
+	Spills int64
 	// Passed counts the rows that became groups of their own without a
 	// lookup, because the tasks' tables found few duplicates (the merge
 	// combines them).
@@ -143,7 +146,8 @@ type Stats struct {
 
 // String prints the stats on one line.
 func (s Stats) String() string {
-	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d passed=%d sliced=%d spilled=%dB", s.Rows, s.Groups, s.Partitions, s.Resets, s.Passed, s.Sliced, s.SpilledBytes)
+	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spills=%d passed=%d sliced=%d spilled=%dB",
+		s.Rows, s.Groups, s.Partitions, s.Resets, s.Spills, s.Passed, s.Sliced, s.SpilledBytes)
 }
 
 // Stats returns what the last run did (zero before the first).
@@ -154,32 +158,36 @@ func (a *Aggregate) Stats() Stats {
 	}
 	return Stats{
 		Rows: r.rows.Load(), Groups: r.groupsOut.Load(), Partitions: len(r.parts),
-		Resets: r.resets.Load(), Passed: r.passed.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
+		Resets: r.resets.Load(), Spills: r.spills.Load(), Passed: r.passed.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
 	}
 }
 
 // run is the global state of one run: the sink's, then the source's.
 type run struct {
-	a      *Aggregate
-	aggs   []*expr.Aggregate // compiled for this run (their side tables are per run)
-	lay    *layout
-	mem    memory
-	hasher hash.Hasher
+	a       *Aggregate
+	aggs    []*expr.Aggregate // compiled for this run (their side tables are per run)
+	lay     *layout
+	mem     memory
+	hasher  hash.Hasher
+	threads int // of the scheduler: tasks share the memory limit
 
 	mu    sync.Mutex
 	parts [][]*page // grouped: the pages of each partition, from every task
 	state []byte    // ungrouped: the one row of states
 
-	rows, groupsOut, resets, passed, spilled, sliced atomic.Int64
+	rows, groupsOut, resets, spills, passed, spilled, sliced atomic.Int64
 }
 
 // Init starts a run of the sink: it frees what the previous run still
 // held, compiles the aggregates and captures the hash function.
-func (a *Aggregate) Init(*parallel.Producer) (parallel.SinkState, error) {
+func (a *Aggregate) Init(p *parallel.Producer) (parallel.SinkState, error) {
 	if err := a.Release(); err != nil {
 		return nil, err
 	}
-	r := &run{a: a, mem: memory{a.opts.Buffers}}
+	r := &run{a: a, mem: memory{a.opts.Buffers}, threads: 1}
+	if p != nil {
+		r.threads = p.Scheduler().Threads()
+	}
 	for _, s := range a.specs {
 		ag, err := expr.NewAggregate(s)
 		if err != nil {
@@ -237,7 +245,7 @@ func (r *run) NewLocal() (parallel.SinkLocal, error) {
 		r.initStates(l.state)
 		return l, nil
 	}
-	l.t = newTable(r.lay, r.mem)
+	l.t = newTable(r.lay, r.mem, r.threads)
 	l.hashes = make([]uint64, vector.Size)
 	return l, nil
 }
@@ -320,6 +328,7 @@ func (l *local) Combine() error {
 	}
 	t := l.t
 	r.resets.Add(t.resets)
+	r.spills.Add(t.spills)
 	r.passed.Add(t.passed)
 	var err error
 	if t.dir != nil {

@@ -223,9 +223,10 @@ func (failHash) HashVector(*hash.Request) (hash.Verdict, error) {
 	return hash.UseBuiltin, errors.New("refused")
 }
 
-// TestSpill runs many groups under a memory limit far below their size:
-// the tasks' pages are spilled to the temporary file and read back
-// partition by partition, with the same results.
+// TestSpill runs many groups under memory limits far below their size:
+// the buffer manager evicts the tasks' unpinned pages to the temporary
+// file as they allocate more, and the source reads them back partition by
+// partition, with the same results.
 func TestSpill(t *testing.T) {
 	r := vectortest.Rand(t)
 	rows := diffRows(r, 40000, 30000, 0.01)
@@ -235,31 +236,84 @@ func TestSpill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := buffer.New(buffer.Options{Limit: 3 << 20, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+	chunks := vectortest.Chunks(r, diffTypes, rows, vectortest.Config{BatchSize: vector.Size})
+	for _, c := range []struct {
+		limit   int64
+		threads int
+	}{{3 << 20, 1}, {3 << 20, 2}, {5 << 18, 2}} {
+		m, err := buffer.New(buffer.Options{Limit: c.limit, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		a, err := aggregate.New(diffTypes, groups, specs, aggregate.Options{Buffers: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := runAgg(a, diffTypes, chunks, c.threads)
+		if err != nil {
+			t.Fatalf("limit %d, %d threads: %v", c.limit, c.threads, err)
+		}
+		if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+			t.Fatalf("limit %d, %d threads: %s", c.limit, c.threads, firstDiff(g, w))
+		}
+		st := a.Stats()
+		t.Logf("limit %d, %d threads: %v", c.limit, c.threads, st)
+		if st.SpilledBytes == 0 {
+			t.Fatalf("limit %d, %d threads: nothing spilled: %v", c.limit, c.threads, st)
+		}
+		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+			t.Fatalf("limit %d, %d threads: %d bytes of hash tables still accounted after the run", c.limit, c.threads, used)
+		}
 	}
-	defer m.Close()
-	a, err := aggregate.New(diffTypes, groups, specs, aggregate.Options{Buffers: m})
+}
+
+// TestSpillRedo makes the rows one chunk creates (wide rows: 17
+// aggregates, about 900 KiB a chunk) nearly as big as the memory limit:
+// a task runs out of memory, unpins all its pages and groups the chunk
+// again, and the rows it had created for the chunk merge as no-ops. With
+// two tasks the limit must hold both tasks' chunks (the other task's
+// pinned pages cannot be spilled), and running out is left to chance.
+func TestSpillRedo(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := diffRows(r, 40000, 5000, 0.01)
+	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false)}
+	for range 16 {
+		specs = append(specs, spec(expr.Avg, diffTypes, 6, false))
+	}
+	groups := []int{0, 1}
+	want, err := reference(diffTypes, rows, groups, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	chunks := vectortest.Chunks(r, diffTypes, rows, vectortest.Config{BatchSize: vector.Size})
-	for _, threads := range []int{1, 2} {
-		got, err := runAgg(a, diffTypes, chunks, threads)
+	for _, c := range []struct {
+		limit   int64
+		threads int
+	}{{1 << 20, 1}, {4 << 20, 2}} {
+		m, err := buffer.New(buffer.Options{Limit: c.limit, TempDir: t.TempDir()})
 		if err != nil {
-			t.Fatalf("%d threads: %v", threads, err)
+			t.Fatal(err)
+		}
+		defer m.Close()
+		a, err := aggregate.New(diffTypes, groups, specs, aggregate.Options{Buffers: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := runAgg(a, diffTypes, chunks, c.threads)
+		if err != nil {
+			t.Fatalf("limit %d, %d threads: %v", c.limit, c.threads, err)
 		}
 		if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
-			t.Fatalf("%d threads: %s", threads, firstDiff(g, w))
+			t.Fatalf("limit %d, %d threads: %s", c.limit, c.threads, firstDiff(g, w))
 		}
 		st := a.Stats()
-		t.Logf("%d threads: %v", threads, st)
-		if st.SpilledBytes == 0 {
-			t.Fatalf("%d threads: nothing spilled: %v", threads, st)
+		t.Logf("limit %d, %d threads: %v", c.limit, c.threads, st)
+		if c.threads == 1 && st.Spills == 0 {
+			t.Fatalf("limit %d, %d threads: the task never ran out of memory: %v", c.limit, c.threads, st)
 		}
 		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
-			t.Fatalf("%d threads: %d bytes of hash tables still accounted after the run", threads, used)
+			t.Fatalf("limit %d, %d threads: %d bytes of hash tables still accounted after the run", c.limit, c.threads, used)
 		}
 	}
 }

@@ -60,22 +60,28 @@
 // # Memory
 //
 // With a buffer manager, pages and directories are temporary buffers
-// tagged "hash table", so they count against the memory limit. A task
-// keeps pinned only its directory and the pages it can reach (one page
-// per partition once its directory starts over), and bounds both by the
-// limit: its directory and one page per partition take at most 1/16 of
-// it each. When an allocation fails, the task clears its directory,
-// unpins all its pages (the buffer manager may now spill them to the
-// temporary file) and tries once more. Combine unpins everything. The
+// tagged "hash table", so they count against the memory limit. Tasks
+// share the limit equally (by the scheduler's threads); a task keeps
+// pinned only its directory, one open page per partition and the pages
+// its directory reaches, each bounded by a fraction of its share (see
+// capsFor), and clears its directory early when the pages it reaches grow
+// past theirs. Unpinned pages are evicted to the temporary file by the
+// buffer manager when anything needs room. When an allocation fails
+// anyway, the task clears its directory, unpins all its pages (the
+// buffer manager may now spill them to the temporary file) and groups
+// the chunk again; the rows it had created for the chunk keep their
+// initial states and merge as no-ops. Combine unpins everything. The
 // source merges a partition that fits in an eighth of the limit with all
 // its pages pinned (reading spilled ones back); a bigger one (or one that
 // ran out of memory) it merges in slices by more hash bits, 2 to 512 of
 // them, reading the partition's pages one at a time per slice and copying
 // the slice's groups into pages of their own. Every partition is freed
 // once emitted. So a query whose data fits on disk does not fail for
-// memory unless one slice's distinct groups do not fit (more than 512
-// slices' worth, or a hash policy that gives many groups one hash): that
-// fails with an error wrapping buffer.ErrOutOfMemory. Partitions a
+// memory unless the rows one chunk creates in every task together do not
+// fit (a limit of a few chunks of wide rows), or one slice's distinct
+// groups do not (more than 512 slices' worth, or a hash policy that gives
+// many groups one hash): that fails with an error wrapping
+// buffer.ErrOutOfMemory. Partitions a
 // stopped reader left are freed by Release or the next run. The
 // variable-size parts of aggregate states (DISTINCT sets, VARCHAR
 // min/max) live in the side tables of package expr and are not accounted.

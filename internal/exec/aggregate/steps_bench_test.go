@@ -52,7 +52,7 @@ func BenchmarkSinkSteps(b *testing.B) {
 		aggs = append(aggs, a)
 	}
 	lay := newLayout(ts, []int{0, 1}, aggs)
-	t := newTable(lay, memory{})
+	t := newTable(lay, memory{}, 1)
 	hashes := make([]uint64, vector.Size)
 	var h hash.Hasher
 	h.Chunk(c, []int{0, 1}, hashes)

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -20,8 +21,9 @@ const (
 
 	// minPage and maxPage bound the size pages grow to, doubling per
 	// partition, unless one chunk needs a bigger one.
-	minPage = 4 << 10
-	maxPage = 256 << 10
+	minPage  = 4 << 10
+	tinyPage = 512
+	maxPage  = 256 << 10
 	// refRowBits: a row reference is page << refRowBits | row.
 	refRowBits = 24
 	maxPages   = 1 << 24
@@ -58,11 +60,13 @@ func (p *page) row(i, width int) []byte { return p.b[i*width : (i+1)*width : (i+
 type table struct {
 	lay *layout
 	mem memory
-	// pageCap and dirCap bound the pages' growth and the directory's
-	// entries (see capsFor).
-	pageCap, dirCap int
-	pages           []*page
-	open            [numPartitions]*page // the page rows of each partition go to, or nil
+	// first, pageCap, dirCap and sealedCap bound pages, the directory and
+	// the sealed pages (see capsFor).
+	first, pageCap, dirCap int
+	sealedCap              int64
+	sealedBytes            int64 // bytes of the sealed pages
+	pages                  []*page
+	open                   [numPartitions]*page // the page rows of each partition go to, or nil
 	// sealed holds the pages no longer open that are still pinned: rows of
 	// theirs may be reachable from the directory or the current chunk.
 	sealed []*page
@@ -73,6 +77,7 @@ type table struct {
 	count int // groups in the directory
 
 	resets int64
+	spills int64 // times memory ran out and spill ran
 
 	// Pre-aggregation that finds few groups again is not worth its
 	// lookups: probed and created count the rows looked up and the groups
@@ -95,37 +100,41 @@ type table struct {
 	heapAt    []int    // per new row: where newRow reserved that heap
 }
 
-// capsFor returns the largest page and directory of a task under a memory
-// limit (0: none): a task keeps one page per partition and its directory
-// pinned, which together may take an eighth of the limit, so that several
-// tasks and the source's merges fit beside them.
-func capsFor(limit int64) (pageCap, dirCap int) {
-	pageCap, dirCap = maxPage, maxLocalEntries
-	if limit <= 0 {
-		return pageCap, dirCap
+// capsFor returns the first and the largest page size, the largest
+// directory and the most bytes of sealed pages a task keeps pinned, given
+// its share of the memory limit (0: no limit). Its directory and its open
+// pages (one per partition) may each take an eighth of the share, its
+// sealed pages a quarter, so that all tasks together pin at most half of
+// the limit and the source's merges and other operators fit beside them.
+// Under a tiny limit pages start below minPage (down to tinyPage).
+func capsFor(share int64) (first, pageCap, dirCap int, sealedCap int64) {
+	first, pageCap, dirCap, sealedCap = minPage, maxPage, maxLocalEntries, math.MaxInt64
+	if share <= 0 {
+		return first, pageCap, dirCap, sealedCap
 	}
-	for pageCap > minPage && int64(pageCap)*numPartitions > limit/16 {
+	first = int(max(tinyPage, min(minPage, share/8/numPartitions)))
+	for pageCap > first && int64(pageCap)*numPartitions > share/8 {
 		pageCap /= 2
 	}
-	for dirCap > minLocalEntries && int64(dirCap)*8 > limit/16 {
+	for dirCap > minLocalEntries && int64(dirCap)*8 > share/8 {
 		dirCap /= 2
 	}
-	return pageCap, dirCap
+	return first, max(first, pageCap), dirCap, share / 4
 }
 
-func newTable(lay *layout, mem memory) *table {
-	var limit int64
+func newTable(lay *layout, mem memory, threads int) *table {
+	var share int64
 	if mem.m != nil {
-		limit = mem.m.Limit()
+		share = max(mem.m.Limit()/int64(max(threads, 1)), 1)
 	}
-	pageCap, dirCap := capsFor(limit)
-	t := &table{lay: lay, mem: mem, pageCap: pageCap, dirCap: dirCap,
+	first, pageCap, dirCap, sealedCap := capsFor(share)
+	t := &table{lay: lay, mem: mem, first: first, pageCap: pageCap, dirCap: dirCap, sealedCap: sealedCap,
 		slot: make([]uint64, vector.Size), rows: make([][]byte, vector.Size), rowPages: make([]*page, vector.Size),
 		sel: make([]int32, 0, vector.Size), nxt: make([]int32, 0, vector.Size),
 		cand: make([]int32, 0, vector.Size), newRows: make([]int32, 0, vector.Size),
 	}
 	for p := range t.next {
-		t.next[p] = minPage
+		t.next[p] = first
 	}
 	t.img = make([]uint64, vector.Size*lay.keyWords)
 	t.long = make([]bool, vector.Size)
@@ -138,6 +147,7 @@ func newTable(lay *layout, mem memory) *table {
 // unpins every page, so that the buffer manager may spill them; the next
 // pages start small again.
 func (t *table) spill() {
+	t.spills++
 	t.reset()
 	for _, p := range t.open {
 		if p != nil {
@@ -146,7 +156,7 @@ func (t *table) spill() {
 	}
 	t.open = [numPartitions]*page{}
 	for p := range t.next {
-		t.next[p] = minPage
+		t.next[p] = t.first
 	}
 }
 
@@ -168,6 +178,7 @@ func (t *table) unpinSealed() {
 		t.mem.unpin(&p.region)
 	}
 	t.sealed = t.sealed[:0]
+	t.sealedBytes = 0
 }
 
 // endChunk is called when a chunk's rows are no longer in use: with an
@@ -194,6 +205,9 @@ func (t *table) prepare(in *vector.Chunk, n int) error {
 		}
 		t.dir, t.mask = d, minLocalEntries-1
 	}
+	if t.sealedBytes > t.sealedCap {
+		t.reset() // let the buffer manager spill what the directory reached
+	}
 	if t.passRows == 0 && 2*(t.count+n) > int(t.mask+1) {
 		return t.grow()
 	}
@@ -214,6 +228,7 @@ func (t *table) newPage(p, need int) (*page, error) {
 	t.pages = append(t.pages, pg)
 	if old := t.open[p]; old != nil {
 		t.sealed = append(t.sealed, old)
+		t.sealedBytes += int64(old.size)
 	}
 	t.open[p] = pg
 	return pg, nil
