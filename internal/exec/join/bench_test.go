@@ -61,7 +61,8 @@ func keyChunks(n int, t types.Type, key func(i int) int64) []*vector.Chunk {
 
 // BenchmarkJoin measures a foreign-key join at TPC-H SF1's sizes: 6M probe
 // rows (lineitem) whose keys each match one of 1.5M build rows (orders),
-// and the same with a selective probe (1 in 8 probe keys present). It
+// and the same with a selective probe (1 in 8 probe keys present), with
+// morsels of 60 chunks. It
 // reports ns per probe row for the whole query (build, insert, probe) and
 // the build and probe pipelines' wall times per row.
 func BenchmarkJoin(b *testing.B) {
@@ -69,8 +70,11 @@ func BenchmarkJoin(b *testing.B) {
 	for _, t := range []types.Type{types.IntegerType, types.BigIntType} {
 		for _, sel := range []int{1, 8} {
 			rng := rand.New(rand.NewPCG(1, 2))
-			build := keyChunks(buildRows, t, func(i int) int64 { return int64(i) * 4 })
-			probe := keyChunks(probeRows, t, func(int) int64 { return int64(rng.IntN(buildRows*sel)) * 4 })
+			// Build keys are multiples of 8 and probe keys spread over the
+			// same range (a min/max filter on the probe side would prune
+			// nothing): all match, or 1 in 8.
+			build := keyChunks(buildRows, t, func(i int) int64 { return int64(i) * 8 })
+			probe := keyChunks(probeRows, t, func(int) int64 { return int64(rng.IntN(buildRows*sel)) * int64(8/sel) })
 			for _, threads := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%v/hit=1of%d/threads=%d", t, sel, threads), func(b *testing.B) {
 					benchJoin(b, t, threads, build, probe)
@@ -92,8 +96,9 @@ func benchJoin(b *testing.B, t types.Type, threads int, build, probe []*vector.C
 	s := parallel.New(parallel.Options{Threads: threads})
 	defer s.Close()
 	sink := &countSink{}
-	bp := parallel.NewPipeline("build", &chunkSource{ts: spec.Build, chunks: build}, nil, j.Build())
-	pp := parallel.NewPipeline("probe", &chunkSource{ts: spec.Probe, chunks: probe}, []parallel.Operator{j.Probe()}, sink)
+	// Morsels of 60 chunks, as a table scan's row groups.
+	bp := parallel.NewPipeline("build", &chunkSource{ts: spec.Build, chunks: build, per: 60}, nil, j.Build())
+	pp := parallel.NewPipeline("probe", &chunkSource{ts: spec.Probe, chunks: probe, per: 60}, []parallel.Operator{j.Probe()}, sink)
 	pp.DependsOn(bp)
 	var buildWall, probeWall float64
 	var nb, np int64

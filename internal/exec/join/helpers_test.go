@@ -13,23 +13,45 @@ import (
 	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
 )
 
-// chunkSource is a source over fixed chunks, one morsel each.
+// chunkSource is a source over fixed chunks: one morsel each, or per
+// chunks each (a table scan's row groups hold 60).
 type chunkSource struct {
 	ts     []types.Type
 	chunks []*vector.Chunk
+	per    int
 }
 
 func (s *chunkSource) Types() []types.Type { return s.ts }
 
 func (s *chunkSource) Init(*parallel.Producer) (parallel.SourceState, error) { return s, nil }
 
-func (s *chunkSource) Morsels() int { return len(s.chunks) }
+func (s *chunkSource) Morsels() int { return (len(s.chunks) + s.perMorsel() - 1) / s.perMorsel() }
 
-func (s *chunkSource) NewLocal() (parallel.SourceLocal, error) { return s, nil }
+func (s *chunkSource) perMorsel() int { return max(s.per, 1) }
 
-func (s *chunkSource) Scan(m int, out *vector.Chunk) (bool, error) {
-	out.ReferenceChunk(s.chunks[m])
-	return false, nil
+func (s *chunkSource) NewLocal() (parallel.SourceLocal, error) {
+	return &chunkScan{s: s, next: -1}, nil
+}
+
+// chunkScan is a task's position in its morsel.
+type chunkScan struct {
+	s    *chunkSource
+	m    int
+	next int
+}
+
+func (c *chunkScan) Scan(m int, out *vector.Chunk) (bool, error) {
+	per := c.s.perMorsel()
+	if c.next < 0 || c.m != m {
+		c.m, c.next = m, m*per
+	}
+	out.ReferenceChunk(c.s.chunks[c.next])
+	c.next++
+	more := c.next < min(len(c.s.chunks), (m+1)*per)
+	if !more {
+		c.next = -1
+	}
+	return more, nil
 }
 
 // collectSink keeps every row it is given, boxed.

@@ -90,6 +90,9 @@ func TestTypesAndString(t *testing.T) {
 	if got, want := fmt.Sprint(j.Build()), "hash join build (left)"; got != want {
 		t.Errorf("the build sink prints %q, want %q", got, want)
 	}
+	if got, want := (join.Stats{BuildRows: 3, ProbeRows: 5, Matches: 2, TableBytes: 4096}).String(), "build 3 rows, probe 5 rows, 2 matches, table 4096 bytes"; got != want {
+		t.Errorf("Stats.String() = %q, want %q", got, want)
+	}
 	for k, want := range map[join.Kind]string{join.Inner: "inner", join.Mark: "mark", join.Single: "single", 0: "Kind(0)", 9: "Kind(9)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)

@@ -281,12 +281,13 @@ func (t *table) insertShared(rp rowPage) {
 // creating the chain's entry if it is the first; shared uses
 // compare-and-swap, as other tasks insert concurrently.
 func (t *table) insert(rp rowPage, shared bool) {
-	w, page := t.l.width, t.pages[rp.no]
+	w := t.l.width
 	heads, mask := t.heads, t.mask
 	for off := 0; off+w <= rp.used; off += w {
-		row := page[off : off+w]
-		h := ne.Uint64(row[hashOff:])
-		s, ref := salt(h), uint64(rp.no)<<pageBits|uint64(off)
+		ref := uint64(rp.no)<<pageBits | uint64(off)
+		h := t.u64(ref, hashOff)
+		next := (*uint64)(t.at(ref, nextOff))
+		s := salt(h)
 		for i := h & mask; ; i = (i + 1) & mask {
 			b := &heads[i]
 			var e uint64
@@ -298,7 +299,7 @@ func (t *table) insert(rp rowPage, shared bool) {
 			if e != 0 && (salt(e) != s || t.u64(e&refMask, hashOff) != h) {
 				continue // another hash's chain
 			}
-			ne.PutUint64(row[nextOff:], e&refMask)
+			*next = e & refMask
 			if !shared {
 				*b = s | ref
 				break
