@@ -58,6 +58,11 @@ var depPolicies = map[string]depPolicy{
 	"internal/storage/file":   {bpfdb: []string{}},
 	"internal/storage/buffer": {bpfdb: []string{"internal/storage/file"}},
 	"internal/storage/table":  {bpfdb: []string{"internal/types", "internal/vector", "internal/storage/file", "internal/storage/buffer"}},
+	// The shell's line editing and history come from x/term (RATIONALE.md).
+	"cmd/bpfdb": {modules: []string{"golang.org/x/term"}},
+	// The hook ABI: program types for the runtime, constants from the
+	// engine packages whose values it exposes.
+	"ext": {bpfdb: []string{"ebpf", "internal/types", "internal/vector", "internal/storage/buffer"}},
 	// PREVAIL's cases are YAML; only this test-data reader may parse it.
 	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
 }

@@ -152,8 +152,13 @@ type RegisterSpec struct {
 }
 
 // Return is the allowed range of r0 at exit. Any accepts every scalar.
+// With Int32, the range applies to r0's low 32 bits read as a signed
+// int32, which is what a C program declared `int prog(ctx)` returns (its
+// `return -12` sets only the low half); the host then reads the result as
+// int32(r0).
 type Return struct {
 	Any      bool
+	Int32    bool
 	Min, Max int64
 }
 

@@ -21,8 +21,12 @@ func (v *verifier) exit(st *state, pc int) (int, bool, error) {
 			return 0, false, v.fail(pc, st, CodePointerLeak, "R0 is a pointer (%s) at exit: returning it would leak it", r0.String())
 		}
 		ret := v.typ.Return
-		if !ret.Any && (r0.off.smin < ret.Min || r0.off.smax > ret.Max) {
-			return 0, false, v.fail(pc, st, CodeReturn, "R0 may be %s at exit, outside the range [%d, %d] of program type %q", r0.String(), ret.Min, ret.Max, v.typ.Name)
+		lo, hi, what := r0.off.smin, r0.off.smax, "R0"
+		if ret.Int32 {
+			lo, hi, what = int64(r0.off.s32min), int64(r0.off.s32max), "int32(R0)"
+		}
+		if !ret.Any && (lo < ret.Min || hi > ret.Max) {
+			return 0, false, v.fail(pc, st, CodeReturn, "%s may be %s at exit, outside the range [%d, %d] of program type %q", what, r0.String(), ret.Min, ret.Max, v.typ.Name)
 		}
 		return 0, true, nil
 	}

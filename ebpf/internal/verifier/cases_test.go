@@ -34,6 +34,15 @@ var hookType = &core.ProgramType{
 	Return: core.Return{Min: -4095, Max: 1},
 }
 
+// int32Type is hookType whose return range applies to int32(r0), as for
+// programs written `int prog(ctx)` in C.
+var int32Type = func() *core.ProgramType {
+	t := *hookType
+	t.Name = "int-hook"
+	t.Return.Int32 = true
+	return &t
+}()
+
 // testMaps is the map table of the cases: 0 a hash map with 4-byte keys and
 // 8-byte values, 1 an array of 16-byte values, 2 a read-only array.
 var testMaps = []*maps.Spec{
@@ -610,6 +619,15 @@ var verifyCases = []verifyCase{
 	{name: "return unknown", want: verifier.CodeReturn, prog: `ldxw %r0, [%r1+16]
 		exit`},
 	{name: "return negative errno", ok: true, prog: `mov %r0, -22
+		exit`},
+	// A C `int` program returns -12 in w0: the upper half is zero.
+	{name: "return 32-bit errno to a 64-bit range", want: verifier.CodeReturn, prog: `mov32 %r0, -12
+		exit`},
+	{name: "return 32-bit errno to an int32 range", ok: true, typ: int32Type, prog: `mov32 %r0, -12
+		exit`},
+	{name: "return 32-bit value out of an int32 range", want: verifier.CodeReturn, typ: int32Type, prog: `mov32 %r0, 2
+		exit`},
+	{name: "return int32 range ignores the upper half", ok: true, typ: int32Type, prog: `lddw %r0, 0x500000001
 		exit`},
 
 	// Branch refinement makes code dead.
