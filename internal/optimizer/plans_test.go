@@ -216,6 +216,14 @@ var handPlans = map[string]func(b *builder) *planner.Plan{
 		f := &planner.Filter{Input: mark, Cond: b.c("exists")}
 		return b.plan(f, "p_name", "exists")
 	},
+	// ... or read again by the same filter.
+	"mark_kept_twice": func(b *builder) *planner.Plan {
+		mark := &planner.Join{Kind: planner.Mark, Left: b.get("part", ""), Right: b.get("partsupp", ""),
+			Conds: []planner.JoinCond{{Left: b.c("p_partkey"), Right: b.c("ps_partkey")}},
+			Mark:  b.column("exists", types.BooleanType)}
+		f := &planner.Filter{Input: mark, Cond: b.and(b.c("exists"), b.or(b.c("exists"), b.eq(b.c("p_size"), b.int(3))))}
+		return b.plan(f, "p_name")
+	},
 	// Mark and single joins: only left-side filters move into the left.
 	"mark_single": func(b *builder) *planner.Plan {
 		mark := &planner.Join{Kind: planner.Mark, Left: b.get("part", ""), Right: b.get("partsupp", ""),

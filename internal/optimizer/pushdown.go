@@ -31,13 +31,18 @@ func countUses(p *planner.Plan) map[planner.ColumnID]int {
 	for _, c := range p.Result {
 		n[c.ID]++
 	}
+	var count func(expr.Expr)
+	count = func(e expr.Expr) {
+		if c, ok := e.(*expr.Column); ok {
+			n[planner.ColumnID(c.Index)]++ // every occurrence, not once per expression
+		}
+		for _, k := range expr.Children(e) {
+			count(k)
+		}
+	}
 	var walk func(planner.Node)
 	walk = func(node planner.Node) {
-		exprsOf(node, func(e *expr.Expr) {
-			for _, id := range refs(*e) {
-				n[id]++
-			}
-		})
+		exprsOf(node, func(e *expr.Expr) { count(*e) })
 		for _, in := range node.Inputs() {
 			walk(in)
 		}
