@@ -134,6 +134,10 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	defer t.mu.Unlock()
 	no := len(t.pages)
 	if no >= maxPages {
+		if blk != nil {
+			t.m.Unpin(blk)
+			t.m.Free(blk) // unused: its only error would be a double free
+		}
 		return 0, nil, fmt.Errorf("hash table of more than %d pages: %w", maxPages, ErrSpec)
 	}
 	t.pages = append(t.pages, buf)
