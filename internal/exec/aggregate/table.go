@@ -88,11 +88,7 @@ type table struct {
 	passed          int64 // rows that went through without a lookup
 
 	// Scratch per chunk, by logical row.
-	slot      []uint64
 	rows      [][]byte
-	rowPages  []*page
-	sel, nxt  []int32
-	cand      []int32
 	newRows   []int32
 	img       []uint64 // the rows' encoded keys (layout.encode)
 	long      []bool   // per row: its key has a long string
@@ -129,9 +125,7 @@ func newTable(lay *layout, mem memory, threads int) *table {
 	}
 	first, pageCap, dirCap, sealedCap := capsFor(share)
 	t := &table{lay: lay, mem: mem, first: first, pageCap: pageCap, dirCap: dirCap, sealedCap: sealedCap,
-		slot: make([]uint64, vector.Size), rows: make([][]byte, vector.Size), rowPages: make([]*page, vector.Size),
-		sel: make([]int32, 0, vector.Size), nxt: make([]int32, 0, vector.Size),
-		cand: make([]int32, 0, vector.Size), newRows: make([]int32, 0, vector.Size),
+		rows: make([][]byte, vector.Size), newRows: make([]int32, 0, vector.Size),
 	}
 	for p := range t.next {
 		t.next[p] = first
@@ -332,80 +326,55 @@ func (t *table) group(in *vector.Chunk, hashes []uint64) ([]int32, error) {
 }
 
 // findOrCreate sets t.rows[r] to the group row of each logical row r of in
-// (hashes[r] its hash), creating the groups that are new; their states
-// are left zeroed for the caller to Init. It returns the new rows.
+// (hashes[r] its hash), creating the groups that are new (keys stored,
+// states left for the caller to Init). It returns the new rows. Rows are
+// looked up one after the other, so a key new in this chunk is found by
+// its later rows.
 func (t *table) findOrCreate(in *vector.Chunk, hashes []uint64) ([]int32, error) {
 	lay := t.lay
 	width, kw := lay.width, lay.keyWords
 	dir, mask := t.dir.b, t.mask
-	sel := t.sel[:0]
-	for r, h := range hashes {
-		t.slot[r] = h & mask
-		sel = append(sel, int32(r))
-	}
 	created := t.newRows[:0]
-	for len(sel) > 0 {
-		newRows := created[len(created):]
-		cand := t.cand[:0]
-		nxt := t.nxt[:0]
-		for _, r := range sel {
-			h := hashes[r]
-			s := t.slot[r]
-			for {
-				e := le.Uint64(dir[s*8:])
-				if e == 0 {
-					row, pg, err := t.newRow(int(r), h)
-					if err != nil {
-						// The rows created so far become whole rows whose
-						// states the caller initializes.
-						for _, r := range newRows {
-							lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r), t.heapAt[r])
-						}
-						return created[:len(created)+len(newRows)], err
-					}
-					ref := pg.idx<<refRowBits | uint64(pg.rows-1)
-					le.PutUint64(dir[s*8:], h>>48<<48|(ref+1))
-					t.rows[r], t.rowPages[r] = row, pg
-					newRows = append(newRows, r)
-					t.count++
-					break
+	for r, h := range hashes {
+		img := t.img[r*kw : r*kw+kw]
+		s := h & mask
+		for {
+			e := le.Uint64(dir[s*8:])
+			if e == 0 {
+				row, pg, err := t.newRow(r, h)
+				if err != nil {
+					return created, err
 				}
-				if e>>48 == h>>48 {
-					ref := e&refMask - 1
-					pg := t.pages[ref>>refRowBits]
-					row := pg.row(int(ref&(1<<refRowBits-1)), width)
-					if le.Uint64(row) == h {
-						t.rows[r], t.rowPages[r] = row, pg
-						t.slot[r] = s
-						cand = append(cand, r)
-						break
-					}
-				}
-				s = (s + 1) & mask
+				lay.store(row, pg, img, t.long[r], in, r, t.heapAt[r])
+				le.PutUint64(dir[s*8:], h>>48<<48|(pg.idx<<refRowBits|uint64(pg.rows-1))+1)
+				t.rows[r] = row
+				created = append(created, int32(r))
+				t.count++
+				break
 			}
-		}
-		for _, r := range newRows {
-			lay.store(t.rows[r], t.rowPages[r], t.img[int(r)*kw:], t.long[r], in, int(r), t.heapAt[r])
-		}
-		created = created[:len(created)+len(newRows)]
-		for _, r := range cand {
-			// The words of the key, then (rarely) its long strings.
-			at := int(r) * kw
-			img, key := t.img[at:at+kw], t.rows[r][8:8+8*kw]
-			eq := true
-			for w, x := range img {
-				if le.Uint64(key[8*w:]) != x {
-					eq = false
+			if e>>48 == h>>48 {
+				ref := e&refMask - 1
+				pg := t.pages[ref>>refRowBits]
+				row := pg.row(int(ref&(1<<refRowBits-1)), width)
+				if le.Uint64(row) == h && t.keyEqual(row, pg, img, in, r) {
+					t.rows[r] = row
 					break
 				}
 			}
-			if !eq && (!t.long[r] || !lay.equalLong(t.rows[r], t.rowPages[r].b, img, in, int(r))) {
-				t.slot[r] = (t.slot[r] + 1) & mask
-				nxt = append(nxt, r)
-			}
+			s = (s + 1) & mask
 		}
-		sel, t.nxt = nxt, sel[:0]
 	}
-	t.sel = sel[:0]
 	return created, nil
+}
+
+// keyEqual reports whether row (in page pg) holds the encoded key img of
+// logical row r of in: its words, then (rarely) its long strings.
+func (t *table) keyEqual(row []byte, pg *page, img []uint64, in *vector.Chunk, r int) bool {
+	key := row[8 : 8+8*len(img)]
+	for w, x := range img {
+		if le.Uint64(key[8*w:]) != x {
+			return t.long[r] && t.lay.equalLong(row, pg.b, img, in, r)
+		}
+	}
+	return true
 }
