@@ -325,47 +325,60 @@ func uniqueKeys(rows [][]types.Value, keys []int) [][]types.Value {
 // that one probe chunk yields several output chunks (HaveMoreOutput).
 func TestFanOut(t *testing.T) {
 	r := vectortest.Rand(t)
+	// A residual that keeps two thirds of the pairs: build.payload % 3 <>
+	// probe.key.
+	residual := must(expr.NewBinary(expr.OpNe,
+		must(expr.NewBinary(expr.OpMod, col(3, types.BigIntType), expr.NewConst(types.BigIntValue(3), expr.Pos{}), expr.Pos{})),
+		col(0, types.IntegerType), expr.Pos{}))
 	for _, kind := range kinds {
-		t.Run(kind.String(), func(t *testing.T) {
-			spec := join.Spec{
-				Kind: kind, Probe: []types.Type{types.IntegerType, types.VarcharType}, Build: []types.Type{types.IntegerType, types.BigIntType},
-				ProbeKeys: []int{0}, BuildKeys: []int{0},
+		for _, res := range []expr.Expr{nil, residual} {
+			name := kind.String()
+			if res != nil {
+				name += "+residual"
 			}
-			if kind == join.Inner || kind == join.Left || kind == join.Single {
-				spec.BuildOutput = []int{1}
+			t.Run(name, func(t *testing.T) { fanOut(t, r, kind, res) })
+		}
+	}
+}
+
+func fanOut(t *testing.T, r *rand.Rand, kind join.Kind, residual expr.Expr) {
+	spec := join.Spec{
+		Kind: kind, Probe: []types.Type{types.IntegerType, types.VarcharType}, Build: []types.Type{types.IntegerType, types.BigIntType},
+		ProbeKeys: []int{0}, BuildKeys: []int{0}, Residual: residual,
+	}
+	if kind == join.Inner || kind == join.Left || kind == join.Single {
+		spec.BuildOutput = []int{1}
+	}
+	j, err := join.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var build, probe [][]types.Value
+	for i := range 5000 {
+		build = append(build, []types.Value{types.IntegerValue(int32(i % 3)), types.BigIntValue(int64(i))})
+	}
+	for i := range 40 {
+		probe = append(probe, []types.Value{types.IntegerValue(int32(i % 5)), types.VarcharValue(fmt.Sprint("p", i))})
+	}
+	want, wantErr := reference(t, spec, probe, build)
+	for _, cfg := range []vectortest.Config{{BatchSize: vector.Size}, {BatchSize: 3, Selection: true}} {
+		for _, threads := range []int{1, 2} {
+			got, st, err := runJoin(t, scheduler(t, threads), j, spec, vectortest.Chunks(r, spec.Build, build, cfg), vectortest.Chunks(r, spec.Probe, probe, cfg))
+			if wantErr != nil {
+				if !errors.Is(err, wantErr) {
+					t.Fatalf("%v: error %v, want %v", cfg, err, wantErr)
+				}
+				continue
 			}
-			j, err := join.New(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var build, probe [][]types.Value
-			for i := range 5000 {
-				build = append(build, []types.Value{types.IntegerValue(int32(i % 3)), types.BigIntValue(int64(i))})
+			if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
+				t.Fatalf("%v, %d threads: %d rows, reference %d", cfg, threads, len(got), len(want))
 			}
-			for i := range 40 {
-				probe = append(probe, []types.Value{types.IntegerValue(int32(i % 5)), types.VarcharValue(fmt.Sprint("p", i))})
+			if out := st.Pipelines[1].Rows[1]; out != int64(len(want)) {
+				t.Fatalf("pipeline stats count %d rows out of the join, want %d", out, len(want))
 			}
-			want, wantErr := reference(t, spec, probe, build)
-			for _, cfg := range []vectortest.Config{{BatchSize: vector.Size}, {BatchSize: 3, Selection: true}} {
-				for _, threads := range []int{1, 2} {
-					got, st, err := runJoin(t, scheduler(t, threads), j, spec, vectortest.Chunks(r, spec.Build, build, cfg), vectortest.Chunks(r, spec.Probe, probe, cfg))
-					if wantErr != nil {
-						if !errors.Is(err, wantErr) {
-							t.Fatalf("%v: error %v, want %v", cfg, err, wantErr)
-						}
-						continue
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
-						t.Fatalf("%v, %d threads: %d rows, reference %d", cfg, threads, len(got), len(want))
-					}
-					if out := st.Pipelines[1].Rows[1]; out != int64(len(want)) {
-						t.Fatalf("pipeline stats count %d rows out of the join, want %d", out, len(want))
-					}
-				}
-			}
-		})
+		}
 	}
 }
