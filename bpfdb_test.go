@@ -167,3 +167,24 @@ func TestCancel(t *testing.T) {
 		t.Errorf("query under a cancelled context: %v, want context.Canceled", err)
 	}
 }
+
+// TestMixedTypeJoinKeys: IN and EXISTS between BIGINT and DECIMAL columns
+// become hash joins on keys of one type (both DECIMAL), with exact results.
+func TestMixedTypeJoinKeys(t *testing.T) {
+	db := open(t, "")
+	if err := db.Exec(context.Background(), `CREATE TABLE t (b BIGINT); CREATE TABLE u (y DECIMAL(4,1));
+		INSERT INTO t VALUES (1), (2), (3), (NULL); INSERT INTO u VALUES (1.0), (2.5), (3.0)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ sql, want string }{
+		{"SELECT b FROM t WHERE b IN (SELECT y FROM u) ORDER BY b", "1\n3"},
+		{"SELECT b, b IN (SELECT y FROM u), b NOT IN (SELECT y FROM u) FROM t ORDER BY b", "1|true|false\n2|false|true\n3|true|false\nNULL|NULL|NULL"},
+		{"SELECT b FROM t WHERE EXISTS (SELECT 1 FROM u WHERE y = b) ORDER BY b", "1\n3"},
+		{"SELECT b FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE y = b) ORDER BY b", "2\nNULL"},
+		{"SELECT count(*) FROM t JOIN u ON b = y", "2"},
+	} {
+		if got := rows(t, db, tc.sql); got != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.sql, got, tc.want)
+		}
+	}
+}

@@ -912,16 +912,57 @@ func splitConds(preds []expr.Expr, left, right idSet) ([]JoinCond, expr.Expr) {
 	var rest []expr.Expr
 	for _, p := range preds {
 		if x, ok := p.(*expr.Binary); ok && x.Op == expr.OpEq {
+			var l, r expr.Expr
 			switch {
 			case within(x.Left, left) && within(x.Right, right):
-				conds = append(conds, JoinCond{Left: x.Left, Right: x.Right})
-				continue
+				l, r = x.Left, x.Right
 			case within(x.Left, right) && within(x.Right, left):
-				conds = append(conds, JoinCond{Left: x.Right, Right: x.Left})
-				continue
+				l, r = x.Right, x.Left
+			}
+			if l != nil {
+				if l, r, ok := joinKeys(l, r); ok {
+					conds = append(conds, JoinCond{Left: l, Right: r})
+					continue
+				}
 			}
 		}
 		rest = append(rest, p)
 	}
 	return conds, and(rest)
+}
+
+// joinKeys returns l and r as hash join keys of one type: a hash join
+// compares keys by their hashes and physical values, so an equality
+// between, say, BIGINT and DECIMAL(4,1) becomes one between both cast to
+// DECIMAL(38,1) (exact: a value beyond 18 digits fails with an overflow
+// error, never matches wrongly), INTEGER and BIGINT meet as BIGINT, and
+// anything with DOUBLE as DOUBLE, as the comparison itself would. ok is
+// false for types that have no common key type: the equality then stays a
+// residual condition.
+func joinKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
+	lt, rt := l.Type(), r.Type()
+	if lt == rt {
+		return l, r, true
+	}
+	if !lt.IsNumeric() || !rt.IsNumeric() {
+		return l, r, false
+	}
+	var t types.Type
+	switch {
+	case lt.ID() == types.Double || rt.ID() == types.Double:
+		t = types.DoubleType
+	case lt.ID() == types.Decimal || rt.ID() == types.Decimal:
+		t = types.MustDecimal(types.MaxDecimalWidth, max(lt.Scale(), rt.Scale()))
+	default:
+		t = types.BigIntType
+	}
+	lc, err := expr.CastTo(l, t, l.Pos())
+	if err != nil {
+		return l, r, false
+	}
+	rc, err := expr.CastTo(r, t, r.Pos())
+	if err != nil {
+		return l, r, false
+	}
+	return lc, rc, true
 }

@@ -202,9 +202,13 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	left, right := outputSet(*c.input), outputSet(root)
 	eq, clean := cmp.(*expr.Binary)
 	clean = clean && subset(eq.Left, left) && subset(eq.Right, right)
+	var keyL, keyR expr.Expr
+	if clean {
+		keyL, keyR, clean = joinKeys(eq.Left, eq.Right)
+	}
 	if top && !e.Not {
 		if clean {
-			conds = append([]JoinCond{{Left: eq.Left, Right: eq.Right}}, conds...)
+			conds = append([]JoinCond{{Left: keyL, Right: keyR}}, conds...)
 		} else {
 			residual = and(append([]expr.Expr{cmp}, conjunctsOf(residual)...))
 		}
@@ -214,7 +218,7 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	if !clean {
 		return nil, errorf(e.At, ErrNotSupported, "IN comparing with a subquery column that reads the outer query is only supported as a WHERE conjunct")
 	}
-	conds = append([]JoinCond{{Left: eq.Left, Right: eq.Right}}, conds...)
+	conds = append([]JoinCond{{Left: keyL, Right: keyR}}, conds...)
 	mark := c.b.newColumn("in", types.BooleanType)
 	before := *c.input
 	*c.input = &Join{Kind: Mark, Left: *c.input, Right: root, Conds: conds, Residual: residual, Mark: mark}
