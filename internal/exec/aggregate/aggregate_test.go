@@ -171,6 +171,25 @@ func TestDifferential(t *testing.T) {
 			t.Logf("%v", st)
 		})
 	}
+	// More groups under a memory limit of 1 MiB: pages are evicted to the
+	// temporary file and read back, whatever the batch size.
+	t.Run("many groups/1 MiB", func(t *testing.T) {
+		m, err := buffer.New(buffer.Options{Limit: 1 << 20, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		rows := diffRows(r, 16000, 12000, 0.01)
+		specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Avg, diffTypes, 8, false)}
+		st := checkDiff(t, r, rows, []int{1, 0}, specs, aggregate.Options{Buffers: m})
+		t.Logf("%v", st)
+		if st.SpilledBytes == 0 {
+			t.Fatalf("nothing spilled: %v", st)
+		}
+		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+			t.Fatalf("%d bytes of hash tables still accounted after the runs", used)
+		}
+	})
 }
 
 // TestResets makes the tasks' directories start over every 4096 groups,
