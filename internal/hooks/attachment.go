@@ -1,0 +1,202 @@
+package hooks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+	"github.com/bpfdb/bpfdb/ext"
+)
+
+// An Attachment is one program attached to one hook: the compiled
+// program, its maps, its runners and its counters. It stays usable after
+// it is replaced or detached, for the calls (and captured Hash functions)
+// that still hold it.
+type Attachment struct {
+	r       *Registry
+	hook    ext.Hook
+	name    string
+	section string
+	prog    *ebpf.Program
+	maps    map[string]maps.Map
+	reused  []string
+	object  []byte
+	since   time.Time
+	runners []runner
+	errors  atomic.Int64
+}
+
+// runner is the state of one call at a time: the program's machine, the
+// context, the hook's regions and host state, and counters that only its
+// owner updates (so they share no cache line with other runners').
+type runner struct {
+	busy  atomic.Bool
+	idx   int
+	run   *ebpf.Runner
+	ctx   []byte // the hook's context, 8-byte aligned
+	opts  ebpf.RunOptions
+	hash  *hashState  // Hash only
+	unpin *unpinState // Unpin only
+	calls atomic.Uint64
+	nanos atomic.Uint64
+	fine  atomic.Uint64 // returned BPFDB_HANDLED
+	viol  atomic.Uint64
+	_     [64]byte
+}
+
+func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Program, ms map[string]maps.Map, reused []string, obj []byte) *Attachment {
+	a := &Attachment{r: r, hook: hook, name: ps.Name, section: ps.Section, prog: p, maps: ms, reused: reused, object: obj, since: time.Now()}
+	a.runners = make([]runner, r.opts.Runners)
+	size := ext.SpecOf(hook).Size()
+	for i := range a.runners {
+		rn := &a.runners[i]
+		rn.idx = i
+		rn.run = p.NewRunner()
+		rn.ctx = aligned(size)
+		rn.opts = ebpf.RunOptions{Worker: i}
+		switch hook {
+		case ext.Hash:
+			rn.hash = newHashState(rn)
+		case ext.Unpin:
+			rn.unpin = &unpinState{}
+			rn.opts.Host = rn.unpin
+		}
+	}
+	return a
+}
+
+// aligned returns n zero bytes starting on an 8-byte boundary, as the
+// runtime requires of a context.
+func aligned(n int) []byte {
+	words := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n)
+}
+
+// acquire takes a free runner, starting at a random one; if all are busy
+// it yields and tries again.
+func (a *Attachment) acquire() *runner {
+	n := len(a.runners)
+	start := int(rand.Uint32() % uint32(n))
+	for {
+		for k := range n {
+			rn := &a.runners[(start+k)%n]
+			if !rn.busy.Load() && rn.busy.CompareAndSwap(false, true) {
+				return rn
+			}
+		}
+		runtime.Gosched()
+	}
+}
+
+func (rn *runner) release() { rn.busy.Store(false) }
+
+// outcome is what a call of the program came to.
+type outcome uint8
+
+const (
+	builtin outcome = iota // BPFDB_BUILTIN, or a failure: use the built-in
+	handled                // BPFDB_HANDLED
+	failed                 // error: counted, the built-in runs
+)
+
+// call runs the program on rn's context and regions and classifies its
+// result; a failure is counted (and may detach the program).
+func (a *Attachment) call(rn *runner) (outcome, error) {
+	start := time.Now()
+	r0, err := rn.run.RunWith(rn.ctx, rn.opts)
+	rn.nanos.Add(uint64(time.Since(start)))
+	rn.calls.Add(1)
+	if err == nil {
+		switch ret := int32(r0); {
+		case ret == ext.RetHandled:
+			rn.fine.Add(1)
+			return handled, nil
+		case ret < 0:
+			err = fmt.Errorf("program %s returned %d", a.name, ret)
+		default:
+			return builtin, nil
+		}
+	} else {
+		err = fmt.Errorf("program %s: %w", a.name, err)
+	}
+	a.fail(err)
+	return failed, err
+}
+
+// fail counts a failed call and detaches the program at the limit.
+func (a *Attachment) fail(err error) {
+	n := a.errors.Add(1)
+	if max := a.r.opts.MaxErrors; max > 0 && n == max {
+		a.r.detachFailing(a, err)
+	}
+}
+
+// Hook returns the hook the program is attached to.
+func (a *Attachment) Hook() ext.Hook { return a.hook }
+
+// Name returns the program's name (its symbol in the object).
+func (a *Attachment) Name() string { return a.name }
+
+// Section returns the program's ELF section.
+func (a *Attachment) Section() string { return a.section }
+
+// Engine returns how the program runs (EngineJIT or EngineInterpreter).
+func (a *Attachment) Engine() ebpf.Engine { return a.prog.Engine() }
+
+// Object returns the ELF object the program came from (the caller must
+// not modify it), so that an attachment can be recorded and re-attached.
+func (a *Attachment) Object() []byte { return a.object }
+
+// Maps returns the program's maps by name; they outlive the attachment
+// when a replacement reuses them.
+func (a *Attachment) Maps() map[string]maps.Map { return a.maps }
+
+// Reused returns the names of the maps taken over from the attachment
+// this one replaced, sorted.
+func (a *Attachment) Reused() []string { return slices.Clone(a.reused) }
+
+// Stats are an attachment's counters since it was attached.
+type Stats struct {
+	// Calls counts runs of the program.
+	Calls uint64
+	// Handled counts runs that returned BPFDB_HANDLED.
+	Handled uint64
+	// Errors counts failed runs (a negative return, a fault, an exhausted
+	// budget); the built-in behaviour ran for each.
+	Errors uint64
+	// Violations counts decisions the host replaced with the built-in
+	// step because they broke the hook's invariants (a queue out of
+	// range, say).
+	Violations uint64
+	// Time is the time spent in runs, helpers included.
+	Time time.Duration
+}
+
+// String renders the counters on one line.
+func (s Stats) String() string {
+	per := time.Duration(0)
+	if s.Calls > 0 {
+		per = s.Time / time.Duration(s.Calls)
+	}
+	return fmt.Sprintf("calls=%d handled=%d errors=%d violations=%d time=%v (%v/call)",
+		s.Calls, s.Handled, s.Errors, s.Violations, s.Time, per)
+}
+
+// Stats returns the attachment's counters.
+func (a *Attachment) Stats() Stats {
+	s := Stats{Errors: uint64(a.errors.Load())}
+	for i := range a.runners {
+		rn := &a.runners[i]
+		s.Calls += rn.calls.Load()
+		s.Handled += rn.fine.Load()
+		s.Violations += rn.viol.Load()
+		s.Time += time.Duration(rn.nanos.Load())
+	}
+	return s
+}

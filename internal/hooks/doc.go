@@ -1,0 +1,35 @@
+// Package hooks is the glue between the engine's policy seams and the eBPF
+// runtime: it holds, per database, one slot per hook (DESIGN.md §3), loads,
+// verifies and compiles the programs attached to them, and implements the
+// seams' Go interfaces by running the attached program: fill the hook's
+// context from the engine's arguments, run, apply the decision, enforce
+// the seam's invariants (repairing and counting violations).
+//
+//	engine seam                 site here                    program type
+//	hash.Policy (hash.Slot)  ─► Registry.HashSlot          ─► ext.Hash
+//	buffer.UnpinPolicy       ─► Registry.UnpinPolicy       ─► ext.Unpin
+//
+// Life of an attachment (Registry.Attach): parse the ELF object → pick the
+// program → verify it against the hook's program type, with the hook's
+// helpers (implemented here) → compile (JIT where available) → reuse the
+// maps of the previous attachment of the hook by name where their specs
+// match → one atomic store into the hook's slot. Calls in flight finish on
+// the program they loaded; a Hash program is captured per operator
+// (hash.Slot.Capture), so both sides of a join agree across a swap.
+//
+// A call runs on one of the attachment's runners (its own machine,
+// context and regions), taken with one compare-and-swap; the runner's
+// index is the worker slot of per-worker maps. A program that fails
+// (negative return, fault, budget exhausted) makes that call use the
+// built-in behaviour; after Options.MaxErrors failures the program is
+// detached and the event logged.
+//
+// With nothing attached a site costs one atomic load and a branch. Built
+// with the tag nohooks, the sites are the built-in policies themselves and
+// Attach fails with ErrDisabled: the baseline of overhead measurements.
+//
+// This package may import the eBPF runtime (ebpf, ebpf/maps), the ABI
+// (ext) and the engine packages whose seams it implements (exec/hash,
+// storage/buffer, with types and vector); nothing above them (no planner,
+// no database, no SQL).
+package hooks

@@ -1,0 +1,3 @@
+package hooks
+
+//go:generate sh testdata/build.sh

@@ -1,0 +1,204 @@
+package hooks
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// The Hash site. An attached program is set into the registry's hash.Slot
+// as a hashPolicy; operators capture it when they start. Per call (one key
+// column of one vector) the host fills
+//
+//	keys[r]    8 bytes per row: the value sign-extended (BOOLEAN 0/1,
+//	           INTEGER, DATE, BIGINT, DECIMAL's scaled integer), a DOUBLE's
+//	           bits, a VARCHAR's length; 0 for NULL
+//	nulls[r]   1 where the key is NULL
+//	hashes[r]  the previous columns' hash when combining (flags has
+//	           BPFDB_HASH_COMBINE)
+//
+// runs the program and, if it returns BPFDB_HANDLED, copies hashes[0:count)
+// to the operator's output. Any other result leaves the vector to the
+// built-in function (the hash package restores the previous columns' hash
+// first). There is no invariant to repair: any hash values are safe, as
+// operators compare keys after hashes match.
+
+// Offsets of the Hash context's fields.
+var hashCtx = struct{ keys, hashes, nulls, count, typ, column, flags int }{}
+
+func init() {
+	s := ext.SpecOf(ext.Hash)
+	hashCtx.keys, hashCtx.hashes, hashCtx.nulls = s.Field("keys").Offset(), s.Field("hashes").Offset(), s.Field("nulls").Offset()
+	hashCtx.count, hashCtx.typ = s.Field("count").Offset(), s.Field("type").Offset()
+	hashCtx.column, hashCtx.flags = s.Field("column").Offset(), s.Field("flags").Offset()
+}
+
+// hashState is a runner's Hash regions and the request being served.
+type hashState struct {
+	keys   []uint64 // ext.MaxRows
+	hashes []uint64 // ext.MaxRows
+	nulls  []byte   // ext.MaxRows
+	req    *hash.Request
+}
+
+func newHashState(rn *runner) *hashState {
+	st := &hashState{keys: make([]uint64, ext.MaxRows), hashes: make([]uint64, ext.MaxRows), nulls: make([]byte, ext.MaxRows)}
+	rn.opts.Host = st
+	rn.opts.Memory = []ebpf.Memory{
+		{Data: bytesOf(st.keys)}, {Data: bytesOf(st.hashes), Writable: true}, {Data: st.nulls},
+	}
+	le := binary.LittleEndian
+	le.PutUint64(rn.ctx[hashCtx.keys:], addr(bytesOf(st.keys)))
+	le.PutUint64(rn.ctx[hashCtx.hashes:], addr(bytesOf(st.hashes)))
+	le.PutUint64(rn.ctx[hashCtx.nulls:], addr(st.nulls))
+	return st
+}
+
+func bytesOf(w []uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(w))), 8*len(w))
+}
+
+func addr(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+// hashPolicy runs one attachment's program as a hash.Policy.
+type hashPolicy struct{ a *Attachment }
+
+// HashVector implements hash.Policy.
+func (p hashPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
+	a := p.a
+	n := req.N
+	if n > ext.MaxRows {
+		panic(fmt.Sprintf("BUG: hash request of %d rows", n))
+	}
+	rn := a.acquire()
+	defer rn.release()
+	st := rn.hash
+	fillKeys(st, req.Vec, req.Sel, n)
+	flags := uint32(0)
+	if req.Combine {
+		copy(st.hashes[:n], req.Out[:n])
+		flags = 1
+	}
+	le := binary.LittleEndian
+	le.PutUint32(rn.ctx[hashCtx.count:], uint32(n))
+	le.PutUint32(rn.ctx[hashCtx.typ:], uint32(req.Vec.Type().ID()))
+	// hash.Request does not say which key column this is, only whether
+	// it is the first: 0 for the first, 1 for any later one.
+	le.PutUint32(rn.ctx[hashCtx.column:], flags)
+	le.PutUint32(rn.ctx[hashCtx.flags:], flags)
+	st.req = req
+	out, err := a.call(rn)
+	st.req = nil
+	switch out {
+	case handled:
+		copy(req.Out[:n], st.hashes[:n])
+		return hash.Handled, nil
+	case failed:
+		return hash.UseBuiltin, err
+	}
+	return hash.UseBuiltin, nil
+}
+
+// fillKeys writes the keys and nulls regions for n rows of v through sel.
+func fillKeys(st *hashState, v *vector.Vector, sel vector.Selection, n int) {
+	keys, nulls := st.keys[:n], st.nulls[:n]
+	at := func(r int) int {
+		if sel != nil {
+			return int(sel[r])
+		}
+		return r
+	}
+	switch v.Type().Physical() {
+	case types.PhysInt64:
+		d := v.Int64s()
+		for r := range keys {
+			keys[r] = uint64(d[at(r)])
+		}
+	case types.PhysInt32:
+		d := v.Int32s()
+		for r := range keys {
+			keys[r] = uint64(int64(d[at(r)]))
+		}
+	case types.PhysBool:
+		d := v.Bools()
+		for r := range keys {
+			keys[r] = 0
+			if d[at(r)] {
+				keys[r] = 1
+			}
+		}
+	case types.PhysFloat64:
+		d := v.Float64s()
+		for r := range keys {
+			keys[r] = math.Float64bits(d[at(r)])
+		}
+	case types.PhysString:
+		d := v.Strs()
+		for r := range keys {
+			keys[r] = uint64(d[at(r)].Len)
+		}
+	default:
+		panic(fmt.Sprintf("BUG: hash of a %v vector", v.Type()))
+	}
+	words := v.Validity().Words()
+	if words == nil {
+		clear(nulls)
+		return
+	}
+	for r := range nulls {
+		i := at(r)
+		nulls[r] = 0
+		if words[i>>6]&(1<<(uint(i)&63)) == 0 {
+			nulls[r] = 1
+			keys[r] = 0
+		}
+	}
+}
+
+// Errno values the Hash helper returns.
+const (
+	errINVAL = 22 // EINVAL: an argument out of range, or of the wrong kind
+)
+
+var hashHelpers = map[int32]ebpf.HelperFunc{
+	helperID(ext.Hash, "bpfdb_hash_key_bytes"): hashKeyBytes,
+}
+
+// hashKeyBytes is bpfdb_hash_key_bytes(ctx, row, buf, size): it copies up
+// to size bytes of row's VARCHAR key into buf and returns the key's full
+// length (0 for NULL), or -EINVAL if the key is not a VARCHAR or row is
+// not below count.
+func hashKeyBytes(env *ebpf.Env, _, row, buf, size, _ uint64) (uint64, error) {
+	st, ok := env.Host.(*hashState)
+	if !ok || st.req == nil {
+		return 0, fmt.Errorf("BUG: bpfdb_hash_key_bytes outside a Hash call")
+	}
+	req := st.req
+	if req.Vec.Type().Physical() != types.PhysString || row >= uint64(req.N) {
+		return negErrno(errINVAL), nil
+	}
+	if st.nulls[row] != 0 {
+		return 0, nil
+	}
+	i := int(row)
+	if req.Sel != nil {
+		i = int(req.Sel[row])
+	}
+	s := req.Vec.Strs()[i]
+	dst, err := env.Mem(buf, size, true)
+	if err != nil {
+		return 0, err
+	}
+	copy(dst, req.Vec.Arena()[s.Off:s.Off+s.Len])
+	return uint64(s.Len), nil
+}
+
+// negErrno returns -errno as a helper's r0.
+func negErrno(errno int64) uint64 { return uint64(-errno) }
