@@ -1,0 +1,79 @@
+package tpch
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+// TestConcurrentClients runs the 22 queries from four goroutines at once on
+// one database, each in its own shuffled order, while a fifth keeps
+// inserting into a table of its own; every answer must match the
+// reference. (A DB's methods are safe for concurrent use.)
+func TestConcurrentClients(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sharedData, "lineitem.tbl")); err != nil {
+		t.Skipf("TPC-H SF 0.01 data not found at %s: it is part of ../shared", sharedData)
+	}
+	answers := map[int]*Answer{}
+	for n := 1; n <= 22; n++ {
+		a, err := ReadCSV(filepath.Join(sharedAnswers, fmt.Sprintf("q%02d.csv", n)))
+		if err != nil {
+			t.Skipf("TPC-H SF 0.01 answers not found at %s: %v", sharedAnswers, err)
+		}
+		answers[n] = a
+	}
+	db := openLoaded(t, cell{threads: 2})
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "CREATE TABLE side (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	seed := vectortest.Seed(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			order := rand.New(rand.NewPCG(seed, uint64(c))).Perm(22)
+			for _, i := range order {
+				q, _ := Get(i+1, Dates)
+				res, _, err := Run(ctx, db, q)
+				if err == nil {
+					err = q.Check(answers[q.N], FromResult(res))
+				}
+				if err != nil {
+					errs <- fmt.Errorf("client %d: %w", c, err)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 50 {
+			if err := db.Exec(ctx, fmt.Sprintf("INSERT INTO side VALUES (%d)", i)); err != nil {
+				errs <- fmt.Errorf("writer: %w", err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	res, err := db.Query(ctx, "SELECT count(*), sum(n) FROM side")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Row(0)); got != "[50 1225]" {
+		t.Errorf("side holds %s, want [50 1225]", got)
+	}
+}
