@@ -314,8 +314,13 @@ func (o *orderer) solve(rels []relation, preds []expr.Expr) planner.Node {
 			single[i] = append(single[i], p)
 		default:
 			jp := &joinPred{e: p, rels: m}
-			if b, ok := p.(*expr.Binary); ok && b.Op == expr.OpEq && b.Left.Type() == b.Right.Type() {
-				jp.l, jp.r = b.Left, b.Right
+			if b, ok := p.(*expr.Binary); ok && b.Op == expr.OpEq {
+				l, r, same := planner.JoinKeys(b.Left, b.Right)
+				if !same {
+					multi = append(multi, jp)
+					continue
+				}
+				jp.l, jp.r = l, r
 				jp.lrels, jp.rrels = mask(b.Left), mask(b.Right)
 				jp.eq = jp.lrels != 0 && jp.rrels != 0 && jp.lrels&jp.rrels == 0
 			}

@@ -169,18 +169,19 @@ func (pu *pusher) push(n planner.Node, preds []expr.Expr) planner.Node {
 
 // equiSides returns the sides of an equality p between an expression over
 // left's columns only and one over right's only, oriented left then right.
-// The sides must have one type (a hash join hashes both alike): a BIGINT
-// compared exactly with a DECIMAL(15,2) stays a residual.
+// The sides get one type (a hash join hashes both alike): a BIGINT
+// compared with a DECIMAL(15,2) joins on both cast to DECIMAL(38,2)
+// (planner.JoinKeys); types without a common key type stay a residual.
 func equiSides(p expr.Expr, left, right colSet) (l, r expr.Expr, ok bool) {
 	b, isBin := p.(*expr.Binary)
-	if !isBin || b.Op != expr.OpEq || len(refs(b.Left)) == 0 || len(refs(b.Right)) == 0 || b.Left.Type() != b.Right.Type() {
+	if !isBin || b.Op != expr.OpEq || len(refs(b.Left)) == 0 || len(refs(b.Right)) == 0 {
 		return nil, nil, false
 	}
 	switch {
 	case within(b.Left, left) && within(b.Right, right):
-		return b.Left, b.Right, true
+		return planner.JoinKeys(b.Left, b.Right)
 	case within(b.Left, right) && within(b.Right, left):
-		return b.Right, b.Left, true
+		return planner.JoinKeys(b.Right, b.Left)
 	}
 	return nil, nil, false
 }

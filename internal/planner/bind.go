@@ -920,7 +920,7 @@ func splitConds(preds []expr.Expr, left, right idSet) ([]JoinCond, expr.Expr) {
 				l, r = x.Right, x.Left
 			}
 			if l != nil {
-				if l, r, ok := joinKeys(l, r); ok {
+				if l, r, ok := JoinKeys(l, r); ok {
 					conds = append(conds, JoinCond{Left: l, Right: r})
 					continue
 				}
@@ -931,7 +931,7 @@ func splitConds(preds []expr.Expr, left, right idSet) ([]JoinCond, expr.Expr) {
 	return conds, and(rest)
 }
 
-// joinKeys returns l and r as hash join keys of one type: a hash join
+// JoinKeys returns l and r as hash join keys of one type: a hash join
 // compares keys by their hashes and physical values, so an equality
 // between, say, BIGINT and DECIMAL(4,1) becomes one between both cast to
 // DECIMAL(38,1) (exact: a value beyond 18 digits fails with an overflow
@@ -939,7 +939,7 @@ func splitConds(preds []expr.Expr, left, right idSet) ([]JoinCond, expr.Expr) {
 // anything with DOUBLE as DOUBLE, as the comparison itself would. ok is
 // false for types that have no common key type: the equality then stays a
 // residual condition.
-func joinKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
+func JoinKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
 	lt, rt := l.Type(), r.Type()
 	if lt == rt {
 		return l, r, true

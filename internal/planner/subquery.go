@@ -204,7 +204,7 @@ func (c *exprCtx) planIn(e *ast.InSubqueryExpr, top bool) (expr.Expr, error) {
 	clean = clean && subset(eq.Left, left) && subset(eq.Right, right)
 	var keyL, keyR expr.Expr
 	if clean {
-		keyL, keyR, clean = joinKeys(eq.Left, eq.Right)
+		keyL, keyR, clean = JoinKeys(eq.Left, eq.Right)
 	}
 	if top && !e.Not {
 		if clean {
