@@ -51,6 +51,7 @@ func (s *concat) String() string {
 	return fmt.Sprintf("scan %d collections", len(s.cs))
 }
 
+// Types returns the collections' column types.
 func (s *concat) Types() []types.Type { return slices.Clone(s.types) }
 
 // Init numbers the morsels of all collections.
@@ -69,8 +70,10 @@ type concatState struct {
 	first []int
 }
 
+// Morsels returns the morsels of all collections.
 func (st *concatState) Morsels() int { return st.first[len(st.first)-1] }
 
+// NewLocal returns a task's scan state.
 func (st *concatState) NewLocal() (parallel.SourceLocal, error) {
 	return &concatLocal{st: st, m: -1}, nil
 }

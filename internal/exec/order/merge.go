@@ -189,6 +189,7 @@ func (s *Sort) Source() parallel.Source { return source{s} }
 
 type source struct{ s *Sort }
 
+// Types returns the sort's column types.
 func (src source) Types() []types.Type { return src.s.Types() }
 
 // String describes the source as EXPLAIN prints it.

@@ -40,7 +40,7 @@ func (k Key) String() string {
 type Options struct {
 	// Limit < 0 sorts every row; Limit ≥ 0 makes a top-N: only rows
 	// [Offset, Offset+Limit) of the order are produced, and each task
-	// keeps no more than about 2·(Offset+Limit) rows.
+	// buffers at most max(2·(Offset+Limit), 4096) rows and one chunk.
 	Limit int64
 	// Offset is the number of leading rows of the order dropped.
 	Offset int64
@@ -55,7 +55,7 @@ var ErrKey = errors.New("invalid sort key")
 // Sort is a parallel.Sink that orders its input; after the pipeline run
 // finalized, Source produces the rows in order. A Sort may be run again
 // (each run replaces the rows of the last); its Source reads the rows of
-// the last finalized run.
+// the last finalized run until Close releases them.
 type Sort struct {
 	types []types.Type
 	keys  []Key

@@ -120,8 +120,8 @@ var identity = func() vector.Selection {
 
 func (b *rowBuf) seq(ref uint32) uint64 { return b.seqs[refChunk(ref)][refSlot(ref)] }
 
-// sorted returns the buffer's rows in order: entries whose (cls, p) is the
-// first key's prefix.
+// sorted returns the buffer's rows in order: entries whose (cls, p, sub)
+// is the first key's prefix at depth 0.
 func (b *rowBuf) sorted() []entry {
 	es := make([]entry, b.n)
 	i := 0
@@ -132,11 +132,10 @@ func (b *rowBuf) sorted() []entry {
 		}
 	}
 	st := sorter{b: b, tmp: make([]entry, len(es))}
-	st.sort(es, 0, 0)
-	if len(es) < 2 || len(b.keys) > 1 || !b.keys[0].exact {
-		// Deeper keys and windows overwrote some prefixes; a run of one
-		// row was never sorted, so it has none yet (the merge compares
-		// runs by them).
+	st.sort(es, 0, 0) // leaves two or more entries with the first key's prefix
+	if len(es) == 1 {
+		// A single row is not sorted, so it has no prefix yet (the merge
+		// compares runs by it).
 		b.keys[0].prefixes(es, 0)
 	}
 	return es
@@ -149,7 +148,8 @@ type sorter struct {
 }
 
 // sort orders es, rows equal in keys before k (and, for a VARCHAR key k,
-// in its bytes before window depth), by keys k… and sequence.
+// in its bytes before window depth), by keys k… and sequence. Two or more
+// entries are left with the prefix of key k at depth.
 func (st *sorter) sort(es []entry, k, depth int) {
 	if len(es) < 2 {
 		return
@@ -174,10 +174,19 @@ func (st *sorter) sort(es []entry, k, depth int) {
 		}
 		if j-i > 1 {
 			run := es[i:j]
-			if run[0].cls == clsValue && !kc.exact && kc.deeper(run[0].sub) {
+			tie := run[0]
+			if tie.cls == clsValue && !kc.exact && kc.deeper(tie.sub) {
 				st.sort(run, k, depth+1)
 			} else {
 				st.sort(run, k+1, 0)
+			}
+			if k+1 < len(b.keys) || !kc.exact {
+				// The deeper sort overwrote the prefixes; they were all
+				// this run's (a sequential write, not a recomputation
+				// that would read the rows in sorted, random order).
+				for x := range run {
+					run[x].cls, run[x].p, run[x].sub = tie.cls, tie.p, tie.sub
+				}
 			}
 		}
 		i = j
