@@ -63,6 +63,16 @@ var depPolicies = map[string]depPolicy{
 	// The hook ABI: program types for the runtime, constants from the
 	// engine packages whose values it exposes.
 	"ext": {bpfdb: []string{"ebpf", "internal/types", "internal/vector", "internal/storage/buffer"}},
+	// The SQL engine's middle: the catalog over storage, the binder over
+	// the tree and the expressions, the optimizer over plans, the join
+	// over expressions and hashing, the physical planner over operators.
+	"internal/catalog":   {bpfdb: []string{"internal/types", "internal/vector", "internal/sql/ast", "internal/storage/file", "internal/storage/buffer", "internal/storage/table"}},
+	"internal/planner":   {bpfdb: []string{"internal/types", "internal/sql/ast", "internal/sql/parser", "internal/exec/expr", "internal/storage/table"}},
+	"internal/optimizer": {bpfdb: []string{"internal/types", "internal/planner", "internal/exec/expr", "internal/storage/table"}},
+	"internal/exec/join": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/exec/expr", "internal/exec/hash", "internal/storage/buffer"}},
+	"internal/exec/physical": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/planner", "internal/storage/buffer",
+		"internal/exec/aggregate", "internal/exec/collect", "internal/exec/expr", "internal/exec/filter", "internal/exec/hash",
+		"internal/exec/join", "internal/exec/order", "internal/exec/project", "internal/exec/scan", "internal/exec/values"}},
 	// PREVAIL's cases are YAML; only this test-data reader may parse it.
 	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
 }
