@@ -77,3 +77,61 @@ func TestConcurrentClients(t *testing.T) {
 		t.Errorf("side holds %s, want [50 1225]", got)
 	}
 }
+
+// TestCopyIsAtomicToReaders copies lineitem three times while two readers
+// count its rows: a reader sees whole copies only, never part of one.
+func TestCopyIsAtomicToReaders(t *testing.T) {
+	path := filepath.Join(sharedData, "lineitem.tbl")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("TPC-H SF 0.01 data not found at %s: it is part of ../shared", sharedData)
+	}
+	db := openLoaded(t, cell{threads: 2})
+	defer db.Close()
+	ctx := context.Background()
+	var lineitem Table
+	for _, tb := range Tables {
+		if tb.Name == "lineitem" {
+			lineitem = tb
+		}
+	}
+	lineitem.Name = "lineitem_copy"
+	if err := db.Exec(ctx, lineitem.CreateSQL()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				res, err := db.Query(ctx, "SELECT count(*) FROM lineitem_copy")
+				if err != nil {
+					errs <- fmt.Errorf("reader %d: %w", r, err)
+					return
+				}
+				if n := res.Value(0, 0).Int64(); n%60175 != 0 {
+					errs <- fmt.Errorf("reader %d saw %d rows, not a whole number of copies of 60175", r, n)
+					return
+				}
+			}
+		}()
+	}
+	for range 3 {
+		if err := db.Exec(ctx, CopySQL("lineitem_copy", path)); err != nil {
+			t.Error(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
