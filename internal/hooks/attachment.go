@@ -30,6 +30,7 @@ type Attachment struct {
 	since   time.Time
 	runners []runner
 	errors  atomic.Int64
+	last    atomic.Pointer[error] // the last failure
 }
 
 // runner is the state of one call at a time: the program's machine, the
@@ -131,6 +132,7 @@ func (a *Attachment) call(rn *runner) (outcome, error) {
 
 // fail counts a failed call and detaches the program at the limit.
 func (a *Attachment) fail(err error) {
+	a.last.Store(&err)
 	n := a.errors.Add(1)
 	if max := a.r.opts.MaxErrors; max > 0 && n == max {
 		a.r.detachFailing(a, err)
@@ -160,6 +162,14 @@ func (a *Attachment) Maps() map[string]maps.Map { return a.maps }
 // Reused returns the names of the maps taken over from the attachment
 // this one replaced, sorted.
 func (a *Attachment) Reused() []string { return slices.Clone(a.reused) }
+
+// LastError returns the error of the program's last failed call, or nil.
+func (a *Attachment) LastError() error {
+	if p := a.last.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Stats are an attachment's counters since it was attached.
 type Stats struct {

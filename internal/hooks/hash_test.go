@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -141,5 +142,97 @@ func TestHashDefaultMatchesBuiltin(t *testing.T) {
 				t.Errorf("hash slot counters %+v disagree with the attachment's %s", c, st)
 			}
 		})
+	}
+}
+
+// keyChunk returns a chunk of n rows: a BIGINT and a VARCHAR key column
+// with NULLs.
+func keyChunk(n int) *vector.Chunk {
+	c := vector.NewChunk([]types.Type{types.BigIntType, types.VarcharType})
+	for i := range n {
+		k, s := types.BigIntValue(int64(i*7)), types.VarcharValue(fmt.Sprint("key", i%13))
+		if i%5 == 0 {
+			k = types.Null(types.BigIntType)
+		}
+		c.AppendRow(k, s)
+	}
+	return c
+}
+
+// TestHashHostile checks that a Hash program that fails or scribbles on
+// the hashes before declining never changes a result: each vector is
+// hashed by the built-in function, failures are counted, and the program
+// is detached after MaxErrors.
+func TestHashHostile(t *testing.T) {
+	c := keyChunk(1000)
+	want := make([]uint64, c.Len())
+	hash.Hasher{}.Chunk(c, []int{0, 1}, want)
+	for _, tc := range []struct {
+		program string
+		errors  bool
+	}{{"hash_scribble", false}, {"hash_error", true}, {"hash_bad_rows", false}} {
+		t.Run(tc.program, func(t *testing.T) {
+			reg := quiet(t, Options{MaxErrors: 3})
+			a, err := reg.Attach(ext.Hash, object(t, "hash_hostile.o"), tc.program)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := reg.HashSlot().Capture()
+			for range 2 {
+				got := make([]uint64, c.Len())
+				h.Chunk(c, []int{0, 1}, got)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatal("hashes differ from the built-in function's")
+				}
+			}
+			st := a.Stats()
+			wantErrors := uint64(0)
+			if tc.errors {
+				wantErrors = 4
+			}
+			if st.Calls != 4 || st.Errors != wantErrors || st.Handled != 0 {
+				t.Errorf("stats %s, want 4 calls, %d errors", st, wantErrors)
+			}
+			if detached := reg.Attached(ext.Hash) == nil; detached != tc.errors {
+				t.Errorf("detached: %v, want %v", detached, tc.errors)
+			}
+			if tc.errors && !reg.HashSlot().Capture().Builtin() {
+				t.Error("the hash slot still has the detached program")
+			}
+		})
+	}
+}
+
+// TestHashCapturedAcrossSwap checks that an operator keeps the program it
+// captured when another replaces it or it is detached: both sides of a
+// join hash alike.
+func TestHashCapturedAcrossSwap(t *testing.T) {
+	reg := quiet(t, Options{})
+	obj := object(t, "hash_default.o")
+	a1, err := reg.Attach(ext.Hash, obj, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1 := reg.HashSlot().Capture()
+	a2, err := reg.Attach(ext.Hash, obj, "hash_default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := keyChunk(100)
+	out := make([]uint64, c.Len())
+	h1.Chunk(c, []int{0}, out)
+	if a1.Stats().Calls != 1 || a2.Stats().Calls != 0 {
+		t.Errorf("after the swap the captured hasher ran a1 %d times, a2 %d times; want 1, 0", a1.Stats().Calls, a2.Stats().Calls)
+	}
+	h2 := reg.HashSlot().Capture()
+	if err := reg.Detach(ext.Hash); err != nil {
+		t.Fatal(err)
+	}
+	h2.Chunk(c, []int{0}, out)
+	if a2.Stats().Calls != 1 {
+		t.Errorf("after detach the hasher captured before ran a2 %d times, want 1", a2.Stats().Calls)
+	}
+	if !reg.HashSlot().Capture().Builtin() {
+		t.Error("capture after detach is not the built-in function")
 	}
 }
