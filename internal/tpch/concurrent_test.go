@@ -2,12 +2,14 @@ package tpch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
 )
@@ -132,6 +134,46 @@ func TestCopyIsAtomicToReaders(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestCancel stops a query that would run for hours (a cross join of
+// lineitem with itself) through its context, then runs a query on the same
+// database.
+func TestCancel(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sharedData, "lineitem.tbl")); err != nil {
+		t.Skipf("TPC-H SF 0.01 data not found at %s: it is part of ../shared", sharedData)
+	}
+	db := openLoaded(t, cell{threads: 2})
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := db.Query(ctx, "SELECT count(*) FROM lineitem a, lineitem b WHERE a.l_orderkey + b.l_orderkey = -1")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("cancelled query returned %v, want context.DeadlineExceeded", err)
+		}
+		t.Logf("the query returned %v after it started, its deadline 200ms", time.Since(start).Round(time.Millisecond))
+	case <-time.After(time.Minute):
+		t.Fatal("the query did not stop a minute after its context ended")
+	}
+	q, _ := Get(6, Dates)
+	res, _, err := Run(context.Background(), db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadCSV(filepath.Join(sharedAnswers, "q06.csv"))
+	if err != nil {
+		t.Skipf("answers not found: %v", err)
+	}
+	if err := q.Check(want, FromResult(res)); err != nil {
 		t.Error(err)
 	}
 }
