@@ -1,15 +1,19 @@
 // Package scan is the table scan of bpfdb's pipelines: a parallel.Source
 // that reads a subset of a stored table's columns, one row group per morsel,
-// and skips whole row groups whose zone maps rule out the `column op
-// constant` predicates the optimizer pushed down to it.
+// skips whole row groups whose zone maps rule out the `column op constant`
+// predicates the optimizer pushed down to it, and evaluates those
+// predicates on the rows of the row groups it reads (late
+// materialization: the filter columns first, the others only for vectors
+// with survivors).
 //
 //	table row groups   rg0 ─┐  rg1 ─┐  rg2 ─┐        (morsels 0, 1, 2)
 //	                        │       │ zone map: skip
 //	tasks claim morsels     ▼       ▼
 //	              table.Scanner [m, m+1) ─► chunks of ≤ vector.Size rows
 //
-// Zone-map filters only skip: the rows of a row group that is read all come
-// out, and the filter operator above the scan evaluates the full predicate.
+// The pushed-down predicates are an optimization only: the chunks carry the
+// rows that satisfy them as their selection, and the filter operator above
+// the scan still evaluates the full predicate.
 // A Source counts what its last run read and skipped (Stats), for EXPLAIN
 // ANALYZE.
 //

@@ -18,7 +18,8 @@ type Options struct {
 	Columns []int
 	// Filters are pushed-down predicates `column op constant` (column
 	// indexes are the table's, not the chunk's) that skip row groups by their
-	// zone maps.
+	// zone maps and drop the rows that fail them (table.ScanOptions'
+	// FilterRows): the chunks carry the survivors as their selection.
 	Filters []table.Filter
 }
 
@@ -30,6 +31,9 @@ type Stats struct {
 	// ruled out, Rows the rows produced.
 	RowGroups, Skipped int
 	Rows               int64
+	// Dropped counts the rows of the row groups read that the filters
+	// dropped inside the scan.
+	Dropped int64
 }
 
 // String prints the stats as "rows=… rowgroups=… skipped=…".
@@ -94,6 +98,7 @@ func (s *Source) Stats() Stats {
 		RowGroups: int(st.rowGroups.Load()),
 		Skipped:   int(st.skipped.Load()),
 		Rows:      st.rows.Load(),
+		Dropped:   st.dropped.Load(),
 	}
 }
 
@@ -111,7 +116,7 @@ type state struct {
 	s                  *Source
 	morsels            int
 	rowGroups, skipped atomic.Int64
-	rows               atomic.Int64
+	rows, dropped      atomic.Int64
 }
 
 func (st *state) Morsels() int { return st.morsels }
@@ -133,7 +138,7 @@ func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 	if l.sc == nil || l.morsel != m {
 		l.flush()
 		s := l.st.s
-		sc, err := s.t.Scan(table.ScanOptions{Columns: s.cols, Filters: s.filters, Start: m, End: m + 1})
+		sc, err := s.t.Scan(table.ScanOptions{Columns: s.cols, Filters: s.filters, FilterRows: true, Start: m, End: m + 1})
 		if err != nil {
 			return false, err
 		}
@@ -160,6 +165,7 @@ func (l *local) flush() {
 	l.st.rowGroups.Add(int64(st.RowGroups))
 	l.st.skipped.Add(int64(st.Skipped))
 	l.st.rows.Add(st.Rows)
+	l.st.dropped.Add(st.Dropped)
 	l.sc = nil
 }
 

@@ -44,6 +44,8 @@ type segReader struct {
 	stamp    []uint32
 	at       []uint16
 	gen      uint32
+	words    []uint64 // scratch for validity words
+	pass     []bool   // dictionary: whether each code passes the scan's filter
 }
 
 // openSegment reads and checks the header of a segment of total bytes and,
@@ -104,12 +106,25 @@ func openSegment(src source, total int, t types.Type) (*segReader, error) {
 // readVector decodes rows [k·vector.Size, k·vector.Size+n) into v (whose
 // validity must be all valid, as after Reset).
 func (r *segReader) readVector(k, n int, v *vector.Vector) error {
+	return r.readVectorSel(k, n, nil, v)
+}
+
+// readVectorSel is readVector for the slots sel of the vector only (nil:
+// all n): the other slots of v hold garbage (VARCHAR: empty strings), and
+// its validity is the whole vector's.
+func (r *segReader) readVectorSel(k, n int, sel []uint16, v *vector.Vector) error {
 	h := &r.h
 	first := k * vector.Size
 	if k < 0 || n <= 0 || n > vector.Size || first+n > h.count {
 		return segErr("vector %d of %d rows beyond the segment's %d rows", k, n, h.count)
 	}
-	if err := r.readData(first, n, v); err != nil {
+	var err error
+	if sel == nil {
+		err = r.readData(first, n, v)
+	} else {
+		err = r.readSelected(first, n, sel, v)
+	}
+	if err != nil {
 		return err
 	}
 	// Validity last: setting string bytes marks a slot valid.
@@ -117,18 +132,23 @@ func (r *segReader) readVector(k, n int, v *vector.Vector) error {
 	case h.flags&flagAllNull != 0:
 		clear(v.Validity().Writable())
 	case h.flags&flagValidity != 0:
-		words := (n + 63) / 64
-		b, err := r.src.view(segHeaderSize+first/8, words*8)
+		b, err := r.validity(first, n)
 		if err != nil {
 			return err
 		}
 		dst := v.Validity().Writable()
-		for i := range words {
+		for i := range len(b) / 8 {
 			dst[i] = binary.LittleEndian.Uint64(b[8*i:])
 		}
 		r.src.release()
 	}
 	return nil
+}
+
+// validity views the validity words of rows [first, first+n) (first a
+// multiple of 64); the caller releases the source.
+func (r *segReader) validity(first, n int) ([]byte, error) {
+	return r.src.view(segHeaderSize+first/8, (n+63)/64*8)
 }
 
 func (r *segReader) readData(first, n int, v *vector.Vector) error {

@@ -35,8 +35,9 @@ func (o Op) String() string {
 
 // A Filter is a predicate `column op constant` that a scan checks against
 // each row group's zone maps: a row group in which no row can satisfy it
-// is skipped. Filters only skip; the rows of a row group that is read are all
-// returned, and the filter operator above the scan evaluates the predicate.
+// is skipped. Unless ScanOptions.FilterRows is set, filters only skip: the
+// rows of a row group that is read are all returned, and the filter
+// operator above the scan evaluates the predicate.
 // Comparisons follow types.Compare (NaN above every number); a NULL
 // constant matches no row. The constant must have the column's type, or both
 // must be exact numbers (INTEGER, BIGINT, DECIMAL of any scale): the planner
@@ -61,6 +62,16 @@ type ScanOptions struct {
 	Start, End int
 	// Filters skip row groups by their zone maps.
 	Filters []Filter
+	// FilterRows makes the filters drop rows as well, vector by vector:
+	// the filter columns are decoded (or, for constant and dictionary
+	// segments, tested without decoding) first, one filter column after
+	// another on the rows the previous ones kept; a vector in which no row
+	// passes is skipped, and the other columns are decoded only for the
+	// vectors with survivors (only at the surviving rows when they are
+	// few). The chunks carry the survivors as their selection. The result
+	// is exactly the rows of the read row groups that satisfy every filter
+	// (NULL satisfies none), by types.Compare.
+	FilterRows bool
 }
 
 // ScanStats count what a scan did.
@@ -68,6 +79,11 @@ type ScanStats struct {
 	RowGroups int   // row groups read
 	Skipped   int   // row groups skipped by the zone maps
 	Rows      int64 // rows returned
+	// With FilterRows: Vectors counts the vectors read (whose filter
+	// columns were tested), Empty those in which no row passed, Dropped
+	// the rows the filters dropped in the row groups read.
+	Vectors, Empty int
+	Dropped        int64
 }
 
 // String prints the stats as "rows=… rowgroups=… skipped=…".
@@ -85,6 +101,12 @@ type Scanner struct {
 	groups  []*rowGroup
 	first   int // row group number of groups[0]
 	filters []Filter
+	// FilterRows: the compiled filters, in the order they are tested, and
+	// the vectors of filter columns that are not among cols (readers past
+	// len(cols) read them).
+	preds   []*colPred
+	hidden  []*vector.Vector
+	decoded []bool // per reader: the current vector is decoded
 
 	g       int // index into groups of the row group being read
 	vec     int // next vector of that row group
@@ -123,6 +145,21 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 		}
 	}
 	s.filters = slices.Clone(opts.Filters)
+	if opts.FilterRows && len(opts.Filters) > 0 {
+		readerOf := func(col int) int {
+			if i := slices.Index(s.cols, col); i >= 0 {
+				return i
+			}
+			if i := slices.Index(s.cols[len(s.types):], col); i >= 0 {
+				return len(s.types) + i
+			}
+			s.cols = append(s.cols, col)
+			s.hidden = append(s.hidden, vector.New(t.cols[col].Type))
+			return len(s.cols) - 1
+		}
+		s.preds = compilePreds(t.cols, s.filters, readerOf)
+		s.decoded = make([]bool, len(s.cols))
+	}
 	t.mu.RLock()
 	groups := t.groups
 	t.mu.RUnlock()
@@ -161,6 +198,17 @@ func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
 	if !s.fits(c) {
 		return false, fmt.Errorf("scan table %q: chunk of types %v, scan reads %v", s.t.name, c.Types(), s.types)
 	}
+	for {
+		ok, err := s.next(c)
+		if err != nil || !ok || c.Len() > 0 {
+			return ok, err
+		}
+		// Every row of the vector failed the filters: on to the next.
+	}
+}
+
+// next is Next for one vector, which may come out empty with FilterRows.
+func (s *Scanner) next(c *vector.Chunk) (bool, error) {
 	c.Reset()
 	if s.done {
 		return false, nil
@@ -186,6 +234,9 @@ func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
 	}
 	g := s.groups[s.g]
 	n := min(vector.Size, g.rows-s.vec*vector.Size)
+	if s.preds != nil {
+		return s.nextFiltered(c, n)
+	}
 	for i, r := range s.readers {
 		if err := r.readVector(s.vec, n, c.Col(i)); err != nil {
 			s.done = true
@@ -196,6 +247,72 @@ func (s *Scanner) Next(c *vector.Chunk) (bool, error) {
 	c.SetLen(n)
 	s.stats.Rows += int64(n)
 	return true, nil
+}
+
+// nextFiltered is next with FilterRows, for the current vector of n rows;
+// c stays empty if no row passes.
+func (s *Scanner) nextFiltered(c *vector.Chunk, n int) (bool, error) {
+	k := s.vec
+	s.vec++
+	s.stats.Vectors++
+	clear(s.decoded)
+	buf := c.SelBuffer()
+	var sel []uint16 // nil: all n rows
+	cnt := n
+	for _, p := range s.preds {
+		r, v := s.readers[p.reader], s.vector(c, p.reader)
+		var dec bool
+		var err error
+		cnt, dec, err = r.filter(k, n, sel, p, v, buf)
+		if err != nil {
+			s.done = true
+			return false, s.errorf(p.reader, "filter vector %d: %w", k, corrupt(err))
+		}
+		s.decoded[p.reader] = s.decoded[p.reader] || dec
+		sel = buf[:cnt]
+		if cnt == 0 {
+			break
+		}
+	}
+	s.stats.Dropped += int64(n - cnt)
+	if cnt == 0 {
+		s.stats.Empty++
+		return true, nil // c is empty
+	}
+	if cnt == n {
+		sel = nil
+	}
+	for i, r := range s.readers[:len(s.types)] {
+		if s.decoded[i] {
+			continue
+		}
+		dsel := sel
+		if sel != nil && !r.selective(cnt, n) {
+			dsel = nil
+		}
+		if err := r.readVectorSel(k, n, dsel, c.Col(i)); err != nil {
+			s.done = true
+			return false, s.errorf(i, "read vector %d: %w", k, corrupt(err))
+		}
+	}
+	if sel == nil {
+		c.SetLen(n)
+	} else {
+		c.SetSel(sel, cnt)
+	}
+	s.stats.Rows += int64(cnt)
+	return true, nil
+}
+
+// vector returns the vector reader i decodes into: the chunk's column, or
+// a hidden one for a filter column the scan does not return.
+func (s *Scanner) vector(c *vector.Chunk, i int) *vector.Vector {
+	if i < len(s.types) {
+		return c.Col(i)
+	}
+	v := s.hidden[i-len(s.types)]
+	v.Reset()
+	return v
 }
 
 // fits reports whether c has the scan's types.
@@ -229,7 +346,7 @@ func (s *Scanner) open() error {
 	g := s.groups[s.g]
 	for i, j := range s.cols {
 		seg := g.segs[j]
-		r, err := openSegment(newBlockSource(s.t.db.m, seg.ext), seg.size, s.types[i])
+		r, err := openSegment(newBlockSource(s.t.db.m, seg.ext), seg.size, s.t.cols[j].Type)
 		if err != nil {
 			return s.errorf(i, "open segment: %w", corrupt(err))
 		}

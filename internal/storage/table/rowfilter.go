@@ -1,0 +1,327 @@
+package table
+
+import (
+	"bytes"
+	"math"
+	"math/bits"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// A colPred is the conjunction of a scan's filters on one column, compiled
+// for evaluating rows: fixed-width values as a range of order-preserving
+// uint64 keys minus a list of excluded keys, VARCHAR as a list of
+// comparisons. A NULL row never passes.
+type colPred struct {
+	reader int  // index of the column's reader in Scanner.readers
+	none   bool // no value passes (a NULL constant, an empty range)
+	// Fixed-width columns: key(x) in [lo, hi] and not in ne.
+	lo, hi uint64
+	ne     []uint64
+	// VARCHAR columns: every comparison holds.
+	strs []strCmp
+}
+
+// strCmp is `value op val` for VARCHAR.
+type strCmp struct {
+	op  Op
+	val []byte
+}
+
+// holds reports whether c compared with the constant satisfies op.
+func (op Op) holds(c int) bool {
+	switch op {
+	case OpEq:
+		return c == 0
+	case OpNe:
+		return c != 0
+	case OpLt:
+		return c < 0
+	case OpLe:
+		return c <= 0
+	case OpGt:
+		return c > 0
+	case OpGe:
+		return c >= 0
+	}
+	return false
+}
+
+// Keys map fixed-width values to uint64 so that unsigned order and equality
+// are types.Compare's: integers with the sign bit flipped; doubles with
+// -0 as +0, every NaN as the greatest key, and the bits of negative numbers
+// inverted.
+func intKey(x int64) uint64 { return uint64(x) ^ 1<<63 }
+
+func floatKey(f float64) uint64 {
+	if f != f {
+		return math.MaxUint64
+	}
+	if f == 0 {
+		f = 0 // -0 compares equal to +0
+	}
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// compilePreds compiles filters (already checked by Scan) on the table's
+// columns cols; readerOf maps a table column to its reader.
+func compilePreds(cols []Column, filters []Filter, readerOf func(col int) int) []*colPred {
+	var preds []*colPred
+	byCol := map[int]*colPred{}
+	for _, f := range filters {
+		p := byCol[f.Column]
+		if p == nil {
+			p = &colPred{reader: readerOf(f.Column), lo: 0, hi: math.MaxUint64}
+			byCol[f.Column] = p
+			preds = append(preds, p)
+		}
+		if f.Value.IsNull() {
+			p.none = true
+			continue
+		}
+		t := cols[f.Column].Type
+		if t.Physical() == types.PhysString {
+			p.strs = append(p.strs, strCmp{op: f.Op, val: []byte(f.Value.Str())})
+			continue
+		}
+		op, k, always, ok := fixedConstant(t, f)
+		switch {
+		case !ok:
+			if !always {
+				p.none = true
+			}
+			continue
+		}
+		switch op {
+		case OpEq:
+			p.lo, p.hi = max(p.lo, k), min(p.hi, k)
+		case OpNe:
+			p.ne = append(p.ne, k)
+		case OpLt:
+			if k == 0 {
+				p.none = true
+			} else {
+				p.hi = min(p.hi, k-1)
+			}
+		case OpLe:
+			p.hi = min(p.hi, k)
+		case OpGt:
+			if k == math.MaxUint64 {
+				p.none = true
+			} else {
+				p.lo = max(p.lo, k+1)
+			}
+		case OpGe:
+			p.lo = max(p.lo, k)
+		}
+	}
+	for _, p := range preds {
+		if p.lo > p.hi {
+			p.none = true
+		}
+	}
+	return preds
+}
+
+// fixedConstant turns a filter on a fixed-width column of type t into a
+// comparison of the value's key with key k. ok is false when the outcome is
+// the same for every non-NULL value: always says whether it holds. An
+// exact-number constant of another scale than the column's is converted to
+// the column's scale, exactly: 0.055 against a DECIMAL(15,2) column makes
+// `x < 0.055` into `x <= 0.05`.
+func fixedConstant(t types.Type, f Filter) (op Op, k uint64, always, ok bool) {
+	v := f.Value
+	switch t.ID() {
+	case types.Boolean:
+		if v.Bool() {
+			return f.Op, 1, false, true
+		}
+		return f.Op, 0, false, true
+	case types.Double:
+		return f.Op, floatKey(v.Float64()), false, true
+	case types.Date:
+		return f.Op, intKey(v.Int64()), false, true
+	}
+	// Exact numbers, perhaps of different scales.
+	x, s, sc := v.Int64(), v.Type().Scale(), t.Scale()
+	switch {
+	case s == sc:
+		return f.Op, intKey(x), false, true
+	case s < sc:
+		d := sc - s
+		if y, exact := mulPow10(x, d); exact {
+			return f.Op, intKey(y), false, true
+		}
+		// The constant is beyond every value of the column.
+		above := x > 0
+		switch f.Op {
+		case OpEq:
+			return 0, 0, false, false
+		case OpNe:
+			return 0, 0, true, false
+		case OpLt, OpLe:
+			return 0, 0, above, false
+		}
+		return 0, 0, !above, false
+	}
+	// The constant has more decimals: x = q·10^d + r with 0 ≤ r < 10^d.
+	d := s - sc
+	var q int64
+	var frac bool
+	if d > 18 {
+		// |x| < 10^19 ≤ 10^d.
+		switch {
+		case x > 0:
+			q, frac = 0, true
+		case x < 0:
+			q, frac = -1, true
+		}
+	} else {
+		p := types.Pow10(d)
+		q = x / p
+		r := x - q*p
+		if r < 0 {
+			q--
+			r += p
+		}
+		frac = r != 0
+	}
+	if !frac {
+		return f.Op, intKey(q), false, true
+	}
+	// q < constant < q+1 in the column's scale.
+	switch f.Op {
+	case OpEq:
+		return 0, 0, false, false
+	case OpNe:
+		return 0, 0, true, false
+	case OpLt, OpLe:
+		return OpLe, intKey(q), false, true
+	}
+	return OpGt, intKey(q), false, true
+}
+
+// mulPow10 returns x·10^d and whether it fits an int64.
+func mulPow10(x int64, d int) (int64, bool) {
+	for range d {
+		hi, lo := bits.Mul64(uint64(max(x, -x)), 10)
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		if x < 0 {
+			x = -int64(lo)
+		} else {
+			x = int64(lo)
+		}
+	}
+	return x, true
+}
+
+// passKey reports whether a non-NULL value with key k passes p.
+func (p *colPred) passKey(k uint64) bool {
+	if k-p.lo > p.hi-p.lo {
+		return false
+	}
+	for _, n := range p.ne {
+		if k == n {
+			return false
+		}
+	}
+	return true
+}
+
+// passStr reports whether a non-NULL string passes p.
+func (p *colPred) passStr(b []byte) bool {
+	for _, c := range p.strs {
+		if !c.op.holds(bytes.Compare(b, c.val)) {
+			return false
+		}
+	}
+	return true
+}
+
+// eval writes to out the slots among sel (nil: 0..n-1) whose values in v
+// pass p, in order, and returns how many. out may be sel itself.
+func (p *colPred) eval(v *vector.Vector, sel []uint16, n int, out []uint16) int {
+	if p.none {
+		return 0
+	}
+	words := v.Validity().Words()
+	switch v.Type().Physical() {
+	case types.PhysBool:
+		return evalKeys(p, v.Bools(), words, sel, n, out, func(b bool) uint64 {
+			if b {
+				return 1
+			}
+			return 0
+		})
+	case types.PhysInt32:
+		return evalKeys(p, v.Int32s(), words, sel, n, out, func(x int32) uint64 { return intKey(int64(x)) })
+	case types.PhysInt64:
+		return evalKeys(p, v.Int64s(), words, sel, n, out, func(x int64) uint64 { return intKey(x) })
+	case types.PhysFloat64:
+		return evalKeys(p, v.Float64s(), words, sel, n, out, floatKey)
+	}
+	strs, arena := v.Strs(), v.Arena()
+	pass := func(i int) bool {
+		s := strs[i]
+		return p.passStr(arena[s.Off : s.Off+s.Len])
+	}
+	return evalSlots(words, sel, n, out, pass)
+}
+
+// evalKeys is eval for fixed-width values: the range test is branch-free
+// and the common case, no excluded keys and no NULLs, a tight loop.
+func evalKeys[T any](p *colPred, data []T, words []uint64, sel []uint16, n int, out []uint16, key func(T) uint64) int {
+	lo, width := p.lo, p.hi-p.lo
+	if len(p.ne) == 0 && words == nil {
+		k := 0
+		if sel == nil {
+			for i, x := range data[:n] {
+				out[k] = uint16(i)
+				k += b2i(key(x)-lo <= width)
+			}
+			return k
+		}
+		for _, i := range sel {
+			out[k] = i
+			k += b2i(key(data[i])-lo <= width)
+		}
+		return k
+	}
+	return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(key(data[i])) })
+}
+
+// evalSlots keeps the valid slots among sel (nil: 0..n-1) that pass.
+func evalSlots(words []uint64, sel []uint16, n int, out []uint16, pass func(int) bool) int {
+	valid := func(i int) bool { return words == nil || words[i>>6]>>(i&63)&1 != 0 }
+	k := 0
+	if sel == nil {
+		for i := range n {
+			if valid(i) && pass(i) {
+				out[k] = uint16(i)
+				k++
+			}
+		}
+		return k
+	}
+	for _, i := range sel {
+		if valid(int(i)) && pass(int(i)) {
+			out[k] = i
+			k++
+		}
+	}
+	return k
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,171 @@
+package table
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+// testSeed returns the seed of a randomized test: $BPFDB_SEED if set, else
+// a fresh one. It logs the seed so that a failure can be replayed.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("BPFDB_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("BPFDB_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("seed %d (replay with BPFDB_SEED=%d)", seed, seed)
+	return seed
+}
+
+// TestFilterRows compares scans with FilterRows against plain scans whose
+// rows are filtered afterwards by types.Compare, on random tables of every
+// type with NULLs, in every segment format (row groups of a few vectors
+// whose columns change kind between and within row groups), with random
+// filters: constants taken from the data (so that = finds rows), NULL
+// constants, and exact-number constants of other scales than the column's.
+func TestFilterRows(t *testing.T) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, 99))
+	ts := []types.Type{
+		types.BooleanType, types.IntegerType, types.DateType, types.BigIntType,
+		types.MustDecimal(15, 2), types.MustDecimal(4, 1), types.DoubleType, types.VarcharType,
+	}
+	e := newEnv(t, 0, 0)
+	tbl, err := e.db.CreateTable("t", columnsOf(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tbl.NewAppender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all [][]types.Value
+	for range 8 {
+		n := 1 + r.IntN(3*2048+500)
+		span := n
+		if r.IntN(2) == 0 {
+			span = 1 + r.IntN(2500) // kinds change inside the row group
+		}
+		rows := genRows(r, ts, n, span, []float64{0, 0.1, 0.6}[r.IntN(3)])
+		for _, c := range vectortest.Chunks(r, ts, rows, vectortest.Config{BatchSize: 1 + r.IntN(2048), Selection: r.IntN(2) == 0}) {
+			if err := a.Append(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, rows...)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	formats := map[Format]int{}
+	for _, g := range tbl.groups {
+		for _, s := range g.segs {
+			formats[s.format]++
+		}
+	}
+	t.Logf("%d rows in %d row groups; segments by format %v", len(all), tbl.RowGroups(), formats)
+
+	var nonEmpty, partial, emptyVectors int
+	for q := range 120 {
+		var filters []Filter
+		for range 1 + r.IntN(3) {
+			filters = append(filters, randomFilter(r, ts, all))
+		}
+		cols := r.Perm(len(ts))[:1+r.IntN(len(ts))]
+		want := filterRef(all, filters, cols)
+		got, st := scanAll(t, tbl, ScanOptions{Columns: cols, Filters: filters, FilterRows: true})
+		sameRows(t, fmt.Sprintf("query %d: columns %v filters %v", q, cols, filters), got, want)
+		if st.Rows != int64(len(want)) {
+			t.Fatalf("query %d: stats %+v, want %d rows", q, st, len(want))
+		}
+		if len(want) > 0 {
+			nonEmpty++
+		}
+		if st.Dropped > 0 && st.Rows > 0 {
+			partial++
+		}
+		emptyVectors += st.Empty
+	}
+	t.Logf("queries with rows %d, with rows and dropped rows %d; vectors skipped %d", nonEmpty, partial, emptyVectors)
+	if nonEmpty == 0 || partial == 0 {
+		t.Fatalf("the random filters did not exercise row filtering")
+	}
+}
+
+// filterRef keeps the rows that satisfy every filter by types.Compare and
+// returns their columns cols.
+func filterRef(rows [][]types.Value, filters []Filter, cols []int) [][]types.Value {
+	var out [][]types.Value
+	for _, row := range rows {
+		if !slices.ContainsFunc(filters, func(f Filter) bool { return !f.matches(row[f.Column]) }) {
+			var o []types.Value
+			for _, j := range cols {
+				o = append(o, row[j])
+			}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// matches evaluates the filter on one value the slow way.
+func (f Filter) matches(v types.Value) bool {
+	if v.IsNull() || f.Value.IsNull() {
+		return false
+	}
+	return f.Op.holds(types.Compare(v, f.Value))
+}
+
+// randomFilter returns a filter on a random column of ts with a constant
+// near the data of rows.
+func randomFilter(r *rand.Rand, ts []types.Type, rows [][]types.Value) Filter {
+	j := r.IntN(len(ts))
+	t := ts[j]
+	op := Op(r.IntN(int(numOps)))
+	v := rows[r.IntN(len(rows))][j]
+	switch {
+	case r.IntN(40) == 0:
+		v = types.Null(t)
+	case v.IsNull():
+		v = genValue(r, t, kindCluster, 0, 0)
+	}
+	if !v.IsNull() && r.IntN(3) == 0 {
+		// Another exact type or scale, around the value.
+		switch t.ID() {
+		case types.Integer, types.BigInt, types.Decimal:
+			s := r.IntN(6)
+			x := v.Int64()
+			sc := t.Scale()
+			switch {
+			case s >= sc:
+				if y, ok := mulPow10(x, s-sc); ok {
+					x = y + int64(r.IntN(3)-1)*int64(r.IntN(2))
+				}
+			default:
+				x /= types.Pow10(sc - s)
+			}
+			switch {
+			case s == 0 && r.IntN(2) == 0:
+				v = types.BigIntValue(x)
+			case s == 0 && x == int64(int32(x)):
+				v = types.IntegerValue(int32(x))
+			default:
+				v = types.DecimalValue(x, types.MustDecimal(18, s))
+			}
+		}
+	}
+	return Filter{Column: j, Op: op, Value: v}
+}
