@@ -123,7 +123,8 @@ type Stats struct {
 	Rows int64
 	// Groups counts the rows the source produced (one per group).
 	Groups int64
-	// Partitions is the number of radix partitions (the source's morsels).
+	// Partitions is the number of radix partitions (the source's
+	// morsels); 0 without groups.
 	Partitions int
 	// Resets counts the times a task's pre-aggregation table was full (or
 	// memory was short) and started over.

@@ -19,7 +19,8 @@ var ErrNotRun = errors.New("hash aggregate read before its sink ran")
 // partition (one morsel without groups), read by a pipeline that
 // DependsOn the sink's pipeline. Each morsel merges its partition's rows
 // from every task and emits chunks of up to vector.Size groups, in no
-// particular order; then it frees the partition.
+// particular order; then it frees the partition, so the groups of a run
+// are read once (an aggregate without groups returns its row every time).
 func (a *Aggregate) Source() parallel.Source { return source{a} }
 
 type source struct{ a *Aggregate }
