@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
@@ -72,7 +73,7 @@ func counter(t *testing.T, a *Attachment, k uint32) uint64 {
 // version; the map both count in survives every swap), and the listing
 // shows the last one.
 func TestReplaceUnderLoad(t *testing.T) {
-	reg := quiet(t, Options{})
+	reg := New(Options{Logf: func(string, ...any) {}}) // 50 swaps: too many to log
 	obj := object(t, "unpin.o")
 	first, err := reg.Attach(ext.Unpin, obj, "unpin_count_v1")
 	if err != nil {
@@ -80,50 +81,52 @@ func TestReplaceUnderLoad(t *testing.T) {
 	}
 	all := []*Attachment{first}
 	m := manager(t, reg, 64)
-	const workers, rounds = 4, 3000
+	const workers, swaps = 4, 50
 	var wg sync.WaitGroup
-	done := make(chan struct{})
+	var unpins atomic.Uint64
+	stop := make(chan struct{})
 	for range workers {
 		b := allocate(t, m)
 		m.Unpin(b)
+		unpins.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range rounds {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 				if _, err := m.Pin(b); err != nil {
 					t.Error(err)
 					return
 				}
 				m.Unpin(b)
+				unpins.Add(1)
 			}
 		}()
 	}
-	go func() { wg.Wait(); close(done) }()
-	swaps := 0
-	for stop := false; !stop || swaps < 4; swaps++ {
-		select {
-		case <-done:
-			stop = true
-		default:
-		}
-		name := []string{"unpin_count_v1", "unpin_count_v2"}[(swaps+1)%2]
+	for i := range swaps {
+		name := []string{"unpin_count_v1", "unpin_count_v2"}[(i+1)%2]
 		a, err := reg.Attach(ext.Unpin, obj, name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := a.Reused(); len(got) != 1 || got[0] != "calls" {
-			t.Fatalf("swap %d: reused maps %v, want [calls]", swaps, got)
+			t.Fatalf("swap %d: reused maps %v, want [calls]", i, got)
 		}
 		all = append(all, a)
 	}
-	<-done
-	t.Logf("%d swaps during %d unpins", swaps, workers*rounds)
+	close(stop)
+	wg.Wait()
+	total := unpins.Load()
+	t.Logf("%d swaps during %d unpins", swaps, total)
 	var calls uint64
 	for _, a := range all {
 		calls += a.Stats().Calls
 	}
 	last := all[len(all)-1]
-	total := uint64(workers * (rounds + 1))
 	if got := counter(t, last, 0); got != total || calls != total {
 		t.Errorf("%d swaps: the map counted %d calls, the attachments %d, want %d", swaps, got, calls, total)
 	}
