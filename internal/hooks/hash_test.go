@@ -24,8 +24,13 @@ func engines(t *testing.T) []ebpf.Engine {
 	return []ebpf.Engine{ebpf.EngineInterpreter}
 }
 
+// object reads a test program's object; tests that attach one are skipped
+// in a nohooks build.
 func object(t testing.TB, name string) []byte {
 	t.Helper()
+	if !enabled {
+		t.Skip("hooks are compiled out (-tags nohooks)")
+	}
 	obj, err := os.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,121 @@
+package hooks
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
+	"github.com/bpfdb/bpfdb/internal/types"
+	"github.com/bpfdb/bpfdb/internal/vector"
+)
+
+// BenchmarkUnpinSite measures one Unpin policy call: the built-in policy
+// called directly, the site with nothing attached (one atomic load and a
+// branch more; under -tags nohooks the site is the built-in), and the site
+// running unpin_scan.
+func BenchmarkUnpinSite(b *testing.B) {
+	reg := New(Options{Logf: b.Logf})
+	m, err := buffer.New(buffer.Options{Limit: 1 << 20, TempDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	blk, _, err := m.Allocate(buffer.TagColumnData, bufSize)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, p buffer.UnpinPolicy) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if p.Unpin(m, blk).Queue < 0 {
+				b.Fatal("bad queue")
+			}
+		}
+	}
+	var builtin buffer.UnpinPolicy = buffer.DefaultUnpin{}
+	b.Run("builtin", func(b *testing.B) { run(b, builtin) })
+	b.Run("nothing-attached", func(b *testing.B) { run(b, reg.UnpinPolicy()) })
+	if !enabled {
+		return
+	}
+	for _, eng := range benchEngines() {
+		b.Run("unpin_scan/"+eng.String(), func(b *testing.B) {
+			reg := New(Options{Engine: eng, Logf: b.Logf})
+			if _, err := reg.Attach(ext.Unpin, object(b, "unpin.o"), "unpin_scan"); err != nil {
+				b.Fatal(err)
+			}
+			run(b, reg.UnpinPolicy())
+		})
+	}
+}
+
+func benchEngines() []ebpf.Engine {
+	if ebpf.JITSupported() {
+		return []ebpf.Engine{ebpf.EngineInterpreter, ebpf.EngineJIT}
+	}
+	return []ebpf.Engine{ebpf.EngineInterpreter}
+}
+
+// BenchmarkHash measures hashing one full vector (2048 keys) of BIGINT and
+// of short VARCHAR keys: the built-in function, and hash_default attached,
+// per engine. ns/key is the time per key.
+func BenchmarkHash(b *testing.B) {
+	for _, typ := range []types.Type{types.BigIntType, types.VarcharType} {
+		v := vector.New(typ)
+		for i := range vector.Size {
+			if typ == types.VarcharType {
+				v.Set(i, types.VarcharValue(fmt.Sprintf("Customer#%09d", i)))
+			} else {
+				v.Set(i, types.BigIntValue(int64(i*7919)))
+			}
+		}
+		out := make([]uint64, vector.Size)
+		run := func(b *testing.B, h hash.Hasher) {
+			for b.Loop() {
+				h.Column(v, nil, vector.Size, out, false)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*vector.Size), "ns/key")
+		}
+		b.Run(typ.String()+"/builtin", func(b *testing.B) { run(b, hash.Hasher{}) })
+		if !enabled {
+			continue
+		}
+		for _, eng := range benchEngines() {
+			b.Run(typ.String()+"/hash_default/"+eng.String(), func(b *testing.B) {
+				reg := New(Options{Engine: eng, Logf: b.Logf})
+				if _, err := reg.Attach(ext.Hash, object(b, "hash_default.o"), ""); err != nil {
+					b.Fatal(err)
+				}
+				run(b, reg.HashSlot().Capture())
+			})
+		}
+	}
+}
+
+// BenchmarkAttach measures a replacement: parse, verify, compile, reuse
+// maps, swap (DESIGN.md §5: at most 1 ms for a stock policy).
+func BenchmarkAttach(b *testing.B) {
+	if !enabled {
+		b.Skip("hooks compiled out")
+	}
+	for _, c := range []struct {
+		hook    ext.Hook
+		obj     string
+		program string
+	}{{ext.Unpin, "unpin.o", "unpin_scan"}, {ext.Hash, "hash_default.o", ""}} {
+		for _, eng := range benchEngines() {
+			b.Run(c.program+c.obj+"/"+eng.String(), func(b *testing.B) {
+				reg := New(Options{Engine: eng, Logf: func(string, ...any) {}})
+				obj := object(b, c.obj)
+				for b.Loop() {
+					if _, err := reg.Attach(c.hook, obj, c.program); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
