@@ -44,6 +44,7 @@ type runner struct {
 	opts  ebpf.RunOptions
 	hash  *hashState  // Hash only
 	unpin *unpinState // Unpin only
+	alloc *allocState // AllocateNewBlock only
 	calls atomic.Uint64
 	nanos atomic.Uint64
 	fine  atomic.Uint64 // returned BPFDB_HANDLED
@@ -67,6 +68,9 @@ func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Pro
 		case ext.Unpin:
 			rn.unpin = &unpinState{}
 			rn.opts.Host = rn.unpin
+		case ext.AllocateNewBlock:
+			rn.alloc = &allocState{}
+			rn.opts.Host = rn.alloc
 		}
 	}
 	return a
@@ -104,11 +108,14 @@ const (
 	builtin outcome = iota // BPFDB_BUILTIN, or a failure: use the built-in
 	handled                // BPFDB_HANDLED
 	failed                 // error: counted, the built-in runs
+	refused                // the hook's refusal code (AllocateNewBlock: -ENOMEM)
 )
 
 // call runs the program on rn's context and regions and classifies its
-// result; a failure is counted (and may detach the program).
-func (a *Attachment) call(rn *runner) (outcome, error) {
+// result; a failure is counted (and may detach the program). refusal is a
+// negative return that is a decision of the hook rather than an error (0:
+// none).
+func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 	start := time.Now()
 	r0, err := rn.run.RunWith(rn.ctx, rn.opts)
 	rn.nanos.Add(uint64(time.Since(start)))
@@ -118,6 +125,8 @@ func (a *Attachment) call(rn *runner) (outcome, error) {
 		case ret == ext.RetHandled:
 			rn.fine.Add(1)
 			return handled, nil
+		case ret < 0 && ret == refusal:
+			return refused, nil
 		case ret < 0:
 			err = fmt.Errorf("program %s returned %d", a.name, ret)
 		default:

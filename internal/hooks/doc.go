@@ -8,6 +8,10 @@
 //	engine seam                 site here                    program type
 //	hash.Policy (hash.Slot)  ─► Registry.HashSlot          ─► ext.Hash
 //	buffer.UnpinPolicy       ─► Registry.UnpinPolicy       ─► ext.Unpin
+//	buffer.AllocatePolicy    ─► Registry.AllocatePolicy    ─► ext.AllocateNewBlock
+//
+// The other hooks (ExecuteForever, ScheduleTask, Load, UpdateUsedMemory)
+// have no site yet: Attach refuses them with ErrNoSite.
 //
 // Life of an attachment (Registry.Attach): parse the ELF object → pick the
 // program → verify it against the hook's program type, with the hook's

@@ -94,7 +94,7 @@ func (p hashPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
 	le.PutUint32(rn.ctx[hashCtx.column:], flags)
 	le.PutUint32(rn.ctx[hashCtx.flags:], flags)
 	st.req = req
-	out, err := a.call(rn)
+	out, err := a.call(rn, 0)
 	st.req = nil
 	switch out {
 	case handled:

@@ -72,6 +72,7 @@ type Registry struct {
 	helpers [ext.Unpin + 1]*ebpf.Helpers // nil: no site yet
 	hash    hash.Slot
 	unpin   unpinSite
+	alloc   allocSite
 	seq     atomic.Uint64 // unpin calls seen, for the context's seq
 }
 
@@ -87,7 +88,7 @@ func New(opts Options) *Registry {
 		opts.Logf = log.Printf
 	}
 	r := &Registry{opts: opts}
-	r.unpin.r = r
+	r.unpin.r, r.alloc.r = r, r
 	for hook, fns := range siteHelpers() {
 		hs := ebpf.DefaultHelpers()
 		if err := ext.SpecOf(hook).Register(hs, fns); err != nil {
@@ -101,8 +102,9 @@ func New(opts Options) *Registry {
 // siteHelpers returns the hook helpers of every hook that has a site.
 func siteHelpers() map[ext.Hook]map[int32]ebpf.HelperFunc {
 	return map[ext.Hook]map[int32]ebpf.HelperFunc{
-		ext.Hash:  hashHelpers,
-		ext.Unpin: unpinHelpers,
+		ext.Hash:             hashHelpers,
+		ext.Unpin:            unpinHelpers,
+		ext.AllocateNewBlock: allocHelpers,
 	}
 }
 

@@ -95,7 +95,7 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement 
 	le.PutUint32(ctx[unpinCtx.worker:], noWorker)
 	le.PutUint32(ctx[unpinCtx.queue:], uint32(def.Queue))
 	le.PutUint32(ctx[unpinCtx.unload:], 0)
-	out, _ := a.call(rn)
+	out, _ := a.call(rn, 0)
 	viol := st.extra
 	st.m, st.b = nil, nil
 	if out != handled {
