@@ -49,7 +49,7 @@
 // fixtures next to it).
 //
 // The corpus test runs each file under threads 1 and 2, the default and a
-// 16 MiB memory limit, in memory and (in two cells) in a database file;
+// 8 MiB memory limit, in memory and (in two cells) in a database file;
 // go test -tags tinyvectors runs it all again with 64-row vectors.
 //
 // The package imports the embedded API of bpfdb (the module root) and

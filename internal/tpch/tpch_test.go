@@ -18,12 +18,12 @@ const (
 
 // The matrix's small memory limits. An in-memory database cannot evict its
 // tables (SF 0.01 holds about 16 MiB of them), so its limit leaves about
-// 8 MiB for the joins, aggregates and sorts, which must spill beyond it; a
-// database file's tables are evicted and read back, so its limit is below
-// the size of the data.
+// 8 MiB for the joins, aggregates and sorts; a database file's tables are
+// evicted and read back, so its limit is half the size of the data, and
+// scans reload blocks while joins and aggregates hold theirs.
 const (
 	tinyMemory     = 24 << 20
-	tinyFileMemory = 16 << 20
+	tinyFileMemory = 8 << 20
 )
 
 // A cell is one configuration the queries run under.
