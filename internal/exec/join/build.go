@@ -61,6 +61,7 @@ type buildLocal struct {
 
 	hashes [vector.Size]uint64
 	keep   [vector.Size]uint16 // slots of the rows whose keys are not NULL
+	isNul  [vector.Size]bool   // RightAnti: kept row i has a NULL key
 
 	page     []byte // the current row page
 	pageNo   uint32
@@ -105,6 +106,9 @@ func (b *buildLocal) Sink(in *vector.Chunk) error {
 		}
 		k = n
 	} else {
+		// A RightAnti join keeps the rows with a NULL key too: it emits
+		// them. They are marked as such and stay out of the chains.
+		keepAll := b.j.spec.Kind == RightAnti
 		for r := range n {
 			s := in.Index(r)
 			ok := true
@@ -114,11 +118,9 @@ func (b *buildLocal) Sink(in *vector.Chunk) error {
 					break
 				}
 			}
-			b.keep[k] = uint16(r)
-			k += b2i(ok)
-		}
-		if k < n {
-			b.nullKeys = true
+			b.keep[k], b.isNul[k] = uint16(r), !ok
+			k += b2i(ok || keepAll)
+			b.nullKeys = b.nullKeys || !ok
 		}
 	}
 	w := b.l.width
@@ -131,6 +133,13 @@ func (b *buildLocal) Sink(in *vector.Chunk) error {
 		cnt := min(k-done, (len(b.page)-b.used)/w)
 		if err := b.write(in, b.keep[done:done+cnt]); err != nil {
 			return err
+		}
+		if b.l.marks && nulls {
+			for i, isNul := range b.isNul[done : done+cnt] {
+				if isNul {
+					ne.PutUint32(b.page[b.used+i*w+markOff:], nullKey)
+				}
+			}
 		}
 		b.used += cnt * w
 		done += cnt

@@ -1,7 +1,8 @@
 // Package join is bpfdb's parallel hash join: a parallel.Sink for the build
 // pipeline and a parallel.Operator for the probe pipeline that depends on
 // it, for the join kinds of the logical plan (inner, left, semi, anti,
-// mark, single; a cross product is an inner join without keys).
+// mark, single; a cross product is an inner join without keys), and the
+// right semi and right anti joins that preserve the build side instead.
 //
 // # Build
 //
@@ -38,6 +39,20 @@
 // row's second match on they copy pairs into a dense output, round by
 // round, returning HaveMoreOutput whenever it is full. Semi, Anti, Mark
 // and Single joins always reference the probe columns.
+//
+// # Right semi and right anti joins
+//
+// A Semi or Anti join whose preserved side is much smaller than the other
+// (TPC-H Q4: a quarter's orders EXISTS lineitem) runs better the other way
+// round: RightSemi and RightAnti build the preserved side, with a mark in
+// every row, and probe with the other side. The probe pipeline ends in
+// ProbeSink, whose rounds (keys, then the residual over pairs whose build
+// row is not marked yet) mark every build row they match, atomically; the
+// output pipeline starts from Source, which reads the row pages (a morsel
+// each) and emits the marked (semi) or unmarked (anti) rows' BuildOutput
+// columns. A RightAnti build stores rows with a NULL key too, marked as
+// such and in no chain, so that it emits them (NOT EXISTS keeps them).
+// right.go draws the three pipelines.
 //
 // Memory: with Spec.Buffers set, every page and the buckets are buffers
 // of the buffer manager tagged "hash table", pinned until the next run of

@@ -21,7 +21,8 @@ import (
 type Kind uint8
 
 // The join kinds. The probe side is the left input, the build side the
-// right one.
+// right one, except for RightSemi and RightAnti, which preserve the build
+// side.
 const (
 	// Inner: every pair of a probe row and a build row that match.
 	Inner Kind = iota + 1
@@ -42,9 +43,23 @@ const (
 	// Single: like Left, but a probe row with more than one match is the
 	// error ErrSingle (scalar subqueries).
 	Single
+	// RightSemi: the build rows with at least one match (BuildOutput
+	// columns only): a Semi join whose preserved side is the build side,
+	// for a preserved side much smaller than the other. The probe
+	// pipeline ends in ProbeSink, which marks the build rows it matches;
+	// Source then emits the marked rows.
+	RightSemi
+	// RightAnti: the build rows without a match (BuildOutput columns
+	// only), probed like RightSemi; a build row whose key is NULL has no
+	// match and is emitted (NOT EXISTS).
+	RightAnti
 )
 
-var kindNames = [...]string{"", "inner", "left", "semi", "anti", "mark", "single"}
+var kindNames = [...]string{"", "inner", "left", "semi", "anti", "mark", "single", "right semi", "right anti"}
+
+// right reports whether the build side is the preserved one: the probe
+// emits nothing and Source emits the build rows.
+func (k Kind) right() bool { return k == RightSemi || k == RightAnti }
 
 // String returns the kind's name as EXPLAIN prints it ("inner").
 func (k Kind) String() string {
@@ -80,7 +95,8 @@ type Spec struct {
 	// i-len(Probe). It is part of the match for every kind.
 	Residual expr.Expr
 	// BuildOutput lists the build columns appended to the output of Inner,
-	// Left and Single joins (it must be empty for the others).
+	// Left and Single joins, and the only output columns of RightSemi and
+	// RightAnti joins (it must be empty for the others).
 	BuildOutput []int
 	// Buffers accounts the hash table's memory (tag "hash table"); nil:
 	// no accounting.
@@ -97,7 +113,9 @@ type Stats struct {
 	// ProbeRows counts the probe rows the join was given.
 	ProbeRows int64
 	// Matches counts the matching pairs found (equal keys and a true
-	// residual); Semi, Anti and Mark joins stop at a probe row's first.
+	// residual); Semi, Anti and Mark joins stop at a probe row's first,
+	// RightSemi and RightAnti joins with a residual skip the pairs whose
+	// build row is matched already.
 	Matches int64
 	// TableBytes is the memory of the last run's hash table: row pages,
 	// string pages and the bucket array.
@@ -135,7 +153,7 @@ func New(spec Spec) (*Join, error) {
 	fail := func(format string, args ...any) (*Join, error) {
 		return nil, fmt.Errorf("%s join: %s: %w", spec.Kind, fmt.Sprintf(format, args...), ErrSpec)
 	}
-	if spec.Kind < Inner || spec.Kind > Single {
+	if spec.Kind < Inner || spec.Kind > RightAnti {
 		return fail("unknown kind %d", uint8(spec.Kind))
 	}
 	for _, ts := range [][]types.Type{spec.Probe, spec.Build} {
@@ -192,13 +210,18 @@ func New(spec Spec) (*Join, error) {
 			resBuild = append(resBuild, c-len(spec.Probe))
 		}
 	}
-	l, err := newLayout(spec.Build, spec.BuildKeys, spec.BuildOutput, resBuild)
+	l, err := newLayout(spec.Build, spec.BuildKeys, spec.BuildOutput, resBuild, spec.Kind.right())
 	if err != nil {
 		return nil, fmt.Errorf("%s join: %w", spec.Kind, err)
 	}
 	j.layout = l
 	j.out = slices.Clone(spec.Probe)
 	switch spec.Kind {
+	case RightSemi, RightAnti:
+		j.out = j.out[:0]
+		for _, b := range spec.BuildOutput {
+			j.out = append(j.out, spec.Build[b])
+		}
 	case Inner, Left, Single:
 		for _, b := range spec.BuildOutput {
 			j.out = append(j.out, spec.Build[b])
@@ -231,9 +254,10 @@ func checkColumns(input []types.Type, e expr.Expr) error {
 // Spec returns the join's spec.
 func (j *Join) Spec() Spec { return j.spec }
 
-// Types returns the column types of the probe operator's output: all probe
-// columns, then the BuildOutput columns (Inner, Left, Single) or one
-// BOOLEAN mark (Mark); nothing more for Semi and Anti.
+// Types returns the column types of the join's output: all probe columns,
+// then the BuildOutput columns (Inner, Left, Single) or one BOOLEAN mark
+// (Mark); nothing more for Semi and Anti. The output of RightSemi and
+// RightAnti joins, which Source produces, is the BuildOutput columns.
 func (j *Join) Types() []types.Type { return slices.Clone(j.out) }
 
 // Build returns the sink of the build pipeline: it collects the build rows
@@ -241,8 +265,20 @@ func (j *Join) Types() []types.Type { return slices.Clone(j.out) }
 func (j *Join) Build() parallel.Sink { return buildSink{j} }
 
 // Probe returns the operator of the probe pipeline, which must depend on
-// the build pipeline.
+// the build pipeline (not for RightSemi and RightAnti joins: see
+// ProbeSink).
 func (j *Join) Probe() parallel.Operator { return probeOp{j} }
+
+// ProbeSink returns the sink of the probe pipeline of a RightSemi or
+// RightAnti join, which must depend on the build pipeline: it marks the
+// build rows that have a match. Source then emits the join's output in a
+// pipeline that depends on the probe pipeline.
+func (j *Join) ProbeSink() parallel.Sink { return probeSink{j} }
+
+// Source returns the source of the output of a RightSemi or RightAnti
+// join: the build rows the probe pipeline marked (RightSemi) or did not
+// mark (RightAnti), their BuildOutput columns.
+func (j *Join) Source() parallel.Source { return rightSource{j} }
 
 // Stats returns the join's counters.
 func (j *Join) Stats() Stats {

@@ -23,7 +23,10 @@ var ne = binary.NativeEndian
 //	└───────┴───────┴─────────────┴──────────┴───────────┴──────────┴─────┘
 //
 // hash is the row's key hash, next the ref of the next row of its bucket's
-// chain (0 ends it). Only the build columns the join reads are stored: the
+// chain (0 ends it). The rows of a RightSemi or RightAnti join have 8
+// more bytes after next, before the fields: a 4-byte mark (0: no match
+// yet, 1: matched, set atomically by the probe tasks; 2: the key is NULL,
+// the row is in no chain) and 4 bytes of padding. Only the build columns the join reads are stored: the
 // keys, the BuildOutput columns and the columns the residual reads, each
 // once. Field widths by physical type:
 //
@@ -38,6 +41,15 @@ const (
 	hashOff = 0
 	nextOff = 8
 	rowHead = 16
+	markOff = 16 // RightSemi, RightAnti
+	markLen = 8
+)
+
+// The values of a row's mark.
+const (
+	unmarked = 0
+	marked   = 1
+	nullKey  = 2
 )
 
 // field is one stored build column.
@@ -64,12 +76,13 @@ type layout struct {
 	outs    []int // field of BuildOutput[j]
 	nullOff int
 	width   int
+	marks   bool // the rows have a mark
 }
 
 // newLayout lays out the build columns keys, outs and res (with
-// duplicates) of a build input of types build.
-func newLayout(build []types.Type, keys, outs, res []int) (*layout, error) {
-	l := &layout{colOf: make([]int, len(build))}
+// duplicates) of a build input of types build, with a mark if marks.
+func newLayout(build []types.Type, keys, outs, res []int, marks bool) (*layout, error) {
+	l := &layout{colOf: make([]int, len(build)), marks: marks}
 	for i := range l.colOf {
 		l.colOf[i] = -1
 	}
@@ -85,6 +98,9 @@ func newLayout(build []types.Type, keys, outs, res []int) (*layout, error) {
 		return cmp.Compare(width(build[b].Physical()), width(build[a].Physical()))
 	})
 	off := rowHead
+	if marks {
+		off += markLen
+	}
 	for i, c := range cols {
 		p := build[c].Physical()
 		l.fields = append(l.fields, field{col: c, t: build[c], phys: p, off: off})

@@ -31,6 +31,9 @@ func (p probeOp) Init(*parallel.Producer) (parallel.OperatorState, error) {
 	if t == nil || !t.finalized {
 		return nil, fmt.Errorf("%s join: probe before the build pipeline finalized (the probe pipeline must depend on it): %w", j.spec.Kind, ErrSpec)
 	}
+	if j.spec.Kind.right() {
+		return nil, fmt.Errorf("%s join: probed by an operator, not by its ProbeSink: %w", j.spec.Kind, ErrSpec)
+	}
 	return &probeState{j: j, t: t}, nil
 }
 
@@ -294,6 +297,9 @@ func (p *probeLocal) round(in *vector.Chunk) (int, error) {
 			}
 			k = p.keepEqual(k, t.l.fields[fi], in.Col(p.j.spec.ProbeKeys[i]))
 		}
+	}
+	if p.kind.right() && p.ev != nil && k > 0 {
+		k = p.dropMarked(k)
 	}
 	if p.ev != nil && k > 0 {
 		var err error

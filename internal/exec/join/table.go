@@ -79,7 +79,7 @@ type table struct {
 	other    []*buffer.Block // the buffer of the buckets
 	bytes    int64
 	rowPages []rowPage
-	rows     int64  // stored rows
+	rows     int64  // stored rows (RightAnti: with those with NULL keys)
 	sunk     int64  // rows the build side gave, NULL keys included
 	nullKeys bool   // a build row had a NULL key
 	nullable []bool // per field: some stored row has it NULL
@@ -98,6 +98,10 @@ type table struct {
 	builtOnce sync.Once
 	// buildErr is set (before built is closed) if an insert failed.
 	buildErr error
+
+	// probed is set when the probe sink of a RightSemi or RightAnti join
+	// finalized: the marks are complete.
+	probed atomic.Bool
 
 	released bool
 }
@@ -175,6 +179,21 @@ func (t *table) u8(ref uint64, off int) byte {
 func (t *table) str(ref uint64, off int) []byte {
 	p, o, n := t.u32(ref, off), t.u32(ref, off+4), t.u32(ref, off+8)
 	return t.pages[p][o : o+n : o+n]
+}
+
+// mark records that row ref has a match. Many probe tasks may mark a row
+// at once: the store is atomic, and skipped if the row is marked already
+// (a shared cache line is then only read).
+func (t *table) mark(ref uint64) {
+	m := (*uint32)(t.at(ref, markOff))
+	if atomic.LoadUint32(m) == unmarked {
+		atomic.StoreUint32(m, marked)
+	}
+}
+
+// markOf returns the mark of row ref.
+func (t *table) markOf(ref uint64) uint32 {
+	return atomic.LoadUint32((*uint32)(t.at(ref, markOff)))
 }
 
 // isNull reports whether field fi of row ref is NULL.
@@ -289,6 +308,9 @@ func (t *table) insert(rp rowPage, shared bool) {
 	heads, mask := t.heads, t.mask
 	for off := 0; off+w <= rp.used; off += w {
 		ref := uint64(rp.no)<<pageBits | uint64(off)
+		if t.l.marks && t.u32(ref, markOff) == nullKey {
+			continue // a RightAnti row with a NULL key matches nothing
+		}
 		h := t.u64(ref, hashOff)
 		next := (*uint64)(t.at(ref, nextOff))
 		s := salt(h)
