@@ -252,49 +252,52 @@ func (p *colPred) eval(v *vector.Vector, sel []uint16, n int, out []uint16) int 
 		return 0
 	}
 	words := v.Validity().Words()
+	simple := len(p.ne) == 0 && words == nil // the common case: a tight loop
 	switch v.Type().Physical() {
-	case types.PhysBool:
-		return evalKeys(p, v.Bools(), words, sel, n, out, func(b bool) uint64 {
-			if b {
-				return 1
-			}
-			return 0
-		})
 	case types.PhysInt32:
-		return evalKeys(p, v.Int32s(), words, sel, n, out, func(x int32) uint64 { return intKey(int64(x)) })
+		if simple {
+			return rangeInts(v.Int32s(), p.lo, p.hi, sel, n, out)
+		}
+		d := v.Int32s()
+		return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(intKey(int64(d[i]))) })
 	case types.PhysInt64:
-		return evalKeys(p, v.Int64s(), words, sel, n, out, func(x int64) uint64 { return intKey(x) })
+		if simple {
+			return rangeInts(v.Int64s(), p.lo, p.hi, sel, n, out)
+		}
+		d := v.Int64s()
+		return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(intKey(d[i])) })
+	case types.PhysBool:
+		d := v.Bools()
+		return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(uint64(b2i(d[i]))) })
 	case types.PhysFloat64:
-		return evalKeys(p, v.Float64s(), words, sel, n, out, floatKey)
+		d := v.Float64s()
+		return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(floatKey(d[i])) })
 	}
 	strs, arena := v.Strs(), v.Arena()
-	pass := func(i int) bool {
+	return evalSlots(words, sel, n, out, func(i int) bool {
 		s := strs[i]
 		return p.passStr(arena[s.Off : s.Off+s.Len])
-	}
-	return evalSlots(words, sel, n, out, pass)
+	})
 }
 
-// evalKeys is eval for fixed-width values: the range test is branch-free
-// and the common case, no excluded keys and no NULLs, a tight loop.
-func evalKeys[T any](p *colPred, data []T, words []uint64, sel []uint16, n int, out []uint16, key func(T) uint64) int {
-	lo, width := p.lo, p.hi-p.lo
-	if len(p.ne) == 0 && words == nil {
-		k := 0
-		if sel == nil {
-			for i, x := range data[:n] {
-				out[k] = uint16(i)
-				k += b2i(key(x)-lo <= width)
-			}
-			return k
-		}
-		for _, i := range sel {
-			out[k] = i
-			k += b2i(key(data[i])-lo <= width)
+// rangeInts keeps the slots among sel (nil: 0..n-1) of data whose keys lie
+// in [lo, hi], branch-free: intKey(x)-lo is uint64(x)-uint64(int64 of lo),
+// so the test needs no key at all.
+func rangeInts[T int32 | int64](data []T, lo, hi uint64, sel []uint16, n int, out []uint16) int {
+	base, width := lo^1<<63, hi-lo
+	k := 0
+	if sel == nil {
+		for i, x := range data[:n] {
+			out[k] = uint16(i)
+			k += b2i(uint64(int64(x))-base <= width)
 		}
 		return k
 	}
-	return evalSlots(words, sel, n, out, func(i int) bool { return p.passKey(key(data[i])) })
+	for _, i := range sel {
+		out[k] = i
+		k += b2i(uint64(int64(data[i]))-base <= width)
+	}
+	return k
 }
 
 // evalSlots keeps the valid slots among sel (nil: 0..n-1) that pass.

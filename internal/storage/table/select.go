@@ -185,8 +185,17 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 	if k < 0 || n <= 0 || n > vector.Size || first+n > h.count {
 		return 0, false, segErr("vector %d of %d rows beyond the segment's %d rows", k, n, h.count)
 	}
-	switch h.format {
-	case FormatConstant, FormatDictionary:
+	switch {
+	case h.format == FormatConstant || h.format == FormatDictionary:
+	case h.format == FormatBitPacked && h.phys != types.PhysBool && len(p.ne) == 0 && h.flags&flagValidity == 0:
+		// Test the packed deltas: base+delta passes when delta-c <= hi-lo.
+		b, err := r.src.view(h.bodyOff()+first*h.width/8, (n*h.width+7)/8+packPadding)
+		if err != nil {
+			return 0, false, err
+		}
+		cnt := rangePacked(b, h.width, n, sel, (p.lo^1<<63)-h.base, p.hi-p.lo, out)
+		r.src.release()
+		return cnt, false, nil
 	default:
 		dsel := sel
 		if sel != nil && !r.selective(len(sel), n) {
@@ -257,4 +266,55 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		return 0, false, bad
 	}
 	return cnt, false, nil
+}
+
+// rangePacked keeps the slots among sel (nil: 0..n-1) whose w-bit packed
+// values d in src satisfy d-c <= width (unsigned, wrapping): a range test
+// on the values without decoding them.
+func rangePacked(src []byte, w, n int, sel []uint16, c, width uint64, out []uint16) int {
+	k := 0
+	if sel != nil {
+		for _, i := range sel {
+			out[k] = i
+			k += b2i(unpackOne(src, int(i), w)-c <= width)
+		}
+		return k
+	}
+	i := 0
+	if w > 0 && w <= 56 {
+		// As unpack: eight values take w bytes.
+		mask := ^uint64(0) >> (64 - uint(w))
+		var off, sh [8]int
+		for j := range 8 {
+			off[j], sh[j] = j*w>>3, j*w&7
+		}
+		bit := 0
+		var d [8]uint64
+		for ; i+8 <= n; i += 8 {
+			p := src[bit>>3:]
+			p = p[:w+8]
+			d[0] = binary.LittleEndian.Uint64(p[off[0]:])>>uint(sh[0])&mask - c
+			d[1] = binary.LittleEndian.Uint64(p[off[1]:])>>uint(sh[1])&mask - c
+			d[2] = binary.LittleEndian.Uint64(p[off[2]:])>>uint(sh[2])&mask - c
+			d[3] = binary.LittleEndian.Uint64(p[off[3]:])>>uint(sh[3])&mask - c
+			d[4] = binary.LittleEndian.Uint64(p[off[4]:])>>uint(sh[4])&mask - c
+			d[5] = binary.LittleEndian.Uint64(p[off[5]:])>>uint(sh[5])&mask - c
+			d[6] = binary.LittleEndian.Uint64(p[off[6]:])>>uint(sh[6])&mask - c
+			d[7] = binary.LittleEndian.Uint64(p[off[7]:])>>uint(sh[7])&mask - c
+			bit += 8 * w
+			if d[0] > width && d[1] > width && d[2] > width && d[3] > width &&
+				d[4] > width && d[5] > width && d[6] > width && d[7] > width {
+				continue // none of the eight: the common case of a selective filter
+			}
+			for j, x := range d {
+				out[k] = uint16(i + j)
+				k += b2i(x <= width)
+			}
+		}
+	}
+	for ; i < n; i++ {
+		out[k] = uint16(i)
+		k += b2i(unpackOne(src, i, w)-c <= width)
+	}
+	return k
 }
