@@ -295,7 +295,7 @@ func TestSpill(t *testing.T) {
 // pinned pages cannot be spilled), and running out is left to chance.
 func TestSpillRedo(t *testing.T) {
 	r := vectortest.Rand(t)
-	rows := diffRows(r, 40000, 5000, 0.01)
+	rows := diffRows(r, 40000/scale, 5000, 0.01)
 	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false)}
 	for range 16 {
 		specs = append(specs, spec(expr.Avg, diffTypes, 6, false))
