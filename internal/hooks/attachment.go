@@ -45,6 +45,7 @@ type runner struct {
 	hash  *hashState  // Hash only
 	unpin *unpinState // Unpin only
 	alloc *allocState // AllocateNewBlock only
+	mem   *memState   // UpdateUsedMemory only
 	calls atomic.Uint64
 	nanos atomic.Uint64
 	fine  atomic.Uint64 // returned BPFDB_HANDLED
@@ -71,6 +72,9 @@ func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Pro
 		case ext.AllocateNewBlock:
 			rn.alloc = &allocState{}
 			rn.opts.Host = rn.alloc
+		case ext.UpdateUsedMemory:
+			rn.mem = &memState{r: r, slot: i}
+			rn.opts.Host = rn.mem
 		}
 	}
 	return a

@@ -9,8 +9,9 @@
 //	hash.Policy (hash.Slot)  ─► Registry.HashSlot          ─► ext.Hash
 //	buffer.UnpinPolicy       ─► Registry.UnpinPolicy       ─► ext.Unpin
 //	buffer.AllocatePolicy    ─► Registry.AllocatePolicy    ─► ext.AllocateNewBlock
+//	buffer.MemoryPolicy      ─► Registry.MemoryPolicy      ─► ext.UpdateUsedMemory
 //
-// The other hooks (ExecuteForever, ScheduleTask, Load, UpdateUsedMemory)
+// The other hooks (ExecuteForever, ScheduleTask, Load)
 // have no site yet: Attach refuses them with ErrNoSite.
 //
 // Life of an attachment (Registry.Attach): parse the ELF object → pick the

@@ -17,6 +17,7 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 	"github.com/bpfdb/bpfdb/ext"
 	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 )
 
 // Errors of the registry, wrapped in chains that name the hook and program.
@@ -73,6 +74,8 @@ type Registry struct {
 	hash    hash.Slot
 	unpin   unpinSite
 	alloc   allocSite
+	memory  memSite
+	caches  memCaches
 	seq     atomic.Uint64 // unpin calls seen, for the context's seq
 }
 
@@ -88,7 +91,8 @@ func New(opts Options) *Registry {
 		opts.Logf = log.Printf
 	}
 	r := &Registry{opts: opts}
-	r.unpin.r, r.alloc.r = r, r
+	r.unpin.r, r.alloc.r, r.memory.r = r, r, r
+	r.caches.slots = make([][buffer.NumTags]atomic.Int64, opts.Runners)
 	for hook, fns := range siteHelpers() {
 		hs := ebpf.DefaultHelpers()
 		if err := ext.SpecOf(hook).Register(hs, fns); err != nil {
@@ -105,6 +109,7 @@ func siteHelpers() map[ext.Hook]map[int32]ebpf.HelperFunc {
 		ext.Hash:             hashHelpers,
 		ext.Unpin:            unpinHelpers,
 		ext.AllocateNewBlock: allocHelpers,
+		ext.UpdateUsedMemory: memHelpers,
 	}
 }
 
@@ -197,9 +202,7 @@ func (r *Registry) Attach(hook ext.Hook, obj []byte, program string) (*Attachmen
 	}
 	a := newAttachment(r, hook, ps, p, ms, reused, slices.Clone(obj))
 	r.slots[hook].Store(a)
-	if hook == ext.Hash {
-		r.hash.Set(hashPolicy{a})
-	}
+	r.swapped(hook, a)
 	if prev != nil {
 		r.opts.Logf("hooks: %s: replaced %s with %s (%s; maps kept: %s)", hook, prev.name, a.name, p.Engine(), listOrNone(reused))
 	} else {
@@ -310,9 +313,7 @@ func (r *Registry) Detach(hook ext.Hook) error {
 	if a == nil {
 		return fmt.Errorf("detach from hook %s: %w", hook, ErrNotAttached)
 	}
-	if hook == ext.Hash {
-		r.hash.Set(nil)
-	}
+	r.swapped(hook, nil)
 	r.opts.Logf("hooks: %s: detached %s", hook, a.name)
 	return nil
 }
@@ -326,10 +327,24 @@ func (r *Registry) detachFailing(a *Attachment, last error) {
 	if !r.slots[a.hook].CompareAndSwap(a, nil) {
 		return // replaced or detached meanwhile
 	}
-	if a.hook == ext.Hash {
-		r.hash.Set(nil)
-	}
+	r.swapped(a.hook, nil)
 	r.opts.Logf("hooks: %s: detached %s after %d errors; last: %v", a.hook, a.name, a.errors.Load(), last)
+}
+
+// swapped follows a change of hook's slot to a (nil: detached): the hash
+// slot gets the new function, cached memory counts are flushed. r.mu is
+// held.
+func (r *Registry) swapped(hook ext.Hook, a *Attachment) {
+	switch hook {
+	case ext.Hash:
+		if a == nil {
+			r.hash.Set(nil)
+		} else {
+			r.hash.Set(hashPolicy{a})
+		}
+	case ext.UpdateUsedMemory:
+		r.FlushMemory()
+	}
 }
 
 // HookInfo describes one hook's slot, for listings (bpfdb_hooks()).
