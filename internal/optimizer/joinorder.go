@@ -24,8 +24,38 @@ const (
 func orderJoins(p *planner.Plan, changes *int) error {
 	o := &orderer{p: p, es: newEstimator()}
 	p.Root = o.reorder(p.Root, false)
-	*changes = o.trees
+	*changes = o.trees + buildSides(p.Root, newEstimator())
 	return nil
+}
+
+// buildLeftRatio is how many times fewer rows the left (preserved) side of
+// a semi or anti join must be estimated to have than the right for the
+// join to build the left: probing the big side costs about a lookup per
+// row either way, but building it costs a stored row each, and a table
+// that falls out of the caches (DuckDB flips at any smaller side; the
+// margin keeps estimation noise from flipping joins of similar sides).
+const buildLeftRatio = 4
+
+// buildSides sets BuildLeft on every semi or anti join with conditions
+// whose left side is estimated buildLeftRatio times smaller than its right
+// (TPC-H Q4's orders EXISTS lineitem), and clears it on the others; it
+// returns how many joins it changed. es must not have estimated nodes
+// that reordering changed since.
+func buildSides(n planner.Node, es *estimator) int {
+	changed := 0
+	for _, in := range n.Inputs() {
+		changed += buildSides(in, es)
+	}
+	j, ok := n.(*planner.Join)
+	if !ok || !isSemi(j) {
+		return changed
+	}
+	left := len(j.Conds) > 0 && buildLeftRatio*es.estimate(j.Left).rows < es.estimate(j.Right).rows
+	if left != j.BuildLeft {
+		j.BuildLeft = left
+		changed++
+	}
+	return changed
 }
 
 type orderer struct {

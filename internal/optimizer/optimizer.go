@@ -41,6 +41,7 @@ func pass(name string, run func(*planner.Plan, *int) error) Pass {
 //	filter_pushdown      predicates moved into scans, joins whose kind
 //	                     changed (cross or left to inner, mark to semi)
 //	join_order           trees of joins whose order or sides changed
+//	semijoin_reduction   aggregates whose input a semi join now filters
 //	projection_pushdown  columns and aggregates dropped, projections removed
 //	top_n                TopNs made
 func Passes() []Pass {
@@ -48,6 +49,7 @@ func Passes() []Pass {
 		pass("constant_folding", foldConstants),
 		pass("filter_pushdown", pushFilters),
 		pass("join_order", orderJoins),
+		pass("semijoin_reduction", reduceJoins),
 		pass("projection_pushdown", pruneColumns),
 		pass("top_n", fuseTopN),
 	}

@@ -274,17 +274,16 @@ func DecimalAddType(a, b Type) (Type, error) {
 }
 
 // DecimalMulType is the result type of multiplying DECIMAL a by DECIMAL b:
-// scale sa+sb and precision pa+pb capped at 18. It fails if the scale
-// itself exceeds 18, or if an operand is wider than 18 digits (DuckDB
-// multiplies those as 128-bit integers; bpfdb's expressions multiply them
-// as DOUBLE).
+// scale sa+sb and precision pa+pb capped at 18, or 38 if an operand is
+// wider than 18 digits, as DuckDB caps them (the values hold 18 digits;
+// more fails at run time). It fails if the scale itself exceeds 18.
 func DecimalMulType(a, b Type) (Type, error) {
 	s := a.Scale() + b.Scale()
 	if s > MaxDecimalPrecision {
 		return Type{}, fmt.Errorf("multiply %v by %v: result scale %d exceeds %d: %w", a, b, s, MaxDecimalPrecision, ErrDecimalPrecision)
 	}
 	if max(a.Precision(), b.Precision()) > MaxDecimalPrecision {
-		return Type{}, fmt.Errorf("multiply %v by %v: an operand wider than %d digits: %w", a, b, MaxDecimalPrecision, ErrDecimalPrecision)
+		return DecimalType(MaxDecimalWidth, s)
 	}
 	return DecimalType(min(MaxDecimalPrecision, max(a.Precision()+b.Precision(), s)), s)
 }

@@ -38,6 +38,11 @@ var opNames = [...]string{
 }
 
 // String returns the operator's SQL spelling.
+// wideMulScale is the largest scale a product with an operand wider than
+// 18 digits keeps as a DECIMAL (12 integer digits remain); beyond it the
+// product is a DOUBLE.
+const wideMulScale = 6
+
 func (o Op) String() string {
 	if int(o) < len(opNames) && opNames[o] != "" {
 		return opNames[o]
@@ -282,10 +287,11 @@ func NewBinary(op Op, l, r Expr, pos Pos) (Expr, error) {
 		t = types.DoubleType
 	case (lt.ID() == types.Decimal || rt.ID() == types.Decimal) && op == OpMul &&
 		max(asDecimal(lt).Precision(), asDecimal(rt).Precision()) > types.MaxDecimalPrecision &&
-		asDecimal(lt).Precision()+asDecimal(rt).Precision() > types.MaxDecimalPrecision:
-		// A product whose operand is wider than an int64 holds (a sum,
-		// DECIMAL(38,s)) and whose digits could exceed 18: DuckDB
-		// multiplies 128-bit integers; bpfdb multiplies doubles.
+		asDecimal(lt).Scale()+asDecimal(rt).Scale() > wideMulScale:
+		// A product with an operand wider than 18 digits (a sum,
+		// DECIMAL(38,s)) whose scale would leave fewer than 12 integer
+		// digits in an int64: DuckDB multiplies 128-bit integers; bpfdb
+		// multiplies doubles (TPC-H Q11: sum(...) * 0.0001000000).
 		t = types.DoubleType
 	case lt.ID() == types.Decimal || rt.ID() == types.Decimal:
 		a, b := asDecimal(lt), asDecimal(rt)

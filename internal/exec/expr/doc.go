@@ -16,9 +16,10 @@
 //	                      capped at 18, or 38 if an operand is wider than
 //	                      18 (types.DecimalAddType)
 //	×    on DECIMAL       scale s1+s2, precision p1+p2 capped at 18
-//	                      (types.DecimalMulType); DOUBLE if an operand is
-//	                      wider than 18 digits (a sum) and p1+p2 > 18,
-//	                      where DuckDB multiplies 128-bit integers
+//	                      (types.DecimalMulType), or 38 with an operand
+//	                      wider than 18 digits (a sum); DOUBLE then if
+//	                      s1+s2 > 6, where DuckDB multiplies 128-bit
+//	                      integers
 //	DECIMAL(p>18,s)       a type (sums are DECIMAL(38,s)) whose values
 //	                      still hold 18 digits at most: more is an
 //	                      overflow error (types.MaxDecimalWidth)

@@ -9,8 +9,8 @@ import (
 
 // TestWideDecimals pins the types around DECIMALs wider than 18 digits:
 // a sum of DECIMAL(15,2) is DECIMAL(38,2) as in DuckDB, adding to it stays
-// exact, and a product that could need more than 18 digits with a wide
-// operand is computed as DOUBLE (DuckDB uses 128-bit integers there).
+// exact, multiplying it keeps a DECIMAL(38,s) up to scale 6 and becomes a
+// DOUBLE beyond (DuckDB uses 128-bit integers there).
 func TestWideDecimals(t *testing.T) {
 	money := types.MustDecimal(15, 2)
 	agg, err := expr.NewAggregate(expr.AggSpec{Kind: expr.Sum, Arg: 0, ArgType: money, Text: "sum(x)"})
@@ -28,7 +28,9 @@ func TestWideDecimals(t *testing.T) {
 		want  types.Type
 	}{
 		{expr.OpMul, types.MustDecimal(10, 10), types.DoubleType},
-		{expr.OpMul, types.IntegerType, types.DoubleType},
+		{expr.OpMul, types.IntegerType, types.MustDecimal(38, 2)},
+		{expr.OpMul, types.MustDecimal(15, 4), types.MustDecimal(38, 6)},
+		{expr.OpMul, types.MustDecimal(15, 5), types.DoubleType},
 		{expr.OpAdd, money, types.MustDecimal(38, 2)},
 		{expr.OpSub, types.MustDecimal(4, 4), types.MustDecimal(38, 4)},
 	} {
