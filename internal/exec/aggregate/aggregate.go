@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -171,6 +172,9 @@ type run struct {
 	mem     memory
 	hasher  hash.Hasher
 	threads int // of the scheduler: tasks share the memory limit
+	// zeroInit: every aggregate's initial state is all zero bytes, which
+	// new rows in fresh (zeroed) pages already hold.
+	zeroInit bool
 
 	mu    sync.Mutex
 	parts [][]*page // grouped: the pages of each partition, from every task
@@ -197,6 +201,12 @@ func (a *Aggregate) Init(p *parallel.Producer) (parallel.SinkState, error) {
 		r.aggs = append(r.aggs, ag)
 	}
 	r.lay = newLayout(a.input, a.groups, r.aggs)
+	r.zeroInit = true
+	for _, ag := range r.aggs {
+		st := bytes.Repeat([]byte{0xff}, ag.StateSize())
+		ag.Init(st)
+		r.zeroInit = r.zeroInit && !slices.ContainsFunc(st, func(b byte) bool { return b != 0 })
+	}
 	if a.opts.Hash != nil {
 		r.hasher = a.opts.Hash.Capture()
 	}
@@ -288,8 +298,10 @@ func (l *local) Sink(in *vector.Chunk) error {
 			return err
 		}
 		created, err := l.t.group(in, hashes)
-		for _, i := range created {
-			r.initStates(rows[i])
+		if !r.zeroInit {
+			for _, i := range created {
+				r.initStates(rows[i])
+			}
 		}
 		if err == nil {
 			break

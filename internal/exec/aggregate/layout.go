@@ -304,8 +304,12 @@ func (l *layout) moveStrings(dst []byte, pg *page, src []byte) {
 // sameKeys reports whether rows a (in page pa) and b (in page pb) have
 // equal keys.
 func (l *layout) sameKeys(a, pa, b, pb []byte) bool {
-	if !bytes.Equal(a[8:l.fixedEnd], b[8:l.fixedEnd]) {
-		return false
+	// The NULL bits and fixed keys, a word at a time.
+	fa, fb := a[8:l.fixedEnd], b[8:l.fixedEnd]
+	for i := 0; i < len(fa); i += 8 {
+		if le.Uint64(fa[i:]) != le.Uint64(fb[i:]) {
+			return false
+		}
 	}
 	for _, g := range l.strKeys {
 		if isNull(a, g) {
