@@ -21,7 +21,9 @@
 //	in parallel)           radix sorted by the first key; ties go on to the
 //	                       next 8 bytes of a VARCHAR or the next key, on
 //	                       the tied range only; the sorted entries are the
-//	                       task's run (the rows are not moved)
+//	                       task's run (with several keys or a VARCHAR key,
+//	                       whose merge compares rows, the rows are copied
+//	                       in order too)
 //	Finalize               k-way merge of the runs (a heap of run heads;
 //	                       prefixes first, keys on ties) into a list of
 //	                       (run, row) references

@@ -230,8 +230,9 @@ type runState struct {
 
 // run is a sorted run: the rows of a buffer and their order.
 type run struct {
-	b  *rowBuf
-	es []entry // sorted refs into b; the prefixes are the first key's
+	b       *rowBuf
+	es      []entry // sorted refs into b; the prefixes are the first key's
+	ordered bool    // b's rows are in es's order
 }
 
 // NewLocal returns a task's sink state.
@@ -371,10 +372,19 @@ func (l *local) Combine() error {
 	if l.keep >= 0 && int64(len(es)) > l.keep {
 		es = es[:l.keep]
 	}
-	// The rows stay where they are: the run is the sorted entries, and
-	// the Source gathers each row once (copying the rows in order here
-	// would cost a second random access per row, for the sequence
-	// numbers).
+	// A single fixed-width key: the rows stay where they are, the run is
+	// the sorted entries, and the Source gathers each row once (the merge
+	// compares prefixes, rarely rows). Otherwise the merge compares rows
+	// on every tie of the first key's prefix: the rows are copied in
+	// order here, in parallel, so that the merge and the Source read each
+	// run front to back instead of at random.
+	b, ordered := l.buf, false
+	if len(b.keys) > 1 || !b.keys[0].exact {
+		b, ordered = gatherBuf(b, es), true
+		for i := range es {
+			es[i].ref = refOf(i/vector.Size, i%vector.Size)
+		}
+	}
 	st := l.st
 	st.s.hold(l.blocks, nil)
 	l.blocks, l.reserved = nil, 0
@@ -383,7 +393,7 @@ func (l *local) Combine() error {
 	st.rows += l.rows
 	st.kept += int64(len(es))
 	if len(es) > 0 {
-		st.runs = append(st.runs, &run{b: l.buf, es: es})
+		st.runs = append(st.runs, &run{b: b, es: es, ordered: ordered})
 	}
 	l.buf = nil
 	return nil
@@ -421,7 +431,11 @@ func (st *runState) Finalize() error {
 			return err
 		}
 		for _, r := range st.runs {
-			c, err := writeRun(s.opts.Buffers, gatherBuf(r.b, r.es))
+			b := r.b
+			if !r.ordered {
+				b = gatherBuf(b, r.es)
+			}
+			c, err := writeRun(s.opts.Buffers, b)
 			if err != nil {
 				return fmt.Errorf("sort: write a run to pages: %w", err)
 			}
