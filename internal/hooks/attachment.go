@@ -46,6 +46,8 @@ type runner struct {
 	unpin *unpinState // Unpin only
 	alloc *allocState // AllocateNewBlock only
 	mem   *memState   // UpdateUsedMemory only
+	sched *schedState // ScheduleTask only
+	exec  *execState  // ExecuteForever only
 	calls atomic.Uint64
 	nanos atomic.Uint64
 	fine  atomic.Uint64 // returned BPFDB_HANDLED
@@ -75,6 +77,12 @@ func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Pro
 		case ext.UpdateUsedMemory:
 			rn.mem = &memState{r: r, slot: i}
 			rn.opts.Host = rn.mem
+		case ext.ScheduleTask:
+			rn.sched = &schedState{}
+			rn.opts.Host = rn.sched
+		case ext.ExecuteForever:
+			rn.exec = &execState{ctx: rn.ctx}
+			rn.opts.Host = rn.exec
 		}
 	}
 	return a
@@ -101,6 +109,17 @@ func (a *Attachment) acquire() *runner {
 		}
 		runtime.Gosched()
 	}
+}
+
+// acquireAt takes runner i (mod the number of runners), waiting for it if
+// it is busy: for callers that never overlap with themselves, such as one
+// worker's ExecuteForever calls.
+func (a *Attachment) acquireAt(i int) *runner {
+	rn := &a.runners[i%len(a.runners)]
+	for !rn.busy.CompareAndSwap(false, true) {
+		runtime.Gosched()
+	}
+	return rn
 }
 
 func (rn *runner) release() { rn.busy.Store(false) }

@@ -10,9 +10,12 @@
 //	buffer.UnpinPolicy       ─► Registry.UnpinPolicy       ─► ext.Unpin
 //	buffer.AllocatePolicy    ─► Registry.AllocatePolicy    ─► ext.AllocateNewBlock
 //	buffer.MemoryPolicy      ─► Registry.MemoryPolicy      ─► ext.UpdateUsedMemory
+//	parallel.SchedulePolicy  ─► Registry.SchedulePolicy    ─► ext.ScheduleTask
+//	parallel.ExecutePolicy   ─► Registry.ExecutePolicy     ─► ext.ExecuteForever
 //
-// The other hooks (ExecuteForever, ScheduleTask, Load)
-// have no site yet: Attach refuses them with ErrNoSite.
+// The Load hook has no site yet (its context needs the block's number and
+// kind, which the buffer manager does not expose while it holds the
+// block's mutex): Attach refuses it with ErrNoSite.
 //
 // Life of an attachment (Registry.Attach): parse the ELF object → pick the
 // program → verify it against the hook's program type, with the hook's
@@ -35,6 +38,6 @@
 //
 // This package may import the eBPF runtime (ebpf, ebpf/maps), the ABI
 // (ext) and the engine packages whose seams it implements (exec/hash,
-// storage/buffer, with types and vector); nothing above them (no planner,
+// storage/buffer, parallel, with types and vector); nothing above them (no planner,
 // no database, no SQL).
 package hooks

@@ -75,6 +75,8 @@ type Registry struct {
 	unpin   unpinSite
 	alloc   allocSite
 	memory  memSite
+	sched   schedSite
+	exec    execSite
 	caches  memCaches
 	seq     atomic.Uint64 // unpin calls seen, for the context's seq
 }
@@ -91,7 +93,7 @@ func New(opts Options) *Registry {
 		opts.Logf = log.Printf
 	}
 	r := &Registry{opts: opts}
-	r.unpin.r, r.alloc.r, r.memory.r = r, r, r
+	r.unpin.r, r.alloc.r, r.memory.r, r.sched.r, r.exec.r = r, r, r, r, r
 	r.caches.slots = make([][buffer.NumTags]atomic.Int64, opts.Runners)
 	for hook, fns := range siteHelpers() {
 		hs := ebpf.DefaultHelpers()
@@ -110,6 +112,8 @@ func siteHelpers() map[ext.Hook]map[int32]ebpf.HelperFunc {
 		ext.Unpin:            unpinHelpers,
 		ext.AllocateNewBlock: allocHelpers,
 		ext.UpdateUsedMemory: memHelpers,
+		ext.ScheduleTask:     schedHelpers,
+		ext.ExecuteForever:   execHelpers,
 	}
 }
 
