@@ -147,6 +147,12 @@ type Join struct {
 	Residual expr.Expr
 	// Mark is the output column of a Mark join.
 	Mark Column
+	// BuildLeft asks the executor to build the hash table over the left
+	// (preserved) side of a Semi or Anti join and probe with the right,
+	// marking the left rows that match (a "right semi/anti join"): the
+	// optimizer sets it when the left side is estimated much smaller. It
+	// changes how the join runs, not what it produces.
+	BuildLeft bool
 }
 
 // SortKey is one ORDER BY item.
@@ -336,6 +342,9 @@ func Describe(n Node) string {
 		}
 		if n.Kind == Mark {
 			s += " mark " + n.Mark.String()
+		}
+		if n.BuildLeft {
+			s += " build left"
 		}
 		return s
 	case *Order:

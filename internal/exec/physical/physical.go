@@ -423,6 +423,9 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: join kind %s", ErrUnsupported, n.Kind)
 	}
+	if n.BuildLeft && (n.Kind == planner.Semi || n.Kind == planner.Anti) && len(n.Conds) > 0 {
+		return b.rightJoin(n)
+	}
 	build, err := b.build(n.Right)
 	if err != nil {
 		return nil, err
@@ -499,6 +502,83 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 	}
 	probe.add(j.Probe(), name, func() string { return j.Stats().String() }, outLayout)
 	return probe, nil
+}
+
+// rightJoin runs a Semi or Anti join with its left (preserved) side built
+// and its right side probing (join.RightSemi, join.RightAnti): the left
+// rows go into the hash table, the probe pipeline marks the ones that
+// match and the join's Source continues with the marked (semi) or
+// unmarked (anti) left rows, in a pipeline of their own.
+func (b *builder) rightJoin(n *planner.Join) (*pipe, error) {
+	kind := join.RightSemi
+	if n.Kind == planner.Anti {
+		kind = join.RightAnti
+	}
+	leftKeys := make([]expr.Expr, len(n.Conds))
+	rightKeys := make([]expr.Expr, len(n.Conds))
+	for i, c := range n.Conds {
+		leftKeys[i], rightKeys[i] = c.Left, c.Right
+	}
+	build, err := b.build(n.Left)
+	if err != nil {
+		return nil, err
+	}
+	buildKeys, err := b.keep(build, leftKeys)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := b.build(n.Right)
+	if err != nil {
+		return nil, err
+	}
+	probeKeys, err := b.keep(probe, rightKeys)
+	if err != nil {
+		return nil, err
+	}
+	out := ids(n.Left.Output())
+	buildOut := make([]int, len(out))
+	for i, id := range out {
+		if buildOut[i] = slices.Index(build.layout, id); buildOut[i] < 0 {
+			return nil, fmt.Errorf("BUG: join build side lost column %d", id)
+		}
+	}
+	var residual expr.Expr
+	if n.Residual != nil {
+		both := append(slices.Clone(probe.layout), build.layout...)
+		bothTypes := append(slices.Clone(probe.types), build.types...)
+		if residual, err = bindTo(n.Residual, both, bothTypes); err != nil {
+			return nil, err
+		}
+	}
+	j, err := join.New(join.Spec{
+		Kind:        kind,
+		Probe:       probe.types,
+		Build:       build.types,
+		ProbeKeys:   probeKeys,
+		BuildKeys:   buildKeys,
+		Residual:    residual,
+		BuildOutput: buildOut,
+		Buffers:     b.opts.Buffers,
+		Hash:        b.opts.Hash,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.release = append(b.release, j.Close)
+	bpl := b.finish(build, j.Build(), "join build", nil)
+	probe.deps = append(probe.deps, bpl)
+	ppl := b.finish(probe, j.ProbeSink(), "join probe", func() string { return j.Stats().String() })
+	b.steps[len(b.steps)-1].Stages[len(probe.stages)] = "JOIN_PROBE"
+	name := fmt.Sprintf("HASH_JOIN %s", kind)
+	conds := make([]string, len(n.Conds))
+	for i, c := range n.Conds {
+		conds[i] = fmt.Sprintf("%s = %s", c.Left, c.Right)
+	}
+	name += " [" + strings.Join(conds, ", ") + "]"
+	if n.Residual != nil {
+		name += " residual " + n.Residual.String()
+	}
+	return newPipe(j.Source(), name+" (result)", nil, out, ppl), nil
 }
 
 func (b *builder) order(input planner.Node, keys []planner.SortKey, count, offset int64) (*pipe, error) {
