@@ -2,7 +2,9 @@ package table
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -15,15 +17,36 @@ import (
 // concurrent use. The buffered rows are Go memory outside the buffer
 // manager's limit: about 122,880 × the value width per column (1 MB for a
 // BIGINT), plus the string bytes of VARCHAR columns.
+//
+// Row groups are compressed in parallel, one goroutine per column, at most
+// GOMAXPROCS at a time, and written in order by the goroutine of each row
+// group once the previous one is written. A staged appender does not wait
+// for a full row group to be compressed: it goes on buffering the next one
+// while up to GOMAXPROCS+1 row groups are in flight (that many times the
+// memory above), and Flush, Commit, Close and Abort wait for them all.
 type Appender struct {
 	t      *Table
 	cols   []*colData
 	n      int
 	done   bool
-	staged bool        // NewStagedAppender: row groups wait in pending for Commit
-	groups []*rowGroup // staged: written, not yet published
-	rows   int64       // staged: rows in groups
+	staged bool // NewStagedAppender: row groups wait in groups for Commit
+
+	sem chan struct{} // a slot per concurrent column compression
+
+	mu        sync.Mutex
+	cond      sync.Cond    // signalled when a row group is written
+	submitted int          // row groups handed to compression
+	written   int          // row groups written (or dropped after an error), in order
+	err       error        // the first write error: every later call returns it
+	spare     [][]*colData // column buffers of written row groups, reset, for reuse
+	buffers   int          // column buffer sets in existence
+	groups    []*rowGroup  // staged: written, not yet published
+	rows      int64        // staged: rows in groups
 }
+
+// parallelRows is the least rows of a row group compressed on goroutines:
+// smaller ones (an INSERT's few rows) are compressed by the caller.
+const parallelRows = 8192
 
 // NewAppender opens the table's appender; it fails with ErrBusy if one is
 // already open, with ErrReadOnly on a snapshot and with ErrNotFound if the
@@ -41,10 +64,9 @@ func (t *Table) NewAppender() (*Appender, error) {
 		return nil, fmt.Errorf("append to table %q: %w", t.name, ErrBusy)
 	}
 	t.appending = true
-	a := &Appender{t: t}
-	for _, c := range t.cols {
-		a.cols = append(a.cols, newColData(c.Type))
-	}
+	a := &Appender{t: t, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), buffers: 1}
+	a.cond.L = &a.mu
+	a.cols = a.newBuffers()
 	return a, nil
 }
 
@@ -81,12 +103,131 @@ func (a *Appender) Append(c *vector.Chunk) error {
 		a.n += k
 		r += k
 		if a.n == RowGroupSize || a.stringBytes() > maxStringBytes {
-			if err := a.Flush(); err != nil {
-				return err
+			a.submit()
+			if !a.staged {
+				// Published when Append returns, as documented.
+				if err := a.wait(); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return nil
+	return a.failed()
+}
+
+// newBuffers returns a new set of column buffers.
+func (a *Appender) newBuffers() []*colData {
+	cols := make([]*colData, len(a.t.cols))
+	for j, c := range a.t.cols {
+		cols[j] = newColData(c.Type)
+	}
+	return cols
+}
+
+// submit hands the buffered rows, if any, to compression as the next row
+// group and takes fresh buffers, waiting while too many row groups are in
+// flight.
+func (a *Appender) submit() {
+	if a.n == 0 {
+		return
+	}
+	cols, n := a.cols, a.n
+	a.mu.Lock()
+	seq := a.submitted
+	a.submitted++
+	for len(a.spare) == 0 && a.buffers > cap(a.sem) {
+		a.cond.Wait()
+	}
+	if k := len(a.spare); k > 0 {
+		a.cols, a.spare = a.spare[k-1], a.spare[:k-1]
+	} else {
+		a.buffers++
+		a.cols = nil
+	}
+	a.mu.Unlock()
+	if a.cols == nil {
+		a.cols = a.newBuffers()
+	}
+	a.n = 0
+	segs := make([]encoded, len(cols))
+	if n < parallelRows {
+		for j, c := range cols {
+			segs[j] = encodeSegment(c)
+		}
+		a.write(seq, n, cols, segs)
+		return
+	}
+	var wg sync.WaitGroup
+	for j, c := range cols {
+		wg.Go(func() {
+			a.sem <- struct{}{}
+			segs[j] = encodeSegment(c)
+			<-a.sem
+		})
+	}
+	go func() {
+		wg.Wait()
+		a.write(seq, n, cols, segs)
+	}()
+}
+
+// write writes row group seq of n rows, compressed as segs from the
+// buffers cols, after row group seq-1, publishes or stages it and gives
+// the buffers back. After a write error it drops the row group.
+func (a *Appender) write(seq, n int, cols []*colData, segs []encoded) {
+	a.mu.Lock()
+	for a.written != seq {
+		a.cond.Wait()
+	}
+	err := a.err
+	a.mu.Unlock()
+	var g *rowGroup
+	if err == nil {
+		g, err = a.t.write(n, segs)
+		if err != nil {
+			err = fmt.Errorf("append to table %q: write row group: %w", a.t.name, err)
+		}
+	}
+	for _, c := range cols {
+		c.reset()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case err != nil:
+		if a.err == nil {
+			a.err = err
+		}
+	case a.staged:
+		a.groups = append(a.groups, g)
+		a.rows += int64(g.rows)
+	default:
+		a.t.mu.Lock()
+		a.t.groups = append(a.t.groups, g)
+		a.t.rows += int64(g.rows)
+		a.t.mu.Unlock()
+	}
+	a.spare = append(a.spare, cols)
+	a.written++
+	a.cond.Broadcast()
+}
+
+// wait waits until every submitted row group is written and returns the
+// first write error.
+func (a *Appender) wait() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.written != a.submitted {
+		a.cond.Wait()
+	}
+	return a.err
+}
+
+// failed returns the first write error so far.
+func (a *Appender) failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
 }
 
 // maxStringBytes bounds the VARCHAR bytes of one column of a row group: a
@@ -103,36 +244,14 @@ func (a *Appender) stringBytes() int {
 }
 
 // Flush compresses and publishes the buffered rows as a row group (of fewer
-// than RowGroupSize rows if the buffer is not full).
+// than RowGroupSize rows if the buffer is not full), and waits until every
+// row group appended so far is written (and, unless staged, published).
 func (a *Appender) Flush() error {
 	if a.done {
 		return fmt.Errorf("append to table %q: %w", a.t.name, ErrClosed)
 	}
-	if a.n == 0 {
-		return nil
-	}
-	segs := make([]encoded, len(a.cols))
-	for j, col := range a.cols {
-		segs[j] = encodeSegment(col)
-	}
-	g, err := a.t.write(a.n, segs)
-	if err != nil {
-		return fmt.Errorf("append to table %q: write row group: %w", a.t.name, err)
-	}
-	if a.staged {
-		a.groups = append(a.groups, g)
-		a.rows += int64(g.rows)
-	} else {
-		a.t.mu.Lock()
-		a.t.groups = append(a.t.groups, g)
-		a.t.rows += int64(g.rows)
-		a.t.mu.Unlock()
-	}
-	for _, col := range a.cols {
-		col.reset()
-	}
-	a.n = 0
-	return nil
+	a.submit()
+	return a.wait()
 }
 
 // Close flushes the buffered rows and releases the table's appender. A
@@ -165,7 +284,10 @@ func (a *Appender) Commit() error {
 		a.release(nil, 0)
 		return err
 	}
-	a.release(a.groups, a.rows)
+	a.mu.Lock()
+	groups, rows := a.groups, a.rows
+	a.mu.Unlock()
+	a.release(groups, rows)
 	return nil
 }
 
@@ -179,11 +301,15 @@ func (a *Appender) Abort() {
 	}
 }
 
-// release publishes groups (rows rows in all), ends the appender and frees
-// the table for the next one.
+// release waits for the row groups in flight, publishes groups (rows rows
+// in all), ends the appender and frees the table for the next one.
 func (a *Appender) release(groups []*rowGroup, rows int64) {
+	_ = a.wait() // the caller has seen the error or is dropping the rows
 	a.done = true
+	a.mu.Lock()
 	a.groups, a.rows = nil, 0
+	a.spare = nil
+	a.mu.Unlock()
 	for _, c := range a.cols {
 		c.reset()
 	}
