@@ -119,3 +119,37 @@ func BenchmarkAttach(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMemorySite measures one UpdateUsedMemory call: the built-in
+// policy directly, the site with nothing attached, and mem_batch attached.
+func BenchmarkMemorySite(b *testing.B) {
+	reg := New(Options{Logf: b.Logf})
+	m, err := buffer.New(buffer.Options{Limit: 1 << 20, TempDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	run := func(b *testing.B, p buffer.MemoryPolicy) {
+		b.ReportAllocs()
+		d := int64(4096)
+		for b.Loop() {
+			p.UpdateUsedMemory(m, buffer.TagSort, d)
+			d = -d
+		}
+	}
+	var builtin buffer.MemoryPolicy = buffer.DefaultMemory{}
+	b.Run("builtin", func(b *testing.B) { run(b, builtin) })
+	b.Run("nothing-attached", func(b *testing.B) { run(b, reg.MemoryPolicy()) })
+	if !enabled {
+		return
+	}
+	for _, eng := range benchEngines() {
+		b.Run("mem_batch/"+eng.String(), func(b *testing.B) {
+			reg := New(Options{Engine: eng, Logf: b.Logf})
+			if _, err := reg.Attach(ext.UpdateUsedMemory, object(b, "memory.o"), "mem_batch"); err != nil {
+				b.Fatal(err)
+			}
+			run(b, reg.MemoryPolicy())
+		})
+	}
+}
