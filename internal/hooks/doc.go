@@ -36,6 +36,26 @@
 // with the tag nohooks, the sites are the built-in policies themselves and
 // Attach fails with ErrDisabled: the baseline of overhead measurements.
 //
+// # Wiring (for the database)
+//
+// One Registry per database, created before the engine's parts, whose
+// policies are the registry's sites:
+//
+//	reg := hooks.New(hooks.Options{Runners: threads})
+//	bm, err := buffer.New(buffer.Options{…, Unpin: reg.UnpinPolicy(),
+//		Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
+//	sched := parallel.New(parallel.Options{…, Execute: reg.ExecutePolicy(),
+//		Schedule: reg.SchedulePolicy()})
+//	hashSlot := reg.HashSlot() // operators: hashSlot.Capture() when they start
+//
+// ATTACH PROGRAM 'f.o' TO HOOK h is reg.AttachFile(ext.ParseHook(h), "f.o",
+// "") (Attachment.Object keeps the bytes, to record and re-attach at open);
+// DETACH PROGRAM FROM HOOK h is reg.Detach(h); a listing (bpfdb_hooks())
+// is reg.List(): per hook the Attachment, with its Name, Section, Engine,
+// Since, Stats (calls, handled, errors, violations, time), LastError and
+// Maps. Options.Runners should be at least the scheduler's threads: each
+// worker's ExecuteForever calls run on the runner of its number.
+//
 // This package may import the eBPF runtime (ebpf, ebpf/maps), the ABI
 // (ext) and the engine packages whose seams it implements (exec/hash,
 // storage/buffer, parallel, with types and vector); nothing above them (no planner,
