@@ -30,6 +30,8 @@ func Cast(v Value, to Type) (Value, error) {
 		return Value{}, fmt.Errorf("cast %v %s to %v: %w", from, v, to, err)
 	}
 	switch {
+	case to.id == Varchar && from.id == Double && !v.null:
+		return VarcharValue(string(AppendDoubleText(nil, v.f))), nil
 	case to.id == Varchar:
 		return VarcharValue(v.String()), nil
 	case from.id == Varchar:

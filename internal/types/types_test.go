@@ -524,3 +524,24 @@ func TestFloat64ToDecimalExact(t *testing.T) {
 		}
 	}
 }
+
+// TestDoubleText pins the text of a DOUBLE cast to VARCHAR (DuckDB's).
+func TestDoubleText(t *testing.T) {
+	for _, tc := range []struct {
+		f    float64
+		want string
+	}{
+		{0, "0.0"}, {1, "1.0"}, {-3, "-3.0"}, {0.5, "0.5"}, {0.30000000000000004, "0.30000000000000004"},
+		{123456789012345, "123456789012345.0"}, {1e15, "1e+15"}, {1e20, "1e+20"},
+		{0.00001, "0.00001"}, {1.5e-7, "1.5e-07"}, {math.NaN(), "NaN"},
+		{math.Inf(1), "Infinity"}, {math.Inf(-1), "-Infinity"},
+	} {
+		if got := string(AppendDoubleText(nil, tc.f)); got != tc.want {
+			t.Errorf("AppendDoubleText(%v) = %q, want %q", tc.f, got, tc.want)
+		}
+		v, err := Cast(DoubleValue(tc.f), VarcharType)
+		if err != nil || v.Str() != tc.want {
+			t.Errorf("Cast(%v, VARCHAR) = %v, %v; want %q", tc.f, v, err, tc.want)
+		}
+	}
+}

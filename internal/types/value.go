@@ -96,6 +96,32 @@ func (v Value) String() string {
 	return "INVALID"
 }
 
+// AppendDoubleText appends the text of a DOUBLE as DuckDB casts it to
+// VARCHAR: the shortest text that parses back to f, with ".0" on whole
+// numbers and an exponent only for magnitudes below 1e-5 or from 1e15 on
+// ("1.0", "0.5", "1e+20", "1.5e-07", "NaN", "Infinity").
+func AppendDoubleText(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	}
+	if a := math.Abs(f); a != 0 && (a < 1e-5 || a >= 1e15) {
+		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	}
+	n := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+	for _, c := range dst[n:] {
+		if c == '.' {
+			return dst
+		}
+	}
+	return append(dst, ".0"...)
+}
+
 // FormatDouble returns the shortest text that parses back to f exactly
 // ("0.1", "1e+20", "NaN", "Infinity", "-Infinity").
 func FormatDouble(f float64) string {

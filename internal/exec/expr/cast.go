@@ -189,15 +189,7 @@ func appendText(dst []byte, v *vector.Vector, i int) []byte {
 	case types.Date:
 		return types.AppendDate(dst, v.Int32s()[i])
 	case types.Double:
-		// types.FormatDouble's text, without its string allocation.
-		switch f := v.Float64s()[i]; {
-		case math.IsInf(f, 1):
-			return append(dst, "Infinity"...)
-		case math.IsInf(f, -1):
-			return append(dst, "-Infinity"...)
-		default:
-			return strconv.AppendFloat(dst, f, 'g', -1, 64)
-		}
+		return types.AppendDoubleText(dst, v.Float64s()[i])
 	}
 	return append(dst, v.Bytes(i)...)
 }
