@@ -50,12 +50,14 @@
 // so two rows have equal keys when their NULL bits and fixed keys are
 // equal byte for byte and their strings are equal. The key part [8, end of
 // strings) is a whole number of 8-byte words; a task encodes each input
-// chunk's keys into that form once (vectorized, column by column) and
-// compares a candidate row with a row of the chunk word by word (long
-// strings: their bytes too), then copies the words into new rows. A
-// directory entry is
-// the hash's top 16 bits (a salt that skips most key comparisons) over the
-// row's reference plus one (0 is empty): page index << 24 | row in page.
+// chunk's keys into that form once (vectorized, column by column), then
+// looks the rows up one by one: a new group gets the words copied into its
+// row, a candidate whose salt and hash match is compared word by word
+// (long strings: their bytes too). A directory entry is the hash's top 16
+// bits (a salt that skips most key comparisons) over the row's reference
+// plus one (0 is empty): page index << 24 | row in page. New rows are
+// zero bytes (pages come zeroed), which is every aggregate's initial
+// state today; Init runs per row only if an aggregate's is not.
 //
 // # Memory
 //
