@@ -146,7 +146,12 @@ func (a *Appender) submit() {
 	}
 	a.mu.Unlock()
 	if a.cols == nil {
+		// Sized like the row group just submitted: growing to that by
+		// appending would copy the string bytes several times.
 		a.cols = a.newBuffers()
+		for j, c := range a.cols {
+			c.reserve(cols[j])
+		}
 	}
 	a.n = 0
 	segs := make([]encoded, len(cols))
@@ -333,11 +338,27 @@ func (d *colData) appendRows(c *vector.Chunk, j, r, k int) {
 	case types.PhysFloat64:
 		d.f64 = appendFixed(d, d.f64, vector.ColOf[float64](c, j), r, k)
 	case types.PhysString:
-		if v := c.Col(j); c.Sel() == nil && v.Validity().AllValid() {
+		if v := c.Col(j); c.Sel() == nil && v.Validity().AllValid() && k > 0 {
 			strs, arena := v.Strs()[r:r+k], v.Arena()
+			// Strings stored one after another in the arena (as a parser
+			// writes them) are copied at once.
+			end, next := len(d.data), strs[0].Off
+			contiguous := true
 			for _, s := range strs {
-				d.data = append(d.data, arena[s.Off:s.Off+s.Len]...)
-				d.offs = append(d.offs, uint32(len(d.data)))
+				contiguous = contiguous && s.Off == next
+				next = s.Off + s.Len
+			}
+			if contiguous {
+				d.data = append(d.data, arena[strs[0].Off:next]...)
+				for _, s := range strs {
+					end += int(s.Len)
+					d.offs = append(d.offs, uint32(end))
+				}
+			} else {
+				for _, s := range strs {
+					d.data = append(d.data, arena[s.Off:s.Off+s.Len]...)
+					d.offs = append(d.offs, uint32(len(d.data)))
+				}
 			}
 			d.setValidRange(d.n, k)
 			d.n += k

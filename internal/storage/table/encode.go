@@ -39,6 +39,16 @@ func (c *colData) reset() {
 	c.offs, c.data = append(c.offs[:0], 0), c.data[:0]
 }
 
+// reserve gives c (empty) the capacity of like's values.
+func (c *colData) reserve(like *colData) {
+	c.b = make([]bool, 0, len(like.b))
+	c.i32 = make([]int32, 0, len(like.i32))
+	c.i64 = make([]int64, 0, len(like.i64))
+	c.f64 = make([]float64, 0, len(like.f64))
+	c.offs = append(make([]uint32, 0, len(like.offs)), 0)
+	c.data = make([]byte, 0, len(like.data)+len(like.data)/8)
+}
+
 func (c *colData) isValid(i int) bool { return c.valid[i>>6]>>(i&63)&1 != 0 }
 
 func (c *colData) str(i int) []byte { return c.data[c.offs[i]:c.offs[i+1]] }
