@@ -79,7 +79,10 @@ func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 	def := buffer.Placement{Queue: b.Queue()}
 	info := b.Info()
-	num, _ := blockNumber(info.Name)
+	num, ok := blockNumber(info.Name)
+	if !ok {
+		panic(fmt.Sprintf("BUG: block name %q is not \"block N\" or \"temp N\"", info.Name))
+	}
 	rn := a.acquire()
 	defer rn.release()
 	st := rn.unpin

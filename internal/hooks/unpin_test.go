@@ -226,3 +226,36 @@ func TestUnpinHelpers(t *testing.T) {
 		t.Errorf("bpfdb_unload: metrics\n%s\nwant 2 unloads", x)
 	}
 }
+
+// TestUnpinContext checks the context the host fills in for the second
+// temporary buffer's first unpin.
+func TestUnpinContext(t *testing.T) {
+	reg := quiet(t, Options{})
+	a, err := reg.Attach(ext.Unpin, object(t, "unpin.o"), "unpin_fields")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := manager(t, reg, 4)
+	first := allocate(t, m)
+	m.Unpin(first)
+	b, _, err := m.Allocate(buffer.TagHashTable, 2*bufSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Unpin(b)
+	var got []uint64
+	for k := range uint32(8) {
+		var key [4]byte
+		binary.LittleEndian.PutUint32(key[:], k)
+		v, err := a.Maps()["fields"].Lookup(key[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, binary.LittleEndian.Uint64(v))
+	}
+	// block ("temp 2"), seq, size, tag, temporary, builtin_queue, worker, queue
+	want := []uint64{2, 2, 2 * bufSize, uint64(buffer.TagHashTable), 1, buffer.QueueTemporary, noWorker, buffer.QueueTemporary}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("context %v, want %v", got, want)
+	}
+}

@@ -117,3 +117,30 @@ int unpin_report(struct bpfdb_unpin_ctx *ctx)
 	ctx->unload = bpfdb_unload(ctx) == 1;
 	return BPFDB_HANDLED;
 }
+
+/* Copies the context into a map, for the test of what the host fills in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} fields SEC(".maps");
+
+static __attribute__((always_inline)) inline void put(__u32 k, __u64 v)
+{
+	bpf_map_update_elem(&fields, &k, &v, BPF_ANY);
+}
+
+SEC("bpfdb/unpin")
+int unpin_fields(struct bpfdb_unpin_ctx *ctx)
+{
+	put(0, ctx->block);
+	put(1, ctx->seq);
+	put(2, ctx->size);
+	put(3, ctx->tag);
+	put(4, ctx->temporary);
+	put(5, ctx->builtin_queue);
+	put(6, ctx->worker);
+	put(7, ctx->queue);
+	return BPFDB_BUILTIN;
+}
