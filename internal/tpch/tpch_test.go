@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bpfdb/bpfdb"
@@ -183,5 +184,41 @@ func TestRepeatedRunsReleaseMemory(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestExplain runs EXPLAIN and EXPLAIN ANALYZE on every query: both must
+// describe pipelines, and ANALYZE must report the query's result rows.
+func TestExplain(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sharedData, "lineitem.tbl")); err != nil {
+		t.Skipf("TPC-H SF 0.01 data not found at %s: it is part of ../shared", sharedData)
+	}
+	db := openLoaded(t, cell{threads: 2})
+	defer db.Close()
+	ctx := context.Background()
+	for n := 1; n <= 22; n++ {
+		q, _ := Get(n, Dates)
+		t.Run(q.Name(), func(t *testing.T) {
+			plain, _, err := Run(ctx, db, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, prefix := range []string{"EXPLAIN ", "EXPLAIN ANALYZE "} {
+				res, err := db.Query(ctx, prefix+q.SQL)
+				if err != nil {
+					t.Fatalf("%s: %v", prefix, err)
+				}
+				var text strings.Builder
+				for i := range res.Rows() {
+					text.WriteString(res.Value(i, 0).Str() + "\n")
+				}
+				if !strings.Contains(text.String(), "pipeline") {
+					t.Errorf("%sprints no pipeline:\n%s", prefix, text.String())
+				}
+				if want := fmt.Sprintf("%d result rows", plain.Rows()); prefix == "EXPLAIN ANALYZE " && !strings.Contains(text.String(), want) {
+					t.Errorf("EXPLAIN ANALYZE does not say %q:\n%s", want, text.String())
+				}
+			}
+		})
 	}
 }
