@@ -138,11 +138,10 @@ type Stats struct {
 	// combines them).
 	Passed int64
 	// Sliced counts the partitions too big to merge in memory at once,
-	// merged in slices by the source.
+	// split into slices by the source.
 	Sliced int64
 	// SpilledBytes counts the bytes of pages the buffer manager had
-	// written to temporary storage when the source read them back (once
-	// per read: a sliced partition is read once per slice).
+	// written to temporary storage when the source read them back.
 	SpilledBytes int64
 }
 

@@ -75,10 +75,11 @@
 // initial states and merge as no-ops. Combine unpins everything. The
 // source merges a partition that fits in an eighth of the limit with all
 // its pages pinned (reading spilled ones back); a bigger one (or one that
-// ran out of memory) it merges in slices by more hash bits, 2 to 512 of
-// them, reading the partition's pages one at a time per slice and copying
-// the slice's groups into pages of their own. Every partition is freed
-// once emitted. So a query whose data fits on disk does not fail for
+// ran out of memory) it first splits into 2 to 512 slices by more hash
+// bits, reading its pages once, one at a time, and copying their rows
+// into pages of their slice (which the buffer manager may spill), then
+// merges and emits the slices one after the other. Every partition is
+// freed once emitted. So a query whose data fits on disk does not fail for
 // memory unless the rows one chunk creates in every task together do not
 // fit (a limit of a few chunks of wide rows), or one slice's distinct
 // groups do not (more than 512 slices' worth, or a hash policy that gives

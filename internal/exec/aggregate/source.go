@@ -51,18 +51,19 @@ func (s sourceState) NewLocal() (parallel.SourceLocal, error) {
 //
 // A partition that fits in memory is merged in place: all its pages
 // pinned, equal groups combined into the first row of each. A bigger one
-// is merged in slices (by hash bits above the partition's): for each
-// slice, the pages are pinned one at a time and the slice's groups copied
-// into pages of their own, then emitted and freed.
+// is split first into slices (by hash bits above the partition's): its
+// pages are read once, one at a time, and their rows copied into pages of
+// their slice, which may be spilled; then each slice is merged in place,
+// emitted and freed in turn.
 type sourceLocal struct {
 	r      *run
-	m      int     // the partition being read, or -1
-	pages  []*page // the pages the directory refers to
-	dir    *region // the groups: entries as in a task's directory
-	pos    int     // next directory entry to emit
-	src    []*page // sliced: the partition's pages (unpinned between reads)
-	slice  int     // sliced: the slice being emitted
-	slices int     // sliced: how many slices
+	m      int       // the partition being read, or -1
+	pages  []*page   // the pages the directory refers to
+	dir    *region   // the groups: entries as in a task's directory
+	pos    int       // next directory entry to emit
+	sub    [][]*page // sliced: each slice's pages (copies of its rows)
+	slice  int       // sliced: the slice being emitted
+	slices int       // sliced: how many slices (0: merged in place)
 
 	rows  [][]byte
 	heaps [][]byte
@@ -89,12 +90,12 @@ func (l *sourceLocal) Scan(m int, out *vector.Chunk) (bool, error) {
 	if more {
 		return true, nil
 	}
-	if l.src != nil && l.slice+1 < l.slices {
+	if l.slices > 0 && l.slice+1 < l.slices {
 		if err := l.freeMerged(); err != nil {
 			return false, err
 		}
 		l.slice++
-		if err := l.mergeSlice(); err != nil {
+		if err := l.mergeInPlace(l.sub[l.slice]); err != nil {
 			return false, fmt.Errorf("hash aggregate: partition %d: slice %d of %d: %w", m, l.slice, l.slices, err)
 		}
 		return true, nil
@@ -119,7 +120,7 @@ const maxSlices = 1 << 9
 
 // merge prepares partition m for emitting: in place if it fits in an
 // eighth of the memory limit (or there is no limit), else, or if that
-// runs out of memory, in slices that do.
+// runs out of memory, split into slices that do.
 func (l *sourceLocal) merge(m int) error {
 	r := l.r
 	l.m, l.pos = m, 0
@@ -148,13 +149,15 @@ func (l *sourceLocal) merge(m int) error {
 		}
 		slices = 2
 	}
-	l.src, l.slices, l.slice = r.parts[m], slices, 0
 	l.pages = nil
+	if err := l.split(r.parts[m], slices); err != nil {
+		return err
+	}
 	r.sliced.Add(1)
-	return l.mergeSlice()
+	return l.mergeInPlace(l.sub[0])
 }
 
-// freeMerged frees the directory and, when sliced, the copied pages.
+// freeMerged frees the directory and, when sliced, the slice's pages.
 func (l *sourceLocal) freeMerged() error {
 	r := l.r
 	var err error
@@ -162,36 +165,40 @@ func (l *sourceLocal) freeMerged() error {
 		err = r.mem.free(l.dir)
 		l.dir = nil
 	}
-	if l.src != nil {
+	if l.slices > 0 {
 		for _, pg := range l.pages {
 			if ferr := r.mem.free(&pg.region); err == nil {
 				err = ferr
 			}
 		}
 		l.pages = nil
+		l.sub[l.slice] = nil
 	}
 	l.pos = 0
 	return err
 }
 
-// mergeSlice copies the groups of slice l.slice of the partition's pages
-// into pages of their own, combining equal ones.
-func (l *sourceLocal) mergeSlice() error {
+// split copies the rows of a partition's pages into slices by hash bits
+// 32+radixBits.., reading (and then freeing) one page at a time, with one
+// open page per slice; full pages are unpinned for the buffer manager to
+// spill.
+func (l *sourceLocal) split(parts []*page, slices int) error {
 	r := l.r
 	lay := r.lay
 	width := lay.width
-	entries := 1 << bits.Len(uint(2*mergeStart-1))
-	d, err := r.mem.alloc(entries * 8)
-	if err != nil {
-		return err
-	}
-	l.dir = d
-	mask := uint64(entries - 1)
-	groups := 0
-	pageSize := max(minPage, min(maxPage, int(r.mem.m.Limit()/64)))
-	var cur *page
+	l.slices, l.slice = slices, 0
+	l.sub = make([][]*page, slices)
+	open := make([]*page, slices)
+	defer func() {
+		for _, pg := range open {
+			if pg != nil {
+				r.mem.unpin(&pg.region)
+			}
+		}
+	}()
+	pageSize := max(minPage, min(maxPage, int(r.mem.m.Limit()/8/int64(slices))))
 	shift := 32 + radixBits
-	for _, sp := range l.src {
+	for _, sp := range parts {
 		spilled, err := r.mem.pin(&sp.region)
 		if err != nil {
 			return err
@@ -201,61 +208,31 @@ func (l *sourceLocal) mergeSlice() error {
 		}
 		for i := range sp.rows {
 			row := sp.row(i, width)
-			h := le.Uint64(row)
-			if int(h>>shift)&(l.slices-1) != l.slice {
-				continue
-			}
-			dir := l.dir.b
-			s := h & mask
-			for {
-				e := le.Uint64(dir[s*8:])
-				if e == 0 {
-					need := width + lay.heapOf(row)
-					if cur == nil || cur.room(width) < need {
-						if len(l.pages) == maxPages {
-							r.mem.unpin(&sp.region)
-							return fmt.Errorf("more than %d pages in one slice", maxPages)
-						}
-						reg, err := r.mem.alloc(max(pageSize, need))
-						if err != nil {
-							r.mem.unpin(&sp.region)
-							return err
-						}
-						cur = &page{region: *reg, idx: uint64(len(l.pages))}
-						l.pages = append(l.pages, cur)
-					}
-					dst := cur.row(cur.rows, width)
-					cur.rows++
-					copy(dst, row)
-					lay.moveStrings(dst, cur, sp.b)
-					le.PutUint64(dir[s*8:], h>>48<<48|(cur.idx<<refRowBits|uint64(cur.rows-1))+1)
-					if groups++; 2*groups > int(mask+1) {
-						if mask, err = l.growDir(mask); err != nil {
-							r.mem.unpin(&sp.region)
-							return err
-						}
-					}
-					break
+			b := int(le.Uint64(row)>>shift) & (slices - 1)
+			pg := open[b]
+			if need := width + lay.heapOf(row); pg == nil || pg.room(width) < need {
+				if len(l.sub[b]) == maxPages {
+					return fmt.Errorf("more than %d pages in one slice", maxPages)
 				}
-				if e>>48 == h>>48 {
-					ref := e&refMask - 1
-					opg := l.pages[ref>>refRowBits]
-					orow := opg.row(int(ref&(1<<refRowBits-1)), width)
-					if le.Uint64(orow) == h && lay.sameKeys(orow, opg.b, row, sp.b) {
-						for k, ag := range r.aggs {
-							off := lay.stateOff[k]
-							if err := ag.Combine(orow[off:], row[off:]); err != nil {
-								r.mem.unpin(&sp.region)
-								return err
-							}
-						}
-						break
-					}
+				reg, err := r.mem.alloc(max(pageSize, need))
+				if err != nil {
+					return err
 				}
-				s = (s + 1) & mask
+				if pg != nil {
+					r.mem.unpin(&pg.region)
+				}
+				pg = &page{region: *reg, idx: uint64(len(l.sub[b]))}
+				l.sub[b] = append(l.sub[b], pg)
+				open[b] = pg
 			}
+			dst := pg.row(pg.rows, width)
+			pg.rows++
+			copy(dst, row)
+			lay.moveStrings(dst, pg, sp.b)
 		}
-		r.mem.unpin(&sp.region)
+		if err := r.mem.free(&sp.region); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -412,16 +389,20 @@ func (l *sourceLocal) release() error {
 	r := l.r
 	err := l.freeMerged()
 	pages := l.pages
-	if l.src != nil {
-		pages = l.src
+	if l.slices > 0 {
+		pages = nil
+		for _, sub := range l.sub {
+			pages = append(pages, sub...)
+		}
 	}
+	pages = append(pages, r.parts[l.m]...) // freed twice is harmless
 	for _, pg := range pages {
 		if ferr := r.mem.free(&pg.region); err == nil {
 			err = ferr
 		}
 	}
 	r.parts[l.m] = nil
-	l.m, l.pages, l.src = -1, nil, nil
+	l.m, l.pages, l.sub, l.slices = -1, nil, nil, 0
 	return err
 }
 
