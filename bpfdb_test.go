@@ -188,3 +188,28 @@ func TestMixedTypeJoinKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelatedLimit: LIMIT inside EXISTS drops out, and a correlated
+// "greatest/least value" subquery (ORDER BY x LIMIT 1) becomes max/min.
+func TestCorrelatedLimit(t *testing.T) {
+	db := open(t, "")
+	if err := db.Exec(context.Background(), `CREATE TABLE t1 (k INTEGER, a INTEGER); CREATE TABLE t2 (k INTEGER, b INTEGER);
+		INSERT INTO t1 VALUES (1, 10), (2, 20), (3, 30), (NULL, 40);
+		INSERT INTO t2 VALUES (1, 5), (1, 6), (2, 7), (2, NULL), (3, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ sql, want string }{
+		{"SELECT count(*) FROM t1 WHERE EXISTS (SELECT * FROM t2 WHERE t2.k = t1.k LIMIT 1)", "3"},
+		{"SELECT count(*) FROM t1 WHERE NOT EXISTS (SELECT * FROM t2 WHERE t2.k = t1.k ORDER BY b LIMIT 2)", "1"},
+		{"SELECT a, (SELECT b FROM t2 WHERE t2.k = t1.k ORDER BY b DESC NULLS LAST LIMIT 1), (SELECT b FROM t2 WHERE t2.k = t1.k ORDER BY b LIMIT 1) FROM t1 ORDER BY a",
+			"10|6|5\n20|7|7\n30|NULL|NULL\n40|NULL|NULL"},
+	} {
+		if got := rows(t, db, tc.sql); got != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.sql, got, tc.want)
+		}
+	}
+	// Other shapes under LIMIT stay refused, never planned wrongly.
+	if err := db.Exec(context.Background(), "SELECT a, (SELECT k FROM t2 WHERE t2.k = t1.k ORDER BY b LIMIT 1) FROM t1"); err == nil {
+		t.Error("top-1 of another column than the order key: no error")
+	}
+}

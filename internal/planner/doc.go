@@ -55,7 +55,9 @@
 // group keys and anything else takes DuckDB's general route, the distinct
 // outer values joined under the aggregate (subquery.go has the rules,
 // including the COUNT bug). What cannot be unnested is refused with
-// ErrNotSupported, never planned wrongly: correlation under LIMIT or
+// ErrNotSupported, never planned wrongly: correlation under LIMIT (except
+// LIMIT inside EXISTS, and SELECT x ... ORDER BY x LIMIT 1, which is
+// max or min) or
 // UNION, inside the inner side of an outer, semi, anti, mark or single
 // join, and with a query more than one level out; subqueries in the ON of
 // an outer join are refused too.

@@ -83,7 +83,38 @@ func (c *exprCtx) planScalar(e *ast.SubqueryExpr) (expr.Expr, error) {
 		*c.input = &Join{Kind: kind, Left: *c.input, Right: root}
 		return val.Ref(), nil
 	}
+	if agg, v := topOne(c.b, root, val); agg != nil {
+		root, val = agg, v
+	}
 	return c.decorrelateScalar(root, val, corr, e.At)
+}
+
+// topOne rewrites a correlated scalar subquery that picks the greatest or
+// least value of its own column, SELECT x ... ORDER BY x [DESC] [NULLS
+// LAST] LIMIT 1, into max(x) or min(x): the same value (NULLs sort last
+// and aggregates skip them, and no rows or only NULLs give NULL both
+// ways), and an aggregate without groups unnests through its correlation
+// like any other. It returns nil for every other shape.
+func topOne(b *binder, root Node, val Column) (Node, Column) {
+	lim, ok := root.(*Limit)
+	if !ok || lim.Count != 1 || lim.Offset != 0 {
+		return nil, Column{}
+	}
+	ord, ok := lim.Input.(*Order)
+	if !ok || len(ord.Keys) != 1 || ord.Keys[0].NullsFirst {
+		return nil, Column{}
+	}
+	key, ok := ord.Keys[0].Expr.(*expr.Column)
+	if !ok || ColumnID(key.Index) != val.ID {
+		return nil, Column{}
+	}
+	kind, name := expr.Min, "min"
+	if ord.Keys[0].Desc {
+		kind, name = expr.Max, "max"
+	}
+	out := b.newColumn(name+"("+val.Name+")", val.Type)
+	agg := &Aggregate{Input: ord.Input, Aggs: []AggFunc{{Kind: kind, Arg: val.Ref(), Text: out.Name, Column: out}}}
+	return agg, out
 }
 
 // decorrelateScalar joins the correlated scalar subquery root (result
@@ -102,6 +133,30 @@ func (c *exprCtx) decorrelateScalar(root Node, val Column, corr *corrSet, at ast
 	return d.value(val), nil
 }
 
+// existence drops what cannot change whether a subquery has rows: ORDER BY,
+// and LIMIT n (n ≥ 1) without OFFSET, under its projections. EXISTS
+// (SELECT ... WHERE t2.k = t1.k LIMIT 1) is EXISTS without the limit,
+// which then unnests like any correlated EXISTS.
+func existence(n Node) Node {
+	switch x := n.(type) {
+	case *Project:
+		if in := existence(x.Input); in != x.Input {
+			return &Project{Input: in, Exprs: x.Exprs, Columns: x.Columns}
+		}
+	case *Order:
+		return existence(x.Input)
+	case *Limit:
+		if x.Count != 0 && x.Offset == 0 {
+			return existence(x.Input)
+		}
+	case *TopN:
+		if x.Count != 0 && x.Offset == 0 {
+			return existence(x.Input)
+		}
+	}
+	return n
+}
+
 // planExists plans [NOT] EXISTS: as a semi or anti join if top (a WHERE
 // conjunct; it returns nil), else as a mark join whose mark it returns.
 // EXISTS of a correlated aggregate without GROUP BY is the constant it
@@ -111,7 +166,7 @@ func (c *exprCtx) planExists(e *ast.ExistsExpr, negated, top bool) (expr.Expr, e
 	if err != nil {
 		return nil, err
 	}
-	root := c.b.resultNode(bq)
+	root := existence(c.b.resultNode(bq))
 	pos := exprPos(e.At)
 	if len(corr.ids) > 0 && scalarChainAgg(root) {
 		// An aggregate without GROUP BY returns one row, whatever the
