@@ -164,7 +164,7 @@ func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 		case ret < 0 && ret == refusal:
 			return refused, nil
 		case ret < 0:
-			err = fmt.Errorf("program %s returned %d", a.name, ret)
+			err = fmt.Errorf("program %s returned %d: %w", a.name, ret, ErrReturned)
 		default:
 			return builtin, nil
 		}

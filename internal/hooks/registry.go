@@ -28,6 +28,9 @@ var (
 	ErrNoSite = errors.New("the engine has no site for this hook yet")
 	// ErrNotAttached: Detach of a hook with no program.
 	ErrNotAttached = errors.New("no program is attached")
+	// ErrReturned: a program returned a negative error code (a failed
+	// call; the built-in behaviour ran).
+	ErrReturned = errors.New("the program returned an error")
 	// ErrNoProgram: the object has no program to attach (or several and
 	// none was named).
 	ErrNoProgram = errors.New("no program to attach")

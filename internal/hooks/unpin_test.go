@@ -115,7 +115,7 @@ func TestUnpinHostile(t *testing.T) {
 	}{
 		{program: "unpin_garbage", violations: 2},        // queue and unload
 		{program: "unpin_double_enqueue", violations: 1}, // the second enqueue
-		{program: "unpin_error", errors: true},
+		{program: "unpin_error", errors: true, err: ErrReturned},
 		{program: "unpin_spin", budget: 1000, errors: true, err: ebpf.ErrBudget},
 	}
 	for _, c := range cases {
