@@ -107,7 +107,7 @@ func BenchmarkAttach(b *testing.B) {
 		program string
 	}{{ext.Unpin, "unpin.o", "unpin_scan"}, {ext.Hash, "hash_default.o", ""}} {
 		for _, eng := range benchEngines() {
-			b.Run(c.program+c.obj+"/"+eng.String(), func(b *testing.B) {
+			b.Run(c.obj+":"+c.program+"/"+eng.String(), func(b *testing.B) {
 				reg := New(Options{Engine: eng, Logf: func(string, ...any) {}})
 				obj := object(b, c.obj)
 				for b.Loop() {
