@@ -326,11 +326,24 @@ func (r *Registry) Detach(hook ext.Hook) error {
 }
 
 // detachFailing detaches a if it is still attached, after its errors
-// reached Options.MaxErrors. It runs in the call that failed last, and
-// waits for an Attach in progress.
+// reached Options.MaxErrors. It runs in the call that failed last; if an
+// Attach or Detach holds the registry (verifying a program can take a
+// while), it leaves the detach to a goroutine rather than wait on a hot
+// path.
 func (r *Registry) detachFailing(a *Attachment, last error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	if r.mu.TryLock() {
+		defer r.mu.Unlock()
+		r.detachFailingLocked(a, last)
+		return
+	}
+	go func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.detachFailingLocked(a, last)
+	}()
+}
+
+func (r *Registry) detachFailingLocked(a *Attachment, last error) {
 	if !r.slots[a.hook].CompareAndSwap(a, nil) {
 		return // replaced or detached meanwhile
 	}
