@@ -73,6 +73,9 @@ var depPolicies = map[string]depPolicy{
 	"internal/exec/physical": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/planner", "internal/storage/buffer",
 		"internal/exec/aggregate", "internal/exec/collect", "internal/exec/expr", "internal/exec/filter", "internal/exec/hash",
 		"internal/exec/join", "internal/exec/order", "internal/exec/project", "internal/exec/scan", "internal/exec/values"}},
+	// The hash aggregate: hashing through the Hash seam, states from expr,
+	// pages in the buffer manager.
+	"internal/exec/aggregate": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/exec/expr", "internal/exec/hash", "internal/storage/buffer"}},
 	// The hook sites are the one bridge between the engine's policy seams
 	// and the eBPF runtime.
 	"internal/hooks": {bpfdb: []string{"ebpf", "ebpf/maps", "ext", "internal/exec/hash", "internal/storage/buffer", "internal/parallel", "internal/types", "internal/vector"}},
