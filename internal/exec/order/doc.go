@@ -26,8 +26,13 @@
 //	                       in order too)
 //	Finalize               k-way merge of the runs (a heap of run heads;
 //	                       prefixes first, keys on ties) into a list of
-//	                       (run, row) references
-//	Source                 gather the referenced rows, 16,384 per morsel
+//	                       (run, row) references; with exactly two runs of
+//	                       a full sort (two tasks), nothing: the Source
+//	                       merges them
+//	Source                 gather the referenced rows, 16,384 per morsel;
+//	                       for two runs, each morsel finds its bounds in
+//	                       both by binary search (merge path) and merges
+//	                       its part, so the merge runs on every thread
 //
 // An entry is 16 bytes: a 64-bit normalized prefix of one key (integers
 // with the sign bit flipped, doubles by their ordered bits, the next 8

@@ -110,6 +110,10 @@ type result struct {
 	bufs  []*rowBuf
 	order []oref
 	pages *collect.Collection // instead, after a merge of spilled runs
+	// Or two runs that the Source merges (no order list): ranks [first,
+	// total) of their merged order.
+	pair         []*run
+	first, total int64
 }
 
 // gatherInto fills out's own vectors with the rows order (of bufs, by
@@ -210,19 +214,35 @@ func (src source) Init(p *parallel.Producer) (parallel.SourceState, error) {
 }
 
 // Morsels returns the number of morsels of the sorted output.
-func (res *result) Morsels() int { return (len(res.order) + morselRows - 1) / morselRows }
+func (res *result) Morsels() int {
+	n := len(res.order)
+	if res.pair != nil {
+		n = int(res.total - res.first)
+	}
+	return (n + morselRows - 1) / morselRows
+}
 
 // NewLocal returns a task's scan state.
-func (res *result) NewLocal() (parallel.SourceLocal, error) { return &scanLocal{res: res, m: -1}, nil }
+func (res *result) NewLocal() (parallel.SourceLocal, error) {
+	return &scanLocal{res: res, m: -1, buf: make([]oref, vector.Size)}, nil
+}
 
 type scanLocal struct {
 	res  *result
 	m    int
 	next int // next row of the order
+
+	// Two runs merged here: the morsel's ranges of each, [i, iEnd) of
+	// run 0 and [j, jEnd) of run 1.
+	i, iEnd, j, jEnd int
+	buf              []oref
 }
 
 // Scan gathers the next chunk of morsel m.
 func (l *scanLocal) Scan(m int, out *vector.Chunk) (bool, error) {
+	if l.res.pair != nil {
+		return l.scanPair(m, out)
+	}
 	if m != l.m {
 		l.m, l.next = m, m*morselRows
 	}
@@ -235,4 +255,56 @@ func (l *scanLocal) Scan(m int, out *vector.Chunk) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// scanPair merges the part of two runs that morsel m covers: ranks
+// [first + m·morselRows, …) of the merged order, whose bounds in each run
+// a binary search finds (merge path), so that the merge of two runs is
+// as parallel as the scan.
+func (l *scanLocal) scanPair(m int, out *vector.Chunk) (bool, error) {
+	res := l.res
+	a, b := res.pair[0], res.pair[1]
+	if m != l.m {
+		lo := res.first + int64(m)*morselRows
+		hi := min(res.total, lo+morselRows)
+		l.m = m
+		l.i, l.iEnd = res.split(lo), res.split(hi)
+		l.j, l.jEnd = int(lo)-l.i, int(hi)-l.iEnd
+	}
+	n := 0
+	for n < vector.Size && (l.i < l.iEnd || l.j < l.jEnd) {
+		if l.j == l.jEnd || l.i < l.iEnd && cmpRuns(a.b, a.es[l.i], b.b, b.es[l.j]) < 0 {
+			l.buf[n] = orefOf(0, a.es[l.i].ref)
+			l.i++
+		} else {
+			l.buf[n] = orefOf(1, b.es[l.j].ref)
+			l.j++
+		}
+		n++
+	}
+	gatherInto(out, res.bufs, l.buf[:n])
+	if l.i == l.iEnd && l.j == l.jEnd {
+		l.m = -1
+		return false, nil
+	}
+	return true, nil
+}
+
+// split returns how many of the first r rows of the merged order of the
+// pair come from run 0: the least i such that run 0's row i (if any) comes
+// after run 1's row r-i-1 (if any). Rows never tie (sequence numbers
+// differ), so the answer is unique.
+func (res *result) split(r int64) int {
+	a, b := res.pair[0], res.pair[1]
+	lo, hi := max(0, int(r)-len(b.es)), min(int(r), len(a.es))
+	for lo < hi {
+		i := int(uint(lo+hi) >> 1)
+		j := int(r) - i - 1 // ≥ 0, as i < hi ≤ r
+		if cmpRuns(a.b, a.es[i], b.b, b.es[j]) < 0 {
+			lo = i + 1 // run 0's row i is among the first r
+		} else {
+			hi = i
+		}
+	}
+	return lo
 }

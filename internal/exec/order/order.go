@@ -407,7 +407,14 @@ func (st *runState) Finalize() error {
 	slices.SortFunc(st.runs, func(a, b *run) int { return cmpOrdered(a.b.seq(a.es[0].ref), b.b.seq(b.es[0].ref)) })
 	stats := Stats{Rows: st.rows, Kept: st.kept, Runs: len(st.runs) + len(st.spilled), SpilledRuns: len(st.spilled)}
 	var res *result
-	if len(st.spilled) == 0 {
+	if len(st.spilled) == 0 && len(st.runs) == 2 && s.keep() < 0 {
+		// Two runs (two tasks) of a full sort: the Source merges them in
+		// parallel, each morsel its part.
+		a, b := st.runs[0], st.runs[1]
+		total := int64(len(a.es) + len(b.es))
+		res = &result{bufs: []*rowBuf{a.b, b.b}, pair: []*run{a, b}, first: min(total, s.opts.Offset), total: total}
+		stats.Output = total - res.first
+	} else if len(st.spilled) == 0 {
 		want := int64(-1)
 		if k := s.keep(); k >= 0 {
 			want = k
@@ -417,7 +424,7 @@ func (st *runState) Finalize() error {
 		res = &result{order: order}
 		for _, r := range st.runs {
 			res.bufs = append(res.bufs, r.b)
-			r.es = nil
+			r.es = nil // merged into order
 		}
 		stats.Output = int64(len(order))
 	} else {
