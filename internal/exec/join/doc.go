@@ -52,6 +52,10 @@
 // each) and emits the marked (semi) or unmarked (anti) rows' BuildOutput
 // columns. A RightAnti build stores rows with a NULL key too, marked as
 // such and in no chain, so that it emits them (NOT EXISTS keeps them).
+// As their probe side is the big one and mostly misses, their table also
+// has a one-hash Bloom filter of the key hashes (8 bits per row, set as
+// rows are linked), which answers most misses from the caches without
+// touching the buckets.
 // right.go draws the three pipelines.
 //
 // Memory: with Spec.Buffers set, every page and the buckets are buffers

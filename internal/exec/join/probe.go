@@ -166,8 +166,8 @@ func (p *probeLocal) Execute(in, out *vector.Chunk) (parallel.OperatorResult, er
 }
 
 // start sets up the rounds of a new probe chunk: hashes, and every row's
-// first candidate (none if its key is NULL or its bucket's Bloom bit is
-// clear).
+// first candidate (none if its key is NULL, its hash's filter bit is clear
+// (RightSemi, RightAnti) or its hash has no bucket).
 func (p *probeLocal) start(in *vector.Chunk) {
 	t := p.t
 	n := in.Len()
@@ -203,10 +203,16 @@ func (p *probeLocal) start(in *vector.Chunk) {
 	// Array views indexed under sizeMask: no bounds checks in the loops.
 	actA, arefA := (*[vector.Size]uint16)(p.act[:vector.Size]), (*[vector.Size]uint64)(p.aref[:vector.Size])
 	nulls := p.keyNulls(in)
+	filter, shift := t.filter, t.filterShift
 	k := 0
 	for r, h := range p.hashes[:n] {
 		if nulls && p.keyNul[r] {
 			continue
+		}
+		if filter != nil {
+			if b := h >> shift; filter[b>>6]&(1<<(b&63)) == 0 {
+				continue
+			}
 		}
 		i, s := h&mask, salt(h)
 		e := heads[i]

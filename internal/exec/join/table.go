@@ -3,6 +3,7 @@ package join
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -89,6 +90,13 @@ type table struct {
 	bases     []unsafe.Pointer // per page: its first byte
 	heads     []uint64
 	mask      uint64
+	// filter is RightSemi's and RightAnti's one-hash Bloom filter of the
+	// key hashes (bit h>>filterShift), about 8 bits per row: their probe
+	// side is the big one and mostly misses, and the filter answers most
+	// misses from the caches without touching the buckets. nil for the
+	// other kinds.
+	filter      []uint64
+	filterShift uint
 
 	// The parallel insert: probe tasks claim row pages.
 	claim     atomic.Int64
@@ -215,6 +223,17 @@ func (t *table) finalize() error {
 		return fmt.Errorf("hash table buckets for %d rows: %w", t.rows, err)
 	}
 	t.heads, t.mask = uint64s(heads), n-1
+	if t.l.marks && !t.noKeys {
+		nbits := uint64(512)
+		for nbits < 8*uint64(t.rows) {
+			nbits <<= 1
+		}
+		f, err := t.allocOther(int(nbits / 8))
+		if err != nil {
+			return fmt.Errorf("hash table filter for %d rows: %w", t.rows, err)
+		}
+		t.filter, t.filterShift = uint64s(f), uint(64-bits64(nbits))
+	}
 	t.bases = make([]unsafe.Pointer, len(t.pages))
 	for i, p := range t.pages {
 		t.bases[i] = unsafe.Pointer(unsafe.SliceData(p))
@@ -248,6 +267,9 @@ func (t *table) allocOther(size int) ([]byte, error) {
 	t.mu.Unlock()
 	return buf, nil
 }
+
+// bits64 returns log2 of the power of two n.
+func bits64(n uint64) int { return 63 - bits.LeadingZeros64(n) }
 
 // uint64s views an 8-byte aligned byte buffer (the Go allocator aligns
 // every allocation of 8 bytes or more) as uint64s.
@@ -313,6 +335,14 @@ func (t *table) insert(rp rowPage, shared bool) {
 		}
 		h := t.u64(ref, hashOff)
 		next := (*uint64)(t.at(ref, nextOff))
+		if t.filter != nil {
+			b := h >> t.filterShift
+			if shared {
+				atomic.OrUint64(&t.filter[b>>6], 1<<(b&63))
+			} else {
+				t.filter[b>>6] |= 1 << (b & 63)
+			}
+		}
 		s := salt(h)
 		for i := h & mask; ; i = (i + 1) & mask {
 			b := &heads[i]
@@ -357,7 +387,7 @@ func (t *table) release() error {
 			errs = append(errs, err)
 		}
 	}
-	t.blocks, t.other, t.pages, t.bases, t.heads, t.rowPages = nil, nil, nil, nil, nil, nil
+	t.blocks, t.other, t.pages, t.bases, t.heads, t.rowPages, t.filter = nil, nil, nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("release hash table: %w", err)
 	}
