@@ -1,5 +1,6 @@
 // Package scan is the table scan of bpfdb's pipelines: a parallel.Source
-// that reads a subset of a stored table's columns, one row group per morsel,
+// that reads a subset of a stored table's columns, a row group or a range
+// of its vectors (at most MorselVectors) per morsel,
 // skips whole row groups whose zone maps rule out the `column op constant`
 // predicates the optimizer pushed down to it, and evaluates those
 // predicates on the rows of the row groups it reads (late

@@ -25,7 +25,8 @@ type Options struct {
 
 // Stats count what one run of a scan did.
 type Stats struct {
-	// Morsels is the number of row groups the run offered as morsels.
+	// Morsels is the number of morsels the run offered (row groups or
+	// parts of them).
 	Morsels int
 	// RowGroups counts the row groups read, Skipped those the zone maps
 	// ruled out, Rows the rows produced.
@@ -41,9 +42,10 @@ func (st Stats) String() string {
 	return fmt.Sprintf("rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
 }
 
-// Source is a parallel.Source scanning one table: morsel m is row group m
-// of the row groups published when the pipeline run starts. A Source may be
-// run many times, not concurrently.
+// Source is a parallel.Source scanning one table: the row groups published
+// when the pipeline run starts, each cut into morsels of at most
+// MorselVectors vectors (a full row group of 60 vectors into two), in row
+// order. A Source may be run many times, not concurrently.
 type Source struct {
 	t       *table.Table
 	cols    []int
@@ -102,18 +104,44 @@ func (s *Source) Stats() Stats {
 	}
 }
 
+// MorselVectors is the most vectors of a morsel: smaller than a row group,
+// so that a table of one or two row groups keeps two threads busy and the
+// last morsels of a big one end at about the same time.
+const MorselVectors = 30
+
+// A morsel is vectors [first, end) of row group group (end 0: to its last).
+type morsel struct{ group, first, end int }
+
 // Init starts a run over the row groups published now; row groups
 // appended during the run are not read.
 func (s *Source) Init(*parallel.Producer) (parallel.SourceState, error) {
-	st := &state{s: s, morsels: s.t.RowGroups()}
+	st := &state{s: s}
+	for g, rows := range s.t.RowGroupRows() {
+		vectors := (rows + vector.Size - 1) / vector.Size
+		parts := (vectors + MorselVectors - 1) / MorselVectors
+		if parts <= 1 {
+			st.list = append(st.list, morsel{group: g})
+			continue
+		}
+		for p := range parts {
+			// Equal parts: vectors·p/parts to vectors·(p+1)/parts.
+			m := morsel{group: g, first: vectors * p / parts, end: vectors * (p + 1) / parts}
+			if p == parts-1 {
+				m.end = 0
+			}
+			st.list = append(st.list, m)
+		}
+	}
+	st.morsels = len(st.list)
 	s.last.Store(st)
 	return st, nil
 }
 
-// state is one run's global state: the morsel count and the counters that
+// state is one run's global state: the morsels and the counters that
 // tasks add their scanners' stats to.
 type state struct {
 	s                  *Source
+	list               []morsel
 	morsels            int
 	rowGroups, skipped atomic.Int64
 	rows, dropped      atomic.Int64
@@ -132,13 +160,17 @@ type local struct {
 	sc     *table.Scanner
 }
 
-// Scan fills out with the next vector of row group m. A row group the zone
-// maps skip yields no rows and more = false.
+// Scan fills out with the next vector of morsel m with rows that pass the
+// filters. A row group the zone maps skip yields no rows and more = false.
 func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 	if l.sc == nil || l.morsel != m {
 		l.flush()
 		s := l.st.s
-		sc, err := s.t.Scan(table.ScanOptions{Columns: s.cols, Filters: s.filters, FilterRows: true, Start: m, End: m + 1})
+		ms := l.st.list[m]
+		sc, err := s.t.Scan(table.ScanOptions{
+			Columns: s.cols, Filters: s.filters, FilterRows: true,
+			Start: ms.group, End: ms.group + 1, FirstVector: ms.first, EndVector: ms.end,
+		})
 		if err != nil {
 			return false, err
 		}

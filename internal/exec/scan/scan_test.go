@@ -299,3 +299,71 @@ func TestString(t *testing.T) {
 		t.Errorf("Stats.String() = %q, want %q", got, want)
 	}
 }
+
+// TestMorsels: full row groups are cut into morsels of at most
+// scan.MorselVectors vectors, which come out in row order with 1 and 2
+// threads, with and without filters; each row group counts once in the
+// stats.
+func TestMorsels(t *testing.T) {
+	tbl, err := newDB(t).CreateTable("seq", []table.Column{{Name: "x", Type: types.BigIntType}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 2*table.RowGroupSize + 5000
+	a, err := tbl.NewAppender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := vector.NewChunk(tbl.Types())
+	for row := 0; row < total; row += c.Len() {
+		c.Reset()
+		n := min(vector.Size, total-row)
+		for i := range n {
+			c.Col(0).Int64s()[i] = int64(row + i)
+		}
+		c.SetLen(n)
+		if err := a.Append(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := int64(table.RowGroupSize/2-10), int64(table.RowGroupSize+777)
+	for _, filtered := range []bool{false, true} {
+		var filters []table.Filter
+		first, last := int64(0), int64(total)
+		if filtered {
+			filters = []table.Filter{
+				{Column: 0, Op: table.OpGe, Value: types.BigIntValue(lo)},
+				{Column: 0, Op: table.OpLt, Value: types.BigIntValue(hi)},
+			}
+			first, last = lo, hi
+		}
+		src, err := scan.New(tbl, scan.Options{Filters: filters})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			sink := &collectSink{}
+			runPipeline(t, threads, parallel.NewPipeline("scan", src, nil, sink))
+			if int64(len(sink.rows)) != last-first {
+				t.Fatalf("filtered %v, %d threads: %d rows, want %d", filtered, threads, len(sink.rows), last-first)
+			}
+			for i, row := range sink.rows {
+				if got := row[0].Int64(); got != first+int64(i) {
+					t.Fatalf("filtered %v, %d threads: row %d is %d, want %d", filtered, threads, i, got, first+int64(i))
+				}
+			}
+			// 60, 60 and 3 vectors: 2 + 2 + 1 morsels. The filters skip
+			// the last row group by its zone map.
+			want := scan.Stats{Morsels: 5, RowGroups: 3, Rows: last - first}
+			if filtered {
+				want.RowGroups, want.Skipped, want.Dropped = 2, 1, 2*int64(table.RowGroupSize)-(last-first)
+			}
+			if got := src.Stats(); got != want {
+				t.Fatalf("filtered %v, %d threads: stats %+v, want %+v", filtered, threads, got, want)
+			}
+		}
+	}
+}

@@ -60,6 +60,12 @@ type ScanOptions struct {
 	// morsel. End 0 means through the last row group published when the scan
 	// starts.
 	Start, End int
+	// FirstVector and EndVector, with End = Start+1, limit the scan to
+	// vectors [FirstVector, EndVector) of that row group (EndVector 0: to
+	// its last vector): a morsel smaller than a row group. The row group
+	// counts in ScanStats (read or skipped) only for the morsel with
+	// FirstVector 0.
+	FirstVector, EndVector int
 	// Filters skip row groups by their zone maps.
 	Filters []Filter
 	// FilterRows makes the filters drop rows as well, vector by vector:
@@ -108,11 +114,14 @@ type Scanner struct {
 	hidden  []*vector.Vector
 	decoded []bool // per reader: the current vector is decoded
 
-	g       int // index into groups of the row group being read
-	vec     int // next vector of that row group
-	readers []*segReader
-	done    bool // exhausted or failed
-	stats   ScanStats
+	g   int // index into groups of the row group being read
+	vec int // next vector of that row group
+	// The vectors of each row group to read: [firstVec, endVec), endVec 0
+	// meaning all.
+	firstVec, endVec int
+	readers          []*segReader
+	done             bool // exhausted or failed
+	stats            ScanStats
 }
 
 // Scan starts a scan of the table's published row groups.
@@ -171,6 +180,13 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 		return fail("row groups [%d, %d) outside the table's %d", opts.Start, end, len(groups))
 	}
 	s.groups = groups[opts.Start:end]
+	if opts.FirstVector != 0 || opts.EndVector != 0 {
+		if end != opts.Start+1 || opts.FirstVector < 0 || opts.EndVector != 0 && opts.EndVector <= opts.FirstVector ||
+			opts.FirstVector*vector.Size >= s.groups[0].rows {
+			return fail("vectors [%d, %d) of row groups [%d, %d): a vector range needs one row group and must lie in it", opts.FirstVector, opts.EndVector, opts.Start, end)
+		}
+		s.firstVec, s.endVec = opts.FirstVector, opts.EndVector
+	}
 	s.g = -1
 	return s, nil
 }
@@ -213,20 +229,25 @@ func (s *Scanner) next(c *vector.Chunk) (bool, error) {
 	if s.done {
 		return false, nil
 	}
-	for s.g < 0 || s.vec*vector.Size >= s.groups[s.g].rows {
+	for s.g < 0 || s.vec*vector.Size >= s.groups[s.g].rows || s.endVec > 0 && s.vec >= s.endVec {
 		s.g++
-		s.vec = 0
+		s.vec = s.firstVec
 		s.readers = s.readers[:0]
 		if s.g >= len(s.groups) {
 			s.done = true
 			return false, nil
 		}
+		counts := s.firstVec == 0 // the row group's first morsel counts it
 		if s.skip(s.groups[s.g]) {
-			s.stats.Skipped++
+			if counts {
+				s.stats.Skipped++
+			}
 			s.vec = RowGroupSize
 			continue
 		}
-		s.stats.RowGroups++
+		if counts {
+			s.stats.RowGroups++
+		}
 		if err := s.open(); err != nil {
 			s.done = true
 			return false, err

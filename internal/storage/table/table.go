@@ -453,6 +453,18 @@ func (t *Table) RowGroups() int {
 	return len(t.groups)
 }
 
+// RowGroupRows returns the number of rows of each published row group, in
+// order: scans cut row groups into morsels by it.
+func (t *Table) RowGroupRows() []int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	rows := make([]int, len(t.groups))
+	for i, g := range t.groups {
+		rows[i] = g.rows
+	}
+	return rows
+}
+
 // SegmentInfo describes one stored column segment.
 type SegmentInfo struct {
 	RowGroup int
