@@ -16,6 +16,12 @@ import (
 type colPred struct {
 	reader int  // index of the column's reader in Scanner.readers
 	none   bool // no value passes (a NULL constant, an empty range)
+	// output: the scan returns the column, so a vector of it that is
+	// decoded to be tested need not be decoded again. most: most rows
+	// passed in the last vector tested, so decoding the vector first
+	// (which the output needs anyway) is cheaper than testing packed
+	// values and decoding the survivors after.
+	output, most bool
 	// Fixed-width columns: key(x) in [lo, hi] and not in ne.
 	lo, hi uint64
 	ne     []uint64

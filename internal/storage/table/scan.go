@@ -167,6 +167,9 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 			return len(s.cols) - 1
 		}
 		s.preds = compilePreds(t.cols, s.filters, readerOf)
+		for _, p := range s.preds {
+			p.output = p.reader < len(s.types)
+		}
 		s.decoded = make([]bool, len(s.cols))
 	}
 	t.mu.RLock()

@@ -187,7 +187,8 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 	}
 	switch {
 	case h.format == FormatConstant || h.format == FormatDictionary:
-	case h.format == FormatBitPacked && h.phys != types.PhysBool && len(p.ne) == 0 && h.flags&flagValidity == 0:
+	case h.format == FormatBitPacked && h.phys != types.PhysBool && len(p.ne) == 0 && h.flags&flagValidity == 0 &&
+		!(p.output && p.most):
 		// Test the packed deltas: base+delta passes when delta-c <= hi-lo.
 		b, err := r.src.view(h.bodyOff()+first*h.width/8, (n*h.width+7)/8+packPadding)
 		if err != nil {
@@ -195,6 +196,7 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		}
 		cnt := rangePacked(b, h.width, n, sel, (p.lo^1<<63)-h.base, p.hi-p.lo, out)
 		r.src.release()
+		p.most = 2*cnt > n
 		return cnt, false, nil
 	default:
 		dsel := sel
@@ -204,7 +206,9 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		if err := r.readVectorSel(k, n, dsel, v); err != nil {
 			return 0, false, err
 		}
-		return p.eval(v, sel, n, out), true, nil
+		cnt := p.eval(v, sel, n, out)
+		p.most = 2*cnt > n
+		return cnt, true, nil
 	}
 	var words []uint64
 	if h.flags&flagValidity != 0 {
