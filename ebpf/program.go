@@ -1,6 +1,7 @@
 package ebpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -123,6 +124,15 @@ type RunOptions struct {
 	Budget int64
 	// Memory adds host regions the program may address (for example a
 	// hook's input and output vectors), besides its context.
+	//
+	// For a verified program whose context has pointer fields, every
+	// run checks, before the program starts, that each pointer field of
+	// ctx holds the start of an entry of Memory of at least its region's
+	// Size bytes, writable if the region is, and that no writable entry
+	// overlaps ctx; otherwise the run fails with an error wrapping
+	// ErrRegionMemory. The program then reaches its regions without
+	// bounds checks, so the pointer fields must not change while it runs
+	// (neither the host nor its helpers may rewrite them).
 	Memory []Memory
 }
 
@@ -148,6 +158,9 @@ type Program struct {
 	runBudget int64
 	// ctxLen is the length Run requires of ctx, or -1 (unverified: any).
 	ctxLen int
+	// fields are the context's pointer fields a run checks against its
+	// memory (checkRegions); nil unless verified with r1 the context.
+	fields []regionField
 	// Machines are kept per program, so that a run neither allocates nor
 	// rebuilds the region table: one in a slot that costs a single atomic
 	// swap, the rest in a pool.
@@ -228,6 +241,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 			return nil, fmt.Errorf("load program %q: %w", name, err)
 		}
 		p.ctxLen = contextLen(typ)
+		p.fields = regionFields(typ)
 		if !opts.RuntimeChecks {
 			proven = uncheckedAccesses(res, typ, p.ctxLen)
 			code = code.Unchecked(proven)
@@ -270,26 +284,23 @@ func (p *Program) Engine() Engine {
 
 // uncheckedAccesses returns, by slot, the memory accesses the interpreter
 // may run without a bounds check: those the verifier proved inside the
-// stack, the context or a map value on every path. The proof holds at run
-// time because Run passes a ctx of exactly ctxLen bytes, the machine's
-// stack holds every frame the verifier allows, and the program keeps its
-// maps (and so their memory) alive.
+// stack, the context, a map value or a region of the type on every path.
+// The proof holds at run time because Run passes a ctx of exactly ctxLen
+// bytes, the machine's stack holds every frame the verifier allows, the
+// program keeps its maps (and so their memory) alive, and every run checks
+// that the context's pointer fields hold the starts of memory of at least
+// their regions' sizes (checkRegions). A region r1 points to is the ctx
+// itself.
 //
-// Accesses that may touch a region of the type stay checked, unless the
-// region is the ctx itself (r1 declared a region): other regions are
-// memory the host passes with RunOptions.Memory and points to from the
-// context, whose size no one checks. Accesses proven on no path (dead
-// code) stay checked too. And if the type declares entry registers other
-// than the ones Run passes (r1 the ctx, r2 its length, r3-r5 zero), what
-// the verifier proved started from values the program never sees, so
-// every access stays checked.
+// Accesses proven on no path (dead code) stay checked. And if the type
+// declares entry registers other than the ones Run passes (r1 the ctx, r2
+// its length, r3-r5 zero), what the verifier proved started from values
+// the program never sees, so every access stays checked.
 func uncheckedAccesses(res *VerifyResult, typ *ProgramType, ctxLen int) []bool {
-	safe := verifier.AccessKinds(1<<core.RegionStack | 1<<core.RegionContext | 1<<core.RegionMap)
+	safe := verifier.AccessKinds(1<<core.RegionStack | 1<<core.RegionContext | 1<<core.RegionMap | 1<<core.RegionHost)
 	for _, r := range typ.Registers {
 		switch {
-		case r.Reg == 1 && r.Kind == RegisterRegion:
-			safe |= 1 << core.RegionHost
-		case r.Reg == 1 && r.Kind == RegisterContext:
+		case r.Reg == 1 && (r.Kind == RegisterRegion || r.Kind == RegisterContext):
 		case r.Kind != RegisterScalar:
 			return nil
 		default:
@@ -357,6 +368,112 @@ func contextLen(typ *ProgramType) int {
 	}
 	return typ.Context.Size
 }
+
+// regionField is a pointer field of a context: where the address is and
+// what the region it must point to requires.
+type regionField struct {
+	off      int
+	name     string // the field's
+	region   string
+	size     uint64
+	writable bool
+}
+
+// regionFields returns the pointer fields of typ's context that a run
+// must check (regions of zero bytes admit no access, so they need none),
+// or nil if r1 is not the context under typ.
+func regionFields(typ *ProgramType) []regionField {
+	for _, r := range typ.Registers {
+		if r.Reg == 1 && r.Kind != RegisterContext {
+			return nil
+		}
+	}
+	var out []regionField
+	for _, f := range typ.Context.Fields {
+		if f.Kind != FieldPointer {
+			continue
+		}
+		rs := typ.Regions[typ.Region(f.Region)]
+		if rs.Size == 0 {
+			continue
+		}
+		out = append(out, regionField{off: f.Offset, name: f.Name, region: rs.Name, size: uint64(rs.Size), writable: rs.Writable})
+	}
+	return out
+}
+
+// ErrRegionMemory is wrapped by the error of a run whose context's pointer
+// fields do not point to memory the run was given as the program type
+// declares it (see RunOptions.Memory).
+var ErrRegionMemory = errors.New("run memory does not match the program type's regions")
+
+// checkRegions checks, before a run, what the unchecked accesses to the
+// type's regions rely on: every pointer field of ctx (whose length was
+// checked) holds the start of an entry of mem of at least the region's
+// size, writable if the region is; that entry overlaps neither the ctx,
+// nor map memory, nor another entry, so a checked access finds the same
+// memory an unchecked one uses; and no writable memory of the run overlaps
+// ctx, so that no store of the program can rewrite a pointer field. The
+// cost is a few comparisons per field and memory entry.
+func (p *Program) checkRegions(ctx []byte, mem []Memory) error {
+	ctxStart := addrOf(ctx)
+	ctxLen := uint64(len(ctx))
+	for i, x := range mem {
+		if x.Writable && overlap(addrOf(x.Data), uint64(len(x.Data)), ctxStart, ctxLen) {
+			return fmt.Errorf("run program %q: writable RunOptions.Memory[%d] overlaps the ctx: %w", p.name, i, ErrRegionMemory)
+		}
+	}
+	for i := range p.static {
+		r := &p.static[i]
+		if r.Writable && overlap(r.Start, r.Len, ctxStart, ctxLen) {
+			return fmt.Errorf("run program %q: the ctx overlaps map memory: %w", p.name, ErrRegionMemory)
+		}
+	}
+	for _, f := range p.fields {
+		a := binary.LittleEndian.Uint64(ctx[f.off:])
+		found := -1
+		for i, x := range mem {
+			if len(x.Data) > 0 && addrOf(x.Data) == a {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return fmt.Errorf("run program %q: ctx field %q holds %#x, the start of no RunOptions.Memory: %w", p.name, f.name, a, ErrRegionMemory)
+		}
+		x := mem[found]
+		if uint64(len(x.Data)) < f.size {
+			return fmt.Errorf("run program %q: ctx field %q: region %q is %d bytes, RunOptions.Memory[%d] only %d: %w",
+				p.name, f.name, f.region, f.size, found, len(x.Data), ErrRegionMemory)
+		}
+		if f.writable && !x.Writable {
+			return fmt.Errorf("run program %q: ctx field %q: region %q is writable, RunOptions.Memory[%d] is not: %w",
+				p.name, f.name, f.region, found, ErrRegionMemory)
+		}
+		n := uint64(len(x.Data))
+		if overlap(a, n, ctxStart, ctxLen) {
+			return fmt.Errorf("run program %q: ctx field %q: RunOptions.Memory[%d] overlaps the ctx: %w", p.name, f.name, found, ErrRegionMemory)
+		}
+		for i, y := range mem {
+			if i != found && overlap(a, n, addrOf(y.Data), uint64(len(y.Data))) {
+				return fmt.Errorf("run program %q: ctx field %q: RunOptions.Memory[%d] overlaps RunOptions.Memory[%d]: %w", p.name, f.name, found, i, ErrRegionMemory)
+			}
+		}
+		for i := range p.static {
+			if r := &p.static[i]; overlap(a, n, r.Start, r.Len) {
+				return fmt.Errorf("run program %q: ctx field %q: RunOptions.Memory[%d] overlaps map memory: %w", p.name, f.name, found, ErrRegionMemory)
+			}
+		}
+	}
+	return nil
+}
+
+// addrOf is the address of b's first byte.
+func addrOf(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+// overlap reports whether the non-empty spans [a, a+n) and [b, b+m) share a
+// byte.
+func overlap(a, n, b, m uint64) bool { return n > 0 && m > 0 && a < b+m && b < a+n }
 
 // ErrContextSize is wrapped by the error of a run whose ctx is not the
 // length the program was verified for.
@@ -429,6 +546,11 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 	if worker < 0 || p.ctxLen >= 0 && len(ctx) != p.ctxLen {
 		return 0, p.argError(ctx, worker)
 	}
+	if p.fields != nil {
+		if err := p.checkRegions(ctx, extra); err != nil {
+			return 0, err
+		}
+	}
 	if budget < 0 {
 		budget = math.MaxInt64
 	}
@@ -467,6 +589,11 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 func (p *Program) runPlain(m *machine, ctx []byte) (uint64, error) {
 	if p.ctxLen >= 0 && len(ctx) != p.ctxLen {
 		return 0, p.argError(ctx, 0)
+	}
+	if p.fields != nil {
+		if err := p.checkRegions(ctx, nil); err != nil {
+			return 0, err
+		}
 	}
 	env := m.env
 	ctxRegion := &env.Regions[1]

@@ -55,9 +55,9 @@ func TestUncheckedAccesses(t *testing.T) {
 		{"r2 is the ctx length", "ldxdw %r0, [%r1+8]\nexit", &ProgramType{Name: "r2", Regions: []RegionSpec{{Name: "m", Size: 16}},
 			Registers: []RegisterSpec{{Reg: 1, Kind: RegisterRegion, Region: "m"}, {Reg: 2, Kind: RegisterScalar, Min: 0, Max: 16}},
 			Return:    Return{Any: true}}, "[0]"},
-		// Context fields run unchecked, the region they point to does not:
-		// its memory comes from RunOptions.Memory.
-		{"pointer field", "ldxdw %r2, [%r1+0]\nldxdw %r0, [%r2+8]\nstw [%r1+8], 3\nexit", vecType, "[0 2]"},
+		// Context fields and the region they point to run unchecked: every
+		// run checks the field against its RunOptions.Memory first.
+		{"pointer field", "ldxdw %r2, [%r1+0]\nldxdw %r0, [%r2+8]\nstw [%r1+8], 3\nexit", vecType, "[0 1 2]"},
 		// An access on no feasible path keeps its check.
 		{"dead access", "mov %r0, 0\njeq %r0, 0, +1\nldxdw %r0, [%r10-8]\nstdw [%r10-8], 0\nexit", nil, "[3]"},
 		// Entry registers Run does not pass: what the verifier proved
