@@ -17,20 +17,28 @@ import (
 
 // flip returns the RightSemi or RightAnti spec that computes what the
 // Semi or Anti spec s computes with its sides swapped: s's probe side is
-// built and output, its build side probes; the residual's columns are
-// renumbered for the new probe ++ build order.
+// built and output, its build side probes.
 func flip(t testing.TB, s join.Spec) join.Spec {
 	t.Helper()
 	kind := join.RightSemi
 	if s.Kind == join.Anti {
 		kind = join.RightAnti
 	}
+	f := swap(t, s, kind)
+	for i := range s.Probe {
+		f.BuildOutput = append(f.BuildOutput, i)
+	}
+	return f
+}
+
+// swap returns s as a join of kind with the probe and build sides
+// exchanged, the residual's columns renumbered for the new probe ++
+// build order, and no BuildOutput.
+func swap(t testing.TB, s join.Spec, kind join.Kind) join.Spec {
+	t.Helper()
 	f := join.Spec{
 		Kind: kind, Probe: s.Build, Build: s.Probe, ProbeKeys: s.BuildKeys, BuildKeys: s.ProbeKeys,
 		Buffers: s.Buffers, Hash: s.Hash,
-	}
-	for i := range s.Probe {
-		f.BuildOutput = append(f.BuildOutput, i)
 	}
 	if s.Residual != nil {
 		np, nb := len(s.Probe), len(s.Build)
