@@ -6,13 +6,27 @@
 // A DB is the catalog of tables of one database file. An Appender takes
 // vector chunks and, every RowGroupSize rows (and at Flush), compresses each
 // column into a segment, writes the segments into blocks and publishes the row
-// group, which scans then see. A staged appender (NewStagedAppender) writes
+// group, which scans then see. Columns are compressed in parallel (a
+// goroutine per column, GOMAXPROCS at a time) and row groups written in
+// order. A staged appender (NewStagedAppender) writes
 // its row groups the same way but publishes them only at Commit, all at
-// once, and drops them at Abort: a load that fails shows none of its rows.
-// A Scanner reads a range of row groups (the
+// once, and drops them at Abort: a load that fails shows none of its rows;
+// it buffers the next row group while earlier ones are compressed.
+// A Scanner reads a range of row groups, or a range of vectors of one (the
 // morsel a scheduler task gets) for a subset of columns, one vector of up to
 // vector.Size rows per Next, skipping row groups whose zone maps rule out a
-// `column op constant` filter. Checkpoint writes the block being filled and
+// `column op constant` filter. With ScanOptions.FilterRows it also drops
+// the rows that fail the filters, DuckDB's filter pushdown with late
+// materialization:
+//
+//	vector k:  filter column A ──test──► sel (rows that pass)
+//	           filter column B ──test rows of sel──► narrower sel   (none left: next vector)
+//	           other columns   ──decode rows of sel (all, if many)──► chunk with selection sel
+//
+// A constant segment is tested once, a dictionary by testing each string
+// once per segment and then the codes, a bit-packed one on its packed
+// deltas (a range of values is a range of deltas) without decoding.
+// Checkpoint writes the block being filled and
 // the catalog into the file's metadata root in one atomic checkpoint; Open
 // reads the catalog back, so reopening costs time in proportion to the catalog,
 // not the data.
