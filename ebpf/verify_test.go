@@ -80,25 +80,65 @@ type vfRun struct {
 	mem, maps, log string
 }
 
-// vfExecute loads spec verified against TestProgramType(memLen) on the
-// engine, with the run-time checks of proven accesses skipped or kept, and
-// runs it once on fresh maps and a fresh ctx.
+// vfRegions is the memory length vfProgram gives for vfRegionType.
+const vfRegions = -1
+
+// vfRegionType is a hook-shaped type: the context's pointer fields lead to
+// a writable region "w" and a read-only region "r", each passed with
+// exactly its declared size, so that a proof one byte too generous shows
+// as a fault of the checked run.
+var vfRegionType = &ebpf.ProgramType{
+	Name:    "vfregions",
+	Regions: []ebpf.RegionSpec{{Name: "w", Size: 32, Writable: true}, {Name: "r", Size: 16}},
+	Context: ebpf.Context{Size: 24, Fields: []ebpf.Field{
+		{Name: "w", Offset: 0, Size: 8, Kind: ebpf.FieldPointer, Region: "w"},
+		{Name: "r", Offset: 8, Size: 8, Kind: ebpf.FieldPointer, Region: "r"},
+		{Name: "n", Offset: 16, Size: 8, Writable: true},
+	}},
+	Return: ebpf.Return{Any: true},
+}
+
+// vfType is the program type of a fuzzed program of memory length memLen.
+func vfType(memLen int) *ebpf.ProgramType {
+	if memLen == vfRegions {
+		return vfRegionType
+	}
+	return ebpf.TestProgramType(memLen)
+}
+
+// vfExecute loads spec verified against vfType(memLen) on the engine, with
+// the run-time checks of proven accesses skipped or kept, and runs it once
+// on fresh maps and a fresh ctx (and regions).
 func vfExecute(t *testing.T, spec *ebpf.ProgramSpec, memLen int, engine ebpf.Engine, checks bool) vfRun {
 	helpers, ms := vfHelpers(), vfMaps(t)
-	p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: ebpf.TestProgramType(memLen), Helpers: helpers,
+	p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Type: vfType(memLen), Helpers: helpers,
 		Maps: ms, Budget: 100_000_000, RuntimeChecks: checks, Engine: engine})
 	if err != nil {
 		t.Fatalf("verified program does not load (%v, RuntimeChecks %v): %v\n%s", engine, checks, err, asm.Disassemble(spec.Instructions))
 	}
-	// The context: 8-byte aligned, as program types require.
-	words := make([]uint64, (memLen+7)/8)
-	mem := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:memLen]
-	for i := range mem {
-		mem[i] = byte(i * 7)
+	// The context and the regions: 8-byte aligned, as program types
+	// require. With vfRegionType, all: ctx (24 bytes), w (32), r (16).
+	n := memLen
+	if memLen == vfRegions {
+		n = 24 + 32 + 16
+	}
+	words := make([]uint64, (n+7)/8)
+	all := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:n]
+	for i := range all {
+		all[i] = byte(i * 7)
 	}
 	var out vfRun
-	out.r0, out.err = p.Run(mem)
-	out.mem = fmt.Sprintf("%x", mem)
+	if memLen == vfRegions {
+		ctx, w, r := all[:24:24], all[24:56:56], all[56:72:72]
+		binary.LittleEndian.PutUint64(ctx[0:], uint64(uintptr(unsafe.Pointer(&w[0]))))
+		binary.LittleEndian.PutUint64(ctx[8:], uint64(uintptr(unsafe.Pointer(&r[0]))))
+		out.r0, out.err = p.RunWith(ctx, ebpf.RunOptions{Memory: []ebpf.Memory{{Data: r}, {Data: w, Writable: true}}})
+		// The addresses differ from run to run.
+		clear(ctx[:16])
+	} else {
+		out.r0, out.err = p.Run(all)
+	}
+	out.mem = fmt.Sprintf("%x", all)
 	var b strings.Builder
 	for _, name := range vfMapNames {
 		fmt.Fprintf(&b, "%s:", name)
@@ -114,7 +154,8 @@ func vfExecute(t *testing.T, spec *ebpf.ProgramSpec, memLen int, engine ebpf.Eng
 }
 
 // vfProgram turns fuzz input into a program and a memory length. The first
-// byte selects the memory length (0..64) and the mode: raw bytecode, or one
+// byte selects the memory length (0..64, or vfRegions for 65..127) and the
+// mode: raw bytecode, or one
 // instruction per 8 bytes with fields folded into valid ranges (most such
 // instructions are valid, so the verifier sees real programs), ended by
 // exit.
@@ -122,7 +163,10 @@ func vfProgram(data []byte) (asm.Instructions, int, bool) {
 	if len(data) < 1 {
 		return nil, 0, false
 	}
-	memLen := int(data[0]&0x7f) % 65
+	memLen := int(data[0] & 0x7f)
+	if memLen > 64 {
+		memLen = vfRegions
+	}
 	body := data[1:]
 	if data[0]&0x80 == 0 {
 		insns, err := asm.Decode(body)
@@ -243,6 +287,18 @@ func FuzzVerify(f *testing.F) {
 		}
 		f.Add(append([]byte{16}, insns.Encode()...))
 	}
+	for _, p := range vfRegionSeeds {
+		insns, err := asm.Assemble(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		// A region seed that does not verify would test nothing.
+		spec := &ebpf.ProgramSpec{Name: "seed", Instructions: insns, MapNames: vfMapNames}
+		if _, err := ebpf.Verify(spec, &ebpf.VerifyOptions{Type: vfRegionType, Helpers: vfVerifyHelpers(), Maps: vfMapSpecs}); err != nil {
+			f.Fatalf("region seed: %v", err)
+		}
+		f.Add(append([]byte{100}, insns.Encode()...))
+	}
 	f.Add([]byte{0x90, 0xb7, 0x00, 0x00, 0x00, 0x05, 0, 0, 0, 0x07, 0x01, 0, 0, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		insns, memLen, ok := vfProgram(data)
@@ -251,7 +307,7 @@ func FuzzVerify(f *testing.F) {
 		}
 		spec := &ebpf.ProgramSpec{Name: "fuzz", Instructions: insns, MapNames: vfMapNames}
 		_, err := ebpf.Verify(spec, &ebpf.VerifyOptions{
-			Type: ebpf.TestProgramType(memLen), Helpers: vfVerifyHelpers(), Maps: vfMapSpecs, MaxSteps: 100_000,
+			Type: vfType(memLen), Helpers: vfVerifyHelpers(), Maps: vfMapSpecs, MaxSteps: 100_000,
 		})
 		if err != nil {
 			var ve *ebpf.VerifierError
@@ -279,6 +335,38 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// vfRegionSeeds are fuzz seeds of vfRegionType: loads and stores of both
+// regions, at the last bytes and through a variable index.
+var vfRegionSeeds = []string{
+	`ldxdw %r2, [%r1+0]
+	ldxdw %r3, [%r1+8]
+	ldxdw %r4, [%r3+8]
+	stxdw [%r2+24], %r4
+	ldxb %r5, [%r3+15]
+	stxb [%r2+31], %r5
+	ldxdw %r0, [%r2+0]
+	exit`,
+	`ldxdw %r2, [%r1+0]
+	ldxdw %r3, [%r1+8]
+	ldxdw %r6, [%r1+16]
+	mov %r0, 0
+	mov %r4, 0
+loop:
+	mov %r5, %r4
+	and %r5, 15
+	add %r5, %r3
+	ldxb %r7, [%r5+0]
+	add %r0, %r7
+	mov %r5, %r4
+	and %r5, 31
+	add %r5, %r2
+	stxb [%r5+0], %r0
+	add %r4, 1
+	jlt %r4, 40, loop
+	lock add [%r2+8], %r6
+	exit`,
 }
 
 // vfSeeds are fuzz seeds using maps, calls and loops.
