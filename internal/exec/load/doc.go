@@ -20,7 +20,10 @@
 // boundaries (the last newline that is not inside a quoted field); workers
 // parse blocks independently into vector chunks; the caller's goroutine
 // appends the chunks block by block in input order, so the table holds the
-// rows in file order whatever the number of threads. Parsed chunks copy
+// rows in file order whatever the number of threads. The staged appender
+// compresses each full row group on goroutines of its own (a goroutine per
+// column) while the caller goes on appending, so compression does not hold
+// back the parse workers. Parsed chunks copy
 // what they keep, so a block's buffer is reused as soon as it is parsed; at
 // most 2·Threads+2 blocks are in flight.
 //
@@ -40,7 +43,10 @@
 //
 // The first bad row in input order is the one reported.
 //
+// The splitter looks for delimiters eight bytes at a time.
+//
 // The package imports types, vector and storage/table of bpfdb and the
 // standard library; it must not import operators, the scheduler or the eBPF
-// runtime.
+// runtime (its benchmark test TestLoadSF1, an external test package, loads
+// through the root package's SQL API).
 package load
