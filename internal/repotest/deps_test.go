@@ -76,6 +76,10 @@ var depPolicies = map[string]depPolicy{
 	// The hash aggregate: hashing through the Hash seam, states from expr,
 	// pages in the buffer manager.
 	"internal/exec/aggregate": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/exec/expr", "internal/exec/hash", "internal/storage/buffer"}},
+	// Constant rows, materialized rows, and the sort over them.
+	"internal/exec/values":  {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel"}},
+	"internal/exec/collect": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/buffer"}},
+	"internal/exec/order":   {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/buffer", "internal/exec/collect"}},
 	// The hook sites are the one bridge between the engine's policy seams
 	// and the eBPF runtime.
 	"internal/hooks": {bpfdb: []string{"ebpf", "ebpf/maps", "ext", "internal/exec/hash", "internal/storage/buffer", "internal/parallel", "internal/types", "internal/vector"}},
