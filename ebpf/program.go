@@ -70,9 +70,11 @@ type ProgramOptions struct {
 	// alone, and Run accepts a ctx of any size.
 	Unverified bool
 	// RuntimeChecks keeps every run-time memory check, even of the
-	// accesses the verifier proved safe. By default the interpreter runs
-	// a proven load, store or atomic of the stack, the context or a map
-	// value without its bounds check; this switch is for tests that
+	// accesses the verifier proved safe. By default both engines run a
+	// proven load, store or atomic of the stack, the context, a map value
+	// or a region of the type without its bounds check (the regions'
+	// memory is checked once per run instead, see RunOptions.Memory);
+	// this switch is for tests that
 	// compare both ways, and for debugging the verifier. Programs loaded
 	// Unverified always check.
 	RuntimeChecks bool
@@ -496,7 +498,9 @@ func (p *Program) Instructions() asm.Instructions { return p.insns }
 // bytes), empty if it declares r1 a scalar (TestProgramType(0), the
 // default), Context.Size otherwise. Any other length is refused with an
 // error wrapping ErrContextSize. A program loaded Unverified accepts a ctx
-// of any length.
+// of any length. If r1 is the context and it has pointer fields, the run
+// needs their regions' memory: use RunWith (Run fails with an error
+// wrapping ErrRegionMemory).
 func (p *Program) Run(ctx []byte) (uint64, error) {
 	m := p.takeMachine()
 	r0, err := p.runPlain(m, ctx)

@@ -42,7 +42,9 @@ import (
 // and every region start on an 8-byte boundary (the verifier proves atomic
 // accesses aligned relative to that start), a pointer field holds the
 // address of its region, and each region is made addressable to the run
-// with at least Size bytes.
+// with at least Size bytes (the ebpf package checks the pointer fields
+// against the memory of each run, and refuses a run whose memory does not
+// match, because it runs proven region accesses unchecked).
 type ProgramType struct {
 	// Name identifies the type in messages ("hash", "unpin", "test").
 	Name string
