@@ -8,6 +8,10 @@
 //	Join(Get orders, Get lineitem)     pipeline 1: scan lineitem → join build
 //	                                   pipeline 2: scan orders → probe → result (after 1)
 //
+// A semi or anti join marked BuildLeft runs in three pipelines: the left
+// side builds, the right side probes into the join's ProbeSink, and the
+// output continues from the join's Source.
+//
 // Expressions that an operator reads as columns (aggregate arguments, join
 // and sort keys) are computed by a projection just below it. A Step per
 // pipeline names its stages for EXPLAIN; EXPLAIN ANALYZE adds the rows
