@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -168,4 +169,77 @@ func randomFilter(r *rand.Rand, ts []types.Type, rows [][]types.Value) Filter {
 		}
 	}
 	return Filter{Column: j, Op: op, Value: v}
+}
+
+// TestVectorRange: FirstVector and EndVector read part of one row group,
+// and bad ranges are refused with an error naming them.
+func TestVectorRange(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	tbl, err := e.db.CreateTable("t", columnsOf([]types.Type{types.BigIntType}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tbl.NewAppender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = 5*2048 + 100 // six vectors
+	if err := a.Append(int64Chunk(2048, func(i int) int64 { return int64(i) })); err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k < 6; k++ {
+		n := min(2048, rows-k*2048)
+		if err := a.Append(int64Chunk(n, func(i int) int64 { return int64(k*2048 + i) })); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		first, end  int
+		from, to    int64 // rows read
+		errContains string
+	}{
+		{0, 0, 0, rows, ""},
+		{0, 2, 0, 2 * 2048, ""},
+		{2, 0, 2 * 2048, rows, ""},
+		{5, 6, 5 * 2048, rows, ""},
+		{3, 3, 0, 0, "vectors [3, 3)"},
+		{-1, 2, 0, 0, "vectors [-1, 2)"},
+		{6, 0, 0, 0, "vectors [6, 0)"},
+	} {
+		got, _, err := scanRange(tbl, ScanOptions{Start: 0, End: 1, FirstVector: tt.first, EndVector: tt.end})
+		if tt.errContains != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("vectors [%d, %d): error %v, want one naming %q", tt.first, tt.end, err, tt.errContains)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("vectors [%d, %d): %v", tt.first, tt.end, err)
+		}
+		if len(got) != int(tt.to-tt.from) || len(got) > 0 && (got[0] != tt.from || got[len(got)-1] != tt.to-1) {
+			t.Errorf("vectors [%d, %d): %d rows, want rows %d to %d", tt.first, tt.end, len(got), tt.from, tt.to-1)
+		}
+	}
+}
+
+// scanRange returns the BIGINT column 0 of a scan.
+func scanRange(tbl *Table, opts ScanOptions) ([]int64, ScanStats, error) {
+	s, err := tbl.Scan(opts)
+	if err != nil {
+		return nil, ScanStats{}, err
+	}
+	c := s.NewChunk()
+	var out []int64
+	for {
+		ok, err := s.Next(c)
+		if err != nil || !ok {
+			return out, s.Stats(), err
+		}
+		for r := range c.Len() {
+			out = append(out, c.Col(0).Int64s()[c.Index(r)])
+		}
+	}
 }
