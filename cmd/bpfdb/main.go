@@ -6,7 +6,7 @@
 //	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
 //	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
 //	bpfdb bpf verify [flags] FILE        run the static verifier
-//	bpfdb tpch gen --sf X --dir D        write the TPC-H tables as dbgen does
+//	bpfdb tpch gen|load|run ...          generate, load and run TPC-H
 //	bpfdb -c SQL [flags]                 run SQL statements, print results
 //	bpfdb shell [flags] [FILE]           the interactive SQL shell
 //
@@ -29,7 +29,7 @@ const usage = `usage: bpfdb <command> [arguments]
 commands:
   bpf run|test|bench|disasm|verify
                               drive the eBPF runtime (bpfdb bpf help)
-  tpch gen                    generate TPC-H data (bpfdb tpch help)
+  tpch gen|load|run           generate, load and run TPC-H (bpfdb tpch help)
   -c SQL [--db FILE] [--format table|csv|json] [--threads N]
                               run SQL statements and print their results
   shell [FILE]                the SQL shell (bpfdb shell -h)

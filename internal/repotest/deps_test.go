@@ -80,6 +80,9 @@ var depPolicies = map[string]depPolicy{
 	"internal/exec/values":  {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel"}},
 	"internal/exec/collect": {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/buffer"}},
 	"internal/exec/order":   {bpfdb: []string{"internal/types", "internal/vector", "internal/parallel", "internal/storage/buffer", "internal/exec/collect"}},
+	// TPC-H and the SQL corpus are clients of the embedded API.
+	"internal/tpch":    {bpfdb: []string{".", "internal/types"}},
+	"internal/sqltest": {bpfdb: []string{".", "internal/types"}},
 	// The hook sites are the one bridge between the engine's policy seams
 	// and the eBPF runtime.
 	"internal/hooks": {bpfdb: []string{"ebpf", "ebpf/maps", "ext", "internal/exec/hash", "internal/storage/buffer", "internal/parallel", "internal/types", "internal/vector"}},
