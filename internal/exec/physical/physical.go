@@ -463,12 +463,25 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 	case planner.Mark:
 		outLayout = append(outLayout, n.Mark.ID)
 	}
+	j, err := b.newJoin(kind, n, probe, build, probeKeys, buildKeys, buildOut)
+	if err != nil {
+		return nil, err
+	}
+	bpl := b.finish(build, j.Build(), "join build", nil)
+	probe.deps = append(probe.deps, bpl)
+	probe.add(j.Probe(), joinName(n.Kind, n), func() string { return j.Stats().String() }, outLayout)
+	return probe, nil
+}
+
+// newJoin binds n's residual over the probe's columns followed by the
+// build's and creates the join, whose memory the plan releases.
+func (b *builder) newJoin(kind join.Kind, n *planner.Join, probe, build *pipe, probeKeys, buildKeys, buildOut []int) (*join.Join, error) {
 	var residual expr.Expr
 	if n.Residual != nil {
 		both := append(slices.Clone(probe.layout), build.layout...)
 		bothTypes := append(slices.Clone(probe.types), build.types...)
-		residual, err = bindTo(n.Residual, both, bothTypes)
-		if err != nil {
+		var err error
+		if residual, err = bindTo(n.Residual, both, bothTypes); err != nil {
 			return nil, err
 		}
 	}
@@ -487,9 +500,12 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 		return nil, err
 	}
 	b.release = append(b.release, j.Close)
-	bpl := b.finish(build, j.Build(), "join build", nil)
-	probe.deps = append(probe.deps, bpl)
-	name := fmt.Sprintf("HASH_JOIN %s", n.Kind)
+	return j, nil
+}
+
+// joinName describes a join for EXPLAIN: "HASH_JOIN inner [a = b]".
+func joinName(kind fmt.Stringer, n *planner.Join) string {
+	name := fmt.Sprintf("HASH_JOIN %s", kind)
 	if len(n.Conds) > 0 {
 		conds := make([]string, len(n.Conds))
 		for i, c := range n.Conds {
@@ -500,8 +516,7 @@ func (b *builder) join(n *planner.Join) (*pipe, error) {
 	if n.Residual != nil {
 		name += " residual " + n.Residual.String()
 	}
-	probe.add(j.Probe(), name, func() string { return j.Stats().String() }, outLayout)
-	return probe, nil
+	return name
 }
 
 // rightJoin runs a Semi or Anti join with its left (preserved) side built
@@ -542,43 +557,15 @@ func (b *builder) rightJoin(n *planner.Join) (*pipe, error) {
 			return nil, fmt.Errorf("BUG: join build side lost column %d", id)
 		}
 	}
-	var residual expr.Expr
-	if n.Residual != nil {
-		both := append(slices.Clone(probe.layout), build.layout...)
-		bothTypes := append(slices.Clone(probe.types), build.types...)
-		if residual, err = bindTo(n.Residual, both, bothTypes); err != nil {
-			return nil, err
-		}
-	}
-	j, err := join.New(join.Spec{
-		Kind:        kind,
-		Probe:       probe.types,
-		Build:       build.types,
-		ProbeKeys:   probeKeys,
-		BuildKeys:   buildKeys,
-		Residual:    residual,
-		BuildOutput: buildOut,
-		Buffers:     b.opts.Buffers,
-		Hash:        b.opts.Hash,
-	})
+	j, err := b.newJoin(kind, n, probe, build, probeKeys, buildKeys, buildOut)
 	if err != nil {
 		return nil, err
 	}
-	b.release = append(b.release, j.Close)
 	bpl := b.finish(build, j.Build(), "join build", nil)
 	probe.deps = append(probe.deps, bpl)
 	ppl := b.finish(probe, j.ProbeSink(), "join probe", func() string { return j.Stats().String() })
 	b.steps[len(b.steps)-1].Stages[len(probe.stages)] = "JOIN_PROBE"
-	name := fmt.Sprintf("HASH_JOIN %s", kind)
-	conds := make([]string, len(n.Conds))
-	for i, c := range n.Conds {
-		conds[i] = fmt.Sprintf("%s = %s", c.Left, c.Right)
-	}
-	name += " [" + strings.Join(conds, ", ") + "]"
-	if n.Residual != nil {
-		name += " residual " + n.Residual.String()
-	}
-	return newPipe(j.Source(), name+" (result)", nil, out, ppl), nil
+	return newPipe(j.Source(), joinName(kind, n)+" (result)", nil, out, ppl), nil
 }
 
 func (b *builder) order(input planner.Node, keys []planner.SortKey, count, offset int64) (*pipe, error) {
