@@ -70,6 +70,23 @@ func (pr *pruner) prune(n planner.Node, need colSet) planner.Node {
 		}
 		pr.changes += len(n.Columns) - len(cols)
 		n.Columns, n.TableColumns = cols, tcols
+		// Columns the scan reads only for its own filters go no further:
+		// a join would otherwise store and copy them (TPC-H Q13 carried
+		// o_comment through its join).
+		var out []planner.Column
+		for _, c := range cols {
+			if need[c.ID] {
+				out = append(out, c)
+			}
+		}
+		if len(out) > 0 && len(out) < len(cols) {
+			proj := &planner.Project{Input: n, Columns: out}
+			for _, c := range out {
+				proj.Exprs = append(proj.Exprs, c.Ref())
+			}
+			pr.changes++
+			return proj
+		}
 	case *planner.Filter:
 		n.Input = pr.prune(n.Input, with(need, n.Cond))
 	case *planner.Project:
