@@ -61,18 +61,22 @@ func (r *Result) Rows() int { return r.rows }
 
 // Value returns column j of row i.
 func (r *Result) Value(i, j int) types.Value {
+	c, row := r.locate(i)
+	return c.Value(j, row)
+}
+
+// locate returns the chunk that holds row i and the row's place in it.
+func (r *Result) locate(i int) (*vector.Chunk, int) {
 	k := sort.Search(len(r.starts), func(k int) bool { return r.starts[k] > i }) - 1
-	c := r.chunks[k]
-	return c.Value(j, i-r.starts[k])
+	return r.chunks[k], i - r.starts[k]
 }
 
 // Row returns row i as values.
 func (r *Result) Row(i int) []types.Value {
 	out := make([]types.Value, len(r.Columns))
-	k := sort.Search(len(r.starts), func(k int) bool { return r.starts[k] > i }) - 1
-	c := r.chunks[k]
+	c, row := r.locate(i)
 	for j := range out {
-		out[j] = c.Value(j, i-r.starts[k])
+		out[j] = c.Value(j, row)
 	}
 	return out
 }

@@ -142,26 +142,18 @@ func aggregateBelow(n planner.Node) (*planner.Aggregate, map[planner.ColumnID]in
 func (r *reducer) smallestSource(n planner.Node, need colSet) planner.Node {
 	var best planner.Node
 	bestRows := 0.0
-	for n != nil {
-		out := outputSet(n)
-		for id := range need {
-			if !out[id] {
-				return best
-			}
-		}
+	for n != nil && has(outputSet(n), need) {
 		if rows := r.es.estimate(n).rows; best == nil || rows <= bestRows { // ties: the deeper, simpler copy
 			best, bestRows = n, rows
 		}
 		switch x := n.(type) {
 		case *planner.Join:
-			next := planner.Node(nil)
-			for _, side := range []planner.Node{x.Left, x.Right} {
-				if has(outputSet(side), need) {
-					next = side
-					break
-				}
+			// Into the side that has every key column (the loop's test
+			// stops if neither has).
+			n = x.Left
+			if !has(outputSet(x.Left), need) {
+				n = x.Right
 			}
-			n = next
 		case *planner.Filter:
 			n = x.Input
 		default:

@@ -255,7 +255,7 @@ func (b *builder) keep(p *pipe, exprs []expr.Expr) ([]int, error) {
 			continue
 		}
 		pos[i] = len(p.layout) + len(extra)
-		extra = append(extra, e)
+		extra = append(extra, be)
 	}
 	if len(extra) == 0 {
 		return pos, nil
@@ -270,13 +270,7 @@ func (b *builder) keep(p *pipe, exprs []expr.Expr) ([]int, error) {
 	for i := range p.layout {
 		bound[i] = expr.NewColumn(i, "", p.types[i], expr.Pos{})
 	}
-	for i, e := range extra {
-		be, err := p.bind(e)
-		if err != nil {
-			return nil, err
-		}
-		bound[len(p.layout)+i] = be
-	}
+	copy(bound[len(p.layout):], extra)
 	op, err := project.New(p.types, bound)
 	if err != nil {
 		return nil, err
