@@ -19,8 +19,10 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ext"
 	"github.com/bpfdb/bpfdb/internal/catalog"
-	"github.com/bpfdb/bpfdb/internal/exec/hash"
+	"github.com/bpfdb/bpfdb/internal/hooks"
 	"github.com/bpfdb/bpfdb/internal/parallel"
 )
 
@@ -33,12 +35,24 @@ type Options struct {
 	MemoryLimit int64
 	// ReadOnly opens a file database without writing to it.
 	ReadOnly bool
+	// NoPrograms opens the database without attaching the eBPF programs
+	// it records (ATTACH PROGRAM is durable): every hook starts built-in.
+	NoPrograms bool
+	// HookEngine runs the hooks' eBPF programs: ebpf.EngineAuto (the JIT
+	// where available), ebpf.EngineInterpreter or ebpf.EngineJIT.
+	HookEngine ebpf.Engine
+	// Logf receives the hook registry's events (attach, replace, detach,
+	// a program detached after too many errors); nil means log.Printf.
+	Logf func(format string, args ...any)
 }
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {
-	cat  *catalog.Catalog
-	hash hash.Slot
+	cat   *catalog.Catalog
+	hooks *hooks.Registry
+
+	progMu  sync.Mutex          // serializes ATTACH and DETACH PROGRAM; guards sources
+	sources map[ext.Hook]string // where each attached program came from
 
 	mu      sync.Mutex // guards sched, threads and closed
 	sched   *schedRef
@@ -64,13 +78,35 @@ func Open(path string, opts Options) (*DB, error) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly})
+	reg := hooks.New(hooks.Options{Engine: opts.HookEngine, Runners: runners(threads), Logf: opts.Logf})
+	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly,
+		Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{cat: cat, threads: threads}
-	db.sched = &schedRef{s: parallel.New(parallel.Options{Threads: threads})}
+	db := &DB{cat: cat, hooks: reg, threads: threads, sources: map[ext.Hook]string{}}
+	if !opts.NoPrograms {
+		if err := db.attachRecorded(); err != nil {
+			cat.Close()
+			return nil, fmt.Errorf("open database %s: %w", cat.Path(), err)
+		}
+	}
+	db.sched = &schedRef{s: db.newScheduler(threads)}
 	return db, nil
+}
+
+// runners is the number of runners of a hook attachment for a database of
+// threads workers: every worker's ExecuteForever runs on the runner of its
+// number, and other hooks' calls from any goroutine share them. SET
+// threads may raise the workers later: a scheduler of more threads than
+// runners shares runners between workers (they wait for each other).
+func runners(threads int) int { return max(16, 2*threads) }
+
+// newScheduler returns a scheduler of threads workers whose policies are
+// the database's hook sites.
+func (db *DB) newScheduler(threads int) *parallel.Scheduler {
+	return parallel.New(parallel.Options{Threads: threads,
+		Execute: db.hooks.ExecutePolicy(), Schedule: db.hooks.SchedulePolicy()})
 }
 
 // Close waits for nothing: queries still running fail. It closes the
@@ -110,7 +146,7 @@ func (db *DB) acquire() (*parallel.Scheduler, func(), error) {
 		if old.users == 0 {
 			go old.s.Close()
 		}
-		db.sched = &schedRef{s: parallel.New(parallel.Options{Threads: want})}
+		db.sched = &schedRef{s: db.newScheduler(want)}
 	}
 	r := db.sched
 	r.users++

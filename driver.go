@@ -159,6 +159,8 @@ func (c *connector) Close() error {
 //	                    a unit: KB MB GB TB (powers of 1000) or KiB MiB GiB
 //	                    TiB (powers of 1024), case-insensitive: 1GB, 512MiB
 //	read_only=BOOL      open a file database read-only (true/false, 1/0)
+//	no_programs=BOOL    open without attaching the eBPF programs the
+//	                    database records (Options.NoPrograms)
 //
 // An unknown or repeated option is an error.
 func ParseDSN(dsn string) (path string, opts Options, err error) {
@@ -194,8 +196,14 @@ func ParseDSN(dsn string) (path string, opts Options, err error) {
 				return "", Options{}, fmt.Errorf("data source %q: read_only=%q is not true or false", dsn, v)
 			}
 			opts.ReadOnly = b
+		case "no_programs":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return "", Options{}, fmt.Errorf("data source %q: no_programs=%q is not true or false", dsn, v)
+			}
+			opts.NoPrograms = b
 		default:
-			return "", Options{}, fmt.Errorf("data source %q: unknown option %q (threads, memory_limit or read_only)", dsn, name)
+			return "", Options{}, fmt.Errorf("data source %q: unknown option %q (threads, memory_limit, read_only or no_programs)", dsn, name)
 		}
 	}
 	return path, opts, nil

@@ -33,13 +33,14 @@ func TestParseDSN(t *testing.T) {
 		{dsn: "x.db?threads=2&memory_limit=1GB", path: "x.db", opts: Options{Threads: 2, MemoryLimit: 1e9}},
 		{dsn: ":memory:?memory_limit=512MiB&read_only=true", path: ":memory:", opts: Options{MemoryLimit: 512 << 20, ReadOnly: true}},
 		{dsn: "?threads=1", path: "", opts: Options{Threads: 1}},
+		{dsn: "x.db?no_programs=1", path: "x.db", opts: Options{NoPrograms: true}},
 		{dsn: "x.db?memory_limit=1%20GiB", path: "x.db", opts: Options{MemoryLimit: 1 << 30}},
 		{dsn: "x.db?threads=two", err: `threads="two" is not a number of threads`},
 		{dsn: "x.db?threads=-1", err: `threads="-1"`},
 		{dsn: "x.db?threads=1&threads=2", err: "option threads given 2 times"},
 		{dsn: "x.db?memory_limit=lots", err: `size "lots"`},
 		{dsn: "x.db?read_only=maybe", err: `read_only="maybe" is not true or false`},
-		{dsn: "x.db?cache=shared", err: `unknown option "cache" (threads, memory_limit or read_only)`},
+		{dsn: "x.db?cache=shared", err: `unknown option "cache" (threads, memory_limit, read_only or no_programs)`},
 		{dsn: "x.db?threads=%zz", err: "invalid URL escape"},
 	} {
 		path, opts, err := ParseDSN(tc.dsn)
@@ -50,7 +51,7 @@ func TestParseDSN(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("ParseDSN(%q): %v", tc.dsn, err)
-		case path != tc.path || opts != tc.opts:
+		case path != tc.path || !reflect.DeepEqual(opts, tc.opts):
 			t.Errorf("ParseDSN(%q) = %q, %+v; want %q, %+v", tc.dsn, path, opts, tc.path, tc.opts)
 		}
 	}

@@ -64,6 +64,10 @@ func (db *DB) statement(ctx context.Context, st ast.Statement) (*Result, error) 
 		return db.set(st)
 	case *ast.ShowStmt:
 		return db.show(st)
+	case *ast.AttachProgramStmt:
+		return db.attachProgram(st)
+	case *ast.DetachProgramStmt:
+		return db.detachProgram(st)
 	}
 	return nil, fmt.Errorf("%s: %w yet", strings.SplitN(st.String(), " ", 3)[0], ErrNotSupported)
 }
@@ -77,7 +81,7 @@ type prepared struct {
 
 // plan binds, optimizes and builds q against the catalog version tx sees.
 func (db *DB) plan(tx *catalog.Tx, q *ast.Query) (*prepared, error) {
-	lp, err := planner.Bind(tx, q)
+	lp, err := planner.Bind(db.binding(tx), q)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +97,7 @@ func (db *DB) planBound(lp *planner.Plan) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	pp, err := physical.Build(lp, physical.Options{Buffers: db.cat.Buffers(), Hash: &db.hash})
+	pp, err := physical.Build(lp, physical.Options{Buffers: db.cat.Buffers(), Hash: db.hooks.HashSlot()})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +164,7 @@ func (db *DB) explain(ctx context.Context, st *ast.ExplainStmt) (*Result, error)
 	}
 	tx := db.cat.Begin()
 	defer tx.Rollback()
-	lp, err := planner.Bind(tx, sel.Query)
+	lp, err := planner.Bind(db.binding(tx), sel.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +316,7 @@ func (db *DB) createView(st *ast.CreateViewStmt) (*Result, error) {
 	tx := db.cat.Begin()
 	defer tx.Rollback()
 	// Bind the query now, so that a view that cannot work is refused.
-	lp, err := planner.Bind(tx, st.Query)
+	lp, err := planner.Bind(db.binding(tx), st.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +354,7 @@ func (db *DB) drop(st *ast.DropStmt) (*Result, error) {
 func (db *DB) insert(ctx context.Context, st *ast.InsertStmt) (*Result, error) {
 	tx := db.cat.Begin()
 	defer tx.Rollback()
-	lp, err := planner.BindInsert(tx, st)
+	lp, err := planner.BindInsert(db.binding(tx), st)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,6 +91,13 @@ type Options struct {
 	MemoryLimit int64 // bytes for the buffer manager; 0: buffer.DefaultLimit()
 	Threads     int   // 0: GOMAXPROCS
 	ReadOnly    bool  // open an existing file without writing to it; DDL and DML fail with ErrReadOnly
+
+	// The buffer manager's policies (buffer.Options); nil means the
+	// built-in one. The database passes its hook sites here.
+	Load     buffer.LoadPolicy
+	Unpin    buffer.UnpinPolicy
+	Memory   buffer.MemoryPolicy
+	Allocate buffer.AllocatePolicy
 }
 
 // A Catalog is one open database as the SQL engine sees it: its tables and
@@ -123,8 +131,9 @@ type errorBox struct{ err error }
 // version is one committed state of the catalog. A version is never
 // modified once published; a writing Tx builds the next one from a copy.
 type version struct {
-	tables map[string]*tableEntry // by folded name
-	views  map[string]*viewEntry
+	tables   map[string]*tableEntry // by folded name
+	views    map[string]*viewEntry
+	programs map[string]*Program // by hook name
 }
 
 // tableEntry is a table as one version sees it. Entries are shared between
@@ -145,12 +154,9 @@ type viewEntry struct {
 }
 
 func (v *version) clone() *version {
-	n := &version{tables: make(map[string]*tableEntry, len(v.tables)), views: make(map[string]*viewEntry, len(v.views))}
-	for k, e := range v.tables {
-		n.tables[k] = e
-	}
-	for k, e := range v.views {
-		n.views[k] = e
+	n := &version{tables: maps.Clone(v.tables), views: maps.Clone(v.views), programs: maps.Clone(v.programs)}
+	if n.programs == nil {
+		n.programs = map[string]*Program{}
 	}
 	return n
 }
@@ -198,7 +204,8 @@ func Open(path string, opts Options) (*Catalog, error) {
 		c.release()
 		return nil, err // the file layer names the path
 	}
-	c.buf, err = buffer.New(buffer.Options{File: c.f, Limit: opts.MemoryLimit})
+	c.buf, err = buffer.New(buffer.Options{File: c.f, Limit: opts.MemoryLimit,
+		Load: opts.Load, Unpin: opts.Unpin, Memory: opts.Memory, Allocate: opts.Allocate})
 	if err != nil {
 		c.release()
 		return fail(err)

@@ -47,16 +47,20 @@
 // (SetExtra of storage/table) are written together, so a crash at any
 // moment leaves the last committed statement. An in-memory database keeps
 // its blocks in a temporary file that Close removes and never checkpoints.
-// Settings are per open database and not persisted, as in DuckDB.
+// Settings are per open database and not persisted, as in DuckDB. The
+// eBPF programs attached to hooks are recorded (Tx.SetProgram) with their
+// object bytes, so the database attaches them again when it opens.
 //
 // # Metadata layout (the table layer's extra metadata, integers uvarint)
 //
-//	"BCAT" version(1) tables table… views view…
-//	table: str(name) columns flags… keys key…   flags: u8, 1 = NOT NULL
-//	view:  str(name) str(query) columns str(column)…
-//	str:   length bytes
+//	"BCAT" version(2) tables table… views view… programs program…
+//	table:   str(name) columns flags… keys key…   flags: u8, 1 = NOT NULL
+//	view:    str(name) str(query) columns str(column)…
+//	program: str(hook) str(name) str(section) svarint(unix seconds attached) str(ELF object)
+//	str:     length bytes
 //
-// Tables and views are in name order. Every table named must be stored by
+// Version 1 had no programs and is still read. Tables, views and programs
+// (by hook) are in name order. Every table named must be stored by
 // the table layer with as many columns; a key column must be NOT NULL and
 // appear once. A stored table without an entry (written by the table layer
 // alone) has no constraints. Damaged metadata gives an error wrapping

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bpfdb/bpfdb/internal/storage/table"
 )
@@ -12,8 +13,9 @@ import (
 // metaMagic starts the catalog's metadata (layout in the package comment).
 var metaMagic = [4]byte{'B', 'C', 'A', 'T'}
 
-// metaVersion is the version of the metadata encoding.
-const metaVersion = 1
+// metaVersion is the version of the metadata encoding: 2 added the
+// attached programs; version 1 (no programs) is still read.
+const metaVersion = 2
 
 // Column flags in the metadata.
 const flagNotNull = 1 << 0
@@ -52,6 +54,16 @@ func encodeMeta(v *version) []byte {
 		for _, c := range e.columns {
 			b = appendString(b, c)
 		}
+	}
+	keys = sortedKeys(v.programs)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		p := v.programs[k]
+		b = appendString(b, p.Hook)
+		b = appendString(b, p.Name)
+		b = appendString(b, p.Section)
+		b = binary.AppendVarint(b, p.Since.Unix())
+		b = appendString(b, string(p.Object))
 	}
 	return b
 }
@@ -133,13 +145,14 @@ func (r *metaReader) string(what string) string {
 
 // decodeMeta parses the metadata. Every count is bounded by the input's
 // length, so damaged bytes cannot make it allocate much.
-func decodeMeta(b []byte) ([]metaTable, []metaView, error) {
+func decodeMeta(b []byte) ([]metaTable, []metaView, []Program, error) {
 	r := &metaReader{b: b}
 	if m := r.bytes(len(metaMagic), "magic"); r.err == nil && string(m) != string(metaMagic[:]) {
 		r.fail("magic %q, want %q", m, metaMagic[:])
 	}
-	if v := r.count("version", 1<<32); r.err == nil && v != metaVersion {
-		r.fail("version %d, want %d", v, metaVersion)
+	version := r.count("version", 1<<32)
+	if r.err == nil && (version < 1 || version > metaVersion) {
+		r.fail("version %d, want 1 to %d", version, metaVersion)
 	}
 	var tables []metaTable
 	n := r.count("table count", uint64(len(b)))
@@ -171,20 +184,47 @@ func decodeMeta(b []byte) ([]metaTable, []metaView, error) {
 		}
 		views = append(views, v)
 	}
+	var programs []Program
+	if version >= 2 {
+		n = r.count("program count", uint64(len(b)))
+		for i := 0; i < n && r.err == nil; i++ {
+			var p Program
+			p.Hook = r.string("program hook")
+			p.Name = r.string("program name")
+			p.Section = r.string("program section")
+			p.Since = time.Unix(r.varint("program attach time"), 0).UTC()
+			p.Object = []byte(r.string("program object"))
+			programs = append(programs, p)
+		}
+	}
 	if r.err == nil && r.off != len(b) {
-		r.fail("%d bytes after the last view", len(b)-r.off)
+		r.fail("%d bytes after the last entry", len(b)-r.off)
 	}
 	if r.err != nil {
-		return nil, nil, r.err
+		return nil, nil, nil, r.err
 	}
-	return tables, views, nil
+	return tables, views, programs, nil
+}
+
+// varint reads a signed varint.
+func (r *metaReader) varint(what string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b[r.off:])
+	if n <= 0 {
+		r.fail("%s: bad varint", what)
+		return 0
+	}
+	r.off += n
+	return v
 }
 
 // decodeVersion builds the catalog from the stored tables and the catalog's
 // metadata (extra: nil for a database whose tables were written without the
 // catalog, whose tables then have no constraints), checking that they agree.
 func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
-	v := &version{tables: map[string]*tableEntry{}, views: map[string]*viewEntry{}}
+	v := &version{tables: map[string]*tableEntry{}, views: map[string]*viewEntry{}, programs: map[string]*Program{}}
 	for _, t := range tables {
 		k := fold(t.Name())
 		if o := v.tables[k]; o != nil {
@@ -195,7 +235,7 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 	if extra == nil {
 		return v, nil
 	}
-	mtables, mviews, err := decodeMeta(extra)
+	mtables, mviews, mprograms, err := decodeMeta(extra)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +272,16 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 			return nil, fmt.Errorf("%w: view %q: %v", ErrCorrupt, mv.name, err)
 		}
 		v.views[k] = &viewEntry{name: mv.name, query: mv.query, columns: mv.columns}
+	}
+	for i := range mprograms {
+		p := &mprograms[i]
+		if err := checkProgram(p); err != nil {
+			return nil, err
+		}
+		if v.programs[p.Hook] != nil {
+			return nil, fmt.Errorf("%w: two programs attached to hook %s", ErrCorrupt, p.Hook)
+		}
+		v.programs[p.Hook] = p
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfdb/bpfdb/internal/storage/buffer"
 	"github.com/bpfdb/bpfdb/internal/storage/file"
@@ -32,7 +33,10 @@ func metaFixture(t testing.TB) (*Catalog, []byte) {
 		if err := tx.CreateView("v", "SELECT a, b FROM t", []string{"k", "name"}, false); err != nil {
 			return err
 		}
-		return tx.CreateView("w", "SELECT 1", nil, false)
+		if err := tx.CreateView("w", "SELECT 1", nil, false); err != nil {
+			return err
+		}
+		return tx.SetProgram(Program{Hook: "unpin", Name: "p.o", Section: "s", Object: []byte("ELF"), Since: time.Unix(1000, 0)})
 	})
 	return c, encodeMeta(c.cur.Load())
 }
@@ -47,10 +51,26 @@ func TestMetaRoundTrip(t *testing.T) {
 	if again := encodeMeta(v); !bytes.Equal(again, meta) {
 		t.Fatalf("decoded and encoded again:\n%q\nwant\n%q", again, meta)
 	}
-	want := "BCAT\x01\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
-		"\x02\x01v\x12SELECT a, b FROM t\x02\x01k\x04name\x01w\x08SELECT 1\x00"
+	want := "BCAT\x02\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
+		"\x02\x01v\x12SELECT a, b FROM t\x02\x01k\x04name\x01w\x08SELECT 1\x00" +
+		"\x01\x05unpin\x03p.o\x01s\xd0\x0f\x03ELF"
 	if string(meta) != want {
 		t.Fatalf("encoding:\n%q\nwant\n%q", meta, want)
+	}
+	ps := programsOf(v)
+	if len(ps) != 1 || ps[0].Hook != "unpin" || ps[0].Name != "p.o" || ps[0].Section != "s" || string(ps[0].Object) != "ELF" || ps[0].Since.Unix() != 1000 {
+		t.Fatalf("programs decoded as %+v", ps)
+	}
+
+	// Version 1 (before programs) is read: no programs.
+	v1 := "BCAT\x01\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
+		"\x02\x01v\x12SELECT a, b FROM t\x02\x01k\x04name\x01w\x08SELECT 1\x00"
+	old, err := decodeVersion(c.db.Tables(), []byte(v1))
+	if err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	if len(old.views) != 2 || len(old.programs) != 0 {
+		t.Fatalf("version 1 decoded as %d views, %d programs", len(old.views), len(old.programs))
 	}
 }
 
@@ -67,8 +87,14 @@ func TestCorruptMeta(t *testing.T) {
 	}{
 		{"empty", "", "magic"},
 		{"magic", "BCAX\x01\x00\x00", `magic "BCAX"`},
-		{"version", "BCAT\x02\x00\x00", "version 2"},
-		{"trailing", "BCAT\x01\x00\x00\x00", "1 bytes after the last view"},
+		{"version", "BCAT\x03\x00\x00", "version 3"},
+		{"version 0", "BCAT\x00\x00\x00", "version 0"},
+		{"trailing", "BCAT\x01\x00\x00\x00", "1 bytes after the last entry"},
+		{"trailing v2", "BCAT\x02\x00\x00\x00\x00", "1 bytes after the last entry"},
+		{"program without hook", "BCAT\x02\x00\x00\x01\x00\x01p\x00\x00\x01E", `program "p" has no hook`},
+		{"program without object", "BCAT\x02\x00\x00\x01\x01h\x01p\x00\x00\x00", `program "p" of hook h has no object`},
+		{"two programs", "BCAT\x02\x00\x00\x02\x01h\x01p\x00\x00\x01E\x01h\x01q\x00\x00\x01E", "two programs attached to hook h"},
+		{"bad varint", "BCAT\x02\x00\x00\x01\x01h\x01p\x00\xff", "program attach time: bad varint"},
 		{"unknown table", "BCAT\x01\x01\x01z\x01\x00\x00\x00", `table "z" is not stored`},
 		{"table by case", "BCAT\x01\x01\x01T\x03\x01\x01\x00\x00\x00", `table "T" is not stored`},
 		{"table twice", "BCAT\x01\x02\x01t\x03\x00\x00\x00\x00\x01t\x03\x00\x00\x00\x00\x00", `table "t" appears twice`},

@@ -196,6 +196,9 @@ func (a *Attachment) Section() string { return a.section }
 // Engine returns how the program runs (EngineJIT or EngineInterpreter).
 func (a *Attachment) Engine() ebpf.Engine { return a.prog.Engine() }
 
+// Instructions returns the number of instructions of the program.
+func (a *Attachment) Instructions() int { return len(a.prog.Instructions()) }
+
 // Object returns the ELF object the program came from (the caller must
 // not modify it), so that an attachment can be recorded and re-attached.
 func (a *Attachment) Object() []byte { return a.object }

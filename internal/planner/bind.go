@@ -613,7 +613,7 @@ func (b *binder) bindFrom(t ast.TableExpr, sc *scope) (Node, []*relation, error)
 		}
 		return b.resultNode(bq), []*relation{rel}, nil
 	case *ast.TableFuncRef:
-		return nil, nil, errorf(t.At, ErrNotSupported, "table function %s is not supported in queries", t.Name)
+		return b.bindTableFunc(t)
 	case *ast.Join:
 		return b.bindJoin(t, sc)
 	}
@@ -965,4 +965,58 @@ func JoinKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
 		return l, r, false
 	}
 	return lc, rc, true
+}
+
+// bindTableFunc binds a table function call: the catalog computes its rows
+// now (TableFunctions), which become constant rows.
+func (b *binder) bindTableFunc(t *ast.TableFuncRef) (Node, []*relation, error) {
+	tf, ok := b.cat.(TableFunctions)
+	if !ok {
+		return nil, nil, errorf(t.At, ErrNotFound, "table function %s does not exist", t.Name)
+	}
+	c := &exprCtx{b: b, scope: &scope{}, clause: "table function arguments"}
+	args := make([]types.Value, len(t.Args))
+	for i, a := range t.Args {
+		x, err := c.bind(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		k, ok := expr.Fold(x).(*expr.Const)
+		if !ok {
+			return nil, nil, errorf(a.Pos(), ErrInvalid, "argument %d of %s must be a constant", i+1, t.Name)
+		}
+		args[i] = k.Val
+	}
+	res, err := tf.TableFunction(t.Name, args)
+	if err != nil {
+		var be *Error
+		if errors.As(err, &be) {
+			return nil, nil, err
+		}
+		cause := ErrInvalid
+		if errors.Is(err, ErrNotFound) {
+			cause = ErrNotFound
+		}
+		return nil, nil, &Error{Pos: t.At, Msg: err.Error(), Err: cause}
+	}
+	out := &Values{Rows: make([][]expr.Expr, len(res.Rows))}
+	cols := make([]Column, len(res.Names))
+	for j, name := range res.Names {
+		cols[j] = b.newColumn(name, res.Types[j])
+	}
+	out.Columns = cols
+	for i, row := range res.Rows {
+		if len(row) != len(cols) {
+			return nil, nil, fmt.Errorf("BUG: table function %s: row %d has %d values for %d columns", t.Name, i, len(row), len(cols))
+		}
+		out.Rows[i] = make([]expr.Expr, len(row))
+		for j, v := range row {
+			out.Rows[i][j] = expr.NewConst(v, exprPos(t.At))
+		}
+	}
+	rel, err := newRelation(t.Name, cols, nil, t.Alias, t.At)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, []*relation{rel}, nil
 }

@@ -375,12 +375,13 @@ type TransactionStmt struct {
 	Kind TxnKind
 }
 
-// AttachProgramStmt is bpfdb's ATTACH PROGRAM 'file' TO HOOK hook: load,
-// verify and attach an eBPF policy program (DESIGN.md §3).
+// AttachProgramStmt is bpfdb's ATTACH PROGRAM 'file' [SECTION 'name'] TO
+// HOOK hook: load, verify and attach an eBPF policy program (DESIGN.md §3).
 type AttachProgramStmt struct {
-	At   Pos
-	File string
-	Hook string // lower-cased hook name, unresolved
+	At      Pos
+	File    string
+	Section string // "" when not given
+	Hook    string // lower-cased hook name, unresolved
 }
 
 // DetachProgramStmt is DETACH PROGRAM FROM HOOK hook: the hook goes back to

@@ -481,7 +481,11 @@ func (n *ShowStmt) format(p *printer) {
 func (n *TransactionStmt) format(p *printer) { p.str(n.Kind.String()) }
 
 func (n *AttachProgramStmt) format(p *printer) {
-	p.str("ATTACH PROGRAM " + QuoteString(n.File) + " TO HOOK ")
+	p.str("ATTACH PROGRAM " + QuoteString(n.File))
+	if n.Section != "" {
+		p.str(" SECTION " + QuoteString(n.Section))
+	}
+	p.str(" TO HOOK ")
 	p.ident(n.Hook)
 }
 

@@ -373,9 +373,13 @@ func (p *parser) statement() ast.Statement {
 			p.next()
 			p.expectKw("program")
 			file := p.stringLit("program file name")
+			var section string
+			if p.acceptKw("section") {
+				section = p.stringLit("program section name")
+			}
 			p.expectKw("to")
 			p.expectKw("hook")
-			return &ast.AttachProgramStmt{At: t.Pos, File: file, Hook: p.ident("hook name")}
+			return &ast.AttachProgramStmt{At: t.Pos, File: file, Section: section, Hook: p.ident("hook name")}
 		case "detach":
 			p.next()
 			p.expectKw("program")

@@ -1,0 +1,196 @@
+package bpfdb
+
+//go:generate sh testdata/programs/build.sh
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/internal/catalog"
+	"github.com/bpfdb/bpfdb/internal/hooks"
+)
+
+// HookStatus is one hook's line of bpfdb_hooks(): what is attached and its
+// counters since it was attached.
+type HookStatus struct {
+	Hook       string        // SQL name: hash, execute_forever, schedule_task, load, update_used_memory, allocate_new_block, unpin
+	Program    string        // the program's name (its symbol); "" when the built-in runs
+	Source     string        // where it came from: a file name or a stock policy ("unpin/scan_resistant")
+	Engine     string        // jit or interpreter
+	Since      time.Time     // when it was attached
+	Calls      uint64        // runs of the program
+	Handled    uint64        // runs that returned BPFDB_HANDLED
+	Errors     uint64        // failed runs (the built-in ran instead)
+	Violations uint64        // decisions the host repaired
+	Time       time.Duration // time spent in runs (estimated from a sample)
+	LastError  string        // the last failure, "" if none
+}
+
+// Hooks returns the seven hooks in order with what is attached to each.
+func (db *DB) Hooks() []HookStatus {
+	out := make([]HookStatus, 0, 7)
+	for _, hi := range db.hooks.List() {
+		st := HookStatus{Hook: hi.Hook.String()}
+		if a := hi.Attached; a != nil {
+			s := a.Stats()
+			st.Program, st.Engine, st.Since = a.Name(), a.Engine().String(), a.Since()
+			st.Calls, st.Handled, st.Errors, st.Violations, st.Time = s.Calls, s.Handled, s.Errors, s.Violations, s.Time
+			if err := a.LastError(); err != nil {
+				st.LastError = err.Error()
+			}
+			db.progMu.Lock()
+			st.Source = db.sources[hi.Hook]
+			db.progMu.Unlock()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// AttachProgram verifies the eBPF program in the ELF object obj against
+// hook's program type, compiles it and swaps it into the hook: the next
+// call of the hook runs it, calls in flight finish on the program they
+// started with. program names the program (its symbol or section) when
+// the object holds several. source says where the object came from (a
+// file name), for listings. The attachment is recorded in the database,
+// which attaches the program again when it opens (Options.NoPrograms
+// skips that). A program the verifier rejects gives an error holding the
+// verifier's log; nothing changes then.
+func (db *DB) AttachProgram(hook, source string, obj []byte, program string) error {
+	h, err := ext.ParseHook(hook)
+	if err != nil {
+		return err
+	}
+	db.progMu.Lock()
+	defer db.progMu.Unlock()
+	prev := db.hooks.Attached(h)
+	a, err := db.hooks.Attach(h, obj, program)
+	if err != nil {
+		return err
+	}
+	if !db.cat.ReadOnly() {
+		tx := db.cat.Begin()
+		err := tx.SetProgram(catalog.Program{Hook: h.String(), Name: source, Section: a.Name(), Object: obj, Since: a.Since()})
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err != nil {
+			// The statement failed: the hook goes back to what it ran.
+			db.restore(h, prev)
+			return fmt.Errorf("attach program to hook %s: record it in the database: %w", h, err)
+		}
+	}
+	db.sources[h] = source
+	return nil
+}
+
+// restore puts prev (nil: the built-in) back into hook h after an attach
+// that could not be recorded. progMu is held.
+func (db *DB) restore(h ext.Hook, prev *hooks.Attachment) {
+	if prev == nil {
+		_ = db.hooks.Detach(h)
+		return
+	}
+	if _, err := db.hooks.Attach(h, prev.Object(), prev.Name()); err != nil {
+		_ = db.hooks.Detach(h) // it was verified before: only a changed runtime gets here
+	}
+}
+
+// DetachProgram detaches the program attached to hook: the built-in
+// behaviour runs from the next call on, and the database no longer
+// records the attachment.
+func (db *DB) DetachProgram(hook string) error {
+	h, err := ext.ParseHook(hook)
+	if err != nil {
+		return err
+	}
+	db.progMu.Lock()
+	defer db.progMu.Unlock()
+	prev := db.hooks.Attached(h)
+	if prev == nil {
+		return fmt.Errorf("detach program from hook %s: %w", h, hooks.ErrNotAttached)
+	}
+	if !db.cat.ReadOnly() {
+		tx := db.cat.Begin()
+		_, err := tx.DropProgram(h.String())
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err != nil {
+			return fmt.Errorf("detach program from hook %s: %w", h, err)
+		}
+	}
+	if err := db.hooks.Detach(h); err != nil && !errors.Is(err, hooks.ErrNotAttached) {
+		return err
+	}
+	delete(db.sources, h)
+	return nil
+}
+
+// HookMap returns the map called name of the program attached to hook:
+// a policy's state and its knobs (a quota, priorities), which Go code may
+// read and update while the program runs.
+func (db *DB) HookMap(hook, name string) (maps.Map, error) {
+	h, err := ext.ParseHook(hook)
+	if err != nil {
+		return nil, err
+	}
+	a := db.hooks.Attached(h)
+	if a == nil {
+		return nil, fmt.Errorf("map %s of hook %s: %w", name, h, hooks.ErrNotAttached)
+	}
+	m, ok := a.Maps()[name]
+	if !ok {
+		return nil, fmt.Errorf("map %s of hook %s: program %s has no such map (maps: %s)", name, h, a.Name(), mapNames(a))
+	}
+	return m, nil
+}
+
+func mapNames(a *hooks.Attachment) string {
+	var names []string
+	for n := range a.Maps() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(names)
+}
+
+// attachRecorded attaches the programs the database file records, at
+// open. A program that no longer verifies makes Open fail, naming it: a
+// policy silently missing (a quota, say) is worse than a refusal, and
+// Options.NoPrograms opens the database without them.
+func (db *DB) attachRecorded() error {
+	for _, p := range db.cat.Programs() {
+		h, err := ext.ParseHook(p.Hook)
+		if err != nil {
+			return fmt.Errorf("attach recorded program %s: %w (open with NoPrograms to skip it)", p.Name, err)
+		}
+		if _, err := db.hooks.Attach(h, p.Object, p.Section); err != nil {
+			return fmt.Errorf("attach recorded program %s to hook %s: %w (open with NoPrograms to skip it)", p.Name, h, err)
+		}
+		db.sources[h] = p.Name
+	}
+	return nil
+}
+
+// readProgram reads a program's object for ATTACH PROGRAM 'file': the
+// file, or else the stock policy of that name for the hook.
+func readProgram(hook, file string) ([]byte, string, error) {
+	obj, err := os.ReadFile(file)
+	if err == nil {
+		return obj, file, nil
+	}
+	return nil, "", fmt.Errorf("attach program %s: %w", file, err)
+}

@@ -1,0 +1,188 @@
+package bpfdb_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/ebpf"
+)
+
+// testPrograms are the hook sites' test programs (internal/hooks/testdata).
+const testPrograms = "internal/hooks/testdata/"
+
+// hostile holds programs the verifier refuses (testdata/programs).
+const hostile = "testdata/programs/hostile.o"
+
+func quiet(string, ...any) {}
+
+func openWith(t *testing.T, path string, opts bpfdb.Options) *bpfdb.DB {
+	t.Helper()
+	if opts.Threads == 0 {
+		opts.Threads = 2
+	}
+	opts.Logf = quiet
+	db, err := bpfdb.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func exec(t *testing.T, db *bpfdb.DB, sql string) {
+	t.Helper()
+	if err := db.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+const hashWorkload = `SELECT a % 7 AS k, count(*), sum(b) FROM t JOIN u ON t.a = u.x GROUP BY k ORDER BY k`
+
+func hashFixture(t *testing.T, db *bpfdb.DB) {
+	exec(t, db, `CREATE TABLE t (a BIGINT, b BIGINT); CREATE TABLE u (x BIGINT)`)
+	fill(t, db, "t", 20000, func(i int) string { return fmt.Sprintf("(%d, %d)", i, 3*i) })
+	fill(t, db, "u", 5000, func(i int) string { return fmt.Sprintf("(%d)", 2*i) })
+}
+
+// fill inserts rows 0..n-1 of table, as row(i) writes them.
+func fill(t *testing.T, db *bpfdb.DB, table string, n int, row func(i int) string) {
+	t.Helper()
+	for lo := 0; lo < n; lo += 1000 {
+		vals := make([]string, 0, 1000)
+		for i := lo; i < min(n, lo+1000); i++ {
+			vals = append(vals, row(i))
+		}
+		exec(t, db, "INSERT INTO "+table+" VALUES "+strings.Join(vals, ", "))
+	}
+}
+
+// TestAttachProgramSQL: ATTACH PROGRAM swaps a verified program into a
+// hook, bpfdb_hooks() counts its calls, queries give the same answers,
+// DETACH PROGRAM puts the built-in back.
+func TestAttachProgramSQL(t *testing.T) {
+	for _, engine := range []ebpf.Engine{ebpf.EngineInterpreter, ebpf.EngineAuto} {
+		t.Run(engine.String(), func(t *testing.T) {
+			db := openWith(t, "", bpfdb.Options{HookEngine: engine})
+			hashFixture(t, db)
+			want := rows(t, db, hashWorkload)
+			if got := rows(t, db, `SELECT hook, program FROM bpfdb_hooks()`); got != "hash|built-in\nexecute_forever|built-in\nschedule_task|built-in\nload|built-in\nupdate_used_memory|built-in\nallocate_new_block|built-in\nunpin|built-in" {
+				t.Fatalf("bpfdb_hooks() before attaching:\n%s", got)
+			}
+			exec(t, db, `ATTACH PROGRAM '`+testPrograms+`hash_default.o' TO HOOK hash`)
+			if got := rows(t, db, hashWorkload); got != want {
+				t.Fatalf("with the default hash program:\n%s\nwant\n%s", got, want)
+			}
+			got := rows(t, db, `SELECT hook, program, source, calls > 0, errors, violations FROM bpfdb_hooks() WHERE program <> 'built-in'`)
+			if got != "hash|hash_default|"+testPrograms+"hash_default.o|true|0|0" {
+				t.Fatalf("bpfdb_hooks() after a query:\n%s", got)
+			}
+			if got := rows(t, db, `SELECT hook, program, instructions > 10, object_bytes > 0 FROM bpfdb_programs()`); got != "hash|hash_default|true|true" {
+				t.Fatalf("bpfdb_programs():\n%s", got)
+			}
+			exec(t, db, `DETACH PROGRAM FROM HOOK hash`)
+			if got := rows(t, db, `SELECT count(*) FROM bpfdb_programs()`); got != "0" {
+				t.Fatalf("programs after detaching: %s", got)
+			}
+			if got := rows(t, db, hashWorkload); got != want {
+				t.Fatalf("after detaching:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestAttachProgramErrors: what cannot be attached is refused with an
+// error that says why, and changes nothing.
+func TestAttachProgramErrors(t *testing.T) {
+	db := openWith(t, "", bpfdb.Options{})
+	ctx := context.Background()
+	for _, tc := range []struct{ sql, want string }{
+		{`ATTACH PROGRAM '` + testPrograms + `hash_default.o' TO HOOK nosuch`, `unknown hook "nosuch"`},
+		{`ATTACH PROGRAM 'no/such/file.o' TO HOOK hash`, "no such file"},
+		{`ATTACH PROGRAM '` + testPrograms + `unpin.o' TO HOOK hash`, "unpin"}, // another hook's programs
+		{`ATTACH PROGRAM '` + hostile + `' SECTION 'hash_write_count' TO HOOK hash`, "verifier log"},
+		{`ATTACH PROGRAM '` + hostile + `' SECTION 'unpin_foreign_helper' TO HOOK unpin`, "unknown helper 4096"},
+		{`ATTACH PROGRAM '` + hostile + `' SECTION 'schedule_spin' TO HOOK schedule_task`, "loop"},
+		{`ATTACH PROGRAM '` + testPrograms + `hash_hostile.o' TO HOOK hash`, "hash_scribble"}, // several programs: name one
+		{`DETACH PROGRAM FROM HOOK unpin`, "no program is attached"},
+		{`SELECT * FROM bpfdb_nosuch()`, "bpfdb_hooks()"},
+		{`SELECT * FROM bpfdb_map('unpin')`, "takes 2 arguments"},
+		{`SELECT * FROM bpfdb_map('unpin', 'seen')`, "no program is attached"},
+		{`SELECT * FROM bpfdb_map('unpin', 1)`, "must be a string"},
+	} {
+		err := db.Exec(ctx, tc.sql)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.sql, err, tc.want)
+		}
+	}
+	if got := rows(t, db, `SELECT count(*) FROM bpfdb_hooks() WHERE program <> 'built-in'`); got != "0" {
+		t.Fatalf("hooks attached after failed statements: %s", got)
+	}
+}
+
+// TestAttachProgramDurable: attachments are recorded in the database file
+// with the program's bytes and come back when it opens, unless
+// NoPrograms; maps are listed and readable.
+func TestAttachProgramDurable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	db := openWith(t, path, bpfdb.Options{})
+	exec(t, db, `CREATE TABLE t (a BIGINT)`)
+	fill(t, db, "t", 100000, func(i int) string { return fmt.Sprintf("(%d)", i) })
+	exec(t, db, `ATTACH PROGRAM '`+testPrograms+`unpin.o' SECTION 'unpin_scan' TO HOOK unpin`)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openWith(t, path, bpfdb.Options{MemoryLimit: 64 << 20})
+	if got := rows(t, db, `SELECT hook, program, source FROM bpfdb_hooks() WHERE program <> 'built-in'`); got != "unpin|unpin_scan|"+testPrograms+"unpin.o" {
+		t.Fatalf("after reopening: %q", got)
+	}
+	if got := rows(t, db, `SELECT sum(a) FROM t`); got != "4999950000" {
+		t.Fatalf("sum: %s", got)
+	}
+	if got := rows(t, db, `SELECT map, type, key_size, value_size, entries > 0 FROM bpfdb_maps()`); got != "seen|lru_hash|8|8|true" {
+		t.Fatalf("bpfdb_maps():\n%s", got)
+	}
+	if got := rows(t, db, `SELECT count(*) > 0, min(value) >= 1 FROM bpfdb_map('unpin', 'seen')`); got != "true|true" {
+		t.Fatalf("bpfdb_map: %s", got)
+	}
+	exec(t, db, `DETACH PROGRAM FROM HOOK unpin`)
+	exec(t, db, `ATTACH PROGRAM '`+testPrograms+`hash_default.o' TO HOOK hash`)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openWith(t, path, bpfdb.Options{NoPrograms: true})
+	if got := rows(t, db, `SELECT count(*) FROM bpfdb_programs()`); got != "0" {
+		t.Fatalf("opened with NoPrograms: %s programs attached", got)
+	}
+	db.Close()
+	db = openWith(t, path, bpfdb.Options{})
+	if got := rows(t, db, `SELECT hook FROM bpfdb_programs()`); got != "hash" {
+		t.Fatalf("after detach and attach: %q attached", got)
+	}
+}
+
+// TestHookMap: a policy's map is reachable from Go.
+func TestHookMap(t *testing.T) {
+	db := openWith(t, "", bpfdb.Options{})
+	if _, err := db.HookMap("unpin", "seen"); err == nil {
+		t.Fatal("map of a hook with nothing attached")
+	}
+	if err := db.Exec(context.Background(), `ATTACH PROGRAM '`+testPrograms+`unpin.o' SECTION 'unpin_scan' TO HOOK unpin`); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.HookMap("Unpin", "seen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec().KeySize != 8 {
+		t.Fatalf("key size %d", m.Spec().KeySize)
+	}
+	if _, err := db.HookMap("unpin", "nosuch"); err == nil || !strings.Contains(err.Error(), "seen") {
+		t.Fatalf("unknown map: %v", err)
+	}
+}
