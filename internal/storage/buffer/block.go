@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/bpfdb/bpfdb/internal/storage/file"
 )
 
 // Kind says where a block's bytes live when it is not in memory.
@@ -40,9 +38,15 @@ const (
 	Unloading
 	// Freed: freed with Free; it may not be pinned again.
 	Freed
+	// Prefetched: in memory, read by Manager.ReadAhead and not pinned
+	// since. It is evictable like a resident block without readers; the
+	// first pin makes it Resident and counts the readahead as used
+	// (Metrics.ReadAheadsUsed), an eviction or Free first counts it as
+	// wasted.
+	Prefetched
 )
 
-var stateNames = [...]string{"unloaded", "resident", "unloading", "freed"}
+var stateNames = [...]string{"unloaded", "resident", "unloading", "freed", "prefetched"}
 
 // String returns the state's name in lower case ("resident").
 func (s State) String() string { return stateNames[s] }
@@ -63,27 +67,57 @@ func (s State) String() string { return stateNames[s] }
 // Loading, unloading and freeing hold mu and move the state word through
 // Unloading, so that a pin racing with an eviction either wins (the
 // eviction skips the block) or waits on mu for the unload to finish and
-// loads the block again.
+// loads the block again. A readahead holds mu from the moment it reserves
+// memory until its background read has finished, so a pin that comes
+// meanwhile waits for that read rather than starting another.
+//
+// The identity word says which block this is, and is read without a lock
+// (Kind, Number, String); only MakePersistent changes it, once, under mu:
+//
+//	63  62                                               0
+//	┌───┬──────────────────────────────────────────────────┐
+//	│ P │ P=1: block number in the database file            │
+//	│   │ P=0: number of the temporary buffer (1, 2, ...)   │
+//	└───┴──────────────────────────────────────────────────┘
 type Block struct {
 	m     *Manager
 	word  atomic.Uint64 // State<<32 | readers
 	seq   atomic.Uint64 // sequence number of the block's live queue entry
+	ident atomic.Uint64 // persistentBit | number
 	queue atomic.Uint32 // the queue the built-in Unpin policy places it in
 	off   int           // the payload's offset in buf
 	size  int           // bytes of memory while resident
 	tag   Tag
 	shard uint8 // its shard in each eviction queue
-	name  uint64
 
-	mu     sync.Mutex // serializes load, unload, free and MakePersistent
-	buf    []byte     // valid while resident; written under mu
-	kind   Kind       // under mu (MakePersistent changes it)
-	id     file.BlockID
-	slot   int  // temporary file slot while spilled, else -1
-	filled bool // set by ReadBlock during a Load call
+	mu     sync.Mutex // serializes load, readahead, unload, free and MakePersistent
+	buf    []byte     // valid while resident or prefetched; written under mu
+	slot   int        // temporary file slot while spilled, else -1
+	filled bool       // set by ReadBlock during a Load call
 }
 
+// persistentBit marks the identity word of a block of the database file.
+const persistentBit = 1 << 63
+
 func word(s State, readers uint32) uint64 { return uint64(s)<<32 | uint64(readers) }
+
+// Kind returns whether b is a block of the database file or a temporary
+// buffer. It takes no lock; it changes only when MakePersistent turns a
+// temporary buffer into a persistent block.
+func (b *Block) Kind() Kind {
+	if b.ident.Load()&persistentBit != 0 {
+		return Persistent
+	}
+	return Temporary
+}
+
+// Number returns b's block number in the database file if it is
+// persistent, else its number among its manager's temporary buffers (from
+// 1; the number in its name, "temp 3"). It takes no lock. A caller that
+// needs Kind and Number to agree while MakePersistent may run concurrently
+// holds a pin on b or calls from the Load seam (whose host holds b's
+// mutex), or uses Info.
+func (b *Block) Number() uint64 { return b.ident.Load() &^ persistentBit }
 
 // Tag returns what the block's memory is accounted to.
 func (b *Block) Tag() Tag { return b.tag }
@@ -105,18 +139,14 @@ func (b *Block) SetQueue(q int) {
 }
 
 // String names the block: "block 17" for block 17 of the database file,
-// "temp 3" for the third temporary buffer of its manager.
+// "temp 3" for the third temporary buffer of its manager. It takes no
+// lock.
 func (b *Block) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.stringLocked()
-}
-
-func (b *Block) stringLocked() string {
-	if b.kind == Persistent {
-		return fmt.Sprintf("block %d", b.id)
+	id := b.ident.Load()
+	if id&persistentBit != 0 {
+		return fmt.Sprintf("block %d", id&^persistentBit)
 	}
-	return fmt.Sprintf("temp %d", b.name)
+	return fmt.Sprintf("temp %d", id)
 }
 
 // BlockInfo is a snapshot of a block's state, for printing and tests.
@@ -138,7 +168,7 @@ func (b *Block) Info() BlockInfo {
 	defer b.mu.Unlock()
 	w := b.word.Load()
 	return BlockInfo{
-		Name: b.stringLocked(), Kind: b.kind, State: State(w >> 32), Readers: int(uint32(w)),
+		Name: b.String(), Kind: b.Kind(), State: State(w >> 32), Readers: int(uint32(w)),
 		Tag: b.tag, Size: b.size, Queue: b.Queue(), Spilled: b.slot >= 0,
 	}
 }

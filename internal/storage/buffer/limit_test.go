@@ -55,18 +55,36 @@ func stamped(p []byte, key, version uint64) bool {
 // completes by evicting (reloading persistent blocks, spilling and reading
 // back temporary ones), every block keeps its bytes, and the accounted
 // memory never exceeds the limit by more than one block. Run it with -race.
-// It runs with the built-in policies and with an Unpin policy that unloads
-// every block at its last unpin.
+// It runs with the built-in policies, with an Unpin policy that unloads
+// every block at its last unpin, and with a Load policy that reads the
+// next two blocks ahead.
 func TestWorkloadTenTimesTheLimit(t *testing.T) {
 	seed := testSeed(t)
-	t.Run("built-in", func(t *testing.T) { workload(t, seed, nil, false) })
-	t.Run("unload-at-unpin", func(t *testing.T) { workload(t, seed, unloadAll{}, false) })
+	t.Run("built-in", func(t *testing.T) { workload(t, seed, Options{}, false) })
+	t.Run("unload-at-unpin", func(t *testing.T) { workload(t, seed, Options{Unpin: unloadAll{}}, false) })
 	// A controller raises and lowers the limit, evicts and reads the state
 	// meanwhile; the bound is then the higher limit.
-	t.Run("with-controller", func(t *testing.T) { workload(t, seed, nil, true) })
+	t.Run("with-controller", func(t *testing.T) { workload(t, seed, Options{}, true) })
+	t.Run("read-ahead", func(t *testing.T) { workload(t, seed, Options{Load: readAheadLoad{2}}, true) })
 }
 
-func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
+// readAheadLoad is a Load policy that reads the block, then starts
+// readaheads of the next n block numbers (whatever they are).
+type readAheadLoad struct{ n int }
+
+func (p readAheadLoad) Load(m *Manager, b *Block, buf []byte) error {
+	if err := m.ReadBlock(b, buf); err != nil {
+		return err
+	}
+	if b.Kind() == Persistent {
+		for k := range p.n {
+			m.ReadAhead(file.BlockID(b.Number() + uint64(k) + 1))
+		}
+	}
+	return nil
+}
+
+func workload(t *testing.T, seed uint64, policies Options, control bool) {
 	const (
 		limitBlocks = 16
 		workers     = 4
@@ -82,7 +100,9 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 	defer f.Close()
 	bs := int64(f.BlockSize())
 	limit := limitBlocks * bs
-	m, err := New(Options{File: f, Limit: limit, TempDir: dir, Unpin: unpin})
+	opts := policies
+	opts.File, opts.Limit, opts.TempDir = f, limit, dir
+	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +254,9 @@ func workload(t *testing.T, seed uint64, unpin UnpinPolicy, control bool) {
 	t.Logf("after the workload:\n%s", x)
 	if x.Spills == 0 || x.Reloads == 0 || x.Loads == 0 || x.OutOfMemory != 0 {
 		t.Errorf("want spills, reloads and loads and no out-of-memory errors: %+v", x)
+	}
+	if policies.Load != nil && (x.ReadAheads == 0 || x.ReadAheadsUsed+x.ReadAheadsWasted > x.ReadAheads) {
+		t.Errorf("want readaheads, no more used and wasted than started: %+v", x)
 	}
 	var sum int64
 	for _, v := range x.Tags {

@@ -90,8 +90,15 @@ type Manager struct {
 	spillMu  sync.Mutex
 	spillErr error // the last failed spill, for out-of-memory errors
 
+	// aheadMu is read-locked by each readahead from its start to the end
+	// of its background read; write-locking it waits for them
+	// (waitReadAheads). inflight counts the background reads.
+	aheadMu  sync.RWMutex
+	inflight atomic.Int64
+
 	stats struct {
 		resident, loads, reloads, evictions, unloads, spills, stale, oom, repairs atomic.Int64
+		aheads, aheadUsed, aheadWasted                                            atomic.Int64
 	}
 }
 
@@ -155,7 +162,7 @@ func (m *Manager) SetLimit(limit int64) error {
 	}
 	old := m.limit.Swap(limit)
 	for m.used.Load() > limit {
-		if !m.evictOne() {
+		if !m.evictOne() && !m.waitReadAheads() {
 			used := m.used.Load()
 			if used <= limit {
 				break
@@ -213,7 +220,8 @@ func (m *Manager) allocate(req AllocRequest) (*Block, []byte, error) {
 		m.release(req.Tag, ahead)
 	}
 	n := m.names.Add(1)
-	b := &Block{m: m, size: req.Size, tag: req.Tag, shard: uint8(n % queueShards), name: n, slot: -1}
+	b := &Block{m: m, size: req.Size, tag: req.Tag, shard: uint8(n % queueShards), slot: -1}
+	b.ident.Store(n)
 	if req.Block {
 		b.off = file.BlockHeaderSize
 	}
@@ -234,12 +242,12 @@ func (m *Manager) MakePersistent(b *Block) (file.BlockID, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fail := func(err error) (file.BlockID, error) {
-		return file.NoBlock, fmt.Errorf("make %s persistent: %w", b.stringLocked(), err)
+		return file.NoBlock, fmt.Errorf("make %s persistent: %w", b, err)
 	}
 	switch w := b.word.Load(); {
 	case m.file == nil:
 		return fail(errors.New("the buffer manager has no database file"))
-	case b.kind == Persistent:
+	case b.Kind() == Persistent:
 		return fail(errors.New("already persistent"))
 	case State(w>>32) != Resident || uint32(w) == 0:
 		return fail(errors.New("not pinned"))
@@ -253,7 +261,7 @@ func (m *Manager) MakePersistent(b *Block) (file.BlockID, error) {
 	if err := m.file.WriteBlock(id, b.buf); err != nil {
 		return fail(errors.Join(err, m.file.FreeBlock(id)))
 	}
-	b.kind, b.id = Persistent, id
+	b.ident.Store(persistentBit | uint64(id))
 	b.queue.Store(QueuePersistent)
 	m.regMu.Lock()
 	m.persistent[id] = b
@@ -275,7 +283,8 @@ func (m *Manager) Persistent(id file.BlockID, tag Tag) *Block {
 	if b, ok := m.persistent[id]; ok {
 		return b
 	}
-	b := &Block{m: m, off: file.BlockHeaderSize, size: m.blockSize, tag: tag, kind: Persistent, id: id, slot: -1, shard: uint8(id % queueShards)}
+	b := &Block{m: m, off: file.BlockHeaderSize, size: m.blockSize, tag: tag, slot: -1, shard: uint8(id % queueShards)}
+	b.ident.Store(persistentBit | uint64(id))
 	b.queue.Store(QueuePersistent)
 	m.persistent[id] = b
 	return b
@@ -306,20 +315,27 @@ func (m *Manager) pinSlow(b *Block) ([]byte, error) {
 		switch State(w >> 32) {
 		case Resident:
 			if uint32(w) == math.MaxUint32 {
-				panic("BUG: reader count of " + b.stringLocked() + " overflows")
+				panic("BUG: reader count of " + b.String() + " overflows")
 			}
 			if b.word.CompareAndSwap(w, w+1) {
 				return b.buf[b.off:], nil
 			}
+		case Prefetched:
+			// Read ahead: nothing but a pin moves it out of Prefetched
+			// without b.mu, and it has no readers to unpin.
+			if b.word.CompareAndSwap(w, word(Resident, 1)) {
+				m.stats.aheadUsed.Add(1)
+				return b.buf[b.off:], nil
+			}
 		case Unloaded:
 			if err := m.loadLocked(b); err != nil {
-				return nil, fmt.Errorf("pin %s: %w", b.stringLocked(), err)
+				return nil, fmt.Errorf("pin %s: %w", b, err)
 			}
 			return b.buf[b.off:], nil
 		case Freed:
-			return nil, fmt.Errorf("pin %s: %w", b.stringLocked(), ErrFreed)
+			return nil, fmt.Errorf("pin %s: %w", b, ErrFreed)
 		default:
-			panic("BUG: " + b.stringLocked() + " is unloading while its mutex is free")
+			panic("BUG: " + b.String() + " is unloading while its mutex is free")
 		}
 	}
 }
@@ -358,26 +374,26 @@ func (m *Manager) loadLocked(b *Block) error {
 // It may be called only from Load, with b's mutex held by the host.
 func (m *Manager) ReadBlock(b *Block, buf []byte) error {
 	if len(buf) != b.size {
-		return fmt.Errorf("read %s: buffer of %d bytes, want %d", b.stringLocked(), len(buf), b.size)
+		return fmt.Errorf("read %s: buffer of %d bytes, want %d", b, len(buf), b.size)
 	}
 	switch {
-	case b.kind == Persistent:
+	case b.Kind() == Persistent:
 		if m.file == nil {
-			return fmt.Errorf("read %s: the buffer manager has no database file", b.stringLocked())
+			return fmt.Errorf("read %s: the buffer manager has no database file", b)
 		}
-		if err := m.file.ReadBlock(b.id, buf); err != nil {
+		if err := m.file.ReadBlock(file.BlockID(b.Number()), buf); err != nil {
 			return err
 		}
 		m.stats.loads.Add(1)
 	case b.slot >= 0:
 		if err := m.temp.read(b.slot, buf); err != nil {
-			return fmt.Errorf("read back %s: %w", b.stringLocked(), err)
+			return fmt.Errorf("read back %s: %w", b, err)
 		}
 		m.temp.free(b.slot, b.size)
 		b.slot = -1
 		m.stats.reloads.Add(1)
 	default:
-		return fmt.Errorf("read %s: a temporary buffer with nothing spilled to read back", b.stringLocked())
+		return fmt.Errorf("read %s: a temporary buffer with nothing spilled to read back", b)
 	}
 	b.filled = true
 	return nil
@@ -451,7 +467,7 @@ func (m *Manager) reserve(tag Tag, n int64) error {
 			continue
 		}
 		released := m.released.Load()
-		if m.evictOne() {
+		if m.evictOne() || m.waitReadAheads() {
 			retries = 0
 			continue
 		}
@@ -485,6 +501,12 @@ func (m *Manager) release(tag Tag, n int64) {
 // implementations.
 func (m *Manager) CountTag(tag Tag, delta int64) { m.tags[tag].Add(delta) }
 
+// TagUsed returns the bytes counted under tag (as Metrics.Tags has them:
+// what the UpdateUsedMemory policy counted so far, possibly negative
+// briefly while a policy batches). It is one atomic load, for policies on
+// a hot path; tag must be below NumTags.
+func (m *Manager) TagUsed(tag Tag) int64 { return m.tags[tag].Load() }
+
 // Evict unloads up to n unpinned blocks, in the order a reservation would,
 // and returns how many it unloaded.
 func (m *Manager) Evict(n int) int {
@@ -497,11 +519,15 @@ func (m *Manager) Evict(n int) int {
 
 // evictOne unloads the oldest evictable block of the first queue that has
 // one. It returns false if no queue has one.
+func (m *Manager) evictOne() bool { return m.evictFrom(NumQueues) }
+
+// evictFrom unloads the oldest evictable block of the first of the queues
+// 0 to n−1 that has one. It returns false if none has one.
 //
 // A block whose mutex is busy (being loaded, freed, or inspected by Info)
 // cannot be judged now; its entry goes back into its queue afterwards, so
 // that a resident unpinned block never loses its only entry.
-func (m *Manager) evictOne() bool {
+func (m *Manager) evictFrom(n int) bool {
 	m.evicting.Add(1)
 	defer m.evicting.Add(-1)
 	type busyEntry struct {
@@ -514,7 +540,7 @@ func (m *Manager) evictOne() bool {
 			m.queues[x.q].shards[x.e.b.shard].push(x.e)
 		}
 	}()
-	for q := range m.queues {
+	for q := range n {
 		for {
 			e, stale, ok := m.queues[q].popOldest()
 			if stale > 0 {
@@ -547,29 +573,32 @@ const (
 // unload evicts b if it can now; see tryUnload.
 func (m *Manager) unload(b *Block) bool { return m.tryUnload(b) == unloaded }
 
-// tryUnload evicts b if it is resident, unpinned and its mutex is free: a
-// temporary buffer is spilled first.
+// tryUnload evicts b if it is resident or prefetched, unpinned and its
+// mutex is free: a temporary buffer is spilled first.
 func (m *Manager) tryUnload(b *Block) unloadResult {
 	if !b.mu.TryLock() {
 		return busyBlock
 	}
 	defer b.mu.Unlock()
-	w := word(Resident, 0)
-	if !b.word.CompareAndSwap(w, word(Unloading, 0)) {
+	w := b.word.Load()
+	if w != word(Resident, 0) && w != word(Prefetched, 0) || !b.word.CompareAndSwap(w, word(Unloading, 0)) {
 		return notEvictable
 	}
-	if b.kind == Temporary {
+	if b.Kind() == Temporary {
 		slot, err := m.temp.write(b.buf)
 		if err != nil {
 			b.word.Store(w)
 			m.spillMu.Lock()
-			m.spillErr = fmt.Errorf("spill %s: %w", b.stringLocked(), err)
+			m.spillErr = fmt.Errorf("spill %s: %w", b, err)
 			m.spillMu.Unlock()
 			m.enqueue(b, b.Queue()) // it lost its entry; keep it evictable
 			return notEvictable
 		}
 		b.slot = slot
 		m.stats.spills.Add(1)
+	}
+	if State(w>>32) == Prefetched {
+		m.stats.aheadWasted.Add(1)
 	}
 	buf := b.buf
 	b.buf = nil
@@ -587,7 +616,7 @@ func (m *Manager) tryUnload(b *Block) unloadResult {
 func (m *Manager) Free(b *Block) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	name := b.stringLocked()
+	name := b.String()
 	var w uint64
 	for {
 		w = b.word.Load()
@@ -602,7 +631,10 @@ func (m *Manager) Free(b *Block) error {
 		}
 	}
 	b.seq.Store(math.MaxUint64) // its queue entries are stale now
-	if State(w>>32) == Resident {
+	if st := State(w >> 32); st == Resident || st == Prefetched {
+		if st == Prefetched {
+			m.stats.aheadWasted.Add(1)
+		}
 		m.stats.resident.Add(-1)
 		m.release(b.tag, int64(b.size))
 		m.putBuffer(b.buf)
@@ -612,23 +644,26 @@ func (m *Manager) Free(b *Block) error {
 		m.temp.free(b.slot, b.size)
 		b.slot = -1
 	}
-	if b.kind == Persistent {
+	if b.Kind() == Persistent {
+		id := file.BlockID(b.Number())
 		m.regMu.Lock()
-		delete(m.persistent, b.id)
+		delete(m.persistent, id)
 		m.regMu.Unlock()
-		if err := m.file.FreeBlock(b.id); err != nil {
+		if err := m.file.FreeBlock(id); err != nil {
 			return fmt.Errorf("free %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// Close removes the temporary file. Blocks may not be loaded or allocated
-// afterwards; the database file stays open (it belongs to the caller).
+// Close waits for the readaheads in progress and removes the temporary
+// file. Blocks may not be loaded, read ahead or allocated afterwards; the
+// database file stays open (it belongs to the caller).
 func (m *Manager) Close() error {
 	if m.closed.Swap(true) {
 		return nil
 	}
+	m.waitReadAheads()
 	if err := m.temp.close(); err != nil {
 		return fmt.Errorf("close buffer manager: %w", err)
 	}

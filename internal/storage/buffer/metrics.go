@@ -50,6 +50,16 @@ type Metrics struct {
 	// PolicyRepairs counts policy decisions the host replaced with the
 	// built-in step (a Load that did not read, a queue out of range).
 	PolicyRepairs int64
+	// ReadAheads counts background reads of persistent blocks started by
+	// ReadAhead. Each is later used, wasted, or still in memory unpinned
+	// (or in flight).
+	ReadAheads int64
+	// ReadAheadsUsed counts blocks read ahead that a pin then found in
+	// memory (or waited for), instead of reading them itself.
+	ReadAheadsUsed int64
+	// ReadAheadsWasted counts blocks read ahead that were evicted or freed
+	// before any pin, or whose background read failed.
+	ReadAheadsWasted int64
 }
 
 // Metrics returns a snapshot of the manager's memory and counters.
@@ -67,6 +77,7 @@ func (m *Manager) Metrics() Metrics {
 	x.Loads, x.Reloads = s.loads.Load(), s.reloads.Load()
 	x.Evictions, x.Unloads, x.Spills = s.evictions.Load(), s.unloads.Load(), s.spills.Load()
 	x.StaleEntries, x.OutOfMemory, x.PolicyRepairs = s.stale.Load(), s.oom.Load(), s.repairs.Load()
+	x.ReadAheads, x.ReadAheadsUsed, x.ReadAheadsWasted = s.aheads.Load(), s.aheadUsed.Load(), s.aheadWasted.Load()
 	return x
 }
 
@@ -98,6 +109,9 @@ func (x Metrics) String() string {
 	row("stale entries", x.StaleEntries, "queue entries dropped")
 	row("out of memory", x.OutOfMemory, "failed reservations")
 	row("policy repairs", x.PolicyRepairs, "decisions replaced")
+	row("read aheads", x.ReadAheads, "background reads started")
+	row("read aheads used", x.ReadAheadsUsed, "found in memory by a pin")
+	row("read aheads wasted", x.ReadAheadsWasted, "evicted or freed unused, or failed")
 	w.Flush()
 	return sb.String()
 }

@@ -14,16 +14,18 @@ package buffer
 //
 // Locks: the block's mutex is held, so no other goroutine loads, unloads or
 // frees b meanwhile; no manager-wide lock is held. Load may block on I/O. It
-// must not pin, unpin or free blocks (it would deadlock with another load).
+// must not pin, unpin or free blocks (it would deadlock with another load);
+// it may start readaheads of other blocks (m.ReadAhead), which never wait
+// for a block's mutex.
 //
 // Given: memory for b.Size() bytes is already reserved and accounted under
 // b's tag; buf is b.Size() bytes of undefined content that becomes b's
-// buffer.
+// buffer. b.Kind() and b.Number() say which block it is, without a lock.
 //
 // Decides: how buf gets filled: with the built-in read (m.ReadBlock, which
 // reads the database file or the temporary file and verifies it), or by
 // reusing bytes the policy has elsewhere (it then fills buf itself and still
-// calls m.ReadBlock if it cannot).
+// calls m.ReadBlock if it cannot); and which blocks to read ahead.
 //
 // Afterwards the host guarantees: if Load returns an error, the reservation
 // is released, b stays unloaded and Pin returns the error; if it returns nil

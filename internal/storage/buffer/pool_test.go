@@ -48,6 +48,8 @@ func (badQueue) Unpin(m *Manager, b *Block) Placement { return Placement{Queue: 
 //	alloc <name> tag=<tag> [size=<bytes>]   a temporary buffer (block-shaped without size)
 //	pin <name> | unpin <name> | free <name> | persist <name>
 //	handle <name> id=<block>        the handle of a persistent block
+//	read-ahead id=<block>           start a readahead and wait for it
+//	purge <queue>                   drop a queue's stale entries now
 //	evict [n=<count>]               evict up to n blocks (default 1)
 //	set-limit <bytes>
 //	checkpoint                      checkpoint the database file
@@ -211,6 +213,21 @@ func (p *pool) run(c *ddCase) (string, error) {
 			p.t.Fatalf("%s: %v", c.Pos, err)
 		}
 		return "", p.m.SetLimit(n)
+	case "read-ahead":
+		err := p.m.ReadAhead(file.BlockID(p.int(c, "id")))
+		p.m.waitReadAheads()
+		if err != nil {
+			return "", err
+		}
+		return "started\n", nil
+	case "purge":
+		q := slices.Index(queueNames[:], c.Args[0])
+		if q < 0 {
+			p.t.Fatalf("%s: no queue %q", c.Pos, c.Args[0])
+		}
+		before := p.m.QueueLen(q)
+		n := p.m.PurgeQueue(q)
+		return fmt.Sprintf("purged %d of %d, %d left\n", n, before, p.m.QueueLen(q)), nil
 	case "checkpoint":
 		return "", p.f.Checkpoint(nil)
 	case "queues":

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The eviction queues.
@@ -48,8 +49,12 @@ type shard struct {
 	entries []entry // entries[head:] are queued, oldest first
 	head    int
 	purgeAt int            // compact when this many entries are queued
-	_       [128 - 48]byte // pads a shard to 128 bytes: no false sharing between shards
+	n       atomic.Int64   // len(entries) − head, stored under mu, read without it
+	_       [128 - 56]byte // pads a shard to 128 bytes: no false sharing between shards
 }
+
+// counted publishes the number of queued entries. s.mu is held.
+func (s *shard) counted() { s.n.Store(int64(len(s.entries) - s.head)) }
 
 const minPurge = 256
 
@@ -62,6 +67,7 @@ func (s *shard) push(e entry) (purged int) {
 	if len(s.entries)-s.head >= max(s.purgeAt, minPurge) {
 		purged = s.compact()
 	}
+	s.counted()
 	s.mu.Unlock()
 	return purged
 }
@@ -80,6 +86,7 @@ func (s *shard) compact() int {
 	clear(s.entries[len(live):])
 	s.entries, s.head = live, 0
 	s.purgeAt = 2 * len(live)
+	s.counted()
 	return dropped
 }
 
@@ -89,6 +96,9 @@ func (s *shard) peek() (seq uint64, stale int, ok bool) {
 	for s.head < len(s.entries) {
 		e := s.entries[s.head]
 		if e.b.seq.Load() == e.seq {
+			if stale > 0 {
+				s.counted()
+			}
 			return e.seq, stale, true
 		}
 		s.entries[s.head] = entry{}
@@ -96,6 +106,7 @@ func (s *shard) peek() (seq uint64, stale int, ok bool) {
 		stale++
 	}
 	s.entries, s.head = s.entries[:0], 0
+	s.counted()
 	return 0, stale, false
 }
 
@@ -111,6 +122,7 @@ func (s *shard) pop() entry {
 		clear(s.entries[n:])
 		s.entries, s.head = s.entries[:n], 0
 	}
+	s.counted()
 	return e
 }
 
@@ -159,15 +171,51 @@ func (q *queue) snapshot() []entry {
 	return out
 }
 
-// len returns the number of queued entries, stale ones included.
+// len returns the number of queued entries, stale ones included, without
+// taking the shards' locks.
 func (q *queue) len() int {
-	n := 0
+	var n int64
+	for i := range q.shards {
+		n += q.shards[i].n.Load()
+	}
+	return int(n)
+}
+
+// purge drops the queue's stale entries and returns how many it dropped.
+func (q *queue) purge() int {
+	dropped := 0
 	for i := range q.shards {
 		s := &q.shards[i]
 		s.mu.Lock()
-		n += len(s.entries) - s.head
+		dropped += s.compact()
 		s.mu.Unlock()
 	}
+	return dropped
+}
+
+// QueueLen returns the number of entries in eviction queue q (0 to
+// NumQueues−1), stale ones included, as Metrics.QueueEntries counts them.
+// It takes no lock (it adds one counter per shard), so a policy may call
+// it on a hot path; under concurrent unpins and evictions it is a recent
+// value, not a snapshot.
+func (m *Manager) QueueLen(q int) int {
+	if q < 0 || q >= NumQueues {
+		panic(fmt.Sprintf("BUG: eviction queue %d out of range", q))
+	}
+	return m.queues[q].len()
+}
+
+// PurgeQueue drops the stale entries of eviction queue q (0 to
+// NumQueues−1) now, rather than when the queue next grows, and returns how
+// many it dropped (also counted in Metrics.StaleEntries). It takes each of
+// the queue's shard locks in turn, briefly, and no other lock: it may be
+// called from the Unpin seam.
+func (m *Manager) PurgeQueue(q int) int {
+	if q < 0 || q >= NumQueues {
+		panic(fmt.Sprintf("BUG: eviction queue %d out of range", q))
+	}
+	n := m.queues[q].purge()
+	m.stats.stale.Add(int64(n))
 	return n
 }
 
