@@ -16,8 +16,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/ext"
@@ -78,7 +80,17 @@ func Open(path string, opts Options) (*DB, error) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	reg := hooks.New(hooks.Options{Engine: opts.HookEngine, Runners: runners(threads), Logf: opts.Logf})
+	logf := opts.Logf
+	if logf == nil {
+		logf = log.Printf
+	}
+	var opening atomic.Bool // re-attaching recorded programs is not news
+	opening.Store(true)
+	reg := hooks.New(hooks.Options{Engine: opts.HookEngine, Runners: runners(threads), Logf: func(format string, args ...any) {
+		if !opening.Load() {
+			logf(format, args...)
+		}
+	}})
 	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly,
 		Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
 	if err != nil {
@@ -91,6 +103,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", cat.Path(), err)
 		}
 	}
+	opening.Store(false)
 	db.sched = &schedRef{s: db.newScheduler(threads)}
 	return db, nil
 }

@@ -7,6 +7,7 @@
 //	bpfdb bpf disasm [--prog NAME] FILE  print a program's instructions
 //	bpfdb bpf verify [flags] FILE        run the static verifier
 //	bpfdb tpch gen|load|run ...          generate, load and run TPC-H
+//	bpfdb ext ls|attach|detach ...       eBPF programs on a database's hooks
 //	bpfdb -c SQL [flags]                 run SQL statements, print results
 //	bpfdb shell [flags] [FILE]           the interactive SQL shell
 //
@@ -30,6 +31,7 @@ commands:
   bpf run|test|bench|disasm|verify
                               drive the eBPF runtime (bpfdb bpf help)
   tpch gen|load|run           generate, load and run TPC-H (bpfdb tpch help)
+  ext ls|attach|detach        the eBPF programs attached to a database's hooks
   -c SQL [--db FILE] [--format table|csv|json] [--threads N]
                               run SQL statements and print their results
   shell [FILE]                the SQL shell (bpfdb shell -h)
@@ -47,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bpfCommand(args[1:], stdout, stderr)
 	case "tpch":
 		return tpchCommand(args[1:], stdout, stderr)
+	case "ext":
+		return extCommand(args[1:], stdout, stderr)
 	case "shell":
 		return shellCommand(args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

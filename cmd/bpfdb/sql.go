@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/internal/planner"
 	"github.com/bpfdb/bpfdb/internal/sql/ast"
 	"github.com/bpfdb/bpfdb/internal/sql/parser"
@@ -38,6 +39,11 @@ const sqlUsage = `usage: bpfdb -c SQL [--db FILE] [--format table|csv|json] [--t
   --format F  table (aligned, psql-like, the default), csv (a header row;
               NULL is an empty field) or json (per query an array of objects)
   --threads N worker threads (default: the --db option, else GOMAXPROCS)
+  --no-programs
+              open without attaching the eBPF programs the database records
+  --hook-engine E
+              how hook programs run: auto (the JIT where available), jit or
+              interpreter
 
 Without -c, bpfdb --db FILE starts the shell on FILE.
 `
@@ -51,7 +57,7 @@ func isSQLFlag(arg string) bool {
 		return false
 	}
 	switch name {
-	case "c", "db", "format", "threads":
+	case "c", "db", "format", "threads", "no-programs", "hook-engine":
 		return true
 	}
 	return false
@@ -86,15 +92,30 @@ func parseFormat(s string) (outputFormat, error) {
 
 // dbFlags are the flags -c and the shell share.
 type dbFlags struct {
-	db      string
-	format  string
-	threads int
+	db         string
+	format     string
+	threads    int
+	noPrograms bool
+	engine     string
+	log        io.Writer // where hook events go (attach, detach after errors); nil: discarded
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.db, "db", "", "database file (\"\" or :memory: for an in-memory database), with options as FILE?threads=2&memory_limit=1GB")
 	fs.StringVar(&f.format, "format", "table", "output format: table, csv or json")
 	fs.IntVar(&f.threads, "threads", 0, "worker threads (0: the --db option, else GOMAXPROCS)")
+	fs.BoolVar(&f.noPrograms, "no-programs", false, "open the database without attaching the eBPF programs it records")
+	fs.StringVar(&f.engine, "hook-engine", "auto", "how hook programs run: auto (the JIT where available), jit or interpreter")
+}
+
+// parseEngine parses an eBPF engine name.
+func parseEngine(s string) (ebpf.Engine, error) {
+	for _, e := range []ebpf.Engine{ebpf.EngineAuto, ebpf.EngineJIT, ebpf.EngineInterpreter} {
+		if s == e.String() {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown engine %q (auto, jit or interpreter)", s)
 }
 
 // open opens the database the flags name.
@@ -106,6 +127,15 @@ func (f *dbFlags) open() (*bpfdb.DB, error) {
 	if f.threads > 0 {
 		opts.Threads = f.threads
 	}
+	opts.NoPrograms = opts.NoPrograms || f.noPrograms
+	if opts.HookEngine, err = parseEngine(f.engine); err != nil {
+		return nil, err
+	}
+	w := f.log
+	if w == nil {
+		w = io.Discard
+	}
+	opts.Logf = func(format string, args ...any) { fmt.Fprintf(w, "bpfdb: "+format+"\n", args...) }
 	db, err := bpfdb.Open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", f.db, err)
@@ -118,7 +148,7 @@ func sqlCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bpfdb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, sqlUsage) }
-	var f dbFlags
+	f := dbFlags{log: stderr}
 	f.register(fs)
 	command := fs.String("c", "", "SQL statements to run")
 	if err := fs.Parse(args); err != nil {
