@@ -131,9 +131,12 @@ var specs = [...]*Spec{
 		},
 		Helpers: []Helper{
 			{ID: baseLoad, Name: "bpfdb_read_block", Ret: ebpf.RetScalar, Args: []Arg{argCtx},
-				Doc: "read the block from the database file into its buffer (verified); 0 or a negative errno"},
+				Doc: "read the block into its buffer: from the database file (verified), or a spilled temporary buffer back from the temporary file; " +
+					"0, -EALREADY if it was read already in this call, -EIO if the read failed"},
 			{ID: baseLoad + 1, Name: "bpfdb_read_ahead", Ret: ebpf.RetScalar, Args: []Arg{argCtx, scalar("block", U64)},
-				Doc: "start reading another database block in the background (readahead); 0 if started, a negative errno if not"},
+				Doc: "start reading block number block of the database file in the background, so that a later pin finds it in memory (readahead); " +
+					"0 if started, -EINVAL if no such block, -EALREADY if it is in memory, -EBUSY if it is being loaded or unloaded, " +
+					"-ENOMEM if there is no room without evicting pinned blocks or temporary buffers"},
 		},
 	},
 	UpdateUsedMemory: {

@@ -172,9 +172,9 @@ struct bpfdb_load_ctx {
 };
 _Static_assert(sizeof(struct bpfdb_load_ctx) == 24, "load context size");
 
-/* read the block from the database file into its buffer (verified); 0 or a negative errno */
+/* read the block into its buffer: from the database file (verified), or a spilled temporary buffer back from the temporary file; 0, -EALREADY if it was read already in this call, -EIO if the read failed */
 static long (*bpfdb_read_block)(struct bpfdb_load_ctx *ctx) = (void *)0x1300;
-/* start reading another database block in the background (readahead); 0 if started, a negative errno if not */
+/* start reading block number block of the database file in the background, so that a later pin finds it in memory (readahead); 0 if started, -EINVAL if no such block, -EALREADY if it is in memory, -EBUSY if it is being loaded or unloaded, -ENOMEM if there is no room without evicting pinned blocks or temporary buffers */
 static long (*bpfdb_read_ahead)(struct bpfdb_load_ctx *ctx, __u64 block) = (void *)0x1301;
 
 /* ---- update_used_memory (section "bpfdb/update_used_memory") ---- */

@@ -42,6 +42,7 @@ type runner struct {
 	ctx   []byte // the hook's context, 8-byte aligned
 	opts  ebpf.RunOptions
 	hash  *hashState  // Hash only
+	load  *loadState  // Load only
 	unpin *unpinState // Unpin only
 	alloc *allocState // AllocateNewBlock only
 	mem   *memState   // UpdateUsedMemory only
@@ -68,6 +69,9 @@ func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Pro
 		switch hook {
 		case ext.Hash:
 			rn.hash = newHashState(rn)
+		case ext.Load:
+			rn.load = &loadState{}
+			rn.opts.Host = rn.load
 		case ext.Unpin:
 			rn.unpin = &unpinState{}
 			rn.opts.Host = rn.unpin

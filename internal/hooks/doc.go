@@ -7,15 +7,19 @@
 //
 //	engine seam                 site here                    program type
 //	hash.Policy (hash.Slot)  ─► Registry.HashSlot          ─► ext.Hash
+//	buffer.LoadPolicy        ─► Registry.LoadPolicy        ─► ext.Load
 //	buffer.UnpinPolicy       ─► Registry.UnpinPolicy       ─► ext.Unpin
 //	buffer.AllocatePolicy    ─► Registry.AllocatePolicy    ─► ext.AllocateNewBlock
 //	buffer.MemoryPolicy      ─► Registry.MemoryPolicy      ─► ext.UpdateUsedMemory
 //	parallel.SchedulePolicy  ─► Registry.SchedulePolicy    ─► ext.ScheduleTask
 //	parallel.ExecutePolicy   ─► Registry.ExecutePolicy     ─► ext.ExecuteForever
 //
-// The Load hook has no site yet (its context needs the block's number and
-// kind, which the buffer manager does not expose while it holds the
-// block's mutex): Attach refuses it with ErrNoSite.
+// Every hook has a site. The Load site runs on the miss path of Pin with
+// the block's mutex held by the buffer manager: its context comes from
+// the block's lock-free identity (Block.Kind, Block.Number), its helpers
+// read the block (Manager.ReadBlock) and start readaheads of other blocks
+// (Manager.ReadAhead, which never waits for a block's mutex), and the host
+// reads the block itself whenever the program did not.
 //
 // Life of an attachment (Registry.Attach): parse the ELF object → pick the
 // program → verify it against the hook's program type, with the hook's
@@ -42,8 +46,9 @@
 // policies are the registry's sites:
 //
 //	reg := hooks.New(hooks.Options{Runners: threads})
-//	bm, err := buffer.New(buffer.Options{…, Unpin: reg.UnpinPolicy(),
-//		Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
+//	bm, err := buffer.New(buffer.Options{…, Load: reg.LoadPolicy(),
+//		Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(),
+//		Allocate: reg.AllocatePolicy()})
 //	sched := parallel.New(parallel.Options{…, Execute: reg.ExecutePolicy(),
 //		Schedule: reg.SchedulePolicy()})
 //	hashSlot := reg.HashSlot() // operators: hashSlot.Capture() when they start

@@ -24,7 +24,9 @@ import (
 var (
 	// ErrDisabled: the binary was built with the nohooks tag.
 	ErrDisabled = errors.New("hooks are compiled out (built with -tags nohooks)")
-	// ErrNoSite: the engine does not run programs at this hook yet.
+	// ErrNoSite: the engine does not run programs at this hook. Every hook
+	// has a site since the Load site was added; Attach keeps the check
+	// (and callers that probe for a site keep working).
 	ErrNoSite = errors.New("the engine has no site for this hook yet")
 	// ErrNotAttached: Detach of a hook with no program.
 	ErrNotAttached = errors.New("no program is attached")
@@ -73,8 +75,9 @@ type Registry struct {
 	opts    Options
 	mu      sync.Mutex // serializes Attach, Detach and detach after errors
 	slots   [ext.Unpin + 1]atomic.Pointer[Attachment]
-	helpers [ext.Unpin + 1]*ebpf.Helpers // nil: no site yet
+	helpers [ext.Unpin + 1]*ebpf.Helpers // nil: no site
 	hash    hash.Slot
+	loader  loadSite
 	unpin   unpinSite
 	alloc   allocSite
 	memory  memSite
@@ -96,7 +99,7 @@ func New(opts Options) *Registry {
 		opts.Logf = log.Printf
 	}
 	r := &Registry{opts: opts}
-	r.unpin.r, r.alloc.r, r.memory.r, r.sched.r, r.exec.r = r, r, r, r, r
+	r.loader.r, r.unpin.r, r.alloc.r, r.memory.r, r.sched.r, r.exec.r = r, r, r, r, r, r
 	r.caches.slots = make([][buffer.NumTags]atomic.Int64, opts.Runners)
 	for hook, fns := range siteHelpers() {
 		hs := ebpf.DefaultHelpers()
@@ -108,10 +111,11 @@ func New(opts Options) *Registry {
 	return r
 }
 
-// siteHelpers returns the hook helpers of every hook that has a site.
+// siteHelpers returns the hook helpers of every hook's site.
 func siteHelpers() map[ext.Hook]map[int32]ebpf.HelperFunc {
 	return map[ext.Hook]map[int32]ebpf.HelperFunc{
 		ext.Hash:             hashHelpers,
+		ext.Load:             loadHelpers,
 		ext.Unpin:            unpinHelpers,
 		ext.AllocateNewBlock: allocHelpers,
 		ext.UpdateUsedMemory: memHelpers,

@@ -33,7 +33,9 @@ func TestAttachErrors(t *testing.T) {
 		// ... and one that calls an Unpin helper.
 		{ext.Hash, unpin, "unpin_report", "unknown helper", nil},
 		{ext.Unpin, []byte("not an ELF object"), "", "load ELF", nil},
-		{ext.Load, unpin, "unpin_scan", "no site", ErrNoSite},
+		// An Unpin program under the Load type: it writes fields the
+		// Load context does not have.
+		{ext.Load, unpin, "unpin_garbage", "verifier log:", ebpf.ErrVerifier},
 	}
 	for _, c := range cases {
 		_, err := reg.Attach(c.hook, c.obj, c.program)

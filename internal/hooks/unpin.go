@@ -143,11 +143,9 @@ func blockNumber(name string) (uint64, bool) {
 	return n, err == nil
 }
 
-// Errno values the Unpin helpers return.
-const (
-	errALREADY   = 114 // EALREADY: the block was placed already in this call
-	errOPNOTSUPP = 95  // EOPNOTSUPP: the buffer manager cannot do this
-)
+// errALREADY is EALREADY: the block was placed (Unpin) or read (Load)
+// already in this call, or is in memory already (a readahead).
+const errALREADY = 114
 
 func unpinHelper(name string) int32 { return helperID(ext.Unpin, name) }
 
@@ -219,22 +217,22 @@ func unpinUnload(env *ebpf.Env, _, _, _, _, _ uint64) (uint64, error) {
 	return uint64(b2u(info.State == buffer.Resident && info.Readers == 0)), nil
 }
 
-// unpinPurge is bpfdb_purge_queue(ctx, queue): the buffer manager has no
-// method to drop a queue's stale entries on demand (it purges them as
-// queues grow), so it returns -EOPNOTSUPP, or -EINVAL for a queue out of
-// range.
+// unpinPurge is bpfdb_purge_queue(ctx, queue): it drops the queue's stale
+// entries now (Manager.PurgeQueue) and returns how many, or -EINVAL for a
+// queue out of range.
 func unpinPurge(env *ebpf.Env, _, q, _, _, _ uint64) (uint64, error) {
-	if _, err := unpinHost(env); err != nil {
+	st, err := unpinHost(env)
+	if err != nil {
 		return 0, err
 	}
 	if q >= buffer.NumQueues {
 		return negErrno(errINVAL), nil
 	}
-	return negErrno(errOPNOTSUPP), nil
+	return uint64(st.m.PurgeQueue(int(q))), nil
 }
 
 // unpinQueueLength is bpfdb_queue_length(ctx, queue): entries in a queue,
-// stale ones included (Metrics.QueueEntries), or -EINVAL.
+// stale ones included (Manager.QueueLen, no lock taken), or -EINVAL.
 func unpinQueueLength(env *ebpf.Env, _, q, _, _, _ uint64) (uint64, error) {
 	st, err := unpinHost(env)
 	if err != nil {
@@ -243,5 +241,5 @@ func unpinQueueLength(env *ebpf.Env, _, q, _, _, _ uint64) (uint64, error) {
 	if q >= buffer.NumQueues {
 		return negErrno(errINVAL), nil
 	}
-	return uint64(st.m.Metrics().QueueEntries[q]), nil
+	return uint64(st.m.QueueLen(int(q))), nil
 }

@@ -78,7 +78,7 @@ func (p readAheadLoad) Load(m *Manager, b *Block, buf []byte) error {
 	}
 	if b.Kind() == Persistent {
 		for k := range p.n {
-			m.ReadAhead(file.BlockID(b.Number() + uint64(k) + 1))
+			m.ReadAhead(b.Number() + uint64(k) + 1)
 		}
 	}
 	return nil

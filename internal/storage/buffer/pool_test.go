@@ -214,7 +214,7 @@ func (p *pool) run(c *ddCase) (string, error) {
 		}
 		return "", p.m.SetLimit(n)
 	case "read-ahead":
-		err := p.m.ReadAhead(file.BlockID(p.int(c, "id")))
+		err := p.m.ReadAhead(uint64(p.int(c, "id")))
 		p.m.waitReadAheads()
 		if err != nil {
 			return "", err

@@ -21,9 +21,9 @@ var (
 	ErrBusy = errors.New("block is being loaded or unloaded")
 )
 
-// ReadAhead starts reading block id of the database file in the
-// background, so that a later Pin finds it in memory instead of reading it
-// itself (readahead). It returns at once: nil once the read is started,
+// ReadAhead starts reading block number n of the database file (a
+// file.BlockID, as Block.Number returns it) in the background, so that a
+// later Pin finds it in memory instead of reading it itself (readahead). It returns at once: nil once the read is started,
 // or an error saying why nothing was started. It never blocks on another
 // block's mutex, so a LoadPolicy may call it for other blocks while the
 // host holds the mutex of the block being loaded.
@@ -52,13 +52,13 @@ var (
 //
 // The other errors: ErrInMemory, ErrBusy (its mutex is held: being
 // loaded, read ahead or unloaded), ErrFreed, ErrClosed.
-func (m *Manager) ReadAhead(id file.BlockID) error {
-	fail := func(err error) error { return fmt.Errorf("read ahead block %d: %w", id, err) }
+func (m *Manager) ReadAhead(n uint64) error {
+	fail := func(err error) error { return fmt.Errorf("read ahead block %d: %w", n, err) }
 	if m.file == nil {
 		return fail(fmt.Errorf("the buffer manager has no database file: %w", ErrNoSuchBlock))
 	}
 	m.regMu.Lock()
-	b := m.persistent[id]
+	b := m.persistent[file.BlockID(n)]
 	m.regMu.Unlock()
 	if b == nil {
 		return fail(ErrNoSuchBlock)

@@ -41,7 +41,7 @@ func TestReadAheadPinWaits(t *testing.T) {
 	ids := persistBlocks(t, m, f, 8)
 	before := m.Metrics()
 	for i, id := range ids {
-		if err := m.ReadAhead(id); err != nil {
+		if err := m.ReadAhead(uint64(id)); err != nil {
 			t.Fatal(err)
 		}
 		b := m.Persistent(id, TagBaseTable)
@@ -68,7 +68,7 @@ func TestReadAheadPinWaits(t *testing.T) {
 type busyCheck struct{ self, unknown *error }
 
 func (p busyCheck) Load(m *Manager, b *Block, buf []byte) error {
-	*p.self = m.ReadAhead(file.BlockID(b.Number()))
+	*p.self = m.ReadAhead(b.Number())
 	*p.unknown = m.ReadAhead(1 << 40)
 	return m.ReadBlock(b, buf)
 }
@@ -95,7 +95,7 @@ func TestReadAheadRefusals(t *testing.T) {
 	if !errors.Is(self, ErrBusy) || !errors.Is(unknown, ErrNoSuchBlock) {
 		t.Errorf("from the Load policy: own block %v (want ErrBusy), unknown block %v (want ErrNoSuchBlock)", self, unknown)
 	}
-	if err := m.ReadAhead(ids[0]); !errors.Is(err, ErrInMemory) {
+	if err := m.ReadAhead(uint64(ids[0])); !errors.Is(err, ErrInMemory) {
 		t.Errorf("pinned block: %v, want ErrInMemory", err)
 	}
 	b1 := m.Persistent(ids[1], TagBaseTable)
@@ -104,14 +104,14 @@ func TestReadAheadRefusals(t *testing.T) {
 	}
 	// Both blocks pinned, the limit reached: no room, and the pinned
 	// blocks stay.
-	if err := m.ReadAhead(ids[2]); !errors.Is(err, ErrOutOfMemory) {
+	if err := m.ReadAhead(uint64(ids[2])); !errors.Is(err, ErrOutOfMemory) {
 		t.Errorf("no room: %v, want ErrOutOfMemory", err)
 	}
 	m.Unpin(b1)
 	if err := m.Free(b1); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ReadAhead(ids[1]); !errors.Is(err, ErrNoSuchBlock) {
+	if err := m.ReadAhead(uint64(ids[1])); !errors.Is(err, ErrNoSuchBlock) {
 		t.Errorf("freed block: %v, want ErrNoSuchBlock", err)
 	}
 	x := m.Metrics()
@@ -120,7 +120,7 @@ func TestReadAheadRefusals(t *testing.T) {
 	}
 	m.Unpin(b0)
 	m.Close()
-	if err := m.ReadAhead(ids[0]); !errors.Is(err, ErrClosed) {
+	if err := m.ReadAhead(uint64(ids[0])); !errors.Is(err, ErrClosed) {
 		t.Errorf("after Close: %v, want ErrClosed", err)
 	}
 
@@ -148,7 +148,7 @@ func TestReadAheadFailedRead(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ReadAhead(ids[0]); err != nil {
+	if err := m.ReadAhead(uint64(ids[0])); err != nil {
 		t.Fatal(err)
 	}
 	m.waitReadAheads()
