@@ -3,8 +3,6 @@ package hooks
 import (
 	"encoding/binary"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/ext"
@@ -25,10 +23,10 @@ import (
 // an unload value other than 0 and 1, and a second bpfdb_enqueue_block
 // are violations, counted and replaced by the built-in choice.
 //
-// What the context cannot say yet (the buffer manager does not expose it):
-// seq is this registry's count of unpin calls, not the manager's eviction
-// sequence number; loads is 0; worker is BPFDB_NO_WORKER. block and
-// temporary come from Block.Info, which takes the block's mutex.
+// The context's block identity, size, tag and loads are read without a
+// lock (Block.Number, Kind, Loads). What it cannot say yet: seq is this
+// registry's count of unpin calls, not the manager's eviction sequence
+// number; worker is BPFDB_NO_WORKER.
 
 // Offsets of the Unpin context's fields.
 var unpinCtx = struct{ block, seq, size, tag, temporary, builtinQueue, loads, worker, queue, unload int }{}
@@ -78,23 +76,18 @@ func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 
 func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 	def := buffer.Placement{Queue: b.Queue()}
-	info := b.Info()
-	num, ok := blockNumber(info.Name)
-	if !ok {
-		panic(fmt.Sprintf("BUG: block name %q is not \"block N\" or \"temp N\"", info.Name))
-	}
 	rn := a.acquire()
 	defer rn.release()
 	st := rn.unpin
 	*st = unpinState{m: m, b: b, enqueue: -1}
 	ctx, le := rn.ctx, binary.LittleEndian
-	le.PutUint64(ctx[unpinCtx.block:], num)
+	le.PutUint64(ctx[unpinCtx.block:], b.Number())
 	le.PutUint64(ctx[unpinCtx.seq:], a.r.seq.Add(1))
-	le.PutUint32(ctx[unpinCtx.size:], uint32(info.Size))
-	le.PutUint32(ctx[unpinCtx.tag:], uint32(info.Tag))
-	le.PutUint32(ctx[unpinCtx.temporary:], b2u(info.Kind == buffer.Temporary))
+	le.PutUint32(ctx[unpinCtx.size:], uint32(b.Size()))
+	le.PutUint32(ctx[unpinCtx.tag:], uint32(b.Tag()))
+	le.PutUint32(ctx[unpinCtx.temporary:], b2u(b.Kind() == buffer.Temporary))
 	le.PutUint32(ctx[unpinCtx.builtinQueue:], uint32(def.Queue))
-	le.PutUint32(ctx[unpinCtx.loads:], 0)
+	le.PutUint32(ctx[unpinCtx.loads:], b.Loads())
 	le.PutUint32(ctx[unpinCtx.worker:], noWorker)
 	le.PutUint32(ctx[unpinCtx.queue:], uint32(def.Queue))
 	le.PutUint32(ctx[unpinCtx.unload:], 0)
@@ -130,17 +123,6 @@ func b2u(b bool) uint32 {
 		return 1
 	}
 	return 0
-}
-
-// blockNumber returns the number in a block's name ("block 17", "temp 3":
-// the format Block.String documents).
-func blockNumber(name string) (uint64, bool) {
-	_, num, ok := strings.Cut(name, " ")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(num, 10, 64)
-	return n, err == nil
 }
 
 // errALREADY is EALREADY: the block was placed (Unpin) or read (Load)

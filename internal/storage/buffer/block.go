@@ -85,6 +85,7 @@ type Block struct {
 	seq   atomic.Uint64 // sequence number of the block's live queue entry
 	ident atomic.Uint64 // persistentBit | number
 	queue atomic.Uint32 // the queue the built-in Unpin policy places it in
+	loads atomic.Uint32 // times brought into memory: loaded by a pin, or read ahead
 	off   int           // the payload's offset in buf
 	size  int           // bytes of memory while resident
 	tag   Tag
@@ -118,6 +119,12 @@ func (b *Block) Kind() Kind {
 // holds a pin on b or calls from the Load seam (whose host holds b's
 // mutex), or uses Info.
 func (b *Block) Number() uint64 { return b.ident.Load() &^ persistentBit }
+
+// Loads returns how many times b was brought into memory from a file
+// (loaded by a pin, or read ahead); a block created in memory starts at 0.
+// It takes no lock. A policy compares it between two unpins to tell
+// whether b stayed in memory between them.
+func (b *Block) Loads() uint32 { return b.loads.Load() }
 
 // Tag returns what the block's memory is accounted to.
 func (b *Block) Tag() Tag { return b.tag }

@@ -362,6 +362,7 @@ func (m *Manager) loadLocked(b *Block) error {
 		return err
 	}
 	b.buf = buf
+	b.loads.Add(1)
 	b.word.Store(word(Resident, 1))
 	m.stats.resident.Add(1)
 	return nil

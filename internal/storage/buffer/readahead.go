@@ -114,6 +114,7 @@ func (m *Manager) readAhead(b *Block, buf []byte) {
 		return
 	}
 	b.buf = buf
+	b.loads.Add(1)
 	b.word.Store(word(Prefetched, 0))
 	m.stats.resident.Add(1)
 	m.enqueue(b, b.Queue())
