@@ -29,7 +29,9 @@ type Metrics struct {
 	// TempExtent is the byte offset just past the last used slot of the
 	// temporary file.
 	TempExtent int64
-	// Loads counts persistent blocks read from the database file by pins.
+	// Loads counts persistent blocks read from the database file by pins
+	// (synchronous reads on the miss path; readaheads are counted in
+	// ReadAheads).
 	Loads int64
 	// Reloads counts spilled temporary buffers read back by pins.
 	Reloads int64

@@ -42,8 +42,9 @@ var (
 // Metrics.OutOfMemory: nothing failed but a guess). Pinned blocks are
 // never evicted, and accounted memory never exceeds the limit.
 //
-// While the read runs, the readahead holds the block's mutex: a Pin of the
-// block waits for it. Once read, the block is Prefetched: unpinned,
+// The background read is the built-in one (the file's verified read); the
+// Load policy is not asked. While it runs, the readahead holds the block's
+// mutex: a Pin of the block waits for it. Once read, the block is Prefetched: unpinned,
 // evictable (it enters the block's eviction queue as if just unpinned);
 // the first Pin counts it in Metrics.ReadAheadsUsed, an eviction or Free
 // before any pin in Metrics.ReadAheadsWasted. A failed read releases the
