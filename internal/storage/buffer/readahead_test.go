@@ -2,7 +2,11 @@ package buffer
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/storage/file"
@@ -217,5 +221,88 @@ func TestQueueAccessors(t *testing.T) {
 	}
 	if n := m.QueueLen(QueueTemporary); n != 0 {
 		t.Errorf("%d entries after evicting everything", n)
+	}
+}
+
+// TestReadAheadRaces runs readaheads of random blocks against pins,
+// frees and limit changes of the same blocks. Afterwards nothing is
+// leaked: evicting everything brings the accounted memory to zero, and
+// every readahead was used or wasted. Run it with -race.
+func TestReadAheadRaces(t *testing.T) {
+	seed := testSeed(t)
+	const n = 64
+	m, f, _ := newFileManager(t, 8*file.MinBlockSize)
+	ids := persistBlocks(t, m, f, n)
+	handles := make([]*Block, n)
+	for i, id := range ids {
+		handles[i] = m.Persistent(id, TagBaseTable)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 2 {
+		wg.Go(func() { // readaheads
+			r := rand.New(rand.NewPCG(seed, uint64(g)))
+			for range 2000 {
+				err := m.ReadAhead(uint64(ids[r.IntN(n)]) + uint64(r.IntN(2))*n) // some past the file
+				switch {
+				case err == nil, errors.Is(err, ErrNoSuchBlock), errors.Is(err, ErrInMemory),
+					errors.Is(err, ErrBusy), errors.Is(err, ErrOutOfMemory), errors.Is(err, ErrFreed):
+				default:
+					errs <- fmt.Errorf("readahead: %w", err)
+					return
+				}
+			}
+		})
+	}
+	for g := range 2 {
+		wg.Go(func() { // pins
+			r := rand.New(rand.NewPCG(seed, uint64(10+g)))
+			for range 2000 {
+				i := r.IntN(n)
+				p, err := m.Pin(handles[i])
+				if errors.Is(err, ErrFreed) {
+					continue
+				}
+				if err != nil {
+					errs <- fmt.Errorf("pin block %d: %w", ids[i], err)
+					return
+				}
+				if !stamped(p, uint64(i), 0) {
+					errs <- fmt.Errorf("block %d lost its bytes", ids[i])
+				}
+				m.Unpin(handles[i])
+			}
+		})
+	}
+	wg.Go(func() { // frees and limit changes
+		for i := 0; i < n; i += 4 {
+			if err := m.Free(handles[i]); err != nil && !strings.Contains(err.Error(), "still pinned") {
+				errs <- err
+				return
+			}
+			if err := m.SetLimit(int64(4+i%8) * file.MinBlockSize); err != nil && !errors.Is(err, ErrOutOfMemory) {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	m.waitReadAheads()
+	m.Evict(2 * n)
+	x := m.Metrics()
+	t.Logf("after the races:\n%s", x)
+	if x.Used != 0 || x.Resident != 0 || x.ReadAheads != x.ReadAheadsUsed+x.ReadAheadsWasted {
+		t.Errorf("leaked memory or readaheads unaccounted for:\n%s", x)
+	}
+	var sum int64
+	for _, v := range x.Tags {
+		sum += v
+	}
+	if sum != 0 {
+		t.Errorf("tags sum to %d after evicting everything", sum)
 	}
 }
