@@ -25,9 +25,13 @@ type blockFile struct {
 // derived from it), checkpoints, and evicts them all, under a limit of
 // limit blocks.
 func newBlockFile(t testing.TB, reg *Registry, n, limit int) *blockFile {
+	return newBlockFileSize(t, reg, n, limit, file.MinBlockSize)
+}
+
+func newBlockFileSize(t testing.TB, reg *Registry, n, limit, blockSize int) *blockFile {
 	t.Helper()
 	dir := t.TempDir()
-	f, err := file.Create(filepath.Join(dir, "db"), file.CreateOptions{BlockSize: file.MinBlockSize})
+	f, err := file.Create(filepath.Join(dir, "db"), file.CreateOptions{BlockSize: blockSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,28 +463,35 @@ func BenchmarkLoadSite(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadScan scans 256 blocks of 4 KiB that are not in memory
-// (evicted after each scan) under a limit of 16 blocks, with the
-// built-in Load and with load_readahead; sync-loads/op is the pins that
-// waited for a synchronous read.
+// BenchmarkLoadScan scans 256 blocks of 4 KiB, or 64 of 256 KiB, that are
+// not in memory (evicted after each scan; the file is in the page cache)
+// under a limit of 16 blocks, with the built-in Load and with
+// load_readahead; sync-loads/op is the pins that waited for a synchronous
+// read.
 func BenchmarkLoadScan(b *testing.B) {
-	for _, program := range []string{"", "load_readahead"} {
+	for _, c := range []struct {
+		program   string
+		blocks    int
+		blockSize int
+	}{{"", 256, file.MinBlockSize}, {"load_readahead", 256, file.MinBlockSize}, {"", 64, file.DefaultBlockSize}, {"load_readahead", 64, file.DefaultBlockSize}} {
+		program := c.program
 		name := program
 		if name == "" {
 			name = "builtin"
 		}
-		b.Run(name, func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dKiB/%s", c.blockSize>>10, name), func(b *testing.B) {
 			reg := New(Options{Engine: ebpf.EngineAuto, Logf: b.Logf})
 			if program != "" {
 				if _, err := reg.Attach(ext.Load, object(b, "load.o"), program); err != nil {
 					b.Fatal(err)
 				}
 			}
-			bf := newBlockFile(b, reg, 256, 16)
+			bf := newBlockFileSize(b, reg, c.blocks, 16, c.blockSize)
+			b.SetBytes(int64(c.blocks * c.blockSize))
 			before := bf.m.Metrics().Loads
 			for b.Loop() {
 				bf.scan(b)
-				bf.m.Evict(256)
+				bf.m.Evict(c.blocks)
 			}
 			b.ReportMetric(float64(bf.m.Metrics().Loads-before)/float64(b.N), "sync-loads/op")
 		})
