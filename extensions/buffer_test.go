@@ -1,0 +1,332 @@
+package extensions_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/internal/hooks"
+	"github.com/bpfdb/bpfdb/internal/storage/buffer"
+	"github.com/bpfdb/bpfdb/internal/vector/vectortest"
+)
+
+const bufSize = 4096
+
+// manager returns a buffer manager whose Unpin, UpdateUsedMemory and
+// AllocateNewBlock policies are reg's sites, with room for limit buffers.
+func manager(t *testing.T, reg *hooks.Registry, limit int) *buffer.Manager {
+	t.Helper()
+	m, err := buffer.New(buffer.Options{
+		Limit: int64(limit * bufSize), TempDir: t.TempDir(),
+		Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// workload drives a manager of 16 buffers with a seeded random mix of
+// allocations under every tag, pins, unpins, frees and a lowered and
+// raised limit, and returns its metrics and the bytes of every buffer it
+// reads back (which the manager must return intact). It is
+// single-threaded, so equal policies give equal metrics.
+func workload(t *testing.T, reg *hooks.Registry, seed uint64) (buffer.Metrics, string) {
+	m := manager(t, reg, 16)
+	r := rand.New(rand.NewPCG(seed, 7))
+	type buf struct {
+		b      *buffer.Block
+		stamp  byte
+		pinned bool
+	}
+	var bufs []*buf
+	var log []byte
+	for step := range 3000 {
+		switch op := r.IntN(10); {
+		case op < 3 || len(bufs) == 0:
+			tag := buffer.Tag(r.IntN(int(buffer.NumTags)))
+			b, data, err := m.Allocate(tag, bufSize)
+			if errors.Is(err, buffer.ErrOutOfMemory) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			x := &buf{b: b, stamp: byte(step), pinned: true}
+			data[0], data[bufSize-1] = x.stamp, x.stamp
+			bufs = append(bufs, x)
+		case op < 7:
+			x := bufs[r.IntN(len(bufs))]
+			if x.pinned {
+				m.Unpin(x.b)
+				x.pinned = false
+				continue
+			}
+			data, err := m.Pin(x.b)
+			if errors.Is(err, buffer.ErrOutOfMemory) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			x.pinned = true
+			if data[0] != x.stamp || data[bufSize-1] != x.stamp {
+				t.Fatalf("step %d: %v lost its bytes", step, x.b)
+			}
+			log = append(log, data[0])
+		case op < 8:
+			i := r.IntN(len(bufs))
+			if bufs[i].pinned {
+				m.Unpin(bufs[i].b)
+			}
+			if err := m.Free(bufs[i].b); err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			bufs = append(bufs[:i], bufs[i+1:]...)
+		case op < 9:
+			if err := m.SetLimit(int64((8 + r.IntN(12)) * bufSize)); err != nil && !errors.Is(err, buffer.ErrOutOfMemory) {
+				t.Fatalf("step %d: %v", step, err)
+			}
+		default:
+			m.Evict(1 + r.IntN(3))
+		}
+	}
+	reg.FlushMemory()
+	return m.Metrics(), fmt.Sprintf("%x", log)
+}
+
+// TestBufferDefaults: with unpin/default, update_used_memory/default and
+// allocate_new_block/default attached (each alone, then all three), a
+// random workload ends with exactly the buffer manager's metrics and data
+// of the built-in policies: every placement, admission and count agreed.
+func TestBufferDefaults(t *testing.T) {
+	seed := vectortest.Seed(t)
+	want, wantData := workload(t, hooks.New(hooks.Options{Logf: t.Logf}), seed)
+	if want.Reloads == 0 || want.Evictions == 0 || want.OutOfMemory == 0 {
+		t.Fatalf("the workload does not evict, reload and run out of memory:\n%s", want)
+	}
+	all := []ext.Hook{ext.Unpin, ext.UpdateUsedMemory, ext.AllocateNewBlock}
+	for _, eng := range engines(t) {
+		for _, hs := range [][]ext.Hook{{ext.Unpin}, {ext.UpdateUsedMemory}, {ext.AllocateNewBlock}, all} {
+			t.Run(fmt.Sprint(eng, hs), func(t *testing.T) {
+				reg := registry(t, eng)
+				var as []*hooks.Attachment
+				for _, h := range hs {
+					as = append(as, attach(t, reg, h, "default"))
+				}
+				got, gotData := workload(t, reg, seed)
+				if got != want || gotData != wantData {
+					t.Errorf("metrics with the defaults:\n%s\nbuilt-in:\n%s", got, want)
+				}
+				for _, a := range as {
+					if st := a.Stats(); st.Calls == 0 || st.Handled != st.Calls || st.Errors != 0 || st.Violations != 0 {
+						t.Errorf("%s: %s, want calls, all handled", a.Hook(), st)
+					}
+				}
+			})
+		}
+	}
+}
+
+// hotThenScan uses 6 hot buffers (each pinned three times), scans 200
+// buffers used once under a limit of 16, then pins the hot ones again and
+// returns how many had to be read back from the temporary file, and the
+// manager.
+func hotThenScan(t *testing.T, reg *hooks.Registry) (int64, *buffer.Manager) {
+	m := manager(t, reg, 16)
+	var hot []*buffer.Block
+	for range 6 {
+		b, data, err := m.Allocate(buffer.TagColumnData, bufSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[0] = 1
+		m.Unpin(b)
+		hot = append(hot, b)
+	}
+	pin := func(b *buffer.Block) {
+		if _, err := m.Pin(b); err != nil {
+			t.Fatal(err)
+		}
+		m.Unpin(b)
+	}
+	for range 2 {
+		for _, b := range hot {
+			pin(b)
+		}
+	}
+	for range 200 {
+		b, _, err := m.Allocate(buffer.TagColumnData, bufSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Unpin(b)
+	}
+	before := m.Metrics().Reloads
+	for _, b := range hot {
+		pin(b)
+	}
+	return m.Metrics().Reloads - before, m
+}
+
+// TestUnpinScanResistant: after a scan of 200 buffers under a limit of 16,
+// the built-in LRU has evicted the 6 hot buffers; with
+// unpin/scan_resistant none of them must be read back.
+func TestUnpinScanResistant(t *testing.T) {
+	builtin, _ := hotThenScan(t, hooks.New(hooks.Options{Logf: t.Logf}))
+	if builtin != 6 {
+		t.Fatalf("built-in LRU: %d hot buffers read back after the scan, want all 6", builtin)
+	}
+	for _, eng := range engines(t) {
+		t.Run(eng.String(), func(t *testing.T) {
+			reg := registry(t, eng)
+			a := attach(t, reg, ext.Unpin, "scan_resistant")
+			got, m := hotThenScan(t, reg)
+			t.Logf("hot buffers read back: built-in %d, scan_resistant %d", builtin, got)
+			if got != 0 {
+				t.Errorf("scan_resistant: %d hot buffers read back after the scan, want 0", got)
+			}
+			if st := a.Stats(); st.Handled != st.Calls || st.Errors != 0 || st.Violations != 0 {
+				t.Errorf("stats %s", st)
+			}
+			if x := m.Metrics(); x.QueueEntries[buffer.QueueLow] == 0 {
+				t.Errorf("no entries in the low queue:\n%s", x)
+			}
+			// The map counts the hot buffers' unpins.
+			hot := 0
+			for _, v := range a.Maps()["seen"].All() {
+				if binary.LittleEndian.Uint64(v) == 4 {
+					hot++
+				}
+			}
+			if hot != 6 {
+				t.Errorf("map seen has %d blocks unpinned 4 times, want the 6 hot ones", hot)
+			}
+		})
+	}
+}
+
+// TestQuotaPerTag: a runaway hash table build allocating and holding
+// buffers until it fails. With the built-in admission it takes the whole
+// limit and a sort beside it runs out of memory; with
+// allocate_new_block/quota and a hash table quota of 8 buffers, the
+// runaway fails with a clean out-of-memory error at its 9th buffer and
+// every allocation of the sort succeeds.
+func TestQuotaPerTag(t *testing.T) {
+	run := func(reg *hooks.Registry) (runaway, sortFailures int, runawayErr error) {
+		m := manager(t, reg, 32)
+		for i := range 64 {
+			if runawayErr == nil {
+				if _, _, err := m.Allocate(buffer.TagHashTable, bufSize); err != nil {
+					runawayErr = err
+				} else {
+					runaway++
+				}
+			}
+			if i%4 == 0 { // the sort holds one buffer in four
+				b, _, err := m.Allocate(buffer.TagSort, bufSize)
+				if err != nil {
+					sortFailures++
+					continue
+				}
+				if i%8 == 0 {
+					m.Free(b)
+				}
+			}
+		}
+		return runaway, sortFailures, runawayErr
+	}
+	n, sortFailures, err := run(hooks.New(hooks.Options{Logf: t.Logf}))
+	if sortFailures == 0 || !errors.Is(err, buffer.ErrOutOfMemory) {
+		t.Fatalf("built-in: runaway took %d buffers (%v), sort failed %d times; want the sort to fail", n, err, sortFailures)
+	}
+	t.Logf("built-in: the runaway took %d buffers, the sort failed %d times", n, sortFailures)
+	for _, eng := range engines(t) {
+		t.Run(eng.String(), func(t *testing.T) {
+			reg := registry(t, eng)
+			a := attach(t, reg, ext.AllocateNewBlock, "quota")
+			update(t, a.Maps()["tag_quota"], uint32(buffer.TagHashTable), uint64(8*bufSize))
+			n, sortFailures, err := run(reg)
+			if n != 8 || !errors.Is(err, buffer.ErrOutOfMemory) || sortFailures != 0 {
+				t.Errorf("quota: runaway took %d buffers (%v), sort failed %d times; want 8, out of memory, 0", n, err, sortFailures)
+			}
+			t.Logf("quota: %v", err)
+			if st := a.Stats(); st.Errors != 0 || st.Violations != 0 {
+				t.Errorf("stats %s: a refusal is a decision, not an error", st)
+			}
+		})
+	}
+}
+
+// TestQuotaPerQuery runs allocate_new_block/quota on contexts naming two
+// queries (the engine's AllocateNewBlock site does not pass the producer
+// yet): with a default quota of 10 blocks, the runaway query 7 gets
+// -ENOMEM at its 11th block while every allocation of query 9 is
+// admitted; query 9 given 20 blocks of its own gets all of them; a tag
+// quota applies to every query.
+func TestQuotaPerQuery(t *testing.T) {
+	const enomem = -12
+	for _, eng := range engines(t) {
+		t.Run(eng.String(), func(t *testing.T) {
+			d := newDirect(t, ext.AllocateNewBlock, "quota", eng, nil)
+			update(t, d.maps["query_quota"], uint64(0), uint64(10*bufSize))
+			alloc := func(producer uint64, tag buffer.Tag) int64 {
+				d.set("producer", producer)
+				d.set("size", bufSize)
+				d.set("tag", uint64(tag))
+				d.set("limit", 1<<30)
+				d.set("queue", buffer.QueueTemporary)
+				d.set("evict_ahead", 12345)
+				ret := d.run(t)
+				if ret == ext.RetHandled && (d.get("evict_ahead") != 0 || d.get("queue") != buffer.QueueTemporary) {
+					t.Fatalf("admitted with evict_ahead %d queue %d, want the built-in's 0 and %d", d.get("evict_ahead"), d.get("queue"), buffer.QueueTemporary)
+				}
+				return ret
+			}
+			var runaway, other []int64
+			for range 15 {
+				runaway = append(runaway, alloc(7, buffer.TagHashTable))
+				other = append(other, alloc(9, buffer.TagSort))
+			}
+			for i := range 15 {
+				want := int64(ext.RetHandled)
+				if i >= 10 {
+					want = enomem
+				}
+				if runaway[i] != want {
+					t.Errorf("query 7, block %d: %d, want %d", i+1, runaway[i], want)
+				}
+			}
+			// 10 blocks were admitted: 10 more fit in a quota of 20.
+			update(t, d.maps["query_quota"], uint64(9), uint64(20*bufSize))
+			for i := range 11 {
+				want := int64(ext.RetHandled)
+				if i == 10 {
+					want = enomem
+				}
+				if ret := alloc(9, buffer.TagSort); ret != want {
+					t.Errorf("query 9 with a quota of its own, block %d: %d, want %d", 11+i, ret, want)
+				}
+			}
+			for i, ret := range other {
+				if i < 10 && ret != ext.RetHandled {
+					t.Errorf("query 9, block %d: %d, want admitted", i+1, ret)
+				}
+			}
+			// No producer: only tag quotas apply.
+			update(t, d.maps["tag_quota"], uint32(buffer.TagSort), uint64(bufSize))
+			d.set("tag_used", 0)
+			if ret := alloc(0, buffer.TagSort); ret != ext.RetHandled { // 0 + 4096 <= 4096
+				t.Errorf("unknown query under its tag's quota: %d", ret)
+			}
+			d.set("tag_used", bufSize)
+			if ret := alloc(0, buffer.TagSort); ret != enomem {
+				t.Errorf("unknown query past its tag's quota: %d, want %d", ret, enomem)
+			}
+		})
+	}
+}

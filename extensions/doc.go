@@ -1,0 +1,48 @@
+// Package extensions holds bpfdb's stock eBPF policies: for each of the
+// seven hooks (DESIGN.md §3) a default program that reproduces the
+// built-in behaviour exactly, and alternatives that show what a live
+// policy change buys. The C sources live in <hook>/<policy>.c and are
+// compiled by build.sh (go generate) with clang -O2 -g -target bpf into
+// <hook>/<policy>.o; the objects are committed and embedded, so neither
+// the database nor its tests need clang.
+//
+//	hook                 policy          what it does
+//	hash                 default         the built-in hash, bit for bit
+//	hash                 multiply        one multiply and xor-shift per key
+//	execute_forever      default         the built-in worker loop step
+//	execute_forever      priority        highest priority, then fewest queued tasks, first
+//	schedule_task        default         the built-in placement
+//	load                 default         the built-in read on a miss
+//	load                 readahead       background reads ahead of sequential misses
+//	update_used_memory   default         the built-in per-tag accounting
+//	allocate_new_block   default         the built-in admission
+//	allocate_new_block   quota           -ENOMEM past a per-query or per-tag quota
+//	unpin                default         the built-in eviction queue
+//	unpin                scan_resistant  blocks used twice outlive blocks used once
+//
+// List describes them, Object returns a policy's ELF object for
+// hooks.Registry.Attach (or ATTACH PROGRAM), Source its C text. Each
+// object holds one program, in section "bpfdb/<hook>".
+//
+// # Knobs
+//
+// The alternatives read their settings from maps an operator writes while
+// they run (Attachment.Maps, or the SQL map functions); keys and values
+// are little-endian:
+//
+//	policy                         map          key                   value
+//	execute_forever/priority       priority     u64 producer id       u32 priority, higher first (absent: 0)
+//	allocate_new_block/quota       tag_quota    u32 BPFDB_TAG_*       u64 bytes the tag may hold (0: none)
+//	allocate_new_block/quota       query_quota  u64 producer id       u64 bytes a query may allocate (0: none);
+//	                                                                  key 0: the default of every query
+//	allocate_new_block/quota       query_used   u64 producer id       u64 bytes allocated so far (LRU; delete to reset)
+//	load/readahead                 config       u32 0                 u32 blocks to read ahead (0: 8, at most 32)
+//	unpin/scan_resistant           seen         u64 block (bit 63:    u64 unpins counted (LRU, 65536 blocks)
+//	                                            temporary)
+//
+// This package imports only the ABI (ext) of bpfdb, for the hook names;
+// its tests drive the programs through internal/hooks against the engine's
+// seams (buffer manager, scheduler, hashing).
+package extensions
+
+//go:generate sh build.sh

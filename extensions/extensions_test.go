@@ -1,0 +1,296 @@
+package extensions_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/maps"
+	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/extensions"
+	"github.com/bpfdb/bpfdb/internal/hooks"
+)
+
+// engines are the backends the programs are run on.
+func engines(t testing.TB) []ebpf.Engine {
+	if ebpf.JITSupported() {
+		return []ebpf.Engine{ebpf.EngineInterpreter, ebpf.EngineJIT}
+	}
+	t.Log("no JIT on this platform: interpreter only")
+	return []ebpf.Engine{ebpf.EngineInterpreter}
+}
+
+// object returns a stock policy's object, or fails the test.
+func object(t testing.TB, hook ext.Hook, policy string) []byte {
+	t.Helper()
+	obj, err := extensions.Object(hook.String(), policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// registry returns a registry whose events go to the test log.
+func registry(t testing.TB, eng ebpf.Engine) *hooks.Registry {
+	return hooks.New(hooks.Options{Engine: eng, Logf: t.Logf})
+}
+
+// attach attaches a stock policy to reg, or fails the test (skipping it
+// in a nohooks build).
+func attach(t testing.TB, reg *hooks.Registry, hook ext.Hook, policy string) *hooks.Attachment {
+	t.Helper()
+	a, err := reg.Attach(hook, object(t, hook, policy), "")
+	if errors.Is(err, hooks.ErrDisabled) {
+		t.Skip("hooks are compiled out (-tags nohooks)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// hasSite reports whether the registry runs programs at hook (Attach
+// refuses hooks the engine has no site for yet).
+func hasSite(hook ext.Hook) bool {
+	_, err := hooks.New(hooks.Options{Logf: func(string, ...any) {}}).Attach(hook, nil, "")
+	return !errors.Is(err, hooks.ErrNoSite)
+}
+
+// TestTable: the policy table and the embedded files agree; every source
+// starts with a comment naming its path; unknown names are refused with an
+// error naming what is unknown.
+func TestTable(t *testing.T) {
+	var files []string
+	err := fs.WalkDir(os.DirFS("."), ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Count(path, "/") == 1 && (strings.HasSuffix(path, ".c") || strings.HasSuffix(path, ".o")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	seen := map[ext.Hook]bool{}
+	for _, p := range extensions.List() {
+		listed = append(listed, p.String()+".c", p.String()+".o")
+		if !seen[p.Hook] && p.Name != "default" {
+			t.Errorf("%s: the first policy of hook %s must be its default", p, p.Hook)
+		}
+		seen[p.Hook] = true
+		if p.Summary == "" || strings.Contains(p.Summary, "\n") {
+			t.Errorf("%s: summary %q is not one line", p, p.Summary)
+		}
+		src, err := extensions.Source(p.Hook.String(), p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "/* " + p.String() + ": "; !strings.HasPrefix(src, want) {
+			t.Errorf("%s.c does not start with %q", p, want)
+		}
+	}
+	for _, h := range ext.Hooks() {
+		if !seen[h] {
+			t.Errorf("hook %s has no stock policy", h)
+		}
+	}
+	slices.Sort(files)
+	slices.Sort(listed)
+	if !slices.Equal(files, listed) {
+		t.Errorf("files in the tree:\n%v\npolicies listed:\n%v", files, listed)
+	}
+
+	for _, c := range []struct{ hook, policy, want string }{
+		{"unpin", "lru2", `stock extension unpin/lru2: unknown policy "lru2" for hook unpin (it has default, scan_resistant)`},
+		{"evict", "default", `stock extension evict/default: unknown hook "evict" (hooks: hash, execute_forever, schedule_task, load, update_used_memory, allocate_new_block, unpin)`},
+	} {
+		_, err := extensions.Object(c.hook, c.policy)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("Object(%q, %q): %v\nwant %s", c.hook, c.policy, err, c.want)
+		}
+		if _, err := extensions.Source(c.hook, c.policy); err == nil || err.Error() != c.want {
+			t.Errorf("Source(%q, %q): %v", c.hook, c.policy, err)
+		}
+	}
+	if _, err := extensions.Object("evict", "x"); !errors.Is(err, extensions.ErrUnknownHook) {
+		t.Errorf("unknown hook: %v does not wrap ErrUnknownHook", err)
+	}
+	if _, err := extensions.Object("ScheduleTask", "fifo"); !errors.Is(err, extensions.ErrUnknownPolicy) {
+		t.Errorf("unknown policy: %v does not wrap ErrUnknownPolicy", err)
+	}
+	if _, err := extensions.Object("ScheduleTask", "default"); err != nil {
+		t.Errorf("the research system's hook name: %v", err)
+	}
+}
+
+// TestObjectsCurrent rebuilds every object as build.sh does and compares
+// it with the committed one (skipped without clang).
+func TestObjectsCurrent(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("no clang: the committed objects are not checked against their sources")
+	}
+	dir := t.TempDir()
+	for _, p := range extensions.List() {
+		out := filepath.Join(dir, p.Hook.String()+"-"+p.Name+".o")
+		cmd := exec.Command(clang, "-O2", "-g", "-target", "bpf", "-fdebug-compilation-dir=.", "-c", p.String()+".c", "-o", out)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", p, err, msg)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, object(t, p.Hook, p.Name)) {
+			t.Errorf("%s.o is not built from %s.c: run go generate ./extensions", p, p)
+		}
+	}
+}
+
+// TestVerify loads every object against its hook's program type on every
+// engine: through the registry where the engine has the hook's site, and
+// directly with the hook's helpers stubbed where it has none (Load).
+// Each object holds exactly one program, in its hook's section.
+func TestVerify(t *testing.T) {
+	for _, p := range extensions.List() {
+		for _, eng := range engines(t) {
+			t.Run(p.String()+"/"+eng.String(), func(t *testing.T) {
+				obj := object(t, p.Hook, p.Name)
+				cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(obj))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cs.Programs) != 1 {
+					t.Fatalf("%d programs, want 1", len(cs.Programs))
+				}
+				for _, ps := range cs.Programs {
+					if ps.Section != ext.Section(p.Hook) {
+						t.Fatalf("program %s in section %q, want %q", ps.Name, ps.Section, ext.Section(p.Hook))
+					}
+				}
+				if !hasSite(p.Hook) {
+					t.Logf("the engine has no %s site yet: verified directly", p.Hook)
+					newDirect(t, p.Hook, p.Name, eng, nil)
+					return
+				}
+				a := attach(t, registry(t, eng), p.Hook, p.Name)
+				if a.Engine() == ebpf.EngineAuto || (eng == ebpf.EngineJIT && a.Engine() != ebpf.EngineJIT) {
+					t.Errorf("runs on %s", a.Engine())
+				}
+			})
+		}
+	}
+}
+
+// direct runs a stock program outside the engine: its context is a byte
+// slice the test fills, its hook's helpers are the test's.
+type direct struct {
+	spec *ext.Spec
+	prog *ebpf.Program
+	maps map[string]maps.Map
+	ctx  []byte
+	host any
+}
+
+// newDirect loads policy's program of hook with fns as the hook's helpers
+// (a helper missing from fns fails the run that calls it).
+func newDirect(t testing.TB, hook ext.Hook, policy string, eng ebpf.Engine, fns map[int32]ebpf.HelperFunc) *direct {
+	t.Helper()
+	spec := ext.SpecOf(hook)
+	all := map[int32]ebpf.HelperFunc{}
+	for _, h := range spec.Helpers {
+		name := h.Name
+		all[h.ID] = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+			return 0, fmt.Errorf("helper %s is not provided by this test", name)
+		}
+	}
+	for id, fn := range fns {
+		all[id] = fn
+	}
+	hs := ebpf.DefaultHelpers()
+	if err := spec.Register(hs, all); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(object(t, hook, policy)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Programs) != 1 {
+		t.Fatalf("%s/%s: %d programs, want 1", hook, policy, len(cs.Programs))
+	}
+	d := &direct{spec: spec, maps: map[string]maps.Map{}}
+	for _, ps := range cs.Programs {
+		for _, name := range ps.MapNames {
+			if d.maps[name] != nil {
+				continue
+			}
+			m, err := maps.New(cs.Maps[name], maps.Options{Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.maps[name] = m
+		}
+		d.prog, err = ebpf.NewProgram(ps, &ebpf.ProgramOptions{Helpers: hs, Maps: d.maps, Type: spec.Type(), Engine: eng})
+		if err != nil {
+			t.Fatalf("load %s/%s: %v", hook, policy, err)
+		}
+	}
+	words := make([]uint64, (spec.Size()+7)/8)
+	d.ctx = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), spec.Size())
+	return d
+}
+
+// set writes a context field.
+func (d *direct) set(field string, v uint64) {
+	f := d.spec.Field(field)
+	if f.Type == ext.U32 {
+		binary.LittleEndian.PutUint32(d.ctx[f.Offset():], uint32(v))
+		return
+	}
+	binary.LittleEndian.PutUint64(d.ctx[f.Offset():], v)
+}
+
+// get reads a context field.
+func (d *direct) get(field string) uint64 {
+	f := d.spec.Field(field)
+	if f.Type == ext.U32 {
+		return uint64(binary.LittleEndian.Uint32(d.ctx[f.Offset():]))
+	}
+	return binary.LittleEndian.Uint64(d.ctx[f.Offset():])
+}
+
+// run runs the program on the context and returns its result as an int.
+func (d *direct) run(t testing.TB) int64 {
+	t.Helper()
+	r0, err := d.prog.RunWith(d.ctx, ebpf.RunOptions{Host: d.host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(int32(r0))
+}
+
+// update writes a map entry of fixed-size little-endian key and value.
+func update(t testing.TB, m maps.Map, key, value any) {
+	t.Helper()
+	k, err := binary.Append(nil, binary.LittleEndian, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := binary.Append(nil, binary.LittleEndian, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(k, v, maps.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+}
