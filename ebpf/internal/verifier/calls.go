@@ -178,6 +178,7 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 		s = *sp
 	}
 	if d.kind == kindScalar && s.kind == kindScalar {
+		v.noteBranch(pc, j, is32, d, &s)
 		t, f := split(st, ins, j, is32, d.off, s.off, isReg)
 		return t, f, nil
 	}
@@ -219,6 +220,7 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 		if sj == 0 {
 			sj = j
 		}
+		v.noteBranch(pc, sj, false, d, &s)
 		t, f := split(st, ins, sj, false, d.off, s.off, true)
 		return t, f, nil
 	}
@@ -254,30 +256,55 @@ func markNull(st *state, id uint32, null bool) {
 // split refines st for both sides of a comparison "a op b" of the values
 // (scalars or offsets of pointers into one object) of the instruction's
 // registers, and returns the taken and fall-through states, nil for a side
-// that cannot happen. One of them may be st itself.
+// that cannot happen. One of them may be st itself: the taken side of a
+// backward jump, the fall-through side of a forward one.
 func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar, isReg bool) (taken, fall *state) {
 	ta, tb := a, b
 	okT := refine(op, is32, &ta, &tb)
 	fa, fb := a, b
 	okF := refine(negate(op), is32, &fa, &fb)
-	set := func(x *state, a, b scalar) {
+	set := func(x *state, a, b scalar) bool {
 		if isReg {
 			x.regs[ins.Src].off = b
 		}
 		x.regs[ins.Dst].off = a
+		// Narrowing a value linked to an induction variable narrows the
+		// values linked with it, and may leave no iteration at all.
+		return x.narrow(&x.regs[ins.Dst]) && (!isReg || x.narrow(&x.regs[ins.Src]))
 	}
 	switch {
 	case okT && okF:
-		taken = st.clone()
-		set(taken, ta, tb)
-		set(st, fa, fb)
-		return taken, st
+		// The path goes on with st on the side that jumps back, if one
+		// does: a loop reaches its fixpoint (checkpoint) before the paths
+		// leaving it are explored, and those from the widest state, last
+		// queued, are explored first and prune the others.
+		if ins.JumpOffset() < 0 {
+			fall = st.clone()
+			okF = set(fall, fa, fb)
+			okT = set(st, ta, tb)
+			taken = st
+		} else {
+			taken = st.clone()
+			okT = set(taken, ta, tb)
+			okF = set(st, fa, fb)
+			fall = st
+		}
+		switch {
+		case okT && okF:
+			return taken, fall
+		case okT:
+			return taken, nil
+		case okF:
+			return nil, fall
+		}
 	case okT:
-		set(st, ta, tb)
-		return st, nil
+		if set(st, ta, tb) {
+			return st, nil
+		}
 	case okF:
-		set(st, fa, fb)
-		return nil, st
+		if set(st, fa, fb) {
+			return nil, st
+		}
 	}
 	return nil, nil
 }

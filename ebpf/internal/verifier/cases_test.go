@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -472,18 +473,23 @@ var verifyCases = []verifyCase{
 	out:
 		mov %r0, 0
 		exit`},
-	{name: "loop on an unknown counter", want: verifier.CodeTooComplex, prog: `ldxdw %r2, [%r1+24]
+	// Widened: safe on every iteration; the run-time budget ends it.
+	{name: "loop on an unknown counter", ok: true, prog: `ldxdw %r2, [%r1+24]
 		mov %r0, 0
 	loop:
 		sub %r2, 1
 		jne %r2, 0, loop
 		exit`},
-	{name: "loop beyond the complexity limit", want: verifier.CodeTooComplex, prog: `mov %r0, 0
+	{name: "loop of ten million iterations", ok: true, prog: `mov %r0, 0
 		mov %r1, 0
 	loop:
 		add %r1, 1
 		jlt %r1, 10000000, loop
 		exit`},
+	// 2^16 paths with r0 a different constant on each: no state covers
+	// another.
+	{name: "paths beyond the complexity limit", cfg: func(c *verifier.Config) { c.MaxSteps = 20000 },
+		want: verifier.CodeTooComplex, prog: manyPaths(16)},
 
 	// Limits and structure.
 	{name: "too many instructions", cfg: func(c *verifier.Config) { c.MaxInstructions = 3 },
@@ -669,6 +675,18 @@ var verifyCases = []verifyCase{
 	out:
 		mov %r0, 0
 		exit`},
+}
+
+// manyPaths returns a program whose n conditional jumps on bits of an
+// unknown value each add a different power of two to r0 or not.
+func manyPaths(n int) string {
+	var b strings.Builder
+	b.WriteString("ldxdw %r2, [%r1+24]\nmov %r0, 0\n")
+	for i := range n {
+		fmt.Fprintf(&b, "jset %%r2, %d, skip%d\nadd %%r0, %d\nskip%d:\n", 1<<i, i, 1<<i, i)
+	}
+	b.WriteString("and %r0, 1\nexit\n")
+	return b.String()
 }
 
 func TestVerifyCases(t *testing.T) {

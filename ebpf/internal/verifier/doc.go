@@ -1,10 +1,11 @@
 // Package verifier proves eBPF programs safe before they run: every memory
 // access inside its object, no read of uninitialized registers or stack,
-// no pointer leaks, helper calls matching their prototypes, and
-// termination. Verify checks a program against a core.ProgramType and
-// either returns a Result (statistics, and which accesses were proven so a
-// backend may skip its run-time checks) or an *Error with a kernel-style
-// log.
+// no pointer leaks, helper calls matching their prototypes; termination
+// is proven for loops explored iteration by iteration and left to the
+// run-time instruction budget for widened ones (see "How it works").
+// Verify checks a program against a core.ProgramType and either returns a
+// Result (statistics, and which accesses were proven so a backend may skip
+// its run-time checks) or an *Error with a kernel-style log.
 //
 // # How it works
 //
@@ -24,9 +25,46 @@
 // state covered by a stored state whose exploration is complete stops
 // there. Registers that a static liveness pass proves dead at that point
 // are not compared. A path that reaches a state exactly equal to an
-// ancestor's at the same point is an infinite loop; a loop that never
-// repeats a state is explored iteration by iteration until it ends or the
-// complexity limit (instructions processed, states stored) is hit.
+// ancestor's at the same point, with no widening in between, is an
+// infinite loop.
+//
+// Loops are widened. At a loop head (the target of a backward jump) the
+// first arrivals of a path are explored as they are; from the third on,
+// the state is compared with the previous arrival's. If that state covers
+// it, the path stops: the set of states the previous arrival stands for is
+// closed under the loop body, an inductive invariant, and its exploration,
+// still in progress, checks every iteration (pruning against a state in
+// progress is sound for safety by induction on the length of an
+// execution, once the whole exploration succeeds). Otherwise, when both
+// states have the same shape (frames, pointer kinds and objects, spilled
+// pointers), the path goes on from their widening: values that grew are
+// joined and their growing bounds moved out to thresholds, the next ones
+// among the constants and register bounds the loop's conditions compare
+// with, the context fields' declared bounds and the ends of objects, or to
+// the type's limits; known bits and 32-bit ranges are recomputed from
+// them. Thresholds ascend, so repeated widening reaches a state the next
+// arrival is covered by. A conditional jump back to a loop head is
+// explored before the paths leaving the loop, so those leave from the
+// loop's final state.
+//
+// Ranges alone cannot say that a loop's counter and the pointers it
+// advances move in step, and so cannot prove an access through such a
+// pointer once the counter's bound is checked. A value that is a different
+// constant at two arrivals, and the values computed from it by adding,
+// subtracting or multiplying constants, or copied and spilled, are kept
+// linear in a hidden induction variable k, the iteration count (base +
+// stride*k modulo 2^64, k in a range of the state); a branch that narrows
+// one of them narrows k and all the others. Exact 128-bit arithmetic
+// relates k's range to the values' 64-bit views.
+//
+// Once a loop is widened its termination is no longer proven by walking
+// it: it is guaranteed by the run-time instruction budget, which both
+// engines (ebpf/internal/interp and ebpf/internal/jit) charge on every
+// taken backward jump and every local call of every program, and whose
+// exhaustion ends the run with ErrBudget. A loop that is truly infinite is
+// rejected if its state repeats exactly within its first arrivals (a jump
+// to itself, a loop whose body changes nothing it tests), and otherwise
+// accepted and stopped by the budget.
 //
 // # What is checked
 //
@@ -61,9 +99,14 @@
 //     its argument as a scalar would leak it, so a helper declares
 //     ArgAnything only if it never hands the value back (the conformance
 //     test helpers, which do, take ArgScalar).
-//   - Stack slots are compared in full when pruning (no stack liveness),
-//     and there is no widening: loops with large bounds cost one
-//     exploration per iteration.
+//   - Stack slots are compared in full when pruning (no stack liveness).
+//   - Termination of widened loops (see "How it works"): a program run
+//     with an unlimited budget (ebpf.ProgramOptions.Budget < 0) may not
+//     end.
+//   - Relations between values are tracked only as linear functions of
+//     loop iteration counts: a loop whose body's safety depends on another
+//     relation (an index that grows quadratically, a bound computed from
+//     two counters) loses it when widened and is rejected even if safe.
 //
 // It imports only the runtime's core, asm and maps packages, never the
 // engine.

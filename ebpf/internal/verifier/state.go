@@ -33,10 +33,15 @@ func (k kind) isPointer() bool { return k >= kindCtx }
 // value is the abstract value of a register or spilled stack slot.
 type value struct {
 	kind  kind
-	frame uint8  // kindStack: the frame the pointer points into
-	idx   int32  // map index or region index
-	id    uint32 // kindMapValueOrNull: copies of one lookup result share it
-	off   scalar // the scalar itself, or a pointer's offset
+	frame uint8 // kindStack: the frame the pointer points into
+	// iv, when not 0, links the scalar or offset to induction variable
+	// iv-1 of the state: it equals base + stride*k (see ivar).
+	iv     uint8
+	idx    int32  // map index or region index
+	id     uint32 // kindMapValueOrNull: copies of one lookup result share it
+	stride int32
+	base   uint64
+	off    scalar // the scalar itself, or a pointer's offset
 }
 
 func scalarValue(s scalar) value { return value{kind: kindScalar, off: s} }
@@ -74,6 +79,7 @@ type frame struct {
 type state struct {
 	regs   [11]value
 	frames []*frame
+	ivs    []ivar // induction variables, referenced by value.iv
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
@@ -99,6 +105,9 @@ func (s *state) clone() *state {
 			fs[i] = *f
 			c.frames[i] = &fs[i]
 		}
+	}
+	if len(s.ivs) > 0 {
+		c.ivs = append([]ivar(nil), s.ivs...)
 	}
 	for _, f := range c.frames {
 		if len(f.stack) > 0 {
@@ -140,23 +149,106 @@ func (m *idmap) match(a, b uint32) bool {
 	return true
 }
 
+// ivmatch says how an old state's induction variable relates to a new
+// state's: old's k is cur's k plus d, or (fixed) the new state's values are
+// constants for which old's k is k.
+type ivmatch struct {
+	set   bool
+	fixed bool
+	cur   uint8
+	d     int64
+	k     uint64
+}
+
+// match pairs what an old state's values refer to with a new state's: the
+// null-check ids and the induction variables.
+type match struct {
+	ids idmap
+	ivs [maxIVars]ivmatch
+}
+
+// link reports whether cur's value keeps the linear relation of old's (old
+// linked), recording how the induction variables correspond; exact asks
+// for the same relation.
+func (m *match) link(old, cur *value, exact bool) bool {
+	if old.iv == 0 {
+		return !exact || cur.iv == 0
+	}
+	var want ivmatch
+	switch {
+	case cur.iv != 0:
+		d, ok := shift(old, cur)
+		if cur.stride != old.stride || !ok || (exact && d != 0) {
+			return false
+		}
+		want = ivmatch{set: true, cur: cur.iv, d: d}
+	case exact || !cur.off.isConst():
+		return false
+	default:
+		d, s := int64(cur.off.t.v-old.base), int64(old.stride)
+		if d%s != 0 || d/s < 0 {
+			return false
+		}
+		want = ivmatch{set: true, fixed: true, k: uint64(d / s)}
+	}
+	mm := &m.ivs[old.iv-1]
+	if !mm.set {
+		*mm = want
+		return true
+	}
+	return *mm == want
+}
+
+// check reports whether the induction variables matched between old and
+// cur agree: every iteration count of cur maps into old's range (exact:
+// the same range, one to one).
+func (m *match) check(old, cur *state, exact bool) bool {
+	var used [maxIVars]bool
+	for i := range old.ivs {
+		mm := &m.ivs[i]
+		if !mm.set {
+			continue
+		}
+		ko := old.ivs[i]
+		if mm.fixed {
+			if mm.k < ko.lo || mm.k > ko.hi {
+				return false
+			}
+			continue
+		}
+		kc := cur.ivs[mm.cur-1]
+		if exact {
+			if kc != ko || used[mm.cur-1] {
+				return false
+			}
+			used[mm.cur-1] = true
+			continue
+		}
+		d := i128s(mm.d)
+		if i128u(kc.lo).add(d).less(i128u(ko.lo)) || i128u(ko.hi).less(i128u(kc.hi).add(d)) {
+			return false
+		}
+	}
+	return true
+}
+
 // covers reports whether old's value stands for every concrete value that
 // cur's does, so that a continuation proven safe from old is safe from cur.
 // exact asks for equality instead.
-func covers(old, cur *value, ids *idmap, exact bool) bool {
+func covers(old, cur *value, m *match, exact bool) bool {
 	if old.kind == kindUninit && !exact {
 		return true // the old path never read it
 	}
 	if old.kind != cur.kind || old.idx != cur.idx || old.frame != cur.frame {
 		return false
 	}
-	if old.kind == kindMapValueOrNull && !ids.match(old.id, cur.id) {
+	if old.kind == kindMapValueOrNull && !m.ids.match(old.id, cur.id) {
 		return false
 	}
 	if exact {
-		return old.off == cur.off
+		return old.off == cur.off && m.link(old, cur, true)
 	}
-	return cur.off.subsetOf(&old.off)
+	return cur.off.subsetOf(&old.off) && m.link(old, cur, false)
 }
 
 // coveredBy reports whether old subsumes s (see covers).
@@ -165,12 +257,12 @@ func (s *state) coveredBy(old *state, live regSet, exact bool) bool {
 	if len(s.frames) != len(old.frames) {
 		return false
 	}
-	var ids idmap
+	var m match
 	for i := range s.regs {
 		if live&(1<<i) == 0 {
 			continue
 		}
-		if !covers(&old.regs[i], &s.regs[i], &ids, exact) {
+		if !covers(&old.regs[i], &s.regs[i], &m, exact) {
 			return false
 		}
 	}
@@ -180,7 +272,7 @@ func (s *state) coveredBy(old *state, live regSet, exact bool) bool {
 			return false
 		}
 		for j := range of.saved {
-			if !covers(&of.saved[j], &f.saved[j], &ids, exact) {
+			if !covers(&of.saved[j], &f.saved[j], &m, exact) {
 				return false
 			}
 		}
@@ -194,7 +286,7 @@ func (s *state) coveredBy(old *state, live regSet, exact bool) bool {
 				c = f.stack[j]
 			}
 			if exact {
-				if o.init != c.init || !covers(&o.spill, &c.spill, &ids, true) {
+				if o.init != c.init || !covers(&o.spill, &c.spill, &m, true) {
 					return false
 				}
 				continue
@@ -209,12 +301,12 @@ func (s *state) coveredBy(old *state, live regSet, exact bool) bool {
 				}
 				continue
 			}
-			if !covers(&o.spill, &c.spill, &ids, false) {
+			if !covers(&o.spill, &c.spill, &m, false) {
 				return false
 			}
 		}
 	}
-	return true
+	return len(old.ivs) == 0 || m.check(old, s, exact)
 }
 
 // String formats a scalar like the kernel's log: a constant as a number,
@@ -250,6 +342,15 @@ func (s *scalar) String() string {
 	return strings.Join(parts, ",")
 }
 
+// linString formats the linear relation of a linked value: ",lin=b+s*kN"
+// for base b, stride s and induction variable N of the state.
+func (v *value) linString() string {
+	if v.iv == 0 {
+		return ""
+	}
+	return fmt.Sprintf(",lin=%d%+d*k%d", int64(v.base), v.stride, v.iv)
+}
+
 func (v *value) String() string {
 	switch v.kind {
 	case kindUninit:
@@ -258,7 +359,7 @@ func (v *value) String() string {
 		if v.off.isConst() {
 			return v.off.String()
 		}
-		return "scalar(" + v.off.String() + ")"
+		return "scalar(" + v.off.String() + v.linString() + ")"
 	case kindStack:
 		fp := "fp"
 		if v.frame > 0 {
@@ -267,7 +368,7 @@ func (v *value) String() string {
 		if v.off.isConst() {
 			return fp + strconv.FormatInt(int64(v.off.t.v), 10)
 		}
-		return fp + "(off=(" + v.off.String() + "))"
+		return fp + "(off=(" + v.off.String() + ")" + v.linString() + ")"
 	}
 	var b strings.Builder
 	b.WriteString(v.kind.String())
@@ -288,7 +389,7 @@ func (v *value) String() string {
 		if v.off.isConst() {
 			fmt.Fprintf(&b, "off=%d", int64(v.off.t.v))
 		} else {
-			fmt.Fprintf(&b, "off=(%s)", v.off.String())
+			fmt.Fprintf(&b, "off=(%s)%s", v.off.String(), v.linString())
 		}
 	}
 	b.WriteString(")")
@@ -326,6 +427,9 @@ func (s *state) String() string {
 			val = string(b[:])
 		}
 		parts = append(parts, fmt.Sprintf("fp%d=%s", -8*(i+1), val))
+	}
+	for i, k := range s.ivs {
+		parts = append(parts, fmt.Sprintf("k%d=[%d,%d]", i+1, k.lo, k.hi))
 	}
 	return strings.Join(parts, " ")
 }

@@ -106,6 +106,9 @@ type Result struct {
 	// Pruned is the number of paths cut short because a stored state
 	// covered them.
 	Pruned int
+	// Widened is the number of times a state arriving at a loop head was
+	// widened (see the package documentation).
+	Widened int
 	// Access is indexed by slot; entries of slots that do not access
 	// memory are zero.
 	Access []Access
@@ -126,6 +129,16 @@ type node struct {
 	parent  *node
 	pc      int
 	hash    uint64
+	// headUp is the nearest ancestor stored at a loop head; arrivals
+	// counts the arrivals at this node's loop head, this one included,
+	// since the path entered the loop.
+	headUp   *node
+	arrivals int
+	widened  bool // this or an earlier arrival in the same entry was widened
+	wide     bool // st is the result of widening
+	// widenings counts the widened nodes on the path to this one, this
+	// one included.
+	widenings int
 }
 
 // maxDone bounds the done states kept per prune point; older ones are
@@ -153,21 +166,25 @@ type path struct {
 }
 
 type verifier struct {
-	cfg     Config
-	typ     *core.ProgramType
-	insns   asm.Instructions
-	at      []int32 // slot -> instruction index; -1 for the second slot of lddw
-	nslots  int
-	prune   []bool
-	loop    []bool // jump targets: always checkpointed
-	visited []points
-	work    []path
-	res     *Result
-	nextID  uint32
-	log     logRing
-	allowed map[int32]bool
-	live    []regSet // live registers by slot
-	kept    int      // stored states currently kept
+	cfg      Config
+	typ      *core.ProgramType
+	insns    asm.Instructions
+	at       []int32 // slot -> instruction index; -1 for the second slot of lddw
+	nslots   int
+	prune    []bool
+	loop     []bool    // jump targets: always checkpointed
+	head     []bool    // loop heads: targets of backward jumps
+	loopEnd  []int     // loop head -> the last slot jumping back to it
+	inLoop   []bool    // slots inside a loop (from a loop head to a jump back to it)
+	narrowed [][]int64 // by slot: bounds a conditional jump narrowed linked values to (noteNarrowed)
+	visited  []points
+	work     []path
+	res      *Result
+	nextID   uint32
+	log      logRing
+	allowed  map[int32]bool
+	live     []regSet // live registers by slot
+	kept     int      // stored states currently kept
 }
 
 // Verify proves insns safe to run as a program of cfg.Type, or returns an
@@ -284,6 +301,10 @@ func (v *verifier) structure() error {
 	}
 	v.prune = make([]bool, n)
 	v.loop = make([]bool, n)
+	v.head = make([]bool, n)
+	v.loopEnd = make([]int, n)
+	v.inLoop = make([]bool, n)
+	v.narrowed = make([][]int64, n)
 	entries := []int{0}
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] < 0 {
@@ -309,6 +330,13 @@ func (v *verifier) structure() error {
 			} else {
 				v.prune[t] = true
 				v.loop[t] = true
+				if t <= pc {
+					v.head[t] = true
+					v.loopEnd[t] = max(v.loopEnd[t], pc)
+					for i := t; i <= pc && !v.inLoop[i]; i++ {
+						v.inLoop[i] = true
+					}
+				}
 				if ins.OpCode.JumpOp() != asm.Ja && pc+1 < n {
 					v.prune[pc+1] = true
 				}
@@ -553,27 +581,69 @@ func (v *verifier) finish(n *node) {
 // queued at a branch meet each other's states); at the fall-through of a
 // conditional jump only every minGap instructions, which keeps the number
 // of stored states and copies down.
+//
+// At a loop head, from the widenDelay-th arrival of the path in the loop
+// on, st is also compared with the state of the previous arrival, whose
+// exploration is still in progress: if that covers st the path stops
+// (the loop's states are closed under its body: an inductive invariant,
+// whose exploration, once complete, proves every iteration safe);
+// otherwise st is widened against it (widen) and explored from there.
 func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (bool, error) {
 	pt := &v.visited[pc]
+	live := v.live[pc]
 	for i := len(pt.done) - 1; i >= 0; i-- {
-		if st.coveredBy(pt.done[i].st, v.live[pc], false) {
+		if st.coveredBy(pt.done[i].st, live, false) {
 			v.res.Pruned++
 			return true, nil
 		}
 	}
-	h := st.hash(v.live[pc])
+	h := st.hash(live)
+	// A state that repeats a widened one, or an earlier state with a
+	// widening in between, has reached a fixpoint of the widening, which
+	// says nothing about the concrete states looping: the prune below
+	// takes it.
+	widenings := 0
+	if *parent != nil {
+		widenings = (*parent).widenings
+	}
 	for _, n := range pt.pending[h] {
-		if st.coveredBy(n.st, v.live[pc], true) && isAncestor(n, *parent) {
+		if !n.wide && n.widenings == widenings && st.coveredBy(n.st, live, true) && isAncestor(n, *parent) {
 			return false, v.fail(pc, st, CodeInfiniteLoop, "infinite loop: this state repeats an earlier state at the same instruction on this path")
 		}
 	}
 	if !store {
 		return false, nil
 	}
+	arrivals, widened, wide := 0, false, false
+	if v.head[pc] {
+		arrivals = 1
+		if prev := v.lastArrival(*parent, pc, len(st.frames)); prev != nil {
+			arrivals, widened = prev.arrivals+1, prev.widened
+			if arrivals >= widenDelay {
+				if st.coveredBy(prev.st, live, false) {
+					v.res.Pruned++
+					return true, nil
+				}
+				if w := v.widen(prev.st, st, pc, !widened); w != nil {
+					*st = *w
+					h = st.hash(live)
+					v.res.Widened++
+					widened, wide = true, true
+					widenings++
+				}
+			}
+		}
+	}
 	if v.res.States >= v.cfg.MaxStates {
 		return false, v.fail(pc, st, CodeTooComplex, "the program is too complex: more than %d states stored", v.cfg.MaxStates)
 	}
-	n := &node{st: st.clone(), pending: 1, parent: *parent, pc: pc, hash: h}
+	n := &node{st: st.clone(), pending: 1, parent: *parent, pc: pc, hash: h, arrivals: arrivals, widened: widened, wide: wide, widenings: widenings}
+	if p := *parent; p != nil {
+		n.headUp = p.headUp
+		if v.head[p.pc] {
+			n.headUp = p
+		}
+	}
 	if pt.pending == nil {
 		pt.pending = map[uint64][]*node{}
 	}
@@ -726,8 +796,12 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 		}
 		if a == asm.End {
 			*dst = scalarValue(endian(op, ins.Constant, d.off))
-		} else {
-			*dst = scalarValue(alu(a, is64, 0, d.off, d.off))
+			return nil
+		}
+		dv := *d
+		*dst = scalarValue(alu(a, is64, 0, d.off, d.off))
+		if dv.iv != 0 && is64 {
+			st.relink(dst, a, is64, 0, &dv, nil)
 		}
 		return nil
 	}
@@ -750,6 +824,9 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 			return nil
 		}
 		*dst = scalarValue(alu(a, is64, ins.Offset, scalar{}, src.off))
+		if src.iv != 0 {
+			st.relink(dst, a, is64, ins.Offset, nil, &src)
+		}
 		return nil
 	}
 	d, err := v.reg(st, pc, ins.Dst)
@@ -757,7 +834,11 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 		return err
 	}
 	if d.kind == kindScalar && src.kind == kindScalar {
+		dv := *d
 		*dst = scalarValue(alu(a, is64, ins.Offset, d.off, src.off))
+		if dv.iv != 0 || src.iv != 0 {
+			st.relink(dst, a, is64, ins.Offset, &dv, &src)
+		}
 		return nil
 	}
 	// Pointer arithmetic: 64-bit add or subtract of a bounded scalar, or
@@ -769,16 +850,21 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 		if a != asm.Sub || !d.sameObject(&src) {
 			return v.fail(pc, st, CodePointerArithmetic, "arithmetic between two pointers is allowed only as the difference of pointers into the same object (R%d is %s, R%d is %s)", ins.Dst, d.String(), ins.Src, src.String())
 		}
+		dv := *d
 		*dst = scalarValue(alu64(asm.Sub, 0, d.off, src.off, 64))
+		if dv.iv != 0 || src.iv != 0 {
+			st.relink(dst, asm.Sub, true, 0, &dv, &src)
+		}
 		return nil
 	}
-	ptr, off, preg := *d, src.off, ins.Dst
+	ptr, sv, preg := *d, src, ins.Dst
 	if src.kind.isPointer() {
 		if a == asm.Sub {
 			return v.fail(pc, st, CodePointerArithmetic, "subtracting a pointer from a scalar is not allowed")
 		}
-		ptr, off, preg = src, d.off, ins.Src
+		ptr, sv, preg = src, *d, ins.Src
 	}
+	off := sv.off
 	switch ptr.kind {
 	case kindMapValueOrNull:
 		return v.fail(pc, st, CodeNullPointer, "arithmetic on R%d, which may be null: check it against 0 first", preg)
@@ -789,7 +875,12 @@ func (v *verifier) aluInsn(st *state, pc int, ins asm.Instruction) error {
 	if r.smin < -maxOffset || r.smax > maxOffset {
 		return v.fail(pc, st, CodePointerArithmetic, "the offset of R%d would become unbounded (%s): bound the scalar first", preg, r.String())
 	}
+	pv := ptr
 	ptr.off = r
+	ptr.iv, ptr.stride, ptr.base = 0, 0, 0
+	if pv.iv != 0 || sv.iv != 0 {
+		st.relink(&ptr, a, true, 0, &pv, &sv)
+	}
 	*dst = ptr
 	return nil
 }

@@ -1,0 +1,548 @@
+package verifier
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
+)
+
+// widenDelay is the arrival at a loop head, counted from the loop's entry
+// on one path, from which the verifier prunes against the previous
+// arrival or widens: the arrivals before it are explored as they are, so
+// that a loop whose state repeats exactly within them is still rejected as
+// infinite.
+const widenDelay = 3
+
+// maxWalk bounds the loop-head ancestors looked at to find a path's
+// previous arrival at a loop head.
+const maxWalk = 256
+
+// checkWiden makes widen panic when its result does not cover the state it
+// widens (a bug); tests set it. Otherwise such a result is dropped: the
+// loop is then explored without widening, which is slower but sound.
+var checkWiden = false
+
+// lastArrival returns the node at which the path ending below parent last
+// arrived at loop head pc in the same entry of the loop (frames deep), or
+// nil. The walk follows loop-head ancestors only: it skips those of loops
+// nested in pc's and of functions called from its body, and stops at a
+// loop enclosing pc's, or outside it, or in a caller: the loop was entered
+// after those.
+func (v *verifier) lastArrival(parent *node, pc, frames int) *node {
+	n := parent
+	if n != nil && !v.head[n.pc] {
+		n = n.headUp
+	}
+	for steps := 0; n != nil && steps < maxWalk; steps++ {
+		nf := len(n.st.frames)
+		switch {
+		case nf < frames:
+			return nil
+		case nf > frames:
+		case n.pc == pc:
+			return n
+		case n.pc < pc || n.pc > v.loopEnd[pc]:
+			return nil
+		}
+		n = n.headUp
+	}
+	return nil
+}
+
+// thresholds returns the bounds that widening at loop head h jumps to,
+// sorted: 0, the constants the loop's conditional jumps compare with, the
+// context fields' declared bounds, each with its neighbours (a loop
+// condition "i < c" leaves i <= c-1), and the bounds to which the loop's
+// jumps narrowed values linked to an induction variable on the paths
+// explored so far (noteBranch).
+func (v *verifier) thresholds(h int) []int64 {
+	ts := []int64{0}
+	near := func(c int64) { ts = append(ts, c-1, c, c+1) }
+	for _, f := range v.typ.Context.Fields {
+		if f.Max > f.Min {
+			near(f.Min)
+			near(f.Max)
+		}
+	}
+	for pc := h; pc <= v.loopEnd[h]; pc++ {
+		if v.at[pc] < 0 {
+			continue
+		}
+		ts = append(ts, v.narrowed[pc]...)
+		ins := v.ins(pc)
+		if !ins.IsBranch() || ins.OpCode.Source() != asm.SourceImm {
+			continue
+		}
+		switch ins.OpCode.JumpOp() {
+		case asm.Ja, asm.Call, asm.Exit:
+			continue
+		}
+		near(ins.Constant)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
+// kThresholds returns the bounds that the values linked to an induction
+// variable are widened to at loop head h, sorted: the bounds to which the
+// loop's jumps narrowed such values (noteBranch), which are what the
+// loop's conditions compare its counters and pointers with, and the
+// context fields' declared bounds (with neighbours) on the side the values
+// move to, up for an increasing value and down for a decreasing one.
+func (v *verifier) kThresholds(h int, up bool) []int64 {
+	var ts []int64
+	for _, f := range v.typ.Context.Fields {
+		if f.Max > f.Min {
+			c := f.Min
+			if up {
+				c = f.Max
+			}
+			ts = append(ts, c-1, c, c+1)
+		}
+	}
+	for pc := h; pc <= v.loopEnd[h]; pc++ {
+		ts = append(ts, v.narrowed[pc]...)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
+// maxNarrowed bounds the bounds noteBranch keeps per jump.
+const maxNarrowed = 16
+
+// noteBranch records, for a conditional jump inside a loop that compares a
+// value linked to an induction variable (d or s, the operands before the
+// jump: scalars, or offsets of pointers into one object) with another, the
+// bounds the comparison puts on any value on either side: "i < n" with n
+// at most 2048 bounds i by 2047; "i != c" gives c and its neighbours. They are the thresholds of the loop's
+// induction variables, whether its condition compares with a constant or
+// with a register (kThresholds).
+func (v *verifier) noteBranch(pc int, op asm.JumpOp, is32 bool, d, s *value) {
+	if !v.inLoop[pc] || (d.iv == 0 && s.iv == 0) {
+		return
+	}
+	note := func(x int64) {
+		if len(v.narrowed[pc]) < maxNarrowed && !slices.Contains(v.narrowed[pc], x) {
+			v.narrowed[pc] = append(v.narrowed[pc], x)
+		}
+	}
+	for _, o := range [2]asm.JumpOp{op, negate(op)} {
+		for _, linkedDst := range [2]bool{true, false} {
+			a, b := unknownScalar(), s.off
+			if !linkedDst {
+				a, b = d.off, unknownScalar()
+			}
+			if (linkedDst && d.iv == 0) || (!linkedDst && s.iv == 0) || !refine(o, is32, &a, &b) {
+				continue
+			}
+			x := &a
+			if !linkedDst {
+				x = &b
+			}
+			if o == asm.JEq && x.isConst() {
+				// The loop goes on (or ends) where the value is not c:
+				// its last value is a neighbour of c.
+				c := int64(x.t.v)
+				note(c - 1)
+				note(c + 1)
+			}
+			if x.smax != math.MaxInt64 {
+				note(x.smax)
+			}
+			if x.smin != math.MinInt64 {
+				note(x.smin)
+			}
+			if x.umax < math.MaxInt64 {
+				note(int64(x.umax))
+			}
+			if x.umin > 0 && x.umin <= math.MaxInt64 {
+				note(int64(x.umin))
+			}
+			if x.s32max != math.MaxInt32 {
+				note(int64(x.s32max))
+			}
+			if x.s32min != math.MinInt32 {
+				note(int64(x.s32min))
+			}
+			if x.u32max != math.MaxUint32 {
+				note(int64(x.u32max))
+			}
+		}
+	}
+}
+
+// objectThresholds returns the bounds widening jumps to for the offset of
+// pointer x: the start and the end of its object, and the end less each
+// access size.
+func (v *verifier) objectThresholds(x *value) []int64 {
+	var end int64
+	switch x.kind {
+	case kindStack:
+		return []int64{-core.StackSize, -8, -4, -2, -1, 0}
+	case kindMapValue:
+		end = int64(v.cfg.Maps[x.idx].ValueSize)
+	case kindRegion:
+		end = int64(v.typ.Regions[x.idx].Size)
+	default:
+		return []int64{0}
+	}
+	ts := []int64{0, end - 8, end - 4, end - 2, end - 1, end}
+	slices.Sort(ts)
+	return ts
+}
+
+// upTo returns the least threshold >= x, or the limit.
+func upTo(ts []int64, x int64) int64 {
+	i, _ := slices.BinarySearch(ts, x)
+	if i < len(ts) {
+		return ts[i]
+	}
+	return math.MaxInt64
+}
+
+// downTo returns the greatest threshold <= x, or the limit.
+func downTo(ts []int64, x int64) int64 {
+	i, found := slices.BinarySearch(ts, x)
+	if found {
+		return x
+	}
+	if i > 0 {
+		return ts[i-1]
+	}
+	return math.MinInt64
+}
+
+// upToU is upTo for unsigned bounds (negative thresholds do not count).
+func upToU(ts []int64, x uint64) uint64 {
+	if x > math.MaxInt64 {
+		return math.MaxUint64
+	}
+	if t := upTo(ts, int64(x)); t != math.MaxInt64 {
+		return uint64(t)
+	}
+	return math.MaxUint64
+}
+
+// downToU is downTo for unsigned bounds.
+func downToU(ts []int64, x uint64) uint64 {
+	if x > math.MaxInt64 {
+		x = math.MaxInt64
+	}
+	if t := downTo(ts, int64(x)); t >= 0 {
+		return uint64(t)
+	}
+	return 0
+}
+
+// widenScalar returns the join of old and cur with every bound in which
+// cur goes beyond old moved out to the next threshold (64-bit bounds) or
+// to the type's limit (32-bit bounds); the known bits are joined (a tnum
+// loses at most 64 bits) and, when a bound moved, loosened to the widened
+// bounds.
+func widenScalar(old, cur *scalar, ts []int64) scalar {
+	j := join(old, cur)
+	moved := j.smax > old.smax || j.smin < old.smin || j.umax > old.umax || j.umin < old.umin
+	if j.smax > old.smax {
+		j.smax = upTo(ts, j.smax)
+	}
+	if j.smin < old.smin {
+		j.smin = downTo(ts, j.smin)
+	}
+	if j.umax > old.umax {
+		j.umax = upToU(ts, j.umax)
+	}
+	if j.umin < old.umin {
+		j.umin = downToU(ts, j.umin)
+	}
+	if moved {
+		// The known bits must not pull a widened bound back (sync), or
+		// the next widening would move it by one bit only.
+		j.t = j.t.join(trange(j.umin, j.umax)).join(trange(uint64(j.smin), uint64(j.smax)))
+	}
+	if j.u32max > old.u32max {
+		j.u32max = math.MaxUint32
+	}
+	if j.u32min < old.u32min {
+		j.u32min = 0
+	}
+	if j.s32max > old.s32max {
+		j.s32max = math.MaxInt32
+	}
+	if j.s32min < old.s32min {
+		j.s32min = math.MinInt32
+	}
+	if !j.sync() {
+		return unknownScalar() // only through a bug: stay sound
+	}
+	return j
+}
+
+// kUpTo returns the least iteration count >= need at which the linear value
+// base + stride*k reaches a threshold of ts (its last k not beyond it), or
+// best if that is less.
+func kUpTo(base uint64, stride int64, ts []int64, need, best uint64) uint64 {
+	b := i128s(int64(base))
+	d := uint64(stride)
+	if stride < 0 {
+		d = -d
+	}
+	for _, t := range ts {
+		n := i128s(t).sub(b)
+		if stride < 0 {
+			n = n.neg()
+		}
+		if n.less(i128{}) {
+			continue
+		}
+		if k, ok := divFloor(n, d); ok && k >= need && k < best {
+			best = k
+		}
+	}
+	return best
+}
+
+// pairs calls f with the values of old, cur and w (a clone of cur) at every
+// position a continuation from loop head pc may read: the live registers,
+// and every frame's saved registers and stack spills. Dead registers of w
+// become uninitialized; a stack slot keeps the bytes initialized in both
+// states, and is plain bytes unless both spill a register there. It
+// returns false when a pointer is spilled in one state but not in the
+// other.
+func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
+	for i := range w.regs {
+		if live&(1<<i) == 0 {
+			w.regs[i] = value{}
+			continue
+		}
+		f(&old.regs[i], &cur.regs[i], &w.regs[i])
+	}
+	for i, of := range old.frames {
+		cf, wf := cur.frames[i], w.frames[i]
+		for j := range of.saved {
+			f(&of.saved[j], &cf.saved[j], &wf.saved[j])
+		}
+		n := max(len(of.stack), len(cf.stack))
+		for len(wf.stack) < n {
+			wf.stack = append(wf.stack, slot{})
+		}
+		for j := range n {
+			var o, c slot
+			if j < len(of.stack) {
+				o = of.stack[j]
+			}
+			if j < len(cf.stack) {
+				c = cf.stack[j]
+			}
+			ws := &wf.stack[j]
+			ws.init = o.init & c.init
+			switch ok, ck := o.spill.kind, c.spill.kind; {
+			case ok == kindUninit && ck == kindUninit:
+			case ok.isPointer() || ck.isPointer():
+				if ok == kindUninit || ck == kindUninit {
+					return false
+				}
+				f(&o.spill, &c.spill, &ws.spill)
+			case ok == kindScalar && ck == kindScalar:
+				f(&o.spill, &c.spill, &ws.spill)
+			default:
+				ws.spill = value{}
+			}
+		}
+	}
+	return true
+}
+
+// widen returns a state that covers cur, arriving at loop head pc, and
+// old, the state of the path's previous arrival there, with the bounds
+// that grew widened, or nil if the two differ in shape (frames, pointer
+// kinds and objects, spilled pointers).
+//
+// A value that is a different constant in old and cur becomes linear in a
+// new induction variable k: old's constant at k = 0, cur's at k = 1. A
+// value linear in an induction variable of old and, with the same stride,
+// of cur, stays linear when the shift between the two bases is the same
+// for all such values. The range of each induction variable is the join of
+// old's and (shifted) cur's, its upper end widened to the first count at
+// which one of its values reaches a threshold: the comparison constants of
+// the loop and the context's field bounds for scalars, the ends of the
+// object for pointers. Every other value is joined and its growing bounds
+// widened to thresholds (widenScalar).
+//
+// first says no state of this entry of the loop has been widened yet: an
+// induction variable without a threshold then keeps the joined range.
+//
+// Repeated widening ascends through the thresholds, so it ends: when the
+// state arriving from a widened one is covered by it, the loop's states
+// are all in it (checkpoint prunes there).
+func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
+	if len(old.frames) != len(cur.frames) {
+		return nil
+	}
+	for i, f := range old.frames {
+		if f.callsite != cur.frames[i].callsite {
+			return nil
+		}
+	}
+	live := v.live[pc]
+	w := cur.clone()
+
+	// Pass 1: shapes, and how old's induction variables map to cur's.
+	var ids idmap
+	var prop [maxIVars]ivmatch
+	bad := false
+	same := pairs(old, cur, w, live, func(o, c, _ *value) {
+		if bad || o.kind == kindUninit || c.kind == kindUninit {
+			return
+		}
+		if o.kind != c.kind || o.idx != c.idx || o.frame != c.frame ||
+			(o.kind == kindMapValueOrNull && !ids.match(o.id, c.id)) {
+			bad = true
+			return
+		}
+		if o.iv == 0 || c.iv == 0 || o.stride != c.stride || prop[o.iv-1].set {
+			return
+		}
+		d, ok := shift(o, c)
+		if !ok {
+			return
+		}
+		kc := cur.ivs[c.iv-1]
+		if i128u(kc.lo).add(i128s(d)).less(i128{}) {
+			return
+		}
+		if _, fits := i128u(kc.hi).add(i128s(d)).uint64(); !fits {
+			return
+		}
+		prop[o.iv-1] = ivmatch{set: true, cur: c.iv, d: d}
+	})
+	if !same || bad {
+		return nil
+	}
+
+	// Pass 2: the values of w, and the members of its induction variables.
+	var ivs []ivar
+	var from [maxIVars]uint8 // old's induction variable -> w's (1-based)
+	var fresh uint8          // w's induction variable for new links
+	var members [maxIVars][]*value
+	ts := v.thresholds(pc)
+	pairs(old, cur, w, live, func(o, c, x *value) {
+		if o.kind == kindUninit || c.kind == kindUninit {
+			*x = value{}
+			return
+		}
+		x.iv, x.stride, x.base = 0, 0, 0
+		if o.kind == kindMapHandle {
+			return
+		}
+		idx := uint8(0)
+		switch {
+		case o.iv != 0 && c.iv != 0 && o.stride == c.stride && prop[o.iv-1].set && prop[o.iv-1].cur == c.iv:
+			if d, ok := shift(o, c); !ok || d != prop[o.iv-1].d {
+				break
+			}
+			if from[o.iv-1] == 0 && len(ivs) < maxIVars {
+				ivs = append(ivs, ivar{})
+				from[o.iv-1] = uint8(len(ivs))
+			}
+			idx = from[o.iv-1]
+			if idx != 0 {
+				x.stride, x.base = o.stride, o.base
+			}
+		case o.iv == 0 && c.iv == 0 && o.off.isConst() && c.off.isConst():
+			d := int64(c.off.t.v - o.off.t.v)
+			if d == 0 || d < math.MinInt32 || d > math.MaxInt32 {
+				break
+			}
+			if fresh == 0 && len(ivs) < maxIVars {
+				ivs = append(ivs, ivar{})
+				fresh = uint8(len(ivs))
+			}
+			idx = fresh
+			if idx != 0 {
+				x.stride, x.base = int32(d), o.off.t.v
+			}
+		}
+		if idx != 0 {
+			x.iv = idx
+			members[idx-1] = append(members[idx-1], x)
+			return
+		}
+		xts := ts
+		if x.kind.isPointer() {
+			xts = v.objectThresholds(x)
+		}
+		x.off = widenScalar(&o.off, &c.off, xts)
+	})
+
+	// The induction variables' ranges.
+	for i, m := range prop {
+		idx := from[i]
+		if idx == 0 {
+			continue
+		}
+		ko, kc := old.ivs[i], cur.ivs[m.cur-1]
+		d := i128s(m.d)
+		lo, _ := i128u(kc.lo).add(d).uint64()
+		hi, _ := i128u(kc.hi).add(d).uint64()
+		k := ivar{lo: min(ko.lo, lo), hi: max(ko.hi, hi)}
+		if k.lo < ko.lo {
+			k.lo = 0
+		}
+		if k.hi > ko.hi {
+			k.hi = v.kWiden(pc, members[idx-1], k.hi, first)
+		}
+		ivs[idx-1] = k
+	}
+	if fresh != 0 {
+		ivs[fresh-1] = ivar{lo: 0, hi: v.kWiden(pc, members[fresh-1], 1, first)}
+	}
+	for i, k := range ivs {
+		for _, x := range members[i] {
+			x.off = derive(x.base, int64(x.stride), k.lo, k.hi)
+		}
+	}
+	w.ivs = ivs
+	if !cur.coveredBy(w, live, false) {
+		if checkWiden {
+			panic("BUG: the widened state at " + strconv.Itoa(pc) + " does not cover the state it widens\nwidened: " + w.String() + "\ncur: " + cur.String())
+		}
+		return nil
+	}
+	return w
+}
+
+// kWiden returns the upper end of the range of an induction variable of
+// loop head pc that must reach at least need: the least count at which one
+// of its values reaches a threshold (kThresholds for scalars, the object's
+// for pointers), or else need itself on a loop's first widening (the
+// exploration from it notes what the loop compares its values with) and no
+// limit on later ones.
+func (v *verifier) kWiden(pc int, members []*value, need uint64, first bool) uint64 {
+	best := uint64(math.MaxUint64)
+	var up, down []int64
+	for _, x := range members {
+		var ts []int64
+		switch {
+		case x.kind.isPointer():
+			ts = v.objectThresholds(x)
+		case x.stride > 0:
+			if up == nil {
+				up = v.kThresholds(pc, true)
+			}
+			ts = up
+		default:
+			if down == nil {
+				down = v.kThresholds(pc, false)
+			}
+			ts = down
+		}
+		best = kUpTo(x.base, int64(x.stride), ts, need, best)
+	}
+	if best == math.MaxUint64 && first {
+		return need
+	}
+	return best
+}
