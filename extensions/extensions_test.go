@@ -159,37 +159,66 @@ func TestObjectsCurrent(t *testing.T) {
 
 // TestVerify loads every object against its hook's program type on every
 // engine: through the registry where the engine has the hook's site, and
-// directly with the hook's helpers stubbed where it has none (Load).
-// Each object holds exactly one program, in its hook's section.
+// directly with the hook's helpers stubbed where it has none. Each object
+// holds exactly one program, in its hook's section. The verifier's
+// statistics are logged per policy (go test -v -run TestVerify).
 func TestVerify(t *testing.T) {
 	for _, p := range extensions.List() {
-		for _, eng := range engines(t) {
-			t.Run(p.String()+"/"+eng.String(), func(t *testing.T) {
-				obj := object(t, p.Hook, p.Name)
-				cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(obj))
+		t.Run(p.String(), func(t *testing.T) {
+			obj := object(t, p.Hook, p.Name)
+			cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(obj))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs.Programs) != 1 {
+				t.Fatalf("%d programs, want 1", len(cs.Programs))
+			}
+			for _, ps := range cs.Programs {
+				if ps.Section != ext.Section(p.Hook) {
+					t.Fatalf("program %s in section %q, want %q", ps.Name, ps.Section, ext.Section(p.Hook))
+				}
+				res, err := ebpf.Verify(ps, &ebpf.VerifyOptions{Type: ext.SpecOf(p.Hook).Type(), Helpers: stubHelpers(t, p.Hook, nil), Maps: cs.Maps})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(cs.Programs) != 1 {
-					t.Fatalf("%d programs, want 1", len(cs.Programs))
-				}
-				for _, ps := range cs.Programs {
-					if ps.Section != ext.Section(p.Hook) {
-						t.Fatalf("program %s in section %q, want %q", ps.Name, ps.Section, ext.Section(p.Hook))
-					}
-				}
+				t.Logf("%s: %d instructions, %d processed, %d states stored (peak %d), %d paths pruned, peak %d pending",
+					ps.Name, len(ps.Instructions), res.Processed, res.States, res.PeakStates, res.Pruned, res.PeakPending)
+			}
+			for _, eng := range engines(t) {
 				if !hasSite(p.Hook) {
-					t.Logf("the engine has no %s site yet: verified directly", p.Hook)
+					t.Logf("the engine has no %s site yet: loaded directly", p.Hook)
 					newDirect(t, p.Hook, p.Name, eng, nil)
-					return
+					continue
 				}
 				a := attach(t, registry(t, eng), p.Hook, p.Name)
 				if a.Engine() == ebpf.EngineAuto || (eng == ebpf.EngineJIT && a.Engine() != ebpf.EngineJIT) {
-					t.Errorf("runs on %s", a.Engine())
+					t.Errorf("asked for %s, runs on %s", eng, a.Engine())
 				}
-			})
+			}
+		})
+	}
+}
+
+// stubHelpers returns the generic helpers and hook's own, implemented by
+// fns where given and otherwise by a stub whose call fails the run.
+func stubHelpers(t testing.TB, hook ext.Hook, fns map[int32]ebpf.HelperFunc) *ebpf.Helpers {
+	t.Helper()
+	spec := ext.SpecOf(hook)
+	all := map[int32]ebpf.HelperFunc{}
+	for _, h := range spec.Helpers {
+		name := h.Name
+		all[h.ID] = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+			return 0, fmt.Errorf("helper %s is not provided by this test", name)
 		}
 	}
+	for id, fn := range fns {
+		all[id] = fn
+	}
+	hs := ebpf.DefaultHelpers()
+	if err := spec.Register(hs, all); err != nil {
+		t.Fatal(err)
+	}
+	return hs
 }
 
 // direct runs a stock program outside the engine: its context is a byte
@@ -207,20 +236,7 @@ type direct struct {
 func newDirect(t testing.TB, hook ext.Hook, policy string, eng ebpf.Engine, fns map[int32]ebpf.HelperFunc) *direct {
 	t.Helper()
 	spec := ext.SpecOf(hook)
-	all := map[int32]ebpf.HelperFunc{}
-	for _, h := range spec.Helpers {
-		name := h.Name
-		all[h.ID] = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-			return 0, fmt.Errorf("helper %s is not provided by this test", name)
-		}
-	}
-	for id, fn := range fns {
-		all[id] = fn
-	}
-	hs := ebpf.DefaultHelpers()
-	if err := spec.Register(hs, all); err != nil {
-		t.Fatal(err)
-	}
+	hs := stubHelpers(t, hook, fns)
 	cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(object(t, hook, policy)))
 	if err != nil {
 		t.Fatal(err)
