@@ -92,7 +92,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 	}})
 	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly,
-		Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
+		Load: reg.LoadPolicy(), Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
 	if err != nil {
 		return nil, err
 	}

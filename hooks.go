@@ -5,12 +5,15 @@ package bpfdb
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 	"github.com/bpfdb/bpfdb/ext"
+	"github.com/bpfdb/bpfdb/extensions"
 	"github.com/bpfdb/bpfdb/internal/catalog"
 	"github.com/bpfdb/bpfdb/internal/hooks"
 )
@@ -52,16 +55,25 @@ func (db *DB) Hooks() []HookStatus {
 	return out
 }
 
+// AttachOptions qualify AttachProgram.
+type AttachOptions struct {
+	// Program names the program to attach (its symbol) when the object
+	// holds several for the hook.
+	Program string
+	// Transient attaches without recording the attachment in the
+	// database: it ends when the database closes (benchmarks, demos).
+	Transient bool
+}
+
 // AttachProgram verifies the eBPF program in the ELF object obj against
 // hook's program type, compiles it and swaps it into the hook: the next
 // call of the hook runs it, calls in flight finish on the program they
-// started with. program names the program (its symbol or section) when
-// the object holds several. source says where the object came from (a
-// file name), for listings. The attachment is recorded in the database,
-// which attaches the program again when it opens (Options.NoPrograms
-// skips that). A program the verifier rejects gives an error holding the
-// verifier's log; nothing changes then.
-func (db *DB) AttachProgram(hook, source string, obj []byte, program string) error {
+// started with. source says where the object came from (a file name), for
+// listings. Unless opts.Transient, the attachment is recorded in the
+// database, which attaches the program again when it opens
+// (Options.NoPrograms skips that). A program the verifier rejects gives an
+// error holding the verifier's log; nothing changes then.
+func (db *DB) AttachProgram(hook, source string, obj []byte, opts AttachOptions) error {
 	h, err := ext.ParseHook(hook)
 	if err != nil {
 		return err
@@ -69,11 +81,11 @@ func (db *DB) AttachProgram(hook, source string, obj []byte, program string) err
 	db.progMu.Lock()
 	defer db.progMu.Unlock()
 	prev := db.hooks.Attached(h)
-	a, err := db.hooks.Attach(h, obj, program)
+	a, err := db.hooks.Attach(h, obj, opts.Program)
 	if err != nil {
 		return err
 	}
-	if !db.cat.ReadOnly() {
+	if !db.cat.ReadOnly() && !opts.Transient {
 		tx := db.cat.Begin()
 		err := tx.SetProgram(catalog.Program{Hook: h.String(), Name: source, Section: a.Name(), Object: obj, Since: a.Since()})
 		if err == nil {
@@ -118,7 +130,7 @@ func (db *DB) DetachProgram(hook string) error {
 		return fmt.Errorf("detach program from hook %s: %w", h, hooks.ErrNotAttached)
 	}
 	if !db.cat.ReadOnly() {
-		tx := db.cat.Begin()
+		tx := db.cat.Begin() // a transient attachment replaced a recorded one: drop the record too
 		_, err := tx.DropProgram(h.String())
 		if err == nil {
 			err = tx.Commit()
@@ -185,12 +197,45 @@ func (db *DB) attachRecorded() error {
 	return nil
 }
 
+// AttachStock attaches the stock policy called policy (extensions/<hook>/
+// <policy>.c, built in) to hook, as AttachProgram does.
+func (db *DB) AttachStock(hook, policy string, opts AttachOptions) error {
+	h, err := ext.ParseHook(hook)
+	if err != nil {
+		return err
+	}
+	obj, err := extensions.Object(h.String(), policy)
+	if err != nil {
+		return err
+	}
+	return db.AttachProgram(h.String(), "stock:"+h.String()+"/"+policy, obj, opts)
+}
+
 // readProgram reads a program's object for ATTACH PROGRAM 'file': the
-// file, or else the stock policy of that name for the hook.
-func readProgram(hook, file string) ([]byte, string, error) {
-	obj, err := os.ReadFile(file)
+// file, or else, when file is a bare name that names no file, the stock
+// policy of that name for the hook (extensions/<hook>/<name>.o, built in).
+func readProgram(hook, file string) (obj []byte, source string, err error) {
+	obj, err = os.ReadFile(file)
 	if err == nil {
 		return obj, file, nil
 	}
-	return nil, "", fmt.Errorf("attach program %s: %w", file, err)
+	if !errors.Is(err, fs.ErrNotExist) || strings.ContainsAny(file, `/\.`) {
+		return nil, "", fmt.Errorf("attach program %s: %w", file, err)
+	}
+	stock, serr := extensions.Object(hook, file)
+	if serr != nil {
+		return nil, "", fmt.Errorf("attach program %s: no such file, and %w (stock policies of hook %s: %s)", file, serr, hook, stockNames(hook))
+	}
+	return stock, "stock:" + hook + "/" + file, nil
+}
+
+// stockNames lists the stock policies of hook.
+func stockNames(hook string) string {
+	var names []string
+	for _, p := range extensions.List() {
+		if h, err := ext.ParseHook(hook); err == nil && p.Hook == h {
+			names = append(names, p.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }

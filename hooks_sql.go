@@ -18,14 +18,15 @@ import (
 
 // attachProgram runs ATTACH PROGRAM 'file' [SECTION 'name'] TO HOOK h.
 func (db *DB) attachProgram(st *ast.AttachProgramStmt) (*Result, error) {
-	if _, err := ext.ParseHook(st.Hook); err != nil {
-		return nil, err
-	}
-	obj, source, err := readProgram(st.Hook, st.File)
+	h, err := ext.ParseHook(st.Hook)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.AttachProgram(st.Hook, source, obj, st.Section); err != nil {
+	obj, source, err := readProgram(h.String(), st.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.AttachProgram(h.String(), source, obj, AttachOptions{Program: st.Section}); err != nil {
 		return nil, err
 	}
 	return &Result{Tag: "ATTACH PROGRAM"}, nil
@@ -78,6 +79,11 @@ var tableFuncs = map[string]*tableFunc{
 		names: []string{"hook", "program", "map", "type", "key_size", "value_size", "max_entries", "workers", "entries"},
 		types: []types.Type{varchar, varchar, varchar, varchar, bigint, bigint, bigint, bigint, bigint},
 		rows:  mapRows,
+	},
+	"bpfdb_memory": {
+		names: []string{"name", "value"},
+		types: []types.Type{varchar, bigint},
+		rows:  memoryRows,
 	},
 	"bpfdb_map": {
 		args:  []string{"hook", "map"},

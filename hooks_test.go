@@ -9,6 +9,7 @@ import (
 
 	"github.com/bpfdb/bpfdb"
 	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/extensions"
 )
 
 // testPrograms are the hook sites' test programs (internal/hooks/testdata).
@@ -184,5 +185,29 @@ func TestHookMap(t *testing.T) {
 	}
 	if _, err := db.HookMap("unpin", "nosuch"); err == nil || !strings.Contains(err.Error(), "seen") {
 		t.Fatalf("unknown map: %v", err)
+	}
+}
+
+// TestAttachStockPolicies: every stock policy attaches by name, and the
+// queries of a small workload give the same answers with each.
+func TestAttachStockPolicies(t *testing.T) {
+	db := openWith(t, "", bpfdb.Options{MemoryLimit: 32 << 20})
+	hashFixture(t, db)
+	want := rows(t, db, hashWorkload)
+	for _, p := range extensions.List() {
+		exec(t, db, `ATTACH PROGRAM '`+p.Name+`' TO HOOK `+p.Hook.String())
+		if got := rows(t, db, hashWorkload); got != want {
+			t.Errorf("with %s attached:\n%s\nwant\n%s", p, got, want)
+		}
+		if got := rows(t, db, `SELECT source FROM bpfdb_hooks() WHERE hook = '`+p.Hook.String()+`'`); got != "stock:"+p.String() {
+			t.Errorf("source of %s: %q", p, got)
+		}
+	}
+	if got := rows(t, db, `SELECT count(*) FROM bpfdb_programs()`); got != "7" {
+		t.Errorf("%s programs attached, want 7", got)
+	}
+	err := db.Exec(context.Background(), `ATTACH PROGRAM 'nosuch' TO HOOK unpin`)
+	if err == nil || !strings.Contains(err.Error(), "scan_resistant") {
+		t.Errorf("unknown stock policy: %v, want an error listing the hook's policies", err)
 	}
 }

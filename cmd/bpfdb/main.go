@@ -1,6 +1,7 @@
 // Command bpfdb is the single bpfdb binary. It drives the eBPF runtime,
 // generates and runs TPC-H, and runs SQL:
 //
+//	bpfdb demo [flags]                   TPC-H, then a policy attached live
 //	bpfdb bpf run    [flags] FILE        run a program once, print r0
 //	bpfdb bpf test   [flags] FILE...     run conformance .data files
 //	bpfdb bpf bench  [flags] [FILE...]   median ns per run of each program
@@ -28,6 +29,7 @@ func main() {
 const usage = `usage: bpfdb <command> [arguments]
 
 commands:
+  demo                        the tour: TPC-H, then an eviction policy attached live
   bpf run|test|bench|disasm|verify
                               drive the eBPF runtime (bpfdb bpf help)
   tpch gen|load|run           generate, load and run TPC-H (bpfdb tpch help)
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return tpchCommand(args[1:], stdout, stderr)
 	case "ext":
 		return extCommand(args[1:], stdout, stderr)
+	case "demo":
+		return demoCommand(args[1:], stdout, stderr)
 	case "shell":
 		return shellCommand(args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

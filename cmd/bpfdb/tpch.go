@@ -29,13 +29,20 @@ commands:
                      rows and time per table.
   run --db FILE [--query N] [--form dates|interval|all] [--out DIR]
       [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N]
+      [--attach HOOK=POLICY|HOOK=FILE.o|defaults]... [--hook-engine E]
+      [--no-programs]
                      run the 22 queries (or query N) --runs times each and
                      print the best and median time per query. --form
                      interval runs the specification's DATE + INTERVAL
                      texts of Q1, 4, 5, 6, 10, 12, 14, 15 and 20. --out
-                     writes each answer to DIR/qNN.csv; --check compares
-                     it with DIR/qNN.csv (as ../shared/tpch/answers holds
-                     them) and exits 1 on a difference.
+                     writes each answer to DIR/qNN.csv, the hooks after
+                     the run (bpfdb_hooks()) to DIR/hooks.csv and each
+                     query's hook invocations per run to
+                     DIR/hook_calls.csv; --check compares each answer
+                     with DIR/qNN.csv (as ../shared/tpch/answers holds
+                     them) and exits 1 on a difference. --attach attaches
+                     a program for the run only (defaults: every hook's
+                     stock default policy).
 `
 
 func tpchCommand(args []string, stdout, stderr io.Writer) int {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 	"github.com/bpfdb/bpfdb/internal/tpch"
 )
 
-const tpchRunUsage = "usage: bpfdb tpch run --db FILE [--query N] [--form dates|interval|all] [--out DIR] [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N]"
+const tpchRunUsage = "usage: bpfdb tpch run --db FILE [--query N] [--form dates|interval|all] [--out DIR] [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N] [--attach HOOK=POLICY]... [--hook-engine E] [--no-programs]"
 
 // tpchRun runs bpfdb tpch run: the TPC-H queries on a loaded database,
 // each --runs times, with a line of timings per query; it writes and
@@ -32,6 +33,10 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 	threads := fset.Int("threads", 0, "worker threads (0: one per CPU)")
 	memLimit := fset.String("memory-limit", "", "memory limit, as SET memory_limit takes it (256MB, 2GB)")
 	runs := fset.Int("runs", 1, "runs of each query; best and median are reported")
+	var attach attachList
+	fset.Var(&attach, "attach", "attach a program for the run (not recorded): HOOK=POLICY (a stock policy) or HOOK=FILE.o; repeatable; \"defaults\" attaches every hook's default policy")
+	engine := fset.String("hook-engine", "auto", "how hook programs run: auto, jit or interpreter")
+	noPrograms := fset.Bool("no-programs", false, "do not attach the programs the database records")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -57,13 +62,23 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	hookEngine, err := parseEngine(*engine)
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb tpch run: --hook-engine: %v\n", err)
+		return 2
+	}
 	ctx := context.Background()
-	db, err := bpfdb.Open(*dbPath, bpfdb.Options{Threads: *threads})
+	db, err := bpfdb.Open(*dbPath, bpfdb.Options{Threads: *threads, HookEngine: hookEngine, NoPrograms: *noPrograms,
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "bpfdb: "+format+"\n", args...) }})
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb tpch run: %v\n", err)
 		return 1
 	}
 	defer db.Close()
+	if err := attach.apply(db); err != nil {
+		fmt.Fprintf(stderr, "bpfdb tpch run: --attach: %v\n", err)
+		return 1
+	}
 	if *memLimit != "" {
 		if err := db.Exec(ctx, "SET memory_limit = '"+strings.ReplaceAll(*memLimit, "'", "''")+"'"); err != nil {
 			fmt.Fprintf(stderr, "bpfdb tpch run: --memory-limit %s: %v\n", *memLimit, err)
@@ -72,9 +87,12 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	var total time.Duration
+	var calls hookCalls
 	fmt.Fprintf(stdout, "%-13s %7s %12s %12s  %s\n", "query", "rows", "best", "median", "check")
 	for _, q := range queries {
+		before := db.Hooks()
 		r := runQuery(ctx, db, q, *runs, *out, *check)
+		calls.add(q.Name(), *runs, before, db.Hooks())
 		if r.err != nil {
 			fmt.Fprintf(stdout, "%-13s %7s %12s %12s  %s\n", q.Name(), "-", "-", "-", "error")
 			fmt.Fprintf(stderr, "%v\n", r.err)
@@ -89,7 +107,114 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%-13s %7s %12s\n", "total", "", ms(total))
+	if *out != "" {
+		if err := writeHooks(*out, db, calls); err != nil {
+			fmt.Fprintf(stderr, "bpfdb tpch run: --out: %v\n", err)
+			status = 1
+		}
+	}
 	return status
+}
+
+// attachList is --attach: HOOK=POLICY or HOOK=FILE, or "defaults".
+type attachList []string
+
+func (a *attachList) String() string { return strings.Join(*a, ",") }
+
+func (a *attachList) Set(v string) error {
+	if v != "defaults" {
+		if hook, what, ok := strings.Cut(v, "="); !ok || hook == "" || what == "" {
+			return fmt.Errorf("%q: want HOOK=POLICY, HOOK=FILE.o or defaults", v)
+		}
+	}
+	*a = append(*a, v)
+	return nil
+}
+
+// apply attaches the programs, transiently (the database file does not
+// record them).
+func (a attachList) apply(db *bpfdb.DB) error {
+	opts := bpfdb.AttachOptions{Transient: true}
+	for _, v := range a {
+		if v == "defaults" {
+			for _, h := range db.Hooks() {
+				if err := db.AttachStock(h.Hook, "default", opts); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		hook, what, _ := strings.Cut(v, "=")
+		if !strings.ContainsAny(what, "/.") {
+			if err := db.AttachStock(hook, what, opts); err != nil {
+				return err
+			}
+			continue
+		}
+		obj, err := os.ReadFile(what)
+		if err != nil {
+			return err
+		}
+		if err := db.AttachProgram(hook, what, obj, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hookCalls are the hook invocations of each query: the research
+// system's "number of hook invocations" per query and hook.
+type hookCalls struct {
+	hooks []string
+	rows  [][]string // query, runs, then calls per run for each hook
+}
+
+// add records the calls between two listings, per run of the query. A
+// hook whose program changed between them counts from zero.
+func (c *hookCalls) add(query string, runs int, before, after []bpfdb.HookStatus) {
+	if c.hooks == nil {
+		for _, h := range after {
+			c.hooks = append(c.hooks, h.Hook)
+		}
+	}
+	row := []string{query, fmt.Sprint(runs)}
+	for i, h := range after {
+		switch {
+		case h.Program == "":
+			row = append(row, "")
+		case before[i].Program == h.Program && before[i].Since.Equal(h.Since):
+			row = append(row, fmt.Sprint((h.Calls-before[i].Calls)/uint64(runs)))
+		default:
+			row = append(row, fmt.Sprint(h.Calls/uint64(runs)))
+		}
+	}
+	c.rows = append(c.rows, row)
+}
+
+// writeHooks writes DIR/hooks.csv (bpfdb_hooks() after the run) and
+// DIR/hook_calls.csv (per query, the calls of each hook in one run; empty
+// where the built-in ran, which is not counted).
+func writeHooks(dir string, db *bpfdb.DB, calls hookCalls) error {
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Write([]string{"hook", "program", "source", "engine", "attached_since", "calls", "handled", "ns", "errors", "violations", "last_error"})
+	for _, h := range db.Hooks() {
+		if h.Program == "" {
+			w.Write([]string{h.Hook, "built-in", "", "", "", "", "", "", "", "", ""})
+			continue
+		}
+		w.Write([]string{h.Hook, h.Program, h.Source, h.Engine, h.Since.UTC().Format(time.RFC3339),
+			fmt.Sprint(h.Calls), fmt.Sprint(h.Handled), fmt.Sprint(h.Time.Nanoseconds()), fmt.Sprint(h.Errors), fmt.Sprint(h.Violations), h.LastError})
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "hooks.csv"), []byte(sb.String()), 0o644); err != nil {
+		return err
+	}
+	sb.Reset()
+	w = csv.NewWriter(&sb)
+	w.Write(append([]string{"query", "runs"}, calls.hooks...))
+	w.WriteAll(calls.rows)
+	return os.WriteFile(filepath.Join(dir, "hook_calls.csv"), []byte(sb.String()), 0o644)
 }
 
 // selectQueries returns the queries --query and --form ask for.

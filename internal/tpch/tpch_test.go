@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/ebpf"
 )
 
 // The reference data and answers of ../shared/tpch.
@@ -30,8 +31,9 @@ const (
 // A cell is one configuration the queries run under.
 type cell struct {
 	threads int
-	memory  int64 // 0: the default
-	file    bool  // a database file in a temporary directory, not in memory
+	memory  int64       // 0: the default
+	file    bool        // a database file in a temporary directory, not in memory
+	engine  ebpf.Engine // runs the hooks' programs
 }
 
 func (c cell) String() string {
@@ -128,7 +130,7 @@ func openLoaded(t *testing.T, c cell) *bpfdb.DB {
 	t.Helper()
 	ctx := context.Background()
 	path := ""
-	opts := bpfdb.Options{Threads: c.threads, MemoryLimit: c.memory}
+	opts := bpfdb.Options{Threads: c.threads, MemoryLimit: c.memory, HookEngine: c.engine, Logf: func(string, ...any) {}}
 	if c.file {
 		path = filepath.Join(t.TempDir(), "tpch.db")
 		opts.MemoryLimit = 0
@@ -153,7 +155,8 @@ func openLoaded(t *testing.T, c cell) *bpfdb.DB {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = bpfdb.Open(path, bpfdb.Options{Threads: c.threads, MemoryLimit: c.memory})
+	opts.MemoryLimit = c.memory
+	db, err = bpfdb.Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
