@@ -333,7 +333,7 @@ func (v *verifier) structure() error {
 				if t <= pc {
 					v.head[t] = true
 					v.loopEnd[t] = max(v.loopEnd[t], pc)
-					for i := t; i <= pc && !v.inLoop[i]; i++ {
+					for i := t; i <= pc; i++ {
 						v.inLoop[i] = true
 					}
 				}
