@@ -18,7 +18,7 @@
 //	allocate_new_block   default         the built-in admission
 //	allocate_new_block   quota           -ENOMEM past a per-query or per-tag quota
 //	unpin                default         the built-in eviction queue
-//	unpin                scan_resistant  blocks used twice outlive blocks used once
+//	unpin                scan_resistant  blocks used again while in memory outlive blocks used once
 //
 // List describes them, Object returns a policy's ELF object for
 // hooks.Registry.Attach (or ATTACH PROGRAM), Source its C text. Each
@@ -37,8 +37,8 @@
 //	                                                                  key 0: the default of every query
 //	allocate_new_block/quota       query_used   u64 producer id       u64 bytes allocated so far (LRU; delete to reset)
 //	load/readahead                 config       u32 0                 u32 blocks to read ahead (0: 8, at most 32)
-//	unpin/scan_resistant           seen         u64 block (bit 63:    u64 unpins counted (LRU, 65536 blocks)
-//	                                            temporary)
+//	unpin/scan_resistant           seen         u64 block (bit 63:    u32 loads at the last unpin, u32 unpins
+//	                                            temporary)            that found it still in memory (LRU, 65536 blocks)
 //
 // This package imports only the ABI (ext) of bpfdb, for the hook names;
 // its tests drive the programs through internal/hooks against the engine's

@@ -18,7 +18,7 @@ const (
 )
 
 // blockFile is a database file of fileBlocks blocks, all evicted, read
-// through a buffer manager whose Load policy is a registry's site.
+// through a buffer manager whose policies are a registry's sites.
 type blockFile struct {
 	m   *buffer.Manager
 	ids []file.BlockID
@@ -31,7 +31,10 @@ func newBlockFile(t *testing.T, reg *hooks.Registry) *blockFile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := buffer.New(buffer.Options{File: f, Limit: int64(fileLimit * f.BlockSize()), TempDir: dir, Load: reg.LoadPolicy()})
+	m, err := buffer.New(buffer.Options{
+		File: f, Limit: int64(fileLimit * f.BlockSize()), TempDir: dir,
+		Load: reg.LoadPolicy(), Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy(),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
