@@ -1,5 +1,198 @@
 package verifier
 
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+)
+
 // Every test of the package checks that each widened state covers the
 // state it widens.
 func init() { checkWiden = true }
+
+// testRand returns a generator seeded from WIDEN_SEED or at random, and
+// logs the seed.
+func testRand(t *testing.T) *rand.Rand {
+	seed := rand.Uint64()
+	if s := os.Getenv("WIDEN_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("WIDEN_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("seed %d (WIDEN_SEED replays it)", seed)
+	return rand.New(rand.NewPCG(seed, 1))
+}
+
+// interesting returns a 64-bit value near a boundary more often than not.
+func interesting(rng *rand.Rand) uint64 {
+	edges := []uint64{0, 1, 2, 7, 8, 255, 2047, 2048, math.MaxInt32, math.MaxUint32, math.MaxInt64, math.MaxInt64 + 1, math.MaxUint64}
+	switch rng.IntN(3) {
+	case 0:
+		return edges[rng.IntN(len(edges))] + uint64(rng.IntN(5)) - 2
+	case 1:
+		return uint64(rng.IntN(5000))
+	}
+	return rng.Uint64()
+}
+
+func bigOf(a i128) *big.Int {
+	r := new(big.Int).Lsh(big.NewInt(a.hi), 64)
+	return r.Add(r, new(big.Int).SetUint64(a.lo))
+}
+
+// TestI128 checks the 128-bit arithmetic against math/big.
+func TestI128(t *testing.T) {
+	rng := testRand(t)
+	for range 20000 {
+		b, k := interesting(rng), interesting(rng)
+		s := int64(int32(interesting(rng)))
+		got := bigOf(i128s(int64(b)).add(mulK(s, k)))
+		want := new(big.Int).Mul(big.NewInt(s), new(big.Int).SetUint64(k))
+		want.Add(want, big.NewInt(int64(b)))
+		if got.Cmp(want) != 0 {
+			t.Fatalf("%d + %d*%d = %v, want %v", int64(b), s, k, got, want)
+		}
+		x, y := i128s(int64(b)).add(mulK(s, k)), i128u(k).sub(i128s(s))
+		if x.less(y) != (bigOf(x).Cmp(bigOf(y)) < 0) {
+			t.Fatalf("%v < %v wrong", bigOf(x), bigOf(y))
+		}
+		if v, ok := x.int64(); ok != bigOf(x).IsInt64() || ok && v != bigOf(x).Int64() {
+			t.Fatalf("int64(%v) = %d, %v", bigOf(x), v, ok)
+		}
+		if v, ok := x.uint64(); ok != bigOf(x).IsUint64() || ok && v != bigOf(x).Uint64() {
+			t.Fatalf("uint64(%v) = %d, %v", bigOf(x), v, ok)
+		}
+		n := i128u(b).add(mulK(s, 3))
+		if n.less(i128{}) {
+			continue
+		}
+		d := uint64(max(1, s&0xffff))
+		q, r := new(big.Int).QuoRem(bigOf(n), new(big.Int).SetUint64(d), new(big.Int))
+		fl, ok := divFloor(n, d)
+		if ok != q.IsUint64() || ok && fl != q.Uint64() {
+			t.Fatalf("floor(%v/%d) = %d, %v", bigOf(n), d, fl, ok)
+		}
+		if r.Sign() != 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		ce, ok := divCeil(n, d)
+		if ok != q.IsUint64() || ok && ce != q.Uint64() {
+			t.Fatalf("ceil(%v/%d) = %d, %v", bigOf(n), d, ce, ok)
+		}
+	}
+}
+
+// TestDeriveAndKRange: derive contains base + stride*k for every k of the
+// range, and kRange keeps every k whose value lies in a narrowed range.
+func TestDeriveAndKRange(t *testing.T) {
+	rng := testRand(t)
+	for range 5000 {
+		base := interesting(rng)
+		stride := int64(int32(interesting(rng)))
+		if stride == 0 {
+			stride = 1
+		}
+		lo := interesting(rng)
+		hi := lo + interesting(rng)%4096
+		if hi < lo {
+			hi = math.MaxUint64
+		}
+		d := derive(base, stride, lo, hi)
+		// Narrow with an interval around one of the values.
+		ks := []uint64{lo, hi, lo + (hi-lo)/2, lo + rng.Uint64N(hi-lo+1)}
+		pivot := base + uint64(stride)*ks[rng.IntN(len(ks))]
+		off := d
+		switch rng.IntN(3) {
+		case 0:
+			off.smax = min(off.smax, int64(pivot))
+		case 1:
+			off.umin = max(off.umin, pivot)
+		default:
+			off.smin = max(off.smin, int64(pivot)-int64(rng.IntN(100)))
+		}
+		okOff := off.sync()
+		nlo, nhi, ok := kRange(base, stride, lo, hi, &off)
+		for _, k := range ks {
+			x := base + uint64(stride)*k
+			if !d.contains(x) {
+				t.Fatalf("derive(%d, %d, [%d, %d]) = %s misses k=%d: %d", int64(base), stride, lo, hi, d.String(), k, int64(x))
+			}
+			if okOff && off.contains(x) && (!ok || k < nlo || k > nhi) {
+				t.Fatalf("kRange(%d, %d, [%d, %d], %s) = [%d, %d] %v drops k=%d (value %d)", int64(base), stride, lo, hi, off.String(), nlo, nhi, ok, k, int64(x))
+			}
+		}
+	}
+}
+
+// contains reports whether x is one of s's values.
+func (s *scalar) contains(x uint64) bool {
+	return x >= s.umin && x <= s.umax && int64(x) >= s.smin && int64(x) <= s.smax &&
+		uint32(x) >= s.u32min && uint32(x) <= s.u32max && int32(x) >= s.s32min && int32(x) <= s.s32max &&
+		s.t.contains(x)
+}
+
+// TestWidenScalar: the widening of two scalars contains both.
+func TestWidenScalar(t *testing.T) {
+	rng := testRand(t)
+	ts := []int64{-1, 0, 1, 7, 8, 255, 2047, 2048}
+	for range 5000 {
+		a, b := interesting(rng), interesting(rng)
+		x, y := rangeScalar(min(a, b), max(a, b)), constScalar(interesting(rng))
+		if rng.IntN(2) == 0 {
+			x = constScalar(a)
+		}
+		w := widenScalar(&x, &y, ts)
+		for _, v := range []uint64{a, b, y.t.v, x.umin, x.umax} {
+			if (x.contains(v) || y.contains(v)) && !w.contains(v) {
+				t.Fatalf("widen(%s, %s) = %s misses %d", x.String(), y.String(), w.String(), v)
+			}
+		}
+	}
+}
+
+// TestLinkedCoverage: a state whose linked values are shifted by whole
+// iterations is covered when the shifted range fits, and not otherwise.
+func TestLinkedCoverage(t *testing.T) {
+	mk := func(base uint64, lo, hi uint64) *state {
+		st := &state{frames: []*frame{{callsite: -1}}, ivs: []ivar{{lo, hi}}}
+		st.regs[1] = value{kind: kindScalar, iv: 1, stride: 1, base: base, off: derive(base, 1, lo, hi)}
+		st.regs[2] = value{kind: kindRegion, iv: 1, stride: 8, base: 8 * base, off: derive(8*base, 8, lo, hi)}
+		return st
+	}
+	old := mk(0, 0, 10)
+	for _, c := range []struct {
+		cur  *state
+		want bool
+	}{
+		{mk(1, 0, 9), true},   // one iteration later, k+1 in [1, 10]
+		{mk(1, 0, 10), false}, // k+1 up to 11
+		{mk(0, 0, 10), true},
+		{mk(5, 0, 5), true},
+	} {
+		if got := c.cur.coveredBy(old, 0b110, false); got != c.want {
+			t.Errorf("%s covered by %s: %v, want %v", c.cur.String(), old.String(), got, c.want)
+		}
+	}
+	// Out of step: r2 is a row ahead of r1.
+	cur := mk(1, 0, 5)
+	cur.regs[2].base += 8
+	cur.regs[2].off = derive(cur.regs[2].base, 8, 0, 5)
+	if cur.coveredBy(old, 0b110, false) {
+		t.Errorf("%s covered by %s", cur.String(), old.String())
+	}
+	// Constants standing for one iteration.
+	c := &state{frames: old.frames}
+	c.regs[1], c.regs[2] = scalarValue(constScalar(3)), pointer(kindRegion, 0)
+	c.regs[2].off = constScalar(24)
+	if !c.coveredBy(old, 0b110, false) {
+		t.Errorf("%s not covered by %s", c.String(), old.String())
+	}
+	c.regs[2].off = constScalar(32)
+	if c.coveredBy(old, 0b110, false) {
+		t.Errorf("%s covered by %s", c.String(), old.String())
+	}
+}
