@@ -89,7 +89,10 @@ int execute_forever_priority(struct bpfdb_execute_forever_ctx *ctx)
 	if (!took && !bpfdb_dequeue(ctx)) {
 		bpfdb_flush_idle(ctx);
 		bpfdb_wait(ctx);
-		return BPFDB_HANDLED;
+		/* Woken with work queued: take it now (round robin: a query
+		 * that just arrived is not remembered yet). */
+		if (!ctx->queued || !bpfdb_dequeue(ctx))
+			return BPFDB_HANDLED;
 	}
 	if (p) {
 		__u64 id = ctx->held_producer;
