@@ -175,6 +175,7 @@ var specs = [...]*Spec{
 			{Name: "producer", Type: U64, Doc: "the query allocating (producer id), 0 if unknown"},
 			{Name: "evict_ahead", Type: U64, Writable: true, Doc: "bytes to free beyond the request now"},
 			{Name: "queue", Type: U32, Writable: true, Doc: "eviction queue of the new block (BPFDB_QUEUE_*); preset to the default"},
+			{Name: "producer_used", Type: U64, Doc: "bytes the query's buffers hold now (allocated and not freed, in memory or spilled); 0 if unknown"},
 		},
 		Helpers: []Helper{
 			{ID: baseAllocate, Name: "bpfdb_tag_used", Ret: ebpf.RetScalar, Args: []Arg{argCtx, scalar("tag", U32)},

@@ -213,8 +213,9 @@ struct bpfdb_allocate_new_block_ctx {
 	__u64 producer;            /*  40 ro: the query allocating (producer id), 0 if unknown */
 	__u64 evict_ahead;         /*  48 rw: bytes to free beyond the request now */
 	__u32 queue;               /*  56 rw: eviction queue of the new block (BPFDB_QUEUE_*); preset to the default */
+	__u64 producer_used;       /*  64 ro: bytes the query's buffers hold now (allocated and not freed, in memory or spilled); 0 if unknown */
 };
-_Static_assert(sizeof(struct bpfdb_allocate_new_block_ctx) == 64, "allocate_new_block context size");
+_Static_assert(sizeof(struct bpfdb_allocate_new_block_ctx) == 72, "allocate_new_block context size");
 
 /* bytes accounted to a tag now */
 static long (*bpfdb_tag_used)(struct bpfdb_allocate_new_block_ctx *ctx, __u32 tag) = (void *)0x1500;

@@ -24,17 +24,19 @@ import (
 // would not fit under the limit with the request (a program could
 // otherwise fail every allocation) are violations, replaced by the
 // built-in values. The manager itself guarantees that exactly one block is
-// created per admitted call. The producer field is 0: the request does
-// not say which query allocates.
+// created per admitted call. producer and producer_used are the request's
+// owner (the query's producer id, when the operator allocated with
+// Manager.AllocateFor) and the bytes it holds; 0 when the owner is unknown.
 
 // Offsets of the AllocateNewBlock context's fields.
-var allocCtx = struct{ size, used, limit, tagUsed, tag, block, producer, evictAhead, queue int }{}
+var allocCtx = struct{ size, used, limit, tagUsed, tag, block, producer, evictAhead, queue, producerUsed int }{}
 
 func init() {
 	s := ext.SpecOf(ext.AllocateNewBlock)
 	allocCtx.size, allocCtx.used, allocCtx.limit = s.Field("size").Offset(), s.Field("used").Offset(), s.Field("limit").Offset()
 	allocCtx.tagUsed, allocCtx.tag, allocCtx.block = s.Field("tag_used").Offset(), s.Field("tag").Offset(), s.Field("block").Offset()
 	allocCtx.producer, allocCtx.evictAhead, allocCtx.queue = s.Field("producer").Offset(), s.Field("evict_ahead").Offset(), s.Field("queue").Offset()
+	allocCtx.producerUsed = s.Field("producer_used").Offset()
 }
 
 // errNOMEM is the return of an AllocateNewBlock program that refuses.
@@ -80,10 +82,11 @@ func (a *Attachment) allocate(m *buffer.Manager, req buffer.AllocRequest) (buffe
 	le.PutUint64(ctx[allocCtx.size:], uint64(req.Size))
 	le.PutUint64(ctx[allocCtx.used:], uint64(used))
 	le.PutUint64(ctx[allocCtx.limit:], uint64(limit))
-	le.PutUint64(ctx[allocCtx.tagUsed:], uint64(max(m.Metrics().Tags[req.Tag], 0)))
+	le.PutUint64(ctx[allocCtx.tagUsed:], uint64(max(m.TagUsed(req.Tag), 0)))
 	le.PutUint32(ctx[allocCtx.tag:], uint32(req.Tag))
 	le.PutUint32(ctx[allocCtx.block:], b2u(req.Block))
-	le.PutUint64(ctx[allocCtx.producer:], 0)
+	le.PutUint64(ctx[allocCtx.producer:], req.Owner)
+	le.PutUint64(ctx[allocCtx.producerUsed:], uint64(max(m.OwnerUsed(req.Owner), 0)))
 	le.PutUint64(ctx[allocCtx.evictAhead:], 0)
 	le.PutUint32(ctx[allocCtx.queue:], uint32(def.Queue))
 	out, _ := a.call(rn, -errNOMEM)
@@ -134,7 +137,7 @@ func allocTagUsed(env *ebpf.Env, _, tag, _, _, _ uint64) (uint64, error) {
 	if tag >= uint64(buffer.NumTags) {
 		return negErrno(errINVAL), nil
 	}
-	return uint64(max(st.m.Metrics().Tags[tag], 0)), nil
+	return uint64(max(st.m.TagUsed(buffer.Tag(tag)), 0)), nil
 }
 
 // allocEvict is bpfdb_evict(ctx, bytes): it evicts unpinned blocks, in the

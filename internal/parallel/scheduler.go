@@ -300,7 +300,12 @@ func (s *Scheduler) NewProducer(ctx context.Context) *Producer {
 }
 
 // ID returns the producer's id.
-func (p *Producer) ID() ProducerID { return p.id }
+func (p *Producer) ID() ProducerID {
+	if p == nil { // operators' unit tests run without a scheduler
+		return 0
+	}
+	return p.id
+}
 
 // Scheduler returns the scheduler the producer belongs to.
 func (p *Producer) Scheduler() *Scheduler { return p.s }

@@ -188,7 +188,7 @@ func (a *Aggregate) Init(p *parallel.Producer) (parallel.SinkState, error) {
 	if err := a.Release(); err != nil {
 		return nil, err
 	}
-	r := &run{a: a, mem: memory{a.opts.Buffers}, threads: 1}
+	r := &run{a: a, mem: memory{m: a.opts.Buffers, owner: uint64(p.ID())}, threads: 1}
 	if p != nil {
 		r.threads = p.Scheduler().Threads()
 	}

@@ -10,7 +10,8 @@ import (
 // buffers of a buffer manager (tag hash table) or, without one, plain Go
 // memory that is never evicted.
 type memory struct {
-	m *buffer.Manager // nil: Go memory
+	m     *buffer.Manager // nil: Go memory
+	owner uint64          // the query the pages are for (buffer.Manager.AllocateFor)
 }
 
 // region is one allocation: its bytes are valid while it is pinned.
@@ -26,7 +27,7 @@ func (mm memory) alloc(size int) (*region, error) {
 	if mm.m == nil {
 		return &region{b: make([]byte, size), size: size, pinned: true}, nil
 	}
-	blk, b, err := mm.m.Allocate(buffer.TagHashTable, size)
+	blk, b, err := mm.m.AllocateFor(mm.owner, buffer.TagHashTable, size)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,10 @@ type Options struct {
 	// (buffer.TagBaseTable, which is never an intermediate's) means
 	// buffer.TagColumnData.
 	Tag buffer.Tag
+	// Owner is the query the pages are allocated for
+	// (buffer.Manager.AllocateFor); as a pipeline's sink, the collection
+	// takes its run's producer id instead.
+	Owner uint64
 }
 
 // part is one stored chunk, dense, of which rows [from, to) belong to the
@@ -107,7 +111,7 @@ func (c *Collection) store(ch *vector.Chunk) (part, error) {
 		pt.c = ch
 		return pt, nil
 	}
-	p, err := writePage(c.opts.Buffers, c.opts.Tag, ch)
+	p, err := writePage(c.opts.Buffers, c.opts.Owner, c.opts.Tag, ch)
 	if err != nil {
 		return part{}, fmt.Errorf("collect: store %d rows: %w", ch.Len(), err)
 	}
@@ -267,9 +271,12 @@ func (it *Iterator) Err() error { return it.err }
 
 // Init starts a pipeline run filling the collection: it drops what the
 // collection held (releasing its pages).
-func (c *Collection) Init(*parallel.Producer) (parallel.SinkState, error) {
+func (c *Collection) Init(p *parallel.Producer) (parallel.SinkState, error) {
 	if err := c.Close(); err != nil {
 		return nil, fmt.Errorf("collect: drop the previous rows: %w", err)
+	}
+	if id := uint64(p.ID()); id != 0 {
+		c.opts.Owner = id
 	}
 	c.run = &runState{c: c}
 	return c.run, nil

@@ -211,11 +211,11 @@ func decode(buf []byte, out *vector.Chunk) error {
 	return nil
 }
 
-// writePage stores dense chunk c in a new page of m, accounted to tag, and
-// leaves it unpinned (spillable).
-func writePage(m *buffer.Manager, tag buffer.Tag, c *vector.Chunk) (*page, error) {
+// writePage stores dense chunk c in a new page of m, for owner and
+// accounted to tag, and leaves it unpinned (spillable).
+func writePage(m *buffer.Manager, owner uint64, tag buffer.Tag, c *vector.Chunk) (*page, error) {
 	size := encodedSize(c)
-	b, buf, err := m.Allocate(tag, size)
+	b, buf, err := m.AllocateFor(owner, tag, size)
 	if err != nil {
 		return nil, err
 	}

@@ -18,9 +18,9 @@ func (s buildSink) String() string { return "hash join build (" + s.j.spec.Kind.
 
 // Init starts a new table for this run (capturing the hash function) and
 // releases the previous run's.
-func (s buildSink) Init(*parallel.Producer) (parallel.SinkState, error) {
+func (s buildSink) Init(p *parallel.Producer) (parallel.SinkState, error) {
 	j := s.j
-	t := newTable(j)
+	t := newTable(j, uint64(p.ID()))
 	j.mu.Lock()
 	old := j.cur
 	j.cur = t

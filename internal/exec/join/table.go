@@ -71,6 +71,7 @@ type table struct {
 	hasher hash.Hasher
 	noKeys bool
 	m      *buffer.Manager
+	owner  uint64        // the query whose memory the pages are (buffer.Manager.AllocateFor)
 	stat   *atomic.Int64 // the join's TableBytes
 
 	// Filled by the build tasks, under mu.
@@ -114,9 +115,9 @@ type table struct {
 	released bool
 }
 
-func newTable(j *Join) *table {
+func newTable(j *Join, owner uint64) *table {
 	return &table{
-		l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0, stat: &j.tableBytes,
+		owner: owner, l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0, stat: &j.tableBytes,
 		m: j.spec.Buffers, pages: [][]byte{nil}, blocks: []*buffer.Block{nil}, nullable: make([]bool, len(j.layout.fields)),
 	}
 }
@@ -136,7 +137,7 @@ func (t *table) alloc(size int) (uint32, []byte, error) {
 	)
 	if t.m != nil {
 		var err error
-		if blk, buf, err = t.m.Allocate(buffer.TagHashTable, size); err != nil {
+		if blk, buf, err = t.m.AllocateFor(t.owner, buffer.TagHashTable, size); err != nil {
 			return 0, nil, fmt.Errorf("hash table page: %w", err)
 		}
 	} else {
@@ -258,7 +259,7 @@ func (t *table) allocOther(size int) ([]byte, error) {
 	if t.m == nil {
 		return make([]byte, size), nil
 	}
-	blk, buf, err := t.m.Allocate(buffer.TagHashTable, size)
+	blk, buf, err := t.m.AllocateFor(t.owner, buffer.TagHashTable, size)
 	if err != nil {
 		return nil, err
 	}

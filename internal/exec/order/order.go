@@ -167,11 +167,11 @@ func (s *Sort) Stats() Stats {
 }
 
 // Init starts a run, releasing what the last one held.
-func (s *Sort) Init(*parallel.Producer) (parallel.SinkState, error) {
+func (s *Sort) Init(p *parallel.Producer) (parallel.SinkState, error) {
 	if err := s.Close(); err != nil {
 		return nil, err
 	}
-	return &runState{s: s}, nil
+	return &runState{s: s, owner: uint64(p.ID())}, nil
 }
 
 // Close releases the rows of the last run: its reservations and pages of
@@ -221,6 +221,7 @@ func (s *Sort) releaseBlocksLocked() error {
 // runState gathers the sorted runs of one pipeline run.
 type runState struct {
 	s       *Sort
+	owner   uint64 // the query the run's memory is for (buffer.Manager.AllocateFor)
 	mu      sync.Mutex
 	runs    []*run                // in memory
 	spilled []*collect.Collection // written to pages
@@ -442,7 +443,7 @@ func (st *runState) Finalize() error {
 			if !r.ordered {
 				b = gatherBuf(b, r.es)
 			}
-			c, err := writeRun(s.opts.Buffers, b)
+			c, err := writeRun(s.opts.Buffers, st.owner, b)
 			if err != nil {
 				return fmt.Errorf("sort: write a run to pages: %w", err)
 			}
@@ -450,7 +451,7 @@ func (st *runState) Finalize() error {
 			st.spilled = append(st.spilled, c)
 			r.b, r.es = nil, nil
 		}
-		out, err := s.mergePaged(nil, st.spilled, s.opts.Offset, s.opts.Limit)
+		out, err := s.mergePaged(st.owner, nil, st.spilled, s.opts.Offset, s.opts.Limit)
 		if err != nil {
 			return err
 		}

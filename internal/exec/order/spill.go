@@ -37,7 +37,7 @@ func (l *local) account() error {
 	defer l.st.s.memMu.Unlock()
 	step := reserveStep(m)
 	for l.reserved < l.buf.estimate() {
-		b, _, err := m.Allocate(buffer.TagSort, step)
+		b, _, err := m.AllocateFor(l.st.owner, buffer.TagSort, step)
 		if err == nil {
 			l.blocks = append(l.blocks, b)
 			l.reserved += int64(step)
@@ -81,7 +81,7 @@ func (l *local) spill() error {
 	if err := l.release(); err != nil {
 		return fmt.Errorf("sort: spill: %w", err)
 	}
-	c, err := writeRun(l.st.s.opts.Buffers, sorted)
+	c, err := writeRun(l.st.s.opts.Buffers, l.st.owner, sorted)
 	if err != nil {
 		return fmt.Errorf("sort: spill %d rows: %w", sorted.n, err)
 	}
@@ -92,11 +92,11 @@ func (l *local) spill() error {
 	return nil
 }
 
-// writeRun stores a sorted buffer as pages of m: its columns and, last, a
-// BIGINT column of the rows' sequence numbers.
-func writeRun(m *buffer.Manager, b *rowBuf) (*collect.Collection, error) {
+// writeRun stores a sorted buffer as pages of m, for owner: its columns
+// and, last, a BIGINT column of the rows' sequence numbers.
+func writeRun(m *buffer.Manager, owner uint64, b *rowBuf) (*collect.Collection, error) {
 	ts := append(append([]types.Type(nil), b.ts...), types.BigIntType)
-	c := collect.New(ts, collect.Options{Limit: -1, Buffers: m, Tag: buffer.TagSort})
+	c := collect.New(ts, collect.Options{Limit: -1, Buffers: m, Tag: buffer.TagSort, Owner: owner})
 	w := vector.NewChunk(ts)
 	for i, ch := range b.chunks {
 		w.Reset()
@@ -172,9 +172,9 @@ func (c *cursor) advance() (refill bool) {
 
 // mergePaged merges in-memory runs and runs of pages into a new collection
 // of pages: rows [skip, skip+limit) of the order (limit < 0: all).
-func (s *Sort) mergePaged(runs []*run, spilled []*collect.Collection, skip, limit int64) (*collect.Collection, error) {
+func (s *Sort) mergePaged(owner uint64, runs []*run, spilled []*collect.Collection, skip, limit int64) (*collect.Collection, error) {
 	m := s.opts.Buffers
-	out := collect.New(s.types, collect.Options{Limit: -1, Buffers: m, Tag: buffer.TagSort})
+	out := collect.New(s.types, collect.Options{Limit: -1, Buffers: m, Tag: buffer.TagSort, Owner: owner})
 	fail := func(err error) (*collect.Collection, error) {
 		return nil, errors.Join(fmt.Errorf("sort: merge runs: %w", err), out.Close())
 	}

@@ -89,7 +89,8 @@ type Block struct {
 	off   int           // the payload's offset in buf
 	size  int           // bytes of memory while resident
 	tag   Tag
-	shard uint8 // its shard in each eviction queue
+	shard uint8  // its shard in each eviction queue
+	owner uint64 // the query it was allocated for (Manager.AllocateFor); 0: none
 
 	mu     sync.Mutex // serializes load, readahead, unload, free and MakePersistent
 	buf    []byte     // valid while resident or prefetched; written under mu

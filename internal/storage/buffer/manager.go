@@ -84,6 +84,9 @@ type Manager struct {
 	regMu      sync.Mutex
 	persistent map[file.BlockID]*Block
 
+	ownMu sync.Mutex
+	owned map[uint64]int64 // bytes allocated per owner and not freed
+
 	spareMu sync.Mutex
 	spare   [][]byte
 
@@ -105,7 +108,7 @@ type Manager struct {
 // New returns a Manager.
 func New(opts Options) (*Manager, error) {
 	m := &Manager{
-		file: opts.File, blockSize: file.DefaultBlockSize, persistent: map[file.BlockID]*Block{},
+		file: opts.File, blockSize: file.DefaultBlockSize, persistent: map[file.BlockID]*Block{}, owned: map[uint64]int64{},
 		load: DefaultLoad{}, unpin: DefaultUnpin{}, memory: DefaultMemory{}, alloc: DefaultAllocate{},
 	}
 	if opts.File != nil {
@@ -183,6 +186,38 @@ func (m *Manager) Allocate(tag Tag, size int) (*Block, []byte, error) {
 	return m.allocate(AllocRequest{Tag: tag, Size: size})
 }
 
+// AllocateFor is Allocate on behalf of owner (a query: its producer id;
+// 0 is nobody): the AllocateNewBlock policy sees the owner and its
+// OwnerUsed, and the buffer counts toward it until Free.
+func (m *Manager) AllocateFor(owner uint64, tag Tag, size int) (*Block, []byte, error) {
+	return m.allocate(AllocRequest{Tag: tag, Size: size, Owner: owner})
+}
+
+// OwnerUsed returns the bytes of the buffers allocated for owner and not
+// freed yet, resident or spilled. It is 0 for owner 0.
+func (m *Manager) OwnerUsed(owner uint64) int64 {
+	if owner == 0 {
+		return 0
+	}
+	m.ownMu.Lock()
+	defer m.ownMu.Unlock()
+	return m.owned[owner]
+}
+
+// own adds delta bytes to owner's count; a count back at 0 is dropped.
+func (m *Manager) own(owner uint64, delta int64) {
+	if owner == 0 || delta == 0 {
+		return
+	}
+	m.ownMu.Lock()
+	defer m.ownMu.Unlock()
+	if n := m.owned[owner] + delta; n != 0 {
+		m.owned[owner] = n
+	} else {
+		delete(m.owned, owner)
+	}
+}
+
 // AllocateBlock creates a block-shaped temporary buffer (BlockSize bytes)
 // for tag, pinned once, and returns it with its payload (PayloadSize bytes,
 // zeroed). Once filled it may become a block of the database file with
@@ -220,7 +255,8 @@ func (m *Manager) allocate(req AllocRequest) (*Block, []byte, error) {
 		m.release(req.Tag, ahead)
 	}
 	n := m.names.Add(1)
-	b := &Block{m: m, size: req.Size, tag: req.Tag, shard: uint8(n % queueShards), slot: -1}
+	b := &Block{m: m, size: req.Size, tag: req.Tag, shard: uint8(n % queueShards), slot: -1, owner: req.Owner}
+	m.own(req.Owner, int64(req.Size))
 	b.ident.Store(n)
 	if req.Block {
 		b.off = file.BlockHeaderSize
@@ -632,6 +668,7 @@ func (m *Manager) Free(b *Block) error {
 		}
 	}
 	b.seq.Store(math.MaxUint64) // its queue entries are stale now
+	m.own(b.owner, -int64(b.size))
 	if st := State(w >> 32); st == Resident || st == Prefetched {
 		if st == Prefetched {
 			m.stats.aheadWasted.Add(1)

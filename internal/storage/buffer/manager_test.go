@@ -282,3 +282,94 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// ownerQuota refuses an owner's allocation past max bytes held.
+type ownerQuota struct{ max int64 }
+
+func (q ownerQuota) AllocateNewBlock(m *Manager, req AllocRequest) (Admission, error) {
+	if req.Owner != 0 && m.OwnerUsed(req.Owner)+int64(req.Size) > q.max {
+		return Admission{}, fmt.Errorf("owner %d over %d bytes: %w", req.Owner, q.max, ErrOutOfMemory)
+	}
+	return DefaultAllocate{}.AllocateNewBlock(m, req)
+}
+
+// TestOwners: buffers allocated for an owner count toward it, spilled or
+// not, until they are freed; a policy can hold each owner to a quota.
+func TestOwners(t *testing.T) {
+	const bs = 4096
+	m, err := New(Options{Limit: 2 * bs, TempDir: t.TempDir(), Allocate: ownerQuota{max: 3 * bs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var mine []*Block
+	for range 3 {
+		b, _, err := m.AllocateFor(7, TagHashTable, bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Unpin(b) // evictable: the third allocation spills the first
+		mine = append(mine, b)
+	}
+	if got := m.OwnerUsed(7); got != 3*bs {
+		t.Fatalf("owner 7 holds %d bytes, want %d (one of them spilled)", got, 3*bs)
+	}
+	if _, _, err := m.AllocateFor(7, TagHashTable, bs); !errors.Is(err, ErrOutOfMemory) {
+		t.Fatalf("owner 7 past its quota: %v, want ErrOutOfMemory", err)
+	}
+	other, _, err := m.AllocateFor(8, TagHashTable, bs)
+	if err != nil {
+		t.Fatalf("owner 8 under its quota: %v", err)
+	}
+	if b, _, err := m.Allocate(TagSort, bs); err != nil {
+		t.Fatalf("no owner: %v", err)
+	} else if m.OwnerUsed(0) != 0 {
+		t.Fatal("owner 0 counted")
+	} else {
+		m.Unpin(b)
+	}
+	if err := m.Free(mine[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.OwnerUsed(7); got != 2*bs {
+		t.Fatalf("after a free owner 7 holds %d bytes, want %d", got, 2*bs)
+	}
+	for _, b := range mine[1:] {
+		if err := m.Free(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Unpin(other)
+	if err := m.Free(other); err != nil {
+		t.Fatal(err)
+	}
+	if m.OwnerUsed(7) != 0 || m.OwnerUsed(8) != 0 || len(m.owned) != 0 {
+		t.Fatalf("owners left after freeing everything: %v", m.owned)
+	}
+}
+
+// TestBlockLoads: Loads counts the times a block came back into memory.
+func TestBlockLoads(t *testing.T) {
+	m, err := New(Options{Limit: 1 << 20, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	b, _, err := m.Allocate(TagSort, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Unpin(b)
+	for want := uint32(0); want < 3; want++ {
+		if got := b.Loads(); got != want {
+			t.Fatalf("loads %d, want %d", got, want)
+		}
+		if m.Evict(1) != 1 {
+			t.Fatal("nothing evicted")
+		}
+		if _, err := m.Pin(b); err != nil {
+			t.Fatal(err)
+		}
+		m.Unpin(b)
+	}
+}

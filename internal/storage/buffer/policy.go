@@ -97,6 +97,10 @@ type MemoryPolicy interface {
 type AllocRequest struct {
 	Tag  Tag // what the memory is for
 	Size int // bytes
+	// Owner is the query the memory is for (Manager.AllocateFor; its
+	// producer id), 0 when unknown; Manager.OwnerUsed says how much it
+	// holds already.
+	Owner uint64
 	// Block is true for a block-shaped buffer (AllocateBlock) that may
 	// become persistent, false for a plain temporary buffer (Allocate).
 	Block bool
