@@ -295,6 +295,9 @@ func TestQuotaPerTag(t *testing.T) {
 				t.Errorf("quota: runaway took %d buffers (%v), sort failed %d times; want 8, out of memory, 0", n, err, sortFailures)
 			}
 			t.Logf("quota: %v", err)
+			if got := mapCount(t, a, "refused", 1); got != 1 {
+				t.Errorf("map refused counts %d refusals by a tag quota, want 1", got)
+			}
 			if st := a.Stats(); st.Errors != 0 || st.Violations != 0 {
 				t.Errorf("stats %s: a refusal is a decision, not an error", st)
 			}
@@ -302,71 +305,94 @@ func TestQuotaPerTag(t *testing.T) {
 	}
 }
 
-// TestQuotaPerQuery runs allocate_new_block/quota on contexts naming two
-// queries (the engine's AllocateNewBlock site does not pass the producer
-// yet): with a default quota of 10 blocks, the runaway query 7 gets
-// -ENOMEM at its 11th block while every allocation of query 9 is
-// admitted; query 9 given 20 blocks of its own gets all of them; a tag
-// quota applies to every query.
+// TestQuotaPerQuery: two queries allocate hash table buffers and hold
+// them, under a memory limit of 64 buffers. With the built-in admission
+// the runaway query 7 takes what the limit allows and query 9 runs out of
+// memory; with allocate_new_block/quota and a default query quota of 10
+// buffers, query 7 gets a clean out-of-memory error at its 11th buffer
+// while all 20 of query 9's allocations succeed (its own quota of 30 is
+// set in the map). The quota counts what a query holds now: once query 7
+// frees 5 buffers it may allocate 5 more.
 func TestQuotaPerQuery(t *testing.T) {
-	const enomem = -12
+	const runaway, other = 7, 9
+	type result struct {
+		runaway, otherFailures int
+		runawayErr             error
+	}
+	run := func(m *buffer.Manager) result {
+		var r result
+		for i := range 60 {
+			if r.runawayErr == nil {
+				if _, _, err := m.AllocateFor(runaway, buffer.TagHashTable, bufSize); err != nil {
+					r.runawayErr = err
+				} else {
+					r.runaway++
+				}
+			}
+			if i%3 == 0 {
+				if _, _, err := m.AllocateFor(other, buffer.TagHashTable, bufSize); err != nil {
+					r.otherFailures++
+				}
+			}
+		}
+		return r
+	}
+	r := run(manager(t, hooks.New(hooks.Options{Logf: t.Logf}), 64))
+	if r.otherFailures == 0 || !errors.Is(r.runawayErr, buffer.ErrOutOfMemory) {
+		t.Fatalf("built-in: runaway took %d buffers (%v), the other query failed %d times; want the other to fail", r.runaway, r.runawayErr, r.otherFailures)
+	}
+	t.Logf("built-in: the runaway query took %d buffers, the other query failed %d of 20 times", r.runaway, r.otherFailures)
 	for _, eng := range engines(t) {
 		t.Run(eng.String(), func(t *testing.T) {
-			d := newDirect(t, ext.AllocateNewBlock, "quota", eng, nil)
-			update(t, d.maps["query_quota"], uint64(0), uint64(10*bufSize))
-			alloc := func(producer uint64, tag buffer.Tag) int64 {
-				d.set("producer", producer)
-				d.set("size", bufSize)
-				d.set("tag", uint64(tag))
-				d.set("limit", 1<<30)
-				d.set("queue", buffer.QueueTemporary)
-				d.set("evict_ahead", 12345)
-				ret := d.run(t)
-				if ret == ext.RetHandled && (d.get("evict_ahead") != 0 || d.get("queue") != buffer.QueueTemporary) {
-					t.Fatalf("admitted with evict_ahead %d queue %d, want the built-in's 0 and %d", d.get("evict_ahead"), d.get("queue"), buffer.QueueTemporary)
-				}
-				return ret
+			reg := registry(t, eng)
+			a := attach(t, reg, ext.AllocateNewBlock, "quota")
+			update(t, a.Maps()["query_quota"], uint64(0), uint64(10*bufSize))
+			update(t, a.Maps()["query_quota"], uint64(other), uint64(30*bufSize))
+			m := manager(t, reg, 64)
+			r := run(m)
+			t.Logf("quota: the runaway query took %d buffers, then: %v; the other query failed %d of 20 times", r.runaway, r.runawayErr, r.otherFailures)
+			if r.runaway != 10 || !errors.Is(r.runawayErr, buffer.ErrOutOfMemory) || r.otherFailures != 0 {
+				t.Errorf("want the runaway stopped at 10 buffers with an out-of-memory error, the other query never refused")
 			}
-			var runaway, other []int64
-			for range 15 {
-				runaway = append(runaway, alloc(7, buffer.TagHashTable))
-				other = append(other, alloc(9, buffer.TagSort))
+			if got := mapCount(t, a, "refused", 0); got != 1 {
+				t.Errorf("map refused counts %d refusals by a query quota, want 1", got)
 			}
-			for i := range 15 {
-				want := int64(ext.RetHandled)
-				if i >= 10 {
-					want = enomem
+			// What a query holds, not what it ever took.
+			var held []*buffer.Block
+			for range 10 {
+				b, _, err := m.AllocateFor(3, buffer.TagSort, bufSize)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if runaway[i] != want {
-					t.Errorf("query 7, block %d: %d, want %d", i+1, runaway[i], want)
-				}
+				held = append(held, b)
 			}
-			// 10 blocks were admitted: 10 more fit in a quota of 20.
-			update(t, d.maps["query_quota"], uint64(9), uint64(20*bufSize))
-			for i := range 11 {
-				want := int64(ext.RetHandled)
-				if i == 10 {
-					want = enomem
-				}
-				if ret := alloc(9, buffer.TagSort); ret != want {
-					t.Errorf("query 9 with a quota of its own, block %d: %d, want %d", 11+i, ret, want)
+			if _, _, err := m.AllocateFor(3, buffer.TagSort, bufSize); !errors.Is(err, buffer.ErrOutOfMemory) {
+				t.Fatalf("query 3's 11th buffer: %v, want out of memory", err)
+			}
+			for _, b := range held[:5] {
+				m.Unpin(b)
+				if err := m.Free(b); err != nil {
+					t.Fatal(err)
 				}
 			}
-			for i, ret := range other {
-				if i < 10 && ret != ext.RetHandled {
-					t.Errorf("query 9, block %d: %d, want admitted", i+1, ret)
+			for i := range 5 {
+				if _, _, err := m.AllocateFor(3, buffer.TagSort, bufSize); err != nil {
+					t.Fatalf("query 3 after freeing 5 buffers, allocation %d: %v", i+1, err)
 				}
 			}
-			// No producer: only tag quotas apply.
-			update(t, d.maps["tag_quota"], uint32(buffer.TagSort), uint64(bufSize))
-			d.set("tag_used", 0)
-			if ret := alloc(0, buffer.TagSort); ret != ext.RetHandled { // 0 + 4096 <= 4096
-				t.Errorf("unknown query under its tag's quota: %d", ret)
-			}
-			d.set("tag_used", bufSize)
-			if ret := alloc(0, buffer.TagSort); ret != enomem {
-				t.Errorf("unknown query past its tag's quota: %d, want %d", ret, enomem)
+			if st := a.Stats(); st.Errors != 0 || st.Violations != 0 {
+				t.Errorf("stats %s: a refusal is a decision, not an error", st)
 			}
 		})
 	}
+}
+
+// mapCount returns entry k of an array map of 8-byte counters.
+func mapCount(t *testing.T, a *hooks.Attachment, name string, k uint32) uint64 {
+	t.Helper()
+	v, err := a.Maps()[name].Lookup(binary.LittleEndian.AppendUint32(nil, k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return binary.LittleEndian.Uint64(v)
 }

@@ -4,7 +4,10 @@
 // policy change buys. The C sources live in <hook>/<policy>.c and are
 // compiled by build.sh (go generate) with clang -O2 -g -target bpf into
 // <hook>/<policy>.o; the objects are committed and embedded, so neither
-// the database nor its tests need clang.
+// the database nor its tests need clang. They are built against
+// ext/include/bpfdb.h, whose debug information they carry: a change of
+// the ABI needs go generate ./extensions (TestObjectsCurrent says so
+// where clang is installed).
 //
 //	hook                 policy          what it does
 //	hash                 default         the built-in hash, bit for bit
@@ -30,15 +33,16 @@
 // they run (Attachment.Maps, or the SQL map functions); keys and values
 // are little-endian:
 //
-//	policy                         map          key                   value
-//	execute_forever/priority       priority     u64 producer id       u32 priority, higher first (absent: 0)
-//	allocate_new_block/quota       tag_quota    u32 BPFDB_TAG_*       u64 bytes the tag may hold (0: none)
-//	allocate_new_block/quota       query_quota  u64 producer id       u64 bytes a query may allocate (0: none);
-//	                                                                  key 0: the default of every query
-//	allocate_new_block/quota       query_used   u64 producer id       u64 bytes allocated so far (LRU; delete to reset)
-//	load/readahead                 config       u32 0                 u32 blocks to read ahead (0: 8, at most 32)
-//	unpin/scan_resistant           seen         u64 block (bit 63:    u32 loads at the last unpin, u32 unpins
-//	                                            temporary)            that found it still in memory (LRU, 65536 blocks)
+//	execute_forever/priority   priority     key u64 producer id; value u32 priority, higher first (absent: 0)
+//	allocate_new_block/quota   query_quota  key u64 producer id; value u64 bytes a query's buffers may hold
+//	                                        (0: no quota); key 0 holds the default of every query
+//	allocate_new_block/quota   tag_quota    key u32 BPFDB_TAG_*; value u64 bytes the tag may hold (0: none)
+//	allocate_new_block/quota   refused      key u32 0 (by a query's quota) or 1 (by a tag's); value u64
+//	                                        allocations refused
+//	load/readahead             config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
+//	unpin/scan_resistant       seen         key u64 block number, bit 63 set for a temporary buffer;
+//	                                        value {u32 loads at the last unpin, u32 unpins that found
+//	                                        the block still in memory} (LRU, 65536 blocks)
 //
 // This package imports only the ABI (ext) of bpfdb, for the hook names;
 // its tests drive the programs through internal/hooks against the engine's

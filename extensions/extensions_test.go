@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/ebpf/maps"
@@ -57,13 +56,6 @@ func attach(t testing.TB, reg *hooks.Registry, hook ext.Hook, policy string) *ho
 		t.Fatal(err)
 	}
 	return a
-}
-
-// hasSite reports whether the registry runs programs at hook (Attach
-// refuses hooks the engine has no site for yet).
-func hasSite(hook ext.Hook) bool {
-	_, err := hooks.New(hooks.Options{Logf: func(string, ...any) {}}).Attach(hook, nil, "")
-	return !errors.Is(err, hooks.ErrNoSite)
 }
 
 // TestTable: the policy table and the embedded files agree; every source
@@ -157,11 +149,10 @@ func TestObjectsCurrent(t *testing.T) {
 	}
 }
 
-// TestVerify loads every object against its hook's program type on every
-// engine: through the registry where the engine has the hook's site, and
-// directly with the hook's helpers stubbed where it has none. Each object
-// holds exactly one program, in its hook's section. The verifier's
-// statistics are logged per policy (go test -v -run TestVerify).
+// TestVerify verifies every object against its hook's program type and
+// attaches it on every engine. Each object holds exactly one program, in
+// its hook's section. The verifier's statistics are logged per policy
+// (go test -v -run TestVerify).
 func TestVerify(t *testing.T) {
 	for _, p := range extensions.List() {
 		t.Run(p.String(), func(t *testing.T) {
@@ -177,7 +168,7 @@ func TestVerify(t *testing.T) {
 				if ps.Section != ext.Section(p.Hook) {
 					t.Fatalf("program %s in section %q, want %q", ps.Name, ps.Section, ext.Section(p.Hook))
 				}
-				res, err := ebpf.Verify(ps, &ebpf.VerifyOptions{Type: ext.SpecOf(p.Hook).Type(), Helpers: stubHelpers(t, p.Hook, nil), Maps: cs.Maps})
+				res, err := ebpf.Verify(ps, &ebpf.VerifyOptions{Type: ext.SpecOf(p.Hook).Type(), Helpers: stubHelpers(t, p.Hook), Maps: cs.Maps})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -185,11 +176,6 @@ func TestVerify(t *testing.T) {
 					ps.Name, len(ps.Instructions), res.Processed, res.States, res.PeakStates, res.Pruned, res.PeakPending)
 			}
 			for _, eng := range engines(t) {
-				if !hasSite(p.Hook) {
-					t.Logf("the engine has no %s site yet: loaded directly", p.Hook)
-					newDirect(t, p.Hook, p.Name, eng, nil)
-					continue
-				}
 				a := attach(t, registry(t, eng), p.Hook, p.Name)
 				if a.Engine() == ebpf.EngineAuto || (eng == ebpf.EngineJIT && a.Engine() != ebpf.EngineJIT) {
 					t.Errorf("asked for %s, runs on %s", eng, a.Engine())
@@ -199,100 +185,23 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// stubHelpers returns the generic helpers and hook's own, implemented by
-// fns where given and otherwise by a stub whose call fails the run.
-func stubHelpers(t testing.TB, hook ext.Hook, fns map[int32]ebpf.HelperFunc) *ebpf.Helpers {
+// stubHelpers returns the generic helpers and hook's own, for the
+// verifier: the hook's are stubs that fail a run.
+func stubHelpers(t testing.TB, hook ext.Hook) *ebpf.Helpers {
 	t.Helper()
 	spec := ext.SpecOf(hook)
 	all := map[int32]ebpf.HelperFunc{}
 	for _, h := range spec.Helpers {
 		name := h.Name
 		all[h.ID] = func(*ebpf.Env, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-			return 0, fmt.Errorf("helper %s is not provided by this test", name)
+			return 0, fmt.Errorf("helper %s is a stub", name)
 		}
-	}
-	for id, fn := range fns {
-		all[id] = fn
 	}
 	hs := ebpf.DefaultHelpers()
 	if err := spec.Register(hs, all); err != nil {
 		t.Fatal(err)
 	}
 	return hs
-}
-
-// direct runs a stock program outside the engine: its context is a byte
-// slice the test fills, its hook's helpers are the test's.
-type direct struct {
-	spec *ext.Spec
-	prog *ebpf.Program
-	maps map[string]maps.Map
-	ctx  []byte
-	host any
-}
-
-// newDirect loads policy's program of hook with fns as the hook's helpers
-// (a helper missing from fns fails the run that calls it).
-func newDirect(t testing.TB, hook ext.Hook, policy string, eng ebpf.Engine, fns map[int32]ebpf.HelperFunc) *direct {
-	t.Helper()
-	spec := ext.SpecOf(hook)
-	hs := stubHelpers(t, hook, fns)
-	cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(object(t, hook, policy)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs.Programs) != 1 {
-		t.Fatalf("%s/%s: %d programs, want 1", hook, policy, len(cs.Programs))
-	}
-	d := &direct{spec: spec, maps: map[string]maps.Map{}}
-	for _, ps := range cs.Programs {
-		for _, name := range ps.MapNames {
-			if d.maps[name] != nil {
-				continue
-			}
-			m, err := maps.New(cs.Maps[name], maps.Options{Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d.maps[name] = m
-		}
-		d.prog, err = ebpf.NewProgram(ps, &ebpf.ProgramOptions{Helpers: hs, Maps: d.maps, Type: spec.Type(), Engine: eng})
-		if err != nil {
-			t.Fatalf("load %s/%s: %v", hook, policy, err)
-		}
-	}
-	words := make([]uint64, (spec.Size()+7)/8)
-	d.ctx = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), spec.Size())
-	return d
-}
-
-// set writes a context field.
-func (d *direct) set(field string, v uint64) {
-	f := d.spec.Field(field)
-	if f.Type == ext.U32 {
-		binary.LittleEndian.PutUint32(d.ctx[f.Offset():], uint32(v))
-		return
-	}
-	binary.LittleEndian.PutUint64(d.ctx[f.Offset():], v)
-}
-
-// get reads a context field.
-func (d *direct) get(field string) uint64 {
-	f := d.spec.Field(field)
-	if f.Type == ext.U32 {
-		return uint64(binary.LittleEndian.Uint32(d.ctx[f.Offset():]))
-	}
-	return binary.LittleEndian.Uint64(d.ctx[f.Offset():])
-}
-
-// run runs the program on the context and returns its result as an int.
-func (d *direct) run(t testing.TB) int64 {
-	t.Helper()
-	r0, err := d.prog.RunWith(d.ctx, ebpf.RunOptions{Host: d.host})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int64(int32(r0))
 }
 
 // update writes a map entry of fixed-size little-endian key and value.
