@@ -132,6 +132,68 @@ func TestBufferDefaults(t *testing.T) {
 	}
 }
 
+// TestMemoryPressure: with update_used_memory/pressure attached, the
+// random workload ends with exactly the built-in's metrics (it counts as
+// the built-in does), and the program's map accounts every tag: bytes
+// reserved minus released equal the tag's count, and the reservations
+// made above 90% of the limit are counted, none below.
+func TestMemoryPressure(t *testing.T) {
+	seed := vectortest.Seed(t)
+	want, wantData := workload(t, hooks.New(hooks.Options{Logf: t.Logf}), seed)
+	for _, eng := range engines(t) {
+		t.Run(eng.String(), func(t *testing.T) {
+			reg := registry(t, eng)
+			a := attach(t, reg, ext.UpdateUsedMemory, "pressure")
+			got, gotData := workload(t, reg, seed)
+			if got != want || gotData != wantData {
+				t.Errorf("metrics with pressure:\n%s\nbuilt-in:\n%s", got, want)
+			}
+			var pressed, reservations uint64
+			for tag := range buffer.NumTags {
+				v, err := a.Maps()["tags"].Lookup(binary.LittleEndian.AppendUint32(nil, uint32(tag)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				le := binary.LittleEndian
+				reserved, released, n, bytes := le.Uint64(v), le.Uint64(v[8:]), le.Uint64(v[16:]), le.Uint64(v[24:])
+				t.Logf("%-12v reserved %8d released %8d: above 90%% of the limit %4d reservations, %8d bytes", tag, reserved, released, n, bytes)
+				if int64(reserved-released) != got.Tags[tag] {
+					t.Errorf("%v: reserved %d - released %d != the tag's count %d", tag, reserved, released, got.Tags[tag])
+				}
+				if bytes > reserved || (n == 0) != (bytes == 0) {
+					t.Errorf("%v: %d reservations of %d bytes above the threshold, of %d reserved", tag, n, bytes, reserved)
+				}
+				pressed += n
+				reservations += reserved / bufSize
+			}
+			if pressed == 0 || pressed >= reservations {
+				t.Errorf("%d reservations above the threshold of %d: want some, not all", pressed, reservations)
+			}
+			// A threshold of 100% of the limit: never above it.
+			update(t, a.Maps()["config"], uint32(0), uint32(100))
+			before := pressedTotal(t, a)
+			workload(t, reg, seed)
+			if after := pressedTotal(t, a); after != before {
+				t.Errorf("threshold 100%%: %d more reservations above the limit, want none", after-before)
+			}
+		})
+	}
+}
+
+// pressedTotal sums the reservations above the threshold over the tags.
+func pressedTotal(t *testing.T, a *hooks.Attachment) uint64 {
+	t.Helper()
+	var n uint64
+	for tag := range uint32(buffer.NumTags) {
+		v, err := a.Maps()["tags"].Lookup(binary.LittleEndian.AppendUint32(nil, tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += binary.LittleEndian.Uint64(v[16:])
+	}
+	return n
+}
+
 // hotThenScan uses 6 hot buffers (each pinned three times), scans 200
 // buffers used once under a limit of 16, then pins the hot ones again and
 // returns how many had to be read back from the temporary file, and the

@@ -18,6 +18,7 @@
 //	load                 default         the built-in read on a miss
 //	load                 readahead       background reads ahead of sequential misses
 //	update_used_memory   default         the built-in per-tag accounting
+//	update_used_memory   pressure        the built-in accounting, and which tags press on the limit
 //	allocate_new_block   default         the built-in admission
 //	allocate_new_block   quota           -ENOMEM past a per-query or per-tag quota
 //	unpin                default         the built-in eviction queue
@@ -33,16 +34,19 @@
 // they run (Attachment.Maps, or the SQL map functions); keys and values
 // are little-endian:
 //
-//	execute_forever/priority   priority     key u64 producer id; value u32 priority, higher first (absent: 0)
-//	allocate_new_block/quota   query_quota  key u64 producer id; value u64 bytes a query's buffers may hold
-//	                                        (0: no quota); key 0 holds the default of every query
-//	allocate_new_block/quota   tag_quota    key u32 BPFDB_TAG_*; value u64 bytes the tag may hold (0: none)
-//	allocate_new_block/quota   refused      key u32 0 (by a query's quota) or 1 (by a tag's); value u64
-//	                                        allocations refused
-//	load/readahead             config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
-//	unpin/scan_resistant       seen         key u64 block number, bit 63 set for a temporary buffer;
-//	                                        value {u32 loads at the last unpin, u32 unpins that found
-//	                                        the block still in memory} (LRU, 65536 blocks)
+//	execute_forever/priority     priority     key u64 producer id; value u32 priority, higher first (absent: 0)
+//	allocate_new_block/quota     query_quota  key u64 producer id; value u64 bytes a query's buffers may hold
+//	                                          (0: no quota); key 0 holds the default of every query
+//	allocate_new_block/quota     tag_quota    key u32 BPFDB_TAG_*; value u64 bytes the tag may hold (0: none)
+//	allocate_new_block/quota     refused      key u32 0 (by a query's quota) or 1 (by a tag's); value u64
+//	                                          allocations refused
+//	update_used_memory/pressure  tags         key u32 BPFDB_TAG_*; value {u64 bytes reserved, u64 released,
+//	                                          u64 reservations above the threshold, u64 their bytes}
+//	update_used_memory/pressure  config       key u32 0; value u32 threshold, percent of the limit (0: 90)
+//	load/readahead               config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
+//	unpin/scan_resistant         seen         key u64 block number, bit 63 set for a temporary buffer;
+//	                                          value {u32 loads at the last unpin, u32 unpins that found
+//	                                          the block still in memory} (LRU, 65536 blocks)
 //
 // This package imports only the ABI (ext) of bpfdb, for the hook names;
 // its tests drive the programs through internal/hooks against the engine's

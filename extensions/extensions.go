@@ -45,6 +45,7 @@ var policies = []Policy{
 	{ext.Load, "default", "the built-in miss path: read the block now"},
 	{ext.Load, "readahead", "read the block now and, on sequential misses, the next blocks in the background"},
 	{ext.UpdateUsedMemory, "default", "the built-in accounting: every change into its tag's counter at once"},
+	{ext.UpdateUsedMemory, "pressure", "the built-in accounting, plus per tag the bytes reserved and released and the reservations above 90% of the limit (map tags)"},
 	{ext.AllocateNewBlock, "default", "the built-in admission: admit every block, evict nothing ahead"},
 	{ext.AllocateNewBlock, "quota", "refuse (out of memory) an allocation past its query's or its tag's quota (maps query_quota, tag_quota)"},
 	{ext.Unpin, "default", "the built-in eviction queue: least recently unpinned first"},
