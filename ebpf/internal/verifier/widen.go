@@ -402,7 +402,20 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 			bad = true
 			return
 		}
-		if o.iv == 0 || c.iv == 0 || o.stride != c.stride || prop[o.iv-1].set {
+		if o.iv == 0 || prop[o.iv-1].set {
+			return
+		}
+		if c.iv == 0 && c.off.isConst() {
+			// Constants of one iteration, perhaps before old's first
+			// (the loop entered again): k = d, rebased if negative.
+			d, s := int64(c.off.t.v-o.base), int64(o.stride)
+			if d%s != 0 || (d < 0 && old.ivs[o.iv-1].hi > math.MaxUint64-uint64(-(d/s))) {
+				return
+			}
+			prop[o.iv-1] = ivmatch{set: true, fixed: true, d: d / s}
+			return
+		}
+		if c.iv == 0 || o.stride != c.stride {
 			return
 		}
 		d, ok := shift(o, c)
@@ -439,8 +452,14 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 		}
 		idx := uint8(0)
 		switch {
-		case o.iv != 0 && c.iv != 0 && o.stride == c.stride && prop[o.iv-1].set && prop[o.iv-1].cur == c.iv:
-			if d, ok := shift(o, c); !ok || d != prop[o.iv-1].d {
+		case o.iv != 0 && prop[o.iv-1].set:
+			m := &prop[o.iv-1]
+			if m.fixed {
+				d, s := int64(c.off.t.v-o.base), int64(o.stride)
+				if c.iv != 0 || !c.off.isConst() || d%s != 0 || d/s != m.d {
+					break
+				}
+			} else if d, ok := shift(o, c); c.iv != m.cur || o.stride != c.stride || !ok || d != m.d {
 				break
 			}
 			if from[o.iv-1] == 0 && len(ivs) < maxIVars {
@@ -483,16 +502,36 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 		if idx == 0 {
 			continue
 		}
-		ko, kc := old.ivs[i], cur.ivs[m.cur-1]
-		d := i128s(m.d)
-		lo, _ := i128u(kc.lo).add(d).uint64()
-		hi, _ := i128u(kc.hi).add(d).uint64()
-		k := ivar{lo: min(ko.lo, lo), hi: max(ko.hi, hi)}
-		if k.lo < ko.lo {
-			k.lo = 0
+		ko := old.ivs[i]
+		lo, hi := i128s(m.d), i128s(m.d)
+		if !m.fixed {
+			kc := cur.ivs[m.cur-1]
+			lo, hi = i128u(kc.lo).add(lo), i128u(kc.hi).add(hi)
 		}
-		if k.hi > ko.hi {
-			k.hi = v.kWiden(pc, members[idx-1], k.hi, first)
+		if i128u(ko.lo).less(lo) {
+			lo = i128u(ko.lo)
+		}
+		if hi.less(i128u(ko.hi)) {
+			hi = i128u(ko.hi)
+		}
+		khi := hi.lo // fits: checked in pass 1
+		if khi > ko.hi {
+			khi = v.kWiden(pc, members[idx-1], khi, first)
+		}
+		k := ivar{lo: lo.lo, hi: khi}
+		switch {
+		case lo.less(i128{}):
+			// Count from cur's iteration: k' = k + r.
+			r := -lo.lo
+			for _, x := range members[idx-1] {
+				x.base -= uint64(int64(x.stride)) * r
+			}
+			k = ivar{lo: 0, hi: khi + r}
+			if khi+r < khi {
+				k.hi = math.MaxUint64
+			}
+		case k.lo < ko.lo:
+			k.lo = 0
 		}
 		ivs[idx-1] = k
 	}

@@ -7,6 +7,9 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/bpfdb/bpfdb/ebpf/asm"
+	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 )
 
 // Every test of the package checks that each widened state covers the
@@ -194,5 +197,68 @@ func TestLinkedCoverage(t *testing.T) {
 	c.regs[2].off = constScalar(32)
 	if c.coveredBy(old, 0b110, false) {
 		t.Errorf("%s covered by %s", c.String(), old.String())
+	}
+}
+
+// TestWidenLinks: widening keeps the values that move in step linked, maps
+// a later state's iteration count onto the old one's, takes constants of
+// an iteration before the old state's first by counting from them, and
+// always covers the state it widens (checkWiden).
+func TestWidenLinks(t *testing.T) {
+	insns, err := asm.Assemble("mov %r0, 0\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &verifier{typ: core.TestProgramType(64), insns: insns, at: []int32{0, 1}, nslots: 2,
+		loopEnd: []int{0, 0}, narrowed: make([][]int64, 2), live: []regSet{0b11110, 0b11110}}
+	lin := func(base uint64, stride int32, lo, hi uint64) *state {
+		st := &state{frames: []*frame{{callsite: -1}}, ivs: []ivar{{lo, hi}}}
+		st.regs[1] = value{kind: kindScalar, iv: 1, stride: stride, base: base, off: derive(base, int64(stride), lo, hi)}
+		st.regs[2] = value{kind: kindRegion, iv: 1, stride: 8 * stride, base: 8 * base, off: derive(8*base, 8*int64(stride), lo, hi)}
+		return st
+	}
+	consts := func(c uint64) *state {
+		st := &state{frames: []*frame{{callsite: -1}}}
+		st.regs[1] = scalarValue(constScalar(c))
+		st.regs[2] = pointer(kindRegion, 0)
+		st.regs[2].off = constScalar(8 * c)
+		return st
+	}
+	for _, c := range []struct {
+		name     string
+		old, cur *state
+		lo, hi   uint64 // the widened count's range
+		base     uint64 // r1's base in the widened state
+	}{
+		// r2 reaches the end of the 64-byte region at k = 6.
+		{"two constants", consts(1), consts(2), 0, 6, 1},
+		{"shifted by one", lin(1, 1, 0, 9), lin(2, 1, 0, 9), 0, math.MaxUint64, 1},
+		{"inside", lin(1, 1, 0, 9), lin(2, 1, 0, 3), 0, 9, 1},
+		{"a constant inside", lin(1, 1, 0, 9), consts(4), 0, 9, 1},
+		{"a constant before", lin(1, 1, 0, 9), consts(0), 0, 10, 0},
+	} {
+		w := v.widen(c.old, c.cur, 0, false)
+		if w == nil {
+			t.Errorf("%s: not widened", c.name)
+			continue
+		}
+		r1, r2 := &w.regs[1], &w.regs[2]
+		if r1.iv == 0 || r1.iv != r2.iv || len(w.ivs) != 1 {
+			t.Errorf("%s: r1 and r2 not linked to one count: %s", c.name, w.String())
+			continue
+		}
+		if k := w.ivs[0]; k.lo != c.lo || k.hi != c.hi || r1.base != c.base || r2.base != 8*c.base {
+			t.Errorf("%s: got %s, want k in [%d, %d] and r1 = %d + k", c.name, w.String(), c.lo, c.hi, c.base)
+		}
+		if !c.old.coveredBy(w, 0b110, false) && c.name != "a constant before" {
+			t.Errorf("%s: %s does not cover the old state %s", c.name, w.String(), c.old.String())
+		}
+	}
+	// Out of step: r2 moves by 16 where r1 moves by 1 in the old state.
+	old, cur := lin(1, 1, 0, 9), lin(2, 1, 0, 9)
+	cur.regs[2].base += 8
+	cur.regs[2].off = derive(cur.regs[2].base, 8, 0, 9)
+	if w := v.widen(old, cur, 0, false); w == nil || (w.regs[1].iv != 0 && w.regs[1].iv == w.regs[2].iv) {
+		t.Errorf("out of step: %v", w)
 	}
 }

@@ -22,8 +22,9 @@ import (
 // test policies and the runtime's ELF test objects, read by relative path
 // from this package's directory.
 const (
-	hookObjects = "../../../../internal/hooks/testdata"
-	elfObjects  = "../../../testdata"
+	hookObjects  = "../../../../internal/hooks/testdata"
+	stockObjects = "../../../../extensions/*"
+	elfObjects   = "../../../testdata"
 )
 
 // objectProgram is one program of a compiled object with what it is
@@ -60,13 +61,16 @@ func hookHelpers(tb testing.TB, h ext.Hook) *ebpf.Helpers {
 	return hs
 }
 
-// hookPrograms loads every program of the hooks' test objects with the
-// type and helpers of the hook its section names.
+// hookPrograms loads every program of the hooks' test objects and of the
+// stock policies (extensions/<hook>/*.o) with the type and helpers of the
+// hook its section names.
 func hookPrograms(tb testing.TB) []objectProgram {
 	files, _ := filepath.Glob(filepath.Join(hookObjects, "*.o"))
 	if len(files) == 0 {
-		tb.Skipf("no hook test objects in %s (run from ebpf/internal/verifier in the repository)", hookObjects)
+		tb.Skipf("no hook test objects in %s (run from ebpf/internal/verifier/objects in the repository)", hookObjects)
 	}
+	stock, _ := filepath.Glob(filepath.Join(stockObjects, "*.o"))
+	files = append(files, stock...)
 	var out []objectProgram
 	for _, f := range files {
 		cs, err := ebpf.LoadCollectionSpecFromFile(f)
@@ -80,13 +84,22 @@ func hookPrograms(tb testing.TB) []objectProgram {
 				tb.Fatalf("%s: program %s is in section %q, which names no hook", f, name, ps.Section)
 			}
 			out = append(out, objectProgram{
-				name: filepath.Base(f) + ":" + name,
+				name: objectName(f) + ":" + name,
 				spec: ps,
 				opts: &ebpf.VerifyOptions{Type: ext.SpecOf(h).Type(), Helpers: hookHelpers(tb, h), Maps: cs.Maps},
 			})
 		}
 	}
 	return out
+}
+
+// objectName names an object file by its base name, with its directory
+// for a stock policy (hash/default.o).
+func objectName(f string) string {
+	if dir := filepath.Base(filepath.Dir(f)); dir != "testdata" {
+		return dir + "/" + filepath.Base(f)
+	}
+	return filepath.Base(f)
 }
 
 // elfCandidateTypes are the context shapes the runtime's ELF test objects
