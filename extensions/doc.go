@@ -22,7 +22,7 @@
 //	allocate_new_block   default         the built-in admission
 //	allocate_new_block   quota           -ENOMEM past a per-query or per-tag quota
 //	unpin                default         the built-in eviction queue
-//	unpin                scan_resistant  blocks used again while in memory outlive blocks used once
+//	unpin                scan_resistant  blocks used twice in memory (after a pause) outlive blocks used once
 //
 // List describes them, Object returns a policy's ELF object for
 // hooks.Registry.Attach (or ATTACH PROGRAM), Source its C text. Each
@@ -45,8 +45,9 @@
 //	update_used_memory/pressure  config       key u32 0; value u32 threshold, percent of the limit (0: 90)
 //	load/readahead               config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
 //	unpin/scan_resistant         seen         key u64 block number, bit 63 set for a temporary buffer;
-//	                                          value {u32 loads at the last unpin, u32 unpins that found
-//	                                          the block still in memory} (LRU, 65536 blocks)
+//	                                          value {u64 ns of the last unpin, u32 loads then, u32 hot}
+//	                                          (LRU, 65536 blocks)
+//	unpin/scan_resistant         config       key u32 0; value u64 correlated reference period, ns (0: 1 ms)
 //
 // This package imports only the ABI (ext) of bpfdb, for the hook names;
 // its tests drive the programs through internal/hooks against the engine's
