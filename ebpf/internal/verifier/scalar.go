@@ -77,6 +77,13 @@ func (s *scalar) sync() bool {
 		s.s32min = max(s.s32min, int32(uint32(lo.v|lo.m&sign32)))
 		s.s32max = min(s.s32max, int32(uint32(lo.v|lo.m&^sign32)))
 
+		// Known low bits make every value congruent to them: the bounds
+		// move in to the nearest such values (a multiple of 8 that is not
+		// 0 is at least 8).
+		if !s.alignBounds() {
+			return false
+		}
+
 		// The 64-bit ranges bound the sub-register when they lie inside
 		// one 2^32-aligned block, where the low half grows with x.
 		if s.umin>>32 == s.umax>>32 {
@@ -130,6 +137,66 @@ func (s *scalar) sync() bool {
 		s.t = t
 	}
 	return s.umin <= s.umax && s.smin <= s.smax && s.u32min <= s.u32max && s.s32min <= s.s32max
+}
+
+// alignBounds moves every bound of s in to the nearest value whose low
+// bits are the known low bits of s.t. It returns false when no value is
+// left.
+func (s *scalar) alignBounds() bool {
+	n := uint(bits.TrailingZeros64(s.t.m))
+	if n == 0 || n == 64 {
+		return true
+	}
+	mask := uint64(1)<<n - 1
+	r := s.t.v & mask
+	up := func(x uint64) uint64 { return x + (r-x)&mask }
+	down := func(x uint64) uint64 { return x - (x-r)&mask }
+	if u := up(s.umin); u >= s.umin {
+		s.umin = u
+	} else {
+		return false
+	}
+	if u := down(s.umax); u <= s.umax {
+		s.umax = u
+	} else {
+		return false
+	}
+	if i := int64(up(uint64(s.smin))); i >= s.smin {
+		s.smin = i
+	} else {
+		return false
+	}
+	if i := int64(down(uint64(s.smax))); i <= s.smax {
+		s.smax = i
+	} else {
+		return false
+	}
+	n32 := min(n, 32)
+	m32 := uint32(1)<<n32 - 1
+	r32 := uint32(r) & m32
+	up32 := func(x uint32) uint32 { return x + (r32-x)&m32 }
+	down32 := func(x uint32) uint32 { return x - (x-r32)&m32 }
+	if u := up32(s.u32min); u >= s.u32min {
+		s.u32min = u
+	} else {
+		return false
+	}
+	if u := down32(s.u32max); u <= s.u32max {
+		s.u32max = u
+	} else {
+		return false
+	}
+	if i := int32(up32(uint32(s.s32min))); i >= s.s32min {
+		s.s32min = i
+	} else {
+		return false
+	}
+	if i := int32(down32(uint32(s.s32max))); i <= s.s32max {
+		s.s32max = i
+	} else {
+		return false
+	}
+	return true
 }
 
 func (s *scalar) meet32u(lo, hi uint32) {

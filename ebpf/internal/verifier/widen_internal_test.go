@@ -121,21 +121,14 @@ func TestDeriveAndKRange(t *testing.T) {
 		nlo, nhi, ok := kRange(base, stride, lo, hi, &off)
 		for _, k := range ks {
 			x := base + uint64(stride)*k
-			if !d.contains(x) {
+			if !d.has(x) {
 				t.Fatalf("derive(%d, %d, [%d, %d]) = %s misses k=%d: %d", int64(base), stride, lo, hi, d.String(), k, int64(x))
 			}
-			if okOff && off.contains(x) && (!ok || k < nlo || k > nhi) {
+			if okOff && off.has(x) && (!ok || k < nlo || k > nhi) {
 				t.Fatalf("kRange(%d, %d, [%d, %d], %s) = [%d, %d] %v drops k=%d (value %d)", int64(base), stride, lo, hi, off.String(), nlo, nhi, ok, k, int64(x))
 			}
 		}
 	}
-}
-
-// contains reports whether x is one of s's values.
-func (s *scalar) contains(x uint64) bool {
-	return x >= s.umin && x <= s.umax && int64(x) >= s.smin && int64(x) <= s.smax &&
-		uint32(x) >= s.u32min && uint32(x) <= s.u32max && int32(x) >= s.s32min && int32(x) <= s.s32max &&
-		s.t.contains(x)
 }
 
 // TestWidenScalar: the widening of two scalars contains both.
@@ -150,7 +143,7 @@ func TestWidenScalar(t *testing.T) {
 		}
 		w := widenScalar(&x, &y, ts)
 		for _, v := range []uint64{a, b, y.t.v, x.umin, x.umax} {
-			if (x.contains(v) || y.contains(v)) && !w.contains(v) {
+			if (x.has(v) || y.has(v)) && !w.has(v) {
 				t.Fatalf("widen(%s, %s) = %s misses %d", x.String(), y.String(), w.String(), v)
 			}
 		}

@@ -214,6 +214,30 @@ var widenCases = []widenCase{
 		jsge %r3, -1, loop
 		and %r0, 1
 		exit`},
+	// clang's "while (n--) out[n] = keys[n] + 1": a byte offset counted
+	// down by 8 from 8*count, pointers based 8 bytes before the regions.
+	// After "!= 0" the offset is at least 8, a multiple of 8.
+	{name: "counting down a scaled count", ok: true, maxSteps: 100, prog: `
+		ldxw %r2, [%r1+24]
+		jeq %r2, 0, done
+		ldxdw %r3, [%r1+8]
+		ldxdw %r1, [%r1+0]
+		add %r3, -8
+		add %r1, -8
+		lsh %r2, 3
+	loop:
+		mov %r4, %r3
+		add %r4, %r2
+		mov %r5, %r1
+		add %r5, %r2
+		ldxdw %r5, [%r5+0]
+		add %r5, 1
+		stxdw [%r4+0], %r5
+		add %r2, -8
+		jne %r2, 0, loop
+	done:
+		mov %r0, 1
+		exit`},
 	// nulls[i*8 + j] for i < 256, j < width <= 8.
 	{name: "nested loops", ok: true, maxSteps: 600, prog: `
 		ldxdw %r2, [%r1+16]
