@@ -263,7 +263,7 @@ func TestUnpinScanResistant(t *testing.T) {
 			// The map marks the hot buffers, and only them.
 			hot := 0
 			for _, v := range a.Maps()["seen"].All() {
-				if binary.LittleEndian.Uint32(v[12:]) == 1 {
+				if binary.LittleEndian.Uint32(v[24:]) == 1 {
 					hot++
 				}
 			}

@@ -45,9 +45,12 @@
 //	update_used_memory/pressure  config       key u32 0; value u32 threshold, percent of the limit (0: 90)
 //	load/readahead               config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
 //	unpin/scan_resistant         seen         key u64 block number, bit 63 set for a temporary buffer;
-//	                                          value {u64 ns of the last unpin, u32 loads then, u32 hot}
-//	                                          (LRU, 65536 blocks)
-//	unpin/scan_resistant         config       key u32 0; value u64 correlated reference period, ns (0: 1 ms)
+//	                                          value {u64 ns of the last unpin, u64 run generation, u32 loads
+//	                                          then, u32 run slot, u32 hot, u32 scan} (LRU, 65536 blocks)
+//	unpin/scan_resistant         streams      key u32 slot 0-7; value {u64 highest block, u64 blocks,
+//	                                          u64 ns of the last load, u64 generation}: runs of nearby loads
+//	unpin/scan_resistant         config       key u32 0; value {u64 correlated reference period, ns (0: 1 ms),
+//	                                          u64 blocks in a run that make a scan (0: 16)}
 //
 // This package imports only the ABI (ext) of bpfdb, for the hook names;
 // its tests drive the programs through internal/hooks against the engine's

@@ -49,7 +49,7 @@ var policies = []Policy{
 	{ext.AllocateNewBlock, "default", "the built-in admission: admit every block, evict nothing ahead"},
 	{ext.AllocateNewBlock, "quota", "refuse (out of memory) an allocation past its query's or its tag's quota (maps query_quota, tag_quota)"},
 	{ext.Unpin, "default", "the built-in eviction queue: least recently unpinned first"},
-	{ext.Unpin, "scan_resistant", "blocks used again in memory after a pause (not the pins of one scan) go to a queue evicted last, so a scan does not flush the hot set"},
+	{ext.Unpin, "scan_resistant", "blocks of long sequential runs are evicted first; blocks used again in memory after a pause go to a queue evicted last"},
 }
 
 // List returns the stock extensions, hook by hook in the order of
