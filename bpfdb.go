@@ -40,13 +40,27 @@ type Options struct {
 	// NoPrograms opens the database without attaching the eBPF programs
 	// it records (ATTACH PROGRAM is durable): every hook starts built-in.
 	NoPrograms bool
-	// HookEngine runs the hooks' eBPF programs: ebpf.EngineAuto (the JIT
-	// where available), ebpf.EngineInterpreter or ebpf.EngineJIT.
-	HookEngine ebpf.Engine
+	// HookEngine runs the hooks' eBPF programs: EngineAuto (the JIT where
+	// available), EngineInterpreter or EngineJIT.
+	HookEngine HookEngine
 	// Logf receives the hook registry's events (attach, replace, detach,
 	// a program detached after too many errors); nil means log.Printf.
 	Logf func(format string, args ...any)
 }
+
+// HookEngine is how the hooks' eBPF programs run (ebpf.Engine).
+type HookEngine = ebpf.Engine
+
+// The engines of Options.HookEngine.
+const (
+	EngineAuto        = ebpf.EngineAuto        // the JIT where the platform supports it, else the interpreter
+	EngineInterpreter = ebpf.EngineInterpreter // the interpreter
+	EngineJIT         = ebpf.EngineJIT         // native code; attaching fails where it is not supported
+)
+
+// JITSupported reports whether this build can run hook programs as native
+// code.
+func JITSupported() bool { return ebpf.JITSupported() }
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {

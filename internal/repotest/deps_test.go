@@ -86,6 +86,9 @@ var depPolicies = map[string]depPolicy{
 	// The hook sites are the one bridge between the engine's policy seams
 	// and the eBPF runtime.
 	"internal/hooks": {bpfdb: []string{"ebpf", "ebpf/maps", "ext", "internal/exec/hash", "internal/storage/buffer", "internal/parallel", "internal/types", "internal/vector"}},
+	// The stock policies are data (ELF objects) named by hook: the package
+	// needs only the ABI's hook names.
+	"extensions": {bpfdb: []string{"ext"}},
 	// PREVAIL's cases are YAML; only this test-data reader may parse it.
 	"ebpf/internal/prevail": {modules: []string{"go.yaml.in/yaml/v3"}, bpfdb: []string{"ebpf/asm"}},
 }

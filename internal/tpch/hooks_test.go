@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/bpfdb/bpfdb"
-	"github.com/bpfdb/bpfdb/ebpf"
 	"github.com/bpfdb/bpfdb/extensions"
 )
 
@@ -57,9 +56,9 @@ func checkQuiet(t *testing.T, db *bpfdb.DB) {
 // the reference answers, every hook ran, none failed or was repaired.
 func TestDefaultPrograms(t *testing.T) {
 	answers := needData(t)
-	engines := []ebpf.Engine{ebpf.EngineInterpreter}
-	if ebpf.JITSupported() {
-		engines = append(engines, ebpf.EngineJIT)
+	engines := []bpfdb.HookEngine{bpfdb.EngineInterpreter}
+	if bpfdb.JITSupported() {
+		engines = append(engines, bpfdb.EngineJIT)
 	}
 	ctx := context.Background()
 	for _, engine := range engines {

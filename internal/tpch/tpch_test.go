@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb"
-	"github.com/bpfdb/bpfdb/ebpf"
 )
 
 // The reference data and answers of ../shared/tpch.
@@ -31,9 +30,9 @@ const (
 // A cell is one configuration the queries run under.
 type cell struct {
 	threads int
-	memory  int64       // 0: the default
-	file    bool        // a database file in a temporary directory, not in memory
-	engine  ebpf.Engine // runs the hooks' programs
+	memory  int64            // 0: the default
+	file    bool             // a database file in a temporary directory, not in memory
+	engine  bpfdb.HookEngine // runs the hooks' programs
 }
 
 func (c cell) String() string {
