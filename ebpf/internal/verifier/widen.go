@@ -364,8 +364,11 @@ func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 // new induction variable k: old's constant at k = 0, cur's at k = 1. A
 // value linear in an induction variable of old and, with the same stride,
 // of cur, stays linear when the shift between the two bases is the same
-// for all such values. The range of each induction variable is the join of
-// old's and (shifted) cur's, its upper end widened to the first count at
+// for all such values; so does one for which cur holds the constant of
+// one iteration, the same for all (the count is rebased when that
+// iteration comes before old's first). The range of each induction
+// variable is the join of old's and (shifted) cur's, its upper end
+// widened to the first count at
 // which one of its values reaches a threshold: the comparison constants of
 // the loop and the context's field bounds for scalars, the ends of the
 // object for pointers. Every other value is joined and its growing bounds
@@ -409,10 +412,11 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 			// Constants of one iteration, perhaps before old's first
 			// (the loop entered again): k = d, rebased if negative.
 			d, s := int64(c.off.t.v-o.base), int64(o.stride)
-			if d%s != 0 || (d < 0 && old.ivs[o.iv-1].hi > math.MaxUint64-uint64(-(d/s))) {
+			k := d / s
+			if d%s != 0 || (k < 0 && old.ivs[o.iv-1].hi > math.MaxUint64-uint64(-k)) {
 				return
 			}
-			prop[o.iv-1] = ivmatch{set: true, fixed: true, d: d / s}
+			prop[o.iv-1] = ivmatch{set: true, fixed: true, d: k}
 			return
 		}
 		if c.iv == 0 || o.stride != c.stride {

@@ -229,6 +229,7 @@ func TestWidenLinks(t *testing.T) {
 		{"inside", lin(1, 1, 0, 9), lin(2, 1, 0, 3), 0, 9, 1},
 		{"a constant inside", lin(1, 1, 0, 9), consts(4), 0, 9, 1},
 		{"a constant before", lin(1, 1, 0, 9), consts(0), 0, 10, 0},
+		{"a constant before, counting down", lin(10, -1, 0, 5), consts(11), 0, 6, 11},
 	} {
 		w := v.widen(c.old, c.cur, 0, false)
 		if w == nil {
@@ -243,7 +244,7 @@ func TestWidenLinks(t *testing.T) {
 		if k := w.ivs[0]; k.lo != c.lo || k.hi != c.hi || r1.base != c.base || r2.base != 8*c.base {
 			t.Errorf("%s: got %s, want k in [%d, %d] and r1 = %d + k", c.name, w.String(), c.lo, c.hi, c.base)
 		}
-		if !c.old.coveredBy(w, 0b110, false) && c.name != "a constant before" {
+		if !c.old.coveredBy(w, 0b110, false) {
 			t.Errorf("%s: %s does not cover the old state %s", c.name, w.String(), c.old.String())
 		}
 	}
