@@ -211,3 +211,92 @@ func TestAttachStockPolicies(t *testing.T) {
 		t.Errorf("unknown stock policy: %v, want an error listing the hook's policies", err)
 	}
 }
+
+// TestHostilePrograms: programs that misbehave at run time are neutralized
+// and counted by the host (or detached after too many errors), and the
+// database keeps answering correctly; afterwards no memory is left
+// accounted to queries.
+func TestHostilePrograms(t *testing.T) {
+	for _, tc := range []struct {
+		hook, file, program string
+		what                string
+	}{
+		{"schedule_task", testPrograms + "sched.o", "sched_drop", "never enqueues a task"},
+		{"execute_forever", testPrograms + "sched.o", "exec_hoard", "takes tasks and never runs them"},
+		{"unpin", testPrograms + "unpin.o", "unpin_double_enqueue", "puts a block in two queues (readers cannot be touched: the host decremented them before the call)"},
+		{"unpin", testPrograms + "unpin.o", "unpin_garbage", "writes garbage decisions"},
+		{"unpin", testPrograms + "unpin.o", "unpin_error", "fails every call"},
+		{"update_used_memory", testPrograms + "memory.o", "mem_drop", "counts no memory"},
+		{"update_used_memory", testPrograms + "memory.o", "mem_double", "counts memory twice"},
+		{"allocate_new_block", testPrograms + "allocate.o", "alloc_garbage", "asks to evict more than the limit"},
+		{"load", testPrograms + "load.o", "load_no_read", "claims a load it did not do"},
+		{"load", testPrograms + "load.o", "load_error", "fails every load"},
+		// Returns BPFDB_BUILTIN after writing the hashes: allowed (the
+		// host discards the writes), so nothing is counted.
+		{"hash", testPrograms + "hash_hostile.o", "hash_scribble", "scribbles on the hashes, then asks for the built-in"},
+		{"hash", testPrograms + "hash_hostile.o", "hash_error", "scribbles, then fails"},
+	} {
+		t.Run(tc.program, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hostile.db")
+			db := openWith(t, path, bpfdb.Options{})
+			hashFixture(t, db)
+			want := rows(t, db, hashWorkload)
+			db.Close()
+			db = openWith(t, path, bpfdb.Options{MemoryLimit: 4 << 20}) // scans load and evict
+			exec(t, db, `ATTACH PROGRAM '`+tc.file+`' SECTION '`+tc.program+`' TO HOOK `+tc.hook)
+			for range 3 {
+				if got := rows(t, db, hashWorkload); got != want {
+					t.Fatalf("with a program that %s:\n%s\nwant\n%s", tc.what, got, want)
+				}
+			}
+			var st bpfdb.HookStatus
+			for _, h := range db.Hooks() {
+				if h.Hook == tc.hook {
+					st = h
+				}
+			}
+			t.Logf("%s: calls=%d errors=%d violations=%d program=%q", tc.program, st.Calls, st.Errors, st.Violations, st.Program)
+			if st.Program != "" && st.Errors+st.Violations == 0 && tc.program != "hash_scribble" {
+				t.Errorf("a program that %s: no error or violation counted", tc.what)
+			}
+			if st.Program != "" {
+				exec(t, db, `DETACH PROGRAM FROM HOOK `+tc.hook)
+			}
+			if got := rows(t, db, hashWorkload); got != want {
+				t.Fatalf("after detaching:\n%s\nwant\n%s", got, want)
+			}
+			m := db.Memory()
+			for tag, n := range m.Tags {
+				if tag != "base_table" && tag != "metadata" && n != 0 {
+					t.Errorf("%d bytes still accounted to %s", n, tag)
+				}
+			}
+		})
+	}
+}
+
+// TestRefuseAllMemory: a policy that refuses every allocation makes the
+// queries that need more than one buffer fail with a clean out-of-memory
+// error naming it; each query still gets its first buffer (the host's
+// progress rule, counted as a violation), so small queries and the
+// listings keep answering, and after DETACH all queries do.
+func TestRefuseAllMemory(t *testing.T) {
+	db := openWith(t, "", bpfdb.Options{})
+	hashFixture(t, db)
+	want := rows(t, db, hashWorkload)
+	exec(t, db, `ATTACH PROGRAM '`+hostile+`' SECTION 'allocate_refuse_all' TO HOOK allocate_new_block`)
+	err := db.Exec(context.Background(), hashWorkload)
+	if err == nil || !strings.Contains(err.Error(), "out of memory") || !strings.Contains(err.Error(), "allocate_refuse_all") {
+		t.Fatalf("a join under a policy refusing all memory: %v, want out of memory naming the policy", err)
+	}
+	if got := rows(t, db, `SELECT count(*) FROM t WHERE a < 10`); got != "10" {
+		t.Fatalf("a query that needs one buffer: %s", got)
+	}
+	if got := rows(t, db, `SELECT violations > 0 FROM bpfdb_hooks() WHERE hook = 'allocate_new_block'`); got != "true" {
+		t.Fatalf("the progress rule's admissions are not counted: %s", got)
+	}
+	exec(t, db, `DETACH PROGRAM FROM HOOK allocate_new_block`)
+	if got := rows(t, db, hashWorkload); got != want {
+		t.Fatalf("after detaching:\n%s\nwant\n%s", got, want)
+	}
+}

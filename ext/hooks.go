@@ -164,7 +164,9 @@ var specs = [...]*Spec{
 		Hook: AllocateNewBlock,
 		Doc: "AllocateNewBlock: a block or buffer is about to be created. Decide admission, how\n" +
 			"much to evict ahead and the block's eviction queue (writable fields), then return\n" +
-			"BPFDB_HANDLED; or refuse it by returning a negative errno (-ENOMEM).",
+			"BPFDB_HANDLED; or refuse it by returning a negative errno (-ENOMEM). A refusal of\n" +
+			"a query's first buffer (producer_used 0) or of the engine's own allocation\n" +
+			"(producer 0) is a violation: the host admits it, so every query makes progress.",
 		Fields: []Field{
 			{Name: "size", Type: U64, Doc: "bytes requested"},
 			{Name: "used", Type: U64, Doc: "total accounted bytes"},

@@ -202,7 +202,9 @@ static void (*bpfdb_cache_flush)(struct bpfdb_update_used_memory_ctx *ctx) = (vo
 
 /* AllocateNewBlock: a block or buffer is about to be created. Decide admission, how
  * much to evict ahead and the block's eviction queue (writable fields), then return
- * BPFDB_HANDLED; or refuse it by returning a negative errno (-ENOMEM). */
+ * BPFDB_HANDLED; or refuse it by returning a negative errno (-ENOMEM). A refusal of
+ * a query's first buffer (producer_used 0) or of the engine's own allocation
+ * (producer 0) is a violation: the host admits it, so every query makes progress. */
 struct bpfdb_allocate_new_block_ctx {
 	__u64 size;                /*   0 ro: bytes requested */
 	__u64 used;                /*   8 ro: total accounted bytes */

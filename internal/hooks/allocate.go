@@ -23,7 +23,10 @@ import (
 // Enforced afterwards: a queue out of range and an evict_ahead that
 // would not fit under the limit with the request (a program could
 // otherwise fail every allocation) are violations, replaced by the
-// built-in values. The manager itself guarantees that exactly one block is
+// built-in values. So is a refusal of an allocation no query owns (the
+// engine's own) or of a query's first buffer (producer_used 0): the host
+// admits it, so that every query can make progress and a policy refusing
+// everything cannot stop the database from answering. The manager itself guarantees that exactly one block is
 // created per admitted call. producer and producer_used are the request's
 // owner (the query's producer id, when the operator allocated with
 // Manager.AllocateFor) and the bytes it holds; 0 when the owner is unknown.
@@ -93,6 +96,12 @@ func (a *Attachment) allocate(m *buffer.Manager, req buffer.AllocRequest) (buffe
 	rn.alloc.m = nil
 	switch out {
 	case refused:
+		if req.Owner == 0 || m.OwnerUsed(req.Owner) == 0 {
+			// Progress: every query gets its first buffer, and the
+			// engine's own allocations (no query) are not refused.
+			rn.viol.Add(1)
+			return def, nil
+		}
 		return def, fmt.Errorf("refused by policy %s: %w", a.name, buffer.ErrOutOfMemory)
 	case builtin, failed: // a failure is counted; the built-in admits
 		return def, nil

@@ -35,7 +35,7 @@ func TestAllocateQuota(t *testing.T) {
 			var ok int
 			var refusal error
 			for range 12 {
-				b, _, err := m.Allocate(buffer.TagHashTable, bufSize)
+				b, _, err := m.AllocateFor(1, buffer.TagHashTable, bufSize)
 				if err != nil {
 					refusal = err
 					break
@@ -53,8 +53,23 @@ func TestAllocateQuota(t *testing.T) {
 					t.Fatalf("sort buffer under the quota: %v", err)
 				}
 			}
-			if st := a.Stats(); st.Errors != 0 || st.Calls != 13 || st.Handled != 8 || reg.Attached(ext.AllocateNewBlock) != a {
+			if st := a.Stats(); st.Errors != 0 || st.Calls != 13 || st.Handled != 8 || st.Violations != 0 || reg.Attached(ext.AllocateNewBlock) != a {
 				t.Errorf("stats %s: a refusal counted as an error", st)
+			}
+			// Progress: the engine's own allocation (no owner) and a
+			// query's first buffer are admitted all the same, as
+			// violations.
+			if _, _, err := m.Allocate(buffer.TagHashTable, bufSize); err != nil {
+				t.Errorf("an allocation of no query refused: %v", err)
+			}
+			if _, _, err := m.AllocateFor(2, buffer.TagHashTable, bufSize); err != nil {
+				t.Errorf("a query's first buffer refused: %v", err)
+			}
+			if _, _, err := m.AllocateFor(2, buffer.TagHashTable, bufSize); !errors.Is(err, buffer.ErrOutOfMemory) {
+				t.Errorf("a query's second buffer over the quota: %v, want a refusal", err)
+			}
+			if st := a.Stats(); st.Violations != 2 || st.Errors != 0 {
+				t.Errorf("stats %s: want the two admissions counted as violations", st)
 			}
 		})
 	}

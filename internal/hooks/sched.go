@@ -102,6 +102,9 @@ func (s *schedSite) ScheduleTask(sub *parallel.Submission) (parallel.Verdict, er
 	le.PutUint32(ctx[schedCtx.producers:], uint32(st.Producers))
 	out, err := a.call(rn, 0)
 	rn.sched.sub = nil
+	if out == handled && !sub.Placed() {
+		rn.viol.Add(1) // the scheduler enqueues it (ScheduleRepairs)
+	}
 	return verdict(out, err)
 }
 
@@ -117,6 +120,9 @@ func (s *execSite) ExecuteForever(w *parallel.Worker) (parallel.Verdict, error) 
 	fillExec(rn.ctx, w)
 	out, err := a.call(rn, 0)
 	rn.exec.w = nil
+	if _, holding := w.Held(); holding || (out == handled && !w.Progressed()) {
+		rn.viol.Add(1) // the scheduler requeues or steps (ExecuteRepairs)
+	}
 	return verdict(out, err)
 }
 

@@ -151,6 +151,11 @@ func (w *Worker) Held() (ProducerID, bool) {
 	return w.held.p.id, true
 }
 
+// Progressed reports whether the current ExecuteForever call executed a
+// task or slept: a call that did neither is repaired by the host with a
+// built-in step (and counted in Metrics.ExecuteRepairs).
+func (w *Worker) Progressed() bool { return w.executed || w.slept }
+
 // Dequeue takes the next task round robin over the producers with queued
 // tasks and holds it. It returns false if nothing is queued or a task is
 // already held.
@@ -337,6 +342,11 @@ type Submission struct {
 
 // Producer returns the id of the submitting producer.
 func (sub *Submission) Producer() ProducerID { return sub.e.p.id }
+
+// Placed reports whether the task was enqueued (or dropped because its
+// query failed): a policy that handled the submission without placing it
+// is repaired by the host (Metrics.ScheduleRepairs).
+func (sub *Submission) Placed() bool { return sub.placed }
 
 // Stats returns a snapshot of the queues.
 func (sub *Submission) Stats() QueueStats { return sub.s.Stats() }

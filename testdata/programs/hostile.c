@@ -28,3 +28,8 @@ int schedule_spin(struct bpfdb_schedule_task_ctx *ctx)
 		x = x;
 	return BPFDB_BUILTIN;
 }
+
+/* Refuses every allocation: a decision, not an error (queries that need
+ * new memory fail with out of memory, cleanly; nothing is detached). */
+SEC("bpfdb/allocate_new_block")
+int allocate_refuse_all(struct bpfdb_allocate_new_block_ctx *ctx) { return -12; }
