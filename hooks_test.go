@@ -2,9 +2,11 @@ package bpfdb_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bpfdb/bpfdb"
@@ -298,5 +300,51 @@ func TestRefuseAllMemory(t *testing.T) {
 	exec(t, db, `DETACH PROGRAM FROM HOOK allocate_new_block`)
 	if got := rows(t, db, hashWorkload); got != want {
 		t.Fatalf("after detaching:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestQueryQuota: with allocate_new_block/quota and a quota per query, a
+// runaway query (a join building a hash table of every row) fails with a
+// clean out-of-memory error naming the policy, while a small query
+// beside it runs; without the quota the big query runs.
+func TestQueryQuota(t *testing.T) {
+	db := openWith(t, "", bpfdb.Options{})
+	exec(t, db, `CREATE TABLE big (k BIGINT, v VARCHAR)`)
+	fill(t, db, "big", 60000, func(i int) string { return fmt.Sprintf("(%d, 'value number %d, padded to take room')", i, i) })
+	hashFixture(t, db)
+	const runaway = `SELECT count(*), max(b1.v) FROM big b1 JOIN big b2 ON b1.k = b2.k`
+	want := rows(t, db, runaway)
+	small := rows(t, db, hashWorkload)
+
+	exec(t, db, `ATTACH PROGRAM 'quota' TO HOOK allocate_new_block`)
+	quota, err := db.HookMap("allocate_new_block", "query_quota")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key, val [8]byte
+	binary.LittleEndian.PutUint64(val[:], 1<<20) // key 0: every query's quota, 1 MiB
+	if err := quota.Update(key[:], val[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var bigErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		bigErr = db.Exec(ctx, runaway)
+	}()
+	for range 5 {
+		if got := rows(t, db, hashWorkload); got != small {
+			t.Fatalf("a small query beside the runaway:\n%s\nwant\n%s", got, small)
+		}
+	}
+	wg.Wait()
+	if bigErr == nil || !strings.Contains(bigErr.Error(), "out of memory") || !strings.Contains(bigErr.Error(), "quota") {
+		t.Fatalf("the runaway query: %v, want out of memory refused by the quota", bigErr)
+	}
+	exec(t, db, `DETACH PROGRAM FROM HOOK allocate_new_block`)
+	if got := rows(t, db, runaway); got != want {
+		t.Fatalf("the big query without the quota: %s, want %s", got, want)
 	}
 }
