@@ -176,7 +176,7 @@ type verifier struct {
 	head     []bool    // loop heads: targets of backward jumps
 	loopEnd  []int     // loop head -> the last slot jumping back to it
 	inLoop   []bool    // slots inside a loop (from a loop head to a jump back to it)
-	narrowed [][]int64 // by slot: bounds a conditional jump narrowed linked values to (noteNarrowed)
+	narrowed [][]threshold // by slot: bounds a conditional jump put on linked values (noteBranch)
 	visited  []points
 	work     []path
 	res      *Result
@@ -304,7 +304,7 @@ func (v *verifier) structure() error {
 	v.head = make([]bool, n)
 	v.loopEnd = make([]int, n)
 	v.inLoop = make([]bool, n)
-	v.narrowed = make([][]int64, n)
+	v.narrowed = make([][]threshold, n)
 	entries := []int{0}
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] < 0 {

@@ -71,7 +71,9 @@ func (v *verifier) thresholds(h int) []int64 {
 		if v.at[pc] < 0 {
 			continue
 		}
-		ts = append(ts, v.narrowed[pc]...)
+		for _, n := range v.narrowed[pc] {
+			ts = append(ts, n.t)
+		}
 		ins := v.ins(pc)
 		if !ins.IsBranch() || ins.OpCode.Source() != asm.SourceImm {
 			continue
@@ -86,28 +88,41 @@ func (v *verifier) thresholds(h int) []int64 {
 	return slices.Compact(ts)
 }
 
-// kThresholds returns the bounds that the values linked to an induction
-// variable are widened to at loop head h, sorted: the bounds to which the
-// loop's jumps narrowed such values (noteBranch), which are what the
-// loop's conditions compare its counters and pointers with, and the
-// context fields' declared bounds (with neighbours) on the side the values
-// move to, up for an increasing value and down for a decreasing one.
-func (v *verifier) kThresholds(h int, up bool) []int64 {
+// kThresholds returns the bounds that the values of stride stride linked
+// to an induction variable are widened to at loop head h, sorted: the
+// bounds to which the loop's jumps narrowed linked values of that stride
+// (noteBranch), which are what the loop's conditions compare its counters
+// and pointers with, and the context fields' declared bounds (with
+// neighbours) on the side the values move to, up for an increasing value
+// and down for a decreasing one. A bound met by a value of another stride
+// says nothing of when this one reaches it.
+func (v *verifier) kThresholds(h int, stride int32) []int64 {
 	var ts []int64
 	for _, f := range v.typ.Context.Fields {
 		if f.Max > f.Min {
 			c := f.Min
-			if up {
+			if stride > 0 {
 				c = f.Max
 			}
 			ts = append(ts, c-1, c, c+1)
 		}
 	}
 	for pc := h; pc <= v.loopEnd[h]; pc++ {
-		ts = append(ts, v.narrowed[pc]...)
+		for _, n := range v.narrowed[pc] {
+			if n.stride == stride {
+				ts = append(ts, n.t)
+			}
+		}
 	}
 	slices.Sort(ts)
 	return slices.Compact(ts)
+}
+
+// threshold is a bound noted at a conditional jump: t, met by a value of
+// the given stride.
+type threshold struct {
+	t      int64
+	stride int32
 }
 
 // maxNarrowed bounds the bounds noteBranch keeps per jump.
@@ -116,24 +131,29 @@ const maxNarrowed = 16
 // noteBranch records, for a conditional jump inside a loop that compares a
 // value linked to an induction variable (d or s, the operands before the
 // jump: scalars, or offsets of pointers into one object) with another, the
-// bounds the comparison puts on any value on either side: "i < n" with n
-// at most 2048 bounds i by 2047; "i != c" gives c and its neighbours. They are the thresholds of the loop's
+// bounds the comparison puts on any value on either side, with the linked
+// value's stride: "i < n" with n at most 2048 bounds i by 2047; "i != c"
+// gives c and its neighbours. They are the thresholds of the loop's
 // induction variables, whether its condition compares with a constant or
 // with a register (kThresholds).
 func (v *verifier) noteBranch(pc int, op asm.JumpOp, is32 bool, d, s *value) {
 	if !v.inLoop[pc] || (d.iv == 0 && s.iv == 0) {
 		return
 	}
+	var stride int32
 	note := func(x int64) {
-		if len(v.narrowed[pc]) < maxNarrowed && !slices.Contains(v.narrowed[pc], x) {
-			v.narrowed[pc] = append(v.narrowed[pc], x)
+		b := threshold{x, stride}
+		if len(v.narrowed[pc]) < maxNarrowed && !slices.Contains(v.narrowed[pc], b) {
+			v.narrowed[pc] = append(v.narrowed[pc], b)
 		}
 	}
 	for _, o := range [2]asm.JumpOp{op, negate(op)} {
 		for _, linkedDst := range [2]bool{true, false} {
 			a, b := unknownScalar(), s.off
+			stride = d.stride
 			if !linkedDst {
 				a, b = d.off, unknownScalar()
+				stride = s.stride
 			}
 			if (linkedDst && d.iv == 0) || (!linkedDst && s.iv == 0) || !refine(o, is32, &a, &b) {
 				continue
@@ -548,6 +568,9 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 		}
 	}
 	w.ivs = ivs
+	if debugW {
+		println("widen", pc, first, "OLD", old.String(), "\nCUR", cur.String(), "\nW", w.String())
+	}
 	if !cur.coveredBy(w, live, false) {
 		if checkWiden {
 			panic("BUG: the widened state at " + strconv.Itoa(pc) + " does not cover the state it widens\nwidened: " + w.String() + "\ncur: " + cur.String())
@@ -565,27 +588,22 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 // limit on later ones.
 func (v *verifier) kWiden(pc int, members []*value, need uint64, first bool) uint64 {
 	best := uint64(math.MaxUint64)
-	var up, down []int64
+	ts := map[int32][]int64{}
 	for _, x := range members {
-		var ts []int64
+		xts, ok := ts[x.stride]
 		switch {
 		case x.kind.isPointer():
-			ts = v.objectThresholds(x)
-		case x.stride > 0:
-			if up == nil {
-				up = v.kThresholds(pc, true)
-			}
-			ts = up
-		default:
-			if down == nil {
-				down = v.kThresholds(pc, false)
-			}
-			ts = down
+			xts = v.objectThresholds(x)
+		case !ok:
+			xts = v.kThresholds(pc, x.stride)
+			ts[x.stride] = xts
 		}
-		best = kUpTo(x.base, int64(x.stride), ts, need, best)
+		best = kUpTo(x.base, int64(x.stride), xts, need, best)
 	}
 	if best == math.MaxUint64 && first {
 		return need
 	}
 	return best
 }
+
+var debugW = false

@@ -203,7 +203,7 @@ func TestWidenLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &verifier{typ: core.TestProgramType(64), insns: insns, at: []int32{0, 1}, nslots: 2,
-		loopEnd: []int{0, 0}, narrowed: make([][]int64, 2), live: []regSet{0b11110, 0b11110}}
+		loopEnd: []int{0, 0}, narrowed: make([][]threshold, 2), live: []regSet{0b11110, 0b11110}}
 	lin := func(base uint64, stride int32, lo, hi uint64) *state {
 		st := &state{frames: []*frame{{callsite: -1}}, ivs: []ivar{{lo, hi}}}
 		st.regs[1] = value{kind: kindScalar, iv: 1, stride: stride, base: base, off: derive(base, int64(stride), lo, hi)}
