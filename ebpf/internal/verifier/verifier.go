@@ -172,10 +172,10 @@ type verifier struct {
 	at       []int32 // slot -> instruction index; -1 for the second slot of lddw
 	nslots   int
 	prune    []bool
-	loop     []bool    // jump targets: always checkpointed
-	head     []bool    // loop heads: targets of backward jumps
-	loopEnd  []int     // loop head -> the last slot jumping back to it
-	inLoop   []bool    // slots inside a loop (from a loop head to a jump back to it)
+	loop     []bool        // jump targets: always checkpointed
+	head     []bool        // loop heads: targets of backward jumps
+	loopEnd  []int         // loop head -> the last slot jumping back to it
+	inLoop   []bool        // slots inside a loop (from a loop head to a jump back to it)
 	narrowed [][]threshold // by slot: bounds a conditional jump put on linked values (noteBranch)
 	visited  []points
 	work     []path
