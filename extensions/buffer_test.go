@@ -312,7 +312,7 @@ func TestUnpinScanResistantFile(t *testing.T) {
 	}
 }
 
-// TestQuotaPerTag: a runaway hash table build allocating and holding
+// TestQuotaPerTag: a runaway hash table build (query 1) allocating and holding
 // buffers until it fails. With the built-in admission it takes the whole
 // limit and a sort beside it runs out of memory; with
 // allocate_new_block/quota and a hash table quota of 8 buffers, the
@@ -323,14 +323,14 @@ func TestQuotaPerTag(t *testing.T) {
 		m := manager(t, reg, 32)
 		for i := range 64 {
 			if runawayErr == nil {
-				if _, _, err := m.Allocate(buffer.TagHashTable, bufSize); err != nil {
+				if _, _, err := m.AllocateFor(1, buffer.TagHashTable, bufSize); err != nil {
 					runawayErr = err
 				} else {
 					runaway++
 				}
 			}
 			if i%4 == 0 { // the sort holds one buffer in four
-				b, _, err := m.Allocate(buffer.TagSort, bufSize)
+				b, _, err := m.AllocateFor(2, buffer.TagSort, bufSize)
 				if err != nil {
 					sortFailures++
 					continue
