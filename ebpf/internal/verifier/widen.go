@@ -568,9 +568,6 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 		}
 	}
 	w.ivs = ivs
-	if debugW {
-		println("widen", pc, first, "OLD", old.String(), "\nCUR", cur.String(), "\nW", w.String())
-	}
 	if !cur.coveredBy(w, live, false) {
 		if checkWiden {
 			panic("BUG: the widened state at " + strconv.Itoa(pc) + " does not cover the state it widens\nwidened: " + w.String() + "\ncur: " + cur.String())
@@ -606,4 +603,3 @@ func (v *verifier) kWiden(pc int, members []*value, need uint64, first bool) uin
 	return best
 }
 
-var debugW = false
