@@ -602,4 +602,3 @@ func (v *verifier) kWiden(pc int, members []*value, need uint64, first bool) uin
 	}
 	return best
 }
-
