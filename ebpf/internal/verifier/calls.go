@@ -179,7 +179,7 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 	}
 	if d.kind == kindScalar && s.kind == kindScalar {
 		v.noteBranch(pc, j, is32, d, &s)
-		t, f := split(st, ins, j, is32, d.off, s.off, isReg)
+		t, f := split(st, ins, j, is32, d.off, s.off, isReg, v.backEdge(pc, pc+1+int(ins.JumpOffset())))
 		return t, f, nil
 	}
 	if is32 {
@@ -221,7 +221,7 @@ func (v *verifier) branch(st *state, pc int, ins asm.Instruction) (taken, fall *
 			sj = j
 		}
 		v.noteBranch(pc, sj, false, d, &s)
-		t, f := split(st, ins, sj, false, d.off, s.off, true)
+		t, f := split(st, ins, sj, false, d.off, s.off, true, v.backEdge(pc, pc+1+int(ins.JumpOffset())))
 		return t, f, nil
 	}
 	return nil, nil, v.fail(pc, st, CodePointerLeak, "comparing %s with %s would leak a pointer (only null checks and comparisons of pointers into one object are allowed)", d.String(), s.String())
@@ -257,8 +257,8 @@ func markNull(st *state, id uint32, null bool) {
 // (scalars or offsets of pointers into one object) of the instruction's
 // registers, and returns the taken and fall-through states, nil for a side
 // that cannot happen. One of them may be st itself: the taken side of a
-// backward jump, the fall-through side of a forward one.
-func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar, isReg bool) (taken, fall *state) {
+// jump back to a loop's header (back), the fall-through side otherwise.
+func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar, isReg, back bool) (taken, fall *state) {
 	ta, tb := a, b
 	okT := refine(op, is32, &ta, &tb)
 	fa, fb := a, b
@@ -274,11 +274,12 @@ func split(st *state, ins asm.Instruction, op asm.JumpOp, is32 bool, a, b scalar
 	}
 	switch {
 	case okT && okF:
-		// The path goes on with st on the side that jumps back, if one
-		// does: a loop reaches its fixpoint (checkpoint) before the paths
-		// leaving it are explored, and those from the widest state, last
-		// queued, are explored first and prune the others.
-		if ins.JumpOffset() < 0 {
+		// The path goes on with st on the side that jumps back to the
+		// header of a loop (back): a loop reaches its fixpoint
+		// (checkpoint) before the paths leaving it are explored, and
+		// those from the widest state, last queued, are explored first
+		// and prune the others.
+		if back {
 			fall = st.clone()
 			okF = set(fall, fa, fb)
 			okT = set(st, ta, tb)

@@ -166,25 +166,27 @@ type path struct {
 }
 
 type verifier struct {
-	cfg      Config
-	typ      *core.ProgramType
-	insns    asm.Instructions
-	at       []int32 // slot -> instruction index; -1 for the second slot of lddw
-	nslots   int
-	prune    []bool
-	loop     []bool        // jump targets: always checkpointed
-	head     []bool        // loop heads: targets of backward jumps
-	loopEnd  []int         // loop head -> the last slot jumping back to it
-	inLoop   []bool        // slots inside a loop (from a loop head to a jump back to it)
-	narrowed [][]threshold // by slot: bounds a conditional jump put on linked values (noteBranch)
-	visited  []points
-	work     []path
-	res      *Result
-	nextID   uint32
-	log      logRing
-	allowed  map[int32]bool
-	live     []regSet // live registers by slot
-	kept     int      // stored states currently kept
+	cfg        Config
+	typ        *core.ProgramType
+	insns      asm.Instructions
+	at         []int32 // slot -> instruction index; -1 for the second slot of lddw
+	nslots     int
+	prune      []bool
+	loop       []bool        // jump targets: always checkpointed
+	head       []bool        // loop heads: targets of backward jumps
+	loopOf     []int32       // slot -> header of the innermost loop holding it, or -1
+	loopParent map[int]int   // loop header -> header of the loop it is nested in, or -1
+	loopBody   map[int][]int // loop header -> the slots of its loop
+	inLoop     []bool        // slots inside a loop (from a loop head to a jump back to it)
+	narrowed   [][]threshold // by slot: bounds a conditional jump put on linked values (noteBranch)
+	visited    []points
+	work       []path
+	res        *Result
+	nextID     uint32
+	log        logRing
+	allowed    map[int32]bool
+	live       []regSet // live registers by slot
+	kept       int      // stored states currently kept
 }
 
 // Verify proves insns safe to run as a program of cfg.Type, or returns an
@@ -302,7 +304,6 @@ func (v *verifier) structure() error {
 	v.prune = make([]bool, n)
 	v.loop = make([]bool, n)
 	v.head = make([]bool, n)
-	v.loopEnd = make([]int, n)
 	v.inLoop = make([]bool, n)
 	v.narrowed = make([][]threshold, n)
 	entries := []int{0}
@@ -330,13 +331,6 @@ func (v *verifier) structure() error {
 			} else {
 				v.prune[t] = true
 				v.loop[t] = true
-				if t <= pc {
-					v.head[t] = true
-					v.loopEnd[t] = max(v.loopEnd[t], pc)
-					for i := t; i <= pc; i++ {
-						v.inLoop[i] = true
-					}
-				}
 				if ins.OpCode.JumpOp() != asm.Ja && pc+1 < n {
 					v.prune[pc+1] = true
 				}
@@ -398,6 +392,7 @@ func (v *verifier) structure() error {
 	for _, e := range entries {
 		v.prune[e] = true
 	}
+	v.findLoops(entries)
 	return nil
 }
 

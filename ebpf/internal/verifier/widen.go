@@ -44,7 +44,7 @@ func (v *verifier) lastArrival(parent *node, pc, frames int) *node {
 		case nf > frames:
 		case n.pc == pc:
 			return n
-		case n.pc < pc || n.pc > v.loopEnd[pc]:
+		case !v.inLoopOf(pc, n.pc):
 			return nil
 		}
 		n = n.headUp
@@ -67,10 +67,7 @@ func (v *verifier) thresholds(h int) []int64 {
 			near(f.Max)
 		}
 	}
-	for pc := h; pc <= v.loopEnd[h]; pc++ {
-		if v.at[pc] < 0 {
-			continue
-		}
+	for _, pc := range v.loopBody[h] {
 		for _, n := range v.narrowed[pc] {
 			ts = append(ts, n.t)
 		}
@@ -107,7 +104,7 @@ func (v *verifier) kThresholds(h int, stride int32) []int64 {
 			ts = append(ts, c-1, c, c+1)
 		}
 	}
-	for pc := h; pc <= v.loopEnd[h]; pc++ {
+	for _, pc := range v.loopBody[h] {
 		for _, n := range v.narrowed[pc] {
 			if n.stride == stride {
 				ts = append(ts, n.t)

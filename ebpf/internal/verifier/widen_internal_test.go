@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -203,7 +204,7 @@ func TestWidenLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &verifier{typ: core.TestProgramType(64), insns: insns, at: []int32{0, 1}, nslots: 2,
-		loopEnd: []int{0, 0}, narrowed: make([][]threshold, 2), live: []regSet{0b11110, 0b11110}}
+		loopOf: []int32{0, -1}, loopBody: map[int][]int{0: {0}}, loopParent: map[int]int{0: -1}, narrowed: make([][]threshold, 2), live: []regSet{0b11110, 0b11110}}
 	lin := func(base uint64, stride int32, lo, hi uint64) *state {
 		st := &state{frames: []*frame{{callsite: -1}}, ivs: []ivar{{lo, hi}}}
 		st.regs[1] = value{kind: kindScalar, iv: 1, stride: stride, base: base, off: derive(base, int64(stride), lo, hi)}
@@ -254,5 +255,82 @@ func TestWidenLinks(t *testing.T) {
 	cur.regs[2].off = derive(cur.regs[2].base, 8, 0, 9)
 	if w := v.widen(old, cur, 0, false); w == nil || (w.regs[1].iv != 0 && w.regs[1].iv == w.regs[2].iv) {
 		t.Errorf("out of step: %v", w)
+	}
+}
+
+// TestFindLoops: loop headers come from the control flow graph: a rotated
+// loop entered by a forward jump has its header there and none at the
+// join point its body jumps back to; a cycle entered at two places still
+// has a head.
+func TestFindLoops(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		prog  string
+		heads []int
+		back  [][2]int // edges back to a header
+		inner [][2]int // slot, header of its innermost loop
+	}{
+		{"rotated", `
+			mov %r0, 0
+			mov %r1, 0
+			ja head
+		join:
+			add %r1, 1
+			jge %r1, 50, out
+		head:
+			add %r0, 1
+			jgt %r0, 7, join
+			ja join
+		out:
+			mov %r0, 0
+			exit`, []int{5}, [][2]int{{4, 5}}, [][2]int{{3, 5}, {7, 5}, {6, 5}}},
+		{"nested", `
+			mov %r0, 0
+		outer:
+			mov %r1, 0
+		inner:
+			add %r1, 1
+			jlt %r1, 8, inner
+			add %r0, 1
+			jlt %r0, 8, outer
+			exit`, []int{1, 2}, [][2]int{{3, 2}, {5, 1}}, [][2]int{{3, 2}, {4, 1}, {2, 2}}},
+		{"entered twice", `
+			mov %r0, 0
+			jeq %r1, 0, b
+		a:
+			add %r0, 1
+		b:
+			add %r0, 2
+			jlt %r0, 100, a
+			exit`, []int{3}, [][2]int{{2, 3}}, [][2]int{{4, 3}}},
+	} {
+		insns, err := asm.Assemble(c.prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Type: core.TestProgramType(0), MaxInstructions: DefaultMaxInstructions}
+		v := &verifier{cfg: cfg, typ: cfg.Type, insns: insns, res: &Result{}}
+		if err := v.structure(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var heads []int
+		for pc, h := range v.head {
+			if h {
+				heads = append(heads, pc)
+			}
+		}
+		if !slices.Equal(heads, c.heads) {
+			t.Errorf("%s: heads %v, want %v", c.name, heads, c.heads)
+		}
+		for _, e := range c.back {
+			if !v.backEdge(e[0], e[1]) {
+				t.Errorf("%s: %d -> %d is not a back edge", c.name, e[0], e[1])
+			}
+		}
+		for _, e := range c.inner {
+			if int(v.loopOf[e[0]]) != e[1] {
+				t.Errorf("%s: slot %d is in the loop of %d, want %d", c.name, e[0], v.loopOf[e[0]], e[1])
+			}
+		}
 	}
 }
