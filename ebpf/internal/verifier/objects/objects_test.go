@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/internal/verifier"
 	"github.com/bpfdb/bpfdb/ext"
 )
 
@@ -191,5 +192,36 @@ func TestHookObjects(t *testing.T) {
 				t.Errorf("processed %d instructions, more than %d", res.Processed, limit)
 			}
 		})
+	}
+}
+
+// TestLoopObjects verifies testdata/loops.o and loops_alu32.o, loops over
+// the Hash hook's rows as clang compiles them (build.sh): each ok one in a
+// few walks of its body, the bad ones rejected.
+func TestLoopObjects(t *testing.T) {
+	for _, f := range []string{"testdata/loops.o", "testdata/loops_alu32.o"} {
+		cs, err := ebpf.LoadCollectionSpecFromFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range slices.Sorted(maps.Keys(cs.Programs)) {
+			t.Run(filepath.Base(f)+":"+name, func(t *testing.T) {
+				opts := &ebpf.VerifyOptions{Type: ext.SpecOf(ext.Hash).Type(), Helpers: hookHelpers(t, ext.Hash), Maps: cs.Maps}
+				res, err := ebpf.Verify(cs.Programs[name], opts)
+				var ve *ebpf.VerifierError
+				switch {
+				case strings.HasPrefix(name, "bad_"):
+					if !errors.As(err, &ve) || ve.Code != verifier.CodeOutOfBounds {
+						t.Fatalf("got %v, want an out-of-bounds rejection", err)
+					}
+				case err != nil:
+					t.Fatal(err)
+				case res.Processed > 300:
+					t.Errorf("processed %d instructions, more than 300: the loop was not widened", res.Processed)
+				default:
+					t.Logf("processed %d, states %d, widened %d", res.Processed, res.States, res.Widened)
+				}
+			})
+		}
 	}
 }
