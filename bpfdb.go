@@ -64,8 +64,9 @@ func JITSupported() bool { return ebpf.JITSupported() }
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {
-	cat   *catalog.Catalog
-	hooks *hooks.Registry
+	cat    *catalog.Catalog
+	hooks  *hooks.Registry
+	engine HookEngine // Options.HookEngine
 
 	progMu  sync.Mutex          // serializes ATTACH and DETACH PROGRAM; guards sources
 	sources map[ext.Hook]string // where each attached program came from
@@ -110,7 +111,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{cat: cat, hooks: reg, threads: threads, sources: map[ext.Hook]string{}}
+	db := &DB{cat: cat, hooks: reg, engine: opts.HookEngine, threads: threads, sources: map[ext.Hook]string{}}
 	if !opts.NoPrograms {
 		if err := db.attachRecorded(); err != nil {
 			cat.Close()

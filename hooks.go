@@ -63,6 +63,9 @@ type AttachOptions struct {
 	// Transient attaches without recording the attachment in the
 	// database: it ends when the database closes (benchmarks, demos).
 	Transient bool
+	// Engine, if not EngineAuto, runs this program on that engine instead
+	// of Options.HookEngine.
+	Engine HookEngine
 }
 
 // AttachProgram verifies the eBPF program in the ELF object obj against
@@ -81,7 +84,11 @@ func (db *DB) AttachProgram(hook, source string, obj []byte, opts AttachOptions)
 	db.progMu.Lock()
 	defer db.progMu.Unlock()
 	prev := db.hooks.Attached(h)
-	a, err := db.hooks.Attach(h, obj, opts.Program)
+	engine := opts.Engine
+	if engine == EngineAuto {
+		engine = db.engine
+	}
+	a, err := db.hooks.AttachEngine(h, obj, opts.Program, engine)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@
 //	bpfdb bpf verify [flags] FILE        run the static verifier
 //	bpfdb tpch gen|load|run ...          generate, load and run TPC-H
 //	bpfdb ext ls|attach|detach ...       eBPF programs on a database's hooks
+//	bpfdb bench tpch [flags]             the hooks' overhead on TPC-H
 //	bpfdb -c SQL [flags]                 run SQL statements, print results
 //	bpfdb shell [flags] [FILE]           the interactive SQL shell
 //
@@ -34,6 +35,7 @@ commands:
                               drive the eBPF runtime (bpfdb bpf help)
   tpch gen|load|run           generate, load and run TPC-H (bpfdb tpch help)
   ext ls|attach|detach        the eBPF programs attached to a database's hooks
+  bench tpch                  the hooks' overhead on TPC-H (bpfdb bench help)
   -c SQL [--db FILE] [--format table|csv|json] [--threads N]
                               run SQL statements and print their results
   shell [FILE]                the SQL shell (bpfdb shell -h)
@@ -55,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return extCommand(args[1:], stdout, stderr)
 	case "demo":
 		return demoCommand(args[1:], stdout, stderr)
+	case "bench":
+		return benchCommand(args[1:], stdout, stderr)
 	case "shell":
 		return shellCommand(args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

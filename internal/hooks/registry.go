@@ -160,6 +160,12 @@ func (r *Registry) AttachFile(hook ext.Hook, path, program string) (*Attachment,
 // predecessor's state (.rodata is always the new object's). A verifier
 // rejection's error carries the verifier's log and wraps ebpf.ErrVerifier.
 func (r *Registry) Attach(hook ext.Hook, obj []byte, program string) (*Attachment, error) {
+	return r.AttachEngine(hook, obj, program, r.opts.Engine)
+}
+
+// AttachEngine is Attach with the program run by engine instead of
+// Options.Engine (benchmarks compare engines on one database).
+func (r *Registry) AttachEngine(hook ext.Hook, obj []byte, program string, engine ebpf.Engine) (*Attachment, error) {
 	fail := func(err error) (*Attachment, error) {
 		what := "program"
 		if program != "" {
@@ -202,7 +208,7 @@ func (r *Registry) Attach(hook ext.Hook, obj []byte, program string) (*Attachmen
 		}
 	}
 	p, err := ebpf.NewProgram(ps, &ebpf.ProgramOptions{
-		Helpers: hs, Maps: ms, Budget: budget, Type: ext.SpecOf(hook).Type(), Engine: r.opts.Engine,
+		Helpers: hs, Maps: ms, Budget: budget, Type: ext.SpecOf(hook).Type(), Engine: engine,
 	})
 	if err != nil {
 		var ve *ebpf.VerifierError

@@ -1,0 +1,502 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/internal/tpch"
+	"github.com/bpfdb/bpfdb/internal/tpch/dbgen"
+)
+
+const benchUsage = `usage: bpfdb bench <command> [flags]
+
+commands:
+  tpch --sf X [--runs N] [--threads T] [--work DIR] [--baseline BIN]
+       [--queries LIST] [--out DIR]
+                 the hooks' overhead on TPC-H: every query, one warm-up and
+                 N timed runs, in four configurations interleaved run by run:
+                 the nohooks build (a second process: --baseline BIN, or
+                 built with go build -tags nohooks), hooks present with
+                 nothing attached, every hook's default program under the
+                 interpreter, and under the JIT. Prints medians per query,
+                 overhead against nohooks, totals and geometric means, and
+                 each query's hook invocations per run. The data and the
+                 database are made in --work (default: a directory per scale
+                 factor under the temporary directory) and kept for the next
+                 run. --out DIR also writes results.md and results.json.
+  serve --db FILE [--threads T]
+                 run TPC-H queries for bench tpch: reads "run N" lines,
+                 answers "ok NANOSECONDS ROWS" or "error MESSAGE"
+`
+
+func benchCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		w := stderr
+		if len(args) > 0 {
+			w = stdout
+		}
+		fmt.Fprint(w, benchUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "tpch":
+		return benchTPCH(args[1:], stdout, stderr)
+	case "serve":
+		return benchServe(args[1:], os.Stdin, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "bpfdb bench: unknown command %q\n%s", args[0], benchUsage)
+	return 2
+}
+
+// The configurations bench tpch compares, in the order of its columns.
+var benchConfigs = []string{"nohooks", "hooks", "interpreter", "jit"}
+
+// benchResult is one query's measurements: per configuration, the times of
+// the timed runs; per hook, the invocations in one run (JIT config).
+type benchResult struct {
+	Query string                     `json:"query"`
+	Rows  int                        `json:"rows"`
+	Times map[string][]time.Duration `json:"times_ns"`
+	Calls map[string]uint64          `json:"hook_calls_per_run"`
+}
+
+func benchTPCH(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bpfdb bench tpch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage) }
+	sf := fs.Float64("sf", 1, "scale factor")
+	runs := fs.Int("runs", 3, "timed runs of each query in each configuration")
+	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
+	work := fs.String("work", "", "directory for the data, the database and the baseline binary")
+	baseline := fs.String("baseline", "", "the nohooks build of bpfdb (default: go build -tags nohooks)")
+	only := fs.String("queries", "", "comma-separated query numbers (default: all 22)")
+	out := fs.String("out", "", "write results.md and results.json into this directory")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	queries, err := benchQueries(*only)
+	if fs.NArg() != 0 || *sf <= 0 || *runs < 1 || *threads < 0 || err != nil {
+		if err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
+		}
+		fmt.Fprint(stderr, benchUsage)
+		return 2
+	}
+	if *work == "" {
+		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
+	}
+	results, err := runBenchTPCH(benchSetup{sf: *sf, runs: *runs, threads: *threads, work: *work, baseline: *baseline, queries: queries, log: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
+		return 1
+	}
+	report := formatBench(results, *sf, *runs)
+	fmt.Fprint(stdout, report)
+	if *out != "" {
+		if err := writeBench(*out, report, results); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench tpch: --out: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// benchQueries parses --queries.
+func benchQueries(list string) ([]tpch.Query, error) {
+	var ns []int
+	if list == "" {
+		for n := 1; n <= 22; n++ {
+			ns = append(ns, n)
+		}
+	}
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(f, "q"))
+		if err != nil || n < 1 || n > 22 {
+			return nil, fmt.Errorf("--queries: %q is not a query number 1 to 22", f)
+		}
+		ns = append(ns, n)
+	}
+	var qs []tpch.Query
+	for _, n := range ns {
+		q, err := tpch.Get(n, tpch.Dates)
+		if err != nil {
+			return nil, err
+		}
+		qs = append(qs, q)
+	}
+	return qs, nil
+}
+
+type benchSetup struct {
+	sf            float64
+	runs, threads int
+	work          string
+	baseline      string
+	queries       []tpch.Query
+	log           io.Writer
+}
+
+// runBenchTPCH prepares the data and the baseline, then measures.
+func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
+	ctx := context.Background()
+	dbPath, err := benchDatabase(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	bin := s.baseline
+	if bin == "" {
+		bin = filepath.Join(s.work, "bpfdb-nohooks")
+		fmt.Fprintf(s.log, "building the nohooks baseline: go build -tags nohooks -o %s\n", bin)
+		cmd := exec.Command("go", "build", "-tags", "nohooks", "-o", bin, "github.com/bpfdb/bpfdb/cmd/bpfdb")
+		cmd.Stdout, cmd.Stderr = s.log, s.log
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("build the nohooks baseline (give one with --baseline BIN): %w", err)
+		}
+	}
+	child, err := startServe(bin, dbPath, s.threads)
+	if err != nil {
+		return nil, err
+	}
+	defer child.close()
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+
+	set := func(cfg string) error {
+		for _, h := range db.Hooks() {
+			switch cfg {
+			case "hooks":
+				if h.Program != "" {
+					if err := db.DetachProgram(h.Hook); err != nil {
+						return err
+					}
+				}
+			case "interpreter", "jit":
+				engine := bpfdb.EngineInterpreter
+				if cfg == "jit" {
+					engine = bpfdb.EngineJIT
+				}
+				if h.Program != "" && h.Engine == engine.String() {
+					continue
+				}
+				if err := db.AttachStock(h.Hook, "default", bpfdb.AttachOptions{Transient: true, Engine: engine}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	run := func(cfg string, q tpch.Query) (time.Duration, int, error) {
+		if cfg == "nohooks" {
+			return child.run(q.N)
+		}
+		if err := set(cfg); err != nil {
+			return 0, 0, err
+		}
+		res, d, err := tpch.Run(ctx, db, q)
+		if err != nil {
+			return 0, 0, err
+		}
+		return d, res.Rows(), nil
+	}
+	configs := slices.Clone(benchConfigs)
+	if !bpfdb.JITSupported() {
+		configs = slices.DeleteFunc(configs, func(c string) bool { return c == "jit" })
+	}
+	results := make([]*benchResult, len(s.queries))
+	fmt.Fprintf(s.log, "warming up: every query once in each configuration\n")
+	for i, q := range s.queries {
+		results[i] = &benchResult{Query: q.Name(), Times: map[string][]time.Duration{}, Calls: map[string]uint64{}}
+		for _, cfg := range configs {
+			_, rows, err := run(cfg, q)
+			if err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
+			}
+			if cfg != "nohooks" && rows != results[i].Rows && results[i].Rows != 0 {
+				return nil, fmt.Errorf("%s: %d rows under %s, %d before", q.Name(), rows, cfg, results[i].Rows)
+			}
+			results[i].Rows = rows
+		}
+	}
+	start := time.Now()
+	for r := range s.runs {
+		fmt.Fprintf(s.log, "run %d of %d (%v so far)\n", r+1, s.runs, time.Since(start).Round(time.Second))
+		for i, q := range s.queries {
+			// Rotate the order, so that no configuration always runs
+			// right after another.
+			for k := range configs {
+				cfg := configs[(k+r+i)%len(configs)]
+				var before []bpfdb.HookStatus
+				if cfg == "jit" {
+					if err := set(cfg); err != nil {
+						return nil, err
+					}
+					before = db.Hooks()
+				}
+				d, _, err := run(cfg, q)
+				if err != nil {
+					return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
+				}
+				results[i].Times[cfg] = append(results[i].Times[cfg], d)
+				if before != nil {
+					for j, h := range db.Hooks() {
+						results[i].Calls[h.Hook] = h.Calls - before[j].Calls
+					}
+				}
+			}
+		}
+	}
+	return results, nil
+}
+
+// benchDatabase returns the database of the scale factor in the work
+// directory, generating and loading it the first time.
+func benchDatabase(ctx context.Context, s benchSetup) (string, error) {
+	dbPath := filepath.Join(s.work, "bpfdb.db")
+	done := filepath.Join(s.work, "loaded")
+	if _, err := os.Stat(done); err == nil {
+		return dbPath, nil
+	}
+	data := filepath.Join(s.work, "tbl")
+	if err := os.MkdirAll(s.work, 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(s.log, "generating TPC-H SF %g into %s\n", s.sf, data)
+	g, err := dbgen.New(s.sf, dbgen.FormatDuckDB)
+	if err != nil {
+		return "", err
+	}
+	if err := g.WriteDir(data, max(s.threads, 2), nil); err != nil {
+		return "", err
+	}
+	os.Remove(dbPath)
+	fmt.Fprintf(s.log, "loading %s\n", dbPath)
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads})
+	if err != nil {
+		return "", err
+	}
+	if _, err := tpch.Load(ctx, db, data, nil); err != nil {
+		db.Close()
+		return "", err
+	}
+	if err := db.Close(); err != nil {
+		return "", err
+	}
+	return dbPath, os.WriteFile(done, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644)
+}
+
+// serveChild is a bench serve process and its pipes.
+type serveChild struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startServe(bin, db string, threads int) (*serveChild, error) {
+	cmd := exec.Command(bin, "bench", "serve", "--db", db, "--threads", strconv.Itoa(threads))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the baseline %s: %w", bin, err)
+	}
+	c := &serveChild{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	line, err := c.out.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		c.close()
+		return nil, fmt.Errorf("the baseline %s did not start serving: %q %v", bin, line, err)
+	}
+	return c, nil
+}
+
+func (c *serveChild) run(n int) (time.Duration, int, error) {
+	if _, err := fmt.Fprintf(c.in, "run %d\n", n); err != nil {
+		return 0, 0, fmt.Errorf("baseline: %w", err)
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline: %w", err)
+	}
+	var ns int64
+	var rows int
+	if _, err := fmt.Sscanf(line, "ok %d %d", &ns, &rows); err != nil {
+		return 0, 0, fmt.Errorf("baseline: %s", strings.TrimSpace(line))
+	}
+	return time.Duration(ns), rows, nil
+}
+
+func (c *serveChild) close() {
+	fmt.Fprintln(c.in, "quit")
+	c.in.Close()
+	c.cmd.Wait()
+}
+
+// benchServe is bpfdb bench serve: the baseline side of bench tpch.
+func benchServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bpfdb bench serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "", "database file")
+	threads := fs.Int("threads", 0, "worker threads")
+	if err := fs.Parse(args); err != nil || *dbPath == "" || fs.NArg() != 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return 2
+	}
+	db, err := bpfdb.Open(*dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench serve: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	fmt.Fprintln(stdout, "ready")
+	sc := bufio.NewScanner(stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 1 && f[0] == "quit":
+			return 0
+		case len(f) == 2 && f[0] == "run":
+			n, _ := strconv.Atoi(f[1])
+			q, err := tpch.Get(n, tpch.Dates)
+			if err != nil {
+				fmt.Fprintf(stdout, "error %v\n", err)
+				continue
+			}
+			res, d, err := tpch.Run(context.Background(), db, q)
+			if err != nil {
+				fmt.Fprintf(stdout, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+				continue
+			}
+			fmt.Fprintf(stdout, "ok %d %d\n", d.Nanoseconds(), res.Rows())
+		default:
+			fmt.Fprintf(stdout, "error unknown command %q\n", sc.Text())
+		}
+	}
+	return 0
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// formatBench renders the results as Markdown tables.
+func formatBench(results []*benchResult, sf float64, runs int) string {
+	var b strings.Builder
+	configs := benchConfigs
+	fmt.Fprintf(&b, "TPC-H SF %g, median of %d runs per configuration (ms); overhead against the nohooks build\n\n", sf, runs)
+	fmt.Fprintf(&b, "| query |")
+	for _, c := range configs {
+		fmt.Fprintf(&b, " %s |", c)
+	}
+	fmt.Fprintf(&b, " hooks %% | interpreter %% | jit %% |\n|---|")
+	for range configs {
+		b.WriteString("---:|")
+	}
+	b.WriteString("---:|---:|---:|\n")
+	totals := map[string]float64{}
+	logs := map[string]float64{}
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s |", r.Query)
+		for _, c := range configs {
+			m := medianOf(r.Times[c])
+			totals[c] += m.Seconds() * 1000
+			logs[c] += math.Log(max(m.Seconds()*1000, 1e-6))
+			fmt.Fprintf(&b, " %.1f |", m.Seconds()*1000)
+		}
+		base := medianOf(r.Times["nohooks"]).Seconds()
+		for _, c := range configs[1:] {
+			fmt.Fprintf(&b, " %s |", pct(medianOf(r.Times[c]).Seconds(), base))
+		}
+		b.WriteString("\n")
+	}
+	n := float64(len(results))
+	fmt.Fprintf(&b, "| **total** |")
+	for _, c := range configs {
+		fmt.Fprintf(&b, " **%.1f** |", totals[c])
+	}
+	for _, c := range configs[1:] {
+		fmt.Fprintf(&b, " **%s** |", pct(totals[c], totals["nohooks"]))
+	}
+	fmt.Fprintf(&b, "\n| **geomean** |")
+	for _, c := range configs {
+		fmt.Fprintf(&b, " **%.1f** |", math.Exp(logs[c]/n))
+	}
+	for _, c := range configs[1:] {
+		fmt.Fprintf(&b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
+	}
+	b.WriteString("\n\nHook invocations per run of each query (default programs, JIT)\n\n| query |")
+	hooks := []string{"hash", "execute_forever", "schedule_task", "load", "update_used_memory", "allocate_new_block", "unpin"}
+	for _, h := range hooks {
+		fmt.Fprintf(&b, " %s |", h)
+	}
+	b.WriteString("\n|---|")
+	for range hooks {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s |", r.Query)
+		for _, h := range hooks {
+			fmt.Fprintf(&b, " %d |", r.Calls[h])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// pct is x's overhead over base in percent.
+func pct(x, base float64) string {
+	if base <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*(x-base)/base)
+}
+
+func writeBench(dir, report string, results []*benchResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(report), 0o644); err != nil {
+		return err
+	}
+	j, err := json.MarshalIndent(results, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "results.json"), append(j, '\n'), 0o644)
+}
