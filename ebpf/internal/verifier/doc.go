@@ -33,22 +33,25 @@
 // and jump back to join points inside it): the targets of the edges a
 // depth-first search finds back to a node on its stack, which every cycle
 // has. At a loop header the first arrivals of a path are explored as they
-// are; from the third on, the state is compared with the previous
-// arrival's. If that state covers it, the path stops: the set of states the
-// previous arrival stands for is closed under the loop body, an inductive
-// invariant, and its exploration, still in progress, checks every iteration
-// (pruning against a state in progress is sound for safety by induction on
-// the length of an execution, once the whole exploration succeeds).
-// Otherwise, when both states have the same shape (frames, pointer kinds
-// and objects, spilled pointers), the path goes on from their widening:
-// values that grew are joined and their growing bounds moved out to
-// thresholds, the next ones among the constants and register bounds the
-// loop's conditions compare with, the context fields' declared bounds and
-// the ends of objects, or to the type's limits; known bits and 32-bit
-// ranges are recomputed from them. Thresholds ascend, so repeated widening
-// reaches a state the next arrival is covered by. A conditional jump back
-// to a loop header is explored before the paths leaving the loop, so those
-// leave from the loop's final state.
+// are, so that a loop whose state repeats exactly is still caught; the
+// second is widened against the first (below) if a value changed by a
+// constant step (a counter, so the loop cannot repeat); from the third on,
+// the state is compared with the previous arrival's. If that state covers
+// it, the path stops: the set of states the previous arrival stands for is
+// closed under the loop body, an inductive invariant, and its exploration,
+// still in progress, checks every iteration (pruning against a state in
+// progress is sound for safety by induction on the length of an execution,
+// once the whole exploration succeeds). Otherwise, when both states have
+// the same shape (frames, pointer kinds and objects, spilled pointers,
+// except in stack slots one of them never wrote), the path goes on from
+// their widening: values that grew are joined and their growing bounds
+// moved out to thresholds, the next ones among the constants and register
+// bounds the loop's conditions compare with, the context fields' declared
+// bounds and the ends of objects, or to the type's limits; known bits and
+// 32-bit ranges are recomputed from them. Thresholds ascend, so repeated
+// widening reaches a state the next arrival is covered by. A conditional
+// jump back to a loop header is explored before the paths leaving the loop,
+// so those leave from the loop's final state.
 //
 // Ranges alone cannot say that a loop's counter and the pointers it
 // advances move in step, and so cannot prove an access through such a

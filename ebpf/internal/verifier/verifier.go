@@ -614,18 +614,25 @@ func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (boo
 		arrivals = 1
 		if prev := v.lastArrival(*parent, pc, len(st.frames)); prev != nil {
 			arrivals, widened = prev.arrivals+1, prev.widened
-			if arrivals >= widenDelay {
+			var w *state
+			switch {
+			case arrivals >= widenDelay:
 				if st.coveredBy(prev.st, live, false) {
 					v.res.Pruned++
 					return true, nil
 				}
-				if w := v.widen(prev.st, st, pc, !widened); w != nil {
-					*st = *w
-					h = st.hash(live)
-					v.res.Widened++
-					widened, wide = true, true
-					widenings++
-				}
+				w = v.widen(prev.st, st, pc, !widened, false)
+			case arrivals == widenDelay-1:
+				// A loop with a counter cannot repeat its state: widen
+				// one arrival early if there is one.
+				w = v.widen(prev.st, st, pc, true, true)
+			}
+			if w != nil {
+				*st = *w
+				h = st.hash(live)
+				v.res.Widened++
+				widened, wide = true, true
+				widenings++
 			}
 		}
 	}

@@ -326,8 +326,8 @@ func kUpTo(base uint64, stride int64, ts []int64, need, best uint64) uint64 {
 // and every frame's saved registers and stack spills. Dead registers of w
 // become uninitialized; a stack slot keeps the bytes initialized in both
 // states, and is plain bytes unless both spill a register there. It
-// returns false when a pointer is spilled in one state but not in the
-// other.
+// returns false when a pointer is spilled in one state and the other has
+// written other bytes there.
 func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 	for i := range w.regs {
 		if live&(1<<i) == 0 {
@@ -358,10 +358,17 @@ func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 			switch ok, ck := o.spill.kind, c.spill.kind; {
 			case ok == kindUninit && ck == kindUninit:
 			case ok.isPointer() || ck.isPointer():
-				if ok == kindUninit || ck == kindUninit {
+				switch {
+				case (ok == kindUninit && o.init == 0) || (ck == kindUninit && c.init == 0):
+					// Never written in one state: the slot says nothing
+					// (the loop writes it before it reads it, or the
+					// path from the unwritten state fails anyway).
+					*ws = slot{}
+				case ok == kindUninit || ck == kindUninit:
 					return false
+				default:
+					f(&o.spill, &c.spill, &ws.spill)
 				}
-				f(&o.spill, &c.spill, &ws.spill)
 			case ok == kindScalar && ck == kindScalar:
 				f(&o.spill, &c.spill, &ws.spill)
 			default:
@@ -393,11 +400,13 @@ func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 //
 // first says no state of this entry of the loop has been widened yet: an
 // induction variable without a threshold then keeps the joined range.
+// counted asks for a new induction variable: without one, widen returns
+// nil.
 //
 // Repeated widening ascends through the thresholds, so it ends: when the
 // state arriving from a widened one is covered by it, the loop's states
 // are all in it (checkpoint prunes there).
-func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
+func (v *verifier) widen(old, cur *state, pc int, first, counted bool) *state {
 	if len(old.frames) != len(cur.frames) {
 		return nil
 	}
@@ -555,6 +564,9 @@ func (v *verifier) widen(old, cur *state, pc int, first bool) *state {
 			k.lo = 0
 		}
 		ivs[idx-1] = k
+	}
+	if counted && fresh == 0 {
+		return nil
 	}
 	if fresh != 0 {
 		ivs[fresh-1] = ivar{lo: 0, hi: v.kWiden(pc, members[fresh-1], 1, first)}

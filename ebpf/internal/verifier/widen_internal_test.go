@@ -232,7 +232,7 @@ func TestWidenLinks(t *testing.T) {
 		{"a constant before", lin(1, 1, 0, 9), consts(0), 0, 10, 0},
 		{"a constant before, counting down", lin(10, -1, 0, 5), consts(11), 0, 6, 11},
 	} {
-		w := v.widen(c.old, c.cur, 0, false)
+		w := v.widen(c.old, c.cur, 0, false, false)
 		if w == nil {
 			t.Errorf("%s: not widened", c.name)
 			continue
@@ -253,7 +253,7 @@ func TestWidenLinks(t *testing.T) {
 	old, cur := lin(1, 1, 0, 9), lin(2, 1, 0, 9)
 	cur.regs[2].base += 8
 	cur.regs[2].off = derive(cur.regs[2].base, 8, 0, 9)
-	if w := v.widen(old, cur, 0, false); w == nil || (w.regs[1].iv != 0 && w.regs[1].iv == w.regs[2].iv) {
+	if w := v.widen(old, cur, 0, false, false); w == nil || (w.regs[1].iv != 0 && w.regs[1].iv == w.regs[2].iv) {
 		t.Errorf("out of step: %v", w)
 	}
 }
