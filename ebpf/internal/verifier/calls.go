@@ -248,7 +248,10 @@ func markNull(st *state, id uint32, null bool) {
 			fix(&f.saved[i])
 		}
 		for i := range f.stack {
-			fix(&f.stack[i].spill)
+			if sp := &f.stack[i].spill; sp.kind == kindMapValueOrNull && sp.id == id {
+				f.own()
+				fix(&f.stack[i].spill)
+			}
 		}
 	}
 }

@@ -209,8 +209,8 @@ func bound(lo, hi uint64, n1, n2 i128, stride int64) (uint64, uint64, bool) {
 	return lo, hi, lo <= hi
 }
 
-// each calls f on every value of the state: registers, saved registers and
-// stack spills of every frame.
+// each calls f on every value of the state, which f may change:
+// registers, saved registers and stack spills of every frame.
 func (st *state) each(f func(*value)) {
 	for i := range st.regs {
 		f(&st.regs[i])
@@ -219,6 +219,7 @@ func (st *state) each(f func(*value)) {
 		for i := range fr.saved {
 			f(&fr.saved[i])
 		}
+		fr.own()
 		for i := range fr.stack {
 			f(&fr.stack[i].spill)
 		}

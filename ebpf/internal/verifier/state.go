@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -73,6 +74,17 @@ type frame struct {
 	callsite int      // slot of the call instruction; -1 for the entry frame
 	saved    [4]value // the caller's r6..r9
 	stack    []slot   // stack[i] covers bytes [fp-8(i+1), fp-8i)
+	// shared says stack's array may be another state's as well (clone
+	// shares it): own copies it before a write.
+	shared bool
+}
+
+// own makes f's stack its own, to write it.
+func (f *frame) own() {
+	if f.shared {
+		f.stack = slices.Clone(f.stack)
+		f.shared = false
+	}
 }
 
 // state is the abstract machine state on one path.
@@ -109,11 +121,13 @@ func (s *state) clone() *state {
 	if len(s.ivs) > 0 {
 		c.ivs = append([]ivar(nil), s.ivs...)
 	}
-	for _, f := range c.frames {
+	// The stacks are shared until one of the two states writes its own.
+	for i, f := range c.frames {
 		if len(f.stack) > 0 {
-			f.stack = append([]slot(nil), f.stack...)
+			f.shared = true
+			s.frames[i].shared = true
 		} else {
-			f.stack = nil
+			f.stack, f.shared = nil, false
 		}
 	}
 	return c
@@ -122,6 +136,7 @@ func (s *state) clone() *state {
 // slotAt returns the slot of frame f holding byte off (off < 0), growing
 // the stack as needed.
 func (f *frame) slotAt(off int64) *slot {
+	f.own()
 	i := int((-off - 1) / 8)
 	for len(f.stack) <= i {
 		f.stack = append(f.stack, slot{})

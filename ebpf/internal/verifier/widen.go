@@ -342,6 +342,7 @@ func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 			f(&of.saved[j], &cf.saved[j], &wf.saved[j])
 		}
 		n := max(len(of.stack), len(cf.stack))
+		wf.own()
 		for len(wf.stack) < n {
 			wf.stack = append(wf.stack, slot{})
 		}
