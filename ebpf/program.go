@@ -176,6 +176,30 @@ type machine struct {
 	env *core.Env
 	im  *interp.Machine
 	jm  *jit.Machine
+	// ctxStart and ctxLen are the ctx of the last plain run (runPlain)
+	// if no other run followed it: a ctx of the length the program
+	// requires, which env.Regions[1] describes, with worker 0 and no
+	// host. ctxLen is noCtx otherwise.
+	ctxStart, ctxLen uint64
+}
+
+// noCtx in machine.ctxLen means that the machine's last run was not a
+// plain one.
+const noCtx = math.MaxUint64
+
+// setCtx makes env.Regions[1] describe ctx and remembers it as the ctx of
+// a plain run.
+func (m *machine) setCtx(ctx []byte) {
+	m.env.Regions[1] = core.NewRegion(ctx, true, core.RegionContext)
+	m.ctxStart, m.ctxLen = ctxAddr(ctx), uint64(len(ctx))
+}
+
+// ctxAddr is r1 for a run on ctx: its address, 0 if it is empty.
+func ctxAddr(ctx []byte) uint64 {
+	if len(ctx) == 0 {
+		return 0
+	}
+	return addrOf(ctx)
 }
 
 var littleEndian = func() bool {
@@ -559,17 +583,16 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 		budget = math.MaxInt64
 	}
 	env := m.env
-	ctxRegion := &env.Regions[1]
-	if start := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx)))); start != ctxRegion.Start || uint64(len(ctx)) != ctxRegion.Len {
-		*ctxRegion = core.NewRegion(ctx, true, core.RegionContext)
-	}
+	start, n := ctxAddr(ctx), uint64(len(ctx))
+	env.Regions[1] = core.NewRegion(ctx, true, core.RegionContext)
+	m.ctxLen = noCtx
 	env.Worker = worker
 	env.Host = host
 	if len(extra) == 0 {
 		if m.jm != nil {
-			return p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), budget)
+			return p.native.Run(m.jm, start, n, budget)
 		}
-		return p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), budget)
+		return p.code.Run(m.im, start, n, budget)
 	}
 	base := len(env.Regions)
 	for _, x := range extra {
@@ -578,9 +601,9 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 	var r0 uint64
 	var err error
 	if m.jm != nil {
-		r0, err = p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), budget)
+		r0, err = p.native.Run(m.jm, start, n, budget)
 	} else {
-		r0, err = p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), budget)
+		r0, err = p.code.Run(m.im, start, n, budget)
 	}
 	clear(env.Regions[base:])
 	env.Regions = env.Regions[:base]
@@ -589,28 +612,24 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 
 // runPlain is runOn for a run on worker 0 without host state or extra
 // memory at the program's budget: Run's path, kept short because it is
-// most of the cost of running a short program.
+// most of the cost of running a short program. The machine remembers the
+// ctx of its last plain run (see machine.ctxLen), so that a run on the
+// same ctx as the last one (a runner's usual case) neither checks its
+// length again nor rebuilds the ctx region nor clears the environment.
 func (p *Program) runPlain(m *machine, ctx []byte) (uint64, error) {
-	if p.ctxLen >= 0 && len(ctx) != p.ctxLen {
-		return 0, p.argError(ctx, 0)
+	if p.fields != nil || p.ctxLen >= 0 && len(ctx) != p.ctxLen {
+		return p.runOn(m, ctx, 0, nil, p.runBudget, nil)
 	}
-	if p.fields != nil {
-		if err := p.checkRegions(ctx, nil); err != nil {
-			return 0, err
-		}
-	}
-	env := m.env
-	ctxRegion := &env.Regions[1]
-	if start := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx)))); start != ctxRegion.Start || uint64(len(ctx)) != ctxRegion.Len {
-		*ctxRegion = core.NewRegion(ctx, true, core.RegionContext)
-	}
-	if env.Worker != 0 || env.Host != nil {
+	start, n := ctxAddr(ctx), uint64(len(ctx))
+	if start != m.ctxStart || n != m.ctxLen {
+		m.setCtx(ctx)
+		env := m.env
 		env.Worker, env.Host = 0, nil
 	}
 	if m.jm != nil {
-		return p.native.Run(m.jm, ctxRegion.Start, uint64(len(ctx)), p.runBudget)
+		return p.native.Run(m.jm, start, n, p.runBudget)
 	}
-	return p.code.Run(m.im, ctxRegion.Start, uint64(len(ctx)), p.runBudget)
+	return p.code.Run(m.im, start, n, p.runBudget)
 }
 
 // argError is the error of a run whose worker or ctx runOn refuses.
@@ -637,7 +656,13 @@ func (p *Program) NewRunner() *Runner {
 
 // Run is Program.Run on the runner's own state.
 func (r *Runner) Run(ctx []byte) (uint64, error) {
-	return r.p.runPlain(r.m, ctx)
+	// The JIT's common case, one call shorter than runPlain: the same ctx
+	// as the last plain run, which checked it.
+	m := r.m
+	if start, n := ctxAddr(ctx), uint64(len(ctx)); m.jm != nil && start == m.ctxStart && n == m.ctxLen {
+		return r.p.native.Run(m.jm, start, n, r.p.runBudget)
+	}
+	return r.p.runPlain(m, ctx)
 }
 
 // RunWith is Program.RunWith on the runner's own state.
@@ -650,7 +675,7 @@ func (r *Runner) RunWith(ctx []byte, opts RunOptions) (uint64, error) {
 }
 
 func (p *Program) newMachine() *machine {
-	m := &machine{}
+	m := &machine{ctxLen: noCtx}
 	if p.native != nil {
 		m.jm = jit.NewMachine()
 		m.env = &m.jm.Env

@@ -141,12 +141,12 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	}
 	c.save, c.done = a.NewLabel(), a.NewLabel()
 	resumeCall := c.prologue()
-	start := a.Len()
-	c.startEntry()
-	heads := loopHeads(insns, slotOf)
 	for _, ins := range insns {
 		c.calls = c.calls || ins.IsLocalCall()
 	}
+	start := a.Len()
+	c.startEntry()
+	heads := loopHeads(insns, slotOf)
 	for i, ins := range insns {
 		pc := slotOf[i]
 		c.p.source[pc] = ins
@@ -245,22 +245,39 @@ func (c *compiler) prologue() int {
 }
 
 // startEntry emits the entry of a new run, which falls through into slot 0:
-// r1, r2, r10 and the slice come from the state, the other registers are
-// zero, as in the interpreter.
+// r1, r2 and the slice come from the state, r10 is the top of the
+// machine's stack (at a constant offset from the state), the other
+// registers are zero as in the interpreter (r0 and r6-r9 only in an
+// unverified program: the verifier proved that a verified one writes them
+// before reading them), and a program with local
+// calls starts at depth 0 (also after a run that a panicking helper
+// abandoned inside a call: a stale frame would return into code that may
+// be gone).
 func (c *compiler) startEntry() {
 	a := c.a
 	a.MovRR(x86.S64, rState, x86.RDI)
 	for i, r := range reg {
 		switch i {
-		case 1, 2, 10:
+		case 1, 2:
 			a.MovRM(x86.S64, r, x86.M(rState, offRegs+int32(8*i)))
-		default:
-			// Zeroing idioms cost no execution unit; a verified program
-			// may read r3-r5 if its type declares them.
+		case 10:
+			a.Lea(x86.S64, r, x86.M(rState, offStackTop))
+		case 3, 4, 5:
+			// A verified program may read r3-r5 if its type declares
+			// them.
 			a.ALURR(x86.XOR, x86.S32, r, r)
+		default:
+			// The verifier proved that r0 and r6-r9 are written before
+			// they are read; an unverified program reads zeros.
+			if !c.cfg.Verified {
+				a.ALURR(x86.XOR, x86.S32, r, r)
+			}
 		}
 	}
 	a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
+	if c.calls {
+		a.MovMI(x86.S64, x86.M(rState, offDepth), 0)
+	}
 }
 
 // exitNow emits an exit to Go with code at slot pc that does not resume.

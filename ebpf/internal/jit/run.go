@@ -16,18 +16,27 @@ import (
 // contract (ebpf/internal/interp), with identical results and errors. Run
 // is safe for concurrent use with distinct machines.
 //
-// The native code returns to this loop at every exit (see the package
-// doc); each re-entry through platform.Call is a preemption point.
+// The native code returns to Go at every exit (see the package doc), which
+// exits serves; each re-entry through platform.Call is a preemption point.
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
+	// The entry sets r10, the other registers and the call depth itself:
+	// a run's cost here is four stores, the call and two loads.
 	st := &m.st
-	st.regs[1], st.regs[2], st.regs[10] = r1, r2, m.top
-	// Always from the entry function, even after a run that a panicking
-	// helper abandoned in a call: a stale frame would return into code
-	// that may be gone.
-	st.depth = 0
+	st.regs[1], st.regs[2] = r1, r2
 	slice := min(budget, SliceUnits)
 	st.slice, m.rest = slice, budget-slice
 	platform.Call(p.start, unsafe.Pointer(st))
+	if st.exit != exitDone {
+		return p.exits(m)
+	}
+	// The code must stay mapped until here: p's cleanup unmaps it.
+	runtime.KeepAlive(p)
+	return st.regs[0], nil
+}
+
+// exits serves the exits of a run until it ends, and returns its result.
+func (p *Program) exits(m *Machine) (uint64, error) {
+	st := &m.st
 	for st.exit != exitDone {
 		// Helper calls are the common exit: handled here, without a call.
 		if e := st.exit; e&0xff == exitHelper {
@@ -46,7 +55,6 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 		}
 		platform.Call(p.resume, unsafe.Pointer(st))
 	}
-	// The code must stay mapped until here: p's cleanup unmaps it.
 	runtime.KeepAlive(p)
 	return st.regs[0], nil
 }

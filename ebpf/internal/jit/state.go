@@ -68,14 +68,19 @@ const SliceUnits = 1 << 18
 //
 // Env.Regions[0] must be the machine's stack (see NewMachine).
 type Machine struct {
-	Env core.Env
-	st  state
+	// st and stack come first and in this order: the native code finds
+	// the top of the stack (r10 at entry) at a constant offset from the
+	// state (offStackTop).
+	st    state
+	stack [core.MaxFrames * core.StackSize]byte
+	Env   core.Env
 	// rest is the run's budget beyond the current slice.
 	rest int64
-	// top is the address just past the stack: r10 at entry.
-	top   uint64
-	stack [core.MaxFrames * core.StackSize]byte
 }
+
+// offStackTop is the address just past the machine's stack relative to its
+// state: r10 at entry is r12 + offStackTop.
+const offStackTop = int32(unsafe.Offsetof(Machine{}.stack)-unsafe.Offsetof(Machine{}.st)) + core.MaxFrames*core.StackSize
 
 // NewMachine returns a machine whose Env.Regions holds the stack. Machines
 // are heap-allocated: the native code addresses the state and the stack by
@@ -84,6 +89,5 @@ type Machine struct {
 func NewMachine() *Machine {
 	m := &Machine{}
 	m.Env.Regions = []core.Region{core.NewRegion(m.stack[:], true, core.RegionStack)}
-	m.top = m.Env.Regions[0].Start + m.Env.Regions[0].Len
 	return m
 }
