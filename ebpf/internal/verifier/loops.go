@@ -10,58 +10,111 @@ import (
 // the layout: compilers rotate loops, so a loop's header (the instruction
 // every path into the loop goes through) may be the target of a forward
 // jump from its last block, and the targets of backward jumps may be mere
-// join points inside the body. A natural loop is a header h with the
-// instructions that reach an edge back to h (u -> h with h dominating u)
-// without passing h. Loops with one header are merged; a loop inside
-// another is nested in it.
+// join points inside the body. A depth-first search of a function finds
+// an edge back to a slot on its stack in every cycle; its target is a
+// loop header (of a natural loop when it dominates the edge's source, as
+// in every reducible graph), and the loop's body is what reaches the
+// edge's source without passing the header. Loops with one header are
+// merged; a loop inside another is nested in it.
 
-// succs returns the slots control may go to after pc inside its function:
-// a local call goes on after the call.
-func (v *verifier) succs(pc int) []int {
+// succs returns the slots control may go to after pc inside its function
+// (a local call goes on after the call): n of them, in s.
+func (v *verifier) succs(pc int) (s [2]int, n int) {
 	ins := v.ins(pc)
 	next := pc + ins.Slots()
 	switch {
 	case ins.IsExit():
-		return nil
+		return s, 0
 	case ins.IsLocalCall():
-		return []int{next}
+		return [2]int{next}, 1
 	case ins.IsBranch():
 		t := pc + 1 + int(ins.JumpOffset())
-		if ins.OpCode.JumpOp() == asm.Ja {
-			return []int{t}
+		if ins.OpCode.JumpOp() == asm.Ja || t == next {
+			return [2]int{t}, 1
 		}
-		if t == next {
-			return []int{t}
-		}
-		return []int{t, next}
+		return [2]int{t, next}, 2
 	}
-	return []int{next}
+	return [2]int{next}, 1
 }
 
 // findLoops computes the loops of every function (entries are the
 // functions' first slots), and sets head, loopOf, loopParent, loopBody and
-// inLoop. Every cycle of the program passes a loop head: a depth-first
-// search finds an edge back to a node on its stack in every cycle, which
-// either closes a natural loop or, in an irreducible cycle (entered at
-// more than one node), makes its target a head all the same.
+// inLoop. Every cycle of the program passes a loop header.
 func (v *verifier) findLoops(entries []int) {
 	n := v.nslots
 	v.loopOf = make([]int32, n)
 	for i := range v.loopOf {
 		v.loopOf[i] = -1
 	}
-	v.loopBody = map[int][]int{}
-	v.loopParent = map[int]int{}
+	// The edges back to a slot on the stack of a depth-first search of
+	// each function.
+	var back [][2]int
+	const (
+		unseen = iota
+		onStack
+		done
+	)
+	mark := make([]uint8, n)
+	type frame struct{ pc, i int }
+	var stack []frame
+	for _, e := range entries {
+		mark[e] = onStack
+		stack = append(stack[:0], frame{e, 0})
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			ss, ns := v.succs(f.pc)
+			if f.i < ns {
+				s := ss[f.i]
+				f.i++
+				switch mark[s] {
+				case onStack:
+					back = append(back, [2]int{f.pc, s})
+				case unseen:
+					mark[s] = onStack
+					stack = append(stack, frame{s, 0})
+				}
+				continue
+			}
+			mark[f.pc] = done
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(back) == 0 {
+		return
+	}
 	preds := make([][]int, n)
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] >= 0 {
-			for _, s := range v.succs(pc) {
+			ss, ns := v.succs(pc)
+			for _, s := range ss[:ns] {
 				preds[s] = append(preds[s], pc)
 			}
 		}
 	}
-	for _, e := range entries {
-		v.functionLoops(e, preds)
+	v.loopBody = map[int][]int{}
+	v.loopParent = map[int]int{}
+	in := map[int]map[int]bool{} // header -> its body's slots
+	for _, r := range back {
+		u, h := r[0], r[1]
+		body, set := v.loopBody[h], in[h]
+		if set == nil {
+			set = map[int]bool{h: true}
+			in[h] = set
+			body = append(body, h)
+		}
+		// The body is what reaches u without passing h.
+		work := []int{u}
+		for len(work) > 0 {
+			x := work[len(work)-1]
+			work = work[:len(work)-1]
+			if set[x] {
+				continue
+			}
+			set[x] = true
+			body = append(body, x)
+			work = append(work, preds[x]...)
+		}
+		v.loopBody[h] = body
 	}
 	// Nesting: the innermost loop holding each slot is the one with the
 	// smallest body; a loop's parent is the innermost other loop holding
@@ -70,78 +123,19 @@ func (v *verifier) findLoops(entries []int) {
 	for h := range v.loopBody {
 		headers = append(headers, h)
 	}
-	slices.SortFunc(headers, func(a, b int) int { return len(v.loopBody[b]) - len(v.loopBody[a]) })
-	for _, h := range headers {
-		if p := v.loopOf[h]; p >= 0 {
-			v.loopParent[h] = int(p)
-		} else {
-			v.loopParent[h] = -1
+	slices.SortFunc(headers, func(a, b int) int {
+		if d := len(v.loopBody[b]) - len(v.loopBody[a]); d != 0 {
+			return d
 		}
+		return a - b
+	})
+	for _, h := range headers {
+		v.loopParent[h] = int(v.loopOf[h])
 		for _, pc := range v.loopBody[h] {
 			v.loopOf[pc] = int32(h)
 			v.inLoop[pc] = true
 		}
 		v.head[h] = true
-	}
-}
-
-// functionLoops finds the loops of the function entered at e.
-func (v *verifier) functionLoops(e int, preds [][]int) {
-	// The edges back to a slot on the stack of a depth-first search.
-	var retreating [][2]int
-	seen := map[int]bool{e: true}
-	onStack := map[int]bool{e: true}
-	type frame struct{ pc, i int }
-	stack := []frame{{e, 0}}
-	for len(stack) > 0 {
-		f := &stack[len(stack)-1]
-		ss := v.succs(f.pc)
-		if f.i < len(ss) {
-			s := ss[f.i]
-			f.i++
-			switch {
-			case onStack[s]:
-				retreating = append(retreating, [2]int{f.pc, s})
-			case !seen[s]:
-				seen[s] = true
-				onStack[s] = true
-				stack = append(stack, frame{s, 0})
-			}
-			continue
-		}
-		delete(onStack, f.pc)
-		stack = stack[:len(stack)-1]
-	}
-	// Each retreating edge u -> h closes a loop headed by h: a natural
-	// loop if h dominates u, a cycle entered elsewhere too otherwise. Its
-	// body is what reaches u without passing h.
-	for _, r := range retreating {
-		u, h := r[0], r[1]
-		body := v.loopBody[h]
-		in := make(map[int]bool, len(body))
-		for _, x := range body {
-			in[x] = true
-		}
-		if !in[h] {
-			in[h] = true
-			body = append(body, h)
-		}
-		work := []int{u}
-		for len(work) > 0 {
-			x := work[len(work)-1]
-			work = work[:len(work)-1]
-			if in[x] {
-				continue
-			}
-			in[x] = true
-			body = append(body, x)
-			for _, p := range preds[x] {
-				if seen[p] {
-					work = append(work, p)
-				}
-			}
-		}
-		v.loopBody[h] = body
 	}
 }
 
