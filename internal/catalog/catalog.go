@@ -134,6 +134,7 @@ type version struct {
 	tables   map[string]*tableEntry // by folded name
 	views    map[string]*viewEntry
 	programs map[string]*Program // by hook name
+	users    map[string]*User    // by folded name
 }
 
 // tableEntry is a table as one version sees it. Entries are shared between
@@ -154,9 +155,12 @@ type viewEntry struct {
 }
 
 func (v *version) clone() *version {
-	n := &version{tables: maps.Clone(v.tables), views: maps.Clone(v.views), programs: maps.Clone(v.programs)}
+	n := &version{tables: maps.Clone(v.tables), views: maps.Clone(v.views), programs: maps.Clone(v.programs), users: maps.Clone(v.users)}
 	if n.programs == nil {
 		n.programs = map[string]*Program{}
+	}
+	if n.users == nil {
+		n.users = map[string]*User{}
 	}
 	return n
 }

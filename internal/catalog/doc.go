@@ -53,14 +53,16 @@
 //
 // # Metadata layout (the table layer's extra metadata, integers uvarint)
 //
-//	"BCAT" version(2) tables table… views view… programs program…
+//	"BCAT" version(3) tables table… views view… programs program… users user…
 //	table:   str(name) columns flags… keys key…   flags: u8, 1 = NOT NULL
 //	view:    str(name) str(query) columns str(column)…
 //	program: str(hook) str(name) str(section) svarint(unix seconds attached) str(ELF object)
+//	user:    str(name) flags iterations str(salt) str(stored key) str(server key)   flags: u8, 1 = superuser
 //	str:     length bytes
 //
-// Version 1 had no programs and is still read. Tables, views and programs
-// (by hook) are in name order. Every table named must be stored by
+// Version 1 had no programs, version 2 no users; both are still read.
+// Tables, views, programs (by hook) and users are in name order. A user is
+// stored as its SCRAM-SHA-256 verifier (Tx.CreateUser), never its password. Every table named must be stored by
 // the table layer with as many columns; a key column must be NOT NULL and
 // appear once. A stored table without an entry (written by the table layer
 // alone) has no constraints. Damaged metadata gives an error wrapping

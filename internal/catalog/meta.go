@@ -14,11 +14,15 @@ import (
 var metaMagic = [4]byte{'B', 'C', 'A', 'T'}
 
 // metaVersion is the version of the metadata encoding: 2 added the
-// attached programs; version 1 (no programs) is still read.
-const metaVersion = 2
+// attached programs, 3 the users; versions 1 (no programs) and 2 (no users)
+// are still read.
+const metaVersion = 3
 
 // Column flags in the metadata.
 const flagNotNull = 1 << 0
+
+// User flags in the metadata.
+const flagSuperuser = 1 << 0
 
 // encodeMeta serializes what the table layer does not store: each table's
 // NOT NULL flags and primary key, and the views. Tables and views are in
@@ -64,6 +68,21 @@ func encodeMeta(v *version) []byte {
 		b = appendString(b, p.Section)
 		b = binary.AppendVarint(b, p.Since.Unix())
 		b = appendString(b, string(p.Object))
+	}
+	keys = sortedKeys(v.users)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		u := v.users[k]
+		b = appendString(b, u.Name)
+		var f byte
+		if u.Superuser {
+			f |= flagSuperuser
+		}
+		b = append(b, f)
+		b = binary.AppendUvarint(b, uint64(u.Iterations))
+		b = appendString(b, string(u.Salt))
+		b = appendString(b, string(u.StoredKey))
+		b = appendString(b, string(u.ServerKey))
 	}
 	return b
 }
@@ -145,7 +164,7 @@ func (r *metaReader) string(what string) string {
 
 // decodeMeta parses the metadata. Every count is bounded by the input's
 // length, so damaged bytes cannot make it allocate much.
-func decodeMeta(b []byte) ([]metaTable, []metaView, []Program, error) {
+func decodeMeta(b []byte) ([]metaTable, []metaView, []Program, []User, error) {
 	r := &metaReader{b: b}
 	if m := r.bytes(len(metaMagic), "magic"); r.err == nil && string(m) != string(metaMagic[:]) {
 		r.fail("magic %q, want %q", m, metaMagic[:])
@@ -197,13 +216,32 @@ func decodeMeta(b []byte) ([]metaTable, []metaView, []Program, error) {
 			programs = append(programs, p)
 		}
 	}
+	var users []User
+	if version >= 3 {
+		n = r.count("user count", uint64(len(b)))
+		for i := 0; i < n && r.err == nil; i++ {
+			var u User
+			u.Name = r.string("user name")
+			if f := r.bytes(1, "user flags"); r.err == nil {
+				if f[0]&^flagSuperuser != 0 {
+					r.fail("user %q has flags %#x", u.Name, f[0])
+				}
+				u.Superuser = f[0]&flagSuperuser != 0
+			}
+			u.Iterations = r.count("user iterations", maxIterations)
+			u.Salt = []byte(r.string("user salt"))
+			u.StoredKey = []byte(r.string("user stored key"))
+			u.ServerKey = []byte(r.string("user server key"))
+			users = append(users, u)
+		}
+	}
 	if r.err == nil && r.off != len(b) {
 		r.fail("%d bytes after the last entry", len(b)-r.off)
 	}
 	if r.err != nil {
-		return nil, nil, nil, r.err
+		return nil, nil, nil, nil, r.err
 	}
-	return tables, views, programs, nil
+	return tables, views, programs, users, nil
 }
 
 // varint reads a signed varint.
@@ -224,7 +262,7 @@ func (r *metaReader) varint(what string) int64 {
 // metadata (extra: nil for a database whose tables were written without the
 // catalog, whose tables then have no constraints), checking that they agree.
 func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
-	v := &version{tables: map[string]*tableEntry{}, views: map[string]*viewEntry{}, programs: map[string]*Program{}}
+	v := &version{tables: map[string]*tableEntry{}, views: map[string]*viewEntry{}, programs: map[string]*Program{}, users: map[string]*User{}}
 	for _, t := range tables {
 		k := fold(t.Name())
 		if o := v.tables[k]; o != nil {
@@ -235,7 +273,7 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 	if extra == nil {
 		return v, nil
 	}
-	mtables, mviews, mprograms, err := decodeMeta(extra)
+	mtables, mviews, mprograms, musers, err := decodeMeta(extra)
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +320,16 @@ func decodeVersion(tables []*table.Table, extra []byte) (*version, error) {
 			return nil, fmt.Errorf("%w: two programs attached to hook %s", ErrCorrupt, p.Hook)
 		}
 		v.programs[p.Hook] = p
+	}
+	for i := range musers {
+		u := &musers[i]
+		if err := checkUser(u); err != nil {
+			return nil, err
+		}
+		if v.users[fold(u.Name)] != nil {
+			return nil, fmt.Errorf("%w: users %q and %q differ only in case", ErrCorrupt, v.users[fold(u.Name)].Name, u.Name)
+		}
+		v.users[fold(u.Name)] = u
 	}
 	return v, nil
 }

@@ -36,9 +36,18 @@ func metaFixture(t testing.TB) (*Catalog, []byte) {
 		if err := tx.CreateView("w", "SELECT 1", nil, false); err != nil {
 			return err
 		}
+		if err := tx.CreateUser(User{Name: "Ann", Superuser: true, Salt: []byte("salt"), Iterations: 4096,
+			StoredKey: bytes.Repeat([]byte{1}, 32), ServerKey: bytes.Repeat([]byte{2}, 32)}); err != nil {
+			return err
+		}
 		return tx.SetProgram(Program{Hook: "unpin", Name: "p.o", Section: "s", Object: []byte("ELF"), Since: time.Unix(1000, 0)})
 	})
 	return c, encodeMeta(c.cur.Load())
+}
+
+// metaUser encodes a valid user record called name.
+func metaUser(name string) string {
+	return string(rune(len(name))) + name + "\x00\x01\x01s\x20" + strings.Repeat("k", 32) + "\x20" + strings.Repeat("k", 32)
 }
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -51,15 +60,36 @@ func TestMetaRoundTrip(t *testing.T) {
 	if again := encodeMeta(v); !bytes.Equal(again, meta) {
 		t.Fatalf("decoded and encoded again:\n%q\nwant\n%q", again, meta)
 	}
-	want := "BCAT\x02\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
+	want := "BCAT\x03\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
 		"\x02\x01v\x12SELECT a, b FROM t\x02\x01k\x04name\x01w\x08SELECT 1\x00" +
-		"\x01\x05unpin\x03p.o\x01s\xd0\x0f\x03ELF"
+		"\x01\x05unpin\x03p.o\x01s\xd0\x0f\x03ELF" +
+		"\x01\x03Ann\x01\x80\x20\x04salt\x20" + strings.Repeat("\x01", 32) + "\x20" + strings.Repeat("\x02", 32)
 	if string(meta) != want {
 		t.Fatalf("encoding:\n%q\nwant\n%q", meta, want)
 	}
 	ps := programsOf(v)
 	if len(ps) != 1 || ps[0].Hook != "unpin" || ps[0].Name != "p.o" || ps[0].Section != "s" || string(ps[0].Object) != "ELF" || ps[0].Since.Unix() != 1000 {
 		t.Fatalf("programs decoded as %+v", ps)
+	}
+
+	us := usersOf(v)
+	if len(us) != 1 || us[0].Name != "Ann" || !us[0].Superuser || us[0].Iterations != 4096 || string(us[0].Salt) != "salt" {
+		t.Fatalf("users decoded as %+v", us)
+	}
+	if u, ok := c.User("ANN"); !ok || u.Name != "Ann" {
+		t.Fatalf("User(ANN) = %+v, %v", u, ok)
+	}
+
+	// Version 2 (before users) is read: no users.
+	v2 := "BCAT\x02\x02\x01t\x03\x01\x01\x00\x01\x00\x02Up\x01\x00\x00" +
+		"\x02\x01v\x12SELECT a, b FROM t\x02\x01k\x04name\x01w\x08SELECT 1\x00" +
+		"\x01\x05unpin\x03p.o\x01s\xd0\x0f\x03ELF"
+	old2, err := decodeVersion(c.db.Tables(), []byte(v2))
+	if err != nil {
+		t.Fatalf("version 2: %v", err)
+	}
+	if len(old2.programs) != 1 || len(old2.users) != 0 {
+		t.Fatalf("version 2 decoded as %d programs, %d users", len(old2.programs), len(old2.users))
 	}
 
 	// Version 1 (before programs) is read: no programs.
@@ -87,7 +117,11 @@ func TestCorruptMeta(t *testing.T) {
 	}{
 		{"empty", "", "magic"},
 		{"magic", "BCAX\x01\x00\x00", `magic "BCAX"`},
-		{"version", "BCAT\x03\x00\x00", "version 3"},
+		{"version", "BCAT\x04\x00\x00", "version 4"},
+		{"user flags", "BCAT\x03\x00\x00\x00\x01\x01u\x02", `user "u" has flags 0x2`},
+		{"user without keys", "BCAT\x03\x00\x00\x00\x01\x01u\x00\x01\x01s\x00\x00", `user "u": a verifier needs a salt and keys of 32 bytes`},
+		{"user iterations", "BCAT\x03\x00\x00\x00\x01\x01u\x00\x80\x80\x80\x10", "user iterations 33554432 exceeds 16777216"},
+		{"users by case", "BCAT\x03\x00\x00\x00\x02" + metaUser("u") + metaUser("U"), `users "u" and "U" differ only in case`},
 		{"version 0", "BCAT\x00\x00\x00", "version 0"},
 		{"trailing", "BCAT\x01\x00\x00\x00", "1 bytes after the last entry"},
 		{"trailing v2", "BCAT\x02\x00\x00\x00\x00", "1 bytes after the last entry"},
