@@ -55,14 +55,21 @@ func (v *verifier) findLoops(entries []int) {
 		done
 	)
 	mark := make([]uint8, n)
-	type frame struct{ pc, i int }
+	// A frame of the search is a run of slots start..pc, each falling
+	// through to the next, and i successors of pc searched.
+	type frame struct{ start, pc, i int }
 	var stack []frame
 	for _, e := range entries {
 		mark[e] = onStack
-		stack = append(stack[:0], frame{e, 0})
+		stack = append(stack[:0], frame{e, e, 0})
 		for len(stack) > 0 {
 			f := &stack[len(stack)-1]
 			ss, ns := v.succs(f.pc)
+			if f.i == 0 && ns == 1 && !v.ins(f.pc).IsBranch() && mark[ss[0]] == unseen {
+				mark[ss[0]] = onStack
+				f.pc = ss[0]
+				continue
+			}
 			if f.i < ns {
 				s := ss[f.i]
 				f.i++
@@ -71,17 +78,22 @@ func (v *verifier) findLoops(entries []int) {
 					back = append(back, [2]int{f.pc, s})
 				case unseen:
 					mark[s] = onStack
-					stack = append(stack, frame{s, 0})
+					stack = append(stack, frame{s, s, 0})
 				}
 				continue
 			}
-			mark[f.pc] = done
+			for x := f.start; x <= f.pc; x++ {
+				if mark[x] == onStack {
+					mark[x] = done
+				}
+			}
 			stack = stack[:len(stack)-1]
 		}
 	}
 	if len(back) == 0 {
 		return
 	}
+	v.narrowed = make([][]threshold, n)
 	preds := make([][]int, n)
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] >= 0 {

@@ -172,13 +172,14 @@ type verifier struct {
 	at         []int32 // slot -> instruction index; -1 for the second slot of lddw
 	nslots     int
 	prune      []bool
-	loop       []bool        // jump targets: always checkpointed
-	head       []bool        // loop heads: targets of backward jumps
-	loopOf     []int32       // slot -> header of the innermost loop holding it, or -1
-	loopParent map[int]int   // loop header -> header of the loop it is nested in, or -1
-	loopBody   map[int][]int // loop header -> the slots of its loop
-	inLoop     []bool        // slots inside a loop (from a loop head to a jump back to it)
-	narrowed   [][]threshold // by slot: bounds a conditional jump put on linked values (noteBranch)
+	loop       []bool               // jump targets: always checkpointed
+	head       []bool               // loop heads: targets of backward jumps
+	loopOf     []int32              // slot -> header of the innermost loop holding it, or -1
+	loopParent map[int]int          // loop header -> header of the loop it is nested in, or -1
+	loopBody   map[int][]int        // loop header -> the slots of its loop
+	inLoop     []bool               // slots inside a loop (from a loop head to a jump back to it)
+	narrowed   [][]threshold        // by slot: bounds a conditional jump put on linked values (noteBranch)
+	objThr     map[[2]int32][]int64 // objectThresholds by pointer kind and object
 	visited    []points
 	work       []path
 	res        *Result
@@ -305,7 +306,6 @@ func (v *verifier) structure() error {
 	v.loop = make([]bool, n)
 	v.head = make([]bool, n)
 	v.inLoop = make([]bool, n)
-	v.narrowed = make([][]threshold, n)
 	entries := []int{0}
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] < 0 {

@@ -195,19 +195,28 @@ func (v *verifier) noteBranch(pc int, op asm.JumpOp, is32 bool, d, s *value) {
 // pointer x: the start and the end of its object, and the end less each
 // access size.
 func (v *verifier) objectThresholds(x *value) []int64 {
+	key := [2]int32{int32(x.kind), x.idx}
+	if ts, ok := v.objThr[key]; ok {
+		return ts
+	}
 	var end int64
+	ts := []int64{0}
 	switch x.kind {
 	case kindStack:
-		return []int64{-core.StackSize, -8, -4, -2, -1, 0}
+		ts = []int64{-core.StackSize, -8, -4, -2, -1, 0}
 	case kindMapValue:
 		end = int64(v.cfg.Maps[x.idx].ValueSize)
 	case kindRegion:
 		end = int64(v.typ.Regions[x.idx].Size)
-	default:
-		return []int64{0}
 	}
-	ts := []int64{0, end - 8, end - 4, end - 2, end - 1, end}
-	slices.Sort(ts)
+	if end > 0 {
+		ts = append(ts, end-8, end-4, end-2, end-1, end)
+		slices.Sort(ts)
+	}
+	if v.objThr == nil {
+		v.objThr = map[[2]int32][]int64{}
+	}
+	v.objThr[key] = ts
 	return ts
 }
 
