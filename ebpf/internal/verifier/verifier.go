@@ -106,8 +106,8 @@ type Result struct {
 	// Pruned is the number of paths cut short because a stored state
 	// covered them.
 	Pruned int
-	// Widened is the number of times a state arriving at a loop head was
-	// widened (see the package documentation).
+	// Widened is the number of times a state arriving at a loop header
+	// was widened (see the package documentation).
 	Widened int
 	// Access is indexed by slot; entries of slots that do not access
 	// memory are zero.
@@ -129,8 +129,8 @@ type node struct {
 	parent  *node
 	pc      int
 	hash    uint64
-	// headUp is the nearest ancestor stored at a loop head; arrivals
-	// counts the arrivals at this node's loop head, this one included,
+	// headUp is the nearest ancestor stored at a loop header; arrivals
+	// counts the arrivals at this node's loop header, this one included,
 	// since the path entered the loop.
 	headUp   *node
 	arrivals int
@@ -173,11 +173,11 @@ type verifier struct {
 	nslots     int
 	prune      []bool
 	loop       []bool               // jump targets: always checkpointed
-	head       []bool               // loop heads: targets of backward jumps
+	head       []bool               // loop headers (findLoops)
 	loopOf     []int32              // slot -> header of the innermost loop holding it, or -1
 	loopParent map[int]int          // loop header -> header of the loop it is nested in, or -1
 	loopBody   map[int][]int        // loop header -> the slots of its loop
-	inLoop     []bool               // slots inside a loop (from a loop head to a jump back to it)
+	inLoop     []bool               // slots in the body of a loop
 	narrowed   [][]threshold        // by slot: bounds a conditional jump put on linked values (noteBranch)
 	objThr     map[[2]int32][]int64 // objectThresholds by pointer kind and object
 	visited    []points
@@ -571,18 +571,20 @@ func (v *verifier) finish(n *node) {
 // checkpoint is called at prune points. It reports whether a stored state
 // that is done covers st, so the path can stop; otherwise it stores st.
 // store says whether st should be stored if it is not pruned: always at
-// jump targets (loop heads among them, so that every iteration is checked
+// jump targets (loop headers among them, so that every iteration is checked
 // for an infinite loop) and at a path's first prune point (so that paths
 // queued at a branch meet each other's states); at the fall-through of a
 // conditional jump only every minGap instructions, which keeps the number
 // of stored states and copies down.
 //
-// At a loop head, from the widenDelay-th arrival of the path in the loop
+// At a loop header, from the widenDelay-th arrival of the path in the loop
 // on, st is also compared with the state of the previous arrival, whose
 // exploration is still in progress: if that covers st the path stops
 // (the loop's states are closed under its body: an inductive invariant,
 // whose exploration, once complete, proves every iteration safe);
 // otherwise st is widened against it (widen) and explored from there.
+// The arrival before that is widened already if a value steps by a
+// constant (a counter: the loop cannot repeat a state).
 func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (bool, error) {
 	pt := &v.visited[pc]
 	live := v.live[pc]

@@ -9,15 +9,15 @@ import (
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 )
 
-// widenDelay is the arrival at a loop head, counted from the loop's entry
+// widenDelay is the arrival at a loop header, counted from the loop's entry
 // on one path, from which the verifier prunes against the previous
 // arrival or widens: the arrivals before it are explored as they are, so
 // that a loop whose state repeats exactly within them is still rejected as
 // infinite.
 const widenDelay = 3
 
-// maxWalk bounds the loop-head ancestors looked at to find a path's
-// previous arrival at a loop head.
+// maxWalk bounds the loop-header ancestors looked at to find a path's
+// previous arrival at a loop header.
 const maxWalk = 256
 
 // checkWiden makes widen panic when its result does not cover the state it
@@ -26,8 +26,8 @@ const maxWalk = 256
 var checkWiden = false
 
 // lastArrival returns the node at which the path ending below parent last
-// arrived at loop head pc in the same entry of the loop (frames deep), or
-// nil. The walk follows loop-head ancestors only: it skips those of loops
+// arrived at loop header pc in the same entry of the loop (frames deep), or
+// nil. The walk follows loop-header ancestors only: it skips those of loops
 // nested in pc's and of functions called from its body, and stops at a
 // loop enclosing pc's, or outside it, or in a caller: the loop was entered
 // after those.
@@ -52,7 +52,7 @@ func (v *verifier) lastArrival(parent *node, pc, frames int) *node {
 	return nil
 }
 
-// thresholds returns the bounds that widening at loop head h jumps to,
+// thresholds returns the bounds that widening at loop header h jumps to,
 // sorted: 0, the constants the loop's conditional jumps compare with, the
 // context fields' declared bounds, each with its neighbours (a loop
 // condition "i < c" leaves i <= c-1), and the bounds to which the loop's
@@ -86,7 +86,7 @@ func (v *verifier) thresholds(h int) []int64 {
 }
 
 // kThresholds returns the bounds that the values of stride stride linked
-// to an induction variable are widened to at loop head h, sorted: the
+// to an induction variable are widened to at loop header h, sorted: the
 // bounds to which the loop's jumps narrowed linked values of that stride
 // (noteBranch), which are what the loop's conditions compare its counters
 // and pointers with, and the context fields' declared bounds (with
@@ -331,7 +331,7 @@ func kUpTo(base uint64, stride int64, ts []int64, need, best uint64) uint64 {
 }
 
 // pairs calls f with the values of old, cur and w (a clone of cur) at every
-// position a continuation from loop head pc may read: the live registers,
+// position a continuation from loop header pc may read: the live registers,
 // and every frame's saved registers and stack spills. Dead registers of w
 // become uninitialized; a stack slot keeps the bytes initialized in both
 // states, and is plain bytes unless both spill a register there. It
@@ -389,7 +389,7 @@ func pairs(old, cur, w *state, live regSet, f func(o, c, x *value)) bool {
 	return true
 }
 
-// widen returns a state that covers cur, arriving at loop head pc, and
+// widen returns a state that covers cur, arriving at loop header pc, and
 // old, the state of the path's previous arrival there, with the bounds
 // that grew widened, or nil if the two differ in shape (frames, pointer
 // kinds and objects, spilled pointers).
@@ -597,7 +597,7 @@ func (v *verifier) widen(old, cur *state, pc int, first, counted bool) *state {
 }
 
 // kWiden returns the upper end of the range of an induction variable of
-// loop head pc that must reach at least need: the least count at which one
+// loop header pc that must reach at least need: the least count at which one
 // of its values reaches a threshold (kThresholds for scalars, the object's
 // for pointers), or else need itself on a loop's first widening (the
 // exploration from it notes what the loop compares its values with) and no
