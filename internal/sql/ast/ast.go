@@ -391,6 +391,23 @@ type DetachProgramStmt struct {
 	Hook string
 }
 
+// CreateUserStmt is CREATE USER name [WITH] PASSWORD 'password'
+// [SUPERUSER | NOSUPERUSER]: a role that may log in to the wire server.
+// Its text holds the password: do not log it.
+type CreateUserStmt struct {
+	At        Pos
+	Name      string
+	Password  string
+	Superuser bool
+}
+
+// DropUserStmt is DROP USER [IF EXISTS] name.
+type DropUserStmt struct {
+	At       Pos
+	IfExists bool
+	Name     string
+}
+
 // ---- table expressions ----
 
 // Alias is the alias of a FROM item: AS name [(columns)].
@@ -775,6 +792,8 @@ func (*ShowStmt) stmtNode()          {}
 func (*TransactionStmt) stmtNode()   {}
 func (*AttachProgramStmt) stmtNode() {}
 func (*DetachProgramStmt) stmtNode() {}
+func (*CreateUserStmt) stmtNode()    {}
+func (*DropUserStmt) stmtNode()      {}
 
 func (*Select) bodyNode() {}
 func (*Values) bodyNode() {}
@@ -832,6 +851,8 @@ func (n *ShowStmt) Pos() Pos          { return n.At }
 func (n *TransactionStmt) Pos() Pos   { return n.At }
 func (n *AttachProgramStmt) Pos() Pos { return n.At }
 func (n *DetachProgramStmt) Pos() Pos { return n.At }
+func (n *CreateUserStmt) Pos() Pos    { return n.At }
+func (n *DropUserStmt) Pos() Pos      { return n.At }
 func (n *TableName) Pos() Pos         { return n.At }
 func (n *TypeName) Pos() Pos          { return n.At }
 func (n *TableRef) Pos() Pos          { return n.Name.At }
@@ -884,6 +905,8 @@ func (n *ShowStmt) String() string          { return Format(n) }
 func (n *TransactionStmt) String() string   { return Format(n) }
 func (n *AttachProgramStmt) String() string { return Format(n) }
 func (n *DetachProgramStmt) String() string { return Format(n) }
+func (n *CreateUserStmt) String() string    { return Format(n) }
+func (n *DropUserStmt) String() string      { return Format(n) }
 func (n *TableName) String() string         { return Format(n) }
 func (n *TypeName) String() string          { return Format(n) }
 func (n *TableRef) String() string          { return Format(n) }

@@ -494,6 +494,23 @@ func (n *DetachProgramStmt) format(p *printer) {
 	p.ident(n.Hook)
 }
 
+func (n *CreateUserStmt) format(p *printer) {
+	p.str("CREATE USER ")
+	p.ident(n.Name)
+	p.str(" PASSWORD " + QuoteString(n.Password))
+	if n.Superuser {
+		p.str(" SUPERUSER")
+	}
+}
+
+func (n *DropUserStmt) format(p *printer) {
+	p.str("DROP USER ")
+	if n.IfExists {
+		p.str("IF EXISTS ")
+	}
+	p.ident(n.Name)
+}
+
 func (n *TableName) format(p *printer) {
 	if n.Schema != "" {
 		p.ident(n.Schema)

@@ -351,6 +351,9 @@ func (p *parser) statement() ast.Statement {
 		case "create":
 			return p.create()
 		case "drop":
+			if p.isKw(p.peekAt(1), "user") {
+				return p.dropUser()
+			}
 			return p.drop()
 		case "insert":
 			return p.insert()
@@ -428,14 +431,66 @@ func (p *parser) create() ast.Statement {
 	case p.isKw(t, "table") && !orReplace:
 		p.next()
 		return p.createTable(at)
+	case p.isKw(t, "user") && !orReplace:
+		p.next()
+		return p.createUser(at)
 	case p.isKw(t, "temp") || p.isKw(t, "temporary"):
 		p.failf(t, "temporary tables are not supported")
 	}
 	if orReplace {
 		p.expected("VIEW")
 	}
-	p.expected("TABLE or VIEW")
+	p.expected("TABLE, VIEW or USER")
 	return nil
+}
+
+// createUser parses the rest of CREATE USER name [WITH] options, the
+// options being PASSWORD 'password' (required) and SUPERUSER or
+// NOSUPERUSER, each at most once.
+func (p *parser) createUser(at ast.Pos) *ast.CreateUserStmt {
+	s := &ast.CreateUserStmt{At: at, Name: p.ident("user name")}
+	p.acceptKw("with")
+	seen := map[string]bool{}
+	for {
+		t := p.peek()
+		var opt string
+		switch {
+		case p.isKw(t, "password"):
+			opt = "password"
+		case p.isKw(t, "superuser"), p.isKw(t, "nosuperuser"):
+			opt = "superuser"
+		}
+		if opt == "" {
+			break
+		}
+		if seen[opt] {
+			p.failf(t, "%s given twice", strings.ToUpper(t.Value))
+		}
+		seen[opt] = true
+		p.next()
+		switch t.Value {
+		case "password":
+			s.Password = p.stringLit("password")
+		case "superuser":
+			s.Superuser = true
+		}
+	}
+	if !seen["password"] {
+		p.expected("PASSWORD")
+	}
+	return s
+}
+
+// dropUser parses DROP USER [IF EXISTS] name.
+func (p *parser) dropUser() *ast.DropUserStmt {
+	s := &ast.DropUserStmt{At: p.next().Pos}
+	p.expectKw("user")
+	if p.acceptKw("if") {
+		p.expectKw("exists")
+		s.IfExists = true
+	}
+	s.Name = p.ident("user name")
+	return s
 }
 
 func (p *parser) createTable(at ast.Pos) *ast.CreateTableStmt {
