@@ -90,10 +90,11 @@
 //     context; stack reads only of initialized bytes.
 //   - Pointers: arithmetic only as 64-bit add/sub of a bounded scalar
 //     (offsets stay within ±2^29) or the difference of two pointers into
-//     the same stack frame, context or region (never two map values); pointers are spilled only by aligned 8-byte stores
-//     and never stored to maps, regions or the context, never returned in
-//     r0 from the entry function, never compared except against 0 (null
-//     checks) or with pointers into the same object.
+//     the same stack frame, context or region (never two map values);
+//     pointers are spilled only by aligned 8-byte stores and never stored
+//     to maps, regions or the context, never returned in r0 from the
+//     entry function, never compared except against 0 (null checks) or
+//     with pointers into the same object.
 //   - Maps and helpers: each argument matches the helper's core.Prototype;
 //     a lookup returns map-value-or-null, which must be null-checked before
 //     use; keys and values are initialized memory of the map's sizes.
