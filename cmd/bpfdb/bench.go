@@ -38,6 +38,12 @@ commands:
                  database are made in --work (default: a directory per scale
                  factor under the temporary directory) and kept for the next
                  run. --out DIR also writes results.md and results.json.
+  reconfig [--sf X] [--reps N] [--threads T] [--work DIR]
+                 attaching each stock policy live (verify, compile, swap)
+                 against restarting bpfdb and warming it up again
+  footprint [--sf X] [--threads T] [--work DIR]
+                 binary sizes with and without hooks, resident memory idle,
+                 after TPC-H, and with every default program attached
   serve --db FILE [--threads T]
                  run TPC-H queries for bench tpch: reads "run N" lines,
                  answers "ok NANOSECONDS ROWS" or "error MESSAGE"
@@ -58,6 +64,10 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "tpch":
 		return benchTPCH(args[1:], stdout, stderr)
+	case "reconfig":
+		return benchReconfig(args[1:], stdout, stderr)
+	case "footprint":
+		return benchFootprint(args[1:], stdout, stderr)
 	case "serve":
 		return benchServe(args[1:], os.Stdin, stdout, stderr)
 	}
@@ -170,9 +180,7 @@ func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
 	if bin == "" {
 		bin = filepath.Join(s.work, "bpfdb-nohooks")
 		fmt.Fprintf(s.log, "building the nohooks baseline: go build -tags nohooks -o %s\n", bin)
-		cmd := exec.Command("go", "build", "-tags", "nohooks", "-o", bin, "github.com/bpfdb/bpfdb/cmd/bpfdb")
-		cmd.Stdout, cmd.Stderr = s.log, s.log
-		if err := cmd.Run(); err != nil {
+		if err := buildNohooks(bin, s.log); err != nil {
 			return nil, fmt.Errorf("build the nohooks baseline (give one with --baseline BIN): %w", err)
 		}
 	}
@@ -272,6 +280,14 @@ func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
 		}
 	}
 	return results, nil
+}
+
+// buildNohooks builds bpfdb with the hook sites compiled out, from the
+// module in the current directory.
+func buildNohooks(bin string, log io.Writer) error {
+	cmd := exec.Command("go", "build", "-tags", "nohooks", "-o", bin, "github.com/bpfdb/bpfdb/cmd/bpfdb")
+	cmd.Stdout, cmd.Stderr = log, log
+	return cmd.Run()
 }
 
 // benchDatabase returns the database of the scale factor in the work

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -60,36 +59,44 @@ type runner struct {
 func newAttachment(r *Registry, hook ext.Hook, ps *ebpf.ProgramSpec, p *ebpf.Program, ms map[string]maps.Map, reused []string, obj []byte) *Attachment {
 	a := &Attachment{r: r, hook: hook, name: ps.Name, section: ps.Section, prog: p, maps: ms, reused: reused, object: obj, since: time.Now()}
 	a.runners = make([]runner, r.opts.Runners)
-	size := ext.SpecOf(hook).Size()
-	for i := range a.runners {
-		rn := &a.runners[i]
-		rn.run = p.NewRunner()
-		rn.ctx = aligned(size)
-		rn.opts = ebpf.RunOptions{Worker: i}
-		switch hook {
-		case ext.Hash:
-			rn.hash = newHashState(rn)
-		case ext.Load:
-			rn.load = &loadState{}
-			rn.opts.Host = rn.load
-		case ext.Unpin:
-			rn.unpin = &unpinState{}
-			rn.opts.Host = rn.unpin
-		case ext.AllocateNewBlock:
-			rn.alloc = &allocState{}
-			rn.opts.Host = rn.alloc
-		case ext.UpdateUsedMemory:
-			rn.mem = &memState{r: r, slot: i}
-			rn.opts.Host = rn.mem
-		case ext.ScheduleTask:
-			rn.sched = &schedState{}
-			rn.opts.Host = rn.sched
-		case ext.ExecuteForever:
-			rn.exec = &execState{ctx: rn.ctx}
-			rn.opts.Host = rn.exec
-		}
-	}
 	return a
+}
+
+// setup prepares runner i the first time it is taken: its machine, context
+// and the hook's host state and regions (a Hash runner's regions hold 40
+// KiB), so that runners no worker uses cost nothing. The caller owns the
+// runner (its busy flag).
+func (a *Attachment) setup(i int) {
+	rn := &a.runners[i]
+	if rn.run != nil {
+		return
+	}
+	r, hook, size := a.r, a.hook, ext.SpecOf(a.hook).Size()
+	rn.run = a.prog.NewRunner()
+	rn.ctx = aligned(size)
+	rn.opts = ebpf.RunOptions{Worker: i}
+	switch hook {
+	case ext.Hash:
+		rn.hash = newHashState(rn)
+	case ext.Load:
+		rn.load = &loadState{}
+		rn.opts.Host = rn.load
+	case ext.Unpin:
+		rn.unpin = &unpinState{}
+		rn.opts.Host = rn.unpin
+	case ext.AllocateNewBlock:
+		rn.alloc = &allocState{}
+		rn.opts.Host = rn.alloc
+	case ext.UpdateUsedMemory:
+		rn.mem = &memState{r: r, slot: i}
+		rn.opts.Host = rn.mem
+	case ext.ScheduleTask:
+		rn.sched = &schedState{}
+		rn.opts.Host = rn.sched
+	case ext.ExecuteForever:
+		rn.exec = &execState{ctx: rn.ctx}
+		rn.opts.Host = rn.exec
+	}
 }
 
 // aligned returns n zero bytes starting on an 8-byte boundary, as the
@@ -99,15 +106,16 @@ func aligned(n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n)
 }
 
-// acquire takes a free runner, starting at a random one; if all are busy
-// it yields and tries again.
+// acquire takes the first free runner; if all are busy it yields and
+// tries again. Taking the lowest free one keeps the runners in use (and
+// set up) as few as the calls that overlap.
 func (a *Attachment) acquire() *runner {
 	n := len(a.runners)
-	start := int(rand.Uint32() % uint32(n))
 	for {
-		for k := range n {
-			rn := &a.runners[(start+k)%n]
+		for i := range n {
+			rn := &a.runners[i]
 			if !rn.busy.Load() && rn.busy.CompareAndSwap(false, true) {
+				a.setup(i)
 				return rn
 			}
 		}
@@ -119,10 +127,12 @@ func (a *Attachment) acquire() *runner {
 // it is busy: for callers that never overlap with themselves, such as one
 // worker's ExecuteForever calls.
 func (a *Attachment) acquireAt(i int) *runner {
-	rn := &a.runners[i%len(a.runners)]
+	i %= len(a.runners)
+	rn := &a.runners[i]
 	for !rn.busy.CompareAndSwap(false, true) {
 		runtime.Gosched()
 	}
+	a.setup(i)
 	return rn
 }
 

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/extensions"
+)
+
+const reconfigUsage = `usage: bpfdb bench reconfig [--sf X] [--reps N] [--threads T] [--work DIR]
+
+Live reload against restart: for each stock policy, the time to attach or
+replace it while the database is open and warm (verify, compile, swap; N
+repetitions, alternating with the hook's default so that each is a
+replacement), against the static path: start a new bpfdb process, open the
+database and run the 22 TPC-H queries once, which brings its buffer pool
+back to the warm state (the same data in memory). The database is the one
+bench tpch uses (--work, made the first time).
+`
+
+// benchReconfig is bpfdb bench reconfig.
+func benchReconfig(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bpfdb bench reconfig", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, reconfigUsage) }
+	sf := fs.Float64("sf", 1, "scale factor")
+	reps := fs.Int("reps", 100, "attaches of each policy")
+	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
+	work := fs.String("work", "", "directory of the data and the database (as bench tpch)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 0 || *sf <= 0 || *reps < 1 || *threads < 0 {
+		fmt.Fprint(stderr, reconfigUsage)
+		return 2
+	}
+	if *work == "" {
+		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
+	}
+	ctx := context.Background()
+	queries, _ := benchQueries("")
+	s := benchSetup{sf: *sf, threads: *threads, work: *work, queries: queries, log: stderr}
+	dbPath, err := benchDatabase(ctx, s)
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+		return 1
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+		return 1
+	}
+
+	// The static path, twice (the first also warms the page cache).
+	var restart time.Duration
+	for i := range 2 {
+		t0 := time.Now()
+		child, err := startServe(self, dbPath, *threads)
+		if err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+			return 1
+		}
+		for _, q := range queries {
+			if _, _, err := child.run(q.N); err != nil {
+				child.close()
+				fmt.Fprintf(stderr, "bpfdb bench reconfig: restart: %v\n", err)
+				return 1
+			}
+		}
+		d := time.Since(t0)
+		child.close()
+		if i == 1 {
+			restart = d
+		}
+	}
+
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	for _, q := range queries { // warm, as the live path starts from a running database
+		if _, err := db.Query(ctx, q.SQL); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench reconfig: %s: %v\n", q.Name(), err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stdout, "Live reload vs restart, TPC-H SF %g (%d reps per policy)\n\n", *sf, *reps)
+	fmt.Fprintf(stdout, "restart to warm state (start bpfdb, open, 22 queries once): %s\n\n", ms(restart))
+	fmt.Fprintf(stdout, "| policy | median | p90 | max | restart / median |\n|---|---:|---:|---:|---:|\n")
+	var medians []time.Duration
+	for _, p := range extensions.List() {
+		hook := p.Hook.String()
+		var ds []time.Duration
+		for i := range *reps {
+			name := p.Name
+			if i%2 == 1 && p.Name != "default" {
+				name = "default" // so that the next attach replaces something else
+			}
+			runtime.Gosched()
+			t0 := time.Now()
+			if err := db.AttachStock(hook, name, bpfdb.AttachOptions{Transient: true}); err != nil {
+				fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+				return 1
+			}
+			if name == p.Name {
+				ds = append(ds, time.Since(t0))
+			}
+		}
+		if err := db.DetachProgram(hook); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
+			return 1
+		}
+		slices.Sort(ds)
+		m := ds[len(ds)/2]
+		medians = append(medians, m)
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.0f× |\n", p, us(m), us(ds[len(ds)*9/10]), us(ds[len(ds)-1]), float64(restart)/float64(m))
+	}
+	slices.Sort(medians)
+	fmt.Fprintf(stdout, "\nmedian over the policies: %s; restart is %.0f× slower\n", us(medians[len(medians)/2]), float64(restart)/float64(medians[len(medians)/2]))
+	return 0
+}
+
+// us prints a duration in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d.Nanoseconds())/1000) }
+
+const footprintUsage = `usage: bpfdb bench footprint [--sf X] [--threads T] [--work DIR]
+
+The memory the hooks and the eBPF runtime cost: the size of this binary
+and of the nohooks build (go build -tags nohooks, when the source is at
+hand), and this process's resident memory (VmRSS) and Go heap idle, after
+opening the database of bench tpch and running the 22 queries, and after
+attaching every hook's default program (with the code and maps that
+holds).
+`
+
+// benchFootprint is bpfdb bench footprint.
+func benchFootprint(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bpfdb bench footprint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, footprintUsage) }
+	sf := fs.Float64("sf", 1, "scale factor")
+	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
+	work := fs.String("work", "", "directory of the data and the database (as bench tpch)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 0 || *sf <= 0 || *threads < 0 {
+		fmt.Fprint(stderr, footprintUsage)
+		return 2
+	}
+	if *work == "" {
+		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
+	}
+	ctx := context.Background()
+	queries, _ := benchQueries("")
+	s := benchSetup{sf: *sf, threads: *threads, work: *work, queries: queries, log: stderr}
+	dbPath, err := benchDatabase(ctx, s)
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Footprint, TPC-H SF %g\n\n| what | bytes |\n|---|---:|\n", *sf)
+	if self, err := os.Executable(); err == nil {
+		if st, err := os.Stat(self); err == nil {
+			fmt.Fprintf(stdout, "| binary (this build) | %d |\n", st.Size())
+		}
+		if parts, err := runtimeSymbols(self); err == nil {
+			var total int64
+			for _, p := range runtimePackages {
+				fmt.Fprintf(stdout, "| code and data of %s | %d |\n", p, parts[p])
+				total += parts[p]
+			}
+			var objs int64
+			for _, p := range extensions.List() {
+				o, _ := extensions.Object(p.Hook.String(), p.Name)
+				objs += int64(len(o))
+			}
+			fmt.Fprintf(stdout, "| embedded stock policies (%d objects) | %d |\n", len(extensions.List()), objs)
+			fmt.Fprintf(stdout, "| **the extension runtime in the binary** | **%d** |\n", total+objs)
+		} else {
+			fmt.Fprintf(stdout, "| the extension runtime in the binary | not measured: %v |\n", err)
+		}
+	}
+	nohooks := filepath.Join(*work, "bpfdb-nohooks")
+	if err := buildNohooks(nohooks, io.Discard); err == nil {
+		if st, err := os.Stat(nohooks); err == nil {
+			fmt.Fprintf(stdout, "| binary (-tags nohooks) | %d |\n", st.Size())
+		}
+	} else {
+		fmt.Fprintf(stdout, "| binary (-tags nohooks) | not built: %v |\n", strings.TrimSpace(err.Error()))
+	}
+	mem := func(what string) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(stdout, "| resident (VmRSS), %s | %d |\n| Go heap in use, %s | %d |\n", what, vmRSS(), what, ms.HeapInuse)
+	}
+	mem("idle")
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	for _, q := range queries {
+		if _, err := db.Query(ctx, q.SQL); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench footprint: %s: %v\n", q.Name(), err)
+			return 1
+		}
+	}
+	mem("after the 22 queries")
+	before := heapInuse()
+	for _, h := range db.Hooks() {
+		if err := db.AttachStock(h.Hook, "default", bpfdb.AttachOptions{Transient: true}); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
+			return 1
+		}
+	}
+	for _, q := range queries {
+		if _, err := db.Query(ctx, q.SQL); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench footprint: %s: %v\n", q.Name(), err)
+			return 1
+		}
+	}
+	mem("with the seven defaults attached")
+	fmt.Fprintf(stdout, "| Go heap the seven attachments added | %d |\n", heapInuse()-before)
+	return 0
+}
+
+func heapInuse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}
+
+// vmRSS returns this process's resident set size from /proc, or -1.
+func vmRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// runtimePackages are the packages of the extension runtime: the eBPF
+// runtime, its ELF reader, the hook ABI and sites, the stock policies.
+var runtimePackages = []string{
+	"github.com/bpfdb/bpfdb/ebpf", "github.com/cilium/ebpf", "github.com/bpfdb/bpfdb/ext",
+	"github.com/bpfdb/bpfdb/internal/hooks", "github.com/bpfdb/bpfdb/extensions",
+}
+
+// runtimeSymbols sums the sizes of the binary's symbols per runtime
+// package (go tool nm -size), attributing each symbol to the first
+// package whose path prefixes its name.
+func runtimeSymbols(bin string) (map[string]int64, error) {
+	out, err := exec.Command("go", "tool", "nm", "-size", bin).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool nm: %w", err)
+	}
+	parts := map[string]int64{}
+	for line := range strings.SplitSeq(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		size, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		name := strings.Join(f[3:], " ")
+		for _, p := range runtimePackages {
+			if strings.HasPrefix(name, p+".") || strings.HasPrefix(name, p+"/") || strings.Contains(name, "("+p+".") || strings.Contains(name, "*"+p+".") {
+				parts[p] += size
+				break
+			}
+		}
+	}
+	return parts, nil
+}
