@@ -51,7 +51,7 @@ static inline __attribute__((always_inline)) __u64 pick(struct bpfdb_execute_for
 	__u32 best_prio = 0;
 	long best_queued = 0;
 	__u32 known = 0;
-#pragma unroll
+/* not unrolled: the verifier widens the loop */
 	for (int i = 0; i < SLOTS; i++) {
 		__u64 id = p->id[i];
 		if (!id)

@@ -87,7 +87,7 @@ static inline_ void join(struct state *st, __u64 block, __u64 now)
 {
 	__u32 oldest = 0;
 	__u64 oldest_used = ~0ULL;
-#pragma unroll
+/* not unrolled: the verifier widens the loop */
 	for (__u32 i = 0; i < STREAMS; i++) {
 		__u32 k = i;
 		struct stream *s = bpf_map_lookup_elem(&streams, &k);
