@@ -45,6 +45,9 @@ var ErrNotSupported = errors.New("not supported")
 
 // statement runs one statement in a transaction of its own.
 func (db *DB) statement(ctx context.Context, st ast.Statement) (*Result, error) {
+	if err := authorize(ctx, st); err != nil {
+		return nil, err
+	}
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		return db.query(ctx, st.Query)
@@ -68,6 +71,10 @@ func (db *DB) statement(ctx context.Context, st ast.Statement) (*Result, error) 
 		return db.attachProgram(st)
 	case *ast.DetachProgramStmt:
 		return db.detachProgram(st)
+	case *ast.CreateUserStmt:
+		return db.createUser(st)
+	case *ast.DropUserStmt:
+		return db.dropUser(st)
 	}
 	return nil, fmt.Errorf("%s: %w yet", strings.SplitN(st.String(), " ", 3)[0], ErrNotSupported)
 }
