@@ -658,11 +658,15 @@ func (p *Program) NewRunner() *Runner {
 func (r *Runner) Run(ctx []byte) (uint64, error) {
 	// The JIT's common case, one call shorter than runPlain: the same ctx
 	// as the last plain run, which checked it.
-	m := r.m
+	m, p := r.m, r.p
 	if start, n := ctxAddr(ctx), uint64(len(ctx)); m.jm != nil && start == m.ctxStart && n == m.ctxLen {
-		return r.p.native.Run(m.jm, start, n, r.p.runBudget)
+		if p.native.Enter(m.jm, start, n, p.runBudget) {
+			runtime.KeepAlive(p) // p.native's code ran until here
+			return m.jm.R0(), nil
+		}
+		return p.native.Finish(m.jm)
 	}
-	return r.p.runPlain(m, ctx)
+	return p.runPlain(m, ctx)
 }
 
 // RunWith is Program.RunWith on the runner's own state.

@@ -245,7 +245,8 @@ func (c *compiler) prologue() int {
 }
 
 // startEntry emits the entry of a new run, which falls through into slot 0:
-// r1, r2 and the slice come from the state, r10 is the top of the
+// r1 and r2 come from the state, the slice is the budget up to
+// SliceUnits, r10 is the top of the
 // machine's stack (at a constant offset from the state), the other
 // registers are zero as in the interpreter (r0 and r6-r9 only in an
 // unverified program: the verifier proved that a verified one writes them
@@ -259,7 +260,7 @@ func (c *compiler) startEntry() {
 	for i, r := range reg {
 		switch i {
 		case 1, 2:
-			a.MovRM(x86.S64, r, x86.M(rState, offRegs+int32(8*i)))
+			a.MovRM(x86.S64, r, x86.M(rState, offIn+int32(8*(i-1))))
 		case 10:
 			a.Lea(x86.S64, r, x86.M(rState, offStackTop))
 		case 3, 4, 5:
@@ -274,7 +275,11 @@ func (c *compiler) startEntry() {
 			}
 		}
 	}
-	a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
+	// The first slice: r9 = min(budget, SliceUnits).
+	a.MovRM(x86.S64, rBudget, x86.M(rState, offIn+16))
+	a.MovRI(x86.S32, rTmp, SliceUnits)
+	a.ALURR(x86.CMP, x86.S64, rBudget, rTmp)
+	a.Cmov(x86.CondG, x86.S64, rBudget, rTmp)
 	if c.calls {
 		a.MovMI(x86.S64, x86.M(rState, offDepth), 0)
 	}

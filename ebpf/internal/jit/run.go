@@ -17,26 +17,38 @@ import (
 // is safe for concurrent use with distinct machines.
 //
 // The native code returns to Go at every exit (see the package doc), which
-// exits serves; each re-entry through platform.Call is a preemption point.
+// Finish serves; each re-entry through platform.Call is a preemption point.
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
-	// The entry sets r10, the other registers and the call depth itself:
-	// a run's cost here is four stores, the call and two loads.
-	st := &m.st
-	st.regs[1], st.regs[2] = r1, r2
-	slice := min(budget, SliceUnits)
-	st.slice, m.rest = slice, budget-slice
-	platform.Call(p.start, unsafe.Pointer(st))
-	if st.exit != exitDone {
-		return p.exits(m)
+	if p.Enter(m, r1, r2, budget) {
+		// The code must stay mapped until here: p's cleanup unmaps it.
+		runtime.KeepAlive(p)
+		return m.st.regs[0], nil
 	}
-	// The code must stay mapped until here: p's cleanup unmaps it.
-	runtime.KeepAlive(p)
-	return st.regs[0], nil
+	return p.Finish(m)
 }
 
-// exits serves the exits of a run until it ends, and returns its result.
-func (p *Program) exits(m *Machine) (uint64, error) {
+// Enter starts a run as Run does and reports whether it ended without
+// exiting to Go, with its result in m.R0(); otherwise Finish completes it.
+// It is Run split in two so that a caller on a hot path can inline the
+// first half (the entry sets r10, the slice, the other registers and the
+// call depth itself: a run's cost here is three stores and the call). The
+// caller keeps p reachable until the run is over (runtime.KeepAlive).
+func (p *Program) Enter(m *Machine, r1, r2 uint64, budget int64) bool {
+	m.st.in = [3]uint64{r1, r2, uint64(budget)}
+	platform.Call(p.start, unsafe.Pointer(m)) // &m.st: the state is m's first field
+
+	return m.st.exit == exitDone
+}
+
+// R0 is the result of the run that Enter reported done.
+func (m *Machine) R0() uint64 { return m.st.regs[0] }
+
+// Finish serves the exits of a run that Enter started and that did not end
+// there, until it ends, and returns its result.
+func (p *Program) Finish(m *Machine) (uint64, error) {
 	st := &m.st
+	budget := int64(st.in[2])
+	m.rest = budget - min(budget, SliceUnits)
 	for st.exit != exitDone {
 		// Helper calls are the common exit: handled here, without a call.
 		if e := st.exit; e&0xff == exitHelper {

@@ -16,7 +16,8 @@ import (
 //	108  (pad)
 //	112  pc           slot of the instruction that exited
 //	120  depth        number of saved local-call frames
-//	128  frames[7]    r6, r7, r8, r9, r10, native return address, 2 unused
+//	128  in           r1, r2 and the budget (≥ 0) of a new run
+//	152  frames[7]    r6, r7, r8, r9, r10, native return address, 2 unused
 //
 // The native code stores only integers here, never Go pointers, as the
 // trampoline's contract requires (no write barrier runs).
@@ -28,6 +29,7 @@ type state struct {
 	_      uint32
 	pc     int64
 	depth  int64
+	in     [3]uint64 // r1, r2 and the budget (≥ 0) of a new run
 	frames [core.MaxFrames - 1][frameWords]uint64
 }
 
@@ -43,6 +45,7 @@ const (
 	offExit   = int32(unsafe.Offsetof(state{}.exit))
 	offPC     = int32(unsafe.Offsetof(state{}.pc))
 	offDepth  = int32(unsafe.Offsetof(state{}.depth))
+	offIn     = int32(unsafe.Offsetof(state{}.in))
 	offFrames = int32(unsafe.Offsetof(state{}.frames))
 )
 
@@ -74,9 +77,15 @@ type Machine struct {
 	st    state
 	stack [core.MaxFrames * core.StackSize]byte
 	Env   core.Env
-	// rest is the run's budget beyond the current slice.
+	// rest is the run's budget beyond the current slice, once the run has
+	// exited to Go (exits sets it).
 	rest int64
 }
+
+// The state is the machine's first field, so a *Machine is also the
+// state's address (Enter passes it as is); a nonzero offset would make
+// this constant negative, which does not compile.
+const _ = -unsafe.Offsetof(Machine{}.st)
 
 // offStackTop is the address just past the machine's stack relative to its
 // state: r10 at entry is r12 + offStackTop.
