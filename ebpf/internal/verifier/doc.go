@@ -109,7 +109,9 @@
 //   - Stack slots are compared in full when pruning (no stack liveness).
 //   - Termination of widened loops (see "How it works"): a program run
 //     with an unlimited budget (ebpf.ProgramOptions.Budget < 0) may not
-//     end.
+//     end, unless it was verified with Config.NoWiden, which walks loops
+//     iteration by iteration as Linux does and so proves that every
+//     accepted loop ends.
 //   - Relations between values are tracked only as linear functions of
 //     loop iteration counts: a loop whose body's safety depends on another
 //     relation (an index that grows quadratically, a bound computed from

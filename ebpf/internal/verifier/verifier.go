@@ -48,6 +48,12 @@ type Config struct {
 	// type's: for harnesses whose cases start from states no program type
 	// declares (a number in r0, a stack pointer in r3, ...).
 	Entry []EntryRegister
+	// NoWiden explores loops iteration by iteration, as Linux does, with
+	// no widening and no pruning against a state still being explored:
+	// every accepted loop is then proven to end, at the cost of one
+	// exploration per iteration. It is for programs run without an
+	// instruction budget, the only bound on a widened loop.
+	NoWiden bool
 }
 
 // EntryKind is what an EntryRegister holds.
@@ -612,7 +618,7 @@ func (v *verifier) checkpoint(st *state, pc int, parent **node, store bool) (boo
 		return false, nil
 	}
 	arrivals, widened, wide := 0, false, false
-	if v.head[pc] {
+	if v.head[pc] && !v.cfg.NoWiden {
 		arrivals = 1
 		if prev := v.lastArrival(*parent, pc, len(st.frames)); prev != nil {
 			arrivals, widened = prev.arrivals+1, prev.widened

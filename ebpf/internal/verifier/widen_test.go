@@ -343,6 +343,32 @@ func TestWidenedLoops(t *testing.T) {
 	}
 }
 
+// TestNoWiden: with Config.NoWiden, loops are walked iteration by
+// iteration: a bounded loop is accepted after its iterations, one whose
+// end is not proven hits the complexity limit.
+func TestNoWiden(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		prog  string
+		steps int // at least, when accepted
+		want  verifier.Code
+	}{
+		{"bounded", widenCases[0].prog, 2048 * 10, 0},
+		{"unbounded", infiniteLoop, 0, verifier.CodeTooComplex},
+	} {
+		res, err := verifier.Verify(mustAssemble(c.prog), verifier.Config{Type: rowsType, NoWiden: true, MaxSteps: 100_000})
+		var ve *verifier.Error
+		switch {
+		case c.want == 0 && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want == 0 && res.Processed < c.steps:
+			t.Errorf("%s: processed %d instructions, fewer than %d: the loop was widened", c.name, res.Processed, c.steps)
+		case c.want != 0 && (!errors.As(err, &ve) || ve.Code != c.want):
+			t.Errorf("%s: got %v, want %s", c.name, err, c.want)
+		}
+	}
+}
+
 // TestWidenedLoopRunsOutOfBudget: a loop the verifier accepts without
 // proving it ends is stopped by the instruction budget on every engine.
 func TestWidenedLoopRunsOutOfBudget(t *testing.T) {
