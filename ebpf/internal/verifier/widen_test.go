@@ -353,10 +353,22 @@ func TestNoWiden(t *testing.T) {
 		steps int // at least, when accepted
 		want  verifier.Code
 	}{
-		{"bounded", widenCases[0].prog, 2048 * 10, 0},
+		{"bounded", `
+			ldxdw %r2, [%r1+16]
+			mov %r3, 0
+			mov %r0, 0
+		loop:
+			mov %r5, %r2
+			add %r5, %r3
+			ldxb %r6, [%r5+0]
+			or %r0, %r6
+			add %r3, 1
+			jlt %r3, 100, loop
+			and %r0, 1
+			exit`, 100 * 6, 0},
 		{"unbounded", infiniteLoop, 0, verifier.CodeTooComplex},
 	} {
-		res, err := verifier.Verify(mustAssemble(c.prog), verifier.Config{Type: rowsType, NoWiden: true, MaxSteps: 100_000})
+		res, err := verifier.Verify(mustAssemble(c.prog), verifier.Config{Type: rowsType, NoWiden: true, MaxSteps: 20_000})
 		var ve *verifier.Error
 		switch {
 		case c.want == 0 && err != nil:
