@@ -46,6 +46,26 @@ type hashState struct {
 	hashes []uint64 // ext.MaxRows
 	nulls  []byte   // ext.MaxRows
 	req    *hash.Request
+	// What bpfdb_hash_key_bytes reads, taken once per request: the
+	// VARCHAR vector's strings (nil for another type) and their arena.
+	strs  []vector.Str
+	arena []byte
+	// The last buffer bpfdb_hash_key_bytes translated in this request
+	// (a program passes the same one for every row), and its memory. The
+	// run's regions do not change while it runs, so the translation
+	// holds until the request ends.
+	bufAddr, bufSize uint64
+	buf              []byte
+}
+
+// serve makes req the request being served (nil: none).
+func (st *hashState) serve(req *hash.Request) {
+	st.req = req
+	st.strs, st.arena = nil, nil
+	if req != nil && req.Vec.Type().Physical() == types.PhysString {
+		st.strs, st.arena = req.Vec.Strs(), req.Vec.Arena()
+	}
+	st.bufAddr, st.bufSize, st.buf = 0, 0, nil
 }
 
 func newHashState(rn *runner) *hashState {
@@ -93,9 +113,9 @@ func (p hashPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
 	// it is the first: 0 for the first, 1 for any later one.
 	le.PutUint32(rn.ctx[hashCtx.column:], flags)
 	le.PutUint32(rn.ctx[hashCtx.flags:], flags)
-	st.req = req
+	st.serve(req)
 	out, err := a.call(rn, 0)
-	st.req = nil
+	st.serve(nil)
 	switch out {
 	case handled:
 		copy(req.Out[:n], st.hashes[:n])
@@ -208,23 +228,25 @@ func hashKeyBytes(env *ebpf.Env, _, row, buf, size, _ uint64) (uint64, error) {
 	if !ok || st.req == nil {
 		return 0, fmt.Errorf("BUG: bpfdb_hash_key_bytes outside a Hash call")
 	}
-	req := st.req
-	if req.Vec.Type().Physical() != types.PhysString || row >= uint64(req.N) {
+	if st.strs == nil || row >= uint64(st.req.N) {
 		return negErrno(errINVAL), nil
 	}
 	if st.nulls[row] != 0 {
 		return 0, nil
 	}
 	i := int(row)
-	if req.Sel != nil {
-		i = int(req.Sel[row])
+	if sel := st.req.Sel; sel != nil {
+		i = int(sel[row])
 	}
-	s := req.Vec.Strs()[i]
-	dst, err := env.Mem(buf, size, true)
-	if err != nil {
-		return 0, err
+	s := st.strs[i]
+	if buf != st.bufAddr || size != st.bufSize || st.buf == nil {
+		dst, err := env.Mem(buf, size, true)
+		if err != nil {
+			return 0, err
+		}
+		st.bufAddr, st.bufSize, st.buf = buf, size, dst
 	}
-	copy(dst, req.Vec.Arena()[s.Off:s.Off+s.Len])
+	copy(st.buf, st.arena[s.Off:s.Off+s.Len])
 	return uint64(s.Len), nil
 }
 
