@@ -137,6 +137,9 @@ type Stats struct {
 	// lookup, because the tasks' tables found few duplicates (the merge
 	// combines them).
 	Passed int64
+	// Few counts the rows grouped by comparing their keys with those of
+	// a task's few groups (at most 8), without hashing.
+	Few int64
 	// Sliced counts the partitions too big to merge in memory at once,
 	// split into slices by the source.
 	Sliced int64
@@ -147,8 +150,8 @@ type Stats struct {
 
 // String prints the stats on one line.
 func (s Stats) String() string {
-	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spills=%d passed=%d sliced=%d spilled=%dB",
-		s.Rows, s.Groups, s.Partitions, s.Resets, s.Spills, s.Passed, s.Sliced, s.SpilledBytes)
+	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spills=%d passed=%d few=%d sliced=%d spilled=%dB",
+		s.Rows, s.Groups, s.Partitions, s.Resets, s.Spills, s.Passed, s.Few, s.Sliced, s.SpilledBytes)
 }
 
 // Stats returns what the last run did (zero before the first).
@@ -159,7 +162,7 @@ func (a *Aggregate) Stats() Stats {
 	}
 	return Stats{
 		Rows: r.rows.Load(), Groups: r.groupsOut.Load(), Partitions: len(r.parts),
-		Resets: r.resets.Load(), Spills: r.spills.Load(), Passed: r.passed.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
+		Resets: r.resets.Load(), Spills: r.spills.Load(), Passed: r.passed.Load(), Few: r.few.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
 	}
 }
 
@@ -179,7 +182,7 @@ type run struct {
 	parts [][]*page // grouped: the pages of each partition, from every task
 	state []byte    // ungrouped: the one row of states
 
-	rows, groupsOut, resets, spills, passed, spilled, sliced atomic.Int64
+	rows, groupsOut, resets, spills, passed, few, spilled, sliced atomic.Int64
 }
 
 // Init starts a run of the sink: it frees what the previous run still
@@ -289,14 +292,22 @@ func (l *local) Sink(in *vector.Chunk) error {
 		}
 		return nil
 	}
+	l.t.encode(in)
+	if l.t.matchFew(n) {
+		l.t.probed += n
+		l.t.fewRows += int64(n)
+		return l.updateFew(in)
+	}
 	hashes := l.hashes[:n]
 	r.hasher.Chunk(in, r.a.groups, hashes)
 	rows := l.t.rows[:n]
+	var created []int32
 	for attempt := 0; ; attempt++ {
-		if err := l.t.prepare(in, n); err != nil {
+		if err := l.t.prepare(n); err != nil {
 			return err
 		}
-		created, err := l.t.group(in, hashes)
+		var err error
+		created, err = l.t.group(in, hashes)
 		if !r.zeroInit {
 			for _, i := range created {
 				r.initStates(rows[i])
@@ -317,6 +328,7 @@ func (l *local) Sink(in *vector.Chunk) error {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
 	}
+	l.t.addFew(created)
 	l.t.endChunk()
 	return nil
 }
@@ -342,6 +354,7 @@ func (l *local) Combine() error {
 	r.resets.Add(t.resets)
 	r.spills.Add(t.spills)
 	r.passed.Add(t.passed)
+	r.few.Add(t.fewRows)
 	var err error
 	if t.dir != nil {
 		err = t.mem.free(t.dir)

@@ -153,22 +153,31 @@ func TestDifferential(t *testing.T) {
 		nullRate float64
 		groups   []int
 		specs    []expr.AggSpec
+		few      bool // some rows must take the small-group path
 	}{
-		{"ungrouped", 3000, 10, 0.1, nil, allAggs()},
-		{"ungrouped/empty", 0, 1, 0, nil, allAggs()},
-		{"few groups", 3000, 4, 0.05, []int{1}, allAggs()},
-		{"int keys with NULLs", 3000, 50, 0.2, []int{0}, allAggs()},
-		{"many groups", 6000, 5000, 0.01, []int{0, 1}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Min, diffTypes, 7, false), spec(expr.Avg, diffTypes, 2, false)}},
-		{"every key type", 3000, 30, 0.1, []int{0, 1, 2, 3, 4, 6}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 5, false)}},
-		{"distinct", 3000, 40, 0.1, []int{3, 4}, nil},
-		{"distinct strings", 3000, 300, 0.1, []int{1}, nil},
-		{"grouped/empty", 0, 1, 0, []int{0, 1}, allAggs()},
+		{"ungrouped", 3000, 10, 0.1, nil, allAggs(), false},
+		{"ungrouped/empty", 0, 1, 0, nil, allAggs(), false},
+		{"few groups", 3000, 4, 0.05, []int{1}, allAggs(), false},
+		{"int keys with NULLs", 3000, 50, 0.2, []int{0}, allAggs(), false},
+		// Up to eight groups take the small-group path; nine or more
+		// start on it and leave it when a chunk brings the ninth.
+		{"few int keys", 3000, 6, 0.05, []int{0}, allAggs(), true},
+		{"few bool and int keys", 3000, 2, 0.02, []int{4, 0}, allAggs(), true},
+		{"few groups then more", 3000, 12, 0.05, []int{0, 4}, allAggs(), false},
+		{"many groups", 6000, 5000, 0.01, []int{0, 1}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Min, diffTypes, 7, false), spec(expr.Avg, diffTypes, 2, false)}, false},
+		{"every key type", 3000, 30, 0.1, []int{0, 1, 2, 3, 4, 6}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 5, false)}, false},
+		{"distinct", 3000, 40, 0.1, []int{3, 4}, nil, false},
+		{"distinct strings", 3000, 300, 0.1, []int{1}, nil, false},
+		{"grouped/empty", 0, 1, 0, []int{0, 1}, allAggs(), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rows := diffRows(r, c.n/scale, c.domain, c.nullRate)
 			st := checkDiff(t, r, rows, c.groups, c.specs, aggregate.Options{})
 			t.Logf("%v", st)
+			if c.few && st.Few == 0 {
+				t.Fatalf("no row took the small-group path: %v", st)
+			}
 		})
 	}
 	// More groups under a memory limit of 1 MiB: pages are evicted to the

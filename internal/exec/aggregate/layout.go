@@ -180,10 +180,18 @@ func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Sele
 			img[at+1] = le.Uint64(b[4:]) & m[1]
 			continue
 		}
-		var buf [16]byte
-		le.PutUint32(buf[:], s.Len)
-		copy(buf[4:], arena[s.Off:s.Off+s.Len])
-		img[at], img[at+1] = le.Uint64(buf[0:]), le.Uint64(buf[8:])
+		// Near the arena's end (a dictionary of one-byte flags: every
+		// string is): assemble the words a byte at a time, which avoids
+		// storing bytes and loading them back as words.
+		lo, hi := uint64(s.Len), uint64(0)
+		for j, c := range arena[s.Off : s.Off+s.Len] {
+			if j < 4 {
+				lo |= uint64(c) << (32 + 8*j)
+			} else {
+				hi |= uint64(c) << (8 * (j - 4))
+			}
+		}
+		img[at], img[at+1] = lo, hi
 	}
 }
 

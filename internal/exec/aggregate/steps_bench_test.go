@@ -56,7 +56,8 @@ func BenchmarkSinkSteps(b *testing.B) {
 	hashes := make([]uint64, vector.Size)
 	var h hash.Hasher
 	h.Chunk(c, []int{0, 1}, hashes)
-	if err := t.prepare(c, len(hashes)); err != nil {
+	t.encode(c)
+	if err := t.prepare(len(hashes)); err != nil {
 		b.Fatal(err)
 	}
 	created, err := t.group(c, hashes)
@@ -79,7 +80,8 @@ func BenchmarkSinkSteps(b *testing.B) {
 	}
 	step("hash", func() { h.Chunk(c, []int{0, 1}, hashes) })
 	step("prepare", func() {
-		if err := t.prepare(c, len(hashes)); err != nil {
+		t.encode(c)
+		if err := t.prepare(len(hashes)); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -87,6 +87,9 @@ type table struct {
 	passRows        int
 	passed          int64 // rows that went through without a lookup
 
+	few     few   // the small-group path
+	fewRows int64 // rows it grouped
+
 	// Scratch per chunk, by logical row.
 	rows      [][]byte
 	newRows   []int32
@@ -134,6 +137,7 @@ func newTable(lay *layout, mem memory, threads int) *table {
 	t.long = make([]bool, vector.Size)
 	t.heapBytes = make([]int, vector.Size)
 	t.heapAt = make([]int, vector.Size)
+	t.few = newFew(lay.keyWords)
 	return t
 }
 
@@ -162,6 +166,7 @@ func (t *table) reset() {
 		clear(t.dir.b)
 	}
 	t.count = 0
+	t.few.clear()
 	t.resets++
 	t.probed, t.created = 0, 0
 	t.unpinSealed()
@@ -184,10 +189,12 @@ func (t *table) endChunk() {
 	}
 }
 
-// prepare encodes the keys of in and makes the directory ready for n more
-// groups (at most half full after them).
-func (t *table) prepare(in *vector.Chunk, n int) error {
-	t.lay.encode(in, t.img, t.long, t.heapBytes)
+// encode encodes the keys of in (t.img, t.long, t.heapBytes).
+func (t *table) encode(in *vector.Chunk) { t.lay.encode(in, t.img, t.long, t.heapBytes) }
+
+// prepare makes the directory ready for n more groups (at most half full
+// after them).
+func (t *table) prepare(n int) error {
 	if t.dir == nil {
 		d, err := t.mem.alloc(minLocalEntries * 8)
 		if errors.Is(err, buffer.ErrOutOfMemory) {
