@@ -59,12 +59,23 @@ var natives = map[string]func(mem []byte) uint64{
 //go:noinline
 func increment(x uint64) uint64 { return x + 1 }
 
+// goHelpers are the test helpers without their inline bodies.
+func goHelpers(b *testing.B) *ebpf.Helpers {
+	h := ebpf.NewHelpers()
+	for _, hp := range conformance.TestHelpers().All() {
+		if err := h.Register(hp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return h
+}
+
 // loadBench loads a bench program as conformance.Load does: verified
 // against TestProgramType(len(mem)), so the interpreter skips the checks
 // of the accesses the verifier proved (unless checks is set, which keeps
 // them all). loop1m cannot verify: its million iterations are beyond the
 // verifier's state limit, so it is loaded Unverified and always checks.
-func loadBench(b *testing.B, name string, engine ebpf.Engine, checks bool) (*ebpf.Program, *conformance.Test) {
+func loadBench(b *testing.B, name string, engine ebpf.Engine, checks bool, helpers ...*ebpf.Helpers) (*ebpf.Program, *conformance.Test) {
 	if engine == ebpf.EngineJIT && !ebpf.JITSupported() {
 		b.Skip("the JIT is not supported on this platform")
 	}
@@ -72,8 +83,12 @@ func loadBench(b *testing.B, name string, engine ebpf.Engine, checks bool) (*ebp
 	if err != nil {
 		b.Skipf("bench programs not available (%v): they live in ../shared/bench-progs", err)
 	}
+	h := conformance.TestHelpers()
+	if len(helpers) > 0 {
+		h = helpers[0]
+	}
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: t.Name, Instructions: t.Program}, &ebpf.ProgramOptions{
-		Helpers:       conformance.TestHelpers(),
+		Helpers:       h,
 		Budget:        -1,
 		Type:          ebpf.TestProgramType(len(t.Mem)),
 		Unverified:    name == "loop1m",
@@ -106,6 +121,21 @@ func BenchmarkBenchProgs(b *testing.B) {
 			}
 		}
 		b.Run(name+"/jit", runner(ebpf.EngineJIT, false))
+		if name == "helper_call" {
+			// The test helpers run inline under the JIT (they are pure, see
+			// Helpers.SetInline); this is the same helper as a Go function
+			// only, each call a round trip from native code through Go.
+			b.Run(name+"/jit-exit", func(b *testing.B) {
+				p, t := loadBench(b, name, ebpf.EngineJIT, false, goHelpers(b))
+				r := p.NewRunner()
+				for b.Loop() {
+					r0, err := r.Run(nil)
+					if err != nil || r0 != t.Result {
+						b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+					}
+				}
+			})
+		}
 		b.Run(name+"/interp", runner(ebpf.EngineInterpreter, false))
 		// The same with every run-time check kept (RuntimeChecks).
 		b.Run(name+"/interp-checks", runner(ebpf.EngineInterpreter, true))

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/bpfdb/bpfdb/ebpf/asm"
 	"github.com/bpfdb/bpfdb/ebpf/internal/core"
 	"github.com/bpfdb/bpfdb/ebpf/maps"
 )
@@ -73,14 +74,100 @@ const (
 // use; programs capture the helpers they call when they are loaded, so later
 // registrations affect only programs loaded afterwards.
 type Helpers struct {
-	mu  sync.RWMutex
-	by  map[int32]Helper
-	log *LogRing
+	mu     sync.RWMutex
+	by     map[int32]Helper
+	inline map[int32]asm.Instructions // see SetInline
+	log    *LogRing
 }
 
 // NewHelpers returns an empty registry with its own log ring.
 func NewHelpers() *Helpers {
-	return &Helpers{by: map[int32]Helper{}, log: NewLogRing(DefaultLogLines)}
+	return &Helpers{by: map[int32]Helper{}, inline: map[int32]asm.Instructions{}, log: NewLogRing(DefaultLogLines)}
+}
+
+// SetInline gives the registered helper id a body of eBPF instructions that
+// computes exactly what its function computes, for a helper that is a pure
+// function of its arguments (no memory, no host state, no error): the JIT
+// emits the body in place of the call, which otherwise costs a round trip
+// from native code through Go. The interpreter keeps calling the function.
+//
+// The body reads r1-r5, leaves the result in r0 and may overwrite r1-r5
+// (which a call clobbers anyway); it consists of ALU and ALU64
+// instructions on r0-r5, loads of 64-bit constants, and conditional or
+// unconditional jumps forward within the body (a jump to the end of the
+// body ends it). Nothing else is allowed: no memory access, call, exit or
+// backward jump, so the body runs in a bounded time without charging the
+// budget, as the call it replaces. That the body and the function agree is
+// the registrant's promise; the differential tests (interpreter against
+// JIT) check it for the helpers they use.
+func (h *Helpers) SetInline(id int32, body asm.Instructions) error {
+	if err := checkInline(body); err != nil {
+		return fmt.Errorf("inline body of helper %d: %w", id, err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.by[id]; !ok {
+		return fmt.Errorf("inline body of helper %d: no such helper", id)
+	}
+	h.inline[id] = body
+	return nil
+}
+
+// checkInline checks an inline helper body against SetInline's rules.
+func checkInline(body asm.Instructions) error {
+	if len(body) == 0 {
+		return errors.New("empty body")
+	}
+	slotOf := body.SlotIndex()
+	n := body.Slots()
+	start := make([]bool, n+1) // the slots an instruction starts at, and the end
+	for i := range body {
+		start[slotOf[i]] = true
+	}
+	start[n] = true
+	for i, ins := range body {
+		pc := slotOf[i]
+		if err := ins.Validate(); err != nil {
+			return fmt.Errorf("instruction %d (%v): %w", pc, ins, err)
+		}
+		for _, r := range []asm.Register{ins.Dst, ins.Src} {
+			if r > asm.R5 {
+				return fmt.Errorf("instruction %d (%v) uses %v: only r0-r5 may be used", pc, ins, r)
+			}
+		}
+		switch class := ins.OpCode.Class(); class {
+		case asm.ClassALU, asm.ClassALU64:
+		case asm.ClassLD:
+			if ins.OpCode.Mode() != asm.ModeIMM || ins.Src != 0 {
+				return fmt.Errorf("instruction %d (%v): only 64-bit constant loads are allowed", pc, ins)
+			}
+		case asm.ClassJMP, asm.ClassJMP32:
+			op := ins.OpCode.JumpOp()
+			if op == asm.Exit || op == asm.Call {
+				return fmt.Errorf("instruction %d (%v): no exit or call in a body", pc, ins)
+			}
+			if t := pc + 1 + int(ins.JumpOffset()); t <= pc || t > n || !start[t] {
+				return fmt.Errorf("instruction %d (%v): jumps must go forward to an instruction of the body or its end", pc, ins)
+			}
+		default:
+			return fmt.Errorf("instruction %d (%v): no memory access in a body", pc, ins)
+		}
+	}
+	return nil
+}
+
+// inlines returns the inline bodies by helper id (see SetInline).
+func (h *Helpers) inlines() map[int32]asm.Instructions {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if len(h.inline) == 0 {
+		return nil
+	}
+	m := make(map[int32]asm.Instructions, len(h.inline))
+	for id, b := range h.inline {
+		m[id] = b
+	}
+	return m
 }
 
 // DefaultHelpers returns a registry holding the generic helpers: map

@@ -290,6 +290,7 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if useJIT {
 		native, err := jit.Compile(spec.Instructions, jit.Config{
 			Helpers: helpers.funcs(), Maps: p.maps, Proven: proven, Verified: !opts.Unverified, Lookups: lookups,
+			Inline: helpers.inlines(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load program %q: %w", name, err)

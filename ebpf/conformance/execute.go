@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bpfdb/bpfdb/ebpf"
+	"github.com/bpfdb/bpfdb/ebpf/asm"
 )
 
 // TestHelpers returns the helpers of the documented test environment for
@@ -23,6 +24,15 @@ func TestHelpers() *ebpf.Helpers {
 		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1 + 1, nil }}))
 	must(h.Register(ebpf.Helper{ID: 5, Name: "identity", Proto: ebpf.Prototype{Args: [5]ebpf.ArgKind{ebpf.ArgScalar}},
 		Fn: func(_ *ebpf.Env, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }}))
+	// Both are pure: the JIT runs them inline, the interpreter calls the
+	// functions above, and the differential tests compare the two.
+	inline := func(id int32, src string) {
+		body, err := asm.Assemble(src)
+		must(err)
+		must(h.SetInline(id, body))
+	}
+	inline(1, "mov %r0, %r1\nadd %r0, 1")
+	inline(5, "mov %r0, %r1")
 	return h
 }
 

@@ -32,6 +32,11 @@ type Config struct {
 	// map_lookup_elem of an array map, with the key on the stack, that the
 	// verifier proved takes the same map on every path (see ArrayLookup).
 	Lookups map[int]ArrayLookup
+	// Inline, by helper id, are bodies of eBPF instructions emitted in
+	// place of calls of pure helpers (see ebpf.Helpers.SetInline): ALU
+	// instructions on r0-r5, constant loads and forward jumps inside the
+	// body, as the loader checked.
+	Inline map[int32]asm.Instructions
 	// Listing keeps the text of the generated code (Program.Listing), for
 	// tests and debugging.
 	Listing bool
@@ -662,6 +667,26 @@ func (c *compiler) jump(ins asm.Instruction, pc, nslots int, is64 bool) error {
 		}
 		return nil
 	}
+	cond, err := c.compare(ins, is64)
+	if err != nil {
+		return err
+	}
+	if target > pc {
+		a.Jcc(cond, c.slots[target])
+		return nil
+	}
+	next := a.NewLabel()
+	a.Jcc(cond.Invert(), next)
+	c.backEdge(pc, target)
+	a.Bind(next)
+	return nil
+}
+
+// compare emits the comparison (or test) of a conditional jump and returns
+// the condition on which it jumps.
+func (c *compiler) compare(ins asm.Instruction, is64 bool) (x86.Cond, error) {
+	a := c.a
+	op := ins.OpCode.JumpOp()
 	s := size(is64)
 	d := reg[ins.Dst]
 	x := ins.OpCode.Source() == asm.SourceReg
@@ -673,23 +698,64 @@ func (c *compiler) jump(ins asm.Instruction, pc, nslots int, is64 bool) error {
 		a.TestRI(s, d, imm)
 	case x:
 		a.ALURR(x86.CMP, s, d, reg[ins.Src])
-	case imm == 0 && op != asm.JSet:
+	case imm == 0:
 		a.TestRR(s, d, d) // same flags as cmp d, 0 for every condition used
 	default:
 		a.ALURI(x86.CMP, s, d, imm)
 	}
 	cond, ok := conds[op]
 	if !ok {
-		return fmt.Errorf("BUG: jump operation %v has no condition", op)
+		return 0, fmt.Errorf("BUG: jump operation %v has no condition", op)
 	}
-	if target > pc {
-		a.Jcc(cond, c.slots[target])
-		return nil
+	return cond, nil
+}
+
+// inlineHelper emits a pure helper's body (Config.Inline) in place of its
+// call. Its instructions compile as the program's own do; its jumps go to
+// labels of the body, forward only, so it charges no budget, as the call it
+// replaces.
+func (c *compiler) inlineHelper(body asm.Instructions) error {
+	a := c.a
+	slotOf := body.SlotIndex()
+	n := body.Slots()
+	labels := make([]x86.Label, n+1)
+	for i := range labels {
+		labels[i] = a.NewLabel()
 	}
-	next := a.NewLabel()
-	a.Jcc(cond.Invert(), next)
-	c.backEdge(pc, target)
-	a.Bind(next)
+	for i, ins := range body {
+		pc := slotOf[i]
+		a.Bind(labels[pc])
+		if ins.IsWide() {
+			a.Bind(labels[pc+1]) // never a target: the loader checked
+		}
+		var err error
+		switch class := ins.OpCode.Class(); class {
+		case asm.ClassALU, asm.ClassALU64:
+			err = c.alu(ins, class == asm.ClassALU64)
+		case asm.ClassLD:
+			a.MovImm64(reg[ins.Dst], uint64(ins.Constant))
+		case asm.ClassJMP, asm.ClassJMP32:
+			t := pc + 1 + int(ins.JumpOffset())
+			if t <= pc || t > n {
+				return fmt.Errorf("inline helper body: instruction %d jumps outside the body", pc)
+			}
+			if ins.OpCode.JumpOp() == asm.Ja {
+				a.Jmp(labels[t])
+				continue
+			}
+			var cond x86.Cond
+			cond, err = c.compare(ins, class == asm.ClassJMP)
+			if err == nil {
+				a.Jcc(cond, labels[t])
+			}
+		default:
+			err = fmt.Errorf("%v is not allowed", ins)
+		}
+		if err != nil {
+			return fmt.Errorf("inline helper body: instruction %d: %w", pc, err)
+		}
+	}
+	a.Bind(labels[n])
 	return nil
 }
 
@@ -749,6 +815,8 @@ func (c *compiler) call(ins asm.Instruction, pc, nslots int) error {
 		c.localCall(pc, target)
 	case ins.Src == asm.PseudoCallHelper && c.hasLookup(pc):
 		c.inlineLookup(c.cfg.Lookups[pc])
+	case ins.Src == asm.PseudoCallHelper && c.cfg.Inline[ins.Imm()] != nil:
+		return c.inlineHelper(c.cfg.Inline[ins.Imm()])
 	case ins.Src == asm.PseudoCallHelper:
 		id := ins.Imm()
 		fn := c.cfg.Helpers[id]
