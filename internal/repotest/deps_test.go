@@ -58,6 +58,9 @@ var depPolicies = map[string]depPolicy{
 	"internal/storage/file":   {bpfdb: []string{}},
 	"internal/storage/buffer": {bpfdb: []string{"internal/storage/file"}},
 	"internal/storage/table":  {bpfdb: []string{"internal/types", "internal/vector", "internal/storage/file", "internal/storage/buffer"}},
+	// The wire server reads and writes the PostgreSQL protocol's messages
+	// with pgx's pgproto3; its tests are pgx clients.
+	"server": {modules: []string{"github.com/jackc/pgx/v5/pgproto3"}, testOnly: []string{"github.com/jackc/pgx/v5"}},
 	// The shell's line editing and history come from x/term (RATIONALE.md).
 	"cmd/bpfdb": {modules: []string{"golang.org/x/term"}},
 	// The hook ABI: program types for the runtime, constants from the
