@@ -176,19 +176,19 @@ type machine struct {
 	env *core.Env
 	im  *interp.Machine
 	jm  *jit.Machine
-	// ctxStart and ctxLen are the ctx of the last plain run (runPlain)
-	// if no other run followed it: a ctx of the length the program
-	// requires, which env.Regions[1] describes, with worker 0 and no
-	// host. ctxLen is noCtx otherwise.
+	// ctxStart and ctxLen are the ctx that env.Regions[1] describes: the
+	// last run's, whose length was checked. ctxLen is noCtx before the
+	// first run.
 	ctxStart, ctxLen uint64
+	// plain is set while env holds a plain run's worker and host (0 and
+	// nil).
+	plain bool
 }
 
-// noCtx in machine.ctxLen means that the machine's last run was not a
-// plain one.
+// noCtx in machine.ctxLen means that no run has set the ctx region yet.
 const noCtx = math.MaxUint64
 
-// setCtx makes env.Regions[1] describe ctx and remembers it as the ctx of
-// a plain run.
+// setCtx makes env.Regions[1] describe ctx.
 func (m *machine) setCtx(ctx []byte) {
 	m.env.Regions[1] = core.NewRegion(ctx, true, core.RegionContext)
 	m.ctxStart, m.ctxLen = ctxAddr(ctx), uint64(len(ctx))
@@ -585,13 +585,19 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 	}
 	env := m.env
 	start, n := ctxAddr(ctx), uint64(len(ctx))
-	env.Regions[1] = core.NewRegion(ctx, true, core.RegionContext)
-	m.ctxLen = noCtx
+	if start != m.ctxStart || n != m.ctxLen {
+		m.setCtx(ctx)
+	}
 	env.Worker = worker
 	env.Host = host
+	m.plain = worker == 0 && host == nil
 	if len(extra) == 0 {
 		if m.jm != nil {
-			return p.native.Run(m.jm, start, n, budget)
+			if p.native.Enter(m.jm, start, n, budget) {
+				runtime.KeepAlive(p)
+				return m.jm.R0(), nil
+			}
+			return p.native.Finish(m.jm)
 		}
 		return p.code.Run(m.im, start, n, budget)
 	}
@@ -614,8 +620,8 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 // runPlain is runOn for a run on worker 0 without host state or extra
 // memory at the program's budget: Run's path, kept short because it is
 // most of the cost of running a short program. The machine remembers the
-// ctx of its last plain run (see machine.ctxLen), so that a run on the
-// same ctx as the last one (a runner's usual case) neither checks its
+// ctx of its last run and whether that was a plain one, so that a run on
+// the same ctx as the last one (a runner's usual case) neither checks its
 // length again nor rebuilds the ctx region nor clears the environment.
 func (p *Program) runPlain(m *machine, ctx []byte) (uint64, error) {
 	if p.fields != nil || p.ctxLen >= 0 && len(ctx) != p.ctxLen {
@@ -624,8 +630,11 @@ func (p *Program) runPlain(m *machine, ctx []byte) (uint64, error) {
 	start, n := ctxAddr(ctx), uint64(len(ctx))
 	if start != m.ctxStart || n != m.ctxLen {
 		m.setCtx(ctx)
+	}
+	if !m.plain {
 		env := m.env
 		env.Worker, env.Host = 0, nil
+		m.plain = true
 	}
 	if m.jm != nil {
 		return p.native.Run(m.jm, start, n, p.runBudget)
@@ -658,9 +667,10 @@ func (p *Program) NewRunner() *Runner {
 // Run is Program.Run on the runner's own state.
 func (r *Runner) Run(ctx []byte) (uint64, error) {
 	// The JIT's common case, one call shorter than runPlain: the same ctx
-	// as the last plain run, which checked it.
+	// as the last run, which checked its length, after a plain run, and
+	// no regions to check.
 	m, p := r.m, r.p
-	if start, n := ctxAddr(ctx), uint64(len(ctx)); m.jm != nil && start == m.ctxStart && n == m.ctxLen {
+	if start, n := ctxAddr(ctx), uint64(len(ctx)); m.jm != nil && start == m.ctxStart && n == m.ctxLen && m.plain && p.fields == nil {
 		if p.native.Enter(m.jm, start, n, p.runBudget) {
 			runtime.KeepAlive(p) // p.native's code ran until here
 			return m.jm.R0(), nil

@@ -97,4 +97,19 @@ func TestRegionMemory(t *testing.T) {
 	if _, err := p.NewRunner().Run(newRowsRun(1).ctx); !errors.Is(err, ebpf.ErrRegionMemory) {
 		t.Fatalf("Runner.Run: err = %v, want ErrRegionMemory", err)
 	}
+	// Nor after a run with the memory on the same ctx: a runner skips
+	// rechecking the ctx's length, never the regions.
+	for _, e := range engines() {
+		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "rows", Instructions: mustAssemble(t, rowsLoop)}, &ebpf.ProgramOptions{Type: rowsType, Engine: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, r := newRowsRun(1), p.NewRunner()
+		if _, err := r.RunWith(run.ctx, run.opts); err != nil {
+			t.Fatalf("%v: RunWith: %v", e, err)
+		}
+		if _, err := r.Run(run.ctx); !errors.Is(err, ebpf.ErrRegionMemory) {
+			t.Fatalf("%v: Runner.Run after RunWith: err = %v, want ErrRegionMemory", e, err)
+		}
+	}
 }
