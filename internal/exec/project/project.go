@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,6 +18,13 @@ type Project struct {
 	exprs []expr.Expr
 	types []types.Type
 	pass  []int // per output: the input column it references, or -1
+	// run holds the expressions the tasks compile: exprs, except that a
+	// subexpression equal to an earlier computed output reads that
+	// output instead, as column width+k of an extended input (the input's
+	// columns, then the outputs). ext says whether any does.
+	run   []expr.Expr
+	input []types.Type
+	ext   bool
 	// locals holds the task states (*local) that tasks gave back, with
 	// their compiled expressions, for the next tasks of this and later
 	// runs: compiling materializes constants into whole vectors, which
@@ -48,7 +56,78 @@ func New(input []types.Type, exprs []expr.Expr) (*Project, error) {
 			return nil, fmt.Errorf("projection %s: %w", e, err)
 		}
 	}
+	p.input = slices.Clone(input)
+	p.run = reuseOutputs(input, exprs, p.pass)
+	for j, e := range p.run {
+		p.ext = p.ext || e != exprs[j]
+	}
 	return p, nil
+}
+
+// reuseOutputs returns exprs with every subexpression that is equal to an
+// earlier computed output k replaced by a column reference to k (index
+// len(input)+k): TPC-H Q1 computes l_extendedprice * (1 - l_discount) as
+// an output and again inside the next one. Outputs are computed in order,
+// so an expression only reads outputs before it; the replaced
+// subexpression was evaluated for every row there, so its errors do not
+// change. Expressions are equal when their text, with every column named
+// by its index, and their types are.
+func reuseOutputs(input []types.Type, exprs []expr.Expr, pass []int) []expr.Expr {
+	run := slices.Clone(exprs)
+	seen := map[string]int{}
+	for j, e := range exprs {
+		if pass[j] >= 0 {
+			continue
+		}
+		if _, ok := e.(*expr.Const); ok {
+			continue
+		}
+		if len(seen) > 0 {
+			run[j] = replaceSeen(e, seen, len(input))
+		}
+		if _, ok := seen[keyOf(e)]; !ok {
+			seen[keyOf(e)] = j
+		}
+	}
+	return run
+}
+
+// replaceSeen replaces the largest subexpressions of e found in seen (key
+// → output) by references to those outputs.
+func replaceSeen(e expr.Expr, seen map[string]int, width int) expr.Expr {
+	switch e.(type) {
+	case *expr.Column, *expr.Const:
+		return e
+	}
+	if k, ok := seen[keyOf(e)]; ok {
+		return &expr.Column{Index: width + k, Name: e.String(), T: e.Type(), At: e.Pos()}
+	}
+	kids := expr.Children(e)
+	changed := false
+	nk := make([]expr.Expr, len(kids))
+	for i, c := range kids {
+		nk[i] = replaceSeen(c, seen, width)
+		changed = changed || nk[i] != c
+	}
+	if !changed {
+		return e
+	}
+	return expr.WithChildren(e, nk)
+}
+
+// keyOf returns e's text with every column named by its index, and its
+// type.
+func keyOf(e expr.Expr) string {
+	named, err := expr.Rewrite(e, func(n expr.Expr) (expr.Expr, error) {
+		if c, ok := n.(*expr.Column); ok {
+			return &expr.Column{Index: c.Index, T: c.T, At: c.At}, nil
+		}
+		return n, nil
+	})
+	if err != nil {
+		panic("BUG: a rewrite that returns no error failed: " + err.Error())
+	}
+	return named.String() + " :: " + e.Type().String()
 }
 
 // checkColumns verifies that every column e reads exists in input with the
@@ -99,7 +178,10 @@ func (st state) NewLocal() (parallel.OperatorLocal, error) {
 		return l, nil
 	}
 	l := &local{p: st.p, evs: make([]*expr.Evaluator, len(st.p.exprs))}
-	for j, e := range st.p.exprs {
+	if st.p.ext {
+		l.ext = vector.NewChunk(append(slices.Clone(st.p.input), st.p.types...))
+	}
+	for j, e := range st.p.run {
 		if st.p.pass[j] >= 0 {
 			continue
 		}
@@ -115,6 +197,7 @@ func (st state) NewLocal() (parallel.OperatorLocal, error) {
 type local struct {
 	p   *Project
 	evs []*expr.Evaluator // nil for pass-through columns
+	ext *vector.Chunk     // Project.ext: the input's columns, then out's
 }
 
 // Close gives the task's state back for later tasks; the pipeline does
@@ -128,12 +211,24 @@ func (l *local) Close() error {
 // ones are evaluated into out's own vectors at in's slots, and out takes
 // in's selection (which in keeps unchanged while out is in use).
 func (l *local) Execute(in, out *vector.Chunk) (parallel.OperatorResult, error) {
-	for j, src := range l.p.pass {
-		if src >= 0 {
-			out.Reference(j, in.Col(src))
+	src := in
+	if l.ext != nil {
+		w := len(l.p.input)
+		for c := range w {
+			l.ext.Reference(c, in.Col(c))
+		}
+		for j := range l.p.pass {
+			l.ext.Reference(w+j, out.Col(j))
+		}
+		l.ext.SetSel(in.Sel(), in.Len())
+		src = l.ext
+	}
+	for j, col := range l.p.pass {
+		if col >= 0 {
+			out.Reference(j, in.Col(col))
 			continue
 		}
-		if err := l.evs[j].Eval(in, out.Col(j)); err != nil {
+		if err := l.evs[j].Eval(src, out.Col(j)); err != nil {
 			return parallel.NeedMoreInput, fmt.Errorf("projection: %w", err)
 		}
 	}

@@ -48,6 +48,15 @@ func projections() [][]expr.Expr {
 		{must(expr.NewDateInterval(col(5), 1, 3, expr.Pos{})), must(expr.NewExtract(expr.Year, col(5), expr.Pos{}))},
 		{konst(types.BigIntValue(42)), col(2), must(expr.NewCoalesce([]expr.Expr{col(1), konst(types.IntegerValue(-1))}, expr.Pos{}))},
 		{bin(expr.OpLt, col(1), col(0))},
+		// An output inside later ones (TPC-H Q1's disc_price in charge):
+		// they read the computed output.
+		{
+			bin(expr.OpMul, col(2), bin(expr.OpSub, konst(types.DoubleValue(1)), col(2))),
+			col(2),
+			bin(expr.OpAdd, bin(expr.OpMul, col(2), bin(expr.OpSub, konst(types.DoubleValue(1)), col(2))), col(2)),
+			bin(expr.OpConcat, col(3), konst(types.VarcharValue("!"))),
+			must(expr.NewCase([]expr.When{{Cond: bin(expr.OpGt, col(1), konst(types.IntegerValue(0))), Then: bin(expr.OpConcat, col(3), konst(types.VarcharValue("!")))}}, konst(types.VarcharValue("neg")), expr.Pos{})),
+		},
 	}
 }
 
