@@ -102,7 +102,18 @@ func (v *Vector) Strs() []Str {
 	return d
 }
 
-// Arena returns the bytes the string headers of a VARCHAR vector point into.
+// ArenaSlack is how many bytes an arena's capacity extends at least past
+// its length, so that a kernel may load a fixed number of bytes (up to
+// ArenaSlack) at any string's offset, arena[off : off+ArenaSlack], and mask
+// off what is not the string's instead of copying a short string byte by
+// byte:
+//
+//	arena  [ h e l l o x y z | ≥ ArenaSlack bytes of capacity ]
+//	         └─ len(arena) ──┘
+const ArenaSlack = 16
+
+// Arena returns the bytes the string headers of a VARCHAR vector point
+// into; its capacity is at least ArenaSlack bytes more than its length.
 func (v *Vector) Arena() []byte { return v.arena }
 
 // Bytes returns the bytes of string slot i without copying. They stay
@@ -130,14 +141,27 @@ func (v *Vector) SetString(i int, s string) {
 
 func (v *Vector) appendArena(b []byte) Str {
 	off := len(v.arena)
+	if cap(v.arena)-off < len(b)+ArenaSlack {
+		v.growArena(len(b))
+	}
 	v.arena = append(v.arena, b...)
 	return v.strRef(off)
 }
 
 func (v *Vector) appendArenaString(b string) Str {
 	off := len(v.arena)
+	if cap(v.arena)-off < len(b)+ArenaSlack {
+		v.growArena(len(b))
+	}
 	v.arena = append(v.arena, b...)
 	return v.strRef(off)
+}
+
+// growArena makes room for n more bytes plus ArenaSlack, doubling.
+func (v *Vector) growArena(n int) {
+	a := make([]byte, len(v.arena), 2*cap(v.arena)+n+ArenaSlack)
+	copy(a, v.arena)
+	v.arena = a
 }
 
 func (v *Vector) strRef(off int) Str {

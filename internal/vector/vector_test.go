@@ -500,3 +500,38 @@ func FuzzParseTable(f *testing.F) {
 		}
 	})
 }
+
+// TestArenaSlack: however strings are added (SetBytes, SetString, Copy,
+// after a Reset), the arena's capacity stays ArenaSlack bytes past its
+// length, so that a fixed-size load at any string's offset is in bounds.
+func TestArenaSlack(t *testing.T) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, 0))
+	v, w := New(types.VarcharType), New(types.VarcharType)
+	check := func(what string, a []byte) {
+		t.Helper()
+		if cap(a)-len(a) < ArenaSlack {
+			t.Fatalf("%s: arena of %d bytes has capacity %d, want at least %d more", what, len(a), cap(a), ArenaSlack)
+		}
+	}
+	for round := range 3 {
+		for i := range Size {
+			b := make([]byte, r.IntN(40))
+			if r.IntN(2) == 0 {
+				v.SetBytes(i, b)
+			} else {
+				v.SetString(i, string(b))
+			}
+			check(fmt.Sprintf("round %d, string %d", round, i), v.Arena())
+			s := v.Strs()[i]
+			if got := v.Arena()[s.Off : s.Off+ArenaSlack]; len(got) != ArenaSlack {
+				t.Fatalf("load of %d bytes at offset %d", len(got), s.Off)
+			}
+		}
+		Copy(w, 0, v, nil, Size)
+		check(fmt.Sprintf("round %d, copy", round), w.Arena())
+		v.Reset()
+		w.Reset()
+		check(fmt.Sprintf("round %d, reset", round), v.Arena())
+	}
+}

@@ -172,7 +172,7 @@ func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Sele
 			heap[r] += int(s.Len)
 			continue
 		}
-		if int(s.Off)+inlineMax <= len(arena) {
+		if int(s.Off)+inlineMax <= cap(arena) { // always (vector.ArenaSlack)
 			// Load 12 bytes and mask off what is not the string's.
 			b := arena[s.Off : s.Off+inlineMax]
 			m := &shortMasks[s.Len]
@@ -180,9 +180,9 @@ func (l *layout) encodeStrings(v *vector.Vector, words []uint64, sel vector.Sele
 			img[at+1] = le.Uint64(b[4:]) & m[1]
 			continue
 		}
-		// Near the arena's end (a dictionary of one-byte flags: every
-		// string is): assemble the words a byte at a time, which avoids
-		// storing bytes and loading them back as words.
+		// Not reached while vector.ArenaSlack ≥ 12 holds (so a change
+		// there costs speed, not correctness): assemble the words a byte
+		// at a time.
 		lo, hi := uint64(s.Len), uint64(0)
 		for j, c := range arena[s.Off : s.Off+s.Len] {
 			if j < 4 {
