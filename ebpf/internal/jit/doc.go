@@ -18,6 +18,14 @@
 //	r9    budget units left in the current slice
 //	r10, r11   scratch
 //
+// A run enters at the start entry with the state holding only r1, r2 and
+// the budget (Enter: three stores and platform.Call); the entry derives
+// r10 from the state's address (the stack follows the state in the
+// Machine), splits off the first budget slice and zeroes r3-r5 (and, for
+// an unverified program, r0 and r6-r9). A run that needs no Go ends with
+// one RET; Enter is small enough to inline into the runtime's Runner, so
+// a short run costs one Go call, the trampoline and its own code.
+//
 // The code never calls Go. Everything that needs Go (a helper call, a
 // memory access the verifier did not prove safe, an exhausted budget slice,
 // a fault) stores an exit code, the slot and a resume address into the
@@ -33,6 +41,11 @@
 // with a fresh slice, so a long run returns to Go regularly and the
 // goroutine can be preempted there (every platform.Call is a preemption
 // point) and the garbage collector is never held up for long.
+//
+// Two kinds of helper calls stay in native code: map_lookup_elem of an
+// array map the verifier pinned (Config.Lookups), and pure helpers that
+// carry a body of eBPF instructions (Config.Inline, from
+// ebpf.Helpers.SetInline), compiled in place of the call.
 //
 // Local calls keep their frames (r6-r9, r10 and the native return address)
 // in the state, not on the native stack, so the code can exit to Go at any
