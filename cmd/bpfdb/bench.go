@@ -37,7 +37,8 @@ commands:
                  each query's hook invocations per run. The data and the
                  database are made in --work (default: a directory per scale
                  factor under the temporary directory) and kept for the next
-                 run. --out DIR also writes results.md and results.json.
+                 run. --out DIR also writes results.md and results.json
+                 (go run ./cmd/bpfdb-charts DIR draws them).
   reconfig [--sf X] [--reps N] [--threads T] [--work DIR]
                  attaching each stock policy live (verify, compile, swap)
                  against restarting bpfdb and warming it up again

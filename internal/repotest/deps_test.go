@@ -63,6 +63,9 @@ var depPolicies = map[string]depPolicy{
 	"server": {modules: []string{"github.com/jackc/pgx/v5/pgproto3"}, testOnly: []string{"github.com/jackc/pgx/v5"}},
 	// The shell's line editing and history come from x/term (RATIONALE.md).
 	"cmd/bpfdb": {modules: []string{"golang.org/x/term"}},
+	// The bench charts: a plotting library, in a command of its own so
+	// that the bpfdb binary does not carry it and its fonts.
+	"cmd/bpfdb-charts": {modules: []string{"gonum.org/v1/plot"}},
 	// The hook ABI: program types for the runtime, constants from the
 	// engine packages whose values it exposes.
 	"ext": {bpfdb: []string{"ebpf", "internal/types", "internal/vector", "internal/storage/buffer"}},
