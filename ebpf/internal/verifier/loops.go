@@ -94,37 +94,55 @@ func (v *verifier) findLoops(entries []int) {
 		return
 	}
 	v.narrowed = make([][]threshold, n)
-	preds := make([][]int, n)
+	// The predecessors of slot x are edges[start[x]:start[x+1]].
+	start := make([]int32, n+1)
 	for pc := 0; pc < n; pc++ {
 		if v.at[pc] >= 0 {
 			ss, ns := v.succs(pc)
 			for _, s := range ss[:ns] {
-				preds[s] = append(preds[s], pc)
+				start[s+1]++
 			}
 		}
 	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	edges := make([]int, start[n])
+	fill := slices.Clone(start[:n])
+	for pc := 0; pc < n; pc++ {
+		if v.at[pc] >= 0 {
+			ss, ns := v.succs(pc)
+			for _, s := range ss[:ns] {
+				edges[fill[s]] = pc
+				fill[s]++
+			}
+		}
+	}
+	preds := func(x int) []int { return edges[start[x]:start[x+1]] }
 	v.loopBody = map[int][]int{}
 	v.loopParent = map[int]int{}
-	in := map[int]map[int]bool{} // header -> its body's slots
-	for _, r := range back {
-		u, h := r[0], r[1]
-		body, set := v.loopBody[h], in[h]
-		if set == nil {
-			set = map[int]bool{h: true}
-			in[h] = set
-			body = append(body, h)
-		}
-		// The body is what reaches u without passing h.
-		work := []int{u}
-		for len(work) > 0 {
-			x := work[len(work)-1]
-			work = work[:len(work)-1]
-			if set[x] {
-				continue
+	// The body of a header is what reaches the sources of its back edges
+	// without passing it; stamp marks the slots of the body being built.
+	slices.SortFunc(back, func(a, b [2]int) int { return a[1] - b[1] })
+	stamp := make([]int32, n)
+	var work []int
+	for i := 0; i < len(back); {
+		h := back[i][1]
+		gen := int32(i + 1)
+		stamp[h] = gen
+		body := []int{h}
+		for ; i < len(back) && back[i][1] == h; i++ {
+			work = append(work[:0], back[i][0])
+			for len(work) > 0 {
+				x := work[len(work)-1]
+				work = work[:len(work)-1]
+				if stamp[x] == gen {
+					continue
+				}
+				stamp[x] = gen
+				body = append(body, x)
+				work = append(work, preds(x)...)
 			}
-			set[x] = true
-			body = append(body, x)
-			work = append(work, preds[x]...)
 		}
 		v.loopBody[h] = body
 	}
