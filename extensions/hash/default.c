@@ -7,12 +7,15 @@
  * vector holding a longer string is left to the built-in (BPFDB_BUILTIN),
  * which computes the same function, so the two never disagree.
  *
- * What is constant for a vector (the key type, whether to combine with the
- * previous columns' hash) is decided once, before the row loops: each case
- * has a plain loop of its own. NULL rows and special doubles are rare, so
- * they are branches that are almost never taken. (The verifier widens
- * loops, so branches inside a loop of 2048 rows cost it a few states, not
- * states per row.) */
+ * What is constant for a vector is decided once, before the row loops:
+ * the key type, and for integer keys (the common ones) whether to combine
+ * with the previous columns' hash, each case with a plain loop of its own.
+ * Inside a loop, NULLs, the combine flag of DOUBLE and VARCHAR keys and
+ * special doubles are selected without branches: the verifier stores a
+ * state at every join (and a few branches per loop cost attaching the
+ * program as much as the loops' bodies), and a NULL pattern cannot be
+ * mispredicted. Only the string hash branches on the key's length, whose
+ * cases differ by whole rounds. */
 #include "../../ext/include/bpfdb.h"
 
 #define PRIME1 0x9e3779b97f4a7c15ULL
@@ -40,6 +43,18 @@ static __always_inline __u64 rotl(__u64 x, int k) { return (x << k) | (x >> (64 
 static __always_inline __u64 round64(__u64 h, __u64 w) { return rotl(h ^ (w * PRIME2), 31) * PRIME1; }
 
 static __always_inline __u64 combine(__u64 h, __u64 next) { return (rotl(h, 21) * PRIME1) ^ next; }
+
+/* opaque hides x's value from the compiler, which would otherwise turn
+ * the arithmetic selections below back into branches. */
+#define opaque(x) asm volatile("" : "+r"(x))
+
+/* sel returns a if cond is 1, b if it is 0, without a branch. */
+static __always_inline __u64 sel(__u64 cond, __u64 a, __u64 b)
+{
+	__u64 m = -cond;
+	opaque(m);
+	return (a & m) | (b & ~m);
+}
 
 /* Bytes() of internal/exec/hash over the len <= MAX_STR bytes in w (the
  * bytes past len in w are garbage): with len == 32, two lanes over
@@ -69,29 +84,35 @@ static __always_inline __u64 hash_bytes(const __u64 *w, __u64 len)
 	return mix(h);
 }
 
-static __always_inline int hash_strings(struct bpfdb_hash_ctx *ctx, __u64 *hashes, const __u8 *nulls, __u32 n, int comb)
+static __always_inline int hash_strings(struct bpfdb_hash_ctx *ctx, __u64 *hashes, const __u8 *nulls, __u32 n, __u64 comb)
 {
 	__u64 w[MAX_STR / 8];
 	for (__u32 r = 0; r < n; r++) {
 		__u64 len = bpfdb_hash_key_bytes(ctx, r, w, sizeof(w));
 		if (len > MAX_STR) /* longer, or an error: the built-in does it */
 			return BPFDB_BUILTIN;
-		__u64 h = NULL_HASH;
-		if (!nulls[r])
-			h = hash_bytes(w, len);
-		hashes[r] = comb ? combine(hashes[r], h) : h;
+		__u64 h = sel(nulls[r], NULL_HASH, hash_bytes(w, len));
+		hashes[r] = sel(comb, combine(hashes[r], h), h);
 	}
 	return BPFDB_HANDLED;
 }
 
-/* DOUBLE keys: -0 as +0, every NaN as Go's math.NaN(). */
-static __always_inline __u64 double_key(__u64 x)
+/* nz is 1 if x != 0, without a branch (BPF has no set-on-condition). */
+static __always_inline __u64 nz(__u64 x)
 {
-	if ((x << 1) == 0)
-		return key(0);
-	if ((x & EXP_BITS) == EXP_BITS && (x & MANT_BITS))
-		return key(GO_NAN);
-	return key(x);
+	__u64 y = x | -x;
+	opaque(y);
+	return y >> 63;
+}
+
+/* DOUBLE keys' bits as the built-in hashes them: -0 as +0, every NaN as
+ * Go's math.NaN(). */
+static __always_inline __u64 double_bits(__u64 x)
+{
+	__u64 zero = 1 - nz(x << 1);
+	__u64 nan = (1 - nz((x & EXP_BITS) ^ EXP_BITS)) & nz(x & MANT_BITS);
+	x = sel(zero, 0, x);
+	return sel(nan, GO_NAN, x);
 }
 
 SEC("bpfdb/hash")
@@ -101,39 +122,27 @@ int hash_default(struct bpfdb_hash_ctx *ctx)
 	__u64 *hashes = (__u64 *)ctx->hashes;
 	const __u8 *nulls = (const __u8 *)ctx->nulls;
 	__u32 n = ctx->count;
-	int comb = ctx->flags & BPFDB_HASH_COMBINE;
+	__u64 comb = ctx->flags & BPFDB_HASH_COMBINE;
 	__u32 type = ctx->type;
 
 	if (type == BPFDB_TYPE_VARCHAR)
 		return hash_strings(ctx, hashes, nulls, n, comb);
 	if (type == BPFDB_TYPE_DOUBLE) {
-		if (comb) {
-			for (__u32 r = 0; r < n; r++) {
-				__u64 h = nulls[r] ? NULL_HASH : double_key(keys[r]);
-				hashes[r] = combine(hashes[r], h);
-			}
-		} else {
-			for (__u32 r = 0; r < n; r++)
-				hashes[r] = nulls[r] ? NULL_HASH : double_key(keys[r]);
+		for (__u32 r = 0; r < n; r++) {
+			__u64 h = sel(nulls[r], NULL_HASH, key(double_bits(keys[r])));
+			hashes[r] = sel(comb, combine(hashes[r], h), h);
 		}
 		return BPFDB_HANDLED;
 	}
 	/* Integers of every width, dates, decimals, booleans: the host
-	 * sign-extended them to 64 bits. */
+	 * sign-extended them to 64 bits. The most common keys: one loop per
+	 * value of the combine flag. */
 	if (comb) {
-		for (__u32 r = 0; r < n; r++) {
-			__u64 h = key(keys[r]);
-			if (nulls[r])
-				h = NULL_HASH;
-			hashes[r] = combine(hashes[r], h);
-		}
+		for (__u32 r = 0; r < n; r++)
+			hashes[r] = combine(hashes[r], sel(nulls[r], NULL_HASH, key(keys[r])));
 	} else {
-		for (__u32 r = 0; r < n; r++) {
-			__u64 h = key(keys[r]);
-			if (nulls[r])
-				h = NULL_HASH;
-			hashes[r] = h;
-		}
+		for (__u32 r = 0; r < n; r++)
+			hashes[r] = sel(nulls[r], NULL_HASH, key(keys[r]));
 	}
 	return BPFDB_HANDLED;
 }
