@@ -61,6 +61,11 @@ func (c *conn) serve() {
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
+	c.loop()
+}
+
+// loop serves messages after the startup until the connection ends.
+func (c *conn) loop() {
 	for {
 		if !c.idle() {
 			c.be.Send(fatal(codeAdminShutdown, "terminating connection due to administrator command"))
