@@ -106,6 +106,10 @@ type compiler struct {
 	save    x86.Label // stores the registers and returns to Go
 	done    x86.Label // the entry function's exit
 	calls   bool      // the program has local calls
+	// used marks the registers the program names (r0 and r10 always):
+	// the entries load and the exits save only these, as the others'
+	// values are never observed.
+	used [11]bool
 }
 
 // stub is an exit to Go placed out of line, after the program's code.
@@ -145,10 +149,11 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		c.slots[i] = a.NewLabel()
 	}
 	c.save, c.done = a.NewLabel(), a.NewLabel()
-	resumeCall := c.prologue()
 	for _, ins := range insns {
 		c.calls = c.calls || ins.IsLocalCall()
 	}
+	c.used = usedRegisters(insns)
+	resumeCall := c.prologue()
 	start := a.Len()
 	c.startEntry()
 	heads := loopHeads(insns, slotOf)
@@ -190,6 +195,28 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	return p, nil
 }
 
+// usedRegisters marks the registers insns name as a destination or a
+// source register (r0, which exit returns, and r10, the stack, always). A
+// register no instruction names is never read: a helper reads only
+// arguments the program set, and Go reads only the registers of the
+// instruction that exited.
+func usedRegisters(insns asm.Instructions) [11]bool {
+	var used [11]bool
+	used[0], used[10] = true, true
+	for _, ins := range insns {
+		if ins.Dst <= asm.R10 {
+			used[ins.Dst] = true
+		}
+		// A call's or a lddw's source field is a pseudo kind, not a
+		// register; counting a source field that names no register
+		// only saves one more register than needed.
+		if ins.Src <= asm.R10 && ins.OpCode.Class() != asm.ClassLD && !ins.IsHelperCall() && !ins.IsLocalCall() {
+			used[ins.Src] = true
+		}
+	}
+	return used
+}
+
 // loopHeads returns the slots that backward jumps target, whose code is
 // aligned so that a loop's body starts a fetch block.
 func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
@@ -220,7 +247,9 @@ func (c *compiler) prologue() int {
 	load := func(regs []int) {
 		a.MovRR(x86.S64, rState, x86.RDI)
 		for _, i := range regs {
-			a.MovRM(x86.S64, reg[i], x86.M(rState, offRegs+int32(8*i)))
+			if c.used[i] {
+				a.MovRM(x86.S64, reg[i], x86.M(rState, offRegs+int32(8*i)))
+			}
 		}
 		a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
 		a.MovRM(x86.S64, rTmp, x86.M(rState, offResume))
@@ -237,7 +266,9 @@ func (c *compiler) prologue() int {
 
 	a.Bind(c.save)
 	for i := range reg {
-		a.MovMR(x86.S64, x86.M(rState, offRegs+int32(8*i)), reg[i])
+		if c.used[i] {
+			a.MovMR(x86.S64, x86.M(rState, offRegs+int32(8*i)), reg[i])
+		}
 	}
 	a.MovMR(x86.S64, x86.M(rState, offSlice), rBudget)
 	a.Ret()
@@ -263,6 +294,9 @@ func (c *compiler) startEntry() {
 	a := c.a
 	a.MovRR(x86.S64, rState, x86.RDI)
 	for i, r := range reg {
+		if !c.used[i] {
+			continue
+		}
 		switch i {
 		case 1, 2:
 			a.MovRM(x86.S64, r, x86.M(rState, offIn+int32(8*(i-1))))
