@@ -22,9 +22,11 @@
 // the budget (Enter: three stores and platform.Call); the entry derives
 // r10 from the state's address (the stack follows the state in the
 // Machine), splits off the first budget slice and zeroes r3-r5 (and, for
-// an unverified program, r0 and r6-r9). A run that needs no Go ends with
-// one RET; Enter is small enough to inline into the runtime's Runner, so
-// a short run costs one Go call, the trampoline and its own code.
+// an unverified program, r0 and r6-r9). Entries load, and exits save, only
+// the registers the program names: the others' values are never observed.
+// A run that needs no Go ends with one RET; Enter is small enough to
+// inline into the runtime's Runner, so a short run costs one Go call, the
+// trampoline and its own code.
 //
 // The code never calls Go. Everything that needs Go (a helper call, a
 // memory access the verifier did not prove safe, an exhausted budget slice,
