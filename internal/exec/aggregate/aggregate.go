@@ -293,7 +293,7 @@ func (l *local) Sink(in *vector.Chunk) error {
 		return nil
 	}
 	l.t.encode(in)
-	if l.t.matchFew(n) {
+	if l.t.matchFew(in, n) {
 		l.t.probed += n
 		l.t.fewRows += int64(n)
 		return l.updateFew(in)

@@ -30,14 +30,17 @@ type few struct {
 	keys []uint64 // keyWords words per group
 	rows [][]byte
 	// Scratch per chunk.
-	of    []uint8          // per logical row: its group
 	sels  [fewMax][]uint16 // per group: the slots of its rows
 	count [fewMax]int      // per group: rows in sels
 	view  *vector.Chunk    // the input with one group's selection
 }
 
 func newFew(kw int) few {
-	return few{keys: make([]uint64, 0, fewMax*kw), rows: make([][]byte, 0, fewMax), of: make([]uint8, vector.Size)}
+	f := few{keys: make([]uint64, 0, fewMax*kw), rows: make([][]byte, 0, fewMax)}
+	for g := range f.sels {
+		f.sels[g] = make([]uint16, vector.Size)
+	}
+	return f
 }
 
 // clear forgets the groups (their rows may be unpinned); the path stays
@@ -48,16 +51,19 @@ func (f *few) clear() {
 	}
 }
 
-// match sets f.of for the n logical rows whose keys the table encoded,
-// and reports whether every row has one of the groups.
-func (t *table) matchFew(n int) bool {
+// matchFew lists the slots of each group's rows (f.sels, f.count) for
+// the n logical rows of in whose keys the table encoded, and reports
+// whether every row has one of the groups.
+func (t *table) matchFew(in *vector.Chunk, n int) bool {
 	f := &t.few
 	if f.n <= 0 {
 		return false
 	}
+	clear(f.count[:])
 	kw := t.lay.keyWords
 	keys := f.keys[:f.n*kw]
 	img := t.img[:n*kw]
+	sel := in.Sel()
 	last := 0
 	for r := range n {
 		if t.long[r] {
@@ -76,7 +82,12 @@ func (t *table) matchFew(n int) bool {
 			}
 			last = g
 		}
-		f.of[r] = uint8(last)
+		slot := uint16(r)
+		if sel != nil {
+			slot = sel[r]
+		}
+		f.sels[last][f.count[last]] = slot
+		f.count[last]++
 	}
 	return true
 }
@@ -120,22 +131,6 @@ func (t *table) addFew(created []int32) {
 // matchFew found, group by group.
 func (l *local) updateFew(in *vector.Chunk) error {
 	r, f := l.r, &l.t.few
-	n := in.Len()
-	for g := range f.n {
-		f.count[g] = 0
-		if f.sels[g] == nil {
-			f.sels[g] = make([]uint16, vector.Size)
-		}
-	}
-	sel := in.Sel()
-	for row, g := range f.of[:n] {
-		i := uint16(row)
-		if sel != nil {
-			i = sel[row]
-		}
-		f.sels[g][f.count[g]] = i
-		f.count[g]++
-	}
 	if f.view == nil {
 		f.view = vector.NewChunk(in.Types())
 	}
