@@ -75,6 +75,7 @@ type buildLocal struct {
 	rows, sunk int64
 	nullKeys   bool
 	nullable   []bool
+	keys       keyRange // Spec.KeySet: of the rows stored
 }
 
 // Sink hashes the chunk's keys and appends its rows with non-NULL keys to
@@ -122,6 +123,9 @@ func (b *buildLocal) Sink(in *vector.Chunk) error {
 			k += b2i(ok || keepAll)
 			b.nullKeys = b.nullKeys || !ok
 		}
+	}
+	if b.j.spec.KeySet {
+		b.rangeKeys(in, b.keep[:k], nulls)
 	}
 	w := b.l.width
 	for done := 0; done < k; {
@@ -273,6 +277,7 @@ func (b *buildLocal) Combine() error {
 	t.rows += b.rows
 	t.sunk += b.sunk
 	t.nullKeys = t.nullKeys || b.nullKeys
+	t.keys.merge(b.keys)
 	for i, n := range b.nullable {
 		t.nullable[i] = t.nullable[i] || n
 	}

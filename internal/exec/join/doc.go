@@ -58,6 +58,15 @@
 // touching the buckets.
 // right.go draws the three pipelines.
 //
+// # Key set
+//
+// With Spec.KeySet (one INTEGER, BIGINT or DATE key; Inner, Semi,
+// RightSemi, RightAnti) the build also computes the range of its keys and,
+// when they are sparse in it, a bitmap of them (keyset.go): the physical
+// planner hands KeySet to the scan at the start of the probe pipeline,
+// which drops the rows that cannot match before decoding their other
+// columns (TPC-H Q17: 6,088 of 6 million lineitem rows reach the join).
+//
 // Memory: with Spec.Buffers set, every page and the buckets are buffers
 // of the buffer manager tagged "hash table", pinned until the next run of
 // the build or Join.Close. Spilling is not implemented: a build side that

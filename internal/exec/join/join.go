@@ -103,6 +103,11 @@ type Spec struct {
 	Buffers *buffer.Manager
 	// Hash is where the hash policy is attached; nil: the built-in hash.
 	Hash *hash.Slot
+	// KeySet makes the build compute the set of its keys (KeySet), for a
+	// scan of the probe side to drop rows that cannot match. It needs one
+	// INTEGER, BIGINT or DATE key and a kind whose probe rows without a
+	// match produce nothing: Inner, Semi, RightSemi, RightAnti.
+	KeySet bool
 }
 
 // Stats counts a join's work for EXPLAIN ANALYZE, over all its runs.
@@ -187,6 +192,11 @@ func New(spec Spec) (*Join, error) {
 	for _, b := range spec.BuildOutput {
 		if b < 0 || b >= len(spec.Build) {
 			return fail("build output column %d of %d", b, len(spec.Build))
+		}
+	}
+	if spec.KeySet {
+		if err := keySetOK(spec.Kind, spec.BuildKeys, spec.Build); err != nil {
+			return fail("%v", err)
 		}
 	}
 	j := &Join{spec: spec}

@@ -36,6 +36,9 @@ func TestNewErrors(t *testing.T) {
 		{"residual column", join.Spec{Kind: join.Inner, Probe: []types.Type{i}, Build: []types.Type{i}, Residual: lt(col(0, i), col(2, i))}, "column c2 is #2 of 2 probe and build columns"},
 		{"residual column type", join.Spec{Kind: join.Inner, Probe: []types.Type{i}, Build: []types.Type{v}, Residual: lt(col(0, i), col(1, i))}, "column c1 is INTEGER, the probe and build columns' #1 is VARCHAR"},
 		{"invalid type", join.Spec{Kind: join.Inner, Probe: []types.Type{{}}, Build: []types.Type{i}}, "column 0 has no storable type"},
+		{"key set kind", join.Spec{Kind: join.Left, Probe: []types.Type{i}, Build: []types.Type{i}, ProbeKeys: []int{0}, BuildKeys: []int{0}, KeySet: true}, "a left join keeps probe rows without a match: no key set"},
+		{"key set keys", join.Spec{Kind: join.Inner, Probe: []types.Type{i, i}, Build: []types.Type{i, i}, ProbeKeys: []int{0, 1}, BuildKeys: []int{0, 1}, KeySet: true}, "a key set needs one key, not 2"},
+		{"key set type", join.Spec{Kind: join.Semi, Probe: []types.Type{v}, Build: []types.Type{v}, ProbeKeys: []int{0}, BuildKeys: []int{0}, KeySet: true}, "a key set of VARCHAR keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := join.New(tc.spec)

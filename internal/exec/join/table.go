@@ -72,6 +72,7 @@ type table struct {
 	noKeys bool
 	m      *buffer.Manager
 	owner  uint64        // the query whose memory the pages are (buffer.Manager.AllocateFor)
+	keySet bool          // Spec.KeySet
 	stat   *atomic.Int64 // the join's TableBytes
 
 	// Filled by the build tasks, under mu.
@@ -85,6 +86,7 @@ type table struct {
 	sunk     int64  // rows the build side gave, NULL keys included
 	nullKeys bool   // a build row had a NULL key
 	nullable []bool // per field: some stored row has it NULL
+	keys     keyRange
 
 	// Set by finalize.
 	finalized bool
@@ -98,6 +100,8 @@ type table struct {
 	// other kinds.
 	filter      []uint64
 	filterShift uint
+	// keyBits is the key set's bitmap (keyset.go), nil if none.
+	keyBits []uint64
 
 	// The parallel insert: probe tasks claim row pages.
 	claim     atomic.Int64
@@ -117,7 +121,7 @@ type table struct {
 
 func newTable(j *Join, owner uint64) *table {
 	return &table{
-		owner: owner, l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0, stat: &j.tableBytes,
+		owner: owner, keySet: j.spec.KeySet, l: j.layout, hasher: captureHasher(j.spec.Hash), noKeys: len(j.spec.BuildKeys) == 0, stat: &j.tableBytes,
 		m: j.spec.Buffers, pages: [][]byte{nil}, blocks: []*buffer.Block{nil}, nullable: make([]bool, len(j.layout.fields)),
 	}
 }
@@ -238,6 +242,11 @@ func (t *table) finalize() error {
 	t.bases = make([]unsafe.Pointer, len(t.pages))
 	for i, p := range t.pages {
 		t.bases[i] = unsafe.Pointer(unsafe.SliceData(p))
+	}
+	if t.keySet {
+		if err := t.setBits(); err != nil {
+			return err
+		}
 	}
 	t.finalized = true
 	t.stat.Store(t.bytes)
@@ -388,7 +397,7 @@ func (t *table) release() error {
 			errs = append(errs, err)
 		}
 	}
-	t.blocks, t.other, t.pages, t.bases, t.heads, t.rowPages, t.filter = nil, nil, nil, nil, nil, nil, nil
+	t.blocks, t.other, t.pages, t.bases, t.heads, t.rowPages, t.filter, t.keyBits = nil, nil, nil, nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("release hash table: %w", err)
 	}

@@ -12,6 +12,12 @@
 // side builds, the right side probes into the join's ProbeSink, and the
 // output continues from the join's Source.
 //
+// A join whose probe rows without a match produce nothing (inner, semi,
+// right semi, right anti) on one integer key that its probe pipeline's scan
+// produces gives the scan its key set (join.Spec.KeySet,
+// scan.Source.AddSetFilter), so that the scan drops the rows that cannot
+// match.
+//
 // Expressions that an operator reads as columns (aggregate arguments, join
 // and sort keys) are computed by a projection just below it. A Step per
 // pipeline names its stages for EXPLAIN; EXPLAIN ANALYZE adds the rows

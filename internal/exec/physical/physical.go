@@ -116,6 +116,43 @@ type pipe struct {
 	layout []planner.ColumnID
 	types  []types.Type
 	deps   []*parallel.Pipeline
+	// scan is the pipeline's source if it scans a table, scanIDs the
+	// ColumnIDs of the scan's output columns: a column of the same ID
+	// further up holds the scanned value.
+	scan    *scan.Source
+	scanIDs []planner.ColumnID
+}
+
+// scanColumn returns the output column of p's scan that chunk column pos
+// holds, if p starts with a scan and the column came from it unchanged.
+func (p *pipe) scanColumn(pos int) (int, bool) {
+	if p.scan == nil || p.layout[pos] < 0 {
+		return 0, false
+	}
+	i := slices.Index(p.scanIDs, p.layout[pos])
+	return i, i >= 0
+}
+
+// keySetColumn returns the scan output column a join of kind with
+// probeKeys (positions in probe) can give its key set to (join.Spec's
+// KeySet): one INTEGER, BIGINT or DATE key that the probe pipeline's scan
+// produces, and a kind whose probe rows without a match produce nothing,
+// so that the scan may drop them.
+func keySetColumn(kind join.Kind, probe *pipe, probeKeys []int) (int, bool) {
+	switch kind {
+	case join.Inner, join.Semi, join.RightSemi, join.RightAnti:
+	default:
+		return 0, false
+	}
+	if len(probeKeys) != 1 {
+		return 0, false
+	}
+	switch probe.types[probeKeys[0]].ID() {
+	case types.Integer, types.BigInt, types.Date:
+	default:
+		return 0, false
+	}
+	return probe.scanColumn(probeKeys[0])
 }
 
 type builder struct {
@@ -335,6 +372,7 @@ func (b *builder) get(n *planner.Get) (*pipe, error) {
 		name += " zonemap [" + strings.Join(fs, ", ") + "]"
 	}
 	p := newPipe(src, name, func() string { return src.Stats().String() }, ids(n.Columns))
+	p.scan, p.scanIDs = src, ids(n.Columns)
 	if len(n.Filters) == 0 {
 		return p, nil
 	}
@@ -479,7 +517,12 @@ func (b *builder) newJoin(kind join.Kind, n *planner.Join, probe, build *pipe, p
 			return nil, err
 		}
 	}
+	setCol, keySet := keySetColumn(kind, probe, probeKeys)
+	if len(n.Conds) == 0 {
+		keySet = false // a cross product
+	}
 	j, err := join.New(join.Spec{
+		KeySet:      keySet,
 		Kind:        kind,
 		Probe:       probe.types,
 		Build:       build.types,
@@ -494,6 +537,11 @@ func (b *builder) newJoin(kind join.Kind, n *planner.Join, probe, build *pipe, p
 		return nil, err
 	}
 	b.release = append(b.release, j.Close)
+	if keySet {
+		if err := probe.scan.AddSetFilter(setCol, j.KeySet); err != nil {
+			return nil, err
+		}
+	}
 	return j, nil
 }
 

@@ -15,6 +15,10 @@
 // The pushed-down predicates are an optimization only: the chunks carry the
 // rows that satisfy them as their selection, and the filter operator above
 // the scan still evaluates the full predicate.
+// A hash join whose probe pipeline starts with this scan may also give it
+// the set of its build keys (AddSetFilter): each run asks for the set when
+// it starts, after the build, and drops the rows whose key is not in it
+// like the pushed-down predicates (its range also skips row groups).
 // A Source counts what its last run read and skipped (Stats), for EXPLAIN
 // ANALYZE.
 //

@@ -35,11 +35,19 @@ type Stats struct {
 	// Dropped counts the rows of the row groups read that the filters
 	// dropped inside the scan.
 	Dropped int64
+	// Sets lists the set filters of the run (AddSetFilter) as
+	// table.SetFilter prints them; "" if none.
+	Sets string
 }
 
-// String prints the stats as "rows=… rowgroups=… skipped=…".
+// String prints the stats as "rows=… rowgroups=… skipped=…", then
+// " sets=[…]" if the run had set filters.
 func (st Stats) String() string {
-	return fmt.Sprintf("rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+	s := fmt.Sprintf("rows=%d rowgroups=%d skipped=%d", st.Rows, st.RowGroups, st.Skipped)
+	if st.Sets != "" {
+		s += " sets=" + st.Sets
+	}
+	return s
 }
 
 // Source is a parallel.Source scanning one table: the row groups published
@@ -51,7 +59,38 @@ type Source struct {
 	cols    []int
 	filters []table.Filter
 	types   []types.Type
+	sets    []setSource
 	last    atomic.Pointer[state]
+}
+
+// setSource is a registered provider of a set filter on output column col.
+type setSource struct {
+	col int
+	get SetFunc
+}
+
+// A SetFunc returns a set of integer values as table.SetFilter holds one:
+// lo ≤ x ≤ hi and, if bits is not nil, bit x−lo of bits set; ok false if
+// it has none (every row passes).
+type SetFunc func() (lo, hi int64, bits []uint64, ok bool)
+
+// AddSetFilter makes every run keep only the rows whose value of output
+// column col (an INTEGER, BIGINT or DATE column) is in the set get returns
+// when the run starts: a hash join whose build side was complete before
+// this pipeline started passes its keys, so that rows without a match are
+// dropped inside the scan, before the other columns are decoded. Call it
+// before the first run.
+func (s *Source) AddSetFilter(col int, get SetFunc) error {
+	if col < 0 || col >= len(s.cols) {
+		return fmt.Errorf("scan %s: set filter on column %d of %d", s.t.Name(), col, len(s.cols))
+	}
+	switch id := s.types[col].ID(); id {
+	case types.Integer, types.BigInt, types.Date:
+	default:
+		return fmt.Errorf("scan %s: set filter on column %d of type %v", s.t.Name(), col, s.types[col])
+	}
+	s.sets = append(s.sets, setSource{col: col, get: get})
+	return nil
 }
 
 var _ parallel.Source = (*Source)(nil)
@@ -101,6 +140,7 @@ func (s *Source) Stats() Stats {
 		Skipped:   int(st.skipped.Load()),
 		Rows:      st.rows.Load(),
 		Dropped:   st.dropped.Load(),
+		Sets:      st.setsText,
 	}
 }
 
@@ -116,6 +156,14 @@ type morsel struct{ group, first, end int }
 // appended during the run are not read.
 func (s *Source) Init(*parallel.Producer) (parallel.SourceState, error) {
 	st := &state{s: s}
+	for _, ss := range s.sets {
+		if lo, hi, bits, ok := ss.get(); ok {
+			st.sets = append(st.sets, table.SetFilter{Column: s.cols[ss.col], Min: lo, Max: hi, Bits: bits})
+		}
+	}
+	if len(st.sets) > 0 {
+		st.setsText = fmt.Sprint(st.sets)
+	}
 	for g, rows := range s.t.RowGroupRows() {
 		vectors := (rows + vector.Size - 1) / vector.Size
 		parts := (vectors + MorselVectors - 1) / MorselVectors
@@ -141,6 +189,8 @@ func (s *Source) Init(*parallel.Producer) (parallel.SourceState, error) {
 // tasks add their scanners' stats to.
 type state struct {
 	s                  *Source
+	sets               []table.SetFilter // of this run
+	setsText           string
 	list               []morsel
 	morsels            int
 	rowGroups, skipped atomic.Int64
@@ -168,7 +218,7 @@ func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 		s := l.st.s
 		ms := l.st.list[m]
 		sc, err := s.t.Scan(table.ScanOptions{
-			Columns: s.cols, Filters: s.filters, FilterRows: true,
+			Columns: s.cols, Filters: s.filters, FilterRows: true, Sets: l.st.sets,
 			Start: ms.group, End: ms.group + 1, FirstVector: ms.first, EndVector: ms.end,
 		})
 		if err != nil {

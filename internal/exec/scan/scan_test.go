@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -365,5 +366,64 @@ func TestMorsels(t *testing.T) {
 				t.Fatalf("filtered %v, %d threads: stats %+v, want %+v", filtered, threads, got, want)
 			}
 		}
+	}
+}
+
+// TestSetFilter: a set registered with AddSetFilter is asked for at each
+// run's start and keeps exactly the rows whose value is in it (NULLs never),
+// on the scan's output column it names; a run without a set reads all
+// rows; a column that is not an integer is refused.
+func TestSetFilter(t *testing.T) {
+	r := vectortest.Rand(t)
+	rows := vectortest.Rows(r, randTypes, 3*4096+100, 0.1)
+	tbl := randTable(t, rows, 4096)
+	src, err := scan.New(tbl, scan.Options{Columns: []int{4, 2, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.AddSetFilter(0, nil); err == nil || !strings.Contains(err.Error(), "set filter on column 0 of type DECIMAL(15,2)") {
+		t.Fatalf("set on a DECIMAL column: %v", err)
+	}
+	if err := src.AddSetFilter(3, nil); err == nil || !strings.Contains(err.Error(), "set filter on column 3 of 3") {
+		t.Fatalf("set on a column past the scan's: %v", err)
+	}
+	// The INTEGER column's values of a few rows.
+	set := map[int64]bool{}
+	lo, hi := int64(1<<40), int64(-1<<40)
+	for range 50 {
+		if v := rows[r.IntN(len(rows))][2]; !v.IsNull() {
+			set[v.Int64()] = true
+			lo, hi = min(lo, v.Int64()), max(hi, v.Int64())
+		}
+	}
+	bits := make([]uint64, (hi-lo)/64+1)
+	for x := range set {
+		bits[(x-lo)>>6] |= 1 << ((x - lo) & 63)
+	}
+	have := true
+	if err := src.AddSetFilter(1, func() (int64, int64, []uint64, bool) { return lo, hi, bits, have }); err != nil {
+		t.Fatal(err)
+	}
+	var want [][]types.Value
+	for _, row := range rows {
+		if v := row[2]; !v.IsNull() && set[v.Int64()] {
+			want = append(want, row)
+		}
+	}
+	for _, threads := range []int{1, 2} {
+		sink := &collectSink{}
+		runPipeline(t, threads, parallel.NewPipeline("scan", src, nil, sink))
+		if g, w := vectortest.Format(sink.rows), vectortest.Format(pick(want, []int{4, 2, 0})); g != w {
+			t.Fatalf("%d threads: %d rows, want %d", threads, len(sink.rows), len(want))
+		}
+		if st := src.Stats(); st.Rows != int64(len(want)) || !strings.Contains(st.String(), fmt.Sprintf(" sets=[#2 in [%d, %d] (%d values)]", lo, hi, len(set))) {
+			t.Fatalf("%d threads: stats %v, want %d rows and the set", threads, st, len(want))
+		}
+	}
+	have = false
+	sink := &collectSink{}
+	runPipeline(t, 2, parallel.NewPipeline("scan", src, nil, sink))
+	if len(sink.rows) != len(rows) || src.Stats().Sets != "" {
+		t.Fatalf("without a set: %d rows of %d, stats %v", len(sink.rows), len(rows), src.Stats())
 	}
 }

@@ -26,6 +26,9 @@
 // A constant segment is tested once, a dictionary by testing each string
 // once per segment and then the codes, a bit-packed one on its packed
 // deltas (a range of values is a range of deltas) without decoding.
+// A SetFilter (ScanOptions.Sets: a set of integers as a range and a
+// bitmap, a hash join's build keys) is a range filter for the zone maps
+// and, row by row, one bit per value, tested on packed deltas too.
 // Checkpoint writes the block being filled and
 // the catalog into the file's metadata root in one atomic checkpoint; Open
 // reads the catalog back, so reopening costs time in proportion to the catalog,

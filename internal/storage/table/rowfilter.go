@@ -27,6 +27,43 @@ type colPred struct {
 	ne     []uint64
 	// VARCHAR columns: every comparison holds.
 	strs []strCmp
+	// Integer columns: the value is in every set.
+	sets []keySet
+}
+
+// keySet is a SetFilter's bitmap: x is in it when bit x−min is set (so
+// also only when min ≤ x ≤ max).
+type keySet struct {
+	min, max int64
+	bits     []uint64 // no bit past max is set (Scan checks)
+}
+
+func (s *keySet) has(x int64) bool {
+	d := uint64(x - s.min)
+	return d>>6 < uint64(len(s.bits)) && s.bits[d>>6]>>(d&63)&1 != 0
+}
+
+// onlySet returns p's set if p is exactly one set: no other range than
+// the set's, no excluded values; else nil.
+func (p *colPred) onlySet() *keySet {
+	if len(p.sets) != 1 || len(p.ne) > 0 {
+		return nil
+	}
+	s := &p.sets[0]
+	if p.lo != intKey(s.min) || p.hi != intKey(s.max) {
+		return nil
+	}
+	return s
+}
+
+// inSets reports whether x is in every set.
+func (p *colPred) inSets(x int64) bool {
+	for i := range p.sets {
+		if !p.sets[i].has(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // strCmp is `value op val` for VARCHAR.
@@ -74,9 +111,10 @@ func floatKey(f float64) uint64 {
 	return b | 1<<63
 }
 
-// compilePreds compiles filters (already checked by Scan) on the table's
-// columns cols; readerOf maps a table column to its reader.
-func compilePreds(cols []Column, filters []Filter, readerOf func(col int) int) []*colPred {
+// compilePreds compiles filters and sets (already checked by Scan, whose
+// filters include the sets' ranges) on the table's columns cols; readerOf
+// maps a table column to its reader.
+func compilePreds(cols []Column, filters []Filter, sets []SetFilter, readerOf func(col int) int) []*colPred {
 	var preds []*colPred
 	byCol := map[int]*colPred{}
 	for _, f := range filters {
@@ -124,6 +162,12 @@ func compilePreds(cols []Column, filters []Filter, readerOf func(col int) int) [
 			}
 		case OpGe:
 			p.lo = max(p.lo, k)
+		}
+	}
+	for _, f := range sets {
+		if f.Bits != nil {
+			p := byCol[f.Column] // made by the range's filters
+			p.sets = append(p.sets, keySet{min: f.Min, max: f.Max, bits: f.Bits})
 		}
 	}
 	for _, p := range preds {
@@ -238,7 +282,7 @@ func (p *colPred) passKey(k uint64) bool {
 			return false
 		}
 	}
-	return true
+	return len(p.sets) == 0 || p.inSets(int64(k^1<<63))
 }
 
 // passStr reports whether a non-NULL string passes p.
@@ -259,6 +303,15 @@ func (p *colPred) eval(v *vector.Vector, sel []uint16, n int, out []uint16) int 
 	}
 	words := v.Validity().Words()
 	simple := len(p.ne) == 0 && words == nil // the common case: a tight loop
+	if simple && len(p.sets) == 1 {
+		switch v.Type().Physical() {
+		case types.PhysInt32:
+			return setInts(v.Int32s(), p.lo, p.hi, &p.sets[0], sel, n, out)
+		case types.PhysInt64:
+			return setInts(v.Int64s(), p.lo, p.hi, &p.sets[0], sel, n, out)
+		}
+	}
+	simple = simple && len(p.sets) == 0
 	switch v.Type().Physical() {
 	case types.PhysInt32:
 		if simple {
@@ -302,6 +355,30 @@ func rangeInts[T int32 | int64](data []T, lo, hi uint64, sel []uint16, n int, ou
 	for _, i := range sel {
 		out[k] = i
 		k += b2i(uint64(int64(data[i]))-base <= width)
+	}
+	return k
+}
+
+// setInts keeps the slots among sel (nil: 0..n-1) of data whose keys lie
+// in [lo, hi] and whose values are in s.
+func setInts[T int32 | int64](data []T, lo, hi uint64, s *keySet, sel []uint16, n int, out []uint16) int {
+	base, width := lo^1<<63, hi-lo
+	k := 0
+	if sel == nil {
+		for i, x := range data[:n] {
+			if uint64(int64(x))-base <= width && s.has(int64(x)) {
+				out[k] = uint16(i)
+				k++
+			}
+		}
+		return k
+	}
+	for _, i := range sel {
+		x := int64(data[i])
+		if uint64(x)-base <= width && s.has(x) {
+			out[k] = i
+			k++
+		}
 	}
 	return k
 }

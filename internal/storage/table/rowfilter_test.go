@@ -79,31 +79,88 @@ func TestFilterRows(t *testing.T) {
 	}
 	t.Logf("%d rows in %d row groups; segments by format %v", len(all), tbl.RowGroups(), formats)
 
-	var nonEmpty, partial, emptyVectors int
+	var nonEmpty, partial, emptyVectors, setRows int
 	for q := range 120 {
 		var filters []Filter
-		for range 1 + r.IntN(3) {
-			filters = append(filters, randomFilter(r, ts, all))
+		var sets []SetFilter
+		for len(filters)+len(sets) == 0 {
+			for range r.IntN(4) {
+				filters = append(filters, randomFilter(r, ts, all))
+			}
+			for range r.IntN(3) {
+				sets = append(sets, randomSet(r, []int{1, 2, 3}[r.IntN(3)], all))
+			}
 		}
 		cols := r.Perm(len(ts))[:1+r.IntN(len(ts))]
-		want := filterRef(all, filters, cols)
-		got, st := scanAll(t, tbl, ScanOptions{Columns: cols, Filters: filters, FilterRows: true})
-		sameRows(t, fmt.Sprintf("query %d: columns %v filters %v", q, cols, filters), got, want)
+		want := filterRef(setRef(all, sets), filters, cols)
+		got, st := scanAll(t, tbl, ScanOptions{Columns: cols, Filters: filters, FilterRows: true, Sets: sets})
+		sameRows(t, fmt.Sprintf("query %d: columns %v filters %v sets %v", q, cols, filters, sets), got, want)
 		if st.Rows != int64(len(want)) {
 			t.Fatalf("query %d: stats %+v, want %d rows", q, st, len(want))
 		}
 		if len(want) > 0 {
 			nonEmpty++
+			if slices.ContainsFunc(sets, func(f SetFilter) bool { return f.Bits != nil }) {
+				setRows++
+			}
 		}
 		if st.Dropped > 0 && st.Rows > 0 {
 			partial++
 		}
 		emptyVectors += st.Empty
 	}
-	t.Logf("queries with rows %d, with rows and dropped rows %d; vectors skipped %d", nonEmpty, partial, emptyVectors)
-	if nonEmpty == 0 || partial == 0 {
+	t.Logf("queries with rows %d (with a set %d), with rows and dropped rows %d; vectors skipped %d", nonEmpty, setRows, partial, emptyVectors)
+	if nonEmpty == 0 || partial == 0 || setRows == 0 {
 		t.Fatalf("the random filters did not exercise row filtering")
 	}
+}
+
+// randomSet returns a set filter on integer column j: a few of its values
+// in rows (or many, or none), as a bitmap, or the range they span.
+func randomSet(r *rand.Rand, j int, rows [][]types.Value) SetFilter {
+	var vals []int64
+	for range []int{0, 1, 5, 300}[r.IntN(4)] {
+		if v := rows[r.IntN(len(rows))][j]; !v.IsNull() {
+			vals = append(vals, v.Int64())
+		}
+	}
+	if len(vals) == 0 {
+		vals = append(vals, int64(r.IntN(100)))
+	}
+	f := SetFilter{Column: j, Min: slices.Min(vals), Max: slices.Max(vals)}
+	if r.IntN(4) == 0 || uint64(f.Max-f.Min) > 1<<20 {
+		return f // the range only
+	}
+	f.Bits = make([]uint64, (f.Max-f.Min)/64+1+int64(r.IntN(2)))
+	for _, x := range vals {
+		d := x - f.Min
+		f.Bits[d>>6] |= 1 << (d & 63)
+	}
+	return f
+}
+
+// setRef keeps the rows whose values are in every set (the rows are
+// copied only when they pass: the result aliases rows).
+func setRef(rows [][]types.Value, sets []SetFilter) [][]types.Value {
+	var out [][]types.Value
+	for _, row := range rows {
+		ok := true
+		for _, f := range sets {
+			v := row[f.Column]
+			if v.IsNull() || v.Int64() < f.Min || v.Int64() > f.Max {
+				ok = false
+				break
+			}
+			if d := v.Int64() - f.Min; f.Bits != nil && f.Bits[d>>6]>>(d&63)&1 == 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, row)
+		}
+	}
+	return out
 }
 
 // filterRef keeps the rows that satisfy every filter by types.Compare and
@@ -240,6 +297,33 @@ func scanRange(tbl *Table, opts ScanOptions) ([]int64, ScanStats, error) {
 		}
 		for r := range c.Len() {
 			out = append(out, c.Col(0).Int64s()[c.Index(r)])
+		}
+	}
+}
+
+// TestSetFilterErrors: a set on a column that is not an integer, an
+// inverted range or too few words of bits are refused, naming the filter.
+func TestSetFilterErrors(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	tbl, err := e.db.CreateTable("t", columnsOf([]types.Type{types.IntegerType, types.VarcharType, types.DoubleType}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f    SetFilter
+		want string
+	}{
+		{SetFilter{Column: 1, Min: 0, Max: 3}, `filter #1 in [0, 3]: a set of values on column "varchar1" of type VARCHAR`},
+		{SetFilter{Column: 2, Min: 0, Max: 3}, `of type DOUBLE (INTEGER, BIGINT or DATE only)`},
+		{SetFilter{Column: 3, Min: 0, Max: 3}, `no column 3`},
+		{SetFilter{Column: 0, Min: 4, Max: 3}, `0 words of bits for the range`},
+		{SetFilter{Column: 0, Min: 0, Max: 64, Bits: []uint64{1}}, `filter #0 in [0, 64] (1 values): 1 words of bits`},
+		{SetFilter{Column: 0, Min: 0, Max: 64, Bits: []uint64{1, 4}}, `filter #0 in [0, 64] (2 values): bits set past the range`},
+		{SetFilter{Column: 0, Min: 0, Max: 3, Bits: []uint64{1, 1}}, `filter #0 in [0, 3] (2 values): bits set past the range`},
+	} {
+		_, err := tbl.Scan(ScanOptions{Sets: []SetFilter{tc.f}, FilterRows: true})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.f, err, tc.want)
 		}
 	}
 }

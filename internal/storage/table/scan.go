@@ -3,6 +3,8 @@ package table
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/bpfdb/bpfdb/internal/types"
@@ -78,6 +80,39 @@ type ScanOptions struct {
 	// is exactly the rows of the read row groups that satisfy every filter
 	// (NULL satisfies none), by types.Compare.
 	FilterRows bool
+	// Sets keep only the rows whose value is in a set (a hash join's build
+	// keys): each adds the zone-map filters Min ≤ x ≤ Max, and with
+	// FilterRows drops the rows outside its set as well.
+	Sets []SetFilter
+}
+
+// A SetFilter is the predicate `Min <= column <= Max`, and, if Bits is not
+// nil, `bit column−Min of Bits is set`, on an INTEGER, BIGINT or DATE
+// column (no bit past Max may be set): a set of values as a bitmap over
+// their range,
+//
+//	Bits  word 0: bits 0..63 = Min..Min+63, word 1: Min+64.., …
+//
+// so that testing a row costs a subtraction and one bit, whatever the
+// set's size. A NULL matches no set.
+type SetFilter struct {
+	Column   int // index into the table's columns
+	Min, Max int64
+	Bits     []uint64 // nil: every value of the range; else ⌈(Max−Min+1)/64⌉ words at least
+}
+
+// String prints the filter as "#column in [min, max]" plus the number of
+// values set in Bits.
+func (f SetFilter) String() string {
+	s := fmt.Sprintf("#%d in [%d, %d]", f.Column, f.Min, f.Max)
+	if f.Bits != nil {
+		n := 0
+		for _, w := range f.Bits {
+			n += bits.OnesCount64(w)
+		}
+		s += fmt.Sprintf(" (%d values)", n)
+	}
+	return s
 }
 
 // ScanStats count what a scan did.
@@ -154,7 +189,35 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 		}
 	}
 	s.filters = slices.Clone(opts.Filters)
-	if opts.FilterRows && len(opts.Filters) > 0 {
+	for _, f := range opts.Sets {
+		if f.Column < 0 || f.Column >= len(t.cols) {
+			return fail("filter %v: no column %d", f, f.Column)
+		}
+		ct := t.cols[f.Column].Type
+		var lo, hi types.Value
+		switch ct.ID() {
+		case types.Integer:
+			lo, hi = types.IntegerValue(int32(max(f.Min, math.MinInt32))), types.IntegerValue(int32(min(f.Max, math.MaxInt32)))
+		case types.BigInt:
+			lo, hi = types.BigIntValue(f.Min), types.BigIntValue(f.Max)
+		case types.Date:
+			lo, hi = types.DateValue(int32(max(f.Min, math.MinInt32))), types.DateValue(int32(min(f.Max, math.MaxInt32)))
+		default:
+			return fail("filter %v: a set of values on column %q of type %v (INTEGER, BIGINT or DATE only)", f, t.cols[f.Column].Name, ct)
+		}
+		if f.Min > f.Max || f.Bits != nil && uint64(len(f.Bits)) < (uint64(f.Max-f.Min)>>6)+1 {
+			return fail("filter %v: %d words of bits for the range", f, len(f.Bits))
+		}
+		if f.Bits != nil {
+			// No bit past Max: tests may read whole words.
+			last := uint64(f.Max - f.Min)
+			if f.Bits[last>>6]>>(last&63)>>1 != 0 || slices.ContainsFunc(f.Bits[last>>6+1:], func(w uint64) bool { return w != 0 }) {
+				return fail("filter %v: bits set past the range", f)
+			}
+		}
+		s.filters = append(s.filters, Filter{Column: f.Column, Op: OpGe, Value: lo}, Filter{Column: f.Column, Op: OpLe, Value: hi})
+	}
+	if opts.FilterRows && len(s.filters) > 0 {
 		readerOf := func(col int) int {
 			if i := slices.Index(s.cols, col); i >= 0 {
 				return i
@@ -166,7 +229,7 @@ func (t *Table) Scan(opts ScanOptions) (*Scanner, error) {
 			s.hidden = append(s.hidden, vector.New(t.cols[col].Type))
 			return len(s.cols) - 1
 		}
-		s.preds = compilePreds(t.cols, s.filters, readerOf)
+		s.preds = compilePreds(t.cols, s.filters, opts.Sets, readerOf)
 		for _, p := range s.preds {
 			p.output = p.reader < len(s.types)
 		}

@@ -194,7 +194,27 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		if err != nil {
 			return 0, false, err
 		}
-		cnt := rangePacked(b, h.width, n, sel, (p.lo^1<<63)-h.base, p.hi-p.lo, out)
+		var cnt int
+		if s := p.onlySet(); s != nil {
+			cnt = setPacked(b, h.width, n, sel, h.base-uint64(s.min), s.bits, out)
+		} else {
+			cnt = rangePacked(b, h.width, n, sel, (p.lo^1<<63)-h.base, p.hi-p.lo, out)
+		}
+		if len(p.sets) > 0 && p.onlySet() == nil {
+			// The sets test the values of the rows in range only.
+			k := 0
+			for _, i := range out[:cnt] {
+				x := int64(h.base + unpackOne(b, int(i), h.width))
+				if h.phys == types.PhysInt32 {
+					x = int64(int32(x))
+				}
+				if p.inSets(x) {
+					out[k] = i
+					k++
+				}
+			}
+			cnt = k
+		}
 		r.src.release()
 		p.most = 2*cnt > n
 		return cnt, false, nil
@@ -270,6 +290,50 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		return 0, false, bad
 	}
 	return cnt, false, nil
+}
+
+// setPacked keeps the slots among sel (nil: 0..n-1) whose w-bit packed
+// values d in src have bit d+c set in bits (c: the segment's base minus
+// the set's minimum; d+c past the bits fails): a set test without
+// decoding the values.
+func setPacked(src []byte, w, n int, sel []uint16, c uint64, bits []uint64, out []uint16) int {
+	nw := uint64(len(bits))
+	in := func(d uint64) int {
+		i := min(d>>6, nw-1)
+		return int(bits[i]>>(d&63)&1) & b2i(d>>6 < nw)
+	}
+	k := 0
+	if sel != nil {
+		for _, i := range sel {
+			out[k] = i
+			k += in(unpackOne(src, int(i), w) + c)
+		}
+		return k
+	}
+	i := 0
+	if w > 0 && w <= 56 {
+		// As unpack: eight values take w bytes.
+		mask := ^uint64(0) >> (64 - uint(w))
+		var off, sh [8]int
+		for j := range 8 {
+			off[j], sh[j] = j*w>>3, j*w&7
+		}
+		bit := 0
+		for ; i+8 <= n; i += 8 {
+			p := src[bit>>3:]
+			p = p[:w+8]
+			for j := range 8 {
+				out[k] = uint16(i + j)
+				k += in(binary.LittleEndian.Uint64(p[off[j]:])>>uint(sh[j])&mask + c)
+			}
+			bit += 8 * w
+		}
+	}
+	for ; i < n; i++ {
+		out[k] = uint16(i)
+		k += in(unpackOne(src, i, w) + c)
+	}
+	return k
 }
 
 // rangePacked keeps the slots among sel (nil: 0..n-1) whose w-bit packed
