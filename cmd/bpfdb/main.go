@@ -12,6 +12,7 @@
 //	bpfdb bench tpch [flags]             the hooks' overhead on TPC-H
 //	bpfdb -c SQL [flags]                 run SQL statements, print results
 //	bpfdb shell [flags] [FILE]           the interactive SQL shell
+//	bpfdb serve --db FILE [flags]        serve PostgreSQL clients
 //
 // FILE is a bpf_conformance .data file or an ELF object from
 // clang -target bpf. See "bpfdb bpf help" for the test environment.
@@ -39,6 +40,8 @@ commands:
   -c SQL [--db FILE] [--format table|csv|json] [--threads N]
                               run SQL statements and print their results
   shell [FILE]                the SQL shell (bpfdb shell -h)
+  serve --db FILE [--listen ADDR] [--user NAME]
+                              serve PostgreSQL clients (bpfdb serve -h)
 `
 
 // run executes the command line and returns the exit code: 0 on success,
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return benchCommand(args[1:], stdout, stderr)
 	case "shell":
 		return shellCommand(args[1:], os.Stdin, stdout, stderr)
+	case "serve":
+		return serveCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServe starts bpfdb serve on a free port with a bootstrap superuser
+// from the environment, answers a client (an SSL request is refused with
+// 'N'; psql runs a query when it is installed), and stops when its context
+// ends as on SIGTERM, keeping the database: a second start finds the user
+// and needs no bootstrap.
+func TestServe(t *testing.T) {
+	t.Setenv("BPFDB_USER", "admin")
+	t.Setenv("BPFDB_PASSWORD", "pw")
+	path := filepath.Join(t.TempDir(), "s.db")
+	for round := range 2 {
+		if round == 1 {
+			t.Setenv("BPFDB_PASSWORD", "") // the user exists now
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		out, w := io.Pipe()
+		var stderr bytes.Buffer
+		done := make(chan int, 1)
+		go func() {
+			done <- serve(ctx, []string{"--db", path, "--listen", "127.0.0.1:0", "--threads", "2"}, w, &stderr)
+			w.Close()
+		}()
+		lines := bufio.NewScanner(out)
+		if !lines.Scan() {
+			t.Fatalf("no output; stderr:\n%s", stderr.String())
+		}
+		addr, ok := strings.CutPrefix(lines.Text(), "bpfdb: serving "+path+" on ")
+		if !ok {
+			t.Fatalf("first line %q", lines.Text())
+		}
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Write([]byte{0, 0, 0, 8, 4, 210, 22, 47}) // SSLRequest
+		b := make([]byte, 1)
+		if _, err := io.ReadFull(nc, b); err != nil || b[0] != 'N' {
+			t.Fatalf("SSL request answered %q, %v", b, err)
+		}
+		nc.Close()
+		if psql, err := exec.LookPath("psql"); err == nil {
+			host, port, _ := strings.Cut(addr, ":")
+			cmd := exec.Command(psql, "-h", host, "-p", port, "-U", "admin", "-d", "x", "-X", "-A", "-t", "-c", "SELECT 40 + 2")
+			cmd.Env = append(os.Environ(), "PGPASSWORD=pw")
+			got, err := cmd.CombinedOutput()
+			if err != nil || string(got) != "42\n" {
+				t.Fatalf("psql: %v\n%s", err, got)
+			}
+		}
+		stop()
+		rest, _ := io.ReadAll(out)
+		if code := <-done; code != 0 || string(rest) != "bpfdb: stopped\n" {
+			t.Fatalf("exit %d, rest of stdout %q, stderr:\n%s", code, rest, stderr.String())
+		}
+	}
+}
+
+// TestServeWithoutUsers: a database without users and no bootstrap user
+// is refused, so that no server runs that nobody can log in to.
+func TestServeWithoutUsers(t *testing.T) {
+	t.Setenv("BPFDB_USER", "")
+	t.Setenv("BPFDB_PASSWORD", "")
+	var stdout, stderr bytes.Buffer
+	code := serve(context.Background(), []string{"--db", ":memory:", "--listen", "127.0.0.1:0"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "the database has no users") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
