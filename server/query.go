@@ -26,6 +26,17 @@ func (c *conn) simpleQuery(sql string) {
 	delete(c.stmts, "")
 	clear(c.portals)
 	ctx, done := c.statementContext()
+	if a, ok, err := c.psqlCatalog(ctx, sql); ok {
+		done()
+		if err != nil {
+			c.be.Send(errorResponse(err, sql))
+		} else {
+			c.sendCatalog(a)
+		}
+		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		c.be.Flush()
+		return
+	}
 	n := 0
 	err := c.srv.db.QueryEach(ctx, sql, func(r *bpfdb.Result) error {
 		n++
