@@ -30,7 +30,8 @@ func TestPsqlDescribe(t *testing.T) {
 		"-c", `\dt`, "-c", `\d`, "-c", `\d t`, "-c", `\d v`, "-c", `\d nope`)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+adminPassword)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
+	// \d nope fails: psql exits 1.
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 	want := `       List of relations
