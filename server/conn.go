@@ -30,9 +30,10 @@ type conn struct {
 	closing bool               // Shutdown: end the connection when idle
 	cancel  context.CancelFunc // the running statement's, nil when none
 
-	stmts   map[string]*statement // prepared statements; "" is the unnamed one
-	portals map[string]*portal
-	skip    bool // an extended-protocol message failed: ignore messages until Sync
+	settings map[string]string     // the session's own settings (settings.go), by lower-case name
+	stmts    map[string]*statement // prepared statements; "" is the unnamed one
+	portals  map[string]*portal
+	skip     bool // an extended-protocol message failed: ignore messages until Sync
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -141,9 +142,13 @@ func (c *conn) cancelStatement() {
 }
 
 // statementContext returns the context a statement runs in (the session,
-// cancelled by a cancel request) and the function that ends it.
+// cancelled by a cancel request or at the statement_timeout) and the
+// function that ends it.
 func (c *conn) statementContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(bpfdb.WithSession(context.Background(), c.session))
+	if d := c.timeout(); d > 0 {
+		ctx, cancel = context.WithTimeout(bpfdb.WithSession(context.Background(), c.session), d)
+	}
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
@@ -153,6 +158,15 @@ func (c *conn) statementContext() (context.Context, func()) {
 		c.mu.Unlock()
 		cancel()
 	}
+}
+
+// statementError says why a statement that failed in ctx was cancelled
+// when its statement_timeout ended it.
+func statementError(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && SQLState(err) == codeQueryCanceled {
+		return fmt.Errorf("canceling statement due to statement timeout: %w", context.DeadlineExceeded)
+	}
+	return err
 }
 
 // readFailed answers a message that could not be read: a client that left

@@ -105,7 +105,7 @@ func SQLState(err error) string {
 		return codeReadOnlyTransaction
 	case errors.Is(err, catalog.ErrUnknownSetting):
 		return codeUndefinedObject
-	case errors.Is(err, catalog.ErrInvalidSetting):
+	case errors.Is(err, catalog.ErrInvalidSetting), errors.Is(err, errSetting):
 		return codeInvalidParameter
 	case errors.Is(err, bpfdb.ErrNotSupported), errors.Is(err, planner.ErrNotSupported):
 		return codeFeatureNotSupported

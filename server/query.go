@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/internal/sql/ast"
 	"github.com/bpfdb/bpfdb/internal/sql/parser"
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -25,6 +26,14 @@ const flushRows = 512
 func (c *conn) simpleQuery(sql string) {
 	delete(c.stmts, "")
 	clear(c.portals)
+	if st := sessionStatement(sql); st != nil {
+		if err := c.runSession(st, true); err != nil {
+			c.be.Send(errorResponse(err, sql))
+		}
+		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		c.be.Flush()
+		return
+	}
 	ctx, done := c.statementContext()
 	if a, ok, err := c.psqlCatalog(ctx, sql); ok {
 		done()
@@ -42,6 +51,7 @@ func (c *conn) simpleQuery(sql string) {
 		n++
 		return c.sendResult(r, nil, true, 0, 0)
 	})
+	err = statementError(ctx, err)
 	done()
 	switch {
 	case err != nil:
@@ -167,6 +177,9 @@ type statement struct {
 	empty  bool           // no statement at all
 	toks   []parser.Token // its parameter tokens
 	params []uint32       // the parameters' types (oidUnknown when not given)
+	// session is the statement if it is a SET or SHOW of a session
+	// setting, which the server runs itself.
+	session ast.Statement
 	// described is set once Describe computed the result's columns.
 	described bool
 	names     []string
@@ -217,7 +230,7 @@ func (c *conn) parse(m *pgproto3.Parse) {
 		c.failExtended(err, m.Query)
 		return
 	}
-	s := &statement{sql: m.Query, empty: len(stmts) == 0, toks: toks, params: make([]uint32, max(n, len(m.ParameterOIDs)))}
+	s := &statement{sql: m.Query, empty: len(stmts) == 0, toks: toks, params: make([]uint32, max(n, len(m.ParameterOIDs))), session: sessionStatement(m.Query)}
 	for i, oid := range m.ParameterOIDs {
 		if !knownParamType(oid) {
 			c.failCode(codeFeatureNotSupported, "parameter $%d: type %d is not supported (bool, int2, int4, int8, float4, float8, numeric, text, varchar, date are)", i+1, oid)
@@ -300,6 +313,14 @@ func (c *conn) describeStatement(s *statement) error {
 	if s.described || s.empty {
 		return nil
 	}
+	if show, ok := s.session.(*ast.ShowStmt); ok {
+		s.described, s.names, s.types = true, []string{show.Name}, []types.Type{types.VarcharType}
+		return nil
+	}
+	if s.session != nil {
+		s.described = true
+		return nil
+	}
 	lits := make([]string, len(s.params))
 	for i, oid := range s.params {
 		lits[i], _ = literal(oid, "", true)
@@ -343,6 +364,12 @@ func (c *conn) describe(m *pgproto3.Describe) {
 		switch {
 		case p.res != nil:
 			names, ts = p.res.Columns, p.res.Types
+		case p.stmt.session != nil:
+			if err := c.describeStatement(p.stmt); err != nil {
+				c.failExtended(err, p.sql)
+				return
+			}
+			names, ts = p.stmt.names, p.stmt.types
 		case p.stmt.empty:
 		default:
 			ctx, done := c.statementContext()
@@ -380,9 +407,16 @@ func (c *conn) execute(m *pgproto3.Execute) {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return
 	}
+	if p.stmt.session != nil {
+		if err := c.runSession(p.stmt.session, false); err != nil {
+			c.failExtended(err, p.sql)
+		}
+		return
+	}
 	if p.res == nil {
 		ctx, done := c.statementContext()
 		res, err := c.srv.db.Query(ctx, p.sql)
+		err = statementError(ctx, err)
 		done()
 		if err != nil {
 			c.failExtended(err, p.sql)
