@@ -20,6 +20,7 @@ import (
 type conn struct {
 	srv     *Server
 	nc      net.Conn
+	watch   *watchConn // nc as the protocol reads it
 	be      *pgproto3.Backend
 	pid     uint32 // process id of BackendKeyData; 0 before authentication
 	secret  []byte // secret key of BackendKeyData
@@ -37,9 +38,10 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	be := pgproto3.NewBackend(nc, nc)
+	w := &watchConn{Conn: nc, limit: 1 << 20}
+	be := pgproto3.NewBackend(w, nc)
 	be.SetMaxBodyLen(s.opts.MaxMessage)
-	return &conn{srv: s, nc: nc, be: be, stmts: map[string]*statement{}, portals: map[string]*portal{}}
+	return &conn{srv: s, nc: nc, watch: w, be: be, stmts: map[string]*statement{}, portals: map[string]*portal{}}
 }
 
 // refuse sends msg and closes the connection, before any startup.
@@ -142,8 +144,8 @@ func (c *conn) cancelStatement() {
 }
 
 // statementContext returns the context a statement runs in (the session,
-// cancelled by a cancel request or at the statement_timeout) and the
-// function that ends it.
+// cancelled by a cancel request, at the statement_timeout or when the
+// client disconnects) and the function that ends it.
 func (c *conn) statementContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(bpfdb.WithSession(context.Background(), c.session))
 	if d := c.timeout(); d > 0 {
@@ -152,7 +154,9 @@ func (c *conn) statementContext() (context.Context, func()) {
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
+	stop := c.watch.watch(cancel)
 	return ctx, func() {
+		stop()
 		c.mu.Lock()
 		c.cancel = nil
 		c.mu.Unlock()

@@ -412,3 +412,31 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("the long query finished")
 	}
 }
+
+// TestVanishCancels: a client that disconnects while its statement runs
+// cancels the statement (the server reads ahead while it runs), so the
+// server does not compute a result nobody will read.
+func TestVanishCancels(t *testing.T) {
+	ts := startServer(t, nil, Options{})
+	c := ts.connect(t, adminUser, adminPassword)
+	bigTables(t, c, 12000) // 1.4e8 pairs: seconds
+	nc, h := rawSession(t, ts)
+	h.Frontend.Send(&pgproto3.Query{String: crossJoin})
+	h.Frontend.Flush()
+	waitRunning(t, ts)
+	start := time.Now()
+	nc.Close()
+	for {
+		ts.mu.Lock()
+		n := len(ts.conns)
+		ts.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatal("the statement of the vanished client still runs after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the vanished client's connection ended %v after it closed", time.Since(start))
+}
