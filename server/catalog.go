@@ -267,7 +267,7 @@ func (c *conn) sendCatalog(a *catalogAnswer) {
 		vals := make([][]byte, len(row))
 		for j, v := range row {
 			if v != nil {
-				vals[j] = []byte(*v)
+				vals[j] = append([]byte{}, *v...) // empty, not nil (NULL)
 			}
 		}
 		c.be.Send(&pgproto3.DataRow{Values: vals})

@@ -103,7 +103,8 @@ func (c *conn) sendResult(r *bpfdb.Result, formats []int16, describe bool, first
 // sendRows sends rows first.. of r (at most limit, 0: all) and returns how
 // many it sent.
 func (c *conn) sendRows(r *bpfdb.Result, formats []int16, first, limit int) (int, error) {
-	var buf []byte
+	// Not nil: a slice of it is an empty value, nil would be NULL.
+	buf := make([]byte, 0, 256)
 	values := make([][]byte, len(r.Columns))
 	offs := make([]int, len(r.Columns)+1)
 	sent, row0 := 0, 0
@@ -238,6 +239,11 @@ func (c *conn) parse(m *pgproto3.Parse) {
 		}
 		s.params[i] = oid
 	}
+	if len(s.params) > 0 && s.session == nil {
+		ctx, done := c.statementContext()
+		c.inferParams(ctx, s)
+		done()
+	}
 	c.stmts[m.Name] = s
 	c.be.Send(&pgproto3.ParseComplete{})
 }
@@ -323,7 +329,7 @@ func (c *conn) describeStatement(s *statement) error {
 	}
 	lits := make([]string, len(s.params))
 	for i, oid := range s.params {
-		lits[i], _ = literal(oid, "", true)
+		lits[i] = placeholder(oid)
 	}
 	ctx, done := c.statementContext()
 	defer done()

@@ -101,7 +101,7 @@ func TestQueries(t *testing.T) {
 	if err != nil || tag.String() != "INSERT 0 3" {
 		t.Fatalf("insert: %q %v", tag, err)
 	}
-	const q = `SELECT b, i, l, d, n, s, day FROM t ORDER BY i NULLS LAST`
+	const q = `SELECT b, i, l, d, n, s, day FROM t ORDER BY i NULLS LAST` // '' comes first: an empty value is not NULL
 	want := "[false -2 -3 -0.25 -0.05  1970-01-01] [true 1 10000000000 1.5 12.34 x'y 1998-12-01] [<nil> <nil> <nil> <nil> <nil> <nil> <nil>]"
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
 		rows, err := c.Query(ctx, q, mode)
@@ -143,6 +143,27 @@ func TestQueries(t *testing.T) {
 		var s string
 		if err := c.QueryRow(ctx, `SELECT s FROM t WHERE s = $1`, mode, "x'y").Scan(&s); err != nil || s != "x'y" {
 			t.Errorf("%v: a quote in a parameter: %q %v", mode, s, err)
+		}
+	}
+
+	// Parameters typed by the query: a date, a LIMIT, a factor.
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec} {
+		var n int64
+		day := time.Date(1998, 12, 1, 0, 0, 0, 0, time.UTC)
+		if err := c.QueryRow(ctx, `SELECT count(*) FROM t WHERE day = $1 OR day BETWEEN $2 AND $2`, mode, day, time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%v: date parameters: %d %v", mode, n, err)
+		}
+		var ss []string
+		rows, err := c.Query(ctx, `SELECT s FROM t WHERE i IN ($1, $2) ORDER BY i LIMIT $3`, mode, 1, -2, 1)
+		if err == nil {
+			ss, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil || len(ss) != 1 || ss[0] != "" {
+			t.Errorf("%v: IN and LIMIT parameters: %q %v", mode, ss, err)
+		}
+		var d float64
+		if err := c.QueryRow(ctx, `SELECT d * $1 FROM t WHERE i = 1`, mode, 4).Scan(&d); err != nil || d != 6 {
+			t.Errorf("%v: a factor: %v %v", mode, d, err)
 		}
 	}
 

@@ -323,6 +323,18 @@ func knownParamType(oid uint32) bool {
 // quote returns s as a SQL string literal.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// placeholder returns what stands for a parameter of type oid when a
+// statement is described before it has values: a NULL of the type, or 0
+// for integers (a LIMIT must be a number).
+func placeholder(oid uint32) string {
+	switch oid {
+	case oidInt2, oidInt4, oidInt8:
+		return "CAST(0 AS " + sqlTypes[oid] + ")"
+	}
+	lit, _ := literal(oid, "", true)
+	return lit
+}
+
 // literal returns a parameter value as a SQL literal of its type: NULL
 // for null (typed when the type is known); a value of a known type as a
 // cast of its text (CAST('5' AS BIGINT)), so that the statement's types do
@@ -342,6 +354,13 @@ func literal(oid uint32, text string, null bool) (string, error) {
 			return "(" + text + ")", nil
 		}
 		return strings.TrimPrefix(text, "+"), nil
+	}
+	if oid == oidDate && !null {
+		// PostgreSQL reads a timestamp as a date by dropping the time of
+		// day; drivers send time values so (1998-12-01 00:00:00Z).
+		if len(text) > 10 && (text[10] == ' ' || text[10] == 'T') {
+			text = text[:10]
+		}
 	}
 	t, ok := sqlTypes[oid]
 	switch {
