@@ -463,9 +463,13 @@ func (c *conn) sendRowsOrTag(p *portal, formats []int16, maxRows int) (int, erro
 	if err != nil {
 		return sent, err
 	}
-	if maxRows > 0 && before+sent < p.res.Rows() {
+	switch {
+	case maxRows > 0 && before+sent < p.res.Rows():
 		c.be.Send(&pgproto3.PortalSuspended{})
-	} else {
+	case p.res.Tag == "SELECT":
+		// As PostgreSQL: the rows of this Execute, not of the portal.
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(fmt.Sprintf("SELECT %d", sent))})
+	default:
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(p.res))})
 	}
 	return sent, nil
