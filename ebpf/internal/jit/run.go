@@ -49,9 +49,10 @@ func (p *Program) Finish(m *Machine) (uint64, error) {
 	st := &m.st
 	budget := int64(st.in[2])
 	m.rest = budget - min(budget, SliceUnits)
-	for st.exit != exitDone {
+	for {
 		// Helper calls are the common exit: handled here, without a call.
-		if e := st.exit; e&0xff == exitHelper {
+		e := st.exit
+		if e&0xff == exitHelper {
 			r := &st.regs
 			r0, err := p.helpers[e>>8](&m.Env, r[1], r[2], r[3], r[4], r[5])
 			if err != nil {
@@ -60,6 +61,9 @@ func (p *Program) Finish(m *Machine) (uint64, error) {
 			r[0] = r0
 			platform.Call(p.resumeCall, unsafe.Pointer(st))
 			continue
+		}
+		if e == exitDone {
+			break
 		}
 		if err := p.handle(m); err != nil {
 			runtime.KeepAlive(p)
