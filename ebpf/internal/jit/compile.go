@@ -64,10 +64,18 @@ type Program struct {
 	start      uintptr // entry of a new run
 	resume     uintptr // entry that resumes at state.resume
 	resumeCall uintptr // the same after a helper call
-	helpers    []core.HelperFunc
-	byID       map[int32]core.HelperFunc
-	source     []asm.Instruction // by slot, for exits to Go and error messages
-	listing    string
+	// sites are the helper calls that exit to Go, by the argument of
+	// their exit code: the function and the call's slot.
+	sites   []site
+	byID    map[int32]core.HelperFunc
+	source  []asm.Instruction // by slot, for exits to Go and error messages
+	listing string
+}
+
+// site is a helper call that exits to Go.
+type site struct {
+	fn core.HelperFunc
+	pc int
 }
 
 // eBPF register → host register (see the package doc).
@@ -101,7 +109,6 @@ type compiler struct {
 	p       *Program
 	slots   []x86.Label // label of each slot, and of the slot past the end
 	funcLen map[int]int
-	helper  map[int32]int
 	stubs   []stub
 	save    x86.Label // stores the registers and returns to Go
 	done    x86.Label // the entry function's exit
@@ -139,7 +146,6 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		p:       &Program{byID: cfg.Helpers, source: make([]asm.Instruction, nslots)},
 		slots:   make([]x86.Label, nslots+1),
 		funcLen: core.FunctionLengths(insns, slotOf, nslots),
-		helper:  map[int32]int{},
 	}
 	a := c.a
 	if !cfg.Listing {
@@ -857,14 +863,15 @@ func (c *compiler) call(ins asm.Instruction, pc, nslots int) error {
 		if fn == nil {
 			return fmt.Errorf("%w %d", core.ErrUnknownHelper, id)
 		}
-		idx, ok := c.helper[id]
-		if !ok {
-			idx = len(c.p.helpers)
-			c.helper[id] = idx
-			c.p.helpers = append(c.p.helpers, fn)
-		}
+		// The exit names the call site, which gives Go the function and
+		// (for errors) the slot: the code stores no slot.
+		code := exitHelper | uint32(len(c.p.sites))<<8
+		c.p.sites = append(c.p.sites, site{fn: fn, pc: pc})
 		after := a.NewLabel()
-		c.exitResume(exitHelper|uint32(idx)<<8, pc, after)
+		a.MovMI(x86.S32, x86.M(rState, offExit), int32(code))
+		a.LeaLabel(rTmp, after)
+		a.MovMR(x86.S64, x86.M(rState, offResume), rTmp)
+		a.Jmp(c.save)
 		a.Bind(after)
 	default:
 		return fmt.Errorf("%w: kernel function calls (kfuncs) are not available", core.ErrUnsupported)

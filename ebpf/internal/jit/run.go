@@ -54,9 +54,10 @@ func (p *Program) Finish(m *Machine) (uint64, error) {
 		e := st.exit
 		if e&0xff == exitHelper {
 			r := &st.regs
-			r0, err := p.helpers[e>>8](&m.Env, r[1], r[2], r[3], r[4], r[5])
+			s := &p.sites[e>>8]
+			r0, err := s.fn(&m.Env, r[1], r[2], r[3], r[4], r[5])
 			if err != nil {
-				return 0, p.runErr(int(st.pc), err)
+				return 0, p.runErr(s.pc, err)
 			}
 			r[0] = r0
 			platform.Call(p.resumeCall, unsafe.Pointer(st))

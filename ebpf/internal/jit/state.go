@@ -52,7 +52,7 @@ const (
 // Exit codes, in the low byte of state.exit.
 const (
 	exitDone     = iota // the entry function exited: r0 is the result
-	exitHelper          // call helper number exit>>8, then resume at the call entry
+	exitHelper          // call the helper of call site exit>>8 (Program.sites), then resume at the call entry
 	exitCallX           // call the helper whose id is in the instruction's dst register, then resume
 	exitAccess          // perform the load, store or atomic at pc in Go, then resume
 	exitBudget          // the budget slice ran out at pc; resume if the run's budget allows
