@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +20,9 @@ import (
 // Shutdown and cancel requests reach it through mu.
 type conn struct {
 	srv     *Server
-	nc      net.Conn
-	watch   *watchConn // nc as the protocol reads it
+	nc      net.Conn   // the client's TCP connection; closing it ends the session
+	wire    net.Conn   // what the protocol goes over: nc, or TLS over it (guarded by mu)
+	watch   *watchConn // wire as the protocol reads it
 	be      *pgproto3.Backend
 	pid     uint32 // process id of BackendKeyData; 0 before authentication
 	secret  []byte // secret key of BackendKeyData
@@ -38,10 +40,19 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	w := &watchConn{Conn: nc, limit: 1 << 20}
-	be := pgproto3.NewBackend(w, nc)
-	be.SetMaxBodyLen(s.opts.MaxMessage)
-	return &conn{srv: s, nc: nc, watch: w, be: be, stmts: map[string]*statement{}, portals: map[string]*portal{}}
+	c := &conn{srv: s, nc: nc, stmts: map[string]*statement{}, portals: map[string]*portal{}}
+	c.speak(nc)
+	return c
+}
+
+// speak makes wire the connection the protocol goes over.
+func (c *conn) speak(wire net.Conn) {
+	c.mu.Lock()
+	c.wire = wire
+	c.mu.Unlock()
+	c.watch = &watchConn{Conn: wire, limit: 1 << 20}
+	c.be = pgproto3.NewBackend(c.watch, wire)
+	c.be.SetMaxBodyLen(c.srv.opts.MaxMessage)
 }
 
 // refuse sends msg and closes the connection, before any startup.
@@ -116,8 +127,8 @@ func (c *conn) closeIfIdle() {
 	if !c.busy {
 		// The connection's goroutine writes nothing while idle.
 		if b, err := fatal(codeAdminShutdown, "terminating connection due to administrator command").Encode(nil); err == nil {
-			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-			c.nc.Write(b)
+			c.wire.SetWriteDeadline(time.Now().Add(time.Second))
+			c.wire.Write(b)
 		}
 		c.nc.Close()
 	}
@@ -203,8 +214,26 @@ func (c *conn) startup() bool {
 			return false
 		}
 		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
-			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+		case *pgproto3.SSLRequest:
+			if c.srv.opts.TLS == nil {
+				if _, err := c.nc.Write([]byte{'N'}); err != nil {
+					return false
+				}
+				continue
+			}
+			if _, err := c.nc.Write([]byte{'S'}); err != nil {
+				return false
+			}
+			// What the client sent before the handshake stays in the old
+			// reader and is dropped: only what comes over TLS is read.
+			t := tls.Server(c.nc, c.srv.opts.TLS)
+			if err := t.Handshake(); err != nil {
+				c.srv.opts.Logf("server: connection from %s: TLS handshake: %v", c.nc.RemoteAddr(), err)
+				return false
+			}
+			c.speak(t)
+		case *pgproto3.GSSEncRequest:
+			if _, err := c.wire.Write([]byte{'N'}); err != nil {
 				return false
 			}
 		case *pgproto3.CancelRequest:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -25,6 +26,10 @@ type Options struct {
 	// StartupTimeout bounds the time from accepting a connection to the
 	// end of its authentication; 0 means one minute.
 	StartupTimeout time.Duration
+	// TLS, if set, is offered to clients that ask for encryption
+	// (SSLRequest); without it they are told it is not available and go
+	// on in the clear (or leave, as their sslmode says).
+	TLS *tls.Config
 	// Logf receives the server's events (a connection that failed, a
 	// shutdown); nil means log.Printf.
 	Logf func(format string, args ...any)

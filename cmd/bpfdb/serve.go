@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,8 @@ name PASSWORD '...' [SUPERUSER]). A database without users gets a
 superuser at the first start: --user and the password in the environment
 variable BPFDB_PASSWORD (or BPFDB_USER and BPFDB_PASSWORD). Only a
 superuser may attach or detach programs, manage users, SET, or read hook
-maps. Connections are not encrypted: listen on a trusted network.
+maps. With --tls-cert and --tls-key, clients that ask for encryption
+(sslmode=require) get TLS; without, connections are not encrypted.
 
   psql -h 127.0.0.1 -p 5433 -U admin -c 'SELECT * FROM bpfdb_hooks()'
 
@@ -38,6 +40,8 @@ Flags:
   --listen ADDR            the TCP address to listen on (127.0.0.1:5433)
   --user NAME              the bootstrap superuser (default $BPFDB_USER)
   --shutdown-timeout D     how long running statements may finish (30s)
+  --tls-cert FILE, --tls-key FILE
+                           a PEM certificate (chain) and its key for TLS
   --threads N, --no-programs, --hook-engine auto|jit|interpreter
                            as for bpfdb -c
 `
@@ -59,6 +63,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:5433", "the TCP address to listen on")
 	user := fs.String("user", os.Getenv("BPFDB_USER"), "the bootstrap superuser of a database without users")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long running statements may finish at shutdown")
+	certFile := fs.String("tls-cert", "", "a PEM certificate (chain) for TLS")
+	keyFile := fs.String("tls-key", "", "the PEM key of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -68,6 +74,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "bpfdb serve: unexpected argument %q\n%s", fs.Arg(0), serveUsage)
 		return 2
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprint(stderr, "bpfdb serve: --tls-cert and --tls-key go together\n")
+		return 2
+	}
+	var tlsConfig *tls.Config
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bpfdb serve: TLS: %v\n", err)
+			return 1
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	if f.db == "" {
 		fmt.Fprint(stderr, "bpfdb serve: --db FILE is required (:memory: for an in-memory database)\n")
@@ -79,7 +98,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bpfdb: "+format+"\n", args...) }
-	srv := server.New(db, server.Options{Logf: logf})
+	srv := server.New(db, server.Options{Logf: logf, TLS: tlsConfig})
 	if err := srv.Bootstrap(*user, os.Getenv("BPFDB_PASSWORD")); err != nil {
 		db.Close()
 		fmt.Fprintf(stderr, "bpfdb serve: %v (--user NAME and BPFDB_PASSWORD)\n", err)

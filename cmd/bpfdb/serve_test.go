@@ -4,13 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServe starts bpfdb serve on a free port with a bootstrap superuser
@@ -78,5 +87,66 @@ func TestServeWithoutUsers(t *testing.T) {
 	code := serve(context.Background(), []string{"--db", ":memory:", "--listen", "127.0.0.1:0"}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "the database has no users") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestServeTLS: with --tls-cert and --tls-key an SSL request is accepted
+// ('S') and the TLS handshake completes with the certificate given.
+func TestServeTLS(t *testing.T) {
+	t.Setenv("BPFDB_USER", "admin")
+	t.Setenv("BPFDB_PASSWORD", "pw")
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "bpfdb serve test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+
+	ctx, stop := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"--db", ":memory:", "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile}, w, &stderr)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatalf("no output; stderr:\n%s", stderr.String())
+	}
+	addr := lines.Text()[strings.LastIndex(lines.Text(), " ")+1:]
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write([]byte{0, 0, 0, 8, 4, 210, 22, 47}) // SSLRequest
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(nc, b); err != nil || b[0] != 'S' {
+		t.Fatalf("SSL request answered %q, %v", b, err)
+	}
+	tc := tls.Client(nc, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	if got := tc.ConnectionState().PeerCertificates[0].Subject.CommonName; got != "bpfdb serve test" {
+		t.Fatalf("certificate of %q", got)
+	}
+	tc.Close()
+	stop()
+	io.ReadAll(out)
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
