@@ -7,7 +7,8 @@
 //
 // What a connection goes through:
 //
-//	startup ── SSLRequest/GSSENCRequest → 'N' (no encryption), then the StartupMessage;
+//	startup ── SSLRequest → 'S' and TLS when Options.TLS is set, else 'N';
+//	           GSSENCRequest → 'N'; then the StartupMessage;
 //	           a CancelRequest instead cancels another session's statement and closes
 //	auth    ── SCRAM-SHA-256 (RFC 5802/7677) against the user's stored verifier;
 //	           a wrong password or an unknown user: 28P01, the same for both

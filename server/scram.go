@@ -38,7 +38,7 @@ type verifier struct {
 // being client-first-bare "," server-first "," client-final without the
 // proof; the server checks SHA-256(ClientKey) = StoredKey and proves
 // itself with HMAC(ServerKey, AuthMessage). Channel binding (the -PLUS
-// mechanism) is not offered: the server speaks no TLS.
+// mechanism) is not offered, even over TLS.
 type scramServer struct {
 	v               verifier
 	gs2Header       string
@@ -58,7 +58,7 @@ func (s *scramServer) first(msg []byte) ([]byte, error) {
 	switch {
 	case flag == "n", flag == "y":
 	case strings.HasPrefix(flag, "p="):
-		return nil, fmt.Errorf("scram: channel binding %s is not supported (no TLS)", flag[2:])
+		return nil, fmt.Errorf("scram: channel binding %s is not supported", flag[2:])
 	default:
 		return nil, fmt.Errorf("scram client-first-message: bad channel binding flag %q", flag)
 	}
