@@ -49,8 +49,10 @@ type Get struct {
 	Columns      []Column
 	TableColumns []int
 	// Filters are predicates over Columns that filter pushdown moved into
-	// the scan: the physical planner evaluates them on the scanned chunks
-	// and turns the `column op constant` ones into zone-map filters.
+	// the scan: the optimizer turns the `column op constant` ones into
+	// zone-map filters (which the scan applies to rows too), and the
+	// physical planner evaluates the others (not ScanExact) on the
+	// scanned chunks.
 	Filters []expr.Expr
 	// ZoneFilters are the zone-map filters derived from Filters.
 	ZoneFilters []table.Filter

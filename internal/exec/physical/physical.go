@@ -373,13 +373,20 @@ func (b *builder) get(n *planner.Get) (*pipe, error) {
 	}
 	p := newPipe(src, name, func() string { return src.Stats().String() }, ids(n.Columns))
 	p.scan, p.scanIDs = src, ids(n.Columns)
-	if len(n.Filters) == 0 {
+	// The filters the scan applies exactly need no operator.
+	var rest []expr.Expr
+	for _, f := range n.Filters {
+		if !n.ScanExact(f) {
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) == 0 {
 		return p, nil
 	}
 	// One filter for all: EvalFilter runs the conjuncts one after
 	// another on the rows the previous ones kept.
-	cond := n.Filters[0]
-	for _, f := range n.Filters[1:] {
+	cond := rest[0]
+	for _, f := range rest[1:] {
 		and, err := expr.NewBinary(expr.OpAnd, cond, f, expr.Pos{})
 		if err != nil {
 			return nil, err

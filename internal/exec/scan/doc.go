@@ -12,9 +12,10 @@
 //	tasks claim morsels     ▼       ▼
 //	              table.Scanner [m, m+1) ─► chunks of ≤ vector.Size rows
 //
-// The pushed-down predicates are an optimization only: the chunks carry the
-// rows that satisfy them as their selection, and the filter operator above
-// the scan still evaluates the full predicate.
+// The chunks carry the rows that satisfy the pushed-down predicates as their
+// selection: exactly those rows, so the physical planner puts no filter
+// operator above the scan for a predicate the scan decides by itself
+// (planner.Get.ScanExact), only for the rest.
 // A hash join whose probe pipeline starts with this scan may also give it
 // the set of its build keys (AddSetFilter): each run asks for the set when
 // it starts, after the build, and drops the rows whose key is not in it
