@@ -36,7 +36,8 @@ type conn struct {
 	settings map[string]string     // the session's own settings (settings.go), by lower-case name
 	stmts    map[string]*statement // prepared statements; "" is the unnamed one
 	portals  map[string]*portal
-	skip     bool // an extended-protocol message failed: ignore messages until Sync
+	skip     bool     // an extended-protocol message failed: ignore messages until Sync
+	txn      txnState // the transaction block (txn.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -375,7 +376,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 		// Every statement commits by itself: a Sync ends the implicit
 		// transaction, and with it the portals.
 		clear(c.portals)
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		c.ready()
 		return c.be.Flush() == nil
 	case *pgproto3.Flush:
 		return c.be.Flush() == nil
@@ -383,7 +384,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 		return false
 	case *pgproto3.FunctionCall:
 		c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", Code: codeFeatureNotSupported, Message: "the function call protocol is not supported"})
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		c.ready()
 		return c.be.Flush() == nil
 	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
 		// Outside COPY FROM STDIN these are ignored, as PostgreSQL does.

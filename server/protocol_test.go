@@ -75,6 +75,8 @@ func formatBackend(m pgproto3.BackendMessage) string {
 		return "CommandComplete " + string(m.CommandTag)
 	case *pgproto3.ErrorResponse:
 		return fmt.Sprintf("ErrorResponse %s %s %s", m.Severity, m.Code, m.Message)
+	case *pgproto3.NoticeResponse:
+		return fmt.Sprintf("NoticeResponse %s %s %s", m.Severity, m.Code, m.Message)
 	case *pgproto3.ReadyForQuery:
 		return "ReadyForQuery " + string(m.TxStatus)
 	case *pgproto3.ParameterStatus:

@@ -22,45 +22,109 @@ const flushRows = 512
 
 // simpleQuery serves a Query message: every statement of sql in order,
 // each with its rows and command tag, stopping at the first error; then
-// ReadyForQuery.
+// ReadyForQuery. The whole text is parsed first: a syntax error anywhere
+// runs nothing.
 func (c *conn) simpleQuery(sql string) {
 	delete(c.stmts, "")
 	clear(c.portals)
-	if st := sessionStatement(sql); st != nil {
-		if err := c.runSession(st, true); err != nil {
-			c.be.Send(errorResponse(err, sql))
-		}
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	defer func() {
+		c.ready()
 		c.be.Flush()
+	}()
+	if !c.txn.failed {
+		ctx, done := c.statementContext()
+		a, ok, err := c.psqlCatalog(ctx, sql)
+		done()
+		if ok {
+			if err != nil {
+				c.be.Send(errorResponse(err, sql))
+			} else {
+				c.sendCatalog(a)
+			}
+			return
+		}
+	}
+	if st := resetStatement(sql); st != nil {
+		c.runStatement(sql) // the parser does not know SET name TO DEFAULT
 		return
+	}
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		c.be.Send(errorResponse(err, sql))
+		c.statementDone("", err)
+		return
+	}
+	if len(stmts) == 0 {
+		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return
+	}
+	pieces, rest := parser.Split(sql)
+	if rest != "" {
+		pieces = append(pieces, rest)
+	}
+	from := 0
+	for _, piece := range pieces {
+		off := strings.Index(sql[from:], piece) + from
+		from = off + len(piece)
+		// Blanks in place of the statements before keep positions
+		// (line, column, offset) those of the client's text.
+		if !c.runStatement(blank(sql[:off]) + piece) {
+			return
+		}
+	}
+}
+
+// blank returns s with every character but line breaks replaced by a
+// space.
+func blank(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c != '\n' && c != '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// runStatement runs the one statement of text and sends its result or
+// its error (false).
+func (c *conn) runStatement(text string) bool {
+	fail := func(err error) bool {
+		c.be.Send(errorResponse(err, text))
+		c.statementDone("", err)
+		return false
+	}
+	st := sessionStatement(text)
+	if tx, ok := st.(*ast.TransactionStmt); ok {
+		return c.runTransaction(tx)
+	}
+	if c.txn.failed {
+		c.be.Send(errAborted)
+		return false
+	}
+	if st != nil {
+		if err := c.runSession(st, true); err != nil {
+			return fail(err)
+		}
+		c.statementDone(sessionTag(st), nil)
+		return true
 	}
 	ctx, done := c.statementContext()
-	if a, ok, err := c.psqlCatalog(ctx, sql); ok {
-		done()
-		if err != nil {
-			c.be.Send(errorResponse(err, sql))
-		} else {
-			c.sendCatalog(a)
-		}
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-		c.be.Flush()
-		return
-	}
 	n := 0
-	err := c.srv.db.QueryEach(ctx, sql, func(r *bpfdb.Result) error {
+	err := c.srv.db.QueryEach(ctx, text, func(r *bpfdb.Result) error {
 		n++
+		c.statementDone(r.Tag, nil)
 		return c.sendResult(r, nil, true, 0, 0)
 	})
 	err = statementError(ctx, err)
 	done()
-	switch {
-	case err != nil:
-		c.be.Send(errorResponse(err, sql))
-	case n == 0:
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 	}
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-	c.be.Flush()
+	return true
 }
 
 // rowDescription describes columns sent in formats (nil: all text).
@@ -200,16 +264,18 @@ type portal struct {
 }
 
 // failExtended sends err and skips messages until Sync, as the extended
-// protocol requires after an error.
+// protocol requires after an error; it fails a transaction block.
 func (c *conn) failExtended(err error, sql string) {
 	c.be.Send(errorResponse(err, sql))
 	c.skip = true
+	c.statementDone("", err)
 }
 
 // failCode is failExtended for errors of the protocol layer.
 func (c *conn) failCode(code, format string, args ...any) {
 	c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: code, Message: fmt.Sprintf(format, args...)})
 	c.skip = true
+	c.statementDone("", errors.New(code))
 }
 
 func (c *conn) parse(m *pgproto3.Parse) {
@@ -413,10 +479,23 @@ func (c *conn) execute(m *pgproto3.Execute) {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return
 	}
+	if tx, ok := p.stmt.session.(*ast.TransactionStmt); ok {
+		if !c.runTransaction(tx) {
+			c.skip = true
+		}
+		return
+	}
+	if c.txn.failed {
+		c.be.Send(errAborted)
+		c.skip = true
+		return
+	}
 	if p.stmt.session != nil {
 		if err := c.runSession(p.stmt.session, false); err != nil {
 			c.failExtended(err, p.sql)
+			return
 		}
+		c.statementDone(sessionTag(p.stmt.session), nil)
 		return
 	}
 	if p.res == nil {
@@ -428,6 +507,7 @@ func (c *conn) execute(m *pgproto3.Execute) {
 			c.failExtended(err, p.sql)
 			return
 		}
+		c.statementDone(res.Tag, nil)
 		if p.want != nil && !slices.Equal(p.want, res.Types) {
 			c.failCode(codeInternalError, "the result's types %v differ from the described %v", res.Types, p.want)
 			return

@@ -230,3 +230,47 @@ func TestAuthentication(t *testing.T) {
 	}
 	ts.connect(t, adminUser, adminPassword)
 }
+
+// TestTransactionBlocks: pgx's Begin, Commit and Rollback work for blocks
+// of reads; a Rollback after writes fails with 0A000 and the rows stay.
+func TestTransactionBlocks(t *testing.T) {
+	ts := startServer(t, nil, Options{})
+	ctx := context.Background()
+	c := ts.connect(t, adminUser, adminPassword)
+	if _, err := c.Exec(ctx, "CREATE TABLE w (a INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, end := range []string{"commit", "rollback"} {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM w").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%s: %d %v", end, n, err)
+		}
+		if end == "commit" {
+			err = tx.Commit(ctx)
+		} else {
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatalf("%s of a block of reads: %v", end, err)
+		}
+	}
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO w VALUES ($1)", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); pgCode(err) != "0A000" {
+		t.Fatalf("rollback after a write: %v, want 0A000", err)
+	}
+	// pgx closes a connection whose rollback failed: ask on another.
+	var n int64
+	if err := ts.connect(t, adminUser, adminPassword).QueryRow(ctx, "SELECT count(*) FROM w").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after the failed rollback: %d rows, %v", n, err)
+	}
+}

@@ -106,10 +106,13 @@ func settingValue(e ast.Expr) (string, bool) {
 	return e.String(), false
 }
 
-// sessionStatement returns sql's one statement if it is a SET, RESET or
-// SHOW of a session setting.
+// sessionStatement returns sql's one statement if the server runs it
+// itself: a SET, RESET or SHOW of a session setting, or BEGIN, COMMIT or
+// ROLLBACK (txn.go).
 func sessionStatement(sql string) ast.Statement {
-	if !strings.Contains(strings.ToLower(sql), "set") && !strings.Contains(strings.ToLower(sql), "show") {
+	if low := strings.ToLower(sql); !strings.Contains(low, "set") && !strings.Contains(low, "show") && !strings.Contains(low, "begin") &&
+		!strings.Contains(low, "start") && !strings.Contains(low, "commit") && !strings.Contains(low, "end") &&
+		!strings.Contains(low, "rollback") && !strings.Contains(low, "abort") {
 		return nil
 	}
 	if st := resetStatement(sql); st != nil {
@@ -120,6 +123,8 @@ func sessionStatement(sql string) ast.Statement {
 		return nil
 	}
 	switch st := stmts[0].(type) {
+	case *ast.TransactionStmt:
+		return st
 	case *ast.SetStmt:
 		if _, ok := sessionSettings[strings.ToLower(st.Name)]; ok {
 			return st
@@ -216,6 +221,14 @@ func (c *conn) runSession(st ast.Statement, describe bool) error {
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("SHOW")})
 	}
 	return nil
+}
+
+// sessionTag is the command tag of a session statement.
+func sessionTag(st ast.Statement) string {
+	if _, ok := st.(*ast.ShowStmt); ok {
+		return "SHOW"
+	}
+	return "SET"
 }
 
 // timeout is the session's statement_timeout, 0 for none.
