@@ -440,3 +440,30 @@ func TestVanishCancels(t *testing.T) {
 	}
 	t.Logf("the vanished client's connection ended %v after it closed", time.Since(start))
 }
+
+// TestTooManyConnections: beyond Options.MaxConnections a client is
+// refused with 53300; when one leaves, the next gets in.
+func TestTooManyConnections(t *testing.T) {
+	ts := startServer(t, nil, Options{MaxConnections: 2})
+	ctx := context.Background()
+	a := ts.connect(t, adminUser, adminPassword)
+	ts.connect(t, adminUser, adminPassword)
+	if c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword)); err == nil || pgCode(err) != "53300" {
+		if c != nil {
+			c.Close(ctx)
+		}
+		t.Fatalf("a third connection: %v, want 53300", err)
+	}
+	a.Close(ctx)
+	for i := 0; ; i++ {
+		c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword))
+		if err == nil {
+			c.Close(ctx)
+			break
+		}
+		if i == 200 {
+			t.Fatalf("no connection after one left: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // the server notices the close
+	}
+}
