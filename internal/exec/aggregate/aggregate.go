@@ -25,6 +25,9 @@ type Options struct {
 	// Hash is the hash policy slot; nil: the built-in hash. A Hasher is
 	// captured once per run, when the sink starts.
 	Hash *hash.Slot
+	// Dense, if set, is the range of the one group column's values: tasks
+	// pre-aggregate into an array indexed by value (DenseRange).
+	Dense *DenseRange
 }
 
 // ErrAggregate is wrapped by the errors New returns for an aggregate it
@@ -140,6 +143,9 @@ type Stats struct {
 	// Few counts the rows grouped by comparing their keys with those of
 	// a task's few groups (at most 8), without hashing.
 	Few int64
+	// Dense counts the rows grouped in a task's array indexed by value
+	// (Options.Dense).
+	Dense int64
 	// Sliced counts the partitions too big to merge in memory at once,
 	// split into slices by the source.
 	Sliced int64
@@ -150,8 +156,8 @@ type Stats struct {
 
 // String prints the stats on one line.
 func (s Stats) String() string {
-	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spills=%d passed=%d few=%d sliced=%d spilled=%dB",
-		s.Rows, s.Groups, s.Partitions, s.Resets, s.Spills, s.Passed, s.Few, s.Sliced, s.SpilledBytes)
+	return fmt.Sprintf("rows=%d groups=%d partitions=%d resets=%d spills=%d passed=%d few=%d dense=%d sliced=%d spilled=%dB",
+		s.Rows, s.Groups, s.Partitions, s.Resets, s.Spills, s.Passed, s.Few, s.Dense, s.Sliced, s.SpilledBytes)
 }
 
 // Stats returns what the last run did (zero before the first).
@@ -162,7 +168,7 @@ func (a *Aggregate) Stats() Stats {
 	}
 	return Stats{
 		Rows: r.rows.Load(), Groups: r.groupsOut.Load(), Partitions: len(r.parts),
-		Resets: r.resets.Load(), Spills: r.spills.Load(), Passed: r.passed.Load(), Few: r.few.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
+		Resets: r.resets.Load(), Spills: r.spills.Load(), Passed: r.passed.Load(), Few: r.few.Load(), Dense: r.dense.Load(), Sliced: r.sliced.Load(), SpilledBytes: r.spilled.Load(),
 	}
 }
 
@@ -182,7 +188,7 @@ type run struct {
 	parts [][]*page // grouped: the pages of each partition, from every task
 	state []byte    // ungrouped: the one row of states
 
-	rows, groupsOut, resets, spills, passed, few, spilled, sliced atomic.Int64
+	rows, groupsOut, resets, spills, passed, few, dense, spilled, sliced atomic.Int64
 }
 
 // Init starts a run of the sink: it frees what the previous run still
@@ -260,6 +266,13 @@ func (r *run) NewLocal() (parallel.SinkLocal, error) {
 	}
 	l.t = newTable(r.lay, r.mem, r.threads)
 	l.hashes = make([]uint64, vector.Size)
+	var err error
+	if l.dense, err = newDense(r); err != nil {
+		return nil, err
+	}
+	if l.dense != nil {
+		l.slots = make([]int32, vector.Size)
+	}
 	return l, nil
 }
 
@@ -269,11 +282,14 @@ func (r *run) Finalize() error { return nil }
 
 // local is a task's sink state.
 type local struct {
-	r      *run
-	t      *table // grouped
-	hashes []uint64
-	state  []byte // ungrouped
-	rows   int64
+	r         *run
+	t         *table // grouped
+	hashes    []uint64
+	state     []byte // ungrouped
+	rows      int64
+	dense     *dense  // Options.Dense, while the task has one
+	slots     []int32 // dense: per logical row, its slot
+	denseRows int64
 }
 
 // Sink adds a chunk's rows to their groups.
@@ -291,6 +307,16 @@ func (l *local) Sink(in *vector.Chunk) error {
 			}
 		}
 		return nil
+	}
+	if l.dense != nil {
+		ok, err := l.denseSink(in)
+		if err != nil {
+			return err
+		}
+		if ok {
+			l.denseRows += int64(n)
+			return nil
+		}
 	}
 	l.t.encode(in)
 	if l.t.matchFew(in, n) {
@@ -350,6 +376,12 @@ func (l *local) Combine() error {
 		}
 		return nil
 	}
+	if l.dense != nil {
+		if err := l.flushDense(); err != nil {
+			return err
+		}
+	}
+	r.dense.Add(l.denseRows)
 	t := l.t
 	r.resets.Add(t.resets)
 	r.spills.Add(t.spills)
@@ -388,8 +420,12 @@ func (l *local) Close() error {
 	}
 	t := l.t
 	var err error
+	if l.dense != nil {
+		err = t.mem.free(l.dense.mem)
+		l.dense = nil
+	}
 	if t.dir != nil {
-		err = t.mem.free(t.dir)
+		err = errors.Join(err, t.mem.free(t.dir))
 		t.dir = nil
 	}
 	for _, pg := range t.pages {

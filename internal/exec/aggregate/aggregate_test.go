@@ -498,3 +498,47 @@ func TestSpillSlices(t *testing.T) {
 		}
 	}
 }
+
+// TestDense runs the differential test with Options.Dense: a range that
+// holds every key (all rows take the array), one that misses some (their
+// chunks hash), on INTEGER and DATE keys with NULLs, under a memory limit
+// too (pages spill, the array stays). BPFDB_SEED replays a run.
+func TestDense(t *testing.T) {
+	r := vectortest.Rand(t)
+	for _, c := range []struct {
+		name   string
+		domain int
+		group  int
+		rng    aggregate.DenseRange
+		all    bool // every row takes the array
+	}{
+		{"int keys", 300, 0, aggregate.DenseRange{Lo: -150, Hi: 149}, true},
+		{"int keys, range too narrow", 300, 0, aggregate.DenseRange{Lo: -100, Hi: 100}, false},
+		{"date keys", 50, 3, aggregate.DenseRange{Lo: 9000, Hi: 9049}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := diffRows(r, 3000/scale, c.domain, 0.05)
+			rng := c.rng
+			st := checkDiff(t, r, rows, []int{c.group}, allAggs(), aggregate.Options{Dense: &rng})
+			t.Logf("%v", st)
+			if c.all && st.Dense != st.Rows || !c.all && (st.Dense == st.Rows) {
+				t.Fatalf("%d of %d rows took the array", st.Dense, st.Rows)
+			}
+		})
+	}
+	t.Run("1 MiB", func(t *testing.T) {
+		m, err := buffer.New(buffer.Options{Limit: 1 << 20, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		rows := diffRows(r, 8000, 3000, 0.01)
+		rng := aggregate.DenseRange{Lo: -1500, Hi: 1499}
+		specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Max, diffTypes, 1, false), spec(expr.Avg, diffTypes, 8, false)}
+		st := checkDiff(t, r, rows, []int{0}, specs, aggregate.Options{Buffers: m, Dense: &rng})
+		t.Logf("%v", st)
+		if used := m.Metrics().Tags[buffer.TagHashTable]; used != 0 {
+			t.Fatalf("%d bytes of hash tables still accounted after the runs", used)
+		}
+	})
+}

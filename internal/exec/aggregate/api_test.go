@@ -58,8 +58,8 @@ func TestTypes(t *testing.T) {
 	if s := a.Stats(); s != (aggregate.Stats{}) {
 		t.Fatalf("stats before a run: %v", s)
 	}
-	st := aggregate.Stats{Rows: 6, Groups: 2, Partitions: 128, Resets: 1, Spills: 2, Passed: 3, Few: 5, Sliced: 1, SpilledBytes: 4096}
-	if g, w := st.String(), "rows=6 groups=2 partitions=128 resets=1 spills=2 passed=3 few=5 sliced=1 spilled=4096B"; g != w {
+	st := aggregate.Stats{Rows: 6, Groups: 2, Partitions: 128, Resets: 1, Spills: 2, Passed: 3, Few: 5, Dense: 6, Sliced: 1, SpilledBytes: 4096}
+	if g, w := st.String(), "rows=6 groups=2 partitions=128 resets=1 spills=2 passed=3 few=5 dense=6 sliced=1 spilled=4096B"; g != w {
 		t.Fatalf("Stats.String %q, want %q", g, w)
 	}
 }

@@ -24,9 +24,22 @@
 // makes the groups unique. If a full directory found fewer than one row in
 // ten in an existing group, the next rows skip the lookup and become rows
 // of their own (counted in Stats.Passed) before the task tries again. So
-// a few groups (TPC-H Q1) cost one probe per row and nothing at the merge,
+// a few groups cost one probe per row (or less, below) and nothing at the merge,
 // and many groups cost a bounded table per task plus one pass per
 // partition, in parallel.
+//
+// # Small-group and dense paths
+//
+// Two paths skip hashing. While a task's table holds at most 8 groups
+// without long strings (TPC-H Q1's four), a chunk whose rows all have one
+// of them is grouped by comparing encoded keys, and each aggregate is
+// updated once per group over a selection of its rows (few.go). With
+// Options.Dense (one INTEGER, BIGINT or DATE group column whose zone maps
+// bound it to a range of at most about a MiB of rows), a task
+// pre-aggregates into an array indexed by key minus the range's start and
+// flushes the groups it saw into its table at Combine (dense.go; TPC-H
+// Q15's 10,000 suppliers). Either way the groups end up as rows of the
+// task's table and merge as usual.
 //
 // # Group rows
 //

@@ -437,7 +437,16 @@ func (b *builder) aggregate(n *planner.Aggregate) (*pipe, error) {
 			specs[i].ArgType = p.types[specs[i].Arg]
 		}
 	}
-	agg, err := aggregate.New(p.types, groups, specs, aggregate.Options{Buffers: b.opts.Buffers, Hash: b.opts.Hash})
+	opts := aggregate.Options{Buffers: b.opts.Buffers, Hash: b.opts.Hash}
+	if len(groups) == 1 {
+		// One integer group column the scan reads: its zone maps bound it.
+		if col, ok := p.scanColumn(groups[0]); ok {
+			if lo, hi, ok := p.scan.IntRange(col); ok {
+				opts.Dense = &aggregate.DenseRange{Lo: lo, Hi: hi}
+			}
+		}
+	}
+	agg, err := aggregate.New(p.types, groups, specs, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -256,3 +256,13 @@ func (l *local) Close() error {
 	l.flush()
 	return nil
 }
+
+// IntRange returns the least and greatest value of output column col (an
+// INTEGER, BIGINT or DATE column) in the table's zone maps now
+// (table.Table.IntRange); rows appended later may lie outside it.
+func (s *Source) IntRange(col int) (lo, hi int64, ok bool) {
+	if col < 0 || col >= len(s.cols) {
+		return 0, 0, false
+	}
+	return s.t.IntRange(s.cols[col])
+}

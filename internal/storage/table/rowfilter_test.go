@@ -327,3 +327,45 @@ func TestSetFilterErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestIntRange: the range of an integer column over the zone maps of every
+// row group, ignoring NULLs; none for other types or a table without values.
+func TestIntRange(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	tbl, err := e.db.CreateTable("t", columnsOf([]types.Type{types.IntegerType, types.VarcharType, types.DateType}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := tbl.IntRange(0); ok {
+		t.Fatal("a range of an empty table")
+	}
+	a, err := tbl.NewAppender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]types.Value
+	for i := range 5000 {
+		x := types.IntegerValue(int32(i%700 - 300))
+		if i%11 == 0 {
+			x = types.Null(types.IntegerType)
+		}
+		rows = append(rows, []types.Value{x, types.VarcharValue("v"), types.Null(types.DateType)})
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range vectortest.Chunks(r, []types.Type{types.IntegerType, types.VarcharType, types.DateType}, rows, vectortest.Config{BatchSize: 2048}) {
+		if err := a.Append(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi, ok := tbl.IntRange(0); !ok || lo != -300 || hi != 399 {
+		t.Fatalf("range [%d, %d] %v, want [-300, 399]", lo, hi, ok)
+	}
+	for _, col := range []int{1, 2, 3} {
+		if lo, hi, ok := tbl.IntRange(col); ok {
+			t.Fatalf("column %d: range [%d, %d]", col, lo, hi)
+		}
+	}
+}

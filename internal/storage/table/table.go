@@ -535,3 +535,35 @@ func (t *Table) publish(rows int, segs []encoded) error {
 	t.mu.Unlock()
 	return nil
 }
+
+// IntRange returns the least and greatest non-NULL value of an INTEGER,
+// BIGINT or DATE column over the published row groups, from their zone
+// maps; ok is false for other types, a table without such a value, or a
+// zone map without a maximum.
+func (t *Table) IntRange(col int) (lo, hi int64, ok bool) {
+	if col < 0 || col >= len(t.cols) {
+		return 0, 0, false
+	}
+	switch t.cols[col].Type.ID() {
+	case types.Integer, types.BigInt, types.Date:
+	default:
+		return 0, 0, false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, g := range t.groups {
+		z := g.segs[col].zone
+		if !z.has {
+			continue
+		}
+		if !z.hasMax || z.min.IsNull() || z.max.IsNull() {
+			return 0, 0, false
+		}
+		if !ok {
+			lo, hi, ok = z.min.Int64(), z.max.Int64(), true
+			continue
+		}
+		lo, hi = min(lo, z.min.Int64()), max(hi, z.max.Int64())
+	}
+	return lo, hi, ok
+}
