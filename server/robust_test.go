@@ -293,6 +293,13 @@ func TestConcurrentClients(t *testing.T) {
 	bigTables(t, setup, 1000)
 	setup.Close(ctx)
 	before := runtime.NumGoroutine()
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	heapBefore := heap()
 
 	queries := []struct {
 		sql  string
@@ -355,6 +362,7 @@ func TestConcurrentClients(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("Go heap %d KiB before the clients, %d KiB after", heapBefore>>10, heap()>>10)
 }
 
 func envInt(name string, def int) int {
