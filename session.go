@@ -21,6 +21,7 @@ import (
 //	CREATE USER, DROP USER           manage who may log in
 //	SET                              change the database's settings, which every session shares
 //	bpfdb_map(hook, map)             read a policy's map entries
+//	COPY table FROM 'file'           read a file of the server's machine
 //
 // They fail with an error wrapping ErrPermission and change nothing.
 // Statements run without a session (the embedded API, the shell, the
@@ -65,6 +66,8 @@ func authorize(ctx context.Context, st ast.Statement) error {
 		what = "DROP USER"
 	case *ast.SetStmt:
 		what = "SET"
+	case *ast.CopyStmt:
+		what = "COPY from a file of the server"
 	default:
 		ast.Inspect(st, func(n ast.Node) bool {
 			if f, ok := n.(*ast.TableFuncRef); ok && f.Name == "bpfdb_map" {

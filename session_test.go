@@ -29,6 +29,7 @@ func TestSessionPermissions(t *testing.T) {
 		"CREATE USER eve PASSWORD 'x' SUPERUSER",
 		"DROP USER root",
 		"SET threads = 1",
+		"COPY t FROM '/etc/passwd'",
 		"SELECT * FROM bpfdb_map('unpin', 'config')",
 		"EXPLAIN SELECT * FROM (SELECT * FROM bpfdb_map('unpin', 'config')) m",
 	} {
