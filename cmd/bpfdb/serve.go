@@ -27,8 +27,8 @@ Clients log in with SCRAM-SHA-256 as a user of the database (CREATE USER
 name PASSWORD '...' [SUPERUSER]). A database without users gets a
 superuser at the first start: --user and the password in the environment
 variable BPFDB_PASSWORD (or BPFDB_USER and BPFDB_PASSWORD). Only a
-superuser may attach or detach programs, manage users, SET, or read hook
-maps. With --tls-cert and --tls-key, clients that ask for encryption
+superuser may attach or detach programs, manage users, SET the
+database's settings, read hook maps or COPY from the server's files. With --tls-cert and --tls-key, clients that ask for encryption
 (sslmode=require) get TLS; without, connections are not encrypted.
 
   psql -h 127.0.0.1 -p 5433 -U admin -c 'SELECT * FROM bpfdb_hooks()'
