@@ -31,7 +31,7 @@ func (c *conn) simpleQuery(sql string) {
 		c.ready()
 		c.be.Flush()
 	}()
-	if !c.txn.failed {
+	if !c.txn.failed && strings.Contains(sql, "pg_catalog.") {
 		ctx, done := c.statementContext()
 		a, ok, err := c.psqlCatalog(ctx, sql)
 		done()
@@ -75,15 +75,18 @@ func (c *conn) simpleQuery(sql string) {
 }
 
 // blank returns s with every character but line breaks replaced by a
-// space.
+// space: as many characters, so that the positions clients see (counted
+// in characters) stay those of the original text.
 func blank(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c != '\n' && c != '\r' {
-			b[i] = ' '
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\n' || r == '\r' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte(' ')
 		}
 	}
-	return string(b)
+	return b.String()
 }
 
 // runStatement runs the one statement of text and sends its result or

@@ -454,9 +454,18 @@ func TestVanishCancels(t *testing.T) {
 func TestTooManyConnections(t *testing.T) {
 	ts := startServer(t, nil, Options{MaxConnections: 2})
 	ctx := context.Background()
-	a := ts.connect(t, adminUser, adminPassword)
-	ts.connect(t, adminUser, adminPassword)
-	if c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword)); err == nil || pgCode(err) != "53300" {
+	// sslmode=prefer would try a second TCP connection after the 'N'.
+	url := strings.Replace(ts.url(adminUser, adminPassword), "sslmode=prefer", "sslmode=disable", 1)
+	a, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	if c, err := pgx.Connect(ctx, url); err == nil || pgCode(err) != "53300" {
 		if c != nil {
 			c.Close(ctx)
 		}
@@ -464,7 +473,7 @@ func TestTooManyConnections(t *testing.T) {
 	}
 	a.Close(ctx)
 	for i := 0; ; i++ {
-		c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword))
+		c, err := pgx.Connect(ctx, url)
 		if err == nil {
 			c.Close(ctx)
 			break
