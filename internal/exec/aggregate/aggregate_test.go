@@ -511,15 +511,17 @@ func TestDense(t *testing.T) {
 		group  int
 		rng    aggregate.DenseRange
 		all    bool // every row takes the array
+		specs  []expr.AggSpec
 	}{
-		{"int keys", 300, 0, aggregate.DenseRange{Lo: -150, Hi: 149}, true},
-		{"int keys, range too narrow", 300, 0, aggregate.DenseRange{Lo: -100, Hi: 100}, false},
-		{"date keys", 50, 3, aggregate.DenseRange{Lo: 9000, Hi: 9049}, true},
+		{"int keys", 300, 0, aggregate.DenseRange{Lo: -150, Hi: 149}, true, allAggs()},
+		{"int keys, range too narrow", 300, 0, aggregate.DenseRange{Lo: -100, Hi: 100}, false, allAggs()},
+		{"date keys", 50, 3, aggregate.DenseRange{Lo: 9000, Hi: 9049}, true, allAggs()},
+		{"distinct", 300, 0, aggregate.DenseRange{Lo: -150, Hi: 149}, true, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows := diffRows(r, 3000/scale, c.domain, 0.05)
 			rng := c.rng
-			st := checkDiff(t, r, rows, []int{c.group}, allAggs(), aggregate.Options{Dense: &rng})
+			st := checkDiff(t, r, rows, []int{c.group}, c.specs, aggregate.Options{Dense: &rng})
 			t.Logf("%v", st)
 			if c.all && st.Dense != st.Rows || !c.all && (st.Dense == st.Rows) {
 				t.Fatalf("%d of %d rows took the array", st.Dense, st.Rows)

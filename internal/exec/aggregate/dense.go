@@ -18,22 +18,34 @@ import (
 // path, so a range that is wrong costs speed, not correctness.
 type DenseRange struct{ Lo, Hi int64 }
 
-// maxDenseBytes bounds a task's dense array.
-const maxDenseBytes = 1 << 20
+// maxDenseBytes bounds a task's dense array (also to an eighth of its
+// share of the memory limit).
+const maxDenseBytes = 8 << 20
 
 // dense is a task's direct-indexed pre-aggregation (Options.Dense): slot
-// x−lo holds the group row of key x, slot span the NULL group's; only the
-// rows' states are used. Combine flushes the groups it saw into the
-// task's table, as rows whose states are merged (Aggregate.Combine), and
-// the partitions merge them as usual:
+// x−lo holds the states of key x's group, slot span the NULL group's.
+// Combine flushes the groups it saw into the task's table, as rows whose
+// states are merged (Aggregate.Combine), and the partitions merge them as
+// usual. A slot is the states part of a group row (layout.stateOff[0] on,
+// dw bytes); the array starts with base = stateOff[0] bytes so that slot s
+// seen as a row, array[s×dw : s×dw+base+dw], has its states where a
+// row's are (its first base bytes, which no aggregate touches, overlap
+// the slot before):
 //
-//	array  [ slot 0 (lo) | slot 1 | … | slot span-1 (hi) | slot span (NULL) ]   width bytes each
+//	array  [ base | slot 0 (lo) | slot 1 | … | slot span-1 (hi) | slot span (NULL) ]
 //	seen   bit i: slot i holds a group
 type dense struct {
-	lo   int64
-	span int // values in the range
-	mem  *region
-	seen []uint64
+	lo       int64
+	span     int // values in the range
+	base, dw int
+	mem      *region
+	seen     []uint64
+}
+
+// row returns slot s seen as a group row (only its states are valid).
+func (d *dense) row(s int) []byte {
+	at := s * d.dw
+	return d.mem.b[at : at+d.base+d.dw : at+d.base+d.dw]
 }
 
 // newDense allocates a task's dense array, or returns nil when the range
@@ -49,17 +61,27 @@ func newDense(r *run) (*dense, error) {
 		return nil, nil
 	}
 	span := int(d.Hi-d.Lo) + 1
-	if (span+1)*r.lay.width > maxDenseBytes {
+	base := r.lay.width
+	if len(r.lay.stateOff) > 0 {
+		base = r.lay.stateOff[0]
+	}
+	dw := r.lay.width - base
+	size := base + (span+1)*dw
+	limit := int64(maxDenseBytes)
+	if r.mem.m != nil {
+		limit = min(limit, r.mem.m.Limit()/int64(max(r.threads, 1))/8)
+	}
+	if int64(size) > limit {
 		return nil, nil
 	}
-	m, err := r.mem.alloc((span + 1) * r.lay.width)
+	m, err := r.mem.alloc(size)
 	if errors.Is(err, buffer.ErrOutOfMemory) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("hash aggregate: %w", err)
 	}
-	return &dense{lo: d.Lo, span: span, mem: m, seen: make([]uint64, (span+1+63)/64)}, nil
+	return &dense{lo: d.Lo, span: span, base: base, dw: dw, mem: m, seen: make([]uint64, (span+1+63)/64)}, nil
 }
 
 // sink finds each logical row's slot (l.t.rows) and reports false, having
@@ -100,11 +122,9 @@ func (l *local) denseSink(in *vector.Chunk) (bool, error) {
 	default:
 		return false, nil
 	}
-	width := r.lay.width
-	b := d.mem.b
 	rows := l.t.rows[:n]
 	for row, s := range slots {
-		rows[row] = b[int(s)*width : int(s+1)*width : int(s+1)*width]
+		rows[row] = d.row(int(s))
 		if d.seen[s>>6]&(1<<(s&63)) == 0 {
 			d.seen[s>>6] |= 1 << (s & 63)
 			if !r.zeroInit {
@@ -129,7 +149,6 @@ func (l *local) flushDense() error {
 	col := r.a.groups[0]
 	kc := vector.NewChunk(r.a.input)
 	key := kc.Col(col)
-	width := r.lay.width
 	var at []int32 // the slots of kc's rows
 	flush := func() error {
 		n := len(at)
@@ -159,7 +178,7 @@ func (l *local) flushDense() error {
 			t.spill()
 		}
 		for i, s := range at {
-			src := d.mem.b[int(s)*width : int(s+1)*width]
+			src := d.row(int(s))
 			for k, ag := range r.aggs {
 				off := r.lay.stateOff[k]
 				if err := ag.Combine(t.rows[i][off:], src[off:]); err != nil {
