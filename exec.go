@@ -73,6 +73,8 @@ func (db *DB) statement(ctx context.Context, st ast.Statement) (*Result, error) 
 		return db.detachProgram(st)
 	case *ast.CreateUserStmt:
 		return db.createUser(st)
+	case *ast.AlterUserStmt:
+		return db.alterUser(st)
 	case *ast.DropUserStmt:
 		return db.dropUser(st)
 	}

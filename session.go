@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bpfdb/bpfdb/internal/catalog"
 	"github.com/bpfdb/bpfdb/internal/sql/ast"
@@ -19,6 +20,7 @@ import (
 //
 //	ATTACH PROGRAM, DETACH PROGRAM   change the engine's policies
 //	CREATE USER, DROP USER           manage who may log in
+//	ALTER USER                       except a user's change of its own password
 //	SET                              change the database's settings, which every session shares
 //	bpfdb_map(hook, map)             read a policy's map entries
 //	COPY table FROM 'file'           read a file of the server's machine
@@ -55,7 +57,7 @@ func authorize(ctx context.Context, st ast.Statement) error {
 		return nil
 	}
 	var what string
-	switch st.(type) {
+	switch st := st.(type) {
 	case *ast.AttachProgramStmt:
 		what = "ATTACH PROGRAM"
 	case *ast.DetachProgramStmt:
@@ -64,6 +66,10 @@ func authorize(ctx context.Context, st ast.Statement) error {
 		what = "CREATE USER"
 	case *ast.DropUserStmt:
 		what = "DROP USER"
+	case *ast.AlterUserStmt:
+		if !strings.EqualFold(st.Name, s.User) || st.Superuser != nil {
+			what = "ALTER USER (other than one's own password)"
+		}
 	case *ast.SetStmt:
 		what = "SET"
 	case *ast.CopyStmt:
@@ -119,23 +125,63 @@ func scramHMAC(key []byte, msg string) []byte {
 	return h.Sum(nil)
 }
 
+// newVerifier derives a password's SCRAM-SHA-256 verifier with a random
+// salt.
+func newVerifier(name, password string) (salt, stored, server []byte, err error) {
+	if password == "" {
+		return nil, nil, nil, fmt.Errorf("user %q: an empty password", name)
+	}
+	salt = make([]byte, 16)
+	rand.Read(salt)
+	stored, server, err = SCRAMKeys(password, salt, scramIterations)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("user %q: %w", name, err)
+	}
+	return salt, stored, server, nil
+}
+
 // CreateUser records a user who logs in with password; with superuser it
 // may manage the database (see Session). Only the password's SCRAM
 // verifier is stored, with a random salt.
 func (db *DB) CreateUser(name, password string, superuser bool) error {
-	if password == "" {
-		return fmt.Errorf("create user %q: an empty password", name)
-	}
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	stored, server, err := SCRAMKeys(password, salt, scramIterations)
+	salt, stored, server, err := newVerifier(name, password)
 	if err != nil {
-		return fmt.Errorf("create user %q: %w", name, err)
+		return fmt.Errorf("create %w", err)
 	}
 	tx := db.cat.Begin()
 	defer tx.Rollback()
 	if err := tx.CreateUser(catalog.User{Name: name, Superuser: superuser, Salt: salt, Iterations: scramIterations,
 		StoredKey: stored, ServerKey: server}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// AlterUser changes a user's password (a new verifier, new salt) and/or
+// whether it is a superuser; nil leaves that unchanged.
+func (db *DB) AlterUser(name string, password *string, superuser *bool) error {
+	tx := db.cat.Begin()
+	defer tx.Rollback()
+	var u catalog.User
+	for _, x := range tx.Users() {
+		if strings.EqualFold(x.Name, name) {
+			u = x
+		}
+	}
+	if u.Name == "" {
+		return fmt.Errorf("alter user %q: %w", name, catalog.ErrNotFound)
+	}
+	if password != nil {
+		salt, stored, server, err := newVerifier(name, *password)
+		if err != nil {
+			return fmt.Errorf("alter %w", err)
+		}
+		u.Salt, u.Iterations, u.StoredKey, u.ServerKey = salt, scramIterations, stored, server
+	}
+	if superuser != nil {
+		u.Superuser = *superuser
+	}
+	if err := tx.ReplaceUser(u); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -175,6 +221,13 @@ func (db *DB) createUser(st *ast.CreateUserStmt) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Tag: "CREATE ROLE"}, nil
+}
+
+func (db *DB) alterUser(st *ast.AlterUserStmt) (*Result, error) {
+	if err := db.AlterUser(st.Name, st.Password, st.Superuser); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "ALTER ROLE"}, nil
 }
 
 func (db *DB) dropUser(st *ast.DropUserStmt) (*Result, error) {

@@ -48,6 +48,26 @@ func TestSessionPermissions(t *testing.T) {
 	if _, ok := db.LookupUser("root"); !ok {
 		t.Error("bob dropped root")
 	}
+	// A user may change its own password, nothing else of a user.
+	for _, sql := range []string{"ALTER USER bob SUPERUSER", "ALTER USER root PASSWORD 'mine'", "ALTER USER bob PASSWORD 'x' NOSUPERUSER"} {
+		if err := db.Exec(bob, sql); !errors.Is(err, bpfdb.ErrPermission) {
+			t.Errorf("bob: %s: %v, want ErrPermission", sql, err)
+		}
+	}
+	if err := db.Exec(bob, "ALTER USER BOB PASSWORD 'b0b2'"); err != nil {
+		t.Errorf("bob's own password: %v", err)
+	}
+	u, _ := db.LookupUser("bob")
+	if stored, _, _ := bpfdb.SCRAMKeys("b0b2", u.Salt, u.Iterations); !bytes.Equal(stored, u.StoredKey) || u.Superuser {
+		t.Errorf("bob after his ALTER USER: %+v", u)
+	}
+	if err := db.Exec(root, "ALTER USER bob SUPERUSER; ALTER USER bob NOSUPERUSER PASSWORD 'b0b'"); err != nil {
+		t.Errorf("root's ALTER USER: %v", err)
+	}
+	if err := db.Exec(root, "ALTER USER nobody PASSWORD 'x'"); err == nil {
+		t.Error("ALTER USER of nobody worked")
+	}
+
 	// Queries are everyone's.
 	if _, err := db.Query(bob, "SELECT count(*) FROM bpfdb_hooks()"); err != nil {
 		t.Errorf("bob's query: %v", err)

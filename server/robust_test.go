@@ -110,10 +110,14 @@ func TestAuthorization(t *testing.T) {
 	if err := bob.QueryRow(ctx, "SELECT program FROM bpfdb_hooks() WHERE hook = 'unpin'").Scan(&program); err != nil || program == "built-in" {
 		t.Fatalf("bob sees %q attached (%v)", program, err)
 	}
+	if tag, err := bob.Exec(ctx, "ALTER USER bob PASSWORD 'n3w'"); err != nil || tag.String() != "ALTER ROLE" {
+		t.Fatalf("bob's new password: %q %v", tag, err)
+	}
+	ts.connect(t, "bob", "n3w")
 	if _, err := admin.Exec(ctx, "DROP USER bob"); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := pgx.Connect(ctx, ts.url("bob", "b0b")); err == nil || pgCode(err) != "28P01" {
+	if c, err := pgx.Connect(ctx, ts.url("bob", "n3w")); err == nil || pgCode(err) != "28P01" {
 		if c != nil {
 			c.Close(ctx)
 		}

@@ -79,6 +79,29 @@ func (tx *Tx) CreateUser(u User) error {
 	return nil
 }
 
+// ReplaceUser records u in place of the user of its name (compared without
+// case), which must exist (ErrNotFound); the stored name stays as created.
+func (tx *Tx) ReplaceUser(u User) error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if err := tx.write(); err != nil {
+		return err
+	}
+	if err := checkUser(&u); err != nil {
+		return fmt.Errorf("alter user %q: %w", u.Name, err)
+	}
+	k := fold(u.Name)
+	old := tx.next.users[k]
+	if old == nil {
+		return fmt.Errorf("%w: user %q", ErrNotFound, u.Name)
+	}
+	c := cloneUser(&u)
+	c.Name = old.Name
+	tx.next.users[k] = &c
+	tx.dirty = true
+	return nil
+}
+
 // DropUser removes the user called name; a user that does not exist is
 // ErrNotFound unless ifExists.
 func (tx *Tx) DropUser(name string, ifExists bool) error {

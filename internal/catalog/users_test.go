@@ -62,6 +62,18 @@ func TestUsers(t *testing.T) {
 	if len(names) != 2 || names[0] != "admin" || names[1] != "Bob" {
 		t.Fatalf("users after reopen: %v", names)
 	}
+	changed := testUser("BOB", true)
+	changed.Iterations = 8192
+	exec(t, c, func(tx *Tx) error { return tx.ReplaceUser(changed) })
+	if u, ok := c.User("bob"); !ok || u.Name != "Bob" || !u.Superuser || u.Iterations != 8192 {
+		t.Fatalf("after ReplaceUser: %+v", u)
+	}
+	exec(t, c, func(tx *Tx) error {
+		if err := tx.ReplaceUser(testUser("nobody", false)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("replace nobody: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
 	exec(t, c, func(tx *Tx) error { return tx.DropUser("BOB", false) })
 	if _, ok := c.User("bob"); ok {
 		t.Fatal("bob survived DROP")

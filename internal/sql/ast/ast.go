@@ -401,6 +401,16 @@ type CreateUserStmt struct {
 	Superuser bool
 }
 
+// AlterUserStmt is ALTER USER name [WITH] options: PASSWORD 'password',
+// SUPERUSER or NOSUPERUSER, each at most once, at least one. Its text may
+// hold a password: do not log it.
+type AlterUserStmt struct {
+	At        Pos
+	Name      string
+	Password  *string // nil: unchanged
+	Superuser *bool   // nil: unchanged
+}
+
 // DropUserStmt is DROP USER [IF EXISTS] name.
 type DropUserStmt struct {
 	At       Pos
@@ -794,6 +804,7 @@ func (*AttachProgramStmt) stmtNode() {}
 func (*DetachProgramStmt) stmtNode() {}
 func (*CreateUserStmt) stmtNode()    {}
 func (*DropUserStmt) stmtNode()      {}
+func (*AlterUserStmt) stmtNode()     {}
 
 func (*Select) bodyNode() {}
 func (*Values) bodyNode() {}
@@ -853,6 +864,7 @@ func (n *AttachProgramStmt) Pos() Pos { return n.At }
 func (n *DetachProgramStmt) Pos() Pos { return n.At }
 func (n *CreateUserStmt) Pos() Pos    { return n.At }
 func (n *DropUserStmt) Pos() Pos      { return n.At }
+func (n *AlterUserStmt) Pos() Pos     { return n.At }
 func (n *TableName) Pos() Pos         { return n.At }
 func (n *TypeName) Pos() Pos          { return n.At }
 func (n *TableRef) Pos() Pos          { return n.Name.At }
@@ -907,6 +919,7 @@ func (n *AttachProgramStmt) String() string { return Format(n) }
 func (n *DetachProgramStmt) String() string { return Format(n) }
 func (n *CreateUserStmt) String() string    { return Format(n) }
 func (n *DropUserStmt) String() string      { return Format(n) }
+func (n *AlterUserStmt) String() string     { return Format(n) }
 func (n *TableName) String() string         { return Format(n) }
 func (n *TypeName) String() string          { return Format(n) }
 func (n *TableRef) String() string          { return Format(n) }

@@ -503,6 +503,21 @@ func (n *CreateUserStmt) format(p *printer) {
 	}
 }
 
+func (n *AlterUserStmt) format(p *printer) {
+	p.str("ALTER USER ")
+	p.ident(n.Name)
+	if n.Password != nil {
+		p.str(" PASSWORD " + QuoteString(*n.Password))
+	}
+	if n.Superuser != nil {
+		if *n.Superuser {
+			p.str(" SUPERUSER")
+		} else {
+			p.str(" NOSUPERUSER")
+		}
+	}
+}
+
 func (n *DropUserStmt) format(p *printer) {
 	p.str("DROP USER ")
 	if n.IfExists {

@@ -138,6 +138,6 @@ func Inspect(n Node, f func(Node) bool) {
 		exprs(n.Args)
 	}
 	// Leaves: TableName, TypeName, CopyOption, ShowStmt, TransactionStmt,
-	// AttachProgramStmt, DetachProgramStmt, CreateUserStmt, DropUserStmt,
-	// ColumnRef, Star, literals, Param.
+	// AttachProgramStmt, DetachProgramStmt, CreateUserStmt, AlterUserStmt,
+	// DropUserStmt, ColumnRef, Star, literals, Param.
 }

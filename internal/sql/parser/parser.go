@@ -350,6 +350,10 @@ func (p *parser) statement() ast.Statement {
 		switch t.Value {
 		case "create":
 			return p.create()
+		case "alter":
+			if p.isKw(p.peekAt(1), "user") {
+				return p.alterUser()
+			}
 		case "drop":
 			if p.isKw(p.peekAt(1), "user") {
 				return p.dropUser()
@@ -449,6 +453,30 @@ func (p *parser) create() ast.Statement {
 // NOSUPERUSER, each at most once.
 func (p *parser) createUser(at ast.Pos) *ast.CreateUserStmt {
 	s := &ast.CreateUserStmt{At: at, Name: p.ident("user name")}
+	password, super := p.userOptions()
+	if password == nil {
+		p.expected("PASSWORD")
+	}
+	s.Password = *password
+	s.Superuser = super != nil && *super
+	return s
+}
+
+// alterUser parses ALTER USER name [WITH] options, at least one.
+func (p *parser) alterUser() *ast.AlterUserStmt {
+	s := &ast.AlterUserStmt{At: p.next().Pos}
+	p.expectKw("user")
+	s.Name = p.ident("user name")
+	s.Password, s.Superuser = p.userOptions()
+	if s.Password == nil && s.Superuser == nil {
+		p.expected("PASSWORD, SUPERUSER or NOSUPERUSER")
+	}
+	return s
+}
+
+// userOptions parses [WITH] followed by PASSWORD 'password', SUPERUSER
+// and NOSUPERUSER, each at most once; nil for the options not given.
+func (p *parser) userOptions() (password *string, superuser *bool) {
 	p.acceptKw("with")
 	seen := map[string]bool{}
 	for {
@@ -470,15 +498,14 @@ func (p *parser) createUser(at ast.Pos) *ast.CreateUserStmt {
 		p.next()
 		switch t.Value {
 		case "password":
-			s.Password = p.stringLit("password")
-		case "superuser":
-			s.Superuser = true
+			pw := p.stringLit("password")
+			password = &pw
+		default:
+			su := t.Value == "superuser"
+			superuser = &su
 		}
 	}
-	if !seen["password"] {
-		p.expected("PASSWORD")
-	}
-	return s
+	return password, superuser
 }
 
 // dropUser parses DROP USER [IF EXISTS] name.
