@@ -76,7 +76,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		for _, q := range queries {
-			if _, _, err := child.run(q.N); err != nil {
+			if _, err := child.once(q.N); err != nil {
 				child.close()
 				fmt.Fprintf(stderr, "bpfdb bench reconfig: restart: %v\n", err)
 				return 1
