@@ -171,6 +171,8 @@ func benchFootprint(args []string, stdout, stderr io.Writer) int {
 	if *work == "" {
 		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
 	}
+	runtime.GC()
+	idleRSS, idleHeap := vmRSS(), heapInuse()
 	ctx := context.Background()
 	queries, _ := benchQueries("")
 	s := benchSetup{sf: *sf, threads: *threads, work: *work, queries: queries, log: stderr}
@@ -215,7 +217,7 @@ func benchFootprint(args []string, stdout, stderr io.Writer) int {
 		runtime.ReadMemStats(&ms)
 		fmt.Fprintf(stdout, "| resident (VmRSS), %s | %d |\n| Go heap in use, %s | %d |\n", what, vmRSS(), what, ms.HeapInuse)
 	}
-	mem("idle")
+	fmt.Fprintf(stdout, "| resident (VmRSS), idle (at start) | %d |\n| Go heap in use, idle | %d |\n", idleRSS, idleHeap)
 	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
