@@ -59,7 +59,10 @@ type ProgramOptions struct {
 	// Maps by name, for the spec's MapNames.
 	Maps map[string]maps.Map
 	// Budget is the default instruction budget of a run; 0 means
-	// DefaultBudget, negative means unlimited.
+	// DefaultBudget, negative means unlimited. An unlimited budget makes
+	// the verifier walk loops (VerifyOptions.NoWiden) so that they are
+	// proven to end; a run given an unlimited budget through RunOptions
+	// of a program verified with a budget relies on its loops ending.
 	Budget int64
 	// Type is the program type the program is verified against; nil means
 	// TestProgramType(0): r1 and r2 are the scalar 0, so the program may
@@ -262,7 +265,8 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 		for i, mn := range spec.MapNames {
 			specs[mn] = p.maps[i].Spec()
 		}
-		res, err := Verify(spec, &VerifyOptions{Type: typ, Helpers: helpers, Maps: specs})
+		// Without a budget, termination must be proven: no widening.
+		res, err := Verify(spec, &VerifyOptions{Type: typ, Helpers: helpers, Maps: specs, NoWiden: opts.Budget < 0})
 		if err != nil {
 			return nil, fmt.Errorf("load program %q: %w", name, err)
 		}

@@ -112,6 +112,25 @@ func TestBudgetCharge(t *testing.T) {
 	}
 }
 
+// TestUnlimitedBudgetProvesTermination: a loop that ends only after 2^64
+// iterations (no state repeats) is accepted with a budget,
+// which then stops it, and refused without one, where the verifier walks
+// loops instead of widening them.
+func TestUnlimitedBudgetProvesTermination(t *testing.T) {
+	src := "mov %r0, 0\nL:\nadd %r0, 1\njne %r0, 0, L\nexit"
+	spec := &ebpf.ProgramSpec{Name: "endless", Instructions: mustAssemble(t, src)}
+	p, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Budget: 1000, Helpers: ebpf.NewHelpers()})
+	if err != nil {
+		t.Fatalf("with a budget: %v", err)
+	}
+	if _, err := p.Run(nil); !errors.Is(err, ebpf.ErrBudget) {
+		t.Errorf("with a budget: run ended with %v, want ErrBudget", err)
+	}
+	if _, err := ebpf.NewProgram(spec, &ebpf.ProgramOptions{Budget: -1, Helpers: ebpf.NewHelpers()}); err == nil {
+		t.Error("an endless loop was accepted to run without a budget")
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -66,11 +66,18 @@ type VerifyOptions struct {
 	// Limits; zero means the verifier's defaults (65536 instructions,
 	// 1,000,000 instructions processed, 65536 stored states).
 	MaxInstructions, MaxSteps, MaxStates int
+	// NoWiden walks loops iteration by iteration, which proves that they
+	// end, instead of widening them, whose termination is left to the
+	// run-time instruction budget. Programs run without a budget need it.
+	NoWiden bool
 }
 
 // Verify proves the program safe to run as a program of opts.Type: every
 // memory access in bounds, no uninitialized reads, no pointer leaks,
-// helper calls matching their prototypes, termination. A rejection is a
+// helper calls matching their prototypes. Loops are widened, so their
+// termination rests on the run-time instruction budget, unless
+// opts.NoWiden, which walks them and so proves that they end (an exact
+// repeat of a state is rejected either way). A rejection is a
 // *VerifierError.
 func Verify(spec *ProgramSpec, opts *VerifyOptions) (*VerifyResult, error) {
 	if opts == nil {
@@ -86,6 +93,7 @@ func Verify(spec *ProgramSpec, opts *VerifyOptions) (*VerifyResult, error) {
 		MaxInstructions: opts.MaxInstructions,
 		MaxSteps:        opts.MaxSteps,
 		MaxStates:       opts.MaxStates,
+		NoWiden:         opts.NoWiden,
 	}
 	for _, h := range helpers.All() {
 		cfg.Helpers[h.ID] = h.Proto
