@@ -318,6 +318,11 @@ func (l *local) Sink(in *vector.Chunk) error {
 			return nil
 		}
 	}
+	if l.t.matchCodes(in, n) {
+		l.t.probed += n
+		l.t.fewRows += int64(n)
+		return l.updateFew(in)
+	}
 	l.t.encode(in)
 	if l.t.matchFew(in, n) {
 		l.t.probed += n

@@ -26,9 +26,10 @@ const fewMax = 8
 // off for the rest of the task. Clearing the directory (reset, spill)
 // empties the list, since the rows may be unpinned.
 type few struct {
-	n    int      // groups in keys and rows; -1: off for good
-	keys []uint64 // keyWords words per group
-	rows [][]byte
+	n     int      // groups in keys and rows; -1: off for good
+	keys  []uint64 // keyWords words per group
+	rows  [][]byte
+	codes *fewCodes // the column-code matcher (fewcols.go), nil if none
 	// Scratch per chunk.
 	sels  [fewMax][]uint16 // per group: the slots of its rows
 	count [fewMax]int      // per group: rows in sels
@@ -47,7 +48,7 @@ func newFew(kw int) few {
 // off if it was.
 func (f *few) clear() {
 	if f.n > 0 {
-		f.n, f.keys, f.rows = 0, f.keys[:0], f.rows[:0]
+		f.n, f.keys, f.rows, f.codes = 0, f.keys[:0], f.rows[:0], nil
 	}
 }
 
@@ -110,13 +111,13 @@ func (t *table) addFew(created []int32) {
 		return
 	}
 	if t.passRows > 0 || f.n+len(created) > fewMax {
-		f.n = -1
+		f.n, f.codes = -1, nil
 		return
 	}
 	kw := t.lay.keyWords
 	for _, r := range created {
 		if t.long[r] {
-			f.n = -1
+			f.n, f.codes = -1, nil
 			return
 		}
 	}
@@ -125,6 +126,7 @@ func (t *table) addFew(created []int32) {
 		f.rows = append(f.rows, t.rows[r])
 		f.n++
 	}
+	t.buildCodes()
 }
 
 // updateFew updates the aggregates of the chunk's rows, whose groups
