@@ -308,13 +308,26 @@ func (k *binaryKernel) decimalAdd(b *batch, x, y, out *vector.Vector) error {
 		if k.e.Op == OpSub {
 			fr = -fr
 		}
-		bad := false
-		for _, i := range b.sel {
-			v := xs[i]*fl + ys[i]*fr
-			bad = bad || v >= bound || v <= -bound
-			os[i] = v
+		// v is in (-bound, bound) when v+bound-1 < 2·bound-1 unsigned
+		// (no overflow: each term fits 18 digits).
+		lim := uint64(2*bound - 1)
+		bad := 0
+		if k.l.col < 0 && k.l.k == nil && x.Validity().Words() == nil {
+			// A constant left operand (1 - l_discount): one product.
+			c := xs[0]*fl + bound - 1
+			for _, i := range b.sel {
+				v := c + ys[i]*fr
+				bad |= b2i(uint64(v) >= lim)
+				os[i] = v - bound + 1
+			}
+		} else {
+			for _, i := range b.sel {
+				v := xs[i]*fl + ys[i]*fr
+				bad |= b2i(uint64(v+bound-1) >= lim)
+				os[i] = v
+			}
 		}
-		if !bad {
+		if bad == 0 {
 			return nil
 		}
 	}
