@@ -32,8 +32,10 @@
 //
 // Two paths skip hashing. While a task's table holds at most 8 groups
 // without long strings (TPC-H Q1's four), a chunk whose rows all have one
-// of them is grouped by comparing encoded keys, and each aggregate is
-// updated once per group over a selection of its rows (few.go). With
+// of them is grouped by mapping each key column's values to small codes
+// and the codes to the group (fewcols.go), or else by comparing encoded
+// keys, and each aggregate is updated once per group over a selection of
+// its rows (few.go). With
 // Options.Dense (one INTEGER, BIGINT or DATE group column whose zone maps
 // bound it to a range of at most about a MiB of rows), a task
 // pre-aggregates into an array indexed by key minus the range's start and
