@@ -46,7 +46,7 @@
 //	load/readahead               config       key u32 0; value u32 blocks to read ahead (0: 8; at most 32)
 //	unpin/scan_resistant         seen         key u64 block number, bit 63 set for a temporary buffer;
 //	                                          value {u64 ns of the last unpin, u64 run generation, u32 loads
-//	                                          then, u32 run slot, u32 hot, u32 scan} (LRU, 65536 blocks)
+//	                                          then, u32 run slot, u32 hot, u32 scan} (LRU, 16384 blocks)
 //	unpin/scan_resistant         streams      key u32 slot 0-7; value {u64 highest block, u64 blocks,
 //	                                          u64 ns of the last load, u64 generation}: runs of nearby loads
 //	unpin/scan_resistant         config       key u32 0; value {u64 correlated reference period, ns (0: 1 ms),

@@ -32,7 +32,7 @@
  * defaults). */
 #include "../../ext/include/bpfdb.h"
 
-#define SEEN_BLOCKS 65536
+#define SEEN_BLOCKS 16384 /* 4 GiB of 256 KiB blocks */
 #define DEFAULT_PERIOD_NS 1000000ULL
 #define DEFAULT_RUN 16
 #define STREAMS 8
