@@ -72,9 +72,9 @@ type AttachOptions struct {
 // hook's program type, compiles it and swaps it into the hook: the next
 // call of the hook runs it, calls in flight finish on the program they
 // started with. source says where the object came from (a file name), for
-// listings. Unless opts.Transient, the attachment is recorded in the
-// database, which attaches the program again when it opens
-// (Options.NoPrograms skips that). A program the verifier rejects gives an
+// listings. Unless opts.Transient (or the database is read-only), the
+// attachment is recorded in the database, which attaches the program
+// again when it opens (Options.NoPrograms skips that). A program the verifier rejects gives an
 // error holding the verifier's log; nothing changes then.
 func (db *DB) AttachProgram(hook, source string, obj []byte, opts AttachOptions) error {
 	h, err := ext.ParseHook(hook)
@@ -117,7 +117,7 @@ func (db *DB) restore(h ext.Hook, prev *hooks.Attachment) {
 		_ = db.hooks.Detach(h)
 		return
 	}
-	if _, err := db.hooks.Attach(h, prev.Object(), prev.Name()); err != nil {
+	if _, err := db.hooks.AttachEngine(h, prev.Object(), prev.Name(), prev.Engine()); err != nil {
 		_ = db.hooks.Detach(h) // it was verified before: only a changed runtime gets here
 	}
 }
