@@ -94,39 +94,30 @@ type benchResult struct {
 }
 
 func benchTPCH(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bpfdb bench tpch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage) }
-	sf := fs.Float64("sf", 1, "scale factor")
+	fs, sc := benchFlags("tpch", benchUsage, stderr)
 	runs := fs.Int("runs", 3, "timed runs of each query in each configuration")
-	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
-	work := fs.String("work", "", "directory for the data, the database and the baseline binary")
 	baseline := fs.String("baseline", "", "the nohooks build of bpfdb (default: go build -tags nohooks)")
 	only := fs.String("queries", "", "comma-separated query numbers (default: all 22)")
 	out := fs.String("out", "", "write results.md and results.json into this directory")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := sc.parse(fs, args, benchUsage, stderr); !ok {
+		return code
 	}
 	queries, err := benchQueries(*only)
-	if fs.NArg() != 0 || *sf <= 0 || *runs < 1 || *threads < 0 || err != nil {
+	if *runs < 1 || err != nil {
 		if err != nil {
 			fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
 		}
 		fmt.Fprint(stderr, benchUsage)
 		return 2
 	}
-	if *work == "" {
-		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
-	}
-	results, err := runBenchTPCH(benchSetup{sf: *sf, runs: *runs, threads: *threads, work: *work, baseline: *baseline, queries: queries, log: stderr})
+	s := sc.setup(stderr)
+	s.runs, s.baseline, s.queries = *runs, *baseline, queries
+	results, err := runBenchTPCH(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
 		return 1
 	}
-	report := formatBench(results, *sf, *runs)
+	report := formatBench(results, s.sf, *runs)
 	fmt.Fprint(stdout, report)
 	if *out != "" {
 		if err := writeBench(*out, report, results); err != nil {

@@ -32,29 +32,18 @@ bench tpch uses (--work, made the first time).
 
 // benchReconfig is bpfdb bench reconfig.
 func benchReconfig(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bpfdb bench reconfig", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reconfigUsage) }
-	sf := fs.Float64("sf", 1, "scale factor")
+	fs, sc := benchFlags("reconfig", reconfigUsage, stderr)
 	reps := fs.Int("reps", 100, "attaches of each policy")
-	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
-	work := fs.String("work", "", "directory of the data and the database (as bench tpch)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := sc.parse(fs, args, reconfigUsage, stderr); !ok {
+		return code
 	}
-	if fs.NArg() != 0 || *sf <= 0 || *reps < 1 || *threads < 0 {
+	if *reps < 1 {
 		fmt.Fprint(stderr, reconfigUsage)
 		return 2
 	}
-	if *work == "" {
-		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
-	}
 	ctx := context.Background()
-	queries, _ := benchQueries("")
-	s := benchSetup{sf: *sf, threads: *threads, work: *work, queries: queries, log: stderr}
+	s := sc.setup(stderr)
+	queries := s.queries
 	dbPath, err := benchDatabase(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
@@ -70,7 +59,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 	var restart time.Duration
 	for i := range 2 {
 		t0 := time.Now()
-		child, err := startServe(self, dbPath, *threads)
+		child, err := startServe(self, dbPath, s.threads)
 		if err != nil {
 			fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
 			return 1
@@ -89,7 +78,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench reconfig: %v\n", err)
 		return 1
@@ -101,7 +90,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	fmt.Fprintf(stdout, "Live reload vs restart, TPC-H SF %g (%d reps per policy)\n\n", *sf, *reps)
+	fmt.Fprintf(stdout, "Live reload vs restart, TPC-H SF %g (%d reps per policy)\n\n", s.sf, *reps)
 	fmt.Fprintf(stdout, "restart to warm state (start bpfdb, open, 22 queries once): %s\n\n", ms(restart))
 	fmt.Fprintf(stdout, "| policy | median | p90 | max | restart / median |\n|---|---:|---:|---:|---:|\n")
 	var medians []time.Duration
@@ -152,36 +141,21 @@ holds).
 
 // benchFootprint is bpfdb bench footprint.
 func benchFootprint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bpfdb bench footprint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, footprintUsage) }
-	sf := fs.Float64("sf", 1, "scale factor")
-	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
-	work := fs.String("work", "", "directory of the data and the database (as bench tpch)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() != 0 || *sf <= 0 || *threads < 0 {
-		fmt.Fprint(stderr, footprintUsage)
-		return 2
-	}
-	if *work == "" {
-		*work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", *sf))
+	fs, sc := benchFlags("footprint", footprintUsage, stderr)
+	if code, ok := sc.parse(fs, args, footprintUsage, stderr); !ok {
+		return code
 	}
 	runtime.GC()
 	idleRSS, idleHeap := vmRSS(), heapInuse()
 	ctx := context.Background()
-	queries, _ := benchQueries("")
-	s := benchSetup{sf: *sf, threads: *threads, work: *work, queries: queries, log: stderr}
+	s := sc.setup(stderr)
+	queries := s.queries
 	dbPath, err := benchDatabase(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Footprint, TPC-H SF %g\n\n| what | bytes |\n|---|---:|\n", *sf)
+	fmt.Fprintf(stdout, "Footprint, TPC-H SF %g\n\n| what | bytes |\n|---|---:|\n", s.sf)
 	if self, err := os.Executable(); err == nil {
 		if st, err := os.Stat(self); err == nil {
 			fmt.Fprintf(stdout, "| binary (this build) | %d |\n", st.Size())
@@ -203,7 +177,7 @@ func benchFootprint(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "| the extension runtime in the binary | not measured: %v |\n", err)
 		}
 	}
-	nohooks := filepath.Join(*work, "bpfdb-nohooks")
+	nohooks := filepath.Join(s.work, "bpfdb-nohooks")
 	if err := buildNohooks(nohooks, io.Discard); err == nil {
 		if st, err := os.Stat(nohooks); err == nil {
 			fmt.Fprintf(stdout, "| binary (-tags nohooks) | %d |\n", st.Size())
@@ -218,7 +192,7 @@ func benchFootprint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "| resident (VmRSS), %s | %d |\n| Go heap in use, %s | %d |\n", what, vmRSS(), what, ms.HeapInuse)
 	}
 	fmt.Fprintf(stdout, "| resident (VmRSS), idle (at start) | %d |\n| Go heap in use, idle | %d |\n", idleRSS, idleHeap)
-	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: *threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
 		return 1
@@ -306,4 +280,52 @@ func runtimeSymbols(bin string) (map[string]int64, error) {
 		}
 	}
 	return parts, nil
+}
+
+// scaleFlags are the flags every bench command has: the scale factor, the
+// threads and the work directory.
+type scaleFlags struct {
+	sf      float64
+	threads int
+	work    string
+}
+
+// benchFlags returns the flag set of bench command name with the shared
+// flags registered.
+func benchFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *scaleFlags) {
+	fs := flag.NewFlagSet("bpfdb bench "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	sc := &scaleFlags{}
+	fs.Float64Var(&sc.sf, "sf", 1, "scale factor")
+	fs.IntVar(&sc.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fs.StringVar(&sc.work, "work", "", "directory for the data, the database and the baseline (default: one per scale factor under the temporary directory)")
+	return fs, sc
+}
+
+// parse parses a bench command's arguments into fs. It reports false,
+// with the exit code, for -h (0) and for bad arguments or shared flags (2,
+// after printing usage); the command checks its own flags afterwards.
+func (sc *scaleFlags) parse(fs *flag.FlagSet, args []string, usage string, stderr io.Writer) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() != 0 || sc.sf <= 0 || sc.threads < 0 {
+		fmt.Fprint(stderr, usage)
+		return 2, false
+	}
+	return 0, true
+}
+
+// setup returns the benchmark setup of the flags, over the 22 queries.
+func (sc *scaleFlags) setup(log io.Writer) benchSetup {
+	work := sc.work
+	if work == "" {
+		work = filepath.Join(os.TempDir(), fmt.Sprintf("bpfdb-bench-sf%g", sc.sf))
+	}
+	queries, _ := benchQueries("")
+	return benchSetup{sf: sc.sf, threads: sc.threads, work: work, queries: queries, log: log}
 }
