@@ -1,7 +1,8 @@
-// Command bpfdb-charts draws the results of bpfdb bench tpch (the
-// results.json its --out DIR holds) as charts in the same directory, PNG
-// and SVG: the overhead of each configuration per query, and the hook
-// invocations per query on a log scale. It is a command of its own so that
+// Command bpfdb-charts draws the results of bpfdb bench tpch and bench
+// reconfig (the results.json and reconfig.json their --out DIR holds) as
+// charts in the same directory, PNG and SVG: the overhead of each
+// configuration per query, the hook invocations per query on a log scale,
+// and each policy's live attach against a restart. It is a command of its own so that
 // the bpfdb binary does not carry a plotting library and its fonts.
 //
 //	go run ./cmd/bpfdb bench tpch --sf 1 --out results/
@@ -10,8 +11,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/color"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,6 +24,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // The charts' colours, one per configuration or hook.
@@ -68,6 +72,11 @@ func groupedBars(dir, name, title, ylabel string, labels []string, series []barS
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.NominalX(labels...)
+	if longest(labels) > 6 {
+		p.X.Tick.Label.Rotation = math.Pi / 4
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
 	p.Y.Max += 0.45 * (p.Y.Max - math.Min(p.Y.Min, 0)) // room for the legend above the bars
 	width := vg.Length(math.Max(6, float64(len(labels))*0.45)) * vg.Inch
 	for _, ext := range []string{".png", ".svg"} {
@@ -99,24 +108,77 @@ func medianOf(ds []time.Duration) time.Duration {
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: bpfdb-charts DIR (the --out directory of bpfdb bench tpch)")
+		fmt.Fprintln(os.Stderr, "usage: bpfdb-charts DIR (the --out directory of bpfdb bench tpch or reconfig)")
 		os.Exit(2)
 	}
 	dir := os.Args[1]
-	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bpfdb-charts: %v\n", err)
-		os.Exit(1)
-	}
+	drew := false
 	var results []*benchResult
-	if err := json.Unmarshal(b, &results); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfdb-charts: %s: %v\n", filepath.Join(dir, "results.json"), err)
-		os.Exit(1)
+	if ok, err := readJSON(dir, "results.json", &results); err != nil {
+		fail(err)
+	} else if ok {
+		if err := benchCharts(dir, results); err != nil {
+			fail(err)
+		}
+		drew = true
 	}
-	if err := benchCharts(dir, results); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfdb-charts: %v\n", err)
-		os.Exit(1)
+	var reconfig reconfigReport
+	if ok, err := readJSON(dir, "reconfig.json", &reconfig); err != nil {
+		fail(err)
+	} else if ok {
+		if err := reconfigChart(dir, reconfig); err != nil {
+			fail(err)
+		}
+		drew = true
 	}
+	if !drew {
+		fail(fmt.Errorf("%s holds neither results.json (bench tpch --out) nor reconfig.json (bench reconfig --out)", dir))
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "bpfdb-charts: %v\n", err)
+	os.Exit(1)
+}
+
+// readJSON reads dir/name into v; it reports false if there is no such
+// file.
+func readJSON(dir, name string, v any) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+	}
+	return true, nil
+}
+
+// reconfigReport is bench reconfig's reconfig.json.
+type reconfigReport struct {
+	Restart  time.Duration `json:"restart_ns"`
+	Policies []struct {
+		Policy string        `json:"policy"`
+		Median time.Duration `json:"median_ns"`
+	} `json:"policies"`
+}
+
+// reconfigChart draws each stock policy's median live attach against a
+// restart to the warm state, in milliseconds on a log axis.
+func reconfigChart(dir string, r reconfigReport) error {
+	labels := []string{"restart"}
+	s := barSeries{name: "log10 ms", values: []float64{r.Restart.Seconds() * 1000}}
+	for _, p := range r.Policies {
+		labels = append(labels, p.Policy)
+		s.values = append(s.values, p.Median.Seconds()*1000)
+	}
+	for i, v := range s.values {
+		s.values[i] = math.Log10(v) // milliseconds: attaches are below 1 (negative), the restart above
+	}
+	return groupedBars(dir, "reconfig", "Live attach (median) vs restart to a warm state", "log10 milliseconds", labels, []barSeries{s}, false)
 }
 
 // benchCharts draws bench tpch's results: the overhead of each
@@ -151,4 +213,13 @@ func benchCharts(dir string, results []*benchResult) error {
 		calls = append(calls, s)
 	}
 	return groupedBars(dir, "invocations", "Hook invocations per query run (default programs)", "log10 invocations", labels, calls, true)
+}
+
+// longest returns the length of the longest label.
+func longest(labels []string) int {
+	n := 0
+	for _, l := range labels {
+		n = max(n, len(l))
+	}
+	return n
 }

@@ -42,7 +42,7 @@ commands:
                  factor under the temporary directory) and kept for the next
                  run. --out DIR also writes results.md and results.json
                  (go run ./cmd/bpfdb-charts DIR draws them).
-  reconfig [--sf X] [--reps N] [--threads T] [--work DIR]
+  reconfig [--sf X] [--reps N] [--threads T] [--work DIR] [--out DIR]
                  attaching each stock policy live (verify, compile, swap)
                  against restarting bpfdb and warming it up again
   footprint [--sf X] [--threads T] [--work DIR]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 	"github.com/bpfdb/bpfdb/extensions"
 )
 
-const reconfigUsage = `usage: bpfdb bench reconfig [--sf X] [--reps N] [--threads T] [--work DIR]
+const reconfigUsage = `usage: bpfdb bench reconfig [--sf X] [--reps N] [--threads T] [--work DIR] [--out DIR]
 
 Live reload against restart: for each stock policy, the time to attach or
 replace it while the database is open and warm (verify, compile, swap; N
@@ -27,13 +28,15 @@ repetitions, alternating with the hook's default so that each is a
 replacement), against the static path: start a new bpfdb process, open the
 database and run the 22 TPC-H queries once, which brings its buffer pool
 back to the warm state (the same data in memory). The database is the one
-bench tpch uses (--work, made the first time).
+bench tpch uses (--work, made the first time). --out DIR also writes
+reconfig.json (go run ./cmd/bpfdb-charts DIR draws it).
 `
 
 // benchReconfig is bpfdb bench reconfig.
 func benchReconfig(args []string, stdout, stderr io.Writer) int {
 	fs, sc := benchFlags("reconfig", reconfigUsage, stderr)
 	reps := fs.Int("reps", 100, "attaches of each policy")
+	out := fs.String("out", "", "also write reconfig.json into this directory")
 	if code, ok := sc.parse(fs, args, reconfigUsage, stderr); !ok {
 		return code
 	}
@@ -94,6 +97,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "restart to warm state (start bpfdb, open, 22 queries once): %s\n\n", ms(restart))
 	fmt.Fprintf(stdout, "| policy | median | p90 | max | restart / median |\n|---|---:|---:|---:|---:|\n")
 	var medians []time.Duration
+	report := reconfigReport{Restart: restart}
 	for _, p := range extensions.List() {
 		hook := p.Hook.String()
 		var ds []time.Duration
@@ -120,9 +124,16 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 		m := ds[len(ds)/2]
 		medians = append(medians, m)
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.0f× |\n", p, us(m), us(ds[len(ds)*9/10]), us(ds[len(ds)-1]), float64(restart)/float64(m))
+		report.Policies = append(report.Policies, reconfigPolicy{Policy: p.String(), Median: m, P90: ds[len(ds)*9/10], Max: ds[len(ds)-1]})
 	}
 	slices.Sort(medians)
 	fmt.Fprintf(stdout, "\nmedian over the policies: %s; restart is %.0f× slower\n", us(medians[len(medians)/2]), float64(restart)/float64(medians[len(medians)/2]))
+	if *out != "" {
+		if err := writeReport(*out, "reconfig.json", report); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench reconfig: --out: %v\n", err)
+			return 1
+		}
+	}
 	return 0
 }
 
@@ -328,4 +339,30 @@ func (sc *scaleFlags) setup(log io.Writer) benchSetup {
 	}
 	queries, _ := benchQueries("")
 	return benchSetup{sf: sc.sf, threads: sc.threads, work: work, queries: queries, log: log}
+}
+
+// reconfigReport is reconfig.json: the restart time and each policy's
+// attach times, in nanoseconds.
+type reconfigReport struct {
+	Restart  time.Duration    `json:"restart_ns"`
+	Policies []reconfigPolicy `json:"policies"`
+}
+
+type reconfigPolicy struct {
+	Policy string        `json:"policy"`
+	Median time.Duration `json:"median_ns"`
+	P90    time.Duration `json:"p90_ns"`
+	Max    time.Duration `json:"max_ns"`
+}
+
+// writeReport writes v as indented JSON to dir/name.
+func writeReport(dir, name string, v any) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	j, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name), append(j, '\n'), 0o644)
 }
