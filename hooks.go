@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -175,15 +174,10 @@ func (db *DB) HookMap(hook, name string) (maps.Map, error) {
 }
 
 func mapNames(a *hooks.Attachment) string {
-	var names []string
-	for n := range a.Maps() {
-		names = append(names, n)
+	if names := sortedMapNames(a); len(names) > 0 {
+		return strings.Join(names, ", ")
 	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return "none"
-	}
-	return fmt.Sprint(names)
+	return "none"
 }
 
 // attachRecorded attaches the programs the database file records, at
