@@ -122,6 +122,7 @@ type Worker struct {
 	// Per iteration, for the host's checks.
 	executed bool
 	slept    bool
+	raced    bool // Wait found work queued and returned without sleeping
 
 	m workerCounters
 }
@@ -154,7 +155,12 @@ func (w *Worker) Held() (ProducerID, bool) {
 // Progressed reports whether the current ExecuteForever call executed a
 // task or slept: a call that did neither is repaired by the host with a
 // built-in step (and counted in Metrics.ExecuteRepairs).
-func (w *Worker) Progressed() bool { return w.executed || w.slept }
+//
+// A call whose Wait found work queued, and returned at once, also counts
+// as progress: the work went to another worker before this one could take
+// it, a race the built-in loop loses too (it then turns again). The host
+// still steps for it; a policy is not to blame.
+func (w *Worker) Progressed() bool { return w.executed || w.slept || w.raced }
 
 // Dequeue takes the next task round robin over the producers with queued
 // tasks and holds it. It returns false if nothing is queued or a task is
@@ -251,6 +257,7 @@ func (w *Worker) Wait() {
 	s := w.s
 	s.mu.Lock()
 	if s.queued > 0 || s.closed {
+		w.raced = s.queued > 0
 		s.mu.Unlock()
 		return
 	}
@@ -301,7 +308,7 @@ func (w *Worker) loop() {
 			w.builtinStep()
 			continue
 		}
-		w.executed, w.slept = false, false
+		w.executed, w.slept, w.raced = false, false, false
 		v, err := callExecute(slot.p, w)
 		if err != nil {
 			w.s.c.executeErrors.Add(1)
