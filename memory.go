@@ -13,7 +13,9 @@ type MemoryStats struct {
 	Limit, Used                      int64            // bytes
 	Tags                             map[string]int64 // accounted bytes per use (base_table, hash_table, sort, column_data, metadata, other)
 	Resident                         int64            // blocks and buffers in memory
-	Loads                            int64            // database blocks read by pins (misses)
+	Hits                             int64            // pins that found the block in memory
+	Misses                           int64            // pins that loaded the block or read it back (Loads, Reloads)
+	Loads                            int64            // database blocks read by pins
 	Reloads                          int64            // spilled buffers read back
 	Evictions                        int64            // blocks unloaded to make room
 	Unloads                          int64            // blocks unloaded at unpin by the Unpin hook's decision
@@ -30,7 +32,7 @@ func (db *DB) Memory() MemoryStats {
 	db.hooks.FlushMemory() // cached UpdateUsedMemory counts, so that the tags add up
 	m := db.cat.Buffers().Metrics()
 	s := MemoryStats{Limit: m.Limit, Used: m.Used, Tags: map[string]int64{}, Resident: m.Resident,
-		Loads: m.Loads, Reloads: m.Reloads, Evictions: m.Evictions, Unloads: m.Unloads, Spills: m.Spills,
+		Hits: m.Hits, Misses: m.Misses, Loads: m.Loads, Reloads: m.Reloads, Evictions: m.Evictions, Unloads: m.Unloads, Spills: m.Spills,
 		OutOfMemory: m.OutOfMemory, Repairs: m.PolicyRepairs,
 		ReadAheads: m.ReadAheads, ReadAheadsUsed: m.ReadAheadsUsed, ReadAheadsWasted: m.ReadAheadsWasted}
 	for t, n := range m.Tags {
@@ -50,7 +52,7 @@ func memoryRows(db *DB, _ []string) ([][]types.Value, error) {
 		name := tagName(buffer.Tag(t))
 		rows = append(rows, row("used_"+name, s.Tags[name]))
 	}
-	return append(rows, row("resident", s.Resident), row("loads", s.Loads), row("reloads", s.Reloads),
+	return append(rows, row("resident", s.Resident), row("hits", s.Hits), row("misses", s.Misses), row("loads", s.Loads), row("reloads", s.Reloads),
 		row("evictions", s.Evictions), row("unloads", s.Unloads), row("spills", s.Spills),
 		row("out_of_memory", s.OutOfMemory), row("repairs", s.Repairs), row("read_aheads", s.ReadAheads),
 		row("read_aheads_used", s.ReadAheadsUsed), row("read_aheads_wasted", s.ReadAheadsWasted)), nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/storage/file"
@@ -80,8 +81,10 @@ func TestTableWriterAndScan(t *testing.T) {
 			m.Unpin(b)
 		}
 	}
-	if x := m.Metrics(); x.Loads != 10 || x.Evictions != 8 {
-		t.Errorf("want 10 loads and 8 evictions, got %+v", x)
+	// A scan of 5 blocks through memory for 2, oldest evicted first:
+	// every pin of both rounds misses.
+	if x := m.Metrics(); x.Loads != 10 || x.Evictions != 8 || x.Misses != 10 || x.Hits != 0 {
+		t.Errorf("want 10 loads and misses, 8 evictions and no hits, got %+v", x)
 	}
 }
 
@@ -371,5 +374,46 @@ func TestBlockLoads(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.Unpin(b)
+	}
+}
+
+// TestPinCounts: every successful pin counts once, as a hit or a miss,
+// also when goroutines pin the same and different blocks at once (the
+// hits' stripes add up).
+func TestPinCounts(t *testing.T) {
+	const goroutines, blocks, rounds = 4, 40, 100
+	m, err := New(Options{Limit: 1 << 30, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	bs := make([]*Block, blocks)
+	for i := range bs {
+		if bs[i], _, err = m.Allocate(TagOther, 64); err != nil {
+			t.Fatal(err)
+		}
+		m.Unpin(bs[i])
+	}
+	// Two spilled: their first pin reads them back.
+	if n := m.Evict(2); n != 2 {
+		t.Fatalf("evicted %d, want 2", n)
+	}
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for r := range rounds {
+				b := bs[(g*7+r)%blocks]
+				if _, err := m.Pin(b); err != nil {
+					t.Error(err)
+					return
+				}
+				m.Unpin(b)
+			}
+		})
+	}
+	wg.Wait()
+	x := m.Metrics()
+	if x.Hits != goroutines*rounds-2 || x.Misses != 2 || x.Reloads != 2 {
+		t.Errorf("%d hits, %d misses, %d reloads; want %d hits, 2 misses that read back the spilled buffers", x.Hits, x.Misses, x.Reloads, goroutines*rounds-2)
 	}
 }

@@ -3,6 +3,7 @@ package buffer
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 )
 
@@ -29,6 +30,14 @@ type Metrics struct {
 	// TempExtent is the byte offset just past the last used slot of the
 	// temporary file.
 	TempExtent int64
+	// Hits counts pins that found their block in memory: resident, or
+	// read ahead and not pinned yet (ReadAheadsUsed counts those too).
+	Hits int64
+	// Misses counts pins that brought their block into memory themselves:
+	// a block of the database file loaded, or a spilled buffer read back
+	// (through the Load policy). Hits + Misses are the successful pins;
+	// Hits / (Hits + Misses) is the hit ratio.
+	Misses int64
 	// Loads counts persistent blocks read from the database file by pins
 	// (synchronous reads on the miss path; readaheads are counted in
 	// ReadAheads).
@@ -76,6 +85,7 @@ func (m *Manager) Metrics() Metrics {
 	x.TempHeld, x.TempExtent = m.temp.stats()
 	s := &m.stats
 	x.Resident = s.resident.Load()
+	x.Hits, x.Misses = m.hits.load(), s.misses.Load()
 	x.Loads, x.Reloads = s.loads.Load(), s.reloads.Load()
 	x.Evictions, x.Unloads, x.Spills = s.evictions.Load(), s.unloads.Load(), s.spills.Load()
 	x.StaleEntries, x.OutOfMemory, x.PolicyRepairs = s.stale.Load(), s.oom.Load(), s.repairs.Load()
@@ -103,6 +113,8 @@ func (x Metrics) String() string {
 	}
 	row("temp held", x.TempHeld, "bytes")
 	row("temp extent", x.TempExtent, "bytes")
+	row("hits", x.Hits, "pins that found the block in memory")
+	row("misses", x.Misses, "pins that loaded or read back")
 	row("loads", x.Loads, "persistent blocks read")
 	row("reloads", x.Reloads, "spilled buffers read back")
 	row("evictions", x.Evictions, "unloaded for room")
@@ -116,4 +128,35 @@ func (x Metrics) String() string {
 	row("read aheads wasted", x.ReadAheadsWasted, "evicted or freed unused, or failed")
 	w.Flush()
 	return sb.String()
+}
+
+// stripedCounter counts events of the pin fast path. One atomic counter
+// there would be a cache line written by every core that pins any block:
+// on many cores its transfers between caches would cost more than the pin
+// itself. The stripes are indexed by the block's queue shard (the block
+// number modulo queueShards), each on a line of its own, so that pins of
+// different blocks mostly write different lines; pins of one block from
+// many cores already share its state word's line.
+type stripedCounter struct {
+	_       [cacheLine]byte // keep stripe 0 off the line of the field before
+	stripes [queueShards]struct {
+		n atomic.Int64
+		_ [cacheLine - 8]byte
+	}
+}
+
+// cacheLine is the stride of a stripe: 128 bytes, since some CPUs fetch
+// 64-byte lines in adjacent pairs.
+const cacheLine = 128
+
+// add counts one event in stripe i (a block's shard).
+func (c *stripedCounter) add(i uint8) { c.stripes[i%queueShards].n.Add(1) }
+
+// load returns the count: the stripes' sum, each read atomically.
+func (c *stripedCounter) load() int64 {
+	var n int64
+	for i := range c.stripes {
+		n += c.stripes[i].n.Load()
+	}
+	return n
 }
