@@ -107,7 +107,7 @@ func (a *Attachment) allocate(m *buffer.Manager, req buffer.AllocRequest) (buffe
 		return def, nil
 	}
 	adm := def
-	viol := uint64(0)
+	viol := 0
 	if q := le.Uint32(ctx[allocCtx.queue:]); q < buffer.NumQueues {
 		adm.Queue = int(q)
 	} else {
@@ -119,7 +119,7 @@ func (a *Attachment) allocate(m *buffer.Manager, req buffer.AllocRequest) (buffe
 	} else {
 		viol++
 	}
-	rn.viol.Add(viol)
+	rn.violated(viol)
 	return adm, nil
 }
 

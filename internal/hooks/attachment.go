@@ -51,7 +51,7 @@ type runner struct {
 	calls atomic.Uint64
 	nanos atomic.Uint64 // time of the timed calls
 	timed atomic.Uint64
-	fine  atomic.Uint64 // returned BPFDB_HANDLED
+	other atomic.Uint64 // did not return BPFDB_HANDLED (calls - other were handled)
 	viol  atomic.Uint64
 	_     [64]byte
 }
@@ -109,10 +109,23 @@ func aligned(n int) []byte {
 // acquire takes the first free runner; if all are busy it yields and
 // tries again. Taking the lowest free one keeps the runners in use (and
 // set up) as few as the calls that overlap.
-func (a *Attachment) acquire() *runner {
+func (a *Attachment) acquire() *runner { return a.acquireFrom(0) }
+
+// acquireFrom takes the first free runner from runner hint on (mod the
+// number of runners), as acquire does. Callers that run concurrently from
+// several workers and have a spread-out hint at hand (Unpin: the block)
+// start at different runners, so that they seldom try the same runner's
+// busy flag, a cache line that would otherwise move between cores on
+// every call.
+func (a *Attachment) acquireFrom(hint uint64) *runner {
 	n := len(a.runners)
+	first := int(hint % uint64(n))
 	for {
-		for i := range n {
+		for k := range n {
+			i := first + k
+			if i >= n {
+				i -= n
+			}
 			rn := &a.runners[i]
 			if !rn.busy.Load() && rn.busy.CompareAndSwap(false, true) {
 				a.setup(i)
@@ -138,8 +151,18 @@ func (a *Attachment) acquireAt(i int) *runner {
 
 func (rn *runner) release() { rn.busy.Store(false) }
 
-// timeSample is how often a call is timed: one in timeSample.
-const timeSample = 16
+// violated counts n violations of the call rn runs (none: no atomic add).
+func (rn *runner) violated(n int) {
+	if n > 0 {
+		rn.viol.Add(uint64(n))
+	}
+}
+
+// timeSample is how often a call is timed: one in timeSample. Reading
+// the clock twice costs more than a short program (about 100 ns on a
+// virtual machine without a fast clock), so sampling keeps it to a
+// nanosecond per call.
+const timeSample = 128
 
 // outcome is what a call of the program came to.
 type outcome uint8
@@ -156,8 +179,9 @@ const (
 // negative return that is a decision of the hook rather than an error (0:
 // none).
 func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
-	// Reading the clock can cost more than a short program, so one call
-	// in timeSample is timed and Stats scales the total.
+	// One call in timeSample is timed and Stats scales the total. The
+	// counters are atomics that only the runner's owner adds to; a call
+	// that is handled adds to one of them (calls).
 	rn.tick++
 	var r0 uint64
 	var err error
@@ -171,10 +195,12 @@ func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 	}
 	rn.calls.Add(1)
 	if err == nil {
-		switch ret := int32(r0); {
-		case ret == ext.RetHandled:
-			rn.fine.Add(1)
+		ret := int32(r0)
+		if ret == ext.RetHandled {
 			return handled, nil
+		}
+		rn.other.Add(1)
+		switch {
 		case ret < 0 && ret == refusal:
 			return refused, nil
 		case ret < 0:
@@ -183,6 +209,7 @@ func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 			return builtin, nil
 		}
 	} else {
+		rn.other.Add(1)
 		err = fmt.Errorf("program %s: %w", a.name, err)
 	}
 	a.fail(err)
@@ -247,7 +274,7 @@ type Stats struct {
 	// range, say).
 	Violations uint64
 	// Time is the time spent in runs, helpers included: estimated from
-	// one call in 16, which is timed.
+	// one call in 128, which is timed.
 	Time time.Duration
 }
 
@@ -264,15 +291,16 @@ func (s Stats) String() string {
 // Stats returns the attachment's counters.
 func (a *Attachment) Stats() Stats {
 	s := Stats{Errors: uint64(a.errors.Load())}
-	var nanos, timed uint64
+	var nanos, timed, others uint64
 	for i := range a.runners {
 		rn := &a.runners[i]
+		others += rn.other.Load() // before calls, which a call adds to first
 		s.Calls += rn.calls.Load()
-		s.Handled += rn.fine.Load()
 		s.Violations += rn.viol.Load()
 		nanos += rn.nanos.Load()
 		timed += rn.timed.Load()
 	}
+	s.Handled = s.Calls - others
 	if timed > 0 {
 		s.Time = time.Duration(float64(nanos) / float64(timed) * float64(s.Calls))
 	}

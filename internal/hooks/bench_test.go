@@ -2,6 +2,8 @@ package hooks
 
 import (
 	"fmt"
+	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/ebpf"
@@ -60,9 +62,14 @@ func benchEngines() []ebpf.Engine {
 }
 
 // BenchmarkHash measures hashing one full vector (2048 keys) of BIGINT and
-// of short VARCHAR keys: the built-in function, and hash_default attached,
-// per engine. ns/key is the time per key.
+// of short VARCHAR keys: the built-in function, and attached per engine the
+// test program hash_default and the stock extensions/hash/default.o.
+// ns/key is the time per key.
 func BenchmarkHash(b *testing.B) {
+	stock, err := os.ReadFile("../../extensions/hash/default.o")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, typ := range []types.Type{types.BigIntType, types.VarcharType} {
 		v := vector.New(typ)
 		for i := range vector.Size {
@@ -84,13 +91,18 @@ func BenchmarkHash(b *testing.B) {
 			continue
 		}
 		for _, eng := range benchEngines() {
-			b.Run(typ.String()+"/hash_default/"+eng.String(), func(b *testing.B) {
-				reg := New(Options{Engine: eng, Logf: b.Logf})
-				if _, err := reg.Attach(ext.Hash, object(b, "hash_default.o"), ""); err != nil {
-					b.Fatal(err)
-				}
-				run(b, reg.HashSlot().Capture())
-			})
+			for _, prog := range []struct {
+				name string
+				obj  []byte
+			}{{"hash_default", object(b, "hash_default.o")}, {"stock", stock}} {
+				b.Run(typ.String()+"/"+prog.name+"/"+eng.String(), func(b *testing.B) {
+					reg := New(Options{Engine: eng, Logf: b.Logf})
+					if _, err := reg.Attach(ext.Hash, prog.obj, ""); err != nil {
+						b.Fatal(err)
+					}
+					run(b, reg.HashSlot().Capture())
+				})
+			}
 		}
 	}
 }
@@ -150,6 +162,70 @@ func BenchmarkMemorySite(b *testing.B) {
 				b.Fatal(err)
 			}
 			run(b, reg.MemoryPolicy())
+		})
+	}
+}
+
+// BenchmarkUnpinParallel measures Unpin calls from all cores at once, the
+// way workers unpin during a scan: the site with nothing attached and with
+// the stock default program (extensions/unpin/default.o), per engine (and
+// default-serial: from one goroutine, over 64 blocks). The difference is
+// what attaching the default costs per unpin, contention between the
+// callers included.
+func BenchmarkUnpinParallel(b *testing.B) {
+	m, err := buffer.New(buffer.Options{Limit: 1 << 24, TempDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	var blks []*buffer.Block
+	for range 64 {
+		blk, _, err := m.Allocate(buffer.TagColumnData, bufSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blks = append(blks, blk)
+	}
+	run := func(b *testing.B, p buffer.UnpinPolicy) {
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			blk := blks[next.Add(1)%int64(len(blks))]
+			for pb.Next() {
+				if p.Unpin(m, blk).Queue < 0 {
+					panic("bad queue")
+				}
+			}
+		})
+	}
+	b.Run("nothing-attached", func(b *testing.B) { run(b, New(Options{Logf: b.Logf}).UnpinPolicy()) })
+	if !enabled {
+		return
+	}
+	obj, err := os.ReadFile("../../extensions/unpin/default.o")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, eng := range benchEngines() {
+		b.Run("default-serial/"+eng.String(), func(b *testing.B) {
+			reg := New(Options{Engine: eng, Logf: b.Logf})
+			if _, err := reg.Attach(ext.Unpin, obj, ""); err != nil {
+				b.Fatal(err)
+			}
+			p := reg.UnpinPolicy()
+			for i := 0; b.Loop(); i++ {
+				if p.Unpin(m, blks[i%len(blks)]).Queue < 0 {
+					b.Fatal("bad queue")
+				}
+			}
+		})
+	}
+	for _, eng := range benchEngines() {
+		b.Run("default/"+eng.String(), func(b *testing.B) {
+			reg := New(Options{Engine: eng, Logf: b.Logf})
+			if _, err := reg.Attach(ext.Unpin, obj, ""); err != nil {
+				b.Fatal(err)
+			}
+			run(b, reg.UnpinPolicy())
 		})
 	}
 }

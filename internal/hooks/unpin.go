@@ -76,7 +76,7 @@ func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 
 func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
 	def := buffer.Placement{Queue: b.Queue()}
-	rn := a.acquire()
+	rn := a.acquireFrom(b.Number())
 	defer rn.release()
 	st := rn.unpin
 	*st = unpinState{m: m, b: b, enqueue: -1}
@@ -95,7 +95,7 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement 
 	viol := st.extra
 	st.m, st.b = nil, nil
 	if out != handled {
-		rn.viol.Add(uint64(viol))
+		rn.violated(viol)
 		return def
 	}
 	p := def
@@ -114,7 +114,7 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement 
 	case u != 0:
 		viol++
 	}
-	rn.viol.Add(uint64(viol))
+	rn.violated(viol)
 	return p
 }
 
