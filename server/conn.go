@@ -36,8 +36,9 @@ type conn struct {
 	settings map[string]string     // the session's own settings (settings.go), by lower-case name
 	stmts    map[string]*statement // prepared statements; "" is the unnamed one
 	portals  map[string]*portal
-	skip     bool     // an extended-protocol message failed: ignore messages until Sync
-	txn      txnState // the transaction block (txn.go)
+	skip     bool      // an extended-protocol message failed: ignore messages until Sync
+	txn      txnState  // the transaction block (txn.go)
+	began    time.Time // when the statement being served began, for its duration (queryDone)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -95,6 +96,7 @@ func (c *conn) loop() {
 			c.readFailed(err)
 			return
 		}
+		c.began = time.Now()
 		if !c.handle(msg) {
 			return
 		}
@@ -268,6 +270,7 @@ func (c *conn) authenticate(m *pgproto3.StartupMessage) bool {
 		return false
 	}
 	failed := func() bool {
+		c.srv.metrics.authFailures.Inc()
 		c.be.Send(fatal(codeInvalidPassword, fmt.Sprintf("password authentication failed for user %q", name)))
 		c.be.Flush()
 		return false
@@ -383,7 +386,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Terminate:
 		return false
 	case *pgproto3.FunctionCall:
-		c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", Code: codeFeatureNotSupported, Message: "the function call protocol is not supported"})
+		c.sendError(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeatureNotSupported, Message: "the function call protocol is not supported"})
 		c.ready()
 		return c.be.Flush() == nil
 	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:

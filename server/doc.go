@@ -25,6 +25,16 @@
 // can never change a statement's syntax. Errors carry SQLSTATE codes
 // mapped from the engine's sentinel errors (SQLState).
 //
+// ServeMetrics serves Prometheus metrics over HTTP on a listener of its
+// own (MetricsHandler for an application's own HTTP server), from a
+// registry of the server's own (not the global default): the server counts
+// connections, failed logins, cancel requests, statements by outcome,
+// errors by SQLSTATE and statement durations itself; the database's
+// memory, buffer counters and hooks are read from DB.Memory and DB.Hooks
+// at each scrape, so nothing is counted twice. Shutdown stops it after the
+// connections have ended and before it closes the database. metrics.go
+// lists the metric families; testdata/metrics pins their names.
+//
 // The package must not import the eBPF runtime (ebpf/...) or the hooks:
 // policies are managed by SQL statements through the database.
 package server

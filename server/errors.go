@@ -44,6 +44,7 @@ const (
 	codeInvalidStatementName = "26000"
 	codeInvalidCursorName    = "34000"
 	codeProtocolViolation    = "08P01"
+	codeConnectionFailure    = "08006"
 	codeOutOfMemory          = "53200"
 	codeQueryCanceled        = "57014"
 	codeAdminShutdown        = "57P01"

@@ -37,9 +37,10 @@ func (c *conn) simpleQuery(sql string) {
 		done()
 		if ok {
 			if err != nil {
-				c.be.Send(errorResponse(err, sql))
+				c.sendError(errorResponse(err, sql))
 			} else {
 				c.sendCatalog(a)
+				c.queryDone("")
 			}
 			return
 		}
@@ -50,7 +51,7 @@ func (c *conn) simpleQuery(sql string) {
 	}
 	stmts, err := parser.Parse(sql)
 	if err != nil {
-		c.be.Send(errorResponse(err, sql))
+		c.sendError(errorResponse(err, sql))
 		c.statementDone("", err)
 		return
 	}
@@ -93,7 +94,7 @@ func blank(s string) string {
 // its error (false).
 func (c *conn) runStatement(text string) bool {
 	fail := func(err error) bool {
-		c.be.Send(errorResponse(err, text))
+		c.sendError(errorResponse(err, text))
 		c.statementDone("", err)
 		return false
 	}
@@ -102,7 +103,7 @@ func (c *conn) runStatement(text string) bool {
 		return c.runTransaction(tx)
 	}
 	if c.txn.failed {
-		c.be.Send(errAborted)
+		c.sendError(errAborted)
 		return false
 	}
 	if st != nil {
@@ -110,23 +111,34 @@ func (c *conn) runStatement(text string) bool {
 			return fail(err)
 		}
 		c.statementDone(sessionTag(st), nil)
+		c.queryDone("")
 		return true
 	}
 	ctx, done := c.statementContext()
 	n := 0
+	var sendErr error
 	err := c.srv.db.QueryEach(ctx, text, func(r *bpfdb.Result) error {
 		n++
 		c.statementDone(r.Tag, nil)
-		return c.sendResult(r, nil, true, 0, 0)
+		sendErr = c.sendResult(r, nil, true, 0, 0)
+		return sendErr
 	})
 	err = statementError(ctx, err)
 	done()
+	if sendErr != nil {
+		// The client went away while the result was sent: nobody reads
+		// an error response.
+		c.statementDone("", sendErr)
+		c.queryDone(codeConnectionFailure)
+		return false
+	}
 	if err != nil {
 		return fail(err)
 	}
 	if n == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 	}
+	c.queryDone("")
 	return true
 }
 
@@ -269,14 +281,14 @@ type portal struct {
 // failExtended sends err and skips messages until Sync, as the extended
 // protocol requires after an error; it fails a transaction block.
 func (c *conn) failExtended(err error, sql string) {
-	c.be.Send(errorResponse(err, sql))
+	c.sendError(errorResponse(err, sql))
 	c.skip = true
 	c.statementDone("", err)
 }
 
 // failCode is failExtended for errors of the protocol layer.
 func (c *conn) failCode(code, format string, args ...any) {
-	c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: code, Message: fmt.Sprintf(format, args...)})
+	c.sendError(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: code, Message: fmt.Sprintf(format, args...)})
 	c.skip = true
 	c.statementDone("", errors.New(code))
 }
@@ -489,7 +501,7 @@ func (c *conn) execute(m *pgproto3.Execute) {
 		return
 	}
 	if c.txn.failed {
-		c.be.Send(errAborted)
+		c.sendError(errAborted)
 		c.skip = true
 		return
 	}
@@ -499,9 +511,11 @@ func (c *conn) execute(m *pgproto3.Execute) {
 			return
 		}
 		c.statementDone(sessionTag(p.stmt.session), nil)
+		c.queryDone("")
 		return
 	}
-	if p.res == nil {
+	first := p.res == nil // this Execute runs the statement; later ones send more of its rows
+	if first {
 		ctx, done := c.statementContext()
 		res, err := c.srv.db.Query(ctx, p.sql)
 		err = statementError(ctx, err)
@@ -529,7 +543,13 @@ func (c *conn) execute(m *pgproto3.Execute) {
 	}
 	sent, err := c.sendRowsOrTag(p, formats, int(m.MaxRows))
 	if err != nil {
+		if first {
+			c.queryDone(codeConnectionFailure)
+		}
 		return
+	}
+	if first {
+		c.queryDone("")
 	}
 	p.row += sent
 }

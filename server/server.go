@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -52,6 +53,15 @@ type Server struct {
 	nextPID   uint32
 	shutdown  bool
 	wg        sync.WaitGroup // the connections' goroutines
+
+	metrics       *metrics
+	metricServers map[*http.Server]bool // ServeMetrics' (guarded by mu)
+
+	// dbMu is read-locked by a scrape that reads the database, and
+	// write-locked by Shutdown to mark it closed (dbClosed) before closing
+	// it.
+	dbMu     sync.RWMutex
+	dbClosed bool
 }
 
 // New returns a server of db.
@@ -70,8 +80,10 @@ func New(db *bpfdb.DB, opts Options) *Server {
 	}
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	return &Server{db: db, opts: opts, secret: secret, listeners: map[net.Listener]bool{},
-		conns: map[*conn]bool{}, byPID: map[uint32]*conn{}, nextPID: 1000}
+	s := &Server{db: db, opts: opts, secret: secret, listeners: map[net.Listener]bool{},
+		conns: map[*conn]bool{}, byPID: map[uint32]*conn{}, nextPID: 1000, metricServers: map[*http.Server]bool{}}
+	s.metrics = newMetrics(s)
+	return s
 }
 
 // Bootstrap creates a superuser called user with password when the
@@ -119,6 +131,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return fmt.Errorf("serve %s: accept: %w", l.Addr(), err)
 		}
 		delay = 0
+		s.metrics.accepted.Inc()
 		c := s.track(nc)
 		if c == nil {
 			continue
@@ -159,6 +172,7 @@ func (s *Server) track(nc net.Conn) *conn {
 	}
 	c := newConn(s, nc)
 	if len(s.conns) >= s.opts.MaxConnections {
+		s.metrics.refused.Inc()
 		go c.refuse(fatal(codeTooManyConnections, "sorry, too many clients already"))
 		return nil
 	}
@@ -200,6 +214,7 @@ func (s *Server) register(c *conn) {
 // secret key is the session's. As in PostgreSQL, the requester learns
 // nothing of whether it worked.
 func (s *Server) cancel(pid uint32, secret []byte) {
+	s.metrics.cancels.Inc()
 	s.mu.Lock()
 	c := s.byPID[pid]
 	s.mu.Unlock()
@@ -212,8 +227,10 @@ func (s *Server) cancel(pid uint32, secret []byte) {
 // Shutdown stops the server: it stops accepting connections, closes the
 // idle ones, lets running statements finish and then closes their
 // connections; when ctx ends first it cancels the statements still
-// running and closes every connection. It then closes the database and
-// returns ctx's error if the deadline cut statements short.
+// running and closes every connection. It then stops serving metrics
+// (ServeMetrics: letting scrapes in progress finish while ctx lasts),
+// closes the database and returns ctx's error if the deadline cut
+// statements short.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.shutdown {
@@ -249,6 +266,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		<-done
 	}
+	s.mu.Lock()
+	hss := make([]*http.Server, 0, len(s.metricServers))
+	for hs := range s.metricServers {
+		hss = append(hss, hs)
+	}
+	s.mu.Unlock()
+	for _, hs := range hss {
+		if hs.Shutdown(ctx) != nil {
+			hs.Close()
+		}
+	}
+	s.dbMu.Lock()
+	s.dbClosed = true
+	s.dbMu.Unlock()
 	if cerr := s.db.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("shutdown: close database: %w", cerr)
 	}

@@ -41,6 +41,13 @@ func (c *conn) txStatus() byte {
 	return 'T'
 }
 
+// sendError sends r, an error response to a statement, and counts the
+// statement as failed with r's SQLSTATE.
+func (c *conn) sendError(r *pgproto3.ErrorResponse) {
+	c.be.Send(r)
+	c.queryDone(r.Code)
+}
+
 // ready sends ReadyForQuery with the session's transaction status.
 func (c *conn) ready() {
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.txStatus()})
@@ -79,13 +86,14 @@ func (c *conn) runTransaction(st *ast.TransactionStmt) bool {
 		}
 		c.txn = txnState{}
 		if writes > 0 {
-			c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeatureNotSupported,
+			c.sendError(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeatureNotSupported,
 				Message: fmt.Sprintf("cannot roll back: bpfdb commits every statement when it ends, and %d statements of this block changed data", writes),
 				Hint:    "the block is over; its changes stay"})
 			return false
 		}
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
 	}
+	c.queryDone("")
 	return true
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/bpfdb/bpfdb/server"
 )
 
-const serveUsage = `usage: bpfdb serve --db FILE [--listen ADDR] [--user NAME] [flags]
+const serveUsage = `usage: bpfdb serve --db FILE [--listen ADDR] [--metrics ADDR] [--user NAME] [flags]
 
 Serve a database to PostgreSQL clients (psql, pgx, JDBC, psycopg) over the
 PostgreSQL wire protocol, until SIGINT or SIGTERM: then it stops accepting
@@ -28,16 +28,29 @@ name PASSWORD '...' [SUPERUSER]). A database without users gets a
 superuser at the first start: --user and the password in the environment
 variable BPFDB_PASSWORD (or BPFDB_USER and BPFDB_PASSWORD). Only a
 superuser may attach or detach programs, manage users, SET the
-database's settings, read hook maps or COPY from the server's files. With --tls-cert and --tls-key, clients that ask for encryption
+database's settings, read hook maps or COPY from the server's files.
+With --tls-cert and --tls-key, clients that ask for encryption
 (sslmode=require) get TLS; without, connections are not encrypted.
 
   psql -h 127.0.0.1 -p 5433 -U admin -c 'SELECT * FROM bpfdb_hooks()'
+
+With --metrics, Prometheus scrapes http://ADDR/metrics: statements by
+outcome, errors by SQLSTATE and durations, connections by state, failed
+logins and cancel requests; the buffer pool's memory (limit, used, by
+tag), pin hits and misses, loads, evictions and spills; per hook whether
+a program is attached and its calls, errors, violations and time; and the
+Go runtime's and the process's figures. The address has no
+authentication: keep it on a trusted network (the default is off).
+
+  curl -s http://127.0.0.1:9187/metrics | grep bpfdb_buffer_hits
 
 Flags:
   --db FILE                the database (required; :memory: for one that
                            ends with the server), with options as
                            FILE?threads=2&memory_limit=1GB
   --listen ADDR            the TCP address to listen on (127.0.0.1:5433)
+  --metrics ADDR           serve Prometheus metrics at http://ADDR/metrics
+                           (e.g. 127.0.0.1:9187; default off)
   --user NAME              the bootstrap superuser (default $BPFDB_USER)
   --shutdown-timeout D     how long running statements may finish (30s)
   --tls-cert FILE, --tls-key FILE
@@ -61,6 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f := dbFlags{log: stderr}
 	f.register(fs)
 	listen := fs.String("listen", "127.0.0.1:5433", "the TCP address to listen on")
+	metricsAddr := fs.String("metrics", "", "the TCP address to serve Prometheus metrics on (empty: none)")
 	user := fs.String("user", os.Getenv("BPFDB_USER"), "the bootstrap superuser of a database without users")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long running statements may finish at shutdown")
 	certFile := fs.String("tls-cert", "", "a PEM certificate (chain) for TLS")
@@ -110,14 +124,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bpfdb serve: %v\n", err)
 		return 1
 	}
+	var ml net.Listener
+	if *metricsAddr != "" {
+		if ml, err = net.Listen("tcp", *metricsAddr); err != nil {
+			l.Close()
+			db.Close()
+			fmt.Fprintf(stderr, "bpfdb serve: --metrics: %v\n", err)
+			return 1
+		}
+	}
 	fmt.Fprintf(stdout, "bpfdb: serving %s on %s\n", f.db, l.Addr())
-	errc := make(chan error, 1)
+	// Serve and ServeMetrics each send their result; both end at Shutdown.
+	errc := make(chan error, 2)
+	running := 1
 	go func() { errc <- srv.Serve(l) }()
+	if ml != nil {
+		fmt.Fprintf(stdout, "bpfdb: metrics on http://%s/metrics\n", ml.Addr())
+		running++
+		go func() { errc <- srv.ServeMetrics(ml) }()
+	}
 	code := 0
 	select {
 	case <-ctx.Done():
 		logf("shutting down: waiting up to %s for running statements", *grace)
 	case err := <-errc:
+		running--
 		logf("%v", err)
 		code = 1
 	}
@@ -129,7 +160,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 		}
 	}
-	if code == 0 {
+	for range running {
 		<-errc
 	}
 	fmt.Fprintln(stdout, "bpfdb: stopped")

@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,5 +149,65 @@ func TestServeTLS(t *testing.T) {
 	io.ReadAll(out)
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestServeMetrics: with --metrics the server answers Prometheus scrapes
+// at /metrics on its own address, with the server's counters and the
+// database's figures, until it stops; a bad --metrics address is refused
+// before anything is served.
+func TestServeMetrics(t *testing.T) {
+	t.Setenv("BPFDB_USER", "admin")
+	t.Setenv("BPFDB_PASSWORD", "pw")
+	ctx, stop := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"--db", ":memory:", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0"}, w, &stderr)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	var got []string
+	for range 2 {
+		if !lines.Scan() {
+			t.Fatalf("output %q; stderr:\n%s", got, stderr.String())
+		}
+		got = append(got, lines.Text())
+	}
+	url, ok := strings.CutPrefix(got[1], "bpfdb: metrics on ")
+	if !strings.HasPrefix(got[0], "bpfdb: serving :memory: on ") || !ok || !strings.HasSuffix(url, "/metrics") {
+		t.Fatalf("output %q", got)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	for _, want := range []string{"\nbpfdb_server_queries_total{outcome=\"ok\"} 0\n", "\nbpfdb_memory_limit_bytes ",
+		"\nbpfdb_hook_attached{hook=\"unpin\"} 0\n", "\nbpfdb_buffer_hits_total "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the scrape has no %q:\n%s", want, body)
+		}
+	}
+	stop()
+	rest, _ := io.ReadAll(out)
+	if code := <-done; code != 0 || string(rest) != "bpfdb: stopped\n" {
+		t.Fatalf("exit %d, rest of stdout %q, stderr:\n%s", code, rest, stderr.String())
+	}
+	if resp, err := http.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatalf("metrics served after the stop: %s", resp.Status)
+	}
+
+	var stdout bytes.Buffer
+	stderr.Reset()
+	code := serve(context.Background(), []string{"--db", ":memory:", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:notaport"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "--metrics") || stdout.Len() != 0 {
+		t.Fatalf("a bad --metrics address: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }

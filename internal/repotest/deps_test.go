@@ -59,8 +59,11 @@ var depPolicies = map[string]depPolicy{
 	"internal/storage/buffer": {bpfdb: []string{"internal/storage/file"}},
 	"internal/storage/table":  {bpfdb: []string{"internal/types", "internal/vector", "internal/storage/file", "internal/storage/buffer"}},
 	// The wire server reads and writes the PostgreSQL protocol's messages
-	// with pgx's pgproto3; its tests are pgx clients.
-	"server": {modules: []string{"github.com/jackc/pgx/v5/pgproto3"}, testOnly: []string{"github.com/jackc/pgx/v5"}},
+	// with pgx's pgproto3 and exposes its metrics with Prometheus's
+	// client_golang; its tests are pgx clients and parse scrapes with
+	// Prometheus's expfmt.
+	"server": {modules: []string{"github.com/jackc/pgx/v5/pgproto3", "github.com/prometheus/client_golang"},
+		testOnly: []string{"github.com/jackc/pgx/v5", "github.com/prometheus/common", "github.com/prometheus/client_model"}},
 	// The shell's line editing and history come from x/term (RATIONALE.md).
 	"cmd/bpfdb": {modules: []string{"golang.org/x/term"}},
 	// The bench charts: a plotting library, in a command of its own so
