@@ -43,6 +43,11 @@ type Options struct {
 	// HookEngine runs the hooks' eBPF programs: EngineAuto (the JIT where
 	// available), EngineInterpreter or EngineJIT.
 	HookEngine HookEngine
+	// HookMaxErrors is the number of failed calls (a negative return, a
+	// fault, an exhausted instruction budget) after which a hook's program
+	// is detached and its record dropped from the database; 0 means 100,
+	// negative means never.
+	HookMaxErrors int64
 	// Logf receives the hook registry's events (attach, replace, detach,
 	// a program detached after too many errors); nil means log.Printf.
 	Logf func(format string, args ...any)
@@ -70,6 +75,7 @@ type DB struct {
 
 	progMu  sync.Mutex          // serializes ATTACH and DETACH PROGRAM; guards sources
 	sources map[ext.Hook]string // where each attached program came from
+	dropped sync.WaitGroup      // records of programs detached after errors being dropped
 
 	mu      sync.Mutex // guards sched, threads and closed
 	sched   *schedRef
@@ -101,17 +107,21 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	var opening atomic.Bool // re-attaching recorded programs is not news
 	opening.Store(true)
-	reg := hooks.New(hooks.Options{Engine: opts.HookEngine, Runners: runners(threads), Logf: func(format string, args ...any) {
-		if !opening.Load() {
-			logf(format, args...)
-		}
-	}})
+	var db *DB
+	reg := hooks.New(hooks.Options{Engine: opts.HookEngine, Runners: runners(threads), MaxErrors: opts.HookMaxErrors,
+		Logf: func(format string, args ...any) {
+			if !opening.Load() {
+				logf(format, args...)
+			}
+		},
+		Detached: func(h ext.Hook, a *hooks.Attachment, _ error) { db.detached(h, a, logf) },
+	})
 	cat, err := catalog.Open(path, catalog.Options{MemoryLimit: opts.MemoryLimit, Threads: threads, ReadOnly: opts.ReadOnly,
 		Load: reg.LoadPolicy(), Unpin: reg.UnpinPolicy(), Memory: reg.MemoryPolicy(), Allocate: reg.AllocatePolicy()})
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{cat: cat, hooks: reg, engine: opts.HookEngine, threads: threads, sources: map[ext.Hook]string{}}
+	db = &DB{cat: cat, hooks: reg, engine: opts.HookEngine, threads: threads, sources: map[ext.Hook]string{}}
 	if !opts.NoPrograms {
 		if err := db.attachRecorded(); err != nil {
 			cat.Close()
@@ -149,6 +159,7 @@ func (db *DB) Close() error {
 	s := db.sched
 	db.mu.Unlock()
 	s.s.Close()
+	db.dropped.Wait()
 	return db.cat.Close()
 }
 

@@ -161,6 +161,8 @@ func (c *connector) Close() error {
 //	read_only=BOOL      open a file database read-only (true/false, 1/0)
 //	no_programs=BOOL    open without attaching the eBPF programs the
 //	                    database records (Options.NoPrograms)
+//	hook_max_errors=N   failed calls after which a hook's program is
+//	                    detached (Options.HookMaxErrors; negative: never)
 //
 // An unknown or repeated option is an error.
 func ParseDSN(dsn string) (path string, opts Options, err error) {
@@ -202,8 +204,14 @@ func ParseDSN(dsn string) (path string, opts Options, err error) {
 				return "", Options{}, fmt.Errorf("data source %q: no_programs=%q is not true or false", dsn, v)
 			}
 			opts.NoPrograms = b
+		case "hook_max_errors":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return "", Options{}, fmt.Errorf("data source %q: hook_max_errors=%q is not a number (of failed calls; negative: never detach)", dsn, v)
+			}
+			opts.HookMaxErrors = n
 		default:
-			return "", Options{}, fmt.Errorf("data source %q: unknown option %q (threads, memory_limit, read_only or no_programs)", dsn, name)
+			return "", Options{}, fmt.Errorf("data source %q: unknown option %q (threads, memory_limit, read_only, no_programs or hook_max_errors)", dsn, name)
 		}
 	}
 	return path, opts, nil

@@ -40,7 +40,9 @@ func TestParseDSN(t *testing.T) {
 		{dsn: "x.db?threads=1&threads=2", err: "option threads given 2 times"},
 		{dsn: "x.db?memory_limit=lots", err: `size "lots"`},
 		{dsn: "x.db?read_only=maybe", err: `read_only="maybe" is not true or false`},
-		{dsn: "x.db?cache=shared", err: `unknown option "cache" (threads, memory_limit, read_only or no_programs)`},
+		{dsn: "x.db?hook_max_errors=-1", path: "x.db", opts: Options{HookMaxErrors: -1}},
+		{dsn: "x.db?hook_max_errors=many", err: `hook_max_errors="many" is not a number`},
+		{dsn: "x.db?cache=shared", err: `unknown option "cache" (threads, memory_limit, read_only, no_programs or hook_max_errors)`},
 		{dsn: "x.db?threads=%zz", err: "invalid URL escape"},
 	} {
 		path, opts, err := ParseDSN(tc.dsn)

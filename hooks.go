@@ -154,6 +154,41 @@ func (db *DB) DetachProgram(hook string) error {
 	return nil
 }
 
+// detached follows the registry's detach of a after too many errors: the
+// database stops recording the attachment, so that it does not come back
+// at the next open (the operator attaches it again after fixing it). The
+// registry is locked during the call, so the record is dropped on a
+// goroutine, which Close waits for; if another program was attached to the
+// hook meanwhile, its record stands.
+func (db *DB) detached(h ext.Hook, a *hooks.Attachment, logf func(string, ...any)) {
+	db.dropped.Add(1)
+	go func() {
+		defer db.dropped.Done()
+		db.progMu.Lock()
+		defer db.progMu.Unlock()
+		if db.hooks.Attached(h) != nil {
+			return
+		}
+		delete(db.sources, h)
+		if db.cat.ReadOnly() {
+			return
+		}
+		tx := db.cat.Begin()
+		dropped, err := tx.DropProgram(h.String())
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		switch {
+		case err != nil:
+			logf("hooks: %s: program %s was detached after errors, but its record stays in the database: %v", h, a.Name(), err)
+		case dropped:
+			logf("hooks: %s: program %s is no longer recorded in the database", h, a.Name())
+		}
+	}()
+}
+
 // HookMap returns the map called name of the program attached to hook:
 // a policy's state and its knobs (a quota, priorities), which Go code may
 // read and update while the program runs.

@@ -27,7 +27,9 @@ func openWith(t *testing.T, path string, opts bpfdb.Options) *bpfdb.DB {
 	if opts.Threads == 0 {
 		opts.Threads = 2
 	}
-	opts.Logf = quiet
+	if opts.Logf == nil {
+		opts.Logf = quiet
+	}
 	db, err := bpfdb.Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +276,54 @@ func TestHostilePrograms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDetachAfterErrors: a program that fails every call is detached after
+// HookMaxErrors failures, its record is dropped from the database (it does
+// not come back at the next open), the event is logged, and the answers
+// stay right throughout.
+func TestDetachAfterErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "errors.db")
+	db := openWith(t, path, bpfdb.Options{})
+	hashFixture(t, db)
+	want := rows(t, db, hashWorkload)
+	db.Close()
+
+	var mu sync.Mutex
+	var logged []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, fmt.Sprintf(format, args...))
+	}
+	db = openWith(t, path, bpfdb.Options{MemoryLimit: 4 << 20, HookMaxErrors: 5, Logf: logf})
+	exec(t, db, `ATTACH PROGRAM '`+testPrograms+`unpin.o' SECTION 'unpin_error' TO HOOK unpin`)
+	if got := rows(t, db, `SELECT count(*) FROM bpfdb_programs()`); got != "1" {
+		t.Fatalf("%s programs attached", got)
+	}
+	for range 3 {
+		if got := rows(t, db, hashWorkload); got != want {
+			t.Fatalf("with a failing program:\n%s\nwant\n%s", got, want)
+		}
+	}
+	if err := db.Close(); err != nil { // waits for the record to be dropped
+		t.Fatal(err)
+	}
+	mu.Lock()
+	events := strings.Join(logged, "\n")
+	mu.Unlock()
+	for _, w := range []string{"detached unpin_error after 5 errors", "no longer recorded"} {
+		if !strings.Contains(events, w) {
+			t.Errorf("log lacks %q:\n%s", w, events)
+		}
+	}
+	db = openWith(t, path, bpfdb.Options{})
+	if got := rows(t, db, `SELECT count(*) FROM bpfdb_programs()`); got != "0" {
+		t.Fatalf("after reopening, %s programs attached: the failing one came back", got)
+	}
+	if got := rows(t, db, hashWorkload); got != want {
+		t.Fatalf("after reopening:\n%s\nwant\n%s", got, want)
 	}
 }
 

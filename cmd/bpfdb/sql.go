@@ -36,6 +36,7 @@ const sqlUsage = `usage: bpfdb -c SQL [--db FILE] [--format table|csv|json] [--t
   --db FILE   the database: a file (created if absent) or ":memory:" (the
               default); options may follow as in the database/sql driver's
               data source names: FILE?threads=2&memory_limit=1GB&read_only=true
+              (also no_programs=true, hook_max_errors=N)
   --format F  table (aligned, psql-like, the default), csv (a header row;
               NULL is an empty field) or json (per query an array of objects)
   --threads N worker threads (default: the --db option, else GOMAXPROCS)

@@ -57,6 +57,11 @@ type Options struct {
 	// Logf receives the registry's events (attach, replace, detach, and
 	// detach after errors); nil means the standard logger.
 	Logf func(format string, args ...any)
+	// Detached, if set, is told of a program the registry detached on
+	// its own after MaxErrors failures, with the last failure. It is
+	// called with the registry locked: it must not call the registry
+	// (start a goroutine for that).
+	Detached func(hook ext.Hook, a *Attachment, last error)
 }
 
 // Defaults of Options.
@@ -359,6 +364,9 @@ func (r *Registry) detachFailingLocked(a *Attachment, last error) {
 	}
 	r.swapped(a.hook, nil)
 	r.opts.Logf("hooks: %s: detached %s after %d errors; last: %v", a.hook, a.name, a.errors.Load(), last)
+	if r.opts.Detached != nil {
+		r.opts.Detached(a.hook, a, last)
+	}
 }
 
 // swapped follows a change of hook's slot to a (nil: detached): the hash
