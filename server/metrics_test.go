@@ -69,6 +69,20 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return fams
 }
 
+// gather gathers ts's metrics, as series returns them.
+func gather(t *testing.T, ts *testServer) map[string]float64 {
+	t.Helper()
+	fams, err := ts.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	return series(byName)
+}
+
 // series flattens families into one value per series, keyed
 // name{label="value",...}: a counter's or gauge's value, a histogram's
 // count (as name_count).

@@ -281,7 +281,9 @@ func TestCancel(t *testing.T) {
 
 // TestConcurrentClients runs clients at once, each a mix of queries in
 // both protocols, for a while: no errors, and no goroutines left behind
-// when they disconnect. BPFDB_CLIENTS and BPFDB_SECONDS change the load
+// when they disconnect. Meanwhile the metrics are gathered again and
+// again, and in the end the statements counted ok are the queries the
+// clients ran. BPFDB_CLIENTS and BPFDB_SECONDS change the load
 // (default 32 clients for 2 seconds); the seed is logged and read back
 // from BPFDB_SEED.
 func TestConcurrentClients(t *testing.T) {
@@ -304,6 +306,25 @@ func TestConcurrentClients(t *testing.T) {
 		return ms.HeapAlloc
 	}
 	heapBefore := heap()
+	m0 := gather(t, ts)
+	stopScrapes := make(chan struct{})
+	scrapes := make(chan int)
+	go func() {
+		n := 0
+		defer func() { scrapes <- n }()
+		for {
+			select {
+			case <-stopScrapes:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := ts.metrics.reg.Gather(); err != nil {
+				t.Errorf("gather the metrics under load: %v", err)
+				return
+			}
+			n++
+		}
+	}()
 
 	queries := []struct {
 		sql  string
@@ -349,13 +370,22 @@ func TestConcurrentClients(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stopScrapes)
+	t.Logf("%d scrapes meanwhile", <-scrapes)
 	close(errs)
+	failed := false
 	for err := range errs {
 		t.Error(err)
+		failed = true
 	}
 	n := 0
 	total.Range(func(_, v any) bool { n += v.(int); return true })
 	t.Logf("%d queries", n)
+	m1 := gather(t, ts)
+	ok, bad := `bpfdb_server_queries_total{outcome="ok"}`, `bpfdb_server_queries_total{outcome="error"}`
+	if !failed && (m1[ok]-m0[ok] != float64(n) || m1[bad] != m0[bad]) {
+		t.Errorf("metrics: %g statements ok and %g failed, want the clients' %d queries and none", m1[ok]-m0[ok], m1[bad]-m0[bad], n)
+	}
 	// The connections' goroutines end once the clients left.
 	for i := 0; ; i++ {
 		if g := runtime.NumGoroutine(); g <= before {
