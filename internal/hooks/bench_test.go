@@ -32,7 +32,7 @@ func BenchmarkUnpinSite(b *testing.B) {
 	run := func(b *testing.B, p buffer.UnpinPolicy) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if p.Unpin(m, blk).Queue < 0 {
+			if p.Unpin(m, blk, 1).Queue < 0 {
 				b.Fatal("bad queue")
 			}
 		}
@@ -191,7 +191,7 @@ func BenchmarkUnpinParallel(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			blk := blks[next.Add(1)%int64(len(blks))]
 			for pb.Next() {
-				if p.Unpin(m, blk).Queue < 0 {
+				if p.Unpin(m, blk, 1).Queue < 0 {
 					panic("bad queue")
 				}
 			}
@@ -213,7 +213,7 @@ func BenchmarkUnpinParallel(b *testing.B) {
 			}
 			p := reg.UnpinPolicy()
 			for i := 0; b.Loop(); i++ {
-				if p.Unpin(m, blks[i%len(blks)]).Queue < 0 {
+				if p.Unpin(m, blks[i%len(blks)], uint64(i)).Queue < 0 {
 					b.Fatal("bad queue")
 				}
 			}

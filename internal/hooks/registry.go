@@ -89,7 +89,6 @@ type Registry struct {
 	sched   schedSite
 	exec    execSite
 	caches  memCaches
-	seq     atomic.Uint64 // unpin calls seen, for the context's seq
 }
 
 // New returns a registry with nothing attached.

@@ -24,9 +24,10 @@ import (
 // are violations, counted and replaced by the built-in choice.
 //
 // The context's block identity, size, tag and loads are read without a
-// lock (Block.Number, Kind, Loads). What it cannot say yet: seq is this
-// registry's count of unpin calls, not the manager's eviction sequence
-// number; worker is BPFDB_NO_WORKER.
+// lock (Block.Number, Kind, Loads); seq is the manager's eviction sequence
+// number of this unpin, which the block's queue entry carries. What it
+// cannot say yet: worker is BPFDB_NO_WORKER (the buffer manager does not
+// know which worker unpins).
 
 // Offsets of the Unpin context's fields.
 var unpinCtx = struct{ block, seq, size, tag, temporary, builtinQueue, loads, worker, queue, unload int }{}
@@ -66,15 +67,15 @@ func (r *Registry) UnpinPolicy() buffer.UnpinPolicy {
 }
 
 // Unpin implements buffer.UnpinPolicy.
-func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
+func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffer.Placement {
 	a := s.r.load(ext.Unpin)
 	if a == nil {
 		return buffer.Placement{Queue: b.Queue()}
 	}
-	return a.unpin(m, b)
+	return a.unpin(m, b, seq)
 }
 
-func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement {
+func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffer.Placement {
 	def := buffer.Placement{Queue: b.Queue()}
 	rn := a.acquireFrom(b.Number())
 	defer rn.release()
@@ -82,7 +83,7 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block) buffer.Placement 
 	*st = unpinState{m: m, b: b, enqueue: -1}
 	ctx, le := rn.ctx, binary.LittleEndian
 	le.PutUint64(ctx[unpinCtx.block:], b.Number())
-	le.PutUint64(ctx[unpinCtx.seq:], a.r.seq.Add(1))
+	le.PutUint64(ctx[unpinCtx.seq:], seq)
 	le.PutUint32(ctx[unpinCtx.size:], uint32(b.Size()))
 	le.PutUint32(ctx[unpinCtx.tag:], uint32(b.Tag()))
 	le.PutUint32(ctx[unpinCtx.temporary:], b2u(b.Kind() == buffer.Temporary))

@@ -464,8 +464,11 @@ func (m *Manager) Unpin(b *Block) {
 }
 
 // placeUnpinned asks the Unpin policy where b goes and carries it out.
+// The unpin takes its sequence number first, so that the policy sees the
+// number its queue entry will carry.
 func (m *Manager) placeUnpinned(b *Block) {
-	p := m.unpin.Unpin(m, b)
+	s := m.seq.Add(1)
+	p := m.unpin.Unpin(m, b, s)
 	if p.Unload {
 		if m.unload(b) {
 			m.stats.unloads.Add(1)
@@ -477,12 +480,15 @@ func (m *Manager) placeUnpinned(b *Block) {
 		m.stats.repairs.Add(1)
 		p.Queue = b.Queue()
 	}
-	m.enqueue(b, p.Queue)
+	m.enqueueAt(b, p.Queue, s)
 }
 
 // enqueue gives b the next sequence number and appends an entry to queue q.
-func (m *Manager) enqueue(b *Block, q int) {
-	s := m.seq.Add(1)
+func (m *Manager) enqueue(b *Block, q int) { m.enqueueAt(b, q, m.seq.Add(1)) }
+
+// enqueueAt appends an entry with sequence number s for b to queue q,
+// unless a later unpin placed b already.
+func (m *Manager) enqueueAt(b *Block, q int, s uint64) {
 	for {
 		old := b.seq.Load()
 		if old >= s {

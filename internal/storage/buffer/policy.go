@@ -60,14 +60,17 @@ type Placement struct {
 // last unpin within each queue), or to unload b at once (scan resistance,
 // early unload).
 //
+// Given: seq, the eviction sequence number this unpin took (one per unpin,
+// growing; the queues evict the lowest first). The queue entry, if any,
+// carries it.
+//
 // Afterwards the host guarantees: the block is evictable. For a queue, it
-// gives b the next eviction sequence number and appends an entry to that
-// queue (entries left from earlier unpins become stale and are skipped); a
-// queue out of range is replaced by b.Queue() and counted as a repair. For
-// Unload, it unloads b if b is still unpinned and resident, and otherwise
-// enqueues it as for b.Queue().
+// appends an entry with seq to that queue (entries left from earlier unpins
+// become stale and are skipped); a queue out of range is replaced by
+// b.Queue() and counted as a repair. For Unload, it unloads b if b is still
+// unpinned and resident, and otherwise enqueues it as for b.Queue().
 type UnpinPolicy interface {
-	Unpin(m *Manager, b *Block) Placement
+	Unpin(m *Manager, b *Block, seq uint64) Placement
 }
 
 // MemoryPolicy is the UpdateUsedMemory seam: accounting per tag.
@@ -148,7 +151,9 @@ func (DefaultLoad) Load(m *Manager, b *Block, buf []byte) error { return m.ReadB
 type DefaultUnpin struct{}
 
 // Unpin places b in its own queue.
-func (DefaultUnpin) Unpin(m *Manager, b *Block) Placement { return Placement{Queue: b.Queue()} }
+func (DefaultUnpin) Unpin(m *Manager, b *Block, seq uint64) Placement {
+	return Placement{Queue: b.Queue()}
+}
 
 // DefaultMemory is the built-in MemoryPolicy: count every change at once.
 type DefaultMemory struct{}

@@ -29,7 +29,7 @@ type pool struct {
 // unloadAll is an Unpin policy that unloads every block at its last unpin.
 type unloadAll struct{}
 
-func (unloadAll) Unpin(m *Manager, b *Block) Placement { return Placement{Unload: true} }
+func (unloadAll) Unpin(m *Manager, b *Block, seq uint64) Placement { return Placement{Unload: true} }
 
 // lazyLoad is a Load policy that forgets to read: the host must repair it.
 type lazyLoad struct{}
@@ -39,7 +39,7 @@ func (lazyLoad) Load(m *Manager, b *Block, buf []byte) error { return nil }
 // badQueue is an Unpin policy that names a queue that does not exist.
 type badQueue struct{}
 
-func (badQueue) Unpin(m *Manager, b *Block) Placement { return Placement{Queue: NumQueues} }
+func (badQueue) Unpin(m *Manager, b *Block, seq uint64) Placement { return Placement{Queue: NumQueues} }
 
 // TestPool runs the data-driven tests in testdata/*.txt. Commands:
 //
