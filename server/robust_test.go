@@ -236,7 +236,9 @@ func TestBadClients(t *testing.T) {
 }
 
 // TestCancel: a cancel request stops a long query with 57014 and the
-// session goes on; a cancel request with the wrong key does nothing.
+// session goes on; a cancel request with the wrong key does nothing. The
+// metrics show the session active while its query runs, every cancel
+// request and the cancelled statements' errors.
 func TestCancel(t *testing.T) {
 	ts := startServer(t, nil, Options{})
 	ctx := context.Background()
@@ -249,6 +251,9 @@ func TestCancel(t *testing.T) {
 			errc <- c.QueryRow(ctx, crossJoin, mode).Scan(&n)
 		}()
 		waitRunning(t, ts)
+		if m := gather(t, ts); m[`bpfdb_server_connections{state="active"}`] != 1 {
+			t.Errorf("%v: %g active connections while the query runs, want 1", mode, m[`bpfdb_server_connections{state="active"}`])
+		}
 		// A forged key first: nothing happens.
 		forged, err := net.Dial("tcp", ts.addr)
 		if err != nil {
@@ -276,6 +281,17 @@ func TestCancel(t *testing.T) {
 		if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 			t.Fatalf("%v: after the cancel: %v", mode, err)
 		}
+	}
+	// A forged request's connection may still be served: wait for it.
+	for i := 0; ; i++ {
+		m := gather(t, ts)
+		if m["bpfdb_server_cancel_requests_total"] == 4 && m[`bpfdb_server_query_errors_total{sqlstate="57014"}`] == 2 {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("%g cancel requests and %g statements cancelled, want 4 and 2", m["bpfdb_server_cancel_requests_total"], m[`bpfdb_server_query_errors_total{sqlstate="57014"}`])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -484,7 +500,7 @@ func TestVanishCancels(t *testing.T) {
 }
 
 // TestTooManyConnections: beyond Options.MaxConnections a client is
-// refused with 53300; when one leaves, the next gets in.
+// refused with 53300 (and counted); when one leaves, the next gets in.
 func TestTooManyConnections(t *testing.T) {
 	ts := startServer(t, nil, Options{MaxConnections: 2})
 	ctx := context.Background()
@@ -504,6 +520,9 @@ func TestTooManyConnections(t *testing.T) {
 			c.Close(ctx)
 		}
 		t.Fatalf("a third connection: %v, want 53300", err)
+	}
+	if m := gather(t, ts); m["bpfdb_server_connections_refused_total"] != 1 || m[`bpfdb_server_connections{state="idle"}`] != 2 {
+		t.Errorf("metrics: %g connections refused, %g idle; want 1 and 2", m["bpfdb_server_connections_refused_total"], m[`bpfdb_server_connections{state="idle"}`])
 	}
 	a.Close(ctx)
 	for i := 0; ; i++ {
