@@ -75,7 +75,10 @@
 // # Locks
 //
 // Pinning a resident block is one compare-and-swap on the block's state
-// word; unpinning is one more plus, at zero readers, an atomic add for the
+// word and an add to the hit counter, whose stripes (one per queue shard,
+// each on a cache line of its own) keep pins of different blocks on
+// different cores from writing one shared line; unpinning is one more
+// compare-and-swap plus, at zero readers, an atomic add for the
 // sequence number and a shard lock. Loading, unloading and freeing hold
 // the block's mutex; an eviction or a readahead only try-locks a
 // candidate's mutex, so a goroutine loading one block (and evicting others
