@@ -15,13 +15,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// The metrics a scrape returns, besides the Go runtime's (go_*), the
-// process's (process_*) and the metric handler's own (promhttp_*):
+// The metrics a scrape returns, besides the Go runtime's (go_*, and
+// go_build_info: the module's version), the process's (process_*) and the
+// metric handler's own (promhttp_*):
 //
 //	bpfdb_server_…    the server's counters, kept by the server:
 //	                  connections by state, connections accepted and
 //	                  refused, failed logins, cancel requests, statements
-//	                  by outcome, errors by SQLSTATE, statement durations
+//	                  by outcome, errors by SQLSTATE, statement durations,
+//	                  rows sent
 //	bpfdb_memory_…    the buffer manager's memory (DB.Memory): limit, used,
 //	bpfdb_buffer_…    used per tag; its counters: pin hits and misses,
 //	                  loads, evictions, spills, ...
@@ -60,6 +62,7 @@ type metrics struct {
 	queriesError prometheus.Counter
 	errors       *prometheus.CounterVec // by SQLSTATE
 	duration     prometheus.Histogram
+	rowsSent     prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -76,6 +79,7 @@ func newMetrics(s *Server) *metrics {
 		refused:      counter("bpfdb_server_connections_refused_total", "Connections refused because the server had MaxConnections open (SQLSTATE 53300)."),
 		authFailures: counter("bpfdb_server_authentication_failures_total", "Logins refused for a wrong password or an unknown user (SQLSTATE 28P01)."),
 		cancels:      counter("bpfdb_server_cancel_requests_total", "Cancel requests received, whether or not their key matched a session."),
+		rowsSent:     counter("bpfdb_server_rows_sent_total", "Result rows sent to clients (DataRow messages)."),
 		queriesOK:    queries.WithLabelValues("ok"),
 		queriesError: queries.WithLabelValues("error"),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -90,7 +94,7 @@ func newMetrics(s *Server) *metrics {
 			NativeHistogramMaxBucketNumber: 160,
 		}),
 	}
-	m.reg.MustRegister(m.accepted, m.refused, m.authFailures, m.cancels, queries, m.errors, m.duration,
+	m.reg.MustRegister(m.accepted, m.refused, m.authFailures, m.cancels, queries, m.errors, m.duration, m.rowsSent,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "bpfdb_server_max_connections",
 			Help: "The most connections the server keeps open (Options.MaxConnections).",
@@ -98,6 +102,7 @@ func newMetrics(s *Server) *metrics {
 		dbCollector{s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
 	)
 	return m
 }

@@ -115,7 +115,7 @@ func series(fams map[string]*dto.MetricFamily) map[string]float64 {
 // ones a statement or a login moves by a known amount.
 func goldenSeries(key string) bool {
 	for _, p := range []string{"bpfdb_server_queries_total", "bpfdb_server_query_errors_total", "bpfdb_server_query_duration_seconds_count",
-		"bpfdb_server_authentication_failures_total", "bpfdb_server_cancel_requests_total", "bpfdb_hook_attached"} {
+		"bpfdb_server_authentication_failures_total", "bpfdb_server_cancel_requests_total", "bpfdb_server_rows_sent_total", "bpfdb_hook_attached"} {
 		if key == p || strings.HasPrefix(key, p+"{") {
 			return true
 		}
@@ -328,6 +328,11 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("max connections %g, want the default 256", s["bpfdb_server_max_connections"])
 	}
 	must("go_goroutines")
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(s)), func(k string) bool {
+		return strings.HasPrefix(k, "go_build_info{") && strings.Contains(k, `path="github.com/bpfdb/bpfdb"`)
+	}) {
+		t.Error("no go_build_info of github.com/bpfdb/bpfdb")
+	}
 	must("process_open_fds")
 
 	resp, err := http.Get(strings.TrimSuffix(url, metricsPath) + "/")

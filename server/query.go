@@ -234,6 +234,7 @@ func (c *conn) sendRows(r *bpfdb.Result, formats []int16, first, limit int) (int
 	if errors.Is(err, errStop) {
 		err = nil
 	}
+	c.srv.metrics.rowsSent.Add(float64(sent))
 	return sent, err
 }
 
