@@ -11,6 +11,12 @@ import (
 // of one vector.
 const MaxRows = vector.Size
 
+// HashPrefix is how many bytes of each VARCHAR key the Hash hook's
+// prefixes region holds: enough for most keys (names, codes, flags), so
+// that a program reads them from memory instead of calling a helper per
+// row.
+const HashPrefix = 32
+
 // Helper id bases: each hook numbers its helpers from its base, far above
 // Linux's helper ids, so that a program built for one hook names helpers
 // another hook does not have (and the verifier rejects it there).
@@ -38,25 +44,30 @@ var specs = [...]*Spec{
 			"column per vector of up to BPFDB_MAX_ROWS rows. Write hashes[0..count) and return\n" +
 			"BPFDB_HANDLED, or return BPFDB_BUILTIN. Equal keys must hash equally.",
 		Fields: []Field{
-			{Name: "keys", Type: Ptr, Region: "keys", Doc: "count key values, 8 bytes each: integers, dates (days) and decimals (scaled) sign-extended, doubles as their bits, booleans 0/1, strings their length (bytes via bpfdb_hash_key_bytes)"},
+			{Name: "keys", Type: Ptr, Region: "keys", Doc: "count key values, 8 bytes each: integers, dates (days) and decimals (scaled) sign-extended, doubles as their bits, booleans 0/1, strings their length (their first bytes in prefixes, all of them via bpfdb_hash_key_bytes)"},
 			{Name: "hashes", Type: Ptr, Region: "hashes", Doc: "count hashes: in, the hash of the previous key columns when flags has BPFDB_HASH_COMBINE; out, the new hash"},
 			{Name: "nulls", Type: Ptr, Region: "nulls", Doc: "count bytes, 1 where the key is NULL"},
 			{Name: "count", Type: U32, Min: 0, Max: MaxRows, Doc: "rows in this vector"},
 			{Name: "type", Type: U32, Doc: "the key column's type: BPFDB_TYPE_*"},
 			{Name: "column", Type: U32, Doc: "index of the key column in the key (0 for the first)"},
 			{Name: "flags", Type: U32, Doc: "BPFDB_HASH_COMBINE: combine with hashes[] instead of overwriting"},
+			{Name: "prefixes", Type: Ptr, Region: "prefixes", Doc: "VARCHAR keys: the first BPFDB_HASH_PREFIX bytes of each key, zero-padded, row r's at prefixes + r*BPFDB_HASH_PREFIX (longer keys whole via bpfdb_hash_key_bytes); not filled for other types"},
 		},
 		Regions: []Region{
 			{Name: "keys", Size: MaxRows * 8},
 			{Name: "hashes", Size: MaxRows * 8, Writable: true},
 			{Name: "nulls", Size: MaxRows},
+			{Name: "prefixes", Size: MaxRows * HashPrefix},
 		},
 		Helpers: []Helper{
 			{ID: baseHash, Name: "bpfdb_hash_key_bytes", Ret: ebpf.RetScalar,
 				Args: []Arg{argCtx, scalar("row", U32), {"buf", Ptr, ebpf.ArgUninitMem}, {"size", U32, ebpf.ArgConstSize}},
 				Doc:  "copy up to size bytes of the VARCHAR key of row into buf; returns the key's full length, or a negative errno (not a VARCHAR key, row out of range)"},
 		},
-		Consts: []Const{{"BPFDB_HASH_COMBINE", 1, "flags: combine with the previous columns' hash"}},
+		Consts: []Const{
+			{"BPFDB_HASH_COMBINE", 1, "flags: combine with the previous columns' hash"},
+			{"BPFDB_HASH_PREFIX", HashPrefix, "bytes of each VARCHAR key in prefixes"},
+		},
 	},
 	ExecuteForever: {
 		Hook: ExecuteForever,

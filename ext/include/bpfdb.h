@@ -82,20 +82,23 @@ static long (*bpf_get_prandom_u32)(void) = (void *)0x7;
  * column per vector of up to BPFDB_MAX_ROWS rows. Write hashes[0..count) and return
  * BPFDB_HANDLED, or return BPFDB_BUILTIN. Equal keys must hash equally. */
 #define BPFDB_HASH_COMBINE 1 /* flags: combine with the previous columns' hash */
+#define BPFDB_HASH_PREFIX 32 /* bytes of each VARCHAR key in prefixes */
 
 /* region keys: 16384 bytes, read-only */
 /* region hashes: 16384 bytes, writable */
 /* region nulls: 2048 bytes, read-only */
+/* region prefixes: 65536 bytes, read-only */
 struct bpfdb_hash_ctx {
-	__u64 keys;                /*   0 ro: count key values, 8 bytes each: integers, dates (days) and decimals (scaled) sign-extended, doubles as their bits, booleans 0/1, strings their length (bytes via bpfdb_hash_key_bytes) */
+	__u64 keys;                /*   0 ro: count key values, 8 bytes each: integers, dates (days) and decimals (scaled) sign-extended, doubles as their bits, booleans 0/1, strings their length (their first bytes in prefixes, all of them via bpfdb_hash_key_bytes) */
 	__u64 hashes;              /*   8 ro: count hashes: in, the hash of the previous key columns when flags has BPFDB_HASH_COMBINE; out, the new hash */
 	__u64 nulls;               /*  16 ro: count bytes, 1 where the key is NULL */
 	__u32 count;               /*  24 ro: rows in this vector */
 	__u32 type;                /*  28 ro: the key column's type: BPFDB_TYPE_* */
 	__u32 column;              /*  32 ro: index of the key column in the key (0 for the first) */
 	__u32 flags;               /*  36 ro: BPFDB_HASH_COMBINE: combine with hashes[] instead of overwriting */
+	__u64 prefixes;            /*  40 ro: VARCHAR keys: the first BPFDB_HASH_PREFIX bytes of each key, zero-padded, row r's at prefixes + r*BPFDB_HASH_PREFIX (longer keys whole via bpfdb_hash_key_bytes); not filled for other types */
 };
-_Static_assert(sizeof(struct bpfdb_hash_ctx) == 40, "hash context size");
+_Static_assert(sizeof(struct bpfdb_hash_ctx) == 48, "hash context size");
 
 /* copy up to size bytes of the VARCHAR key of row into buf; returns the key's full length, or a negative errno (not a VARCHAR key, row out of range) */
 static long (*bpfdb_hash_key_bytes)(struct bpfdb_hash_ctx *ctx, __u32 row, void *buf, __u32 size) = (void *)0x1000;

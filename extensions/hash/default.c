@@ -3,9 +3,10 @@
  * it is the reference the alternatives are measured against, and the proof
  * that the hook sees every key as the engine does.
  *
- * Every type is hashed here, VARCHAR keys up to MAX_STR bytes included; a
- * vector holding a longer string is left to the built-in (BPFDB_BUILTIN),
- * which computes the same function, so the two never disagree.
+ * Every type is hashed here, VARCHAR keys up to MAX_STR bytes included
+ * (read from the prefixes region, no helper call per row); a vector
+ * holding a longer string is left to the built-in (BPFDB_BUILTIN), which
+ * computes the same function, so the two never disagree.
  *
  * What is constant for a vector is decided once, before the row loops:
  * the key type, and for integer keys (the common ones) whether to combine
@@ -24,7 +25,7 @@
 #define EXP_BITS 0x7ff0000000000000ULL
 #define MANT_BITS 0x000fffffffffffffULL
 #define GO_NAN 0x7ff8000000000001ULL /* math.NaN()'s bits */
-#define MAX_STR 32
+#define MAX_STR BPFDB_HASH_PREFIX
 #define __always_inline inline __attribute__((always_inline))
 
 /* The splitmix64 finalizer. */
@@ -84,14 +85,16 @@ static __always_inline __u64 hash_bytes(const __u64 *w, __u64 len)
 	return mix(h);
 }
 
-static __always_inline int hash_strings(struct bpfdb_hash_ctx *ctx, __u64 *hashes, const __u8 *nulls, __u32 n, __u64 comb)
+/* VARCHAR keys: each one's bytes are the first ones of its slot in
+ * prefixes (BPFDB_HASH_PREFIX = MAX_STR bytes, zero-padded), its length
+ * in keys. */
+static __always_inline int hash_strings(const __u64 *keys, const __u64 *prefixes, __u64 *hashes, const __u8 *nulls, __u32 n, __u64 comb)
 {
-	__u64 w[MAX_STR / 8];
 	for (__u32 r = 0; r < n; r++) {
-		__u64 len = bpfdb_hash_key_bytes(ctx, r, w, sizeof(w));
-		if (len > MAX_STR) /* longer, or an error: the built-in does it */
+		__u64 len = keys[r];
+		if (len > MAX_STR) /* longer: the built-in does the vector */
 			return BPFDB_BUILTIN;
-		__u64 h = sel(nulls[r], NULL_HASH, hash_bytes(w, len));
+		__u64 h = sel(nulls[r], NULL_HASH, hash_bytes(prefixes + r * (MAX_STR / 8), len));
 		hashes[r] = sel(comb, combine(hashes[r], h), h);
 	}
 	return BPFDB_HANDLED;
@@ -126,7 +129,7 @@ int hash_default(struct bpfdb_hash_ctx *ctx)
 	__u32 type = ctx->type;
 
 	if (type == BPFDB_TYPE_VARCHAR)
-		return hash_strings(ctx, hashes, nulls, n, comb);
+		return hash_strings(keys, (const __u64 *)ctx->prefixes, hashes, nulls, n, comb);
 	if (type == BPFDB_TYPE_DOUBLE) {
 		for (__u32 r = 0; r < n; r++) {
 			__u64 h = sel(nulls[r], NULL_HASH, key(double_bits(keys[r])));

@@ -21,6 +21,8 @@ import (
 //	           INTEGER, DATE, BIGINT, DECIMAL's scaled integer), a DOUBLE's
 //	           bits, a VARCHAR's length; 0 for NULL
 //	nulls[r]   1 where the key is NULL
+//	prefixes   VARCHAR keys: each key's first ext.HashPrefix bytes,
+//	           zero-padded, in a slot of that size per row
 //	hashes[r]  the previous columns' hash when combining (flags has
 //	           BPFDB_HASH_COMBINE)
 //
@@ -31,20 +33,22 @@ import (
 // operators compare keys after hashes match.
 
 // Offsets of the Hash context's fields.
-var hashCtx = struct{ keys, hashes, nulls, count, typ, column, flags int }{}
+var hashCtx = struct{ keys, hashes, nulls, count, typ, column, flags, prefixes int }{}
 
 func init() {
 	s := ext.SpecOf(ext.Hash)
 	hashCtx.keys, hashCtx.hashes, hashCtx.nulls = s.Field("keys").Offset(), s.Field("hashes").Offset(), s.Field("nulls").Offset()
 	hashCtx.count, hashCtx.typ = s.Field("count").Offset(), s.Field("type").Offset()
 	hashCtx.column, hashCtx.flags = s.Field("column").Offset(), s.Field("flags").Offset()
+	hashCtx.prefixes = s.Field("prefixes").Offset()
 }
 
 // hashState is a runner's Hash regions and the request being served.
 type hashState struct {
-	keys   []uint64 // ext.MaxRows
-	hashes []uint64 // ext.MaxRows
-	nulls  []byte   // ext.MaxRows
+	keys     []uint64 // ext.MaxRows
+	hashes   []uint64 // ext.MaxRows
+	nulls    []byte   // ext.MaxRows
+	prefixes []byte   // ext.MaxRows slots of ext.HashPrefix bytes
 	req    *hash.Request
 	// What bpfdb_hash_key_bytes reads, taken once per request: the
 	// VARCHAR vector's strings (nil for another type) and their arena.
@@ -69,15 +73,17 @@ func (st *hashState) serve(req *hash.Request) {
 }
 
 func newHashState(rn *runner) *hashState {
-	st := &hashState{keys: make([]uint64, ext.MaxRows), hashes: make([]uint64, ext.MaxRows), nulls: make([]byte, ext.MaxRows)}
+	st := &hashState{keys: make([]uint64, ext.MaxRows), hashes: make([]uint64, ext.MaxRows), nulls: make([]byte, ext.MaxRows),
+		prefixes: bytesOf(make([]uint64, ext.MaxRows*ext.HashPrefix/8))}
 	rn.opts.Host = st
 	rn.opts.Memory = []ebpf.Memory{
-		{Data: bytesOf(st.keys)}, {Data: bytesOf(st.hashes), Writable: true}, {Data: st.nulls},
+		{Data: bytesOf(st.keys)}, {Data: bytesOf(st.hashes), Writable: true}, {Data: st.nulls}, {Data: st.prefixes},
 	}
 	le := binary.LittleEndian
 	le.PutUint64(rn.ctx[hashCtx.keys:], addr(bytesOf(st.keys)))
 	le.PutUint64(rn.ctx[hashCtx.hashes:], addr(bytesOf(st.hashes)))
 	le.PutUint64(rn.ctx[hashCtx.nulls:], addr(st.nulls))
+	le.PutUint64(rn.ctx[hashCtx.prefixes:], addr(st.prefixes))
 	return st
 }
 
@@ -157,9 +163,17 @@ func fillKeys(st *hashState, v *vector.Vector, sel vector.Selection, n int) {
 	case types.PhysFloat64:
 		fillWords(keys, v.Float64s(), sel)
 	case types.PhysString:
-		d := v.Strs()
+		d, arena := v.Strs(), v.Arena()
 		for r := range keys {
-			keys[r] = uint64(d[index(sel, r)].Len)
+			s := d[index(sel, r)]
+			keys[r] = uint64(s.Len)
+			// The slot whole, so that the bytes past the key are zeros.
+			// (A NULL's header need not point into the arena.)
+			var slot [ext.HashPrefix]byte
+			if off := int(s.Off); off <= len(arena) {
+				copy(slot[:], arena[off:min(len(arena), off+int(s.Len))])
+			}
+			*(*[ext.HashPrefix]byte)(st.prefixes[r*ext.HashPrefix:]) = slot
 		}
 	default:
 		panic(fmt.Sprintf("BUG: hash of a %v vector", v.Type()))
