@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bpfdb/bpfdb"
+	"github.com/bpfdb/bpfdb/ext"
 	"github.com/bpfdb/bpfdb/internal/tpch"
 	"github.com/bpfdb/bpfdb/internal/tpch/dbgen"
 )
@@ -28,31 +28,42 @@ const benchUsage = `usage: bpfdb bench <command> [flags]
 
 commands:
   tpch --sf X [--runs N] [--threads T] [--work DIR] [--baseline BIN]
-       [--queries LIST] [--out DIR]
+       [--queries LIST] [--configs LIST] [--hooks LIST] [--out DIR]
                  the hooks' overhead on TPC-H: every query, one warm-up and
-                 N timed runs (each right after an untimed one), in four
-                 configurations, each a process of its own, interleaved
+                 N timed runs (each right after an untimed one), in up to
+                 four configurations, each a process of its own, interleaved
                  run by run: the nohooks build (--baseline BIN, or built
                  with go build -tags nohooks), hooks present with nothing
-                 attached, every hook's default program under the
-                 interpreter, and under the JIT. Prints medians per query,
-                 overhead against nohooks, totals and geometric means, and
-                 each query's hook invocations per run. The data and the
-                 database are made in --work (default: a directory per scale
-                 factor under the temporary directory) and kept for the next
-                 run. --out DIR also writes results.md and results.json
-                 (go run ./cmd/bpfdb-charts DIR draws them).
+                 attached, the default programs of --hooks under the
+                 interpreter, and under the JIT. --configs picks among
+                 hooks, interpreter and jit (default: all three; nohooks
+                 always runs, as the baseline); --hooks names the hooks
+                 that get their default program (default: all seven:
+                 hash, execute_forever, schedule_task, load,
+                 update_used_memory, allocate_new_block, unpin), so that
+                 --configs interpreter --hooks hash measures one hook's
+                 share. Prints medians per query, overhead against nohooks,
+                 totals and geometric means, and each query's hook
+                 invocations per run. The data and the database are made
+                 in --work (default: a directory per scale factor under the
+                 temporary directory) and kept for the next run. --out DIR
+                 also writes results.md and results.json (go run
+                 ./cmd/bpfdb-charts DIR draws them).
   reconfig [--sf X] [--reps N] [--threads T] [--work DIR] [--out DIR]
                  attaching each stock policy live (verify, compile, swap)
                  against restarting bpfdb and warming it up again
-  footprint [--sf X] [--threads T] [--work DIR]
-                 binary sizes with and without hooks, resident memory idle,
-                 after TPC-H, and with every default program attached
-  serve --db FILE [--threads T] [--attach defaults] [--hook-engine E]
+  footprint [--sf X] [--threads T] [--work DIR] [--out DIR]
+                 binary sizes with and without hooks, the extension
+                 runtime's share, resident memory idle, after TPC-H, and
+                 with every default program attached, and the memory the
+                 attached programs hold; --out DIR also writes
+                 footprint.md and footprint.json
+  serve --db FILE [--threads T] [--attach defaults|HOOK,...] [--hook-engine E]
                  run TPC-H queries for bench tpch and reconfig: reads
                  "run N" (an untimed run, then a timed one) and "once N"
                  lines, answers "ok NANOSECONDS ROWS [HOOK=CALLS]..." or
-                 "error MESSAGE"
+                 "error MESSAGE"; --attach gives every hook (defaults) or
+                 the listed hooks their default program
 `
 
 func benchCommand(args []string, stdout, stderr io.Writer) int {
@@ -81,11 +92,30 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// The configurations bench tpch compares, in the order of its columns.
+// The configurations bench tpch compares, in the order of its columns:
+// the baseline first.
 var benchConfigs = []string{"nohooks", "hooks", "interpreter", "jit"}
 
+// benchReport is results.json: what was measured and how, and each query's
+// measurements.
+type benchReport struct {
+	SF      float64 `json:"sf"`
+	Runs    int     `json:"runs"`
+	Threads int     `json:"threads"`
+	// Configs are the configurations measured, nohooks first.
+	Configs []string `json:"configs"`
+	// Hooks are the hooks whose default program the interpreter and jit
+	// configurations attach.
+	Hooks []string `json:"hooks"`
+	// CallsFrom is the configuration whose hook invocations the queries'
+	// hook_calls_per_run hold ("" when no configuration attaches).
+	CallsFrom string         `json:"calls_from,omitempty"`
+	Queries   []*benchResult `json:"queries"`
+}
+
 // benchResult is one query's measurements: per configuration, the times of
-// the timed runs; per hook, the invocations in one run (JIT config).
+// the timed runs; per hook with a program, the invocations in one run (of
+// the configuration CallsFrom names).
 type benchResult struct {
 	Query string                     `json:"query"`
 	Rows  int                        `json:"rows"`
@@ -98,34 +128,102 @@ func benchTPCH(args []string, stdout, stderr io.Writer) int {
 	runs := fs.Int("runs", 3, "timed runs of each query in each configuration")
 	baseline := fs.String("baseline", "", "the nohooks build of bpfdb (default: go build -tags nohooks)")
 	only := fs.String("queries", "", "comma-separated query numbers (default: all 22)")
+	configList := fs.String("configs", "", "comma-separated configurations among hooks, interpreter and jit (default: all; nohooks always runs)")
+	hookList := fs.String("hooks", "", "comma-separated hooks whose default program the interpreter and jit configurations attach (default: all seven)")
 	out := fs.String("out", "", "write results.md and results.json into this directory")
 	if code, ok := sc.parse(fs, args, benchUsage, stderr); !ok {
 		return code
 	}
 	queries, err := benchQueries(*only)
-	if *runs < 1 || err != nil {
+	if err == nil && *runs < 1 {
+		err = fmt.Errorf("--runs %d: want at least 1", *runs)
+	}
+	var configs, hooks []string
+	if err == nil {
+		configs, err = parseConfigs(*configList, bpfdb.JITSupported())
+	}
+	if err == nil {
+		hooks, err = parseHooks(*hookList)
 		if err != nil {
-			fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
+			err = fmt.Errorf("--hooks: %w", err)
 		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
 		fmt.Fprint(stderr, benchUsage)
 		return 2
 	}
 	s := sc.setup(stderr)
-	s.runs, s.baseline, s.queries = *runs, *baseline, queries
-	results, err := runBenchTPCH(s)
+	s.runs, s.baseline, s.queries, s.configs, s.hooks = *runs, *baseline, queries, configs, hooks
+	report, err := runBenchTPCH(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
 		return 1
 	}
-	report := formatBench(results, s.sf, *runs)
-	fmt.Fprint(stdout, report)
+	text := formatBench(report)
+	fmt.Fprint(stdout, text)
 	if *out != "" {
-		if err := writeBench(*out, report, results); err != nil {
+		if err := writeBench(*out, text, report); err != nil {
 			fmt.Fprintf(stderr, "bpfdb bench tpch: --out: %v\n", err)
 			return 1
 		}
 	}
 	return 0
+}
+
+// parseConfigs parses --configs: the configurations to measure besides
+// nohooks, which always runs. An empty list means all of them, less jit
+// where the JIT is not supported; naming jit there is an error.
+func parseConfigs(list string, jit bool) ([]string, error) {
+	want := map[string]bool{"nohooks": true}
+	named := false
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !slices.Contains(benchConfigs, f) {
+			return nil, fmt.Errorf("--configs: unknown configuration %q (hooks, interpreter or jit; nohooks always runs)", f)
+		}
+		if f == "jit" && !jit {
+			return nil, fmt.Errorf("--configs: jit: this build cannot run hook programs as native code (%s/%s)", runtime.GOOS, runtime.GOARCH)
+		}
+		want[f], named = true, true
+	}
+	if !named {
+		for _, c := range benchConfigs {
+			want[c] = c != "jit" || jit
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(benchConfigs), func(c string) bool { return !want[c] }), nil
+}
+
+// parseHooks parses a comma-separated list of hook names as SQL spells
+// them (ext.ParseHook's spellings), or "defaults" or "" for all seven. It
+// returns the SQL names in the hooks' order, each once; a list of commas
+// alone is an error.
+func parseHooks(list string) ([]string, error) {
+	var all []string
+	for _, h := range ext.Hooks() {
+		all = append(all, h.String())
+	}
+	if l := strings.TrimSpace(list); l == "" || l == "defaults" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		h, err := ext.ParseHook(f)
+		if err != nil {
+			return nil, err
+		}
+		want[h.String()] = true
+	}
+	if len(want) == 0 {
+		return nil, fmt.Errorf("%q names no hook", list)
+	}
+	return slices.DeleteFunc(all, func(h string) bool { return !want[h] }), nil
 }
 
 // benchQueries parses --queries.
@@ -163,6 +261,8 @@ type benchSetup struct {
 	work          string
 	baseline      string
 	queries       []tpch.Query
+	configs       []string // bench tpch's configurations, nohooks first
+	hooks         []string // the hooks the interpreter and jit configurations attach
 	log           io.Writer
 }
 
@@ -172,7 +272,7 @@ type benchSetup struct {
 // that they differ in nothing but the configuration: with the baseline
 // alone in a child process, the same binary measured 6-8% slower there
 // than in the parent.
-func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
+func runBenchTPCH(s benchSetup) (*benchReport, error) {
 	ctx := context.Background()
 	dbPath, err := benchDatabase(ctx, s)
 	if err != nil {
@@ -190,9 +290,14 @@ func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	configs := slices.Clone(benchConfigs)
-	if !bpfdb.JITSupported() {
-		configs = slices.DeleteFunc(configs, func(c string) bool { return c == "jit" })
+	configs := s.configs
+	report := &benchReport{SF: s.sf, Runs: s.runs, Threads: s.threads, Configs: configs, Hooks: s.hooks}
+	// The invocations come from the JIT configuration if it runs: the
+	// default programs make the same decisions under either engine.
+	for _, c := range []string{"interpreter", "jit"} {
+		if slices.Contains(configs, c) {
+			report.CallsFrom = c
+		}
 	}
 	children := map[string]*serveChild{}
 	defer func() {
@@ -209,7 +314,7 @@ func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
 		case "nohooks":
 			exe = bin
 		case "interpreter", "jit":
-			args = []string{"--attach", "defaults", "--hook-engine", cfg}
+			args = []string{"--attach", strings.Join(s.hooks, ","), "--hook-engine", cfg}
 		}
 		c, err := startServe(exe, dbPath, s.threads, args...)
 		if err != nil {
@@ -245,13 +350,14 @@ func runBenchTPCH(s benchSetup) ([]*benchResult, error) {
 					return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
 				}
 				results[i].Times[cfg] = append(results[i].Times[cfg], res.d)
-				if cfg == "jit" {
+				if cfg == report.CallsFrom {
 					maps.Copy(results[i].Calls, res.calls)
 				}
 			}
 		}
 	}
-	return results, nil
+	report.Queries = results
+	return report, nil
 }
 
 // buildNohooks builds bpfdb with the hook sites compiled out, from the
@@ -382,11 +488,19 @@ func benchServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "", "database file")
 	threads := fs.Int("threads", 0, "worker threads")
-	attach := fs.String("attach", "", "\"defaults\": attach every hook's default program")
+	attach := fs.String("attach", "", "attach the default program of every hook (\"defaults\") or of the listed ones (hash,unpin)")
 	engine := fs.String("hook-engine", "auto", "how hook programs run: auto, jit or interpreter")
-	if err := fs.Parse(args); err != nil || *dbPath == "" || fs.NArg() != 0 || (*attach != "" && *attach != "defaults") {
+	if err := fs.Parse(args); err != nil || *dbPath == "" || fs.NArg() != 0 {
 		fmt.Fprint(stderr, benchUsage)
 		return 2
+	}
+	var hooks []string // nil: attach nothing
+	if *attach != "" {
+		var err error
+		if hooks, err = parseHooks(*attach); err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench serve: --attach: %v\n", err)
+			return 2
+		}
 	}
 	hookEngine, err := parseEngine(*engine)
 	if err != nil {
@@ -399,8 +513,8 @@ func benchServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
-	if *attach == "defaults" {
-		if err := (attachList{"defaults"}).apply(db); err != nil {
+	for _, h := range hooks {
+		if err := db.AttachStock(h, "default", bpfdb.AttachOptions{Transient: true}); err != nil {
 			fmt.Fprintf(stderr, "bpfdb bench serve: %v\n", err)
 			return 1
 		}
@@ -452,37 +566,42 @@ func medianOf(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// formatBench renders the results as Markdown tables.
-func formatBench(results []*benchResult, sf float64, runs int) string {
+// formatBench renders the report as Markdown tables: a header saying
+// what ran, each query's medians and overheads, and the hook invocations.
+func formatBench(r *benchReport) string {
 	var b strings.Builder
-	configs := benchConfigs
-	fmt.Fprintf(&b, "TPC-H SF %g, median of %d runs per configuration (ms); overhead against the nohooks build\n\n", sf, runs)
+	configs := r.Configs
+	fmt.Fprintf(&b, "TPC-H SF %g, median of %d runs per configuration (ms); overhead against the nohooks build\n", r.SF, r.Runs)
+	fmt.Fprintf(&b, "configurations: %s; default programs (interpreter, jit) on: %s\n\n", strings.Join(configs, ", "), hookNames(r.Hooks))
 	fmt.Fprintf(&b, "| query |")
 	for _, c := range configs {
 		fmt.Fprintf(&b, " %s |", c)
 	}
-	fmt.Fprintf(&b, " hooks %% | interpreter %% | jit %% |\n|---|")
-	for range configs {
+	for _, c := range configs[1:] {
+		fmt.Fprintf(&b, " %s %% |", c)
+	}
+	b.WriteString("\n|---|")
+	for range len(configs)*2 - 1 {
 		b.WriteString("---:|")
 	}
-	b.WriteString("---:|---:|---:|\n")
+	b.WriteString("\n")
 	totals := map[string]float64{}
 	logs := map[string]float64{}
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s |", r.Query)
+	for _, q := range r.Queries {
+		fmt.Fprintf(&b, "| %s |", q.Query)
 		for _, c := range configs {
-			m := medianOf(r.Times[c])
+			m := medianOf(q.Times[c])
 			totals[c] += m.Seconds() * 1000
 			logs[c] += math.Log(max(m.Seconds()*1000, 1e-6))
 			fmt.Fprintf(&b, " %.1f |", m.Seconds()*1000)
 		}
-		base := medianOf(r.Times["nohooks"]).Seconds()
+		base := medianOf(q.Times["nohooks"]).Seconds()
 		for _, c := range configs[1:] {
-			fmt.Fprintf(&b, " %s |", pct(medianOf(r.Times[c]).Seconds(), base))
+			fmt.Fprintf(&b, " %s |", pct(medianOf(q.Times[c]).Seconds(), base))
 		}
 		b.WriteString("\n")
 	}
-	n := float64(len(results))
+	n := float64(len(r.Queries))
 	fmt.Fprintf(&b, "| **total** |")
 	for _, c := range configs {
 		fmt.Fprintf(&b, " **%.1f** |", totals[c])
@@ -497,24 +616,36 @@ func formatBench(results []*benchResult, sf float64, runs int) string {
 	for _, c := range configs[1:] {
 		fmt.Fprintf(&b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
 	}
-	b.WriteString("\n\nHook invocations per run of each query (default programs, JIT)\n\n| query |")
-	hooks := []string{"hash", "execute_forever", "schedule_task", "load", "update_used_memory", "allocate_new_block", "unpin"}
-	for _, h := range hooks {
+	b.WriteString("\n")
+	if r.CallsFrom == "" {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\nHook invocations per run of each query (default programs, %s)\n\n| query |", r.CallsFrom)
+	for _, h := range r.Hooks {
 		fmt.Fprintf(&b, " %s |", h)
 	}
 	b.WriteString("\n|---|")
-	for range hooks {
+	for range r.Hooks {
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s |", r.Query)
-		for _, h := range hooks {
-			fmt.Fprintf(&b, " %d |", r.Calls[h])
+	for _, q := range r.Queries {
+		fmt.Fprintf(&b, "| %s |", q.Query)
+		for _, h := range r.Hooks {
+			fmt.Fprintf(&b, " %d |", q.Calls[h])
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// hookNames lists hooks for the report's header: "all seven" or their
+// names.
+func hookNames(hooks []string) string {
+	if len(hooks) == len(ext.Hooks()) {
+		return "all seven hooks"
+	}
+	return strings.Join(hooks, ", ")
 }
 
 // pct is x's overhead over base in percent.
@@ -525,16 +656,14 @@ func pct(x, base float64) string {
 	return fmt.Sprintf("%+.1f%%", 100*(x-base)/base)
 }
 
-func writeBench(dir, report string, results []*benchResult) error {
+// writeBench writes results.md (the report as printed) and results.json
+// into dir.
+func writeBench(dir, text string, r *benchReport) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(report), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(text), 0o644); err != nil {
 		return err
 	}
-	j, err := json.MarshalIndent(results, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "results.json"), append(j, '\n'), 0o644)
+	return writeReport(dir, "results.json", r)
 }

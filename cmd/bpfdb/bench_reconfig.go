@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,121 +141,310 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 // us prints a duration in microseconds.
 func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d.Nanoseconds())/1000) }
 
-const footprintUsage = `usage: bpfdb bench footprint [--sf X] [--threads T] [--work DIR]
+const footprintUsage = `usage: bpfdb bench footprint [--sf X] [--threads T] [--work DIR] [--out DIR]
 
 The memory the hooks and the eBPF runtime cost: the size of this binary
 and of the nohooks build (go build -tags nohooks, when the source is at
-hand), and this process's resident memory (VmRSS) and Go heap idle, after
-opening the database of bench tpch and running the 22 queries, and after
-attaching every hook's default program (with the code and maps that
-holds).
+hand), the extension runtime's share of this binary (its packages'
+symbols and the embedded stock policies), this process's resident memory
+(VmRSS) and Go heap idle, after opening the database of bench tpch and
+running the 22 queries, and with every hook's default program attached;
+and the memory the seven attachments hold: the growth of resident memory
+and of the Go heap across attaching them (programs, maps, interpreter or
+JIT metadata), and the JIT's native code, which lives in executable
+mappings outside the Go heap. Resident memory is read after returning
+freed heap memory to the system. --out DIR also writes footprint.md (the
+table) and footprint.json (go run ./cmd/bpfdb-charts DIR draws it).
 `
+
+// footprintReport is footprint.json: named measurements with units.
+type footprintReport struct {
+	SF float64 `json:"sf"`
+	// HookEngine is the engine the attached programs run on (jit or
+	// interpreter).
+	HookEngine   string        `json:"hook_engine"`
+	Measurements []measurement `json:"measurements"`
+	// Unmeasured are the measurements that could not be taken, with why.
+	Unmeasured []unmeasured `json:"unmeasured,omitempty"`
+}
+
+// measurement is one number of bench footprint.
+type measurement struct {
+	Name  string `json:"name"` // stable key, e.g. "rss_idle"
+	What  string `json:"what"` // the row of the printed table
+	Value int64  `json:"value"`
+	Unit  string `json:"unit"` // "bytes"
+	// Includes says what the number counts, where the row does not.
+	Includes string `json:"includes,omitempty"`
+}
+
+// unmeasured is a measurement bench footprint could not take.
+type unmeasured struct {
+	Name  string `json:"name"`
+	What  string `json:"what"`
+	Error string `json:"error"`
+}
+
+// add records a measurement in bytes.
+func (r *footprintReport) add(name, what string, bytes int64, includes string) {
+	r.Measurements = append(r.Measurements, measurement{Name: name, What: what, Value: bytes, Unit: "bytes", Includes: includes})
+}
+
+// fail records a measurement that could not be taken.
+func (r *footprintReport) fail(name, what string, err error) {
+	r.Unmeasured = append(r.Unmeasured, unmeasured{Name: name, What: what, Error: strings.TrimSpace(err.Error())})
+}
+
+// format renders the report as the Markdown table bench footprint prints,
+// then a note per measurement that says what it includes.
+func (r *footprintReport) format() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Footprint, TPC-H SF %g, hook programs on the %s\n\n| what | bytes | MiB |\n|---|---:|---:|\n", r.SF, r.HookEngine)
+	for _, m := range r.Measurements {
+		what := m.What
+		if m.Name == "runtime_binary" || m.Name == "runtime_rss" || m.Name == "runtime_heap" || m.Name == "runtime_jit_code" {
+			what = "**" + what + "**"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.2f |\n", what, m.Value, float64(m.Value)/(1<<20))
+	}
+	for _, u := range r.Unmeasured {
+		fmt.Fprintf(&b, "| %s | not measured: %s | |\n", u.What, u.Error)
+	}
+	b.WriteString("\n")
+	for _, m := range r.Measurements {
+		if m.Includes != "" {
+			fmt.Fprintf(&b, "- %s: %s\n", m.What, m.Includes)
+		}
+	}
+	return b.String()
+}
+
+// memSample is the process's memory at one moment.
+type memSample struct {
+	rss, heap int64
+	code      codeMappings
+}
+
+// sampleMemory collects garbage, returns the freed memory to the system
+// (so that VmRSS counts what is live, not what the Go runtime keeps for
+// later) and reads VmRSS, the Go heap in use and the executable anonymous
+// mappings.
+func sampleMemory() (memSample, error) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, err := vmRSS()
+	if err != nil {
+		return memSample{}, err
+	}
+	code, err := execMappings()
+	return memSample{rss: rss, heap: int64(ms.HeapInuse), code: code}, err
+}
 
 // benchFootprint is bpfdb bench footprint.
 func benchFootprint(args []string, stdout, stderr io.Writer) int {
 	fs, sc := benchFlags("footprint", footprintUsage, stderr)
+	out := fs.String("out", "", "also write footprint.md and footprint.json into this directory")
 	if code, ok := sc.parse(fs, args, footprintUsage, stderr); !ok {
 		return code
 	}
-	runtime.GC()
-	idleRSS, idleHeap := vmRSS(), heapInuse()
-	ctx := context.Background()
+	idle, err := sampleMemory()
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
+		return 1
+	}
 	s := sc.setup(stderr)
-	queries := s.queries
-	dbPath, err := benchDatabase(ctx, s)
-	if err != nil {
+	r := &footprintReport{SF: s.sf}
+	if err := measureFootprint(context.Background(), s, idle, r); err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Footprint, TPC-H SF %g\n\n| what | bytes |\n|---|---:|\n", s.sf)
-	if self, err := os.Executable(); err == nil {
-		if st, err := os.Stat(self); err == nil {
-			fmt.Fprintf(stdout, "| binary (this build) | %d |\n", st.Size())
+	text := r.format()
+	fmt.Fprint(stdout, text)
+	if *out != "" {
+		err := os.MkdirAll(*out, 0o755)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(*out, "footprint.md"), []byte(text), 0o644)
 		}
-		if parts, err := runtimeSymbols(self); err == nil {
-			var total int64
-			for _, p := range runtimePackages {
-				fmt.Fprintf(stdout, "| code and data of %s | %d |\n", p, parts[p])
-				total += parts[p]
-			}
-			var objs int64
-			for _, p := range extensions.List() {
-				o, _ := extensions.Object(p.Hook.String(), p.Name)
-				objs += int64(len(o))
-			}
-			fmt.Fprintf(stdout, "| embedded stock policies (%d objects) | %d |\n", len(extensions.List()), objs)
-			fmt.Fprintf(stdout, "| **the extension runtime in the binary** | **%d** |\n", total+objs)
-		} else {
-			fmt.Fprintf(stdout, "| the extension runtime in the binary | not measured: %v |\n", err)
+		if err == nil {
+			err = writeReport(*out, "footprint.json", r)
 		}
-	}
-	nohooks := filepath.Join(s.work, "bpfdb-nohooks")
-	if err := buildNohooks(nohooks, io.Discard); err == nil {
-		if st, err := os.Stat(nohooks); err == nil {
-			fmt.Fprintf(stdout, "| binary (-tags nohooks) | %d |\n", st.Size())
-		}
-	} else {
-		fmt.Fprintf(stdout, "| binary (-tags nohooks) | not built: %v |\n", strings.TrimSpace(err.Error()))
-	}
-	mem := func(what string) {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(stdout, "| resident (VmRSS), %s | %d |\n| Go heap in use, %s | %d |\n", what, vmRSS(), what, ms.HeapInuse)
-	}
-	fmt.Fprintf(stdout, "| resident (VmRSS), idle (at start) | %d |\n| Go heap in use, idle | %d |\n", idleRSS, idleHeap)
-	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
-	if err != nil {
-		fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
-		return 1
-	}
-	defer db.Close()
-	for _, q := range queries {
-		if _, err := db.Query(ctx, q.SQL); err != nil {
-			fmt.Fprintf(stderr, "bpfdb bench footprint: %s: %v\n", q.Name(), err)
+		if err != nil {
+			fmt.Fprintf(stderr, "bpfdb bench footprint: --out: %v\n", err)
 			return 1
 		}
 	}
-	mem("after the 22 queries")
-	before := heapInuse()
-	for _, h := range db.Hooks() {
-		if err := db.AttachStock(h.Hook, "default", bpfdb.AttachOptions{Transient: true}); err != nil {
-			fmt.Fprintf(stderr, "bpfdb bench footprint: %v\n", err)
-			return 1
-		}
-	}
-	for _, q := range queries {
-		if _, err := db.Query(ctx, q.SQL); err != nil {
-			fmt.Fprintf(stderr, "bpfdb bench footprint: %s: %v\n", q.Name(), err)
-			return 1
-		}
-	}
-	mem("with the seven defaults attached")
-	fmt.Fprintf(stdout, "| Go heap the seven attachments added | %d |\n", heapInuse()-before)
 	return 0
 }
 
-func heapInuse() int64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapInuse)
+// measureFootprint takes bench footprint's measurements into r; idle is
+// the process's memory at start, before the data was generated.
+func measureFootprint(ctx context.Context, s benchSetup, idle memSample, r *footprintReport) error {
+	dbPath, err := benchDatabase(ctx, s)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(self); err == nil {
+		r.add("binary", "binary (this build)", st.Size(), "")
+	} else {
+		r.fail("binary", "binary (this build)", err)
+	}
+	nohooks := filepath.Join(s.work, "bpfdb-nohooks")
+	if err := buildNohooks(nohooks, io.Discard); err != nil {
+		r.fail("binary_nohooks", "binary (-tags nohooks)", fmt.Errorf("go build -tags nohooks: %w", err))
+	} else if st, err := os.Stat(nohooks); err == nil {
+		r.add("binary_nohooks", "binary (-tags nohooks)", st.Size(), "")
+	}
+	if parts, err := runtimeSymbols(self); err == nil {
+		var total int64
+		for _, p := range runtimePackages {
+			r.add("runtime_symbols/"+p, "code and data of "+p, parts[p], "")
+			total += parts[p]
+		}
+		var objs int64
+		for _, p := range extensions.List() {
+			o, _ := extensions.Object(p.Hook.String(), p.Name)
+			objs += int64(len(o))
+		}
+		r.add("runtime_objects", fmt.Sprintf("embedded stock policies (%d objects)", len(extensions.List())), objs, "")
+		r.add("runtime_binary", "the extension runtime in the binary", total+objs,
+			"the sizes of the symbols of "+strings.Join(runtimePackages, ", ")+" (go tool nm -size) and the embedded stock policies' ELF objects")
+	} else {
+		r.fail("runtime_binary", "the extension runtime in the binary", err)
+	}
+	r.add("rss_idle", "resident (VmRSS), idle (at start)", idle.rss, "")
+	r.add("heap_idle", "Go heap in use, idle (at start)", idle.heap, "")
+
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runAll := func() error {
+		for _, q := range s.queries {
+			if _, err := db.Query(ctx, q.SQL); err != nil {
+				return fmt.Errorf("%s: %w", q.Name(), err)
+			}
+		}
+		return nil
+	}
+	if err := runAll(); err != nil {
+		return err
+	}
+	queried, err := sampleMemory()
+	if err != nil {
+		return err
+	}
+	r.add("rss_queries", "resident (VmRSS), after the 22 queries", queried.rss, "")
+	r.add("heap_queries", "Go heap in use, after the 22 queries", queried.heap, "")
+
+	// The attachments alone: nothing else runs between the two samples.
+	for _, h := range db.Hooks() {
+		if err := db.AttachStock(h.Hook, "default", bpfdb.AttachOptions{Transient: true}); err != nil {
+			return err
+		}
+	}
+	r.HookEngine = db.Hooks()[0].Engine
+	attached, err := sampleMemory()
+	if err != nil {
+		return err
+	}
+	r.add("runtime_rss", "resident memory the seven attachments added", attached.rss-queried.rss,
+		"VmRSS after attaching minus before, both read after returning freed heap memory to the system: the programs, their maps and metadata on the Go heap, the JIT's code pages, and heap pages the Go runtime did not return")
+	r.add("runtime_heap", "Go heap the seven attachments added", attached.heap-queried.heap,
+		"Go heap in use after attaching minus before: the loaded programs, their maps, the interpreter's or the JIT's metadata; not the native code")
+	r.add("runtime_jit_code", "the JIT's native code, resident", attached.code.rss-queried.code.rss,
+		fmt.Sprintf("resident bytes of the process's anonymous executable mappings (/proc/self/smaps), which hold the JIT's code outside the Go heap, after attaching minus before (after: %d mappings, %d bytes mapped)", attached.code.n, attached.code.size))
+
+	if err := runAll(); err != nil {
+		return err
+	}
+	loaded, err := sampleMemory()
+	if err != nil {
+		return err
+	}
+	r.add("rss_attached", "resident (VmRSS), after the 22 queries with the seven defaults attached", loaded.rss, "")
+	r.add("heap_attached", "Go heap in use, after the 22 queries with the seven defaults attached", loaded.heap, "")
+	r.add("runtime_heap_queries", "Go heap the seven attachments held after the 22 queries", loaded.heap-queried.heap,
+		"Go heap in use after the queries with programs minus after the queries without: the attachments and what their maps gathered, plus the difference between two runs of the queries")
+	return nil
 }
 
-// vmRSS returns this process's resident set size from /proc, or -1.
-func vmRSS() int64 {
+// codeMappings are anonymous executable mappings of the process.
+type codeMappings struct {
+	n         int   // mappings
+	size, rss int64 // bytes mapped and resident
+}
+
+// execMappings sums this process's anonymous executable mappings from
+// /proc/self/smaps: the JIT's code segments (the Go binary's text, the
+// vDSO and shared libraries have a path and are not counted).
+func execMappings() (codeMappings, error) {
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return codeMappings{}, fmt.Errorf("read the mappings: %w", err)
+	}
+	return parseSmaps(string(b))
+}
+
+// parseSmaps sums the Size and Rss of the anonymous executable mappings
+// of an smaps file (proc(5)): a header line per mapping (address range,
+// permissions, offset, device, inode, path if any) followed by its
+// "Field: value" lines.
+func parseSmaps(smaps string) (codeMappings, error) {
+	var c codeMappings
+	in := false // inside an anonymous executable mapping's fields
+	for i, line := range strings.Split(smaps, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(f[0], ":") {
+			if len(f) < 5 || len(f[1]) != 4 || !strings.Contains(f[0], "-") {
+				return codeMappings{}, fmt.Errorf("smaps line %d: %q is neither a mapping nor a field", i+1, line)
+			}
+			in = f[1][2] == 'x' && f[4] == "0" && len(f) == 5
+			if in {
+				c.n++
+			}
+			continue
+		}
+		if !in || (f[0] != "Size:" && f[0] != "Rss:") {
+			continue
+		}
+		kb, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || len(f) != 3 || f[2] != "kB" {
+			return codeMappings{}, fmt.Errorf("smaps line %d: %q is not a size in kB", i+1, line)
+		}
+		if f[0] == "Size:" {
+			c.size += kb << 10
+		} else {
+			c.rss += kb << 10
+		}
+	}
+	return c, nil
+}
+
+// vmRSS returns this process's resident set size from /proc.
+func vmRSS() (int64, error) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return -1
+		return 0, fmt.Errorf("read the resident memory: %w", err)
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			var kb int64
-			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
-			return kb << 10
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err != nil {
+				return 0, fmt.Errorf("/proc/self/status: VmRSS %q: %w", strings.TrimSpace(v), err)
+			}
+			return kb << 10, nil
 		}
 	}
-	return -1
+	return 0, errors.New("/proc/self/status has no VmRSS line")
 }
 
 // runtimePackages are the packages of the extension runtime: the eBPF
