@@ -2,19 +2,23 @@
 // side by side, in one process, on the same generated data, and prints
 // per-query times and their ratio (bpfdb / DuckDB).
 //
-//	go run . --sf 1 --work /tmp/tpch-bench [--runs 5] [--threads 2]
+//	go run . --sf 1 --work /tmp/tpch-bench [--runs 5] [--threads 2] [--out DIR]
 //
 // It generates the data with bpfdb's dbgen (unless WORK/data holds it),
 // loads it into a DuckDB database file and a bpfdb database file (timing
 // both loads), then for every query runs one warm-up per system and N
 // timed runs, alternating the systems run by run so that machine drift
-// affects both alike, and reports medians (and min, max). It lives in a
-// module of its own because DuckDB needs cgo; bpfdb itself never does.
+// affects both alike, and reports medians (and min, max). --out DIR also
+// writes the table as duckdb.md and every time as duckdb.json, which
+// go run ./cmd/bpfdb-charts DIR (from the repository's root) draws. It
+// lives in a module of its own because DuckDB needs cgo; bpfdb itself
+// never does.
 package main
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,6 +54,7 @@ type config struct {
 	only    string // "", "duckdb" or "bpfdb"
 	memory  string
 	check   bool
+	out     string // directory for duckdb.md and duckdb.json, or ""
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -64,11 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.only, "only", "", "run only one system: duckdb or bpfdb")
 	fs.StringVar(&c.memory, "memory-limit", "", "memory_limit of both systems (e.g. 256MB; default theirs)")
 	fs.BoolVar(&c.check, "check", false, "compare bpfdb's result of every query with DuckDB's (after the warm-up) and fail on a difference")
+	fs.StringVar(&c.out, "out", "", "also write duckdb.md (the table) and duckdb.json (every time) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if c.work == "" || c.sf <= 0 || c.runs < 1 || c.threads < 1 {
-		return errors.New("usage: duckdb-bench --work DIR [--sf X] [--runs N] [--threads T] [--queries 1,3] [--only duckdb|bpfdb]")
+		return errors.New("usage: duckdb-bench --work DIR [--sf X] [--runs N] [--threads T] [--queries 1,3] [--only duckdb|bpfdb] [--out DIR]")
 	}
 	for n := 1; n <= 22; n++ {
 		c.queries = append(c.queries, n)
@@ -90,6 +96,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	var systems []system
+	var loads []time.Duration // each system's load, 0 if its file existed
 	if c.only != "bpfdb" {
 		d, load, err := openDuckDB(ctx, filepath.Join(c.work, fmt.Sprintf("duckdb-sf%g.db", c.sf)), data, c)
 		if err != nil {
@@ -98,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer d.close()
 		fmt.Fprintf(stdout, "duckdb: loaded in %s (0 = database file existed)\n", load.Round(time.Millisecond))
 		systems = append(systems, d)
+		loads = append(loads, load)
 	}
 	if c.only != "duckdb" {
 		b, load, err := openBpfdb(ctx, filepath.Join(c.work, fmt.Sprintf("bpfdb-sf%g.db", c.sf)), data, c)
@@ -107,6 +115,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer b.close()
 		fmt.Fprintf(stdout, "bpfdb:  loaded in %s (0 = database file existed)\n", load.Round(time.Millisecond))
 		systems = append(systems, b)
+		loads = append(loads, load)
 	}
 
 	times := make([][][]time.Duration, len(c.queries)) // [query][system][run]
@@ -136,7 +145,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprint(stderr, "\r                                  \r")
-	report(stdout, c, systems, times)
+	r := newReport(c, systems, loads, times)
+	text := r.format()
+	fmt.Fprint(stdout, text)
+	if c.out != "" {
+		if err := r.write(c.out, text); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -351,65 +367,146 @@ func openBpfdb(ctx context.Context, path, data string, c config) (*bp, time.Dura
 	return &bp{db}, time.Since(start), nil
 }
 
-// report prints the per-query medians, min and max, the ratio, the sum
-// of medians and the geometric mean.
-func report(w io.Writer, c config, systems []system, times [][][]time.Duration) {
-	fmt.Fprintf(w, "TPC-H SF%g, %d threads, median of %d runs after a warm-up (ms)\n\n", c.sf, c.threads, c.runs)
-	fmt.Fprintf(w, "| query |")
-	for _, s := range systems {
-		fmt.Fprintf(w, " %s median | min | max |", s.name())
+// report is what a run measured, and duckdb.json. Times are in
+// nanoseconds; the systems are "duckdb" and "bpfdb", or one of them with
+// --only.
+type report struct {
+	SF          float64  `json:"sf"`
+	Threads     int      `json:"threads"`
+	Runs        int      `json:"runs"`
+	MemoryLimit string   `json:"memory_limit,omitempty"`
+	Systems     []string `json:"systems"`
+	// Load is each system's load time, 0 if its database file existed.
+	Load    map[string]time.Duration `json:"load_ns"`
+	Queries []queryTimes             `json:"queries"`
+	// Sum and Geomean are each system's sum and geometric mean of the
+	// queries' medians.
+	Sum     map[string]time.Duration `json:"sum_of_medians_ns"`
+	Geomean map[string]time.Duration `json:"geomean_ns"`
+	// SumRatio and GeomeanRatio are bpfdb's over DuckDB's (0 with --only).
+	SumRatio     float64 `json:"sum_ratio,omitempty"`
+	GeomeanRatio float64 `json:"geomean_ratio,omitempty"`
+}
+
+// queryTimes is one query's times.
+type queryTimes struct {
+	Query string `json:"query"`
+	// Times are each system's timed runs, in order.
+	Times map[string][]time.Duration `json:"times_ns"`
+	// Median is the median of each system's runs (the mean of the two
+	// middle ones for an even number).
+	Median map[string]time.Duration `json:"median_ns"`
+	// Ratio is bpfdb's median over DuckDB's (0 with --only).
+	Ratio float64 `json:"ratio,omitempty"`
+}
+
+// newReport gathers the times of the run: times[query][system][run].
+func newReport(c config, systems []system, loads []time.Duration, times [][][]time.Duration) *report {
+	r := &report{SF: c.sf, Threads: c.threads, Runs: c.runs, MemoryLimit: c.memory,
+		Load: map[string]time.Duration{}, Sum: map[string]time.Duration{}, Geomean: map[string]time.Duration{}}
+	logs := map[string]float64{}
+	for si, s := range systems {
+		r.Systems = append(r.Systems, s.name())
+		r.Load[s.name()] = loads[si]
 	}
-	if len(systems) == 2 {
-		fmt.Fprint(w, " ratio |")
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "|---|")
-	for range systems {
-		fmt.Fprint(w, "---:|---:|---:|")
-	}
-	if len(systems) == 2 {
-		fmt.Fprint(w, "---:|")
-	}
-	fmt.Fprintln(w)
-	sums := make([]float64, len(systems))
-	logs := make([]float64, len(systems))
 	for qi, n := range c.queries {
-		fmt.Fprintf(w, "| q%02d |", n)
-		med := make([]float64, len(systems))
-		for si := range systems {
-			ts := slices.Clone(times[qi][si])
-			slices.Sort(ts)
-			med[si] = ms(ts[len(ts)/2])
-			if len(ts)%2 == 0 {
-				med[si] = (ms(ts[len(ts)/2-1]) + ms(ts[len(ts)/2])) / 2
-			}
-			sums[si] += med[si]
-			logs[si] += math.Log(med[si])
-			fmt.Fprintf(w, " %.1f | %.1f | %.1f |", med[si], ms(ts[0]), ms(ts[len(ts)-1]))
+		q := queryTimes{Query: fmt.Sprintf("q%02d", n), Times: map[string][]time.Duration{}, Median: map[string]time.Duration{}}
+		for si, s := range r.Systems {
+			m := median(times[qi][si])
+			q.Times[s], q.Median[s] = times[qi][si], m
+			r.Sum[s] += m
+			logs[s] += math.Log(float64(m))
 		}
-		if len(systems) == 2 {
-			fmt.Fprintf(w, " %.2f |", med[1]/med[0])
+		if len(r.Systems) == 2 {
+			q.Ratio = float64(q.Median["bpfdb"]) / float64(q.Median["duckdb"])
 		}
-		fmt.Fprintln(w)
+		r.Queries = append(r.Queries, q)
 	}
-	fmt.Fprint(w, "| sum |")
-	for si := range systems {
-		fmt.Fprintf(w, " %.1f | | |", sums[si])
+	for _, s := range r.Systems {
+		r.Geomean[s] = time.Duration(math.Exp(logs[s] / float64(len(c.queries))))
 	}
-	if len(systems) == 2 {
-		fmt.Fprintf(w, " %.2f |", sums[1]/sums[0])
+	if len(r.Systems) == 2 {
+		r.SumRatio = float64(r.Sum["bpfdb"]) / float64(r.Sum["duckdb"])
+		r.GeomeanRatio = float64(r.Geomean["bpfdb"]) / float64(r.Geomean["duckdb"])
 	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "| geomean |")
-	geo := make([]float64, len(systems))
-	for si := range systems {
-		geo[si] = math.Exp(logs[si] / float64(len(c.queries)))
-		fmt.Fprintf(w, " %.1f | | |", geo[si])
+	return r
+}
+
+// median returns the median of ts, the mean of the two middle ones for an
+// even number.
+func median(ts []time.Duration) time.Duration {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	if len(systems) == 2 {
-		fmt.Fprintf(w, " %.2f |", geo[1]/geo[0])
+	return s[len(s)/2]
+}
+
+// format renders the report as a Markdown table: per query each system's
+// median, min and max, the ratio, the sum of medians and the geometric
+// mean.
+func (r *report) format() string {
+	var w strings.Builder
+	both := len(r.Systems) == 2
+	fmt.Fprintf(&w, "TPC-H SF%g, %d threads, median of %d runs after a warm-up (ms)\n\n", r.SF, r.Threads, r.Runs)
+	fmt.Fprintf(&w, "| query |")
+	for _, s := range r.Systems {
+		fmt.Fprintf(&w, " %s median | min | max |", s)
 	}
-	fmt.Fprintln(w)
+	if both {
+		fmt.Fprint(&w, " ratio |")
+	}
+	fmt.Fprint(&w, "\n|---|")
+	for range r.Systems {
+		fmt.Fprint(&w, "---:|---:|---:|")
+	}
+	if both {
+		fmt.Fprint(&w, "---:|")
+	}
+	fmt.Fprintln(&w)
+	for _, q := range r.Queries {
+		fmt.Fprintf(&w, "| %s |", q.Query)
+		for _, s := range r.Systems {
+			fmt.Fprintf(&w, " %.1f | %.1f | %.1f |", ms(q.Median[s]), ms(slices.Min(q.Times[s])), ms(slices.Max(q.Times[s])))
+		}
+		if both {
+			fmt.Fprintf(&w, " %.2f |", q.Ratio)
+		}
+		fmt.Fprintln(&w)
+	}
+	fmt.Fprint(&w, "| sum |")
+	for _, s := range r.Systems {
+		fmt.Fprintf(&w, " %.1f | | |", ms(r.Sum[s]))
+	}
+	if both {
+		fmt.Fprintf(&w, " %.2f |", r.SumRatio)
+	}
+	fmt.Fprint(&w, "\n| geomean |")
+	for _, s := range r.Systems {
+		fmt.Fprintf(&w, " %.1f | | |", ms(r.Geomean[s]))
+	}
+	if both {
+		fmt.Fprintf(&w, " %.2f |", r.GeomeanRatio)
+	}
+	fmt.Fprintln(&w)
+	return w.String()
+}
+
+// write writes the table as dir/duckdb.md and the report as
+// dir/duckdb.json.
+func (r *report) write(dir, text string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "duckdb.md"), []byte(text), 0o644); err != nil {
+		return err
+	}
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "duckdb.json"), append(j, '\n'), 0o644)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
