@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -88,4 +90,30 @@ func BenchmarkEmbedded(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkScrape: one scrape of /metrics through MetricsHandler (text
+// format) of a server with a program attached and 8 idle sessions: what a
+// Prometheus scrape costs the server.
+func BenchmarkScrape(b *testing.B) {
+	ts := startServer(b, nil, Options{})
+	ctx := context.Background()
+	for i := range 8 {
+		c := ts.connect(b, adminUser, adminPassword)
+		if i == 0 {
+			if _, err := c.Exec(ctx, "ATTACH PROGRAM 'default' TO HOOK unpin"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	h := ts.MetricsHandler()
+	req := httptest.NewRequest("GET", metricsPath, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("scrape: %d %s", rec.Code, rec.Body)
+		}
+	}
 }
