@@ -113,9 +113,16 @@ type compiler struct {
 	save    x86.Label // stores the registers and returns to Go
 	done    x86.Label // the entry function's exit
 	calls   bool      // the program has local calls
-	// used marks the registers the program names (r0 and r10 always):
-	// the entries load and the exits save only these, as the others'
-	// values are never observed.
+	// budget says the code counts the budget: the program has backward
+	// jumps or local calls. Without them it never reads r9, so the
+	// entries neither compute nor load the slice and the exits do not
+	// save it.
+	budget bool
+	// used marks the registers the program names (r0 always, r10 also
+	// with local calls, which move it): the entries load and the exits
+	// save only these, as the others' values are never observed. The
+	// code saves and restores rbp (r10), Go's frame pointer, only if it
+	// uses it (see platform.Call).
 	used [11]bool
 }
 
@@ -158,11 +165,13 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	for _, ins := range insns {
 		c.calls = c.calls || ins.IsLocalCall()
 	}
+	heads := loopHeads(insns, slotOf)
+	c.budget = c.calls || len(heads) > 0
 	c.used = usedRegisters(insns)
+	c.used[10] = c.used[10] || c.calls
 	resumeCall := c.prologue()
 	start := a.Len()
 	c.startEntry()
-	heads := loopHeads(insns, slotOf)
 	for i, ins := range insns {
 		pc := slotOf[i]
 		c.p.source[pc] = ins
@@ -202,13 +211,13 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 }
 
 // usedRegisters marks the registers insns name as a destination or a
-// source register (r0, which exit returns, and r10, the stack, always). A
-// register no instruction names is never read: a helper reads only
-// arguments the program set, and Go reads only the registers of the
-// instruction that exited.
+// source register (r0, which exit returns, always). A register no
+// instruction names is never read: a helper reads only arguments the
+// program set, and Go reads only the registers of the instruction that
+// exited.
 func usedRegisters(insns asm.Instructions) [11]bool {
 	var used [11]bool
-	used[0], used[10] = true, true
+	used[0] = true
 	for _, ins := range insns {
 		if ins.Dst <= asm.R10 {
 			used[ins.Dst] = true
@@ -224,7 +233,8 @@ func usedRegisters(insns asm.Instructions) [11]bool {
 }
 
 // loopHeads returns the slots that backward jumps target, whose code is
-// aligned so that a loop's body starts a fetch block.
+// aligned so that a loop's body starts a fetch block; a program without
+// them and without local calls counts no budget.
 func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
 	heads := map[int]bool{}
 	for i, ins := range insns {
@@ -242,22 +252,28 @@ func (p *Program) Listing() string { return p.listing }
 
 // prologue emits the resume entries (the first at offset 0), the shared
 // register save and the entry function's exit, and returns the offset of
-// the entry that resumes after a helper call.
+// the entry that resumes after a helper call. The registers are the used
+// ones, the slice only with a budget, the push and pop of rbp only if r10
+// is used.
 //
-//	resume:      r12 = state; load r0-r10 and the slice; jump to state.resume
+//	resume:      push rbp; r12 = state; load r0-r10 and the slice;
+//	             jump to state.resume
 //	resumeCall:  the same, without r1-r5 for a verified program
-//	save:        store r0-r10 and the slice; return to Go
-//	done:        store r0; exit code done; return to Go
+//	save:        store r0-r10 and the slice; pop rbp; return to Go
+//	done:        store r0; exit code done; pop rbp; return to Go
 func (c *compiler) prologue() int {
 	a := c.a
 	load := func(regs []int) {
+		c.saveFP()
 		a.MovRR(x86.S64, rState, x86.RDI)
 		for _, i := range regs {
 			if c.used[i] {
 				a.MovRM(x86.S64, reg[i], x86.M(rState, offRegs+int32(8*i)))
 			}
 		}
-		a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
+		if c.budget {
+			a.MovRM(x86.S64, rBudget, x86.M(rState, offSlice))
+		}
 		a.MovRM(x86.S64, rTmp, x86.M(rState, offResume))
 		a.JmpR(rTmp)
 	}
@@ -276,14 +292,38 @@ func (c *compiler) prologue() int {
 			a.MovMR(x86.S64, x86.M(rState, offRegs+int32(8*i)), reg[i])
 		}
 	}
-	a.MovMR(x86.S64, x86.M(rState, offSlice), rBudget)
-	a.Ret()
+	if c.budget {
+		a.MovMR(x86.S64, x86.M(rState, offSlice), rBudget)
+	}
+	c.ret()
 
 	a.Bind(c.done)
-	a.MovMR(x86.S64, x86.M(rState, offRegs), reg[0])
-	a.MovMI(x86.S32, x86.M(rState, offExit), exitDone)
-	a.Ret()
+	c.exitDone()
 	return resumeCall
+}
+
+// saveFP pushes rbp, Go's frame pointer, at an entry if the code uses it
+// as r10; ret pops it.
+func (c *compiler) saveFP() {
+	if c.used[10] {
+		c.a.Push(x86.RBP)
+	}
+}
+
+// ret returns to Go (platform.Call's caller), restoring rbp if saveFP
+// saved it.
+func (c *compiler) ret() {
+	if c.used[10] {
+		c.a.Pop(x86.RBP)
+	}
+	c.a.Ret()
+}
+
+// exitDone ends the run: r0 is the result.
+func (c *compiler) exitDone() {
+	c.a.MovMR(x86.S64, x86.M(rState, offRegs), reg[0])
+	c.a.MovMI(x86.S32, x86.M(rState, offExit), exitDone)
+	c.ret()
 }
 
 // startEntry emits the entry of a new run, which falls through into slot 0:
@@ -298,6 +338,7 @@ func (c *compiler) prologue() int {
 // be gone).
 func (c *compiler) startEntry() {
 	a := c.a
+	c.saveFP()
 	a.MovRR(x86.S64, rState, x86.RDI)
 	for i, r := range reg {
 		if !c.used[i] {
@@ -320,11 +361,13 @@ func (c *compiler) startEntry() {
 			}
 		}
 	}
-	// The first slice: r9 = min(budget, SliceUnits).
-	a.MovRM(x86.S64, rBudget, x86.M(rState, offIn+16))
-	a.MovRI(x86.S32, rTmp, SliceUnits)
-	a.ALURR(x86.CMP, x86.S64, rBudget, rTmp)
-	a.Cmov(x86.CondG, x86.S64, rBudget, rTmp)
+	if c.budget {
+		// The first slice: r9 = min(budget, SliceUnits).
+		a.MovRM(x86.S64, rBudget, x86.M(rState, offIn+16))
+		a.MovRI(x86.S32, rTmp, SliceUnits)
+		a.ALURR(x86.CMP, x86.S64, rBudget, rTmp)
+		a.Cmov(x86.CondG, x86.S64, rBudget, rTmp)
+	}
 	if c.calls {
 		a.MovMI(x86.S64, x86.M(rState, offDepth), 0)
 	}
@@ -821,9 +864,7 @@ func (c *compiler) backEdge(pc, target int) {
 func (c *compiler) exit() {
 	a := c.a
 	if !c.calls {
-		a.MovMR(x86.S64, x86.M(rState, offRegs), reg[0])
-		a.MovMI(x86.S32, x86.M(rState, offExit), exitDone)
-		a.Ret()
+		c.exitDone()
 		return
 	}
 	a.MovRM(x86.S64, rTmp, x86.M(rState, offDepth))

@@ -24,9 +24,14 @@
 // Machine), splits off the first budget slice and zeroes r3-r5 (and, for
 // an unverified program, r0 and r6-r9). Entries load, and exits save, only
 // the registers the program names: the others' values are never observed.
-// A run that needs no Go ends with one RET; Enter is small enough to
-// inline into the runtime's Runner, so a short run costs one Go call, the
-// trampoline and its own code.
+// r10 lives in rbp, Go's frame pointer, which the trampoline's contract
+// says to preserve: entries push it and returns pop it, in programs that
+// name r10 (or make local calls, which move it). A program without
+// backward jumps and local calls never charges the budget, so its entries
+// leave r9 alone. A run that needs no Go ends with one RET straight into
+// Go (the trampoline jumps into the code, see platform.Call); Enter is
+// small enough to inline into the runtime's Runner, so a short run costs
+// one Go call, the trampoline's prologue and its own code.
 //
 // The code never calls Go. Everything that needs Go (a helper call, a
 // memory access the verifier did not prove safe, an exhausted budget slice,

@@ -9,27 +9,29 @@ import "unsafe"
 //
 // The native code's contract (the ABI of the trampoline, amd64):
 //
-//	on entry   RDI = state; [RSP] = the return address into Call;
-//	           no other register carries a value (RAX holds entry).
-//	may        clobber RAX, RBX, RCX, RDX, RSI, RDI, RBP, R8–R15 (R14 and
-//	           RBP included: Call restores what Go needs), X0–X15, the
-//	           arithmetic flags.
+//	on entry   RDI = state; [RSP] = the return address into Call's caller
+//	           (Call jumps to entry, see call_amd64.s); no other register
+//	           carries a value (RAX holds entry).
+//	may        clobber RAX, RBX, RCX, RDX, RSI, RDI, R8–R15 (R14 included:
+//	           Call's caller restores it), X0–X15, the arithmetic flags.
+//	preserve   RBP, Go's frame pointer: code that uses it pushes it first
+//	           and pops it before RET.
 //	stack      RSP stays on the goroutine stack; the code may push up to
-//	           NativeStackBytes (32 words) below its return address and must
-//	           CALL nothing outside itself. Its own data stack (the eBPF
-//	           stack) is ordinary Go memory reached through state.
+//	           NativeStackBytes (32 words, RBP's save among them) below its
+//	           return address and must CALL nothing outside itself. Its own
+//	           data stack (the eBPF stack) is ordinary Go memory reached
+//	           through state.
 //	must       return with RET and RSP as on entry; leave DF clear and MXCSR
 //	           and the x87 control word unchanged (Go assumes both); run
 //	           a bounded time (see the package doc); store no Go pointers
 //	           into Go memory (no write barrier runs here: store only
 //	           scalars, or pointers to memory outside the Go heap).
 //
-// What Go requires on return is restored by Call and its caller. Call's
-// epilogue reloads RBP from its frame (saved in its prologue, below), so the
-// native code may use RBP. Call is an ABI0 (assembly) function; Go code,
-// which is compiled to ABIInternal, calls it directly and, right after each
-// such call, re-zeroes X15 and reloads R14 (the current g) from thread-local
-// storage (cmd/compile/internal/amd64/ssa.go, CALLstatic from ABIInternal to
+// What else Go requires on return is restored by Call's caller. Call is an
+// ABI0 (assembly) function; Go code, which is compiled to ABIInternal,
+// calls it directly and, right after each such call, re-zeroes X15 and
+// reloads R14 (the current g) from thread-local storage
+// (cmd/compile/internal/amd64/ssa.go, CALLstatic from ABIInternal to
 // ABI0); a call through a func value goes through an ABIInternal-to-ABI0
 // wrapper that makes the same direct call. All other registers are
 // caller-saved in both Go ABIs.
@@ -58,3 +60,7 @@ import "unsafe"
 //
 //go:noescape
 func Call(entry uintptr, state unsafe.Pointer)
+
+// textAddr returns the address of Call, in the program's text (see
+// arena_unix.go).
+func textAddr() unsafe.Pointer

@@ -10,36 +10,49 @@
 // (TestReentryIsPreemptible). The check also grows the stack when the frame
 // below does not fit, and it costs a compare and a branch.
 //
-// The frame is NativeStackBytes (256) + 8 bytes and is not used for locals:
-// it reserves the stack that the native code's return address and pushes
-// occupy, so the prologue's check covers them. The assembler adds the frame
-// pointer save; the function runs:
+// Call does not call the native code: it jumps to it with Call's own frame
+// given back, so that the native RET returns straight to Call's caller (one
+// call and one return fewer per entry). The frame is never used for locals:
+// its 248 bytes and the frame pointer save that the assembler adds are the
+// NativeStackBytes (256) the native code may push, and they exist so that
+// the prologue's check covers that stack, which lies where the frame was.
+// The function runs:
 //
-//	prologue: stack check; PUSHQ BP; MOVQ SP, BP; SUBQ $264, SP
+//	prologue: stack check; PUSHQ BP; MOVQ SP, BP; SUBQ $248, SP
+//	load entry and state; ADJSP $-248; POPQ BP; JMP entry
+//	morestack call of the stack check (out of line)
 //
 //	  caller's frame ... args: entry+0(FP), state+8(FP)
-//	  return address into the caller
-//	  saved BP                             <- BP, and SP after ADJSP $-264
-//	  native return address (CALL AX)      \
-//	  native pushes, at most 32 words       > the 264 reserved bytes
-//	  ...                                  /  <- SP after the prologue
+//	  return address into the caller     <- SP at the JMP
+//	  native pushes, at most 32 words    \  the 8 + 248 bytes
+//	  (RBP's save among them)            /  the prologue checked
 //
-// ADJSP $-264 gives the reserved bytes back just before CALL, so CALL and
-// the native pushes land inside them. ADJSP (unlike ADDQ on SP) keeps the
-// assembler's SP bookkeeping, hence the pc-to-SP table used by tracebacks
-// and profiles, exact. Nothing between the ADJSPs is a safe point: the
-// runtime never preempts assembly asynchronously, and the stack cannot move
-// while the native code runs.
-//
-// The epilogue generated at RET is ADDQ $264, SP; POPQ BP: it reloads BP
-// from the stack, whatever the native code left in it. (ADJSP $264 followed
-// by that ADDQ is a wasted pair of instructions, the price of letting the
-// assembler write the prologue and epilogue.) The Go caller then
-// restores R14 and X15 (see call_amd64.go).
-TEXT ·Call(SB), 0, $264-16
+// ADJSP (unlike ADDQ on SP) keeps the assembler's SP bookkeeping, hence the
+// pc-to-SP table used by tracebacks and profiles, exact. Nothing after the
+// JMP is Go code: the runtime never preempts it asynchronously, and the
+// stack cannot move while the native code runs. The native code restores
+// RBP (Go's frame pointer) itself; the Go caller restores R14 and X15 (see
+// call_amd64.go).
+TEXT ·Call(SB), 0, $248-16
 	MOVQ entry+0(FP), AX
 	MOVQ state+8(FP), DI
-	ADJSP $-264
-	CALL AX
-	ADJSP $264
+	ADJSP $-248
+	POPQ BP
+	JMP AX
+	// Not reached. The assembler tracks SP along the text and places the
+	// stack check's call of morestack after this point, expecting the
+	// frame there (it subtracts the frame at that call); these two
+	// instructions give its bookkeeping the frame and the saved BP back,
+	// so that the pc-to-SP table is right at the morestack call, where a
+	// goroutine preempted in the prologue has its stack scanned.
+	PUSHQ BP
+	ADJSP $248
+
+// func textAddr() unsafe.Pointer
+//
+// textAddr returns the address of Call, in the Go program's text: code
+// segments are placed near it (see arena.go).
+TEXT ·textAddr(SB), NOSPLIT, $0-8
+	LEAQ ·Call(SB), AX
+	MOVQ AX, ret+0(FP)
 	RET

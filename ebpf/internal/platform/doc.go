@@ -14,15 +14,19 @@
 //
 // NewCodeSegment maps anonymous read-write pages, copies the code in and then
 // makes the pages read+execute. The pages are never writable and executable at
-// once (W^X). The owner must Close a segment only when no run can still be
+// once (W^X). They are placed in an arena reserved near the Go program's
+// text when possible (arena_unix.go): a branch between Go and native code
+// that spans more than about 2^37 bytes costs extra cycles on each entry and
+// each return. The owner must Close a segment only when no run can still be
 // executing it; see CodeSegment.Close for why this package does not count runs
 // itself.
 //
 // # Entering native code
 //
-// Call(entry, state) jumps to entry with the state pointer in RDI. The exact
-// contract (registers, stack budget, flags, what native code may store) is in
-// Call's documentation. Native code leaves only by RET: there are no signal
+// Call(entry, state) jumps to entry with the state pointer in RDI, and the
+// native code's RET returns to Call's caller. The exact contract (registers,
+// stack budget, flags, what native code may store) is in Call's
+// documentation. Native code leaves only by RET: there are no signal
 // handlers, because a fault or a helper call in native code is turned into an
 // exit code written to the state, and the Go caller acts on it. Handling
 // SIGSEGV or SIGILL ourselves would mean competing with the Go runtime's own

@@ -40,12 +40,14 @@ var computeCode = concat(
 
 // clobberCode stores 42 to the uint64 at state, then breaks everything the
 // ABI lets it break: it fills the whole stack budget, sets every general
-// register (RBP and R14 included) and X0 and X15 to garbage, and returns.
+// register (RBP, saved first, and R14 included) and X0 and X15 to garbage,
+// and returns, restoring RBP.
 var clobberCode = concat(
+	[]byte{0x55}, // push rbp
 	[]byte{0x48, 0xc7, 0x07, 0x2a, 0x00, 0x00, 0x00}, // mov  qword [rdi], 42
 	movImm64(0xb8, 0x48),                             // mov  rax, garbage
-	bytes.Repeat([]byte{0x50}, NativeStackBytes/8),   // push rax ×32         ; the whole budget
-	[]byte{0x48, 0x81, 0xc4, 0x00, 0x01, 0x00, 0x00}, // add  rsp, 256
+	bytes.Repeat([]byte{0x50}, NativeStackBytes/8-1), // push rax ×31         ; with rbp, the whole budget
+	[]byte{0x48, 0x81, 0xc4, 0xf8, 0x00, 0x00, 0x00}, // add  rsp, 248
 	[]byte{0x66, 0x48, 0x0f, 0x6e, 0xc0},             // movq xmm0, rax
 	[]byte{0x66, 0x4c, 0x0f, 0x6e, 0xf8},             // movq xmm15, rax
 	movImm64(0xbb, 0x48),                             // mov  rbx, garbage
@@ -62,6 +64,7 @@ var clobberCode = concat(
 	movImm64(0xbd, 0x49),                             // mov  r13, garbage
 	movImm64(0xbe, 0x49),                             // mov  r14, garbage    ; Go's g register
 	movImm64(0xbf, 0x49),                             // mov  r15, garbage
+	[]byte{0x5d},                                     // pop  rbp
 	[]byte{0xc3},                                     // ret
 )
 
@@ -354,8 +357,8 @@ func TestSegmentMapping(t *testing.T) {
 	if err := seg.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := mappingAt(readMaps(t), seg.Entry()); ok {
-		t.Errorf("%#x is still mapped after Close: %#x-%#x %s", seg.Entry(), m.start, m.end, m.perms)
+	if m, ok := mappingAt(readMaps(t), seg.Entry()); ok && m.perms != "---p" {
+		t.Errorf("%#x is still accessible after Close: %#x-%#x %s", seg.Entry(), m.start, m.end, m.perms)
 	}
 	if err := seg.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -380,8 +383,8 @@ func TestConcurrentClose(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if _, ok := mappingAt(readMaps(t), seg.Entry()); ok {
-			t.Fatalf("%v still mapped", seg)
+		if m, ok := mappingAt(readMaps(t), seg.Entry()); ok && m.perms != "---p" {
+			t.Fatalf("%v still accessible: %s", seg, m.perms)
 		}
 	}
 }

@@ -76,9 +76,11 @@ func (s *CodeSegment) Len() int { return s.n }
 // Size is the size of the mapping: Len rounded up to whole pages.
 func (s *CodeSegment) Size() uintptr { return s.size }
 
-// Close unmaps the segment. Only the first call unmaps; later calls, also
-// concurrent ones, do nothing and return nil. A second munmap must never
-// happen: by then the address may belong to a newer mapping.
+// Close unmaps the segment (in the arena near the text: makes its pages
+// inaccessible and gives them back to the arena). Only the first call
+// releases; later calls, also concurrent ones, do nothing and return nil. A
+// second release must never happen: by then the address may belong to a
+// newer segment.
 //
 // The owner guarantees that no Call into the segment is in flight and none
 // will start: unmapping code that a goroutine is executing crashes the whole
