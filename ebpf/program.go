@@ -661,11 +661,22 @@ func (p *Program) argError(ctx []byte, worker int) error {
 type Runner struct {
 	p *Program
 	m *machine
+	// native and jm are p's native code and m's JIT machine if a run may
+	// take the fast path of Run (the JIT, no regions to check), else nil;
+	// kept here with p's budget so that the path loads them without going
+	// through p and m.
+	native *jit.Program
+	jm     *jit.Machine
+	budget int64
 }
 
 // NewRunner returns a runner for p.
 func (p *Program) NewRunner() *Runner {
-	return &Runner{p: p, m: p.newMachine()}
+	r := &Runner{p: p, m: p.newMachine()}
+	if p.native != nil && p.fields == nil {
+		r.native, r.jm, r.budget = p.native, r.m.jm, p.runBudget
+	}
+	return r
 }
 
 // Run is Program.Run on the runner's own state.
@@ -673,15 +684,15 @@ func (r *Runner) Run(ctx []byte) (uint64, error) {
 	// The JIT's common case, one call shorter than runPlain: the same ctx
 	// as the last run, which checked its length, after a plain run, and
 	// no regions to check.
-	m, p := r.m, r.p
-	if start, n := ctxAddr(ctx), uint64(len(ctx)); m.jm != nil && start == m.ctxStart && n == m.ctxLen && m.plain && p.fields == nil {
-		if p.native.Enter(m.jm, start, n, p.runBudget) {
-			runtime.KeepAlive(p) // p.native's code ran until here
-			return m.jm.R0(), nil
+	m, jm := r.m, r.jm
+	if start, n := ctxAddr(ctx), uint64(len(ctx)); jm != nil && start == m.ctxStart && n == m.ctxLen && m.plain {
+		if r.native.Enter(jm, start, n, r.budget) {
+			runtime.KeepAlive(r) // r.native's code ran until here
+			return jm.R0(), nil
 		}
-		return p.native.Finish(m.jm)
+		return r.native.Finish(jm)
 	}
-	return p.runPlain(m, ctx)
+	return r.p.runPlain(m, ctx)
 }
 
 // RunWith is Program.RunWith on the runner's own state.
