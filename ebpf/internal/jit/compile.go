@@ -846,11 +846,18 @@ func (c *compiler) inlineHelper(body asm.Instructions) error {
 // slots jumped back over plus one to the budget slice, and exits to Go when
 // the slice runs out (Go then charges the run's budget and resumes at the
 // target, or ends the run).
+//
+//	sub r9, n; jl budget (out of line); jmp target
+//
+// The branch to the exit is never taken while the slice lasts and the
+// jump back is unconditional: in fnv1a64's loop (64 iterations) this runs
+// 2 to 4 ns faster than "jge target; jmp budget", whichever the loop's
+// alignment, and loop1m does not change.
 func (c *compiler) backEdge(pc, target int) {
 	a := c.a
 	a.ALURI(x86.SUB, x86.S64, rBudget, int32(pc+1-target))
-	a.Jcc(x86.CondGE, c.slots[target])
-	a.Jmp(c.resumeStub(exitBudget, pc, c.slots[target]))
+	a.Jcc(x86.CondL, c.resumeStub(exitBudget, pc, c.slots[target]))
+	a.Jmp(c.slots[target])
 }
 
 // exit emits exit: in a called function it restores the caller's frame and
