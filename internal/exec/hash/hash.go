@@ -136,7 +136,9 @@ type Request struct {
 	// true for later ones: Out[r] = combine(Out[r], hash(row r)), where
 	// Out holds the previous columns' hash.
 	Combine bool
-	// Out receives one hash per logical row (len N).
+	// Out receives one hash per logical row (len N). Its slots past N,
+	// up to its capacity, are scratch a policy may overwrite: callers
+	// hash into vector-sized buffers, which a policy may then use whole.
 	Out []uint64
 }
 
