@@ -368,12 +368,19 @@ func buildNohooks(bin string, log io.Writer) error {
 	return cmd.Run()
 }
 
+// databaseLoaded reports whether the work directory holds the loaded
+// database (benchDatabase made it before).
+func databaseLoaded(s benchSetup) bool {
+	_, err := os.Stat(filepath.Join(s.work, "loaded"))
+	return err == nil
+}
+
 // benchDatabase returns the database of the scale factor in the work
 // directory, generating and loading it the first time.
 func benchDatabase(ctx context.Context, s benchSetup) (string, error) {
 	dbPath := filepath.Join(s.work, "bpfdb.db")
 	done := filepath.Join(s.work, "loaded")
-	if _, err := os.Stat(done); err == nil {
+	if databaseLoaded(s) {
 		return dbPath, nil
 	}
 	data := filepath.Join(s.work, "tbl")
