@@ -49,7 +49,7 @@ type hashState struct {
 	hashes   []uint64 // ext.MaxRows
 	nulls    []byte   // ext.MaxRows
 	prefixes []byte   // ext.MaxRows slots of ext.HashPrefix bytes
-	req    *hash.Request
+	req      *hash.Request
 	// What bpfdb_hash_key_bytes reads, taken once per request: the
 	// VARCHAR vector's strings (nil for another type) and their arena.
 	strs  []vector.Str
