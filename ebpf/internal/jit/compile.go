@@ -176,7 +176,7 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 		pc := slotOf[i]
 		c.p.source[pc] = ins
 		if heads[pc] {
-			a.Align(16)
+			a.Align(32)
 		}
 		a.Bind(c.slots[pc])
 		if err := c.instruction(ins, pc, nslots); err != nil {
@@ -233,8 +233,10 @@ func usedRegisters(insns asm.Instructions) [11]bool {
 }
 
 // loopHeads returns the slots that backward jumps target, whose code is
-// aligned so that a loop's body starts a fetch block; a program without
-// them and without local calls counts no budget.
+// aligned to 32 bytes (Zen 3's fetch block, and what Go's compiler does)
+// so that a short loop's body does not straddle one: fnv1a64's loop at
+// 16 mod 64 ran 3 ns slower per run than at 0 or 32. A program without
+// loop heads and without local calls counts no budget.
 func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
 	heads := map[int]bool{}
 	for i, ins := range insns {
