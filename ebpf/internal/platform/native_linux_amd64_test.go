@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // These tests run hand-encoded amd64 code. Each byte string is shown with
@@ -468,6 +470,44 @@ func BenchmarkCall(b *testing.B) {
 		Call(seg.Entry(), unsafe.Pointer(st))
 	}
 }
+
+// BenchmarkRoundTrip measures the least a run of native code can cost: Go
+// to native code that only returns, and back. "far" is the same code in an
+// ordinary mapping (an mmap address, about 2^47 bytes from the Go text)
+// instead of the arena near the text; "go" is an empty Go function for
+// scale.
+func BenchmarkRoundTrip(b *testing.B) {
+	st := new(computeState)
+	b.Run("arena", func(b *testing.B) {
+		seg := newSegment(b, []byte{0xc3}) // ret
+		for b.Loop() {
+			Call(seg.Entry(), unsafe.Pointer(st))
+		}
+	})
+	b.Run("far", func(b *testing.B) {
+		mem, err := unix.Mmap(-1, 0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unix.Munmap(mem)
+		mem[0] = 0xc3 // ret
+		if err := unix.Mprotect(mem, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+			b.Fatal(err)
+		}
+		entry := uintptr(unsafe.Pointer(&mem[0]))
+		for b.Loop() {
+			Call(entry, unsafe.Pointer(st))
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			emptyGo(0, unsafe.Pointer(st))
+		}
+	})
+}
+
+//go:noinline
+func emptyGo(uintptr, unsafe.Pointer) {}
 
 func BenchmarkNewCodeSegment(b *testing.B) {
 	for b.Loop() {
