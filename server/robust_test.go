@@ -296,8 +296,9 @@ func TestCancel(t *testing.T) {
 }
 
 // TestConcurrentClients runs clients at once, each a mix of queries in
-// both protocols, for a while: no errors, and no goroutines left behind
-// when they disconnect. Meanwhile the metrics are gathered again and
+// both protocols, for a while (two rounds of new connections): no errors,
+// no goroutines left behind when they disconnect, and no growth of the Go
+// heap from one round to the next. Meanwhile the metrics are gathered again and
 // again, and in the end the statements counted ok are the queries the
 // clients ran. BPFDB_CLIENTS and BPFDB_SECONDS change the load
 // (default 32 clients for 2 seconds); the seed is logged and read back
@@ -317,6 +318,7 @@ func TestConcurrentClients(t *testing.T) {
 	before := runtime.NumGoroutine()
 	heap := func() uint64 {
 		runtime.GC()
+		runtime.GC() // and what sync.Pools kept over the first
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
@@ -352,40 +354,55 @@ func TestConcurrentClients(t *testing.T) {
 		{"SELECT max(x) FROM (SELECT x FROM k ORDER BY x DESC LIMIT 10) s WHERE x > $1", 999},
 	}
 	args := []int64{500, 100, 500, 0}
-	deadline := time.Now().Add(time.Duration(seconds) * time.Second)
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
+	errs := make(chan error, 2*clients)
 	var total sync.Map
-	for w := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(w)))
-			c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword))
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close(ctx)
-			n := 0
-			for time.Now().Before(deadline) {
-				k := rng.IntN(len(queries))
-				mode := []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec}[rng.IntN(3)]
-				var got int64
-				if err := c.QueryRow(ctx, queries[k].sql, mode, args[k]).Scan(&got); err != nil {
-					errs <- fmt.Errorf("client %d, %s (%v): %w", w, queries[k].sql, mode, err)
+	// round runs the clients for d, each on a connection of its own.
+	round := func(r int, d time.Duration) {
+		deadline := time.Now().Add(d)
+		var wg sync.WaitGroup
+		for w := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(seed, uint64(r*clients+w)))
+				c, err := pgx.Connect(ctx, ts.url(adminUser, adminPassword))
+				if err != nil {
+					errs <- err
 					return
 				}
-				if got != queries[k].want {
-					errs <- fmt.Errorf("client %d, %s (%v): %d, want %d", w, queries[k].sql, mode, got, queries[k].want)
-					return
+				defer c.Close(ctx)
+				n := 0
+				for time.Now().Before(deadline) {
+					k := rng.IntN(len(queries))
+					mode := []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec}[rng.IntN(3)]
+					var got int64
+					if err := c.QueryRow(ctx, queries[k].sql, mode, args[k]).Scan(&got); err != nil {
+						errs <- fmt.Errorf("client %d, %s (%v): %w", w, queries[k].sql, mode, err)
+						return
+					}
+					if got != queries[k].want {
+						errs <- fmt.Errorf("client %d, %s (%v): %d, want %d", w, queries[k].sql, mode, got, queries[k].want)
+						return
+					}
+					n++
 				}
-				n++
-			}
-			total.Store(w, n)
-		}()
+				total.Store(r*clients+w, n)
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	// Two rounds of half the time each: what the first leaves on the
+	// heap (caches filled, statistics kept) the second may not add to
+	// again; a leak per query or per connection would grow it as much.
+	half := time.Duration(seconds) * time.Second / 2
+	round(0, half)
+	heapFirst := heap()
+	round(1, half)
+	heapSecond := heap()
+	t.Logf("Go heap %d KiB before the clients, %d KiB after the first round, %d KiB after the second", heapBefore>>10, heapFirst>>10, heapSecond>>10)
+	if grew, first := int64(heapSecond)-int64(heapFirst), int64(heapFirst)-int64(heapBefore); grew > max(1<<20, first/2) {
+		t.Errorf("the Go heap grew by %d KiB in the second round, after %d KiB in the first: memory grows with the load", grew>>10, first>>10)
+	}
 	close(stopScrapes)
 	t.Logf("%d scrapes meanwhile", <-scrapes)
 	close(errs)
@@ -412,7 +429,6 @@ func TestConcurrentClients(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("Go heap %d KiB before the clients, %d KiB after", heapBefore>>10, heap()>>10)
 }
 
 func envInt(name string, def int) int {
