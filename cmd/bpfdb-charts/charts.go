@@ -321,7 +321,7 @@ func drawFootprint(dir string, data []byte) error {
 		bar   float64 // the bar, 0 for none
 	}{
 		{"Binary", []mibBar{{"binary", "this build"}, {"binary_nohooks", "-tags nohooks"}, {"runtime_binary", "extension runtime"}}, binaryBarMiB},
-		{"Resident memory (VmRSS)", []mibBar{{"rss_idle", "idle"}, {"rss_queries", "after 22 queries"}, {"rss_attached", "with programs"}}, 0},
+		{fmt.Sprintf("Resident memory (VmRSS), TPC-H SF %g", r.SF), []mibBar{{"rss_idle", "idle"}, {"rss_queries", "after 22 queries"}, {"rss_attached", "with programs"}}, 0},
 		{fmt.Sprintf("Held by the 7 defaults (%s)", r.HookEngine), []mibBar{{"runtime_rss", "resident added"}, {"runtime_heap", "Go heap added"}, {"runtime_jit_code", "JIT code"}}, residentBarMiB},
 	}
 	var plots []*plot.Plot
