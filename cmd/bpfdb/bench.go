@@ -52,7 +52,7 @@ commands:
   reconfig [--sf X] [--reps N] [--threads T] [--work DIR] [--out DIR]
                  attaching each stock policy live (verify, compile, swap)
                  against restarting bpfdb and warming it up again
-  footprint [--sf X] [--threads T] [--work DIR] [--out DIR]
+  footprint [--sf X] [--threads T] [--work DIR] [--hook-engine E] [--out DIR]
                  binary sizes with and without hooks, the extension
                  runtime's share, resident memory idle, after TPC-H, and
                  with every default program attached, and the memory the
@@ -261,8 +261,9 @@ type benchSetup struct {
 	work          string
 	baseline      string
 	queries       []tpch.Query
-	configs       []string // bench tpch's configurations, nohooks first
-	hooks         []string // the hooks the interpreter and jit configurations attach
+	configs       []string         // bench tpch's configurations, nohooks first
+	hooks         []string         // the hooks the interpreter and jit configurations attach
+	engine        bpfdb.HookEngine // bench footprint's engine of the attached programs
 	log           io.Writer
 }
 

@@ -141,7 +141,7 @@ func benchReconfig(args []string, stdout, stderr io.Writer) int {
 // us prints a duration in microseconds.
 func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d.Nanoseconds())/1000) }
 
-const footprintUsage = `usage: bpfdb bench footprint [--sf X] [--threads T] [--work DIR] [--out DIR]
+const footprintUsage = `usage: bpfdb bench footprint [--sf X] [--threads T] [--work DIR] [--hook-engine E] [--out DIR]
 
 The memory the hooks and the eBPF runtime cost: the size of this binary
 and of the nohooks build (go build -tags nohooks, when the source is at
@@ -152,9 +152,10 @@ running the 22 queries, and with every hook's default program attached;
 and the memory the seven attachments hold: the growth of resident memory
 and of the Go heap across attaching them (programs, maps, interpreter or
 JIT metadata), and the JIT's native code, which lives in executable
-mappings outside the Go heap. Resident memory is read after returning
-freed heap memory to the system. --out DIR also writes footprint.md (the
-table) and footprint.json (go run ./cmd/bpfdb-charts DIR draws it).
+mappings outside the Go heap (none with --hook-engine interpreter).
+Resident memory is read after returning freed heap memory to the system.
+--out DIR also writes footprint.md (the table) and footprint.json (go run
+./cmd/bpfdb-charts DIR draws it).
 `
 
 // footprintReport is footprint.json: named measurements with units.
@@ -246,8 +247,14 @@ func sampleMemory() (memSample, error) {
 func benchFootprint(args []string, stdout, stderr io.Writer) int {
 	fs, sc := benchFlags("footprint", footprintUsage, stderr)
 	out := fs.String("out", "", "also write footprint.md and footprint.json into this directory")
+	engine := fs.String("hook-engine", "auto", "how the attached programs run: auto (the JIT where supported), jit or interpreter")
 	if code, ok := sc.parse(fs, args, footprintUsage, stderr); !ok {
 		return code
+	}
+	hookEngine, err := parseEngine(*engine)
+	if err != nil {
+		fmt.Fprintf(stderr, "bpfdb bench footprint: --hook-engine: %v\n", err)
+		return 2
 	}
 	idle, err := sampleMemory()
 	if err != nil {
@@ -255,6 +262,7 @@ func benchFootprint(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	s := sc.setup(stderr)
+	s.engine = hookEngine
 	if !databaseLoaded(s) {
 		// Generating and loading the data leaves memory behind that is
 		// no part of the footprint: make the database, then measure in a
@@ -350,7 +358,7 @@ func measureFootprint(ctx context.Context, s benchSetup, idle memSample, r *foot
 	r.add("rss_idle", "resident (VmRSS), idle (at start)", idle.rss, "")
 	r.add("heap_idle", "Go heap in use, idle (at start)", idle.heap, "")
 
-	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, Logf: func(string, ...any) {}})
+	db, err := bpfdb.Open(dbPath, bpfdb.Options{Threads: s.threads, ReadOnly: true, HookEngine: s.engine, Logf: func(string, ...any) {}})
 	if err != nil {
 		return err
 	}
