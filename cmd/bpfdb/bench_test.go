@@ -100,9 +100,9 @@ func TestParseHooks(t *testing.T) {
 	}
 }
 
-// TestBenchFlagErrors checks that bad --configs, --hooks and --attach
-// lists stop bench tpch and bench serve before any work, naming the
-// value.
+// TestBenchFlagErrors checks that bad --configs, --hooks, --attach and
+// --hook-engine values stop bench tpch, footprint and serve before any
+// work, naming the value.
 func TestBenchFlagErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -112,6 +112,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"tpch", "--sf", "0.01", "--hooks", "hash,pin"}, `--hooks: unknown hook "pin"`},
 		{[]string{"tpch", "--sf", "0.01", "--runs", "0"}, "--runs 0: want at least 1"},
 		{[]string{"tpch", "--sf", "0.01", "--hooks", ","}, `--hooks: "," names no hook`},
+		{[]string{"footprint", "--hook-engine", "wasm"}, `--hook-engine: unknown engine "wasm"`},
 		{[]string{"serve", "--db", "x.db", "--attach", "hash,pin"}, `--attach: unknown hook "pin"`},
 		{[]string{"serve", "--db", "x.db", "--attach", ","}, `--attach: "," names no hook`},
 	} {
