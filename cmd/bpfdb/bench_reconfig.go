@@ -397,7 +397,7 @@ func measureFootprint(ctx context.Context, s benchSetup, idle memSample, r *foot
 	r.add("runtime_heap", "Go heap the seven attachments added", attached.heap-queried.heap,
 		"Go heap in use after attaching minus before: the loaded programs, their maps, the interpreter's or the JIT's metadata; not the native code")
 	r.add("runtime_jit_code", "the JIT's native code, resident", attached.code.rss-queried.code.rss,
-		fmt.Sprintf("resident bytes of the process's anonymous executable mappings (/proc/self/smaps), which hold the JIT's code outside the Go heap, after attaching minus before (after: %d mappings, %d bytes mapped)", attached.code.n, attached.code.size))
+		fmt.Sprintf("resident bytes of the process's anonymous executable mappings (/proc/self/smaps), which hold the JIT's code outside the Go heap, after attaching minus before (after attaching: %d such mapping(s), %d bytes mapped)", attached.code.n, attached.code.size))
 
 	if err := runAll(); err != nil {
 		return err
