@@ -307,7 +307,7 @@ func rerun(args []string, stdout, stderr io.Writer) int {
 	cmd := exec.Command(self, args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			return ee.ExitCode()
 		}
 		fmt.Fprintf(stderr, "bpfdb bench footprint: run %s: %v\n", self, err)
@@ -316,8 +316,9 @@ func rerun(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// measureFootprint takes bench footprint's measurements into r; idle is
-// the process's memory at start, before the data was generated.
+// measureFootprint takes bench footprint's measurements into r, over the
+// database that is in the work directory already; idle is the process's
+// memory at its start.
 func measureFootprint(ctx context.Context, s benchSetup, idle memSample, r *footprintReport) error {
 	dbPath, err := benchDatabase(ctx, s)
 	if err != nil {
