@@ -17,7 +17,8 @@ import (
 // is safe for concurrent use with distinct machines.
 //
 // The native code returns to Go at every exit (see the package doc), which
-// Finish serves; each re-entry through platform.Call is a preemption point.
+// Finish serves; each re-entry through platform.Call is a preemption point,
+// and so is Run's own prologue for the first entry (platform.Enter).
 func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 	if p.Enter(m, r1, r2, budget) {
 		// The code must stay mapped until here: p's cleanup unmaps it.
@@ -32,10 +33,12 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 // It is Run split in two so that a caller on a hot path can inline the
 // first half (the entry sets r10, the slice, the other registers and the
 // call depth itself: a run's cost here is three stores and the call). The
-// caller keeps p reachable until the run is over (runtime.KeepAlive).
+// caller keeps p reachable until the run is over (runtime.KeepAlive), and
+// its prologue is the stack check and the preemption point of the entry
+// (platform.Enter has none): it must not be marked //go:nosplit.
 func (p *Program) Enter(m *Machine, r1, r2 uint64, budget int64) bool {
 	m.st.in = [3]uint64{r1, r2, uint64(budget)}
-	platform.Call(p.start, unsafe.Pointer(m)) // &m.st: the state is m's first field
+	platform.Enter(p.start, unsafe.Pointer(m)) // &m.st: the state is m's first field
 
 	return m.st.exit == exitDone
 }

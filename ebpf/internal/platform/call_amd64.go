@@ -64,3 +64,20 @@ func Call(entry uintptr, state unsafe.Pointer)
 // textAddr returns the address of Call, in the program's text (see
 // arena_unix.go).
 func textAddr() unsafe.Pointer
+
+// Enter runs native code as Call does, under the same contract, but has no
+// prologue: the stack check and the preemption point are those of the Go
+// function that calls Enter, which must be an ordinary one (not marked
+// //go:nosplit; a function that makes a call is never a frameless leaf).
+// Its check leaves the guard below its frame, at least 800 bytes
+// (StackGuard - StackSmall on linux/amd64), which holds Enter's return
+// address and the NativeStackBytes the code may push; a goroutine that
+// enters native code in a loop passes that prologue on each entry. It is
+// for the first entry of a run, which every caller reaches through a Go
+// function (the JIT's Run, the runtime's Runner.Run), and saves the
+// prologue's thread-local load of g, its compare and branch and the frame:
+// a fifth of a short run. A loop that re-enters native code without
+// another Go call in between (resuming after exits to Go) must use Call.
+//
+//go:noescape
+func Enter(entry uintptr, state unsafe.Pointer)

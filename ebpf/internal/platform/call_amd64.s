@@ -56,3 +56,16 @@ TEXT ·textAddr(SB), NOSPLIT, $0-8
 	LEAQ ·Call(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// func Enter(entry uintptr, state unsafe.Pointer)
+//
+// Enter is Call without a prologue: NOSPLIT and without a frame, it loads
+// the arguments and jumps. The stack check that covers the native code is
+// the one in the prologue of Enter's Go caller, which leaves at least the
+// stack guard's StackGuard - StackSmall bytes (800 on linux/amd64, twice
+// that under -race) below the caller's frame, more than the 8 + 256 that
+// Enter's return address and the native pushes take. See call_amd64.go.
+TEXT ·Enter(SB), NOSPLIT|NOFRAME, $0-16
+	MOVQ entry+0(FP), AX
+	MOVQ state+8(FP), DI
+	JMP AX

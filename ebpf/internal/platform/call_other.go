@@ -9,3 +9,8 @@ import "unsafe"
 func Call(entry uintptr, state unsafe.Pointer) {
 	panic("BUG: platform.Call without native code support on this architecture")
 }
+
+// Enter runs native code; as Call, it is a bug to reach it here.
+func Enter(entry uintptr, state unsafe.Pointer) {
+	panic("BUG: platform.Enter without native code support on this architecture")
+}

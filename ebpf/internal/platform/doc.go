@@ -26,7 +26,8 @@
 // Call(entry, state) jumps to entry with the state pointer in RDI, and the
 // native code's RET returns to Call's caller. The exact contract (registers,
 // stack budget, flags, what native code may store) is in Call's
-// documentation. Native code leaves only by RET: there are no signal
+// documentation. Enter is the same jump without Call's prologue, for the
+// first entry of a run, whose Go caller's prologue does the same checks. Native code leaves only by RET: there are no signal
 // handlers, because a fault or a helper call in native code is turned into an
 // exit code written to the state, and the Go caller acts on it. Handling
 // SIGSEGV or SIGILL ourselves would mean competing with the Go runtime's own
@@ -43,7 +44,8 @@
 // and the garbage collector in before the run resumes or fails. Returning is
 // not enough by itself: the goroutine must also pass a preemption check, and
 // Call's prologue is one (Call is deliberately not NOSPLIT), so re-entering
-// native code in a tight loop is safe.
+// native code in a tight loop is safe. Enter relies on its caller's
+// prologue instead, which a new run always passes.
 //
 // # Imports
 //

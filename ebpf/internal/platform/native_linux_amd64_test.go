@@ -563,3 +563,55 @@ func callAtDepth(seg *CodeSegment, depth, n int) error {
 	}
 	return nil
 }
+
+// TestEnter runs native code through Enter, which has no prologue of its
+// own, at every stack depth up to 300 frames on fresh goroutines (whose
+// small stacks grow in the callers' prologues): the code that fills the
+// whole native stack budget and clobbers every register it may must leave
+// the caller's frame, R14, X15 and RBP intact, and the computation must be
+// right.
+func TestEnter(t *testing.T) {
+	clobber := newSegment(t, clobberCode)
+	compute := newSegment(t, computeCode)
+	var wg sync.WaitGroup
+	for depth := range 300 {
+		wg.Go(func() {
+			if err := enterAtDepth(clobber, compute, depth, depth); err != nil {
+				t.Errorf("depth %d: %v", depth, err)
+			}
+		})
+	}
+	wg.Wait()
+	runtime.GC()
+}
+
+//go:noinline
+func enterAtDepth(clobber, compute *CodeSegment, depth, n int) error {
+	var pad [4]int64 // a few words of frame per level
+	pad[n%4] = int64(n)
+	if n > 0 {
+		if err := enterAtDepth(clobber, compute, depth, n-1); err != nil {
+			return err
+		}
+	}
+	before := [4]int{depth, n, depth ^ n, 77} // lives in this frame across the calls
+	var out uint64
+	Enter(clobber.Entry(), unsafe.Pointer(&out))
+	if out != 42 {
+		return fmt.Errorf("level %d: native code stored %d, want 42", n, out)
+	}
+	st := computeState{A: int64(depth), B: pad[n%4]}
+	Enter(compute.Entry(), unsafe.Pointer(&st))
+	if want := (int64(depth) + int64(n)) * 3; st.Result != want || st.Exit != 7 {
+		return fmt.Errorf("level %d: state %+v, want Result %d Exit 7", n, st, want)
+	}
+	if before != [4]int{depth, n, depth ^ n, 77} {
+		return fmt.Errorf("level %d: caller's frame changed: %v", n, before)
+	}
+	ch := make(chan int, 1) // uses g (R14)
+	go func() { ch <- n }()
+	if got := <-ch; got != n {
+		return fmt.Errorf("level %d: goroutine round trip gave %d", n, got)
+	}
+	return nil
+}
