@@ -75,9 +75,11 @@ func textAddr() unsafe.Pointer
 // enters native code in a loop passes that prologue on each entry. It is
 // for the first entry of a run, which every caller reaches through a Go
 // function (the JIT's Run, the runtime's Runner.Run), and saves the
-// prologue's thread-local load of g, its compare and branch and the frame:
-// a fifth of a short run. A loop that re-enters native code without
-// another Go call in between (resuming after exits to Go) must use Call.
+// prologue's thread-local load of g, its compare and branch and the frame
+// (measured: up to half a nanosecond of a 6 ns run, and with the first
+// entry and the resumes on two jumps of their own, a helper call through
+// Go 1.5 ns). A loop that re-enters native code without another Go call
+// in between (resuming after exits to Go) must use Call.
 //
 //go:noescape
 func Enter(entry uintptr, state unsafe.Pointer)
