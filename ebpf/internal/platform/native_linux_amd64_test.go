@@ -472,16 +472,22 @@ func BenchmarkCall(b *testing.B) {
 }
 
 // BenchmarkRoundTrip measures the least a run of native code can cost: Go
-// to native code that only returns, and back. "far" is the same code in an
-// ordinary mapping (an mmap address, about 2^47 bytes from the Go text)
-// instead of the arena near the text; "go" is an empty Go function for
-// scale.
+// to native code that only returns, and back, through Call and through
+// Enter. "far" is Call into the same code in an ordinary mapping (an mmap
+// address, about 2^47 bytes from the Go text) instead of the arena near
+// the text; "go" is an empty Go function for scale.
 func BenchmarkRoundTrip(b *testing.B) {
 	st := new(computeState)
 	b.Run("arena", func(b *testing.B) {
 		seg := newSegment(b, []byte{0xc3}) // ret
 		for b.Loop() {
 			Call(seg.Entry(), unsafe.Pointer(st))
+		}
+	})
+	b.Run("arena-enter", func(b *testing.B) {
+		seg := newSegment(b, []byte{0xc3}) // ret
+		for b.Loop() {
+			Enter(seg.Entry(), unsafe.Pointer(st))
 		}
 	})
 	b.Run("far", func(b *testing.B) {
