@@ -19,7 +19,7 @@
 //	r10, r11   scratch
 //
 // A run enters at the start entry with the state holding only r1, r2 and
-// the budget (Enter: three stores and platform.Call); the entry derives
+// the budget (Enter: three stores and platform.Enter); the entry derives
 // r10 from the state's address (the stack follows the state in the
 // Machine), splits off the first budget slice and zeroes r3-r5 (and, for
 // an unverified program, r0 and r6-r9). Entries load, and exits save, only
@@ -29,17 +29,17 @@
 // name r10 (or make local calls, which move it). A program without
 // backward jumps and local calls never charges the budget, so its entries
 // leave r9 alone. A run that needs no Go ends with one RET straight into
-// Go (the trampoline jumps into the code, see platform.Call); Enter is
+// Go (the trampolines jump into the code, see platform.Call); Enter is
 // small enough to inline into the runtime's Runner, so a short run costs
 // one Go call, the trampoline's prologue and its own code.
 //
 // The code never calls Go. Everything that needs Go (a helper call, a
 // memory access the verifier did not prove safe, an exhausted budget slice,
 // a fault) stores an exit code, the slot and a resume address into the
-// state, saves the registers there and returns to the trampoline
-// (platform.Call). The Go loop in Run does the work and re-enters at the
-// resume address with the registers reloaded. Native code therefore never
-// faults: an access is either proven in bounds by the verifier or performed
+// state, saves the registers there and returns to Go (the caller of
+// platform.Enter or platform.Call). The Go loop in Run does the work and
+// re-enters (platform.Call) at the resume address with the registers
+// reloaded. Native code therefore never faults: an access is either proven in bounds by the verifier or performed
 // by Go after a region check, division by zero and INT_MIN/-1 are handled
 // by explicit branches, and nothing else can trap.
 //

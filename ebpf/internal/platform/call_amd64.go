@@ -3,9 +3,9 @@ package platform
 import "unsafe"
 
 // Call runs native code from entry, an address inside a CodeSegment, on the
-// current goroutine and returns when the code executes RET. It is the only
-// way into native code; everything the code needs or reports travels through
-// the memory at state.
+// current goroutine and returns when the code executes RET. It and Enter
+// are the only ways into native code; everything the code needs or reports
+// travels through the memory at state.
 //
 // The native code's contract (the ABI of the trampoline, amd64):
 //
