@@ -39,9 +39,10 @@
 // state, saves the registers there and returns to Go (the caller of
 // platform.Enter or platform.Call). The Go loop in Run does the work and
 // re-enters (platform.Call) at the resume address with the registers
-// reloaded. Native code therefore never faults: an access is either proven in bounds by the verifier or performed
-// by Go after a region check, division by zero and INT_MIN/-1 are handled
-// by explicit branches, and nothing else can trap.
+// reloaded. Native code therefore never faults: an access is either
+// proven in bounds by the verifier or performed by Go after a region
+// check, division by zero and INT_MIN/-1 are handled by explicit
+// branches, and nothing else can trap.
 //
 // The budget is split into slices (SliceUnits at most): when a slice runs
 // out the code exits, Go charges it against the run's budget and re-enters
