@@ -120,6 +120,10 @@ type benchResult struct {
 	Query string                     `json:"query"`
 	Rows  int                        `json:"rows"`
 	Times map[string][]time.Duration `json:"times_ns"`
+	// CPU is the processor time (user and system) the configuration's
+	// process spent in each timed run: unlike the elapsed time, it does
+	// not count the time the process waited while another one ran.
+	CPU   map[string][]time.Duration `json:"cpu_ns,omitempty"`
 	Calls map[string]uint64          `json:"hook_calls_per_run"`
 }
 
@@ -326,7 +330,7 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 	results := make([]*benchResult, len(s.queries))
 	fmt.Fprintf(s.log, "warming up: every query once in each configuration\n")
 	for i, q := range s.queries {
-		results[i] = &benchResult{Query: q.Name(), Times: map[string][]time.Duration{}, Calls: map[string]uint64{}}
+		results[i] = &benchResult{Query: q.Name(), Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}, Calls: map[string]uint64{}}
 		for _, cfg := range configs {
 			r, err := children[cfg].run(q.N)
 			if err != nil {
@@ -351,6 +355,9 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 					return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
 				}
 				results[i].Times[cfg] = append(results[i].Times[cfg], res.d)
+				if res.cpu >= 0 {
+					results[i].CPU[cfg] = append(results[i].CPU[cfg], res.cpu)
+				}
 				if cfg == report.CallsFrom {
 					maps.Copy(results[i].Calls, res.calls)
 				}
@@ -422,6 +429,7 @@ type serveChild struct {
 // serveRun is what one run in a bench serve process gave.
 type serveRun struct {
 	d     time.Duration
+	cpu   time.Duration // processor time, -1 if the child did not say
 	rows  int
 	calls map[string]uint64 // invocations of each hook with a program
 }
@@ -475,10 +483,14 @@ func (c *serveChild) do(cmd string, n int) (serveRun, error) {
 	if err1 != nil || err2 != nil {
 		return serveRun{}, fmt.Errorf("bad reply %q", line)
 	}
-	r := serveRun{d: time.Duration(ns), rows: rows, calls: map[string]uint64{}}
+	r := serveRun{d: time.Duration(ns), cpu: -1, rows: rows, calls: map[string]uint64{}}
 	for _, kv := range f[3:] {
 		k, v, _ := strings.Cut(kv, "=")
 		n, _ := strconv.ParseUint(v, 10, 64)
+		if k == "cpu" { // no hook is called cpu
+			r.cpu = time.Duration(n)
+			continue
+		}
 		r.calls[k] = n
 	}
 	return r, nil
@@ -546,12 +558,17 @@ func benchServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			before := db.Hooks()
 			runtime.GC()
+			cpu0 := processCPU()
 			res, d, err := tpch.Run(context.Background(), db, q)
+			cpu := processCPU() - cpu0
 			if err != nil {
 				fmt.Fprintf(stdout, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 				continue
 			}
 			fmt.Fprintf(stdout, "ok %d %d", d.Nanoseconds(), res.Rows())
+			if cpu0 >= 0 {
+				fmt.Fprintf(stdout, " cpu=%d", cpu.Nanoseconds())
+			}
 			for i, h := range db.Hooks() {
 				if h.Program != "" {
 					fmt.Fprintf(stdout, " %s=%d", h.Hook, h.Calls-before[i].Calls)
@@ -625,6 +642,7 @@ func formatBench(r *benchReport) string {
 		fmt.Fprintf(&b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
 	}
 	b.WriteString("\n")
+	formatCPU(&b, r)
 	if r.CallsFrom == "" {
 		return b.String()
 	}
@@ -645,6 +663,52 @@ func formatBench(r *benchReport) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// formatCPU adds the processor time's total and geometric mean per
+// configuration, when every configuration's process reported it: the
+// overhead in work done, which other processes on the machine disturb less
+// than the elapsed time.
+func formatCPU(b *strings.Builder, r *benchReport) {
+	configs := r.Configs
+	totals, logs := map[string]float64{}, map[string]float64{}
+	for _, q := range r.Queries {
+		for _, c := range configs {
+			if len(q.CPU[c]) == 0 {
+				return
+			}
+			m := medianOf(q.CPU[c]).Seconds() * 1000
+			totals[c] += m
+			logs[c] += math.Log(max(m, 1e-6))
+		}
+	}
+	n := float64(len(r.Queries))
+	fmt.Fprintf(b, "\nProcessor time (user + system) of each configuration's process, median per query (ms)\n\n| |")
+	for _, c := range configs {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	for _, c := range configs[1:] {
+		fmt.Fprintf(b, " %s %% |", c)
+	}
+	b.WriteString("\n|---|")
+	for range len(configs)*2 - 1 {
+		b.WriteString("---:|")
+	}
+	fmt.Fprintf(b, "\n| **total CPU** |")
+	for _, c := range configs {
+		fmt.Fprintf(b, " **%.1f** |", totals[c])
+	}
+	for _, c := range configs[1:] {
+		fmt.Fprintf(b, " **%s** |", pct(totals[c], totals["nohooks"]))
+	}
+	fmt.Fprintf(b, "\n| **geomean CPU** |")
+	for _, c := range configs {
+		fmt.Fprintf(b, " **%.1f** |", math.Exp(logs[c]/n))
+	}
+	for _, c := range configs[1:] {
+		fmt.Fprintf(b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
+	}
+	b.WriteString("\n")
 }
 
 // hookNames lists hooks for the report's header: "all seven" or their

@@ -192,6 +192,9 @@ func TestBenchTPCHTiny(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	if !strings.Contains(stdout, "| **total CPU** |") {
+		t.Errorf("report lacks the processor time table:\n%s", stdout)
+	}
 	if !strings.Contains(stdout, "configurations: nohooks, interpreter; default programs (interpreter, jit) on: hash, unpin\n") {
 		t.Errorf("report header does not name the configurations and hooks:\n%s", stdout)
 	}
@@ -215,6 +218,9 @@ func TestBenchTPCHTiny(t *testing.T) {
 	for _, q := range r.Queries {
 		if q.Rows == 0 || len(q.Times) != 2 || len(q.Times["nohooks"]) != 2 || len(q.Times["interpreter"]) != 2 {
 			t.Errorf("%s: %d rows, times %v; want rows and two times for each of nohooks and interpreter", q.Query, q.Rows, q.Times)
+		}
+		if len(q.CPU["nohooks"]) != 2 || len(q.CPU["interpreter"]) != 2 || q.CPU["nohooks"][0] <= 0 {
+			t.Errorf("%s: processor times %v; want two (> 0) for each configuration", q.Query, q.CPU)
 		}
 		// Only the two hooks with a program report invocations; Unpin
 		// runs whenever a query releases a block.
