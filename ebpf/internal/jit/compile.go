@@ -169,7 +169,6 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	c.budget = c.calls || len(heads) > 0
 	c.used = usedRegisters(insns)
 	c.used[10] = c.used[10] || c.calls
-	resumeCall := c.prologue()
 	start := a.Len()
 	c.startEntry()
 	for i, ins := range insns {
@@ -190,6 +189,7 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	a.Bind(c.slots[nslots])
 	c.exitNow(exitFellOff, nslots)
 	c.emitStubs()
+	resume, resumeCall := c.resumeEntries()
 	code, err := a.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("compile: BUG: %w", err)
@@ -204,7 +204,7 @@ func Compile(insns asm.Instructions, cfg Config) (*Program, error) {
 	p := c.p
 	p.seg = seg
 	p.start = seg.Entry() + uintptr(start)
-	p.resume = seg.Entry()
+	p.resume = seg.Entry() + uintptr(resume)
 	p.resumeCall = seg.Entry() + uintptr(resumeCall)
 	runtime.AddCleanup(p, func(s *platform.CodeSegment) { _ = s.Close() }, seg)
 	return p, nil
@@ -252,19 +252,20 @@ func loopHeads(insns asm.Instructions, slotOf []int) map[int]bool {
 // Listing returns the generated code as text, if Config.Listing was set.
 func (p *Program) Listing() string { return p.listing }
 
-// prologue emits the resume entries (the first at offset 0), the shared
-// register save and the entry function's exit, and returns the offset of
-// the entry that resumes after a helper call. The registers are the used
-// ones, the slice only with a budget, the push and pop of rbp only if r10
-// is used.
+// resumeEntries emits the entries that resume after an exit to Go, the
+// shared register save and the entry function's exit, after the rest of
+// the code (the start entry comes first: it is the hot one), and returns
+// the offsets of the two entries. The registers are the used ones, the
+// slice only with a budget, the push and pop of rbp only if r10 is used.
 //
 //	resume:      push rbp; r12 = state; load r0-r10 and the slice;
 //	             jump to state.resume
 //	resumeCall:  the same, without r1-r5 for a verified program
 //	save:        store r0-r10 and the slice; pop rbp; return to Go
 //	done:        store r0; exit code done; pop rbp; return to Go
-func (c *compiler) prologue() int {
+func (c *compiler) resumeEntries() (resume, resumeCall int) {
 	a := c.a
+	resume = a.Len()
 	load := func(regs []int) {
 		c.saveFP()
 		a.MovRR(x86.S64, rState, x86.RDI)
@@ -281,7 +282,7 @@ func (c *compiler) prologue() int {
 	}
 	// r1 (rdi) last: it holds the state on entry.
 	load([]int{0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1})
-	resumeCall := a.Len()
+	resumeCall = a.Len()
 	if c.cfg.Verified {
 		load([]int{0, 6, 7, 8, 9, 10})
 	} else {
@@ -301,7 +302,7 @@ func (c *compiler) prologue() int {
 
 	a.Bind(c.done)
 	c.exitDone()
-	return resumeCall
+	return resume, resumeCall
 }
 
 // saveFP pushes rbp, Go's frame pointer, at an entry if the code uses it
@@ -328,16 +329,16 @@ func (c *compiler) exitDone() {
 	c.ret()
 }
 
-// startEntry emits the entry of a new run, which falls through into slot 0:
-// r1 and r2 come from the state, the slice is the budget up to
-// SliceUnits, r10 is the top of the
-// machine's stack (at a constant offset from the state), the other
+// startEntry emits the entry of a new run, at the start of the code (the
+// first byte of the segment, on a cache-line boundary), which falls
+// through into slot 0: r1 and r2 come in rsi and rdx (platform.Enter's
+// arguments), the slice is the budget up to SliceUnits, r10 is the top of
+// the machine's stack (at a constant offset from the state), the other
 // registers are zero as in the interpreter (r0 and r6-r9 only in an
 // unverified program: the verifier proved that a verified one writes them
-// before reading them), and a program with local
-// calls starts at depth 0 (also after a run that a panicking helper
-// abandoned inside a call: a stale frame would return into code that may
-// be gone).
+// before reading them), and a program with local calls starts at depth 0
+// (also after a run that a panicking helper abandoned inside a call: a
+// stale frame would return into code that may be gone).
 func (c *compiler) startEntry() {
 	a := c.a
 	c.saveFP()
@@ -347,8 +348,10 @@ func (c *compiler) startEntry() {
 			continue
 		}
 		switch i {
-		case 1, 2:
-			a.MovRM(x86.S64, r, x86.M(rState, offIn+int32(8*(i-1))))
+		case 1: // rdi = rsi before rsi = rdx before rdx (r3) is zeroed
+			a.MovRR(x86.S64, r, x86.RSI)
+		case 2:
+			a.MovRR(x86.S64, r, x86.RDX)
 		case 10:
 			a.Lea(x86.S64, r, x86.M(rState, offStackTop))
 		case 3, 4, 5:
@@ -365,7 +368,7 @@ func (c *compiler) startEntry() {
 	}
 	if c.budget {
 		// The first slice: r9 = min(budget, SliceUnits).
-		a.MovRM(x86.S64, rBudget, x86.M(rState, offIn+16))
+		a.MovRM(x86.S64, rBudget, x86.M(rState, offBudget))
 		a.MovRI(x86.S32, rTmp, SliceUnits)
 		a.ALURR(x86.CMP, x86.S64, rBudget, rTmp)
 		a.Cmov(x86.CondG, x86.S64, rBudget, rTmp)

@@ -18,8 +18,9 @@
 //	r9    budget units left in the current slice
 //	r10, r11   scratch
 //
-// A run enters at the start entry with the state holding only r1, r2 and
-// the budget (Enter: three stores and platform.Enter); the entry derives
+// A run enters at the start entry, the first byte of the code, with r1 and
+// r2 in registers and the budget in the state (Enter: one store and
+// platform.Enter, whose arguments they are); the entry derives
 // r10 from the state's address (the stack follows the state in the
 // Machine), splits off the first budget slice and zeroes r3-r5 (and, for
 // an unverified program, r0 and r6-r9). Entries load, and exits save, only

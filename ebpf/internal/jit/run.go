@@ -31,14 +31,15 @@ func (p *Program) Run(m *Machine, r1, r2 uint64, budget int64) (uint64, error) {
 // Enter starts a run as Run does and reports whether it ended without
 // exiting to Go, with its result in m.R0(); otherwise Finish completes it.
 // It is Run split in two so that a caller on a hot path can inline the
-// first half (the entry sets r10, the slice, the other registers and the
-// call depth itself: a run's cost here is three stores and the call). The
+// first half (r1 and r2 travel as platform.Enter's arguments, into
+// registers; the entry sets r10, the slice, the other registers and the
+// call depth itself: a run's cost here is one store and the call). The
 // caller keeps p reachable until the run is over (runtime.KeepAlive), and
 // its prologue is the stack check and the preemption point of the entry
 // (platform.Enter has none): it must not be marked //go:nosplit.
 func (p *Program) Enter(m *Machine, r1, r2 uint64, budget int64) bool {
-	m.st.in = [3]uint64{r1, r2, uint64(budget)}
-	platform.Enter(p.start, unsafe.Pointer(m)) // &m.st: the state is m's first field
+	m.st.budget = uint64(budget)
+	platform.Enter(p.start, unsafe.Pointer(m), r1, r2) // &m.st: the state is m's first field
 
 	return m.st.exit == exitDone
 }
@@ -50,7 +51,7 @@ func (m *Machine) R0() uint64 { return m.st.regs[0] }
 // there, until it ends, and returns its result.
 func (p *Program) Finish(m *Machine) (uint64, error) {
 	st := &m.st
-	budget := int64(st.in[2])
+	budget := int64(st.budget)
 	m.rest = budget - min(budget, SliceUnits)
 	for {
 		// Helper calls are the common exit: handled here, without a call.

@@ -9,15 +9,16 @@ import (
 // state is what the native code reads and writes besides eBPF memory; r12
 // points to it for the whole run. Layout (byte offsets):
 //
-//	  0  regs[0..10]  r0-r10, saved at every exit, loaded at every entry
+//	  0  regs[0..10]  r0-r10, saved at every exit, loaded at every resume
 //	 88  slice        budget units left in the slice (r9 while running)
 //	 96  resume       native address the resume entry jumps to
 //	104  exit         exit code (low byte) | argument << 8
 //	108  (pad)
 //	112  pc           slot of the instruction that exited
 //	120  depth        number of saved local-call frames
-//	128  in           r1, r2 and the budget (≥ 0) of a new run
-//	152  frames[7]    r6, r7, r8, r9, r10, native return address, 2 unused
+//	128  budget       the budget (≥ 0) of a new run (r1 and r2 come in
+//	                  registers, see Program.Enter)
+//	136  frames[7]    r6, r7, r8, r9, r10, native return address, 2 unused
 //
 // The native code stores only integers here, never Go pointers, as the
 // trampoline's contract requires (no write barrier runs).
@@ -29,7 +30,7 @@ type state struct {
 	_      uint32
 	pc     int64
 	depth  int64
-	in     [3]uint64 // r1, r2 and the budget (≥ 0) of a new run
+	budget uint64 // of a new run, ≥ 0
 	frames [core.MaxFrames - 1][frameWords]uint64
 }
 
@@ -45,7 +46,7 @@ const (
 	offExit   = int32(unsafe.Offsetof(state{}.exit))
 	offPC     = int32(unsafe.Offsetof(state{}.pc))
 	offDepth  = int32(unsafe.Offsetof(state{}.depth))
-	offIn     = int32(unsafe.Offsetof(state{}.in))
+	offBudget = int32(unsafe.Offsetof(state{}.budget))
 	offFrames = int32(unsafe.Offsetof(state{}.frames))
 )
 

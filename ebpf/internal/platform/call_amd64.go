@@ -65,8 +65,8 @@ func Call(entry uintptr, state unsafe.Pointer)
 // arena_unix.go).
 func textAddr() unsafe.Pointer
 
-// Enter runs native code as Call does, under the same contract, but has no
-// prologue: the stack check and the preemption point are those of the Go
+// Enter runs native code as Call does, under the same contract, with a
+// and b in RSI and RDX besides the state in RDI, but has no prologue: the stack check and the preemption point are those of the Go
 // function that calls Enter, which must be an ordinary one (not marked
 // //go:nosplit; a function that makes a call is never a frameless leaf).
 // Its check leaves the guard below its frame, at least 800 bytes
@@ -78,8 +78,9 @@ func textAddr() unsafe.Pointer
 // prologue's thread-local load of g, its compare and branch and the frame
 // (measured: up to half a nanosecond of a 6 ns run, and with the first
 // entry and the resumes on two jumps of their own, a helper call through
-// Go 1.5 ns). A loop that re-enters native code without another Go call
+// Go 1.5 ns). Two words in registers also spare the caller two stores to
+// the state and the code the loads that would wait for them. A loop that re-enters native code without another Go call
 // in between (resuming after exits to Go) must use Call.
 //
 //go:noescape
-func Enter(entry uintptr, state unsafe.Pointer)
+func Enter(entry uintptr, state unsafe.Pointer, a, b uint64)

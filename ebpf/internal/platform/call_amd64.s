@@ -51,21 +51,23 @@ TEXT ·Call(SB), 0, $248-16
 // func textAddr() unsafe.Pointer
 //
 // textAddr returns the address of Call, in the Go program's text: code
-// segments are placed near it (see arena.go).
+// segments are placed near it (see arena_unix.go).
 TEXT ·textAddr(SB), NOSPLIT, $0-8
 	LEAQ ·Call(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
 
-// func Enter(entry uintptr, state unsafe.Pointer)
+// func Enter(entry uintptr, state unsafe.Pointer, a, b uint64)
 //
-// Enter is Call without a prologue: NOSPLIT and without a frame, it loads
-// the arguments and jumps. The stack check that covers the native code is
+// Enter is Call without a prologue, and with two more arguments, in RSI
+// and RDX: NOSPLIT and without a frame, it loads the arguments and jumps. The stack check that covers the native code is
 // the one in the prologue of Enter's Go caller, which leaves at least the
 // stack guard's StackGuard - StackSmall bytes (800 on linux/amd64, twice
 // that under -race) below the caller's frame, more than the 8 + 256 that
 // Enter's return address and the native pushes take. See call_amd64.go.
-TEXT ·Enter(SB), NOSPLIT|NOFRAME, $0-16
+TEXT ·Enter(SB), NOSPLIT|NOFRAME, $0-32
 	MOVQ entry+0(FP), AX
 	MOVQ state+8(FP), DI
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), DX
 	JMP AX

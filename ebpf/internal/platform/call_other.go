@@ -11,6 +11,6 @@ func Call(entry uintptr, state unsafe.Pointer) {
 }
 
 // Enter runs native code; as Call, it is a bug to reach it here.
-func Enter(entry uintptr, state unsafe.Pointer) {
+func Enter(entry uintptr, state unsafe.Pointer, a, b uint64) {
 	panic("BUG: platform.Enter without native code support on this architecture")
 }

@@ -487,7 +487,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("arena-enter", func(b *testing.B) {
 		seg := newSegment(b, []byte{0xc3}) // ret
 		for b.Loop() {
-			Enter(seg.Entry(), unsafe.Pointer(st))
+			Enter(seg.Entry(), unsafe.Pointer(st), 0, 0)
 		}
 	})
 	b.Run("far", func(b *testing.B) {
@@ -602,12 +602,12 @@ func enterAtDepth(clobber, compute *CodeSegment, depth, n int) error {
 	}
 	before := [4]int{depth, n, depth ^ n, 77} // lives in this frame across the calls
 	var out uint64
-	Enter(clobber.Entry(), unsafe.Pointer(&out))
+	Enter(clobber.Entry(), unsafe.Pointer(&out), 0, 0)
 	if out != 42 {
 		return fmt.Errorf("level %d: native code stored %d, want 42", n, out)
 	}
 	st := computeState{A: int64(depth), B: pad[n%4]}
-	Enter(compute.Entry(), unsafe.Pointer(&st))
+	Enter(compute.Entry(), unsafe.Pointer(&st), 0, 0)
 	if want := (int64(depth) + int64(n)) * 3; st.Result != want || st.Exit != 7 {
 		return fmt.Errorf("level %d: state %+v, want Result %d Exit 7", n, st, want)
 	}
