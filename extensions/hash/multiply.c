@@ -16,7 +16,7 @@
 
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 #define NULL_HASH 0x5be2a8f1c0d39e47ULL
-#define MAX_STR 32
+#define MAX_STR BPFDB_HASH_PREFIX
 #define __always_inline inline __attribute__((always_inline))
 
 /* opaque hides x's value from the compiler, which would otherwise turn the
@@ -57,15 +57,12 @@ int hash_multiply(struct bpfdb_hash_ctx *ctx)
 	__u64 comb = ctx->flags & BPFDB_HASH_COMBINE;
 
 	if (ctx->type == BPFDB_TYPE_VARCHAR) {
-		__u64 w[MAX_STR / 8];
+		/* The key's first MAX_STR bytes, zero-padded, are its slot in
+		 * prefixes; its length is keys[r]. */
+		const __u64 *prefixes = (const __u64 *)ctx->prefixes;
 		for (__u32 r = 0; r < n; r++) {
-#pragma unroll
-			for (int k = 0; k < MAX_STR / 8; k++)
-				w[k] = 0;
-			long len = bpfdb_hash_key_bytes(ctx, r, w, sizeof(w));
-			if (len < 0) /* not a VARCHAR or row out of range: cannot happen */
-				return -22;
-			__u64 h = fib((__u64)len);
+			const __u64 *w = prefixes + r * (MAX_STR / 8);
+			__u64 h = fib(keys[r]);
 #pragma unroll
 			for (int k = 0; k < MAX_STR / 8; k++)
 				h = fib(h ^ w[k]);
