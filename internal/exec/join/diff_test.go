@@ -256,6 +256,7 @@ func TestDifferential(t *testing.T) {
 				if raceEnabled || testing.Short() {
 					np, nb = np/3, nb/3
 				}
+				counted := false // a join ran to its end with rows on both sides
 				for trial := range 4 {
 					pn, bn := r.IntN(np), r.IntN(nb)
 					switch trial {
@@ -289,10 +290,13 @@ func TestDifferential(t *testing.T) {
 						if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
 							t.Fatalf("%s: %d rows, reference %d\n got: %.1500s\nwant: %.1500s", where, len(got), len(want), g, w)
 						}
+						counted = counted || pn > 0 && bn > 0
 					}
 				}
-				st := j.Stats()
-				if st.ProbeRows == 0 || st.BuildRows == 0 {
+				// (Random sizes can leave every trial with an empty side or
+				// Single's error, under -race especially, where they are
+				// small: then there is nothing the stats must count.)
+				if st := j.Stats(); counted && (st.ProbeRows == 0 || st.BuildRows == 0) {
 					t.Fatalf("stats %v count no rows", st)
 				}
 			})

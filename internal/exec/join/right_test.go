@@ -110,6 +110,7 @@ func TestRightDifferential(t *testing.T) {
 				if raceEnabled || testing.Short() {
 					np, nb = np/3, nb/3
 				}
+				counted := false // a trial had rows on both sides
 				for trial := range 5 {
 					pn, bn := r.IntN(np), r.IntN(nb)
 					switch trial {
@@ -126,6 +127,7 @@ func TestRightDifferential(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					counted = counted || pn > 0 && bn > 0
 					for ci, cfg := range vectortest.Configs {
 						if raceEnabled && cfg.BatchSize == 1 && trial > 0 {
 							continue
@@ -152,8 +154,7 @@ func TestRightDifferential(t *testing.T) {
 						}
 					}
 				}
-				st := right.Stats()
-				if st.ProbeRows == 0 || st.BuildRows == 0 {
+				if st := right.Stats(); counted && (st.ProbeRows == 0 || st.BuildRows == 0) {
 					t.Fatalf("stats %v count no rows", st)
 				}
 			})
