@@ -199,10 +199,11 @@ func (m *machine) setCtx(ctx []byte) {
 
 // ctxAddr is r1 for a run on ctx: its address, 0 if it is empty.
 func ctxAddr(ctx []byte) uint64 {
+	a := addrOf(ctx)
 	if len(ctx) == 0 {
-		return 0
+		a = 0 // a conditional move on Runner.Run's path, not a branch
 	}
-	return addrOf(ctx)
+	return a
 }
 
 var littleEndian = func() bool {
