@@ -32,7 +32,8 @@
 // leave r9 alone. A run that needs no Go ends with one RET straight into
 // Go (the trampolines jump into the code, see platform.Call); Enter is
 // small enough to inline into the runtime's Runner, so a short run costs
-// one Go call, the trampoline's prologue and its own code.
+// one Go call (whose prologue is the entry's stack check and preemption
+// point), the trampoline's jump and its own code.
 //
 // The code never calls Go. Everything that needs Go (a helper call, a
 // memory access the verifier did not prove safe, an exhausted budget slice,
