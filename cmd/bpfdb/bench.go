@@ -27,8 +27,9 @@ import (
 const benchUsage = `usage: bpfdb bench <command> [flags]
 
 commands:
-  tpch --sf X [--runs N] [--threads T] [--work DIR] [--baseline BIN]
-       [--queries LIST] [--configs LIST] [--hooks LIST] [--out DIR]
+  tpch --sf X [--runs N] [--restarts K] [--threads T] [--work DIR]
+       [--baseline BIN] [--queries LIST] [--configs LIST] [--hooks LIST]
+       [--out DIR]
                  the hooks' overhead on TPC-H: every query, one warm-up and
                  N timed runs (each right after an untimed one), in up to
                  four configurations, each a process of its own, interleaved
@@ -44,7 +45,13 @@ commands:
                  --configs interpreter --hooks hash measures one hook's
                  share. Prints medians per query, overhead against nohooks,
                  totals and geometric means, and each query's hook
-                 invocations per run. The data and the database are made
+                 invocations per run, and the processor time each
+                 configuration's process spent (less disturbed by other
+                 processes than the elapsed time). --restarts K spreads
+                 the runs over K sets of fresh processes, started in a
+                 rotated order, so that what differs between two processes
+                 of one binary (their memory layout, who started first)
+                 averages out. The data and the database are made
                  in --work (default: a directory per scale factor under the
                  temporary directory) and kept for the next run. --out DIR
                  also writes results.md and results.json (go run
@@ -99,9 +106,12 @@ var benchConfigs = []string{"nohooks", "hooks", "interpreter", "jit"}
 // benchReport is results.json: what was measured and how, and each query's
 // measurements.
 type benchReport struct {
-	SF      float64 `json:"sf"`
-	Runs    int     `json:"runs"`
-	Threads int     `json:"threads"`
+	SF   float64 `json:"sf"`
+	Runs int     `json:"runs"`
+	// Restarts is the number of sets of processes the runs were spread
+	// over.
+	Restarts int `json:"restarts,omitempty"`
+	Threads  int `json:"threads"`
 	// Configs are the configurations measured, nohooks first.
 	Configs []string `json:"configs"`
 	// Hooks are the hooks whose default program the interpreter and jit
@@ -130,6 +140,7 @@ type benchResult struct {
 func benchTPCH(args []string, stdout, stderr io.Writer) int {
 	fs, sc := benchFlags("tpch", benchUsage, stderr)
 	runs := fs.Int("runs", 3, "timed runs of each query in each configuration")
+	restarts := fs.Int("restarts", 1, "sets of fresh processes the runs are spread over")
 	baseline := fs.String("baseline", "", "the nohooks build of bpfdb (default: go build -tags nohooks)")
 	only := fs.String("queries", "", "comma-separated query numbers (default: all 22)")
 	configList := fs.String("configs", "", "comma-separated configurations among hooks, interpreter and jit (default: all; nohooks always runs)")
@@ -141,6 +152,9 @@ func benchTPCH(args []string, stdout, stderr io.Writer) int {
 	queries, err := benchQueries(*only)
 	if err == nil && *runs < 1 {
 		err = fmt.Errorf("--runs %d: want at least 1", *runs)
+	}
+	if err == nil && (*restarts < 1 || *restarts > *runs) {
+		err = fmt.Errorf("--restarts %d: want 1 to --runs (%d)", *restarts, *runs)
 	}
 	var configs, hooks []string
 	if err == nil {
@@ -159,6 +173,7 @@ func benchTPCH(args []string, stdout, stderr io.Writer) int {
 	}
 	s := sc.setup(stderr)
 	s.runs, s.baseline, s.queries, s.configs, s.hooks = *runs, *baseline, queries, configs, hooks
+	s.restarts = *restarts
 	report, err := runBenchTPCH(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "bpfdb bench tpch: %v\n", err)
@@ -262,6 +277,7 @@ func benchQueries(list string) ([]tpch.Query, error) {
 type benchSetup struct {
 	sf            float64
 	runs, threads int
+	restarts      int // bench tpch: sets of processes the runs are spread over
 	work          string
 	baseline      string
 	queries       []tpch.Query
@@ -296,7 +312,7 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 		return nil, err
 	}
 	configs := s.configs
-	report := &benchReport{SF: s.sf, Runs: s.runs, Threads: s.threads, Configs: configs, Hooks: s.hooks}
+	report := &benchReport{SF: s.sf, Runs: s.runs, Restarts: max(1, min(s.restarts, s.runs)), Threads: s.threads, Configs: configs, Hooks: s.hooks}
 	// The invocations come from the JIT configuration if it runs: the
 	// default programs make the same decisions under either engine.
 	for _, c := range []string{"interpreter", "jit"} {
@@ -304,6 +320,32 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 			report.CallsFrom = c
 		}
 	}
+	results := make([]*benchResult, len(s.queries))
+	for i, q := range s.queries {
+		results[i] = &benchResult{Query: q.Name(), Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}, Calls: map[string]uint64{}}
+	}
+	restarts := max(1, min(s.restarts, s.runs))
+	start := time.Now()
+	for set := range restarts {
+		// The runs this set of processes does: every restarts-th.
+		var runs []int
+		for r := set; r < s.runs; r += restarts {
+			runs = append(runs, r)
+		}
+		if err := benchProcesses(s, report, results, self, bin, dbPath, set, runs, start); err != nil {
+			return nil, err
+		}
+	}
+	report.Queries = results
+	return report, nil
+}
+
+// benchProcesses starts one process per configuration (set numbers the
+// sets of processes of a run with --restarts), warms each query up once
+// in each, then does the timed runs runs (numbered in the whole
+// measurement) and stops the processes.
+func benchProcesses(s benchSetup, report *benchReport, results []*benchResult, self, bin, dbPath string, set int, runs []int, start time.Time) error {
+	configs := s.configs
 	children := map[string]*serveChild{}
 	defer func() {
 		for _, c := range children {
@@ -312,8 +354,14 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 	}()
 	// Started last to first: in an A/A test (the same binary as the
 	// baseline) the first process started measured 6-9% slower than the
-	// others on this machine, started last it agreed within 2%.
-	for _, cfg := range slices.Backward(configs) {
+	// others on this machine, started last it agreed within 2%. Later
+	// sets rotate the order, so that no configuration is always started
+	// first.
+	order := slices.Clone(configs)
+	slices.Reverse(order)
+	rotate := set % len(order)
+	order = append(order[rotate:], order[:rotate]...)
+	for _, cfg := range order {
 		exe, args := self, []string{}
 		switch cfg {
 		case "nohooks":
@@ -323,27 +371,28 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 		}
 		c, err := startServe(exe, dbPath, s.threads, args...)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg, err)
+			return fmt.Errorf("%s: %w", cfg, err)
 		}
 		children[cfg] = c
 	}
-	results := make([]*benchResult, len(s.queries))
-	fmt.Fprintf(s.log, "warming up: every query once in each configuration\n")
+	if set == 0 {
+		fmt.Fprintf(s.log, "warming up: every query once in each configuration\n")
+	} else {
+		fmt.Fprintf(s.log, "new processes (set %d), warming up\n", set+1)
+	}
 	for i, q := range s.queries {
-		results[i] = &benchResult{Query: q.Name(), Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}, Calls: map[string]uint64{}}
 		for _, cfg := range configs {
 			r, err := children[cfg].run(q.N)
 			if err != nil {
-				return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
+				return fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
 			}
 			if results[i].Rows != 0 && r.rows != results[i].Rows {
-				return nil, fmt.Errorf("%s: %d rows under %s, %d before", q.Name(), r.rows, cfg, results[i].Rows)
+				return fmt.Errorf("%s: %d rows under %s, %d before", q.Name(), r.rows, cfg, results[i].Rows)
 			}
 			results[i].Rows = r.rows
 		}
 	}
-	start := time.Now()
-	for r := range s.runs {
+	for _, r := range runs {
 		fmt.Fprintf(s.log, "run %d of %d (%v so far)\n", r+1, s.runs, time.Since(start).Round(time.Second))
 		for i, q := range s.queries {
 			// Rotate the order, so that no configuration always runs
@@ -352,7 +401,7 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 				cfg := configs[(k+r+i)%len(configs)]
 				res, err := children[cfg].run(q.N)
 				if err != nil {
-					return nil, fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
+					return fmt.Errorf("%s (%s): %w", q.Name(), cfg, err)
 				}
 				results[i].Times[cfg] = append(results[i].Times[cfg], res.d)
 				if res.cpu >= 0 {
@@ -364,8 +413,7 @@ func runBenchTPCH(s benchSetup) (*benchReport, error) {
 			}
 		}
 	}
-	report.Queries = results
-	return report, nil
+	return nil
 }
 
 // buildNohooks builds bpfdb with the hook sites compiled out, from the
@@ -597,6 +645,9 @@ func formatBench(r *benchReport) string {
 	var b strings.Builder
 	configs := r.Configs
 	fmt.Fprintf(&b, "TPC-H SF %g, median of %d runs per configuration (ms); overhead against the nohooks build\n", r.SF, r.Runs)
+	if r.Restarts > 1 {
+		fmt.Fprintf(&b, "runs spread over %d sets of processes\n", r.Restarts)
+	}
 	fmt.Fprintf(&b, "configurations: %s; default programs (interpreter, jit) on: %s\n\n", strings.Join(configs, ", "), hookNames(r.Hooks))
 	fmt.Fprintf(&b, "| query |")
 	for _, c := range configs {

@@ -111,6 +111,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"tpch", "--sf", "0.01", "--configs", "jot"}, `--configs: unknown configuration "jot"`},
 		{[]string{"tpch", "--sf", "0.01", "--hooks", "hash,pin"}, `--hooks: unknown hook "pin"`},
 		{[]string{"tpch", "--sf", "0.01", "--runs", "0"}, "--runs 0: want at least 1"},
+		{[]string{"tpch", "--sf", "0.01", "--runs", "2", "--restarts", "3"}, "--restarts 3: want 1 to --runs (2)"},
 		{[]string{"tpch", "--sf", "0.01", "--hooks", ","}, `--hooks: "," names no hook`},
 		{[]string{"footprint", "--hook-engine", "wasm"}, `--hook-engine: unknown engine "wasm"`},
 		{[]string{"serve", "--db", "x.db", "--attach", "hash,pin"}, `--attach: unknown hook "pin"`},
@@ -187,10 +188,13 @@ func TestBenchTPCHTiny(t *testing.T) {
 	}
 	t.Setenv(benchChildEnv, "1")
 	work, out := t.TempDir(), t.TempDir()
-	stdout, stderr, code := runCLI("bench", "tpch", "--sf", "0.001", "--runs", "2", "--threads", "1", "--queries", "1,3",
+	stdout, stderr, code := runCLI("bench", "tpch", "--sf", "0.001", "--runs", "2", "--restarts", "2", "--threads", "1", "--queries", "1,3",
 		"--configs", "interpreter", "--hooks", "unpin,hash", "--baseline", self, "--work", work, "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "runs spread over 2 sets of processes\n") || !strings.Contains(stderr, "new processes (set 2)") {
+		t.Errorf("the runs were not spread over two sets of processes:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 	if !strings.Contains(stdout, "| **total CPU** |") {
 		t.Errorf("report lacks the processor time table:\n%s", stdout)
