@@ -101,24 +101,33 @@ func loadBench(b *testing.B, name string, engine ebpf.Engine, checks bool, helpe
 	return p, t
 }
 
+// benchRunner returns the benchmark of a bench program on a Runner, which
+// owns its state as a worker of a pool would (Program.Run takes a machine
+// from the program's pool for every run). It is not inlined: a closure
+// copied into an inlined caller loses the inlining of b.Loop, and its loop
+// would pay a call per run that the native column's loop does not.
+//
+//go:noinline
+func benchRunner(name string, engine ebpf.Engine, checks bool) func(b *testing.B) {
+	return func(b *testing.B) {
+		p, t := loadBench(b, name, engine, checks)
+		r := p.NewRunner()
+		mem := append([]byte(nil), t.Mem...)
+		for b.Loop() {
+			r0, err := r.Run(mem)
+			if err != nil || r0 != t.Result {
+				b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
+			}
+		}
+	}
+}
+
 // BenchmarkBenchProgs runs each bench program under the JIT and in the
 // interpreter next to its native Go version.
 func BenchmarkBenchProgs(b *testing.B) {
 	for _, name := range []string{"ret", "murmur64", "fnv1a64", "helper_call", "loop1m"} {
-		// A Runner owns its state, as a worker of a pool would; Program.Run
-		// takes a machine from the program's pool for every run.
 		runner := func(engine ebpf.Engine, checks bool) func(b *testing.B) {
-			return func(b *testing.B) {
-				p, t := loadBench(b, name, engine, checks)
-				r := p.NewRunner()
-				mem := append([]byte(nil), t.Mem...)
-				for b.Loop() {
-					r0, err := r.Run(mem)
-					if err != nil || r0 != t.Result {
-						b.Fatalf("r0 = %#x, %v; want %#x", r0, err, t.Result)
-					}
-				}
-			}
+			return benchRunner(name, engine, checks)
 		}
 		b.Run(name+"/jit", runner(ebpf.EngineJIT, false))
 		if name == "helper_call" {
