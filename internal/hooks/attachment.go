@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -28,8 +29,13 @@ type Attachment struct {
 	object  []byte
 	since   time.Time
 	runners []runner
-	errors  atomic.Int64
-	last    atomic.Pointer[error] // the last failure
+	// free holds runners their last callers released (*runner): a
+	// processor's own pool slot, so that a worker calling again takes
+	// the runner it used last, whose state is in its core's cache, and
+	// workers do not all probe the first runner's flag.
+	free   sync.Pool
+	errors atomic.Int64
+	last   atomic.Pointer[error] // the last failure
 }
 
 // runner is the state of one call at a time: the program's machine, the
@@ -37,6 +43,7 @@ type Attachment struct {
 // owner updates (so they share no cache line with other runners').
 type runner struct {
 	busy  atomic.Bool
+	free  *sync.Pool // the attachment's pool of free runners
 	run   *ebpf.Runner
 	ctx   []byte // the hook's context, 8-byte aligned
 	opts  ebpf.RunOptions
@@ -72,6 +79,7 @@ func (a *Attachment) setup(i int) {
 		return
 	}
 	r, hook, size := a.r, a.hook, ext.SpecOf(a.hook).Size()
+	rn.free = &a.free
 	rn.run = a.prog.NewRunner()
 	rn.ctx = aligned(size)
 	rn.opts = ebpf.RunOptions{Worker: i}
@@ -106,10 +114,16 @@ func aligned(n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n)
 }
 
-// acquire takes the first free runner; if all are busy it yields and
-// tries again. Taking the lowest free one keeps the runners in use (and
-// set up) as few as the calls that overlap.
-func (a *Attachment) acquire() *runner { return a.acquireFrom(0) }
+// acquire takes a free runner: the one this processor released last if
+// it is free, else the first free one; if all are busy it yields and tries
+// again. Taking the lowest free one keeps the runners in use (and set up)
+// as few as the calls that overlap.
+func (a *Attachment) acquire() *runner {
+	if rn, _ := a.free.Get().(*runner); rn != nil && rn.busy.CompareAndSwap(false, true) {
+		return rn // set up: only set-up runners are put back
+	}
+	return a.acquireFrom(0)
+}
 
 // acquireFrom takes the first free runner from runner hint on (mod the
 // number of runners), as acquire does. Callers that run concurrently from
@@ -149,7 +163,10 @@ func (a *Attachment) acquireAt(i int) *runner {
 	return rn
 }
 
-func (rn *runner) release() { rn.busy.Store(false) }
+func (rn *runner) release() {
+	rn.busy.Store(false)
+	rn.free.Put(rn)
+}
 
 // violated counts n violations of the call rn runs (none: no atomic add).
 func (rn *runner) violated(n int) {

@@ -229,3 +229,44 @@ func BenchmarkUnpinParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHashParallel hashes vectors of BIGINT keys from all cores at
+// once, as the workers of a join or an aggregate do, with the built-in
+// function and with the stock default attached: contention between the
+// callers (runners, counters) included. Vectors hold n keys (a probe round
+// or a partition's rows can be short).
+func BenchmarkHashParallel(b *testing.B) {
+	stock, err := os.ReadFile("../../extensions/hash/default.o")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{vector.Size, 256} {
+		v := vector.New(types.BigIntType)
+		for i := range vector.Size {
+			v.Set(i, types.BigIntValue(int64(i*7919)))
+		}
+		run := func(b *testing.B, h hash.Hasher) {
+			b.RunParallel(func(pb *testing.PB) {
+				out := make([]uint64, vector.Size)
+				for pb.Next() {
+					h.Column(v, nil, n, out, false)
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+		}
+		name := fmt.Sprintf("%d-keys/", n)
+		b.Run(name+"builtin", func(b *testing.B) { run(b, hash.Hasher{}) })
+		if !enabled {
+			continue
+		}
+		for _, eng := range benchEngines() {
+			b.Run(name+"stock/"+eng.String(), func(b *testing.B) {
+				reg := New(Options{Engine: eng, Logf: b.Logf})
+				if _, err := reg.Attach(ext.Hash, stock, ""); err != nil {
+					b.Fatal(err)
+				}
+				run(b, reg.HashSlot().Capture())
+			})
+		}
+	}
+}

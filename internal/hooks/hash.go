@@ -45,11 +45,12 @@ func init() {
 
 // hashState is a runner's Hash regions and the request being served.
 type hashState struct {
-	keys     []uint64 // ext.MaxRows
-	hashes   []uint64 // ext.MaxRows
-	nulls    []byte   // ext.MaxRows
-	prefixes []byte   // ext.MaxRows slots of ext.HashPrefix bytes
-	req      *hash.Request
+	keys     []uint64      // ext.MaxRows
+	hashes   []uint64      // ext.MaxRows
+	nulls    []byte        // ext.MaxRows
+	prefixes []byte        // ext.MaxRows slots of ext.HashPrefix bytes
+	req      *hash.Request // the request being served (&cur), or nil
+	cur      hash.Request
 	// What bpfdb_hash_key_bytes reads, taken once per request: the
 	// VARCHAR vector's strings (nil for another type) and their arena.
 	strs  []vector.Str
@@ -62,14 +63,22 @@ type hashState struct {
 	buf              []byte
 }
 
-// serve makes req the request being served (nil: none).
-func (st *hashState) serve(req *hash.Request) {
-	st.req = req
+// serve makes req the request being served.
+func (st *hashState) serve(req hash.Request) {
+	st.cur = req
+	st.req = &st.cur
 	st.strs, st.arena = nil, nil
-	if req != nil && req.Vec.Type().Physical() == types.PhysString {
+	if req.Vec.Type().Physical() == types.PhysString {
 		st.strs, st.arena = req.Vec.Strs(), req.Vec.Arena()
 	}
 	st.bufAddr, st.bufSize, st.buf = 0, 0, nil
+}
+
+// done ends the request being served, keeping no reference to its memory.
+func (st *hashState) done() {
+	st.cur, st.req = hash.Request{}, nil
+	st.strs, st.arena, st.buf = nil, nil, nil
+	st.bufAddr, st.bufSize = 0, 0
 }
 
 func newHashState(rn *runner) *hashState {
@@ -105,7 +114,7 @@ type hashPolicy struct{ a *Attachment }
 // pass vector-sized buffers, whose slots past N are scratch; see
 // hash.Request). That saves up to three 16 KiB copies per call, as much
 // as the built-in function takes to hash the vector.
-func (p hashPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
+func (p hashPolicy) HashVector(req hash.Request) (hash.Verdict, error) {
 	a := p.a
 	n := req.N
 	if n > ext.MaxRows {
@@ -145,7 +154,7 @@ func (p hashPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
 	le.PutUint32(rn.ctx[hashCtx.flags:], flags)
 	st.serve(req)
 	out, err := a.call(rn, 0)
-	st.serve(nil)
+	st.done()
 	// Hold no reference to the request's memory past the call.
 	mem[0].Data, mem[1].Data = bytesOf(st.keys), bytesOf(st.hashes)
 	switch out {

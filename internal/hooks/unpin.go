@@ -77,7 +77,7 @@ func (s *unpinSite) Unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffer
 
 func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffer.Placement {
 	def := buffer.Placement{Queue: b.Queue()}
-	rn := a.acquireFrom(b.Number())
+	rn := a.acquire()
 	defer rn.release()
 	st := rn.unpin
 	*st = unpinState{m: m, b: b, enqueue: -1}

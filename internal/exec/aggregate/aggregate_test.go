@@ -221,7 +221,7 @@ func TestResets(t *testing.T) {
 // lookup collides, which costs speed and must not change results.
 type constHash struct{}
 
-func (constHash) HashVector(req *hash.Request) (hash.Verdict, error) {
+func (constHash) HashVector(req hash.Request) (hash.Verdict, error) {
 	for r := range req.Out[:req.N] {
 		req.Out[r] = 0x1234_5678_9abc_def0
 	}
@@ -247,7 +247,7 @@ func TestHashPolicy(t *testing.T) {
 
 type failHash struct{}
 
-func (failHash) HashVector(*hash.Request) (hash.Verdict, error) {
+func (failHash) HashVector(hash.Request) (hash.Verdict, error) {
 	return hash.UseBuiltin, errors.New("refused")
 }
 
@@ -459,7 +459,7 @@ func TestManyKeyColumns(t *testing.T) {
 // built-in hash with the partition bits (32..38) cleared.
 type onePartition struct{}
 
-func (onePartition) HashVector(req *hash.Request) (hash.Verdict, error) {
+func (onePartition) HashVector(req hash.Request) (hash.Verdict, error) {
 	var builtin hash.Hasher
 	builtin.Column(req.Vec, req.Sel, req.N, req.Out, req.Combine)
 	for r := range req.Out[:req.N] {

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/bpfdb/bpfdb/internal/types"
 	"github.com/bpfdb/bpfdb/internal/vector"
@@ -161,8 +162,10 @@ type Request struct {
 // the host uses Out as it is. Any hash values are safe: operators compare
 // keys after matching hashes, so a bad policy costs speed, never results
 // (as long as it is a function).
+//
+// The request comes by value, so that a call allocates nothing.
 type Policy interface {
-	HashVector(req *Request) (Verdict, error)
+	HashVector(req Request) (Verdict, error)
 }
 
 // Counters count what a slot's policies did.
@@ -176,7 +179,23 @@ type Counters struct {
 	Errors uint64
 }
 
-type counters struct{ calls, handled, errors atomic.Uint64 }
+// counters are a Slot's counters, striped: every worker hashing adds to
+// them, and one shared cache line written by all of them cost more than a
+// short vector's hashing. A call adds to the stripe of its output buffer
+// (each task hashes into a buffer of its own), so workers seldom share one.
+type counters [8]counterStripe
+
+// counterStripe is one stripe of counters, on a cache line of its own.
+type counterStripe struct {
+	calls, handled, errors atomic.Uint64
+	_                      [64 - 24]byte
+}
+
+// stripe returns the counters of the call hashing into out.
+func (c *counters) stripe(out []uint64) *counterStripe {
+	a := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(out))))
+	return &c[(a>>6)*0x9e3779b97f4a7c15>>61]
+}
 
 // Slot is where a hash policy is attached (one per database). The zero
 // Slot has no policy: everything hashes with the built-in function.
@@ -208,7 +227,14 @@ func (s *Slot) Capture() Hasher {
 
 // Counters returns the slot's counters.
 func (s *Slot) Counters() Counters {
-	return Counters{Calls: s.c.calls.Load(), Handled: s.c.handled.Load(), Errors: s.c.errors.Load()}
+	var c Counters
+	for i := range s.c {
+		x := &s.c[i]
+		c.Calls += x.calls.Load()
+		c.Handled += x.handled.Load()
+		c.Errors += x.errors.Load()
+	}
+	return c
 }
 
 // Hasher is a captured hash function: the built-in one (the zero Hasher)
@@ -245,7 +271,8 @@ func (h Hasher) Column(v *vector.Vector, sel vector.Selection, n int, out []uint
 		column(v, sel, n, out, combine)
 		return
 	}
-	h.c.calls.Add(1)
+	c := h.c.stripe(out)
+	c.calls.Add(1)
 	var saved *[vector.Size]uint64
 	if combine {
 		// A failing policy may have scribbled on out; the fallback needs
@@ -254,13 +281,12 @@ func (h Hasher) Column(v *vector.Vector, sel vector.Selection, n int, out []uint
 		defer scratch.Put(saved)
 		copy(saved[:], out)
 	}
-	req := &Request{Vec: v, Sel: sel, N: n, Combine: combine, Out: out}
-	verdict, err := callPolicy(h.p, req)
+	verdict, err := callPolicy(h.p, Request{Vec: v, Sel: sel, N: n, Combine: combine, Out: out})
 	switch {
 	case err != nil:
-		h.c.errors.Add(1)
+		c.errors.Add(1)
 	case verdict == Handled:
-		h.c.handled.Add(1)
+		c.handled.Add(1)
 		return
 	}
 	if combine {
@@ -272,7 +298,7 @@ func (h Hasher) Column(v *vector.Vector, sel vector.Selection, n int, out []uint
 // scratch holds copies of combined hashes while a policy runs.
 var scratch = sync.Pool{New: func() any { return new([vector.Size]uint64) }}
 
-func callPolicy(p Policy, req *Request) (v Verdict, err error) {
+func callPolicy(p Policy, req Request) (v Verdict, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("hash policy panicked: %v", r)

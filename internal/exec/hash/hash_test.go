@@ -238,7 +238,7 @@ func TestDistribution(t *testing.T) {
 // Policies for the seam tests.
 type constPolicy struct{}
 
-func (constPolicy) HashVector(req *Request) (Verdict, error) {
+func (constPolicy) HashVector(req Request) (Verdict, error) {
 	for i := range req.Out {
 		req.Out[i] = 7
 	}
@@ -247,7 +247,7 @@ func (constPolicy) HashVector(req *Request) (Verdict, error) {
 
 type scribbleThenFail struct{ panic bool }
 
-func (p scribbleThenFail) HashVector(req *Request) (Verdict, error) {
+func (p scribbleThenFail) HashVector(req Request) (Verdict, error) {
 	for i := range req.Out {
 		req.Out[i] = 0xdead
 	}
@@ -259,7 +259,7 @@ func (p scribbleThenFail) HashVector(req *Request) (Verdict, error) {
 
 type declines struct{}
 
-func (declines) HashVector(*Request) (Verdict, error) { return UseBuiltin, nil }
+func (declines) HashVector(Request) (Verdict, error) { return UseBuiltin, nil }
 
 // TestPolicySeam checks the host's side of the Hash contract: handled
 // hashes are used, errors, panics and UseBuiltin fall back to the built-in

@@ -253,7 +253,7 @@ func TestOutOfMemory(t *testing.T) {
 // one chain, which costs speed, never results.
 type constPolicy struct{}
 
-func (constPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
+func (constPolicy) HashVector(req hash.Request) (hash.Verdict, error) {
 	for r := range req.N {
 		req.Out[r] = 42
 	}
@@ -264,7 +264,7 @@ func (constPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
 // with the same salt, so that probes meet chains of other hashes.
 type lowPolicy struct{}
 
-func (lowPolicy) HashVector(req *hash.Request) (hash.Verdict, error) {
+func (lowPolicy) HashVector(req hash.Request) (hash.Verdict, error) {
 	hash.Hasher{}.Column(req.Vec, req.Sel, req.N, req.Out, req.Combine)
 	for r := range req.N {
 		req.Out[r] &= 0xff
