@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log"
@@ -89,6 +88,7 @@ type Registry struct {
 	sched   schedSite
 	exec    execSite
 	caches  memCaches
+	specs   specCache // parsed objects of recent attaches
 }
 
 // New returns a registry with nothing attached.
@@ -187,7 +187,7 @@ func (r *Registry) AttachEngine(hook ext.Hook, obj []byte, program string, engin
 	if hs == nil {
 		return fail(ErrNoSite)
 	}
-	cs, err := ebpf.LoadCollectionSpec(bytes.NewReader(obj))
+	cs, err := r.specs.load(obj)
 	if err != nil {
 		return fail(err)
 	}
