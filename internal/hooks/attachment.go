@@ -122,24 +122,14 @@ func (a *Attachment) acquire() *runner {
 	if rn, _ := a.free.Get().(*runner); rn != nil && rn.busy.CompareAndSwap(false, true) {
 		return rn // set up: only set-up runners are put back
 	}
-	return a.acquireFrom(0)
+	return a.scan()
 }
 
-// acquireFrom takes the first free runner from runner hint on (mod the
-// number of runners), as acquire does. Callers that run concurrently from
-// several workers and have a spread-out hint at hand (Unpin: the block)
-// start at different runners, so that they seldom try the same runner's
-// busy flag, a cache line that would otherwise move between cores on
-// every call.
-func (a *Attachment) acquireFrom(hint uint64) *runner {
-	n := len(a.runners)
-	first := int(hint % uint64(n))
+// scan takes the first free runner; if all are busy it yields and tries
+// again.
+func (a *Attachment) scan() *runner {
 	for {
-		for k := range n {
-			i := first + k
-			if i >= n {
-				i -= n
-			}
+		for i := range a.runners {
 			rn := &a.runners[i]
 			if !rn.busy.Load() && rn.busy.CompareAndSwap(false, true) {
 				a.setup(i)
