@@ -96,7 +96,8 @@ func newHashState(rn *runner) *hashState {
 	return st
 }
 
-func bytesOf(w []uint64) []byte {
+// bytesOf is the memory of 8-byte values.
+func bytesOf[T uint64 | int64 | float64](w []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(w))), 8*len(w))
 }
 
@@ -123,7 +124,7 @@ func (p hashPolicy) HashVector(req hash.Request) (hash.Verdict, error) {
 	rn := a.acquire()
 	defer rn.release()
 	st := rn.hash
-	keys := st.direct(req.Vec, req.Sel)
+	keys := vectorKeys(req.Vec, req.Sel)
 	if keys == nil {
 		fillKeys(st, req.Vec, req.Sel, n)
 		keys = bytesOf(st.keys)
@@ -169,22 +170,20 @@ func (p hashPolicy) HashVector(req hash.Request) (hash.Verdict, error) {
 	return hash.UseBuiltin, nil
 }
 
-// direct returns the memory of v's values as the keys region when the
+// vectorKeys returns the memory of v's values as the keys region when the
 // region can be v's data itself: 8-byte values (BIGINT, DOUBLE, and the
 // types stored as them) read in order (no selection), no NULLs (the
 // region holds 0 for a NULL), and a full vector's slots. Otherwise nil.
-func (st *hashState) direct(v *vector.Vector, sel vector.Selection) []byte {
+func vectorKeys(v *vector.Vector, sel vector.Selection) []byte {
 	if sel != nil || v.Validity().Words() != nil {
 		return nil
 	}
 	var b []byte
 	switch v.Type().Physical() {
 	case types.PhysInt64:
-		d := v.Int64s()
-		b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d))), 8*len(d))
+		b = bytesOf(v.Int64s())
 	case types.PhysFloat64:
-		d := v.Float64s()
-		b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d))), 8*len(d))
+		b = bytesOf(v.Float64s())
 	}
 	if len(b) < ext.MaxRows*8 {
 		return nil
