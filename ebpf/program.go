@@ -166,6 +166,9 @@ type Program struct {
 	// fields are the context's pointer fields a run checks against its
 	// memory (checkRegions); nil unless verified with r1 the context.
 	fields []regionField
+	// helpers is set if an instruction calls a helper (by id or by
+	// register).
+	helpers bool
 	// Machines are kept per program, so that a run neither allocates nor
 	// rebuilds the region table: one in a slot that costs a single atomic
 	// swap, the rest in a pool.
@@ -241,6 +244,12 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if p.runBudget < 0 {
 		p.runBudget = math.MaxInt64
 	}
+	for _, ins := range spec.Instructions {
+		if ins.IsHelperCall() || ins.OpCode == asm.OpCallX {
+			p.helpers = true
+			break
+		}
+	}
 	for _, mn := range spec.MapNames {
 		m := opts.Maps[mn]
 		if m == nil {
@@ -304,6 +313,13 @@ func NewProgram(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	}
 	return p, nil
 }
+
+// CallsHelpers reports whether the program may call a helper: whether
+// any instruction is a helper call, by id or by register (callx). A
+// program that calls none never sees RunOptions.Worker or Host (both
+// reach it only through helpers), so a host may run it with Run or
+// Runner.Run, whose common path is shorter than RunWith's.
+func (p *Program) CallsHelpers() bool { return p.helpers }
 
 // Engine returns the backend the program runs on: EngineJIT or
 // EngineInterpreter.

@@ -465,3 +465,25 @@ func TestRegionsAcrossRuns(t *testing.T) {
 		t.Fatalf("new context: r0 = %d, err = %v, ctxB[0] = %d", r0, err, ctxB[0])
 	}
 }
+
+// TestCallsHelpers checks which programs may call a helper: a call by id
+// or by register does, a local call alone does not.
+func TestCallsHelpers(t *testing.T) {
+	for _, tt := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"none", "mov %r0, 0\nexit", false},
+		{"context only", "ldxw %r0, [%r1]\nexit", false},
+		{"by id", "call 1\nexit", true},
+		{"by register", "mov %r2, 1\ncall %r2\nexit", true},
+		{"local call", "call local +1\nexit\nmov %r0, 2\nexit", false},
+		{"helper in a subprogram", "call local +1\nexit\ncall 1\nexit", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := load(t, tt.src, nil).CallsHelpers(); got != tt.want {
+				t.Errorf("CallsHelpers() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

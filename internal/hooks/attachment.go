@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"slices"
@@ -55,6 +56,11 @@ type runner struct {
 	sched *schedState // ScheduleTask only
 	exec  *execState  // ExecuteForever only
 	tick  uint32      // calls, for sampling; only the owner touches it
+	// plain is set if the program calls no helper and the hook passes no
+	// memory: a run needs neither the host state nor the worker, and
+	// takes Runner.Run's shorter path. The site may then skip setting up
+	// the host state as well.
+	plain bool
 	calls atomic.Uint64
 	nanos atomic.Uint64 // time of the timed calls
 	timed atomic.Uint64
@@ -90,7 +96,9 @@ func (a *Attachment) setup(i int) {
 		rn.load = &loadState{}
 		rn.opts.Host = rn.load
 	case ext.Unpin:
-		rn.unpin = &unpinState{}
+		rn.unpin = &unpinState{enqueue: -1} // a plain runner's for good
+		// Read-only, hence the same for every call.
+		binary.LittleEndian.PutUint32(rn.ctx[unpinCtx.worker:], noWorker)
 		rn.opts.Host = rn.unpin
 	case ext.AllocateNewBlock:
 		rn.alloc = &allocState{}
@@ -105,6 +113,7 @@ func (a *Attachment) setup(i int) {
 		rn.exec = &execState{ctx: rn.ctx}
 		rn.opts.Host = rn.exec
 	}
+	rn.plain = !a.prog.CallsHelpers() && rn.opts.Memory == nil
 }
 
 // aligned returns n zero bytes starting on an 8-byte boundary, as the
@@ -194,11 +203,11 @@ func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 	var err error
 	if rn.tick%timeSample == 0 {
 		start := time.Now()
-		r0, err = rn.run.RunWith(rn.ctx, rn.opts)
+		r0, err = rn.exec1()
 		rn.nanos.Add(uint64(time.Since(start)))
 		rn.timed.Add(1)
 	} else {
-		r0, err = rn.run.RunWith(rn.ctx, rn.opts)
+		r0, err = rn.exec1()
 	}
 	rn.calls.Add(1)
 	if err == nil {
@@ -221,6 +230,15 @@ func (a *Attachment) call(rn *runner, refusal int32) (outcome, error) {
 	}
 	a.fail(err)
 	return failed, err
+}
+
+// exec1 runs the program once on the runner's context, options and host
+// state.
+func (rn *runner) exec1() (uint64, error) {
+	if rn.plain {
+		return rn.run.Run(rn.ctx)
+	}
+	return rn.run.RunWith(rn.ctx, rn.opts)
 }
 
 // fail counts a failed call and detaches the program at the limit.

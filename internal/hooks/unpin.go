@@ -80,7 +80,9 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffe
 	rn := a.acquire()
 	defer rn.release()
 	st := rn.unpin
-	*st = unpinState{m: m, b: b, enqueue: -1}
+	if !rn.plain { // a program without helpers leaves st as setup made it
+		*st = unpinState{m: m, b: b, enqueue: -1}
+	}
 	ctx, le := rn.ctx, binary.LittleEndian
 	le.PutUint64(ctx[unpinCtx.block:], b.Number())
 	le.PutUint64(ctx[unpinCtx.seq:], seq)
@@ -89,12 +91,13 @@ func (a *Attachment) unpin(m *buffer.Manager, b *buffer.Block, seq uint64) buffe
 	le.PutUint32(ctx[unpinCtx.temporary:], b2u(b.Kind() == buffer.Temporary))
 	le.PutUint32(ctx[unpinCtx.builtinQueue:], uint32(def.Queue))
 	le.PutUint32(ctx[unpinCtx.loads:], b.Loads())
-	le.PutUint32(ctx[unpinCtx.worker:], noWorker)
 	le.PutUint32(ctx[unpinCtx.queue:], uint32(def.Queue))
 	le.PutUint32(ctx[unpinCtx.unload:], 0)
 	out, _ := a.call(rn, 0)
 	viol := st.extra
-	st.m, st.b = nil, nil
+	if !rn.plain {
+		st.m, st.b = nil, nil
+	}
 	if out != handled {
 		rn.violated(viol)
 		return def
