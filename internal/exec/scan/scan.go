@@ -102,6 +102,7 @@ func New(t *table.Table, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc.Close() // read for its checks and types only
 	s := &Source{t: t, cols: slices.Clone(opts.Columns), filters: slices.Clone(opts.Filters), types: sc.Types()}
 	if s.cols == nil {
 		for j := range t.Columns() {
@@ -238,11 +239,13 @@ func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 	return true, nil
 }
 
-// flush adds the current scanner's stats to the run's and drops it.
+// flush adds the current scanner's stats to the run's, closes it (a
+// scanner keeps the blocks it reads pinned between vectors) and drops it.
 func (l *local) flush() {
 	if l.sc == nil {
 		return
 	}
+	l.sc.Close()
 	st := l.sc.Stats()
 	l.st.rowGroups.Add(int64(st.RowGroups))
 	l.st.skipped.Add(int64(st.Skipped))

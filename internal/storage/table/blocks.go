@@ -145,16 +145,20 @@ func (w *blockWriter) discard() error {
 	return w.m.Free(b)
 }
 
-// blockSource reads a segment's bytes from its extents, pinning one block at
-// a time: a view inside one extent is the pinned block's bytes; a view that
-// crosses extents is copied into scratch, each block pinned only while it is
-// copied.
+// blockSource reads a segment's bytes from its extents. A view inside one
+// extent is the bytes of that extent's block, which stays pinned after the
+// view, for the next ones (a scan reads a segment's vectors one after
+// another, mostly from one block), until a view needs another block or
+// the source is closed. A view that crosses extents is copied into
+// scratch, each block pinned only while it is copied.
 type blockSource struct {
-	m       *buffer.Manager
-	ext     []extent
-	starts  []int // starts[i]: segment offset of ext[i]
-	total   int
-	pinned  *buffer.Block
+	m      *buffer.Manager
+	ext    []extent
+	starts []int // starts[i]: segment offset of ext[i]
+	total  int
+	// held is the block pinned for the views, and payload its bytes.
+	held    *buffer.Block
+	payload []byte
 	scratch []byte
 }
 
@@ -181,11 +185,10 @@ func (s *blockSource) view(off, n int) ([]byte, error) {
 	e := s.ext[i]
 	rel := off - s.starts[i]
 	if rel+n <= e.n {
-		payload, err := s.pin(e)
+		payload, err := s.hold(e)
 		if err != nil {
 			return nil, err
 		}
-		s.pinned = e.blk.b
 		return payload[e.off+rel : e.off+rel+n], nil
 	}
 	if cap(s.scratch) < n {
@@ -205,6 +208,21 @@ func (s *blockSource) view(off, n int) ([]byte, error) {
 	return dst, nil
 }
 
+// hold returns the payload of e's block, pinned until another block is
+// held or the source is closed.
+func (s *blockSource) hold(e extent) ([]byte, error) {
+	if s.held == e.blk.b {
+		return s.payload, nil
+	}
+	s.close()
+	payload, err := s.pin(e)
+	if err != nil {
+		return nil, err
+	}
+	s.held, s.payload = e.blk.b, payload
+	return payload, nil
+}
+
 func (s *blockSource) pin(e extent) ([]byte, error) {
 	payload, err := s.m.Pin(e.blk.b)
 	if err != nil {
@@ -217,9 +235,10 @@ func (s *blockSource) pin(e extent) ([]byte, error) {
 	return payload, nil
 }
 
-func (s *blockSource) release() {
-	if s.pinned != nil {
-		s.m.Unpin(s.pinned)
-		s.pinned = nil
+// close unpins the held block, if any.
+func (s *blockSource) close() {
+	if s.held != nil {
+		s.m.Unpin(s.held)
+		s.held, s.payload = nil, nil
 	}
 }

@@ -9,10 +9,13 @@ import (
 )
 
 // A source reads the bytes of one segment: view returns n bytes at offset
-// off, valid until release (which must be called before the next view).
+// off, valid until the next view or close; close releases what the
+// source holds (a block source keeps the block of its last view pinned,
+// so that the vectors a scan reads one after another from one block cost
+// one pin).
 type source interface {
 	view(off, n int) ([]byte, error)
-	release()
+	close()
 }
 
 // bytesSource is a segment held in one slice (tests, fuzzing).
@@ -25,7 +28,7 @@ func (s bytesSource) view(off, n int) ([]byte, error) {
 	return s[off : off+n], nil
 }
 
-func (bytesSource) release() {}
+func (bytesSource) close() {}
 
 // segReader decodes one segment vector by vector.
 type segReader struct {
@@ -50,17 +53,21 @@ type segReader struct {
 
 // openSegment reads and checks the header of a segment of total bytes and,
 // for VARCHAR, its dictionary or constant.
-func openSegment(src source, total int, t types.Type) (*segReader, error) {
+func openSegment(src source, total int, t types.Type) (r *segReader, err error) {
+	defer func() {
+		if err != nil {
+			src.close()
+		}
+	}()
 	b, err := src.view(0, min(total, segHeaderSize))
 	if err != nil {
 		return nil, err
 	}
 	h, err := decodeSegHeader(b, total, t.Physical())
-	src.release()
 	if err != nil {
 		return nil, err
 	}
-	r := &segReader{h: h, src: src, typ: t, total: total}
+	r = &segReader{h: h, src: src, typ: t, total: total}
 	if h.phys != types.PhysString {
 		return r, nil
 	}
@@ -71,7 +78,6 @@ func openSegment(src source, total int, t types.Type) (*segReader, error) {
 			return nil, err
 		}
 		r.constStr = append([]byte(nil), b...)
-		src.release()
 	case h.format == FormatDictionary:
 		n := 4 * (h.dictN + 1)
 		b, err := src.view(h.bodyOff(), n)
@@ -82,7 +88,6 @@ func openSegment(src source, total int, t types.Type) (*segReader, error) {
 		for i := range r.dictOffs {
 			r.dictOffs[i] = binary.LittleEndian.Uint32(b[4*i:])
 		}
-		src.release()
 		dictLen := h.body - n - packedLen(h.count, h.width)
 		if int(r.dictOffs[h.dictN]) != dictLen {
 			return nil, segErr("dictionary of %d bytes, offsets say %d", dictLen, r.dictOffs[h.dictN])
@@ -97,11 +102,13 @@ func openSegment(src source, total int, t types.Type) (*segReader, error) {
 			return nil, err
 		}
 		r.dictData = append([]byte(nil), b...)
-		src.release()
 		r.codesOff = h.bodyOff() + n + dictLen
 	}
 	return r, nil
 }
+
+// close releases the segment's memory (the block its last read pinned).
+func (r *segReader) close() { r.src.close() }
 
 // readVector decodes rows [k·vector.Size, k·vector.Size+n) into v (whose
 // validity must be all valid, as after Reset).
@@ -140,13 +147,12 @@ func (r *segReader) readVectorSel(k, n int, sel []uint16, v *vector.Vector) erro
 		for i := range len(b) / 8 {
 			dst[i] = binary.LittleEndian.Uint64(b[8*i:])
 		}
-		r.src.release()
 	}
 	return nil
 }
 
 // validity views the validity words of rows [first, first+n) (first a
-// multiple of 64); the caller releases the source.
+// multiple of 64).
 func (r *segReader) validity(first, n int) ([]byte, error) {
 	return r.src.view(segHeaderSize+first/8, (n+63)/64*8)
 }
@@ -180,7 +186,6 @@ func (r *segReader) readData(first, n int, v *vector.Vector) error {
 		if err != nil {
 			return err
 		}
-		defer r.src.release()
 		base := int64(h.base)
 		switch h.phys {
 		case types.PhysInt32:
@@ -209,7 +214,6 @@ func (r *segReader) readData(first, n int, v *vector.Vector) error {
 		}
 		codes := r.ints[:n]
 		unpack(codes, b, h.width, 0)
-		r.src.release()
 		// Each string's bytes go into the vector once; later rows with the
 		// same code point at them. stamp[c] == r.gen marks a code already
 		// stored in this vector, at slot at[c].
@@ -238,7 +242,6 @@ func (r *segReader) readData(first, n int, v *vector.Vector) error {
 		if err != nil {
 			return err
 		}
-		defer r.src.release()
 		switch h.phys {
 		case types.PhysBool:
 			dst := v.Bools()
@@ -279,7 +282,6 @@ func (r *segReader) readStrings(first, n int, v *vector.Vector) error {
 	for i := range offs {
 		offs[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
-	r.src.release()
 	dataLen := uint32(h.body - 4*(h.count+1))
 	for i := range n {
 		if offs[i] > offs[i+1] || offs[i+1] > dataLen {
@@ -291,7 +293,6 @@ func (r *segReader) readStrings(first, n int, v *vector.Vector) error {
 	if err != nil {
 		return err
 	}
-	defer r.src.release()
 	for i := range n {
 		v.SetBytes(i, b[offs[i]-offs[0]:offs[i+1]-offs[0]])
 	}

@@ -298,9 +298,9 @@ func (s *Scanner) next(c *vector.Chunk) (bool, error) {
 	for s.g < 0 || s.vec*vector.Size >= s.groups[s.g].rows || s.endVec > 0 && s.vec >= s.endVec {
 		s.g++
 		s.vec = s.firstVec
-		s.readers = s.readers[:0]
+		s.closeReaders()
 		if s.g >= len(s.groups) {
-			s.done = true
+			s.stop()
 			return false, nil
 		}
 		counts := s.firstVec == 0 // the row group's first morsel counts it
@@ -315,7 +315,7 @@ func (s *Scanner) next(c *vector.Chunk) (bool, error) {
 			s.stats.RowGroups++
 		}
 		if err := s.open(); err != nil {
-			s.done = true
+			s.stop()
 			return false, err
 		}
 	}
@@ -326,7 +326,7 @@ func (s *Scanner) next(c *vector.Chunk) (bool, error) {
 	}
 	for i, r := range s.readers {
 		if err := r.readVector(s.vec, n, c.Col(i)); err != nil {
-			s.done = true
+			s.stop()
 			return false, s.errorf(i, "read vector %d: %w", s.vec, corrupt(err))
 		}
 	}
@@ -352,7 +352,7 @@ func (s *Scanner) nextFiltered(c *vector.Chunk, n int) (bool, error) {
 		var err error
 		cnt, dec, err = r.filter(k, n, sel, p, v, buf)
 		if err != nil {
-			s.done = true
+			s.stop()
 			return false, s.errorf(p.reader, "filter vector %d: %w", k, corrupt(err))
 		}
 		s.decoded[p.reader] = s.decoded[p.reader] || dec
@@ -378,7 +378,7 @@ func (s *Scanner) nextFiltered(c *vector.Chunk, n int) (bool, error) {
 			dsel = nil
 		}
 		if err := r.readVectorSel(k, n, dsel, c.Col(i)); err != nil {
-			s.done = true
+			s.stop()
 			return false, s.errorf(i, "read vector %d: %w", k, corrupt(err))
 		}
 	}
@@ -413,6 +413,28 @@ func (s *Scanner) fits(c *vector.Chunk) bool {
 		}
 	}
 	return true
+}
+
+// Close releases what the scan holds: the blocks its segment readers
+// keep pinned between vectors. A scan that Next ran to the end (or to an
+// error) holds nothing; one given up before must be closed, or its blocks
+// stay pinned (unevictable, and not reclaimable). Next after Close
+// reports the end. Close is idempotent.
+func (s *Scanner) Close() { s.stop() }
+
+// stop ends the scan: no more rows, and the readers closed.
+func (s *Scanner) stop() {
+	s.done = true
+	s.closeReaders()
+}
+
+// closeReaders closes and drops the current row group's segment readers.
+func (s *Scanner) closeReaders() {
+	for _, r := range s.readers {
+		r.close()
+	}
+	clear(s.readers)
+	s.readers = s.readers[:0]
 }
 
 // corrupt makes segment errors wrap ErrCorrupt.

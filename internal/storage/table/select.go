@@ -39,7 +39,6 @@ func (r *segReader) readSelected(first, n int, sel []uint16, v *vector.Vector) e
 		if err != nil {
 			return err
 		}
-		defer r.src.release()
 		w, base := h.width, int64(h.base)
 		switch h.phys {
 		case types.PhysInt32:
@@ -65,7 +64,6 @@ func (r *segReader) readSelected(first, n int, sel []uint16, v *vector.Vector) e
 		if err != nil {
 			return err
 		}
-		defer r.src.release()
 		if len(r.stamp) < h.dictN {
 			r.stamp, r.at = make([]uint32, h.dictN), make([]uint16, h.dictN)
 		}
@@ -93,7 +91,6 @@ func (r *segReader) readSelected(first, n int, sel []uint16, v *vector.Vector) e
 		if err != nil {
 			return err
 		}
-		defer r.src.release()
 		switch h.phys {
 		case types.PhysBool:
 			dst := v.Bools()
@@ -131,7 +128,6 @@ func (r *segReader) readStringsSel(first, n int, sel []uint16, v *vector.Vector)
 	if err != nil {
 		return err
 	}
-	defer r.src.release()
 	clear(v.Strs()[:n])
 	for _, i := range sel {
 		v.SetBytes(int(i), b[offs[i]-offs[0]:offs[i+1]-offs[0]])
@@ -154,7 +150,6 @@ func (r *segReader) stringOffsets(first, n int) ([]uint32, error) {
 	for i := range offs {
 		offs[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
-	r.src.release()
 	dataLen := uint32(h.body - 4*(h.count+1))
 	for i := range n {
 		if offs[i] > offs[i+1] || offs[i+1] > dataLen {
@@ -215,7 +210,6 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 			}
 			cnt = k
 		}
-		r.src.release()
 		p.most = 2*cnt > n
 		return cnt, false, nil
 	default:
@@ -240,7 +234,6 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 		for i := range len(b) / 8 {
 			r.words = append(r.words, binary.LittleEndian.Uint64(b[8*i:]))
 		}
-		r.src.release()
 		words = r.words
 	}
 	if h.format == FormatConstant {
@@ -273,7 +266,6 @@ func (r *segReader) filter(k, n int, sel []uint16, p *colPred, v *vector.Vector,
 	if err != nil {
 		return 0, false, err
 	}
-	defer r.src.release()
 	var bad error
 	pass := func(i int) bool {
 		c := unpackOne(b, i, h.width)

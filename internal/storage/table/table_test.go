@@ -463,3 +463,65 @@ func TestSkipInexactZone(t *testing.T) {
 		}
 	}
 }
+
+// TestScanHoldsBlocks checks how a scan pins the blocks it reads: the
+// vectors of a segment that lie in one block cost one pin (the block stays
+// pinned between them), and a scan holds nothing once Next has reported
+// the end, or once it is closed early.
+func TestScanHoldsBlocks(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	ts := []types.Type{types.BigIntType, types.BigIntType}
+	tbl, err := e.db.CreateTable("t", columnsOf(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const vectors = 20
+	rows := make([][]types.Value, vectors*vector.Size)
+	for i := range rows {
+		rows[i] = []types.Value{types.BigIntValue(int64(i)), types.BigIntValue(int64(i % 1000))}
+	}
+	appendRows(t, vectortest.Rand(t), tbl, rows, vectortest.Configs[0])
+	if err := e.db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	e = e.reopen(t, 0)
+	tbl = e.db.Table("t")
+	pins := func() int64 { m := e.m.Metrics(); return m.Hits + m.Misses }
+	pinned := func() int {
+		n := 0
+		for _, blk := range e.db.w.blocks {
+			n += blk.b.Info().Readers
+		}
+		return n
+	}
+
+	before := pins()
+	got, _ := scanAll(t, tbl, ScanOptions{})
+	sameRows(t, "scan", got, rows)
+	// Each column's segment lies in one or two blocks of the default size.
+	if n := pins() - before; n > 2*int64(len(ts)) {
+		t.Errorf("a scan of %d vectors of %d columns pinned blocks %d times, want at most %d", vectors, len(ts), n, 2*len(ts))
+	}
+	if n := pinned(); n != 0 {
+		t.Errorf("%d pins left after a scan read to the end", n)
+	}
+
+	s, err := tbl.Scan(ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Next(s.NewChunk()); !ok || err != nil {
+		t.Fatalf("Next = %v, %v", ok, err)
+	}
+	if n := pinned(); n != len(ts) {
+		t.Errorf("%d pins held by a scan between vectors, want one per column (%d)", n, len(ts))
+	}
+	s.Close()
+	s.Close()
+	if n := pinned(); n != 0 {
+		t.Errorf("%d pins left after Close", n)
+	}
+	if ok, err := s.Next(s.NewChunk()); ok || err != nil {
+		t.Errorf("Next after Close = %v, %v; want the end", ok, err)
+	}
+}
