@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 	"github.com/bpfdb/bpfdb/internal/tpch"
 )
 
-const tpchRunUsage = "usage: bpfdb tpch run --db FILE [--query N] [--form dates|interval|all] [--out DIR] [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N] [--attach HOOK=POLICY]... [--hook-engine E] [--no-programs]"
+const tpchRunUsage = "usage: bpfdb tpch run --db FILE [--query N] [--form dates|interval|all] [--out DIR] [--check DIR] [--threads N] [--memory-limit SIZE] [--runs N] [--attach HOOK=POLICY]... [--hook-engine E] [--no-programs] [--cpuprofile FILE]"
 
 // tpchRun runs bpfdb tpch run: the TPC-H queries on a loaded database,
 // each --runs times, with a line of timings per query; it writes and
@@ -37,6 +38,7 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 	fset.Var(&attach, "attach", "attach a program for the run (not recorded): HOOK=POLICY (a stock policy) or HOOK=FILE.o; repeatable; \"defaults\" attaches every hook's default policy")
 	engine := fset.String("hook-engine", "auto", "how hook programs run: auto, jit or interpreter")
 	noPrograms := fset.Bool("no-programs", false, "do not attach the programs the database records")
+	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile of the queries' runs (go tool pprof reads it) to FILE")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -84,6 +86,14 @@ func tpchRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bpfdb tpch run: --memory-limit %s: %v\n", *memLimit, err)
 			return 2
 		}
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bpfdb tpch run: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stop(stderr)
 	}
 	status := 0
 	var total time.Duration
@@ -309,4 +319,23 @@ func writeAnswer(path string, a *tpch.Answer) error {
 // ms prints a duration in milliseconds with three digits after the point.
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000)
+}
+
+// startCPUProfile starts profiling the process's CPU time into path and
+// returns the function that stops it and closes the file.
+func startCPUProfile(path string) (stop func(stderr io.Writer), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func(stderr io.Writer) {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(stderr, "bpfdb: --cpuprofile: %v\n", err)
+		}
+	}, nil
 }

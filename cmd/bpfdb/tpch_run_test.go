@@ -83,6 +83,20 @@ func TestTPCHLoadRun(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "MISMATCH") || !strings.Contains(stderr, "column revenue: got 1193053.2253, want 1193053.2254") {
 		t.Errorf("run q6 against a doctored answer: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
+
+	// --cpuprofile writes a profile (gzipped protocol buffers); a path
+	// that cannot be created is an error that names the flag.
+	prof := filepath.Join(dir, "cpu.prof")
+	if stdout, stderr, code := runCLI("tpch", "run", "--db", db, "--query", "1", "--runs", "3", "--cpuprofile", prof); code != 0 {
+		t.Errorf("run --cpuprofile: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+	}
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile wrote %d bytes (%v), want a gzipped profile", len(b), err)
+	}
+	_, stderr, code = runCLI("tpch", "run", "--db", db, "--query", "1", "--cpuprofile", filepath.Join(dir, "no", "cpu.prof"))
+	if code != 1 || !strings.Contains(stderr, "--cpuprofile") {
+		t.Errorf("run --cpuprofile into a missing directory: exit %d, stderr %q; want 1 and the flag named", code, stderr)
+	}
 }
 
 func TestTPCHLoadRunUsage(t *testing.T) {
