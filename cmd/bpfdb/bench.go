@@ -47,7 +47,10 @@ commands:
                  totals and geometric means, and each query's hook
                  invocations per run, and the processor time each
                  configuration's process spent (less disturbed by other
-                 processes than the elapsed time). --restarts K spreads
+                 processes than the elapsed time), and the overhead of
+                 each run's total paired run by run (against nohooks and
+                 against hooks: the machine's drift cancels in a pair),
+                 its median and range. --restarts K spreads
                  the runs over K sets of fresh processes, started in a
                  rotated order, so that what differs between two processes
                  of one binary (their memory layout, who started first)
@@ -694,6 +697,7 @@ func formatBench(r *benchReport) string {
 	}
 	b.WriteString("\n")
 	formatCPU(&b, r)
+	formatPaired(&b, r)
 	if r.CallsFrom == "" {
 		return b.String()
 	}
@@ -760,6 +764,96 @@ func formatCPU(b *strings.Builder, r *benchReport) {
 		fmt.Fprintf(b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
 	}
 	b.WriteString("\n")
+}
+
+// formatPaired adds the overheads of each run's totals. A run measures
+// every configuration on one query after another, so two configurations'
+// totals in one run were taken seconds apart, and the ratio of the two
+// cancels the machine's drift over minutes, which the ratio of medians
+// does not. Their median and range over the runs say how much a run
+// moves. Against hooks (the same binary with nothing attached) the
+// ratio also leaves out what two builds differ in besides the hook sites
+// (code placement), so it is the programs' own cost.
+func formatPaired(b *strings.Builder, r *benchReport) {
+	runs := r.Runs
+	for _, q := range r.Queries {
+		for _, c := range r.Configs {
+			runs = min(runs, len(q.Times[c]))
+		}
+	}
+	if runs < 2 {
+		return
+	}
+	totals := func(c string, cpu bool) []float64 {
+		t := make([]float64, runs)
+		for _, q := range r.Queries {
+			ds := q.Times[c]
+			if cpu {
+				ds = q.CPU[c]
+			}
+			for i := range t {
+				if i < len(ds) {
+					t[i] += ds[i].Seconds()
+				}
+			}
+		}
+		return t
+	}
+	hasCPU := true
+	for _, q := range r.Queries {
+		for _, c := range r.Configs {
+			hasCPU = hasCPU && len(q.CPU[c]) >= runs
+		}
+	}
+	type row struct {
+		against string
+		cpu     bool
+	}
+	var rows []row
+	for _, cpu := range []bool{false, true} {
+		if cpu && !hasCPU {
+			break
+		}
+		rows = append(rows, row{"nohooks", cpu})
+		if slices.Contains(r.Configs, "hooks") && len(r.Configs) > 2 {
+			rows = append(rows, row{"hooks", cpu})
+		}
+	}
+	fmt.Fprintf(b, "\nOverhead of each run's total, paired run by run: median [lowest, highest] of %d runs\n\n| |", runs)
+	for _, c := range r.Configs[1:] {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	b.WriteString("\n|---|")
+	for range r.Configs[1:] {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, w := range rows {
+		what := "elapsed"
+		if w.cpu {
+			what = "CPU"
+		}
+		fmt.Fprintf(b, "| %s against %s |", what, w.against)
+		base := totals(w.against, w.cpu)
+		for _, c := range r.Configs[1:] {
+			if c == w.against {
+				b.WriteString(" |")
+				continue
+			}
+			t := totals(c, w.cpu)
+			over := make([]float64, runs)
+			for i := range over {
+				over[i] = 100 * (t[i] - base[i]) / base[i]
+			}
+			slices.Sort(over)
+			med := over[runs/2]
+			if runs%2 == 0 {
+				med = (over[runs/2-1] + over[runs/2]) / 2
+			}
+			fmt.Fprintf(b, " %+.1f%% [%+.1f, %+.1f] |", med, over[0], over[runs-1])
+		}
+		b.WriteString("\n")
+	}
 }
 
 // hookNames lists hooks for the report's header: "all seven" or their

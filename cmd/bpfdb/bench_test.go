@@ -174,6 +174,44 @@ func TestFormatBench(t *testing.T) {
 	}
 }
 
+// TestFormatPaired checks the overheads of each run's totals: per run,
+// against nohooks and against hooks, their median and range.
+func TestFormatPaired(t *testing.T) {
+	ms := func(xs ...float64) []time.Duration {
+		var ds []time.Duration
+		for _, x := range xs {
+			ds = append(ds, time.Duration(x*float64(time.Millisecond)))
+		}
+		return ds
+	}
+	report := &benchReport{SF: 1, Runs: 3, Configs: benchConfigs, Queries: []*benchResult{
+		{Query: "q01", Times: map[string][]time.Duration{"nohooks": ms(10, 12, 11), "hooks": ms(11, 11, 11), "interpreter": ms(20, 22, 21), "jit": ms(11, 12, 11)}},
+		{Query: "q02", Times: map[string][]time.Duration{"nohooks": ms(100, 100, 100), "hooks": ms(100, 100, 100), "interpreter": ms(110, 110, 110), "jit": ms(101, 99, 102)}},
+	}}
+	got := formatBench(report)
+	for _, want := range []string{
+		"paired run by run: median [lowest, highest] of 3 runs\n\n| | hooks | interpreter | jit |\n|---|---:|---:|---:|\n",
+		"| elapsed against nohooks | +0.0% [-0.9, +0.9] | +18.0% [+17.9, +18.2] | +1.8% [-0.9, +1.8] |\n",
+		"| elapsed against hooks | | +18.0% [+17.1, +18.9] | +0.9% [+0.0, +1.8] |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "CPU against") {
+		t.Errorf("paired CPU rows without CPU times:\n%s", got)
+	}
+	// One run: nothing to pair.
+	for _, q := range report.Queries {
+		for c, ds := range q.Times {
+			q.Times[c] = ds[:1]
+		}
+	}
+	if got := formatBench(report); strings.Contains(got, "paired") {
+		t.Errorf("a paired table from one run:\n%s", got)
+	}
+}
+
 // TestBenchTPCHTiny runs bench tpch end to end at SF 0.001 on two queries:
 // nohooks (the test binary itself as an A/A baseline, so that nothing is
 // built) and the interpreter with the default programs of two hooks only.
