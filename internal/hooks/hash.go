@@ -226,13 +226,22 @@ func fillKeys(st *hashState, v *vector.Vector, sel vector.Selection, n int) {
 		for r := range keys {
 			s := d[index(sel, r)]
 			keys[r] = uint64(s.Len)
-			// The slot whole, so that the bytes past the key are zeros.
-			// (A NULL's header need not point into the arena.)
-			var slot [ext.HashPrefix]byte
-			if off := int(s.Off); off <= len(arena) {
-				copy(slot[:], arena[off:min(len(arena), off+int(s.Len))])
+			slot := (*[ext.HashPrefix]byte)(st.prefixes[r*ext.HashPrefix:])
+			if off := int(s.Off); off+ext.HashPrefix <= len(arena) {
+				// The common case, a word at a time: the slot's four
+				// words read from the arena, the bytes past the key
+				// masked to zero.
+				prefixWords(slot, (*[ext.HashPrefix]byte)(arena[off:]), int(s.Len))
+				continue
 			}
-			*(*[ext.HashPrefix]byte)(st.prefixes[r*ext.HashPrefix:]) = slot
+			// Near the arena's end: the slot whole, so that the bytes
+			// past the key are zeros. (A NULL's header need not point
+			// into the arena.)
+			var b [ext.HashPrefix]byte
+			if off := int(s.Off); off <= len(arena) {
+				copy(b[:], arena[off:min(len(arena), off+int(s.Len))])
+			}
+			*slot = b
 		}
 	default:
 		panic(fmt.Sprintf("BUG: hash of a %v vector", v.Type()))
@@ -273,6 +282,32 @@ func fillWords[T int64 | float64](keys []uint64, d []T, sel vector.Selection) {
 	for r, i := range sel[:len(keys)] {
 		keys[r] = *(*uint64)(unsafe.Pointer(&d[i]))
 	}
+}
+
+// prefixWords is written for 32-byte prefixes: four words.
+var _ [ext.HashPrefix - 32]struct{}
+var _ [32 - ext.HashPrefix]struct{}
+
+// prefixWords sets slot to the first n bytes of src (all of them if n is
+// 32 or more) followed by zeros, eight bytes at a time.
+func prefixWords(slot, src *[ext.HashPrefix]byte, n int) {
+	le := binary.LittleEndian
+	le.PutUint64(slot[0:], le.Uint64(src[0:])&lowBytes(n))
+	le.PutUint64(slot[8:], le.Uint64(src[8:])&lowBytes(n-8))
+	le.PutUint64(slot[16:], le.Uint64(src[16:])&lowBytes(n-16))
+	le.PutUint64(slot[24:], le.Uint64(src[24:])&lowBytes(n-24))
+}
+
+// lowBytes is the mask of a little-endian word's first k bytes (none for
+// k ≤ 0, all for k ≥ 8).
+func lowBytes(k int) uint64 {
+	switch {
+	case k >= 8:
+		return ^uint64(0)
+	case k <= 0:
+		return 0
+	}
+	return 1<<(8*uint(k)) - 1
 }
 
 // index is row r's index in its vector.

@@ -241,3 +241,36 @@ func TestHashCapturedAcrossSwap(t *testing.T) {
 		t.Error("capture after detach is not the built-in function")
 	}
 }
+
+// TestFillKeysPrefixes checks the prefixes region of VARCHAR keys of
+// every length around the prefix size, read a word at a time from the
+// arena or, near its end, byte by byte: each slot holds the key's first
+// bytes and zeros after them, and keys holds the lengths.
+func TestFillKeysPrefixes(t *testing.T) {
+	v := vector.New(types.VarcharType)
+	var want []string
+	// Short keys last: their slots reach past the arena's end.
+	var lengths []int
+	for n := range ext.HashPrefix + 9 {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 5, 0, 17, 3)
+	for r, n := range lengths {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(0x80 + n + i) // no zero bytes: a missed mask shows
+		}
+		v.Set(r, types.VarcharValue(string(b)))
+		want = append(want, string(b))
+	}
+	st := newHashState(&runner{ctx: aligned(ext.SpecOf(ext.Hash).Size())})
+	fillKeys(st, v, nil, len(want))
+	for r, w := range want {
+		slot := st.prefixes[r*ext.HashPrefix : (r+1)*ext.HashPrefix]
+		exp := make([]byte, ext.HashPrefix)
+		copy(exp, w)
+		if string(slot) != string(exp) || st.keys[r] != uint64(len(w)) {
+			t.Errorf("row %d: key %d, slot %x; want %d, %x", r, st.keys[r], slot, len(w), exp)
+		}
+	}
+}
