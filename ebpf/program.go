@@ -189,6 +189,58 @@ type machine struct {
 	// plain is set while env holds a plain run's worker and host (0 and
 	// nil).
 	plain bool
+	// checked is what the last run's checkRegions passed: a run that
+	// brings the same is checked already.
+	checked regionsChecked
+}
+
+// regionsChecked is what checkRegions looked at in a run that passed it:
+// the ctx's address, the values of its pointer fields and the memory
+// entries. The check is a function of these and of the program's own
+// (fixed) fields and map memory, so a run that brings the same ones
+// passes it again; the ctx's length is checked before, on every run.
+type regionsChecked struct {
+	ctx    uint64
+	fields []uint64
+	mem    []memoryKey
+}
+
+// memoryKey is what checkRegions reads of a Memory entry.
+type memoryKey struct {
+	addr, n  uint64
+	writable bool
+}
+
+// same reports whether a run on ctx with mem passes what c passed. fields
+// are the program's pointer fields.
+func (c *regionsChecked) same(ctx []byte, mem []Memory, fields []regionField) bool {
+	if c.ctx != addrOf(ctx) || len(c.mem) != len(mem) || len(c.fields) != len(fields) {
+		return false
+	}
+	for i, x := range mem {
+		if k := c.mem[i]; k.addr != addrOf(x.Data) || k.n != uint64(len(x.Data)) || k.writable != x.Writable {
+			return false
+		}
+	}
+	for i, f := range fields {
+		if c.fields[i] != binary.LittleEndian.Uint64(ctx[f.off:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// remember records a run on ctx with mem that passed checkRegions.
+func (c *regionsChecked) remember(ctx []byte, mem []Memory, fields []regionField) {
+	c.ctx = addrOf(ctx)
+	c.mem = c.mem[:0]
+	for _, x := range mem {
+		c.mem = append(c.mem, memoryKey{addrOf(x.Data), uint64(len(x.Data)), x.Writable})
+	}
+	c.fields = c.fields[:0]
+	for _, f := range fields {
+		c.fields = append(c.fields, binary.LittleEndian.Uint64(ctx[f.off:]))
+	}
 }
 
 // noCtx in machine.ctxLen means that no run has set the ctx region yet.
@@ -596,10 +648,11 @@ func (p *Program) runOn(m *machine, ctx []byte, worker int, host any, budget int
 	if worker < 0 || p.ctxLen >= 0 && len(ctx) != p.ctxLen {
 		return 0, p.argError(ctx, worker)
 	}
-	if p.fields != nil {
+	if p.fields != nil && !m.checked.same(ctx, extra, p.fields) {
 		if err := p.checkRegions(ctx, extra); err != nil {
 			return 0, err
 		}
+		m.checked.remember(ctx, extra, p.fields)
 	}
 	if budget < 0 {
 		budget = math.MaxInt64
