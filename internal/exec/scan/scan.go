@@ -209,10 +209,24 @@ type local struct {
 	st     *state
 	morsel int
 	sc     *table.Scanner
+	// next holds the rows of a vector read ahead to fill a small chunk,
+	// and held is set while they did not fit and wait for the next call.
+	next *vector.Chunk
+	held bool
 }
 
-// Scan fills out with the next vector of morsel m with rows that pass the
-// filters. A row group the zone maps skip yields no rows and more = false.
+// compactBelow is the size under which a chunk that the scan's filters
+// thinned out takes in the survivors of the morsel's following vectors
+// (until it holds compactBelow rows or the next vector's do not fit).
+// Every operator downstream pays for a chunk besides its rows (a hash
+// call per key column, a hook call if a Hash program is attached); a
+// selective filter otherwise sends on a chunk of a few rows per vector
+// read. DuckDB caches small chunks after a join for the same reason.
+const compactBelow = vector.Size / 8
+
+// Scan fills out with the next rows of morsel m that pass the filters: a
+// vector's, or several vectors' if the filters left few. A row group the
+// zone maps skip yields no rows and more = false.
 func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 	if l.sc == nil || l.morsel != m {
 		l.flush()
@@ -227,14 +241,37 @@ func (l *local) Scan(m int, out *vector.Chunk) (bool, error) {
 		}
 		l.sc, l.morsel = sc, m
 	}
-	ok, err := l.sc.Next(out)
-	if err != nil {
-		l.flush()
+	if l.held {
+		l.held = false
+		out.Append(l.next)
+	} else if more, err := l.read(out); !more {
 		return false, err
 	}
-	if !ok {
+	for out.Len() < compactBelow {
+		if l.next == nil {
+			l.next = l.sc.NewChunk()
+		}
+		if more, err := l.read(l.next); !more {
+			// The rows in out are the morsel's last.
+			return false, err
+		}
+		if out.Len()+l.next.Len() > vector.Size {
+			l.held = true
+			break
+		}
+		out.Flatten()
+		out.Append(l.next)
+	}
+	return true, nil
+}
+
+// read reads the scanner's next vector of rows into c and reports whether
+// it did; at the morsel's end or an error it drops the scanner.
+func (l *local) read(c *vector.Chunk) (bool, error) {
+	ok, err := l.sc.Next(c)
+	if err != nil || !ok {
 		l.flush()
-		return false, nil
+		return false, err
 	}
 	return true, nil
 }
@@ -246,6 +283,7 @@ func (l *local) flush() {
 		return
 	}
 	l.sc.Close()
+	l.held = false
 	st := l.sc.Stats()
 	l.st.rowGroups.Add(int64(st.RowGroups))
 	l.st.skipped.Add(int64(st.Skipped))

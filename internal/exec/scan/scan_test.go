@@ -427,3 +427,48 @@ func TestSetFilter(t *testing.T) {
 		t.Fatalf("without a set: %d rows of %d, stats %v", len(sink.rows), len(rows), src.Stats())
 	}
 }
+
+// TestCompactsThinChunks: when the filters leave few rows of each vector,
+// a chunk takes in the survivors of the morsel's following vectors, so
+// that a selective scan sends on a few full chunks instead of one thin
+// chunk per vector read; the rows (strings included) come out complete
+// and in order.
+func TestCompactsThinChunks(t *testing.T) {
+	tbl, err := newDB(t).CreateTable("thin", []table.Column{
+		{Name: "x", Type: types.BigIntType}, {Name: "k", Type: types.IntegerType}, {Name: "s", Type: types.VarcharType},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 2*table.RowGroupSize + 5000
+	var rows, want [][]types.Value
+	for i := range total {
+		k := int32(0)
+		if i%97 == 0 || i/vector.Size == 7 { // a vector that keeps every row, among thin ones
+			k = 1
+		}
+		row := []types.Value{types.BigIntValue(int64(i)), types.IntegerValue(k), types.VarcharValue(fmt.Sprintf("row %d", i))}
+		rows = append(rows, row)
+		if k == 1 {
+			want = append(want, row)
+		}
+	}
+	appendRows(t, tbl, rows, table.RowGroupSize)
+	src, err := scan.New(tbl, scan.Options{Filters: []table.Filter{{Column: 1, Op: table.OpEq, Value: types.IntegerValue(1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2} {
+		sink := &collectSink{}
+		st := runPipeline(t, threads, parallel.NewPipeline("scan", src, nil, sink))
+		if g, w := vectortest.Format(sink.rows), vectortest.Format(want); g != w {
+			t.Fatalf("%d threads: rows differ (%d, want %d)", threads, len(sink.rows), len(want))
+		}
+		// 123 vectors read in 5 morsels; the survivors fill chunks of at
+		// least vector.Size/8 rows, but for each morsel's last.
+		morsels := st.Pipelines[0].Morsels
+		if limit := int64(len(want))/(vector.Size/8) + morsels; st.Pipelines[0].Chunks > limit {
+			t.Errorf("%d threads: %d chunks for %d rows in %d morsels, want at most %d", threads, st.Pipelines[0].Chunks, len(want), morsels, limit)
+		}
+	}
+}
