@@ -44,6 +44,7 @@ commands:
                  update_used_memory, allocate_new_block, unpin), so that
                  --configs interpreter --hooks hash measures one hook's
                  share. Prints medians per query, overhead against nohooks,
+                 each query's fastest and slowest run,
                  totals and geometric means, and each query's hook
                  invocations per run, and the processor time each
                  configuration's process spent (less disturbed by other
@@ -696,6 +697,7 @@ func formatBench(r *benchReport) string {
 		fmt.Fprintf(&b, " **%s** |", pct(math.Exp(logs[c]/n), math.Exp(logs["nohooks"]/n)))
 	}
 	b.WriteString("\n")
+	formatSpread(&b, r)
 	formatCPU(&b, r)
 	formatPaired(&b, r)
 	if r.CallsFrom == "" {
@@ -718,6 +720,32 @@ func formatBench(r *benchReport) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// formatSpread adds each query's fastest and slowest timed run per
+// configuration, beside the medians of the main table.
+func formatSpread(b *strings.Builder, r *benchReport) {
+	fmt.Fprintf(b, "\nFastest and slowest of the timed runs of each query (ms)\n\n| query |")
+	for _, c := range r.Configs {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	b.WriteString("\n|---|")
+	for range r.Configs {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, q := range r.Queries {
+		fmt.Fprintf(b, "| %s |", q.Query)
+		for _, c := range r.Configs {
+			ds := q.Times[c]
+			if len(ds) == 0 {
+				b.WriteString(" - |")
+				continue
+			}
+			fmt.Fprintf(b, " %.1f–%.1f |", slices.Min(ds).Seconds()*1000, slices.Max(ds).Seconds()*1000)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // formatCPU adds the processor time's total and geometric mean per
