@@ -124,19 +124,21 @@ func TestBenchFlagErrors(t *testing.T) {
 	}
 }
 
-func TestFormatBench(t *testing.T) {
-	ms := func(xs ...float64) []time.Duration {
-		var ds []time.Duration
-		for _, x := range xs {
-			ds = append(ds, time.Duration(x*float64(time.Millisecond)))
-		}
-		return ds
+// millis returns durations of xs milliseconds.
+func millis(xs ...float64) []time.Duration {
+	var ds []time.Duration
+	for _, x := range xs {
+		ds = append(ds, time.Duration(x*float64(time.Millisecond)))
 	}
+	return ds
+}
+
+func TestFormatBench(t *testing.T) {
 	all := []string{"hash", "execute_forever", "schedule_task", "load", "update_used_memory", "allocate_new_block", "unpin"}
 	report := &benchReport{SF: 1, Runs: 3, Configs: benchConfigs, Hooks: all, CallsFrom: "jit", Queries: []*benchResult{
-		{Query: "q01", Times: map[string][]time.Duration{"nohooks": ms(10, 12, 11), "hooks": ms(11, 11, 11), "interpreter": ms(20, 22, 21), "jit": ms(11, 12, 11)},
+		{Query: "q01", Times: map[string][]time.Duration{"nohooks": millis(10, 12, 11), "hooks": millis(11, 11, 11), "interpreter": millis(20, 22, 21), "jit": millis(11, 12, 11)},
 			Calls: map[string]uint64{"hash": 5, "unpin": 100}},
-		{Query: "q02", Times: map[string][]time.Duration{"nohooks": ms(100), "hooks": ms(100), "interpreter": ms(110), "jit": ms(101)}},
+		{Query: "q02", Times: map[string][]time.Duration{"nohooks": millis(100), "hooks": millis(100), "interpreter": millis(110), "jit": millis(101)}},
 	}}
 	got := formatBench(report)
 	for _, want := range []string{
@@ -179,16 +181,9 @@ func TestFormatBench(t *testing.T) {
 // TestFormatPaired checks the overheads of each run's totals: per run,
 // against nohooks and against hooks, their median and range.
 func TestFormatPaired(t *testing.T) {
-	ms := func(xs ...float64) []time.Duration {
-		var ds []time.Duration
-		for _, x := range xs {
-			ds = append(ds, time.Duration(x*float64(time.Millisecond)))
-		}
-		return ds
-	}
 	report := &benchReport{SF: 1, Runs: 3, Configs: benchConfigs, Queries: []*benchResult{
-		{Query: "q01", Times: map[string][]time.Duration{"nohooks": ms(10, 12, 11), "hooks": ms(11, 11, 11), "interpreter": ms(20, 22, 21), "jit": ms(11, 12, 11)}},
-		{Query: "q02", Times: map[string][]time.Duration{"nohooks": ms(100, 100, 100), "hooks": ms(100, 100, 100), "interpreter": ms(110, 110, 110), "jit": ms(101, 99, 102)}},
+		{Query: "q01", Times: map[string][]time.Duration{"nohooks": millis(10, 12, 11), "hooks": millis(11, 11, 11), "interpreter": millis(20, 22, 21), "jit": millis(11, 12, 11)}},
+		{Query: "q02", Times: map[string][]time.Duration{"nohooks": millis(100, 100, 100), "hooks": millis(100, 100, 100), "interpreter": millis(110, 110, 110), "jit": millis(101, 99, 102)}},
 	}}
 	got := formatBench(report)
 	for _, want := range []string{
