@@ -796,12 +796,12 @@ func formatCPU(b *strings.Builder, r *benchReport) {
 
 // formatPaired adds the overheads of each run's totals. A run measures
 // every configuration on one query after another, so two configurations'
-// totals in one run were taken seconds apart, and the ratio of the two
-// cancels the machine's drift over minutes, which the ratio of medians
-// does not. Their median and range over the runs say how much a run
-// moves. Against hooks (the same binary with nothing attached) the
-// ratio also leaves out what two builds differ in besides the hook sites
-// (code placement), so it is the programs' own cost.
+// totals in one run were taken seconds apart and their ratio cancels the
+// machine's drift over minutes; the range over the runs says how far one
+// run strays (a run's total swings with its longest queries, so the
+// medians of the main table stay the estimate). Against hooks (the same
+// binary with nothing attached) the ratio also leaves out what two builds
+// differ in besides the hook sites (code placement).
 func formatPaired(b *strings.Builder, r *benchReport) {
 	runs := r.Runs
 	for _, q := range r.Queries {
