@@ -302,7 +302,7 @@ type local struct {
 // besides its rows, and a selective join before the aggregate sends on a
 // few rows per probe vector; copying them costs their rows only.
 const (
-	stageBelow = 128
+	stageBelow = vector.Size / 16 // 128
 	stageRows  = vector.Size - stageBelow
 )
 
