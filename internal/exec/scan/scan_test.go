@@ -37,6 +37,13 @@ func randTable(t *testing.T, rows [][]types.Value, groupRows int) *table.Table {
 	return tbl
 }
 
+// morsels is how many morsels a row group of n rows makes: its vectors
+// in runs of at most scan.MorselVectors.
+func morsels(n int) int {
+	vectors := (n + vector.Size - 1) / vector.Size
+	return (vectors + scan.MorselVectors - 1) / scan.MorselVectors
+}
+
 // pick returns the given columns of rows.
 func pick(rows [][]types.Value, cols []int) [][]types.Value {
 	out := make([][]types.Value, len(rows))
@@ -74,10 +81,10 @@ func TestScan(t *testing.T) {
 				t.Fatalf("%v, %d threads: rows differ (%d, want %d)", src, threads, len(sink.rows), len(want))
 			}
 			got := src.Stats()
-			if exp := (scan.Stats{Morsels: 6, RowGroups: 6, Rows: int64(len(rows))}); got != exp {
+			if exp := (scan.Stats{Morsels: 5*morsels(4096) + morsels(777), RowGroups: 6, Rows: int64(len(rows))}); got != exp {
 				t.Fatalf("%v: stats %+v, want %+v", src, got, exp)
 			}
-			if st.Pipelines[0].Morsels != 6 || st.Pipelines[0].Rows[0] != int64(len(rows)) {
+			if st.Pipelines[0].Morsels != int64(5*morsels(4096)+morsels(777)) || st.Pipelines[0].Rows[0] != int64(len(rows)) {
 				t.Fatalf("run stats:\n%v", st)
 			}
 		}
@@ -136,7 +143,7 @@ func TestZoneMaps(t *testing.T) {
 				if g, w := vectortest.Format(sink.rows), vectortest.Format(want); g != w {
 					t.Fatalf("%d threads: %d rows, want %d", threads, len(sink.rows), len(want))
 				}
-				exp := scan.Stats{Morsels: groups, RowGroups: tt.read, Skipped: groups - tt.read, Rows: int64(len(match)), Dropped: int64(tt.read*per - len(match))}
+				exp := scan.Stats{Morsels: groups * morsels(per), RowGroups: tt.read, Skipped: groups - tt.read, Rows: int64(len(match)), Dropped: int64(tt.read*per - len(match))}
 				if got := src.Stats(); got != exp {
 					t.Fatalf("%d threads: stats %+v, want %+v", threads, got, exp)
 				}
@@ -274,7 +281,7 @@ func TestFinishedEarly(t *testing.T) {
 	if len(sink.rows) != vector.Size {
 		t.Fatalf("%d rows reached the sink, want one chunk of %d", len(sink.rows), vector.Size)
 	}
-	if got, want := src.Stats(), (scan.Stats{Morsels: 3, RowGroups: 1, Rows: vector.Size}); got != want {
+	if got, want := src.Stats(), (scan.Stats{Morsels: 3 * morsels(4096), RowGroups: 1, Rows: vector.Size}); got != want {
 		t.Fatalf("stats %+v, want %+v\n%v", got, want, st)
 	}
 }
@@ -358,7 +365,7 @@ func TestMorsels(t *testing.T) {
 			}
 			// 60, 60 and 3 vectors: 2 + 2 + 1 morsels. The filters skip
 			// the last row group by its zone map.
-			want := scan.Stats{Morsels: 5, RowGroups: 3, Rows: last - first}
+			want := scan.Stats{Morsels: 2*morsels(table.RowGroupSize) + morsels(5000), RowGroups: 3, Rows: last - first}
 			if filtered {
 				want.RowGroups, want.Skipped, want.Dropped = 2, 1, 2*int64(table.RowGroupSize)-(last-first)
 			}
