@@ -198,9 +198,10 @@ func BenchmarkQ1Aggregates(b *testing.B) {
 // nothing per chunk once its scratch vectors have grown: every kernel
 // case, as an expression and (BOOLEAN ones) as a filter.
 func TestEvalDoesNotAllocate(t *testing.T) {
-	rows := make([][]types.Value, 0, 100)
+	n := min(100, vector.Size)
+	rows := make([][]types.Value, 0, n)
 	r := rand.New(rand.NewPCG(3, 4))
-	for range 100 {
+	for range n {
 		row := make([]types.Value, len(schema))
 		for j, typ := range schema {
 			// No NULLs and no zeros: no case fails, every kernel runs.

@@ -209,7 +209,7 @@ func TestSegmentReadsEveryVector(t *testing.T) {
 		for kind := range numKinds {
 			d := newColData(typ)
 			ch := vector.NewChunk([]types.Type{typ})
-			for i := range 100 {
+			for i := range min(100, vector.Size) {
 				ch.AppendRow(genValue(r, typ, kind, i, 0.3))
 			}
 			d.appendRows(ch, 0, 0, ch.Len())
