@@ -290,62 +290,14 @@ type local struct {
 	dense     *dense  // Options.Dense, while the task has one
 	slots     []int32 // dense: per logical row, its slot
 	denseRows int64
-	// stage gathers the rows of small chunks (grouped only), grouped
-	// together once it holds stageRows or at Combine.
-	stage *vector.Chunk
 }
 
-// stageBelow and stageRows: a grouped aggregate copies the rows of a chunk
-// of fewer than stageBelow rows into its stage, and groups the stage once
-// it holds stageRows. A chunk costs a hash call per key column (a hook
-// call with a Hash program attached) and the table's per-chunk work
-// besides its rows, and a selective join before the aggregate sends on a
-// few rows per probe vector; copying them costs their rows only.
-const (
-	stageBelow = vector.Size / 16 // 128
-	stageRows  = vector.Size - stageBelow
-)
-
-// Sink adds a chunk's rows to their groups (a small chunk's later, with
-// those of the next small ones).
+// Sink adds a chunk's rows to their groups.
 func (l *local) Sink(in *vector.Chunk) error {
 	n := in.Len()
 	if n == 0 {
 		return nil
 	}
-	if l.t == nil {
-		return l.sink(in)
-	}
-	if n >= stageBelow {
-		// In order: the staged rows came first.
-		if err := l.flushStage(); err != nil {
-			return err
-		}
-		return l.sink(in)
-	}
-	if l.stage == nil {
-		l.stage = vector.NewChunk(in.Types())
-	}
-	l.stage.Append(in)
-	if l.stage.Len() >= stageRows {
-		return l.flushStage()
-	}
-	return nil
-}
-
-// flushStage groups the staged rows, if any.
-func (l *local) flushStage() error {
-	if l.stage == nil || l.stage.Len() == 0 {
-		return nil
-	}
-	err := l.sink(l.stage)
-	l.stage.Reset()
-	return err
-}
-
-// sink adds the rows of in to their groups.
-func (l *local) sink(in *vector.Chunk) error {
-	n := in.Len()
 	l.rows += int64(n)
 	r := l.r
 	if l.t == nil {
@@ -415,9 +367,6 @@ func (l *local) sink(in *vector.Chunk) error {
 // Combine hands the task's pages to the global state, by partition,
 // unpinned: from now on the buffer manager may spill them.
 func (l *local) Combine() error {
-	if err := l.flushStage(); err != nil {
-		return err
-	}
 	r := l.r
 	r.rows.Add(l.rows)
 	l.rows = 0

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/bpfdb/bpfdb/internal/exec/aggregate"
@@ -89,10 +88,7 @@ func allAggs() []expr.AggSpec {
 }
 
 // checkDiff runs the aggregate under the vectortest matrix on 1 and 2
-// threads and compares every result with the reference. It returns the
-// stats of the run of full vectors on 2 threads (smaller batches are
-// staged into full ones, see stageBelow, and take fewer of the table's
-// paths).
+// threads and compares every result with the reference.
 // The matrix has no batches of one row under the race detector (each row
 // a morsel: minutes).
 func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, specs []expr.AggSpec, opts aggregate.Options) aggregate.Stats {
@@ -117,12 +113,9 @@ func checkDiff(t *testing.T, r *rand.Rand, rows [][]types.Value, groups []int, s
 			if g := vectortest.Sorted(got); g != wantText {
 				t.Fatalf("%v, %d threads: groups %v aggs %d: got %d rows, want %d:\n%s", cfg, threads, groups, len(specs), len(got), len(want), firstDiff(g, wantText))
 			}
-			st := a.Stats()
-			if st.Rows != int64(len(rows)) || st.Groups != int64(len(want)) {
-				t.Fatalf("%v, %d threads: stats %v, want %d rows and %d groups", cfg, threads, st, len(rows), len(want))
-			}
-			if cfg == (vectortest.Config{BatchSize: vector.Size}) {
-				stats = st
+			stats = a.Stats()
+			if stats.Rows != int64(len(rows)) || stats.Groups != int64(len(want)) {
+				t.Fatalf("%v, %d threads: stats %v, want %d rows and %d groups", cfg, threads, stats, len(rows), len(want))
 			}
 		}
 	}
@@ -168,10 +161,8 @@ func TestDifferential(t *testing.T) {
 		{"int keys with NULLs", 3000, 50, 0.2, []int{0}, allAggs(), false},
 		// Up to eight groups take the small-group path; nine or more
 		// start on it and leave it when a chunk brings the ninth.
-		// Enough rows for several full chunks per task: the small-group
-		// path starts at a task's second chunk.
-		{"few int keys", 20000, 6, 0.05, []int{0}, allAggs(), true},
-		{"few bool and int keys", 20000, 2, 0, []int{4, 0}, allAggs(), true}, // no NULLs: 4 groups, under fewMax
+		{"few int keys", 3000, 6, 0.05, []int{0}, allAggs(), true},
+		{"few bool and int keys", 3000, 2, 0.02, []int{4, 0}, allAggs(), true},
 		{"few groups then more", 3000, 12, 0.05, []int{0, 4}, allAggs(), false},
 		{"many groups", 6000, 5000, 0.01, []int{0, 1}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 6, false), spec(expr.Min, diffTypes, 7, false), spec(expr.Avg, diffTypes, 2, false)}, false},
 		{"every key type", 3000, 30, 0.1, []int{0, 1, 2, 3, 4, 6}, []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 5, false)}, false},
@@ -584,7 +575,7 @@ func TestFewStrings(t *testing.T) {
 		{"nine flags", []string{"A", "N", "R", "x", "y", "z", "u", "v", "w"}, []int{1}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rows := diffRows(r, 20000/scale, 4, 0.02) // several full chunks per task
+			rows := diffRows(r, 3000/scale, 4, 0.02)
 			for _, row := range rows {
 				if !row[1].IsNull() {
 					row[1] = types.VarcharValue(c.flags[r.IntN(len(c.flags))])
@@ -596,47 +587,5 @@ func TestFewStrings(t *testing.T) {
 				t.Fatalf("no row took the small-group path: %v", st)
 			}
 		})
-	}
-}
-
-// countHash counts the vectors offered to it and leaves them to the
-// built-in function.
-type countHash struct{ calls, keys atomic.Int64 }
-
-func (c *countHash) HashVector(req hash.Request) (hash.Verdict, error) {
-	c.calls.Add(1)
-	c.keys.Add(int64(req.N))
-	return hash.UseBuiltin, nil
-}
-
-// TestStagesSmallChunks feeds a grouped aggregate chunks of three rows: it
-// groups their rows in staged chunks of about a vector's size, so the
-// hash function sees a handful of big vectors instead of a vector per
-// chunk, and the results are the reference's.
-func TestStagesSmallChunks(t *testing.T) {
-	r := vectortest.Rand(t)
-	rows := diffRows(r, 6000/scale, 500, 0.05)
-	specs := []expr.AggSpec{spec(expr.CountStar, diffTypes, 0, false), spec(expr.Sum, diffTypes, 5, false)}
-	want, err := reference(diffTypes, rows, []int{0}, specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slot hash.Slot
-	counter := &countHash{}
-	slot.Set(counter)
-	a, err := aggregate.New(diffTypes, []int{0}, specs, aggregate.Options{Hash: &slot})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := runSource(a, newRowSource(diffTypes, rows, vectortest.Config{BatchSize: 3}, r.Uint64()), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g, w := vectortest.Sorted(got), vectortest.Sorted(want); g != w {
-		t.Fatalf("groups differ:\n%s", firstDiff(g, w))
-	}
-	calls, keys := counter.calls.Load(), counter.keys.Load()
-	if limit := int64(len(rows))/(vector.Size/2) + 2; calls > limit || keys != int64(len(rows)) {
-		t.Errorf("%d rows in chunks of 3: %d hash calls for %d keys, want at most %d calls for every row", len(rows), calls, keys, limit)
 	}
 }
