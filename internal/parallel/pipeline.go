@@ -470,6 +470,9 @@ type pipelineTask struct {
 	ops    []OperatorLocal
 	sink   SinkLocal
 	chunks []*vector.Chunk // chunks[0]: source output; chunks[i+1]: ops[i] output
+	// cache[i+1] gathers ops[i]'s small outputs for stage i+1 (see
+	// emit); cache[0] is unused.
+	cache  []*vector.Chunk
 	closed sync.Once
 
 	// Local counters, added to the pipeline run's when the task ends.
@@ -535,12 +538,83 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 			}
 		}
 		if !more {
+			// The morsel's rows leave the caches before the next morsel
+			// begins (a MorselSink files them under this one).
+			stop, err := t.flushFrom(1)
+			if err != nil {
+				t.close()
+				return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
+			}
+			if stop {
+				r.stop.Store(true)
+				return t.end()
+			}
 			t.morsel = -1
 			if mode == Partial {
 				return Again, nil
 			}
 		}
 	}
+}
+
+// cacheBelow and cacheRows: an operator's output of fewer than cacheBelow
+// rows waits in its next stage's cache, with the ones after it, until the
+// cache holds cacheRows or the morsel ends. Every stage pays for a chunk
+// besides its rows (a join's probe, a hash call per key column, a hook
+// call with a Hash program attached), and a selective join or filter
+// sends on a few rows per input chunk; copying them costs their rows only.
+// DuckDB caches small join outputs the same way.
+const (
+	cacheBelow = vector.Size / 16 // 128
+	cacheRows  = vector.Size - cacheBelow
+)
+
+// emit passes ops[i]'s output out on to stage i+1: a small one through
+// the stage's cache, a big one at once (after what the cache holds, so
+// that the rows keep their order).
+func (t *pipelineTask) emit(i int, out *vector.Chunk) (bool, error) {
+	j := i + 1
+	c := t.cache[j]
+	if n := out.Len(); n >= cacheBelow || c.Len()+n > vector.Size {
+		if stop, err := t.flushCache(j); stop || err != nil {
+			return stop, err
+		}
+		if n >= cacheBelow {
+			return t.push(j, out)
+		}
+	}
+	c.Append(out)
+	if c.Len() >= cacheRows {
+		return t.flushCache(j)
+	}
+	return false, nil
+}
+
+// flushCache pushes what stage j's cache holds through the stage.
+func (t *pipelineTask) flushCache(j int) (bool, error) {
+	c := t.cache[j]
+	if c.Len() == 0 {
+		return false, nil
+	}
+	stop, err := t.push(j, c)
+	c.Reset()
+	return stop, err
+}
+
+// flushFrom empties the caches of stages j and after, in order (a stage's
+// flush may fill the caches after it). It reports whether an operator
+// finished the pipeline meanwhile; the caches after that one are flushed
+// all the same (their rows came out of it before it finished).
+func (t *pipelineTask) flushFrom(j int) (bool, error) {
+	stopped := false
+	for ; j < len(t.cache); j++ {
+		stop, err := t.flushCache(j)
+		if err != nil {
+			return stopped, err
+		}
+		stopped = stopped || stop
+	}
+	return stopped, nil
 }
 
 // push sends in through operators i… and the sink. It reports whether an
@@ -563,7 +637,7 @@ func (t *pipelineTask) push(i int, in *vector.Chunk) (bool, error) {
 		}
 		if out.Len() > 0 {
 			t.rows[i+1] += int64(out.Len())
-			stop, err := t.push(i+1, out)
+			stop, err := t.emit(i, out)
 			if stop || err != nil {
 				return stop, err
 			}
@@ -572,7 +646,9 @@ func (t *pipelineTask) push(i int, in *vector.Chunk) (bool, error) {
 		case NeedMoreInput:
 			return false, nil
 		case Finished:
-			return true, nil
+			// What it sent on before it finished still goes through.
+			_, err := t.flushFrom(i + 1)
+			return true, err
 		}
 	}
 }
@@ -592,6 +668,10 @@ func (t *pipelineTask) newLocals() error {
 			return err
 		}
 		t.chunks = append(t.chunks, vector.NewChunk(r.p.ops[i].Types()))
+	}
+	t.cache = make([]*vector.Chunk, len(t.chunks))
+	for j := 1; j < len(t.chunks); j++ {
+		t.cache[j] = vector.NewChunk(r.p.ops[j-1].Types())
 	}
 	t.sink, err = r.sink.NewLocal()
 	return err

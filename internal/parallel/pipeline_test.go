@@ -752,3 +752,136 @@ func TestEmptyPipelineStartsDependentsOnce(t *testing.T) {
 		}
 	}
 }
+
+// keepOp keeps the rows divisible by k.
+type keepOp struct{ k int64 }
+
+func (f keepOp) Types() []types.Type                   { return bigint }
+func (f keepOp) Init(*Producer) (OperatorState, error) { return f, nil }
+func (f keepOp) NewLocal() (OperatorLocal, error)      { return f, nil }
+func (f keepOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	col := vector.ColOf[int64](in, 0)
+	sel := make(vector.Selection, 0, in.Len())
+	for r := range col.Len() {
+		if x, ok := col.Get(r); ok && x%f.k == 0 {
+			sel = append(sel, uint16(col.Index(r)))
+		}
+	}
+	out.ReferenceChunk(in) // a selection over the input, as a filter's
+	out.SetSel(sel, len(sel))
+	return NeedMoreInput, nil
+}
+
+// sizesSink records the rows of each chunk it is given, by morsel.
+type sizesSink struct {
+	mu     sync.Mutex
+	chunks map[int][][]int64
+}
+
+func (s *sizesSink) Init(*Producer) (SinkState, error) { s.chunks = map[int][][]int64{}; return s, nil }
+func (s *sizesSink) NewLocal() (SinkLocal, error)      { return &sizesLocal{s: s}, nil }
+func (s *sizesSink) Finalize() error                   { return nil }
+
+type sizesLocal struct {
+	s *sizesSink
+	m int
+}
+
+func (l *sizesLocal) BeginMorsel(m int) { l.m = m }
+func (l *sizesLocal) Sink(in *vector.Chunk) error {
+	col := vector.ColOf[int64](in, 0)
+	var rows []int64
+	for r := range col.Len() {
+		x, _ := col.Get(r)
+		rows = append(rows, x)
+	}
+	l.s.mu.Lock()
+	l.s.chunks[l.m] = append(l.s.chunks[l.m], rows)
+	l.s.mu.Unlock()
+	return nil
+}
+func (l *sizesLocal) Combine() error { return nil }
+
+// TestPipelineCachesSmallOutputs: an operator that keeps few rows of each
+// chunk sends them on gathered, in chunks of at least cacheBelow rows but
+// the last of each morsel, and the rows come out complete, in order, and
+// under the morsel they belong to; a big output goes on at once, after
+// what was gathered before it (which may then be a small chunk).
+func TestPipelineCachesSmallOutputs(t *testing.T) {
+	const small = vector.Size / 16 // what the caches gather up to, at least
+	for _, tc := range []struct {
+		name string
+		k    int64
+	}{{"thin", 97}, {"mixed", 1}, {"every row", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, threads := range []int{1, 2} {
+				s := New(Options{Threads: threads})
+				sink := &sizesSink{}
+				const n, morsel = 30000, 5000
+				var ops []Operator
+				if tc.name == "mixed" {
+					// Thin and full outputs alternate: keep every row of
+					// chunks whose first row is even, few of the others.
+					ops = []Operator{altOp{}}
+				} else {
+					ops = []Operator{keepOp{tc.k}}
+				}
+				p := NewPipeline("cache", &rangeSource{n: n, morsel: morsel, chunk: min(500, vector.Size), lc: &lifecycle{}}, ops, sink)
+				if _, err := Run(context.Background(), s, []*Pipeline{p}); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				for m := range n / morsel {
+					var got, want []int64
+					for _, c := range sink.chunks[m] {
+						got = append(got, c...)
+					}
+					for x := int64(m * morsel); x < int64((m+1)*morsel); x++ {
+						if tc.name == "mixed" && altKeeps(x, min(500, vector.Size)) || tc.name != "mixed" && x%tc.k == 0 {
+							want = append(want, x)
+						}
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("%d threads, morsel %d: %d rows, want %d (first %v)", threads, m, len(got), len(want), got[:min(5, len(got))])
+					}
+					// A chunk under small rows is the morsel's last
+					// or what was gathered before a big one.
+					cs := sink.chunks[m]
+					for i := 0; i+1 < len(cs); i++ {
+						if len(cs[i]) < small && len(cs[i+1]) < small {
+							t.Fatalf("%d threads, morsel %d: chunks %d and %d of %d and %d rows, under %d", threads, m, i, i+1, len(cs[i]), len(cs[i+1]), small)
+						}
+					}
+					if tc.name == "thin" && len(cs) > len(want)/small+1 {
+						t.Fatalf("%d threads, morsel %d: %d chunks for %d rows", threads, m, len(cs), len(want))
+					}
+				}
+			}
+		})
+	}
+}
+
+// altOp keeps every row of a chunk whose first value is a multiple of two
+// chunks, and one row in 50 of the others.
+type altOp struct{}
+
+func (altOp) Types() []types.Type                   { return bigint }
+func (altOp) Init(*Producer) (OperatorState, error) { return altOp{}, nil }
+func (altOp) NewLocal() (OperatorLocal, error)      { return altOp{}, nil }
+func (altOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	col := vector.ColOf[int64](in, 0)
+	sel := make(vector.Selection, 0, in.Len())
+	for r := range col.Len() {
+		if x, _ := col.Get(r); altKeeps(x, in.Len()) {
+			sel = append(sel, uint16(col.Index(r)))
+		}
+	}
+	out.ReferenceChunk(in)
+	out.SetSel(sel, len(sel))
+	return NeedMoreInput, nil
+}
+
+// altKeeps is altOp's rule for row x of chunks of size rows.
+func altKeeps(x int64, size int) bool {
+	return x/int64(size)%2 == 0 || x%50 == 0
+}
