@@ -822,7 +822,7 @@ func TestPipelineCachesSmallOutputs(t *testing.T) {
 				if tc.name == "mixed" {
 					// Thin and full outputs alternate: keep every row of
 					// chunks whose first row is even, few of the others.
-					ops = []Operator{altOp{}}
+					ops = []Operator{altOp{min(500, vector.Size)}}
 				} else {
 					ops = []Operator{keepOp{tc.k}}
 				}
@@ -861,18 +861,19 @@ func TestPipelineCachesSmallOutputs(t *testing.T) {
 	}
 }
 
-// altOp keeps every row of a chunk whose first value is a multiple of two
-// chunks, and one row in 50 of the others.
-type altOp struct{}
+// altOp keeps every row of the even runs of size values (0..size-1,
+// 2·size..3·size-1, ...) and one row in 50 of the others: with chunks of
+// size rows, full and thin outputs alternate.
+type altOp struct{ size int }
 
-func (altOp) Types() []types.Type                   { return bigint }
-func (altOp) Init(*Producer) (OperatorState, error) { return altOp{}, nil }
-func (altOp) NewLocal() (OperatorLocal, error)      { return altOp{}, nil }
-func (altOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+func (a altOp) Types() []types.Type                   { return bigint }
+func (a altOp) Init(*Producer) (OperatorState, error) { return a, nil }
+func (a altOp) NewLocal() (OperatorLocal, error)      { return a, nil }
+func (a altOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
 	col := vector.ColOf[int64](in, 0)
 	sel := make(vector.Selection, 0, in.Len())
 	for r := range col.Len() {
-		if x, _ := col.Get(r); altKeeps(x, in.Len()) {
+		if x, _ := col.Get(r); altKeeps(x, a.size) {
 			sel = append(sel, uint16(col.Index(r)))
 		}
 	}
@@ -881,7 +882,7 @@ func (altOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
 	return NeedMoreInput, nil
 }
 
-// altKeeps is altOp's rule for row x of chunks of size rows.
+// altKeeps is altOp's rule for value x and runs of size values.
 func altKeeps(x int64, size int) bool {
 	return x/int64(size)%2 == 0 || x%50 == 0
 }
