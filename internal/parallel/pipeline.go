@@ -602,19 +602,17 @@ func (t *pipelineTask) flushCache(j int) (bool, error) {
 }
 
 // flushFrom empties the caches of stages j and after, in order (a stage's
-// flush may fill the caches after it). It reports whether an operator
-// finished the pipeline meanwhile; the caches after that one are flushed
-// all the same (their rows came out of it before it finished).
+// flush may fill the caches after it), and stops when an operator
+// finishes the pipeline: push has then flushed the caches after that
+// operator (their rows came out of it before it finished), and the ones
+// before it hold rows it does not want.
 func (t *pipelineTask) flushFrom(j int) (bool, error) {
-	stopped := false
 	for ; j < len(t.cache); j++ {
-		stop, err := t.flushCache(j)
-		if err != nil {
-			return stopped, err
+		if stop, err := t.flushCache(j); stop || err != nil {
+			return stop, err
 		}
-		stopped = stopped || stop
 	}
-	return stopped, nil
+	return false, nil
 }
 
 // push sends in through operators i… and the sink. It reports whether an

@@ -886,3 +886,48 @@ func (a altOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
 func altKeeps(x int64, size int) bool {
 	return x/int64(size)%2 == 0 || x%50 == 0
 }
+
+// finishOp passes its input on whole and finishes the pipeline once it
+// has passed at least after rows; a call after that is an error.
+type finishOp struct {
+	after  int64
+	passed atomic.Int64
+	done   atomic.Bool
+}
+
+func (o *finishOp) Types() []types.Type                   { return bigint }
+func (o *finishOp) Init(*Producer) (OperatorState, error) { return o, nil }
+func (o *finishOp) NewLocal() (OperatorLocal, error)      { return o, nil }
+func (o *finishOp) Execute(in, out *vector.Chunk) (OperatorResult, error) {
+	if o.done.Load() {
+		return Finished, errors.New("Execute after Finished")
+	}
+	out.ReferenceChunk(in)
+	if o.passed.Add(int64(in.Len())) >= o.after {
+		o.done.Store(true)
+		return Finished, nil
+	}
+	return NeedMoreInput, nil
+}
+
+// TestPipelineCacheFinished: an operator fed from a cache finishes the
+// pipeline; it is not called again, and everything it passed on before
+// (some of it small, through the cache after it) reaches the sink.
+func TestPipelineCacheFinished(t *testing.T) {
+	for _, after := range []int64{1, 300, 1500} { // of 2000 rows kept
+		s := New(Options{Threads: 1})
+		f := &finishOp{after: after}
+		sink := &sumSink{lc: &lifecycle{}}
+		// keepOp leaves 10 rows of 500 (cached before f); f's outputs
+		// under 128 rows wait in the cache before the sink.
+		p := NewPipeline("finish", &rangeSource{n: 100000, morsel: 1000, chunk: min(500, vector.Size), lc: &lifecycle{}},
+			[]Operator{keepOp{50}, f}, sink)
+		if _, err := Run(context.Background(), s, []*Pipeline{p}); err != nil {
+			t.Fatalf("after %d: %v", after, err)
+		}
+		s.Close()
+		if !f.done.Load() || sink.count != f.passed.Load() {
+			t.Fatalf("after %d: finished %v, passed %d rows, the sink got %d", after, f.done.Load(), f.passed.Load(), sink.count)
+		}
+	}
+}
