@@ -524,31 +524,26 @@ func (t *pipelineTask) Execute(tc TaskContext, mode Mode) (Result, error) {
 			t.close()
 			return Done, fmt.Errorf("pipeline %s: scan morsel %d: %w", r.p.name, t.morsel, err)
 		}
+		var stop bool
 		if src.Len() > 0 {
 			t.nChunks++
 			t.rows[0] += int64(src.Len())
-			stop, err := t.push(0, src)
-			if err != nil {
-				t.close()
-				return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
-			}
-			if stop {
-				r.stop.Store(true)
-				return t.end()
-			}
+			stop, err = t.push(0, src)
 		}
-		if !more {
+		if !more && !stop && err == nil {
 			// The morsel's rows leave the caches before the next morsel
 			// begins (a MorselSink files them under this one).
-			stop, err := t.flushFrom(1)
-			if err != nil {
-				t.close()
-				return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
-			}
-			if stop {
-				r.stop.Store(true)
-				return t.end()
-			}
+			stop, err = t.flushFrom(1)
+		}
+		if err != nil {
+			t.close()
+			return Done, fmt.Errorf("pipeline %s: %w", r.p.name, err)
+		}
+		if stop {
+			r.stop.Store(true)
+			return t.end()
+		}
+		if !more {
 			t.morsel = -1
 			if mode == Partial {
 				return Again, nil
@@ -570,18 +565,17 @@ const (
 )
 
 // emit passes ops[i]'s output out on to stage i+1: a small one through
-// the stage's cache, a big one at once (after what the cache holds, so
-// that the rows keep their order).
+// the stage's cache (which holds under cacheRows rows, so it fits), a big
+// one at once (after what the cache holds, so that the rows keep their
+// order).
 func (t *pipelineTask) emit(i int, out *vector.Chunk) (bool, error) {
 	j := i + 1
 	c := t.cache[j]
-	if n := out.Len(); n >= cacheBelow || c.Len()+n > vector.Size {
+	if out.Len() >= cacheBelow {
 		if stop, err := t.flushCache(j); stop || err != nil {
 			return stop, err
 		}
-		if n >= cacheBelow {
-			return t.push(j, out)
-		}
+		return t.push(j, out)
 	}
 	c.Append(out)
 	if c.Len() >= cacheRows {
